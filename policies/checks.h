@@ -1,0 +1,58 @@
+// Metric checks shared by policies: which number to compute from a window of telemetry,
+// and whether it is within bounds, absolutely or relative to the baseline.
+//
+// Metric names (YAML `metric:`):
+//   error_rate               errors / requests
+//   request_count            finished requests in the window
+//   ttft_pXX, ttft_mean      time to first token (XX: any quantile, e.g. p50, p99, p99.9)
+//   itl_pXX,  itl_mean       inter-token latency (per request mean, seconds per token)
+//   latency_pXX, latency_mean  end-to-end latency
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "sim/telemetry.h"
+
+namespace canarysim {
+
+class ConfigMap;
+
+struct Metric {
+  enum class Sli { kErrorRate, kRequestCount, kTtft, kItl, kLatency };
+  enum class Stat { kValue, kMean, kQuantile };
+  Sli sli = Sli::kErrorRate;
+  Stat stat = Stat::kValue;
+  double quantile = 0;  // kQuantile: in (0, 1)
+  std::string name;     // as written
+
+  // nullopt for an unknown name.
+  static std::optional<Metric> parse(const std::string& name);
+  // nullopt when the window holds nothing to compute it from.
+  std::optional<double> value(const WindowStats& w) const;
+};
+
+struct CheckResult {
+  enum class Status { kPass, kFail, kNoData };
+  Status status = Status::kNoData;
+  double value = 0;   // canary value, or canary/baseline ratio for ratio checks
+  std::string text;   // e.g. "ttft_p99 ratio 1.31 > 1.20 (canary 2.62s, baseline 2.00s)"
+};
+
+// One check of a policy. YAML:
+//   - metric: ttft_p99     # see above
+//     max_ratio: 1.2       # canary / baseline at most this  (or: max, min absolute bounds)
+//     min_samples: 50      # fewer canary requests in the window: no data (default 1)
+struct Check {
+  std::string name;          // defaults to the metric name
+  Metric metric;
+  std::optional<double> max;        // canary value at most this
+  std::optional<double> min;        // canary value at least this
+  std::optional<double> max_ratio;  // canary / baseline at most this
+  uint64_t min_samples = 1;         // canary requests needed to judge
+
+  static Check parse(const ConfigMap& m);
+  CheckResult evaluate(const WindowStats& canary, const WindowStats& baseline) const;
+};
+
+}  // namespace canarysim

@@ -1,0 +1,97 @@
+// The policy plug-in point: an observation in, a decision out.
+//
+// A policy file (YAML) names its `kind`; the registry maps each kind to a parser that
+// validates the file once and returns a PolicyConfig. For every simulated run the runner
+// asks that config for a fresh Policy (policies keep per-run state: current step, failed
+// checks) and calls decide() at every analysis tick, `interval_s()` apart, starting one
+// interval after the rollout begins.
+//
+// Adding a policy: one file in policies/ with a class derived from Policy, a config
+// derived from PolicyConfig and a parser; plus one line in policies/registry.cpp.
+// No engine or runner file changes.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "sim/telemetry.h"
+
+namespace canarysim {
+
+class ConfigMap;
+
+struct Decision {
+  enum class Action { kHold, kSetWeight, kPromote, kRollback };
+  Action action = Action::kHold;
+  double weight = 0;   // kSetWeight: the new canary weight, in [0, 1]
+  double drain_s = 0;  // kRollback: seconds over which the canary weight falls to 0
+  std::string reason;  // for people: what the policy saw and why it chose this
+
+  static Decision hold(std::string reason = {}) { return {Action::kHold, 0, 0, std::move(reason)}; }
+  static Decision set_weight(double w, std::string reason) {
+    return {Action::kSetWeight, w, 0, std::move(reason)};
+  }
+  static Decision promote(std::string reason) { return {Action::kPromote, 1, 0, std::move(reason)}; }
+  static Decision rollback(std::string reason, double drain_s) {
+    return {Action::kRollback, 0, drain_s, std::move(reason)};
+  }
+};
+
+const char* action_name(Decision::Action a);
+
+// What a policy sees at an analysis tick: the time, the weight in force and the
+// telemetry that the monitoring system has delivered by now (see sim/telemetry.h).
+class Observation {
+ public:
+  Observation(double now, double weight, const Telemetry& telemetry)
+      : now_(now), weight_(weight), telemetry_(telemetry) {}
+  double now() const { return now_; }        // seconds since the rollout started
+  double weight() const { return weight_; }  // canary share of traffic, [0, 1]
+  // Metrics of the last `lookback_s` seconds of delivered data.
+  // REQUIRES: lookback_s <= the config's max_lookback_s().
+  WindowStats canary(double lookback_s) const {
+    return telemetry_.read(Version::kCanary, now_, lookback_s);
+  }
+  WindowStats baseline(double lookback_s) const {
+    return telemetry_.read(Version::kBaseline, now_, lookback_s);
+  }
+
+ private:
+  double now_, weight_;
+  const Telemetry& telemetry_;
+};
+
+class Policy {
+ public:
+  virtual ~Policy() = default;
+  // The canary weight when the rollout starts, in [0, 1].
+  virtual double initial_weight() const = 0;
+  // Called at every analysis tick until it promotes or rolls back.
+  virtual Decision decide(const Observation& observation) = 0;
+};
+
+// A validated policy file. Immutable and shared by all threads of a study.
+class PolicyConfig {
+ public:
+  virtual ~PolicyConfig() = default;
+  virtual std::string kind() const = 0;
+  // Seconds between analysis ticks.
+  virtual double interval_s() const = 0;
+  // The longest telemetry range decide() reads, seconds.
+  virtual double max_lookback_s() const = 0;
+  virtual std::unique_ptr<Policy> make() const = 0;
+  // The policy file's text, for manifests and reports.
+  std::string source;
+};
+
+using PolicyParser = std::unique_ptr<PolicyConfig> (*)(const ConfigMap& file);
+
+// Parses a policy mapping (a file's top level, or a scenario's `policy:` section) by its
+// `kind`. Throws InputError for an unknown kind (naming the known ones) or a bad field.
+std::shared_ptr<const PolicyConfig> parse_policy(const ConfigMap& map);
+std::shared_ptr<const PolicyConfig> load_policy_file(const std::string& path);
+// The registered kinds, sorted.
+std::vector<std::string> policy_kinds();
+
+}  // namespace canarysim

@@ -1,0 +1,56 @@
+#include "policies/registry.h"
+
+#include <algorithm>
+#include <map>
+
+#include "sim/config.h"
+
+namespace canarysim {
+namespace {
+
+// kind -> parser. The one place that lists the built-in policies.
+const std::map<std::string, PolicyParser>& registry() {
+  static const std::map<std::string, PolicyParser> kinds = {
+      {"stepped", &parse_stepped},
+  };
+  return kinds;
+}
+
+}  // namespace
+
+const char* action_name(Decision::Action a) {
+  switch (a) {
+    case Decision::Action::kHold: return "hold";
+    case Decision::Action::kSetWeight: return "set_weight";
+    case Decision::Action::kPromote: return "promote";
+    case Decision::Action::kRollback: return "rollback";
+  }
+  return "?";
+}
+
+std::vector<std::string> policy_kinds() {
+  std::vector<std::string> out;
+  for (const auto& [kind, parser] : registry()) out.push_back(kind);
+  return out;
+}
+
+std::shared_ptr<const PolicyConfig> parse_policy(const ConfigMap& m) {
+  const std::string kind = m.text("kind");
+  const auto it = registry().find(kind);
+  if (it == registry().end()) {
+    std::string known;
+    for (const auto& k : policy_kinds()) known += (known.empty() ? "" : ", ") + k;
+    const std::string guess = nearest(kind, policy_kinds());
+    m.fail("kind", "a policy kind (one of: " + known + ")" +
+                       (guess.empty() ? "" : "; did you mean '" + guess + "'?"));
+  }
+  std::unique_ptr<PolicyConfig> config = it->second(m);
+  config->source = m.dump();
+  return config;
+}
+
+std::shared_ptr<const PolicyConfig> load_policy_file(const std::string& path) {
+  return parse_policy(ConfigMap::parse_file(path));
+}
+
+}  // namespace canarysim

@@ -1,0 +1,117 @@
+// kind: stepped -- a fixed ladder of canary weights, each baked under analysis.
+//
+// The shape of an Argo Rollouts canary with `setWeight`/`pause` steps and a background
+// analysis:
+//   kind: stepped
+//   steps: [1, 5, 10, 25, 50, 100]  # canary weight in percent, increasing (default)
+//   bake_time: 10m       # time at each weight before the next (default 10m)
+//   interval: 1m         # analysis interval; every check reads the last interval (default 1m)
+//   failure_limit: 2     # failed analyses tolerated over the rollout; one more rolls back,
+//                        # as Argo's failureLimit (default 2)
+//   rollback_drain: 30s  # after rollback the canary weight falls linearly to 0 over this
+//                        # (default 0: at once)
+//   checks:              # see policies/checks.h
+//     - {metric: error_rate, max: 1%}
+//     - {metric: ttft_p99, max_ratio: 1.2, min_samples: 50}
+//
+// At each tick: a failed check counts one failure (several failing checks in one tick
+// count one), and the rollout rolls back once failures exceed failure_limit. A tick with
+// a failure, or with a check lacking data, never advances the weight. A tick where every
+// check passes advances to the next step once the current one has baked for bake_time.
+// Leaving the last step below 100, or reaching a step of 100, promotes.
+#include <cmath>
+#include <memory>
+
+#include "policies/checks.h"
+#include "policies/policy.h"
+#include "policies/registry.h"
+#include "sim/config.h"
+
+namespace canarysim {
+namespace {
+
+struct SteppedConfig final : PolicyConfig {
+  std::vector<double> steps{0.01, 0.05, 0.10, 0.25, 0.50, 1.0};  // fractions
+  double bake_time_s = 600;
+  double interval = 60;
+  uint64_t failure_limit = 2;
+  double rollback_drain_s = 0;
+  std::vector<Check> checks;
+
+  std::string kind() const override { return "stepped"; }
+  double interval_s() const override { return interval; }
+  double max_lookback_s() const override { return interval; }
+  std::unique_ptr<Policy> make() const override;
+};
+
+class Stepped final : public Policy {
+ public:
+  explicit Stepped(const SteppedConfig& c) : c_(c) {}
+
+  double initial_weight() const override { return c_.steps[0]; }
+
+  Decision decide(const Observation& obs) override {
+    const WindowStats canary = obs.canary(c_.interval);
+    const WindowStats baseline = obs.baseline(c_.interval);
+    std::string failed, waiting;
+    for (const Check& check : c_.checks) {
+      const CheckResult r = check.evaluate(canary, baseline);
+      if (r.status == CheckResult::Status::kFail) failed += (failed.empty() ? "" : "; ") + r.text;
+      if (r.status == CheckResult::Status::kNoData)
+        waiting += (waiting.empty() ? "" : "; ") + r.text;
+    }
+    if (!failed.empty()) {
+      ++failures_;
+      const std::string count =
+          "failed analysis " + std::to_string(failures_) + " (limit " +
+          std::to_string(c_.failure_limit) + "): " + failed;
+      if (failures_ > c_.failure_limit) return Decision::rollback(count, c_.rollback_drain_s);
+      return Decision::hold(count);
+    }
+    if (!waiting.empty()) return Decision::hold("waiting for data: " + waiting);
+    // A tick lands a hair before the bake ends when interval does not divide it exactly.
+    if (obs.now() - step_started_ < c_.bake_time_s - 1e-9) return Decision::hold("baking");
+    ++step_;
+    step_started_ = obs.now();
+    if (step_ >= c_.steps.size() || c_.steps[step_] >= 1.0)
+      return Decision::promote("all steps passed");
+    return Decision::set_weight(c_.steps[step_], "step " + std::to_string(step_ + 1) + " of " +
+                                                     std::to_string(c_.steps.size()));
+  }
+
+ private:
+  const SteppedConfig& c_;
+  size_t step_ = 0;
+  double step_started_ = 0;
+  uint64_t failures_ = 0;
+};
+
+std::unique_ptr<Policy> SteppedConfig::make() const { return std::make_unique<Stepped>(*this); }
+
+}  // namespace
+
+std::unique_ptr<PolicyConfig> parse_stepped(const ConfigMap& m) {
+  m.allow({"kind", "steps", "bake_time", "interval", "failure_limit", "rollback_drain", "checks"});
+  auto c = std::make_unique<SteppedConfig>();
+  if (m.has("steps")) {
+    const std::vector<double> percent = m.numbers("steps");
+    c->steps.clear();
+    for (size_t i = 0; i < percent.size(); ++i) {
+      if (!(percent[i] > 0 && percent[i] <= 100))
+        m.fail_item("steps", i, "a canary weight in percent, in (0, 100]");
+      if (i > 0 && percent[i] <= percent[i - 1])
+        m.fail_item("steps", i, "weights that increase from step to step");
+      c->steps.push_back(percent[i] / 100);
+    }
+  }
+  c->bake_time_s = m.duration("bake_time", c->bake_time_s);
+  c->interval = m.duration("interval", c->interval);
+  if (c->interval <= 0) m.fail("interval", "a positive duration");
+  c->failure_limit = m.count("failure_limit", c->failure_limit, 0, 1000000);
+  c->rollback_drain_s = m.duration("rollback_drain", c->rollback_drain_s);
+  for (const ConfigMap& check : m.maps("checks")) c->checks.push_back(Check::parse(check));
+  if (c->checks.empty()) m.fail("checks", "a list of at least one check");
+  return c;
+}
+
+}  // namespace canarysim

@@ -1,0 +1,157 @@
+// canarysim: the command line.
+//   canarysim run SCENARIO.yaml [--policy FILE] [--runs N] [--seed S] [--threads T]
+//                               [--format table|json|csv] [--out FILE] [--quiet]
+//   canarysim validate FILE...
+// Exit codes: 0 done, 2 bad input (the message names file, line, key and what was
+// expected), 1 internal error.
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+
+#include "policies/policy.h"
+#include "sim/config.h"
+#include "sim/report.h"
+#include "sim/scenario.h"
+#include "sim/study.h"
+
+namespace {
+
+using namespace canarysim;
+
+constexpr int kExitBadInput = 2;
+constexpr int kExitInternal = 1;
+
+struct RunArgs {
+  std::string scenario, policy, format = "table", out;
+  uint64_t runs = 1000, seed = 1;
+  unsigned threads = 0;
+  bool quiet = false;
+};
+
+// A progress line on stderr, redrawn in place, only when stderr is a terminal.
+class Progress {
+ public:
+  explicit Progress(bool enabled) : enabled_(enabled && isatty(STDERR_FILENO)) {}
+  void operator()(uint64_t done, uint64_t total) {
+    if (!enabled_) return;
+    const auto now = std::chrono::steady_clock::now();
+    if (done < total && now - last_ < std::chrono::milliseconds(200)) return;
+    last_ = now;
+    const double elapsed = std::chrono::duration<double>(now - start_).count();
+    const double rate = elapsed > 0 ? static_cast<double>(done) / elapsed : 0;
+    const double eta = rate > 0 ? static_cast<double>(total - done) / rate : 0;
+    std::fprintf(stderr, "\r%llu/%llu runs, %.0f runs/s, ETA %.0fs   ",
+                 static_cast<unsigned long long>(done), static_cast<unsigned long long>(total),
+                 rate, eta);
+    if (done == total) std::fprintf(stderr, "\r%60s\r", "");
+  }
+
+ private:
+  bool enabled_;
+  std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now(), last_{};
+};
+
+int run_command(const RunArgs& a) {
+  Scenario scenario = load_scenario(a.scenario);
+  if (!a.policy.empty()) scenario.policy = load_policy_file(a.policy);
+  if (!scenario.policy) {
+    throw InputError(a.scenario +
+                     ": policy: missing; expected a policy in the scenario or --policy FILE");
+  }
+  std::ofstream file;
+  if (!a.out.empty()) {
+    file.open(a.out);
+    if (!file) throw InputError(a.out + ": cannot be written");
+  }
+  std::ostream& out = a.out.empty() ? std::cout : file;
+
+  StudyOptions options;
+  options.runs = a.runs;
+  options.seed = a.seed;
+  options.threads = a.threads;
+  Progress progress(!a.quiet);
+  options.progress = [&progress](uint64_t done, uint64_t total) { progress(done, total); };
+  const Study study = run_study(scenario, options);
+
+  const ReportContext context{scenario.name, scenario.policy->kind(), a.seed};
+  if (a.format == "json") write_json(out, study, context, /*with_runs=*/true);
+  else if (a.format == "csv") write_csv(out, study);
+  else write_table(out, study, context);
+  return 0;
+}
+
+int validate_command(const std::vector<std::string>& files) {
+  for (const std::string& f : files) {
+    const ConfigMap m = ConfigMap::parse_file(f);
+    if (m.has("kind")) {
+      const auto policy = parse_policy(m);
+      std::cout << f << ": valid " << policy->kind() << " policy\n";
+    } else {
+      const Scenario s = parse_scenario(m);
+      std::cout << f << ": valid scenario '" << s.name << "'"
+                << (s.policy ? " with policy " + s.policy->kind() : std::string(", no policy"))
+                << "\n";
+    }
+  }
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"canarysim: simulate canary rollout policies for LLM serving.\n"
+               "Exit codes: 0 done, 2 bad input, 1 internal error."};
+  app.set_version_flag("--version", std::string("canarysim ") + CANARYSIM_VERSION);
+  app.require_subcommand(1);
+
+  RunArgs run;
+  CLI::App* run_cmd = app.add_subcommand("run", "Run a Monte Carlo study of a scenario");
+  run_cmd->add_option("scenario", run.scenario, "Scenario YAML file")->required();
+  run_cmd->add_option("--policy", run.policy, "Policy YAML file (overrides the scenario's)");
+  run_cmd->add_option("--runs", run.runs, "Monte Carlo runs")
+      ->capture_default_str()
+      ->check(CLI::Range(uint64_t{1}, uint64_t{100000000}));
+  run_cmd->add_option("--seed", run.seed, "Seed of the study")->capture_default_str();
+  run_cmd->add_option("--threads", run.threads, "Threads (0: one per core)")
+      ->capture_default_str()
+      ->check(CLI::Range(0u, 1024u));
+  run_cmd->add_option("--format", run.format, "Output: table, json (summary and runs), csv (runs)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"table", "json", "csv"}));
+  run_cmd->add_option("--out", run.out, "Write to this file instead of standard output");
+  run_cmd->add_flag("--quiet,-q", run.quiet, "No progress line on stderr");
+
+  std::vector<std::string> to_validate;
+  CLI::App* validate_cmd =
+      app.add_subcommand("validate", "Check scenario and policy files; exit 2 on the first error");
+  validate_cmd->add_option("files", to_validate, "YAML files")->required();
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);  // prints the message and usage
+    return kExitBadInput;
+  }
+
+  try {
+    if (*run_cmd) return run_command(run);
+    if (*validate_cmd) return validate_command(to_validate);
+  } catch (const InputError& e) {
+    std::cerr << "error: " << e.what() << "\n";
+    return kExitBadInput;
+  } catch (const std::exception& e) {
+    std::cerr << "internal error: " << e.what() << "\n";
+    return kExitInternal;
+  }
+  return kExitInternal;
+}

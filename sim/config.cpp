@@ -1,0 +1,346 @@
+#include "sim/config.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+namespace canarysim {
+
+struct ConfigMap::Impl {
+  YAML::Node node;   // always a mapping
+  std::string file;  // as the user named it
+  std::string path;  // dotted path of `node` from the top of the file
+};
+
+namespace {
+
+std::string join(const std::string& path, std::string_view key) {
+  return path.empty() ? std::string(key) : path + "." + std::string(key);
+}
+
+std::string where(const std::string& file, const YAML::Mark& mark) {
+  if (mark.is_null()) return file;
+  return file + ":" + std::to_string(mark.line + 1) + ":" + std::to_string(mark.column + 1);
+}
+
+// How a value is shown in "got ..." parts of messages.
+std::string shown(const YAML::Node& n) {
+  switch (n.Type()) {
+    case YAML::NodeType::Scalar: return "'" + n.Scalar() + "'";
+    case YAML::NodeType::Sequence: return "a list";
+    case YAML::NodeType::Map: return "a mapping";
+    default: return "nothing";
+  }
+}
+
+std::optional<double> parse_number(std::string_view text) {
+  if (text.empty()) return std::nullopt;
+  const std::string s(text);
+  char* end = nullptr;
+  errno = 0;
+  const double v = std::strtod(s.c_str(), &end);
+  if (end != s.c_str() + s.size() || errno == ERANGE || !std::isfinite(v)) return std::nullopt;
+  return v;
+}
+
+// Splits "250ms" into 250 and "ms".
+std::optional<std::pair<double, std::string_view>> split_unit(std::string_view text) {
+  size_t i = 0;
+  while (i < text.size() && (std::isdigit(static_cast<unsigned char>(text[i])) ||
+                             text[i] == '.' || text[i] == '-' || text[i] == '+' ||
+                             text[i] == 'e' || text[i] == 'E')) {
+    // An 'e' is an exponent only when followed by a digit or sign ("1e3s"), not "s".
+    if ((text[i] == 'e' || text[i] == 'E') &&
+        (i + 1 >= text.size() || !(std::isdigit(static_cast<unsigned char>(text[i + 1])) ||
+                                   text[i + 1] == '-' || text[i + 1] == '+')))
+      break;
+    ++i;
+  }
+  const auto number = parse_number(text.substr(0, i));
+  if (!number) return std::nullopt;
+  return std::make_pair(*number, text.substr(i));
+}
+
+}  // namespace
+
+std::optional<double> parse_duration(std::string_view text) {
+  if (text == "0") return 0.0;
+  const auto parts = split_unit(text);
+  if (!parts) return std::nullopt;
+  const auto [value, unit] = *parts;
+  if (unit == "ms") return value / 1000;
+  if (unit == "s") return value;
+  if (unit == "m" || unit == "min") return value * 60;
+  if (unit == "h") return value * 3600;
+  if (unit == "d") return value * 86400;
+  return std::nullopt;
+}
+
+std::optional<double> parse_rate(std::string_view text) {
+  const size_t slash = text.find('/');
+  if (slash == std::string_view::npos) return std::nullopt;
+  const auto value = parse_number(text.substr(0, slash));
+  const std::string_view unit = text.substr(slash + 1);
+  if (!value) return std::nullopt;
+  if (unit == "s") return *value;
+  if (unit == "m" || unit == "min") return *value / 60;
+  if (unit == "h") return *value / 3600;
+  return std::nullopt;
+}
+
+std::optional<double> parse_fraction(std::string_view text) {
+  if (!text.empty() && text.back() == '%') {
+    const auto v = parse_number(text.substr(0, text.size() - 1));
+    if (!v) return std::nullopt;
+    return *v / 100;
+  }
+  return parse_number(text);
+}
+
+std::string format_duration(double s) {
+  std::ostringstream out;
+  if (s == 0) return "0s";
+  if (s < 1) out << s * 1000 << "ms";
+  else if (s < 120 || std::fmod(s, 60) != 0) out << s << "s";
+  else if (s < 7200 || std::fmod(s, 3600) != 0) out << s / 60 << "m";
+  else out << s / 3600 << "h";
+  return out.str();
+}
+
+std::string nearest(std::string_view word, const std::vector<std::string>& candidates) {
+  std::string best;
+  size_t best_distance = std::max<size_t>(2, word.size() / 3) + 1;
+  for (const std::string& c : candidates) {
+    // Levenshtein distance, one row at a time.
+    std::vector<size_t> row(c.size() + 1);
+    for (size_t j = 0; j <= c.size(); ++j) row[j] = j;
+    for (size_t i = 1; i <= word.size(); ++i) {
+      size_t diagonal = row[0];
+      row[0] = i;
+      for (size_t j = 1; j <= c.size(); ++j) {
+        const size_t up = row[j];
+        row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (word[i - 1] != c[j - 1])});
+        diagonal = up;
+      }
+    }
+    if (row[c.size()] < best_distance) {
+      best_distance = row[c.size()];
+      best = c;
+    }
+  }
+  return best;
+}
+
+ConfigMap ConfigMap::parse_file(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) {
+    const std::string why = std::filesystem::exists(path) ? "cannot be read" : "no such file";
+    throw InputError(path + ": " + why);
+  }
+  std::stringstream text;
+  text << in.rdbuf();
+  return parse_string(text.str(), path);
+}
+
+ConfigMap ConfigMap::parse_string(const std::string& text, const std::string& name) {
+  YAML::Node root;
+  try {
+    root = YAML::Load(text);
+  } catch (const YAML::ParserException& e) {
+    throw InputError(where(name, e.mark) + ": invalid YAML: " + e.msg);
+  }
+  if (!root.IsMap()) {
+    throw InputError(where(name, root.Mark()) + ": expected a mapping of keys to values, got " +
+                     shown(root));
+  }
+  return ConfigMap(std::make_shared<Impl>(Impl{root, name, ""}));
+}
+
+void ConfigMap::fail(std::string_view key, const std::string& expected) const {
+  const YAML::Node value = impl_->node[std::string(key)];
+  if (!value) {
+    throw InputError(where(impl_->file, impl_->node.Mark()) + ": " + join(impl_->path, key) +
+                     ": missing; expected " + expected);
+  }
+  throw InputError(where(impl_->file, value.Mark()) + ": " + join(impl_->path, key) +
+                   ": expected " + expected + ", got " + shown(value));
+}
+
+void ConfigMap::fail_item(std::string_view key, size_t index, const std::string& expected) const {
+  const YAML::Node item = impl_->node[std::string(key)][index];
+  throw InputError(where(impl_->file, item.Mark()) + ": " + join(impl_->path, key) + "[" +
+                   std::to_string(index) + "]: expected " + expected + ", got " + shown(item));
+}
+
+void ConfigMap::allow(std::initializer_list<std::string_view> keys) const {
+  std::vector<std::string> known(keys.begin(), keys.end());
+  std::vector<std::string> seen;
+  for (const auto& kv : impl_->node) {
+    const std::string key = kv.first.Scalar();
+    const std::string at = where(impl_->file, kv.first.Mark()) + ": " + join(impl_->path, key);
+    if (std::find(seen.begin(), seen.end(), key) != seen.end())
+      throw InputError(at + ": duplicate key");
+    seen.push_back(key);
+    if (std::find(known.begin(), known.end(), key) != known.end()) continue;
+    std::string message = at + ": unknown key";
+    const std::string guess = nearest(key, known);
+    if (!guess.empty()) message += " (did you mean '" + guess + "'?)";
+    std::string list;
+    for (const auto& k : known) list += (list.empty() ? "" : ", ") + k;
+    throw InputError(message + "; expected one of: " + list);
+  }
+}
+
+bool ConfigMap::has(std::string_view key) const {
+  const YAML::Node v = impl_->node[std::string(key)];
+  return v && !v.IsNull();
+}
+
+namespace {
+constexpr const char* kDurationForm = "a duration like '250ms', '90s', '15m' or '2h'";
+constexpr const char* kRateForm = "a rate like '200/s', '12000/m' or '50000/h'";
+}  // namespace
+
+double ConfigMap::duration(std::string_view key) const {
+  const YAML::Node v = impl_->node[std::string(key)];
+  if (!v || !v.IsScalar()) fail(key, kDurationForm);
+  const auto d = parse_duration(v.Scalar());
+  if (!d) fail(key, kDurationForm);
+  if (*d < 0) fail(key, std::string("a non-negative duration"));
+  return *d;
+}
+double ConfigMap::duration(std::string_view key, double fallback) const {
+  return has(key) ? duration(key) : fallback;
+}
+
+double ConfigMap::rate(std::string_view key) const {
+  const YAML::Node v = impl_->node[std::string(key)];
+  if (!v || !v.IsScalar()) fail(key, kRateForm);
+  const auto r = parse_rate(v.Scalar());
+  if (!r) fail(key, kRateForm);
+  if (*r <= 0) fail(key, "a positive rate");
+  return *r;
+}
+double ConfigMap::rate(std::string_view key, double fallback) const {
+  return has(key) ? rate(key) : fallback;
+}
+
+double ConfigMap::probability(std::string_view key) const {
+  const YAML::Node v = impl_->node[std::string(key)];
+  const char* form = "a probability in [0, 1], like 0.02 or 2%";
+  if (!v || !v.IsScalar()) fail(key, form);
+  const auto p = parse_fraction(v.Scalar());
+  if (!p || *p < 0 || *p > 1) fail(key, form);
+  return *p;
+}
+double ConfigMap::probability(std::string_view key, double fallback) const {
+  return has(key) ? probability(key) : fallback;
+}
+
+double ConfigMap::number(std::string_view key, double lo, double hi) const {
+  const YAML::Node v = impl_->node[std::string(key)];
+  std::ostringstream form;
+  form << "a number";
+  if (hi == INFINITY && lo == 0) form << " >= 0";
+  else if (hi == INFINITY) form << " >= " << lo;
+  else form << " in [" << lo << ", " << hi << "]";
+  if (!v || !v.IsScalar()) fail(key, form.str());
+  const auto x = parse_number(v.Scalar());
+  if (!x || *x < lo || *x > hi) fail(key, form.str());
+  return *x;
+}
+double ConfigMap::number(std::string_view key, double fallback, double lo, double hi) const {
+  return has(key) ? number(key, lo, hi) : fallback;
+}
+
+uint64_t ConfigMap::count(std::string_view key, uint64_t fallback, uint64_t lo,
+                          uint64_t hi) const {
+  if (!has(key)) return fallback;
+  const YAML::Node v = impl_->node[std::string(key)];
+  const std::string form =
+      "a whole number in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]";
+  if (!v.IsScalar()) fail(key, form);
+  const std::string& s = v.Scalar();
+  if (s.empty() || s.find_first_not_of("0123456789") != std::string::npos) fail(key, form);
+  errno = 0;
+  const unsigned long long n = std::strtoull(s.c_str(), nullptr, 10);
+  if (errno == ERANGE || n < lo || n > hi) fail(key, form);
+  return n;
+}
+
+std::string ConfigMap::text(std::string_view key) const {
+  const YAML::Node v = impl_->node[std::string(key)];
+  if (!v || !v.IsScalar() || v.Scalar().empty()) fail(key, "a text value");
+  return v.Scalar();
+}
+std::string ConfigMap::text(std::string_view key, const std::string& fallback) const {
+  return has(key) ? text(key) : fallback;
+}
+
+bool ConfigMap::flag(std::string_view key, bool fallback) const {
+  if (!has(key)) return fallback;
+  const YAML::Node v = impl_->node[std::string(key)];
+  const std::string s = v.IsScalar() ? v.Scalar() : "";
+  if (s == "true") return true;
+  if (s == "false") return false;
+  fail(key, "true or false");
+}
+
+std::vector<double> ConfigMap::numbers(std::string_view key) const {
+  const YAML::Node v = impl_->node[std::string(key)];
+  if (!v || !v.IsSequence() || v.size() == 0) fail(key, "a non-empty list of numbers");
+  std::vector<double> out;
+  for (size_t i = 0; i < v.size(); ++i) {
+    const auto x = v[i].IsScalar() ? parse_number(v[i].Scalar()) : std::nullopt;
+    if (!x) fail_item(key, i, "a number");
+    out.push_back(*x);
+  }
+  return out;
+}
+
+bool ConfigMap::is_map(std::string_view key) const {
+  return impl_->node[std::string(key)].IsMap();
+}
+
+ConfigMap ConfigMap::map(std::string_view key) const {
+  const YAML::Node v = impl_->node[std::string(key)];
+  if (!v || !v.IsMap()) fail(key, "a mapping of keys to values");
+  return ConfigMap(std::make_shared<Impl>(Impl{v, impl_->file, join(impl_->path, key)}));
+}
+
+std::vector<ConfigMap> ConfigMap::maps(std::string_view key) const {
+  std::vector<ConfigMap> out;
+  if (!has(key)) return out;
+  const YAML::Node v = impl_->node[std::string(key)];
+  if (!v.IsSequence()) fail(key, "a list of mappings");
+  for (size_t i = 0; i < v.size(); ++i) {
+    if (!v[i].IsMap()) fail_item(key, i, "a mapping of keys to values");
+    out.push_back(ConfigMap(std::make_shared<Impl>(
+        Impl{v[i], impl_->file, join(impl_->path, key) + "[" + std::to_string(i) + "]"})));
+  }
+  return out;
+}
+
+const std::string& ConfigMap::file() const { return impl_->file; }
+const std::string& ConfigMap::path() const { return impl_->path; }
+
+std::string ConfigMap::directory() const {
+  if (impl_->file.empty() || impl_->file.front() == '<') return ".";
+  const auto parent = std::filesystem::path(impl_->file).parent_path();
+  return parent.empty() ? "." : parent.string();
+}
+
+std::string ConfigMap::dump() const {
+  YAML::Emitter out;
+  out << impl_->node;
+  return out.c_str();
+}
+
+}  // namespace canarysim

@@ -1,0 +1,98 @@
+// Reading users' YAML files with checked types, units and ranges.
+//
+// Every problem with a user's input becomes an InputError whose message names the file,
+// the line and column, the key (as a dotted path from the top of the file) and what was
+// expected, for example
+//   scenarios/x.yaml:7:11: traffic.rate: expected a rate like '200/s', got 'fast'
+// The CLI prints it and exits with code 2; the Python module raises ValueError.
+//
+// Units, as users of Argo Rollouts and Flagger write them:
+//   durations  250ms, 90s, 15m, 2h, 1d (a bare 0 is allowed)
+//   rates      200/s, 12000/m, 720000/h
+//   fractions  0.02 or 2%   (probabilities, in [0, 1])
+// yaml-cpp stays inside config.cpp; this header is cheap to include.
+#pragma once
+
+#include <cstdint>
+#include <initializer_list>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace canarysim {
+
+// Bad user input: the message is complete and meant for the user as it is.
+class InputError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// One YAML mapping of a user's file. Cheap to copy (shares the parsed document).
+class ConfigMap {
+ public:
+  // Throws InputError when the file is missing, unreadable, not YAML or not a mapping.
+  static ConfigMap parse_file(const std::string& path);
+  // `name` stands for the file name in messages, e.g. "<string>".
+  static ConfigMap parse_string(const std::string& text, const std::string& name);
+
+  // Fails on the first key not in `keys`, suggesting the nearest known one.
+  void allow(std::initializer_list<std::string_view> keys) const;
+  bool has(std::string_view key) const;
+
+  // Required values fail when the key is missing; the others return `fallback` then.
+  double duration(std::string_view key) const;
+  double duration(std::string_view key, double fallback) const;
+  double rate(std::string_view key) const;
+  double rate(std::string_view key, double fallback) const;
+  double probability(std::string_view key) const;
+  double probability(std::string_view key, double fallback) const;
+  // A number in [lo, hi].
+  double number(std::string_view key, double lo, double hi) const;
+  double number(std::string_view key, double fallback, double lo, double hi) const;
+  // A whole number in [lo, hi].
+  uint64_t count(std::string_view key, uint64_t fallback, uint64_t lo, uint64_t hi) const;
+  std::string text(std::string_view key) const;
+  std::string text(std::string_view key, const std::string& fallback) const;
+  bool flag(std::string_view key, bool fallback) const;
+  // A non-empty list of numbers.
+  std::vector<double> numbers(std::string_view key) const;
+
+  bool is_map(std::string_view key) const;
+  ConfigMap map(std::string_view key) const;
+  // A list of mappings (possibly empty when the key is absent).
+  std::vector<ConfigMap> maps(std::string_view key) const;
+
+  // Throws InputError located at `key` (or at this mapping when the key is absent).
+  [[noreturn]] void fail(std::string_view key, const std::string& expected) const;
+  // Throws InputError located at element `index` of the list under `key`.
+  [[noreturn]] void fail_item(std::string_view key, size_t index,
+                              const std::string& expected) const;
+
+  // The file this mapping came from, and its directory (for relative paths in it).
+  const std::string& file() const;
+  std::string directory() const;
+  // The dotted path of this mapping in its file ("" at the top).
+  const std::string& path() const;
+  // The mapping as YAML text, for manifests and round trips.
+  std::string dump() const;
+
+  struct Impl;
+
+ private:
+  explicit ConfigMap(std::shared_ptr<const Impl> impl) : impl_(std::move(impl)) {}
+  std::shared_ptr<const Impl> impl_;
+};
+
+// Parsers for the units above, shared with the CLI. nullopt when `text` is malformed.
+std::optional<double> parse_duration(std::string_view text);
+std::optional<double> parse_rate(std::string_view text);
+std::optional<double> parse_fraction(std::string_view text);
+// Formats seconds the way they are written in files: 90s, 15m, 2h, 250ms.
+std::string format_duration(double seconds);
+// The candidate nearest to `word` by edit distance, or "" when none is close.
+std::string nearest(std::string_view word, const std::vector<std::string>& candidates);
+
+}  // namespace canarysim

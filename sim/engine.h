@@ -1,0 +1,132 @@
+// The discrete-event engine: a clock and a queue of pending events.
+//
+// The whole engine is schedule(), step() and run(until), on a binary heap ordered by
+// (time, sequence number). The sequence number is the order of scheduling, so events at
+// equal times run first-scheduled-first and every run is deterministic.
+//
+// Events are small plain records; the queue is one contiguous vector that grows to the
+// largest number of pending events and is then reused, so scheduling allocates nothing in
+// steady state. What an event means is the model's business: the engine hands each event
+// to a handler passed to step()/run() (a lambda with a switch on Event::type), which is
+// inlined, so there is no virtual call or std::function per event.
+//
+// Thread safety: none. One Engine belongs to one simulation run on one thread.
+#pragma once
+
+#include <cassert>
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <utility>
+#include <vector>
+
+namespace canarysim {
+
+// One pending event, 24 bytes.
+struct Event {
+  double time;      // simulated seconds at which it happens
+  uint64_t seq;     // scheduling order; breaks ties between equal times (FIFO)
+  uint32_t type;    // what happens; defined by the model
+  uint32_t target;  // whom it concerns (a replica, a regression, ...); defined by the model
+};
+
+class Engine {
+ public:
+  static constexpr double kNever = std::numeric_limits<double>::infinity();
+
+  // Current simulated time in seconds; starts at 0 and never decreases.
+  double now() const { return now_; }
+  // Events handed to a handler so far.
+  uint64_t processed() const { return processed_; }
+  bool empty() const { return heap_.empty(); }
+  // Time of the next event, or kNever when none is pending.
+  double peek() const { return heap_.empty() ? kNever : heap_.front().time; }
+
+  // Schedules an event `delay` seconds from now.
+  // REQUIRES: delay >= 0 (a model that schedules into the past is broken).
+  void schedule(double delay, uint32_t type, uint32_t target = 0) {
+    assert(delay >= 0 && "negative delay");
+    schedule_at(now_ + delay, type, target);
+  }
+  // REQUIRES: time >= now().
+  void schedule_at(double time, uint32_t type, uint32_t target = 0) {
+    assert(time >= now_ && "event scheduled in the past");
+    heap_.push_back(Event{time, seq_++, type, target});
+    sift_up(heap_.size() - 1);
+  }
+
+  // Makes run() return once the event being handled is done. Pending events stay queued.
+  void stop() { stopped_ = true; }
+
+  // Pops the next event, advances the clock to it and calls handler(event).
+  // Returns false when no event was pending.
+  template <class Handler>
+  bool step(Handler&& handler) {
+    if (heap_.empty()) return false;
+    const Event e = pop();
+    now_ = e.time;
+    ++processed_;
+    handler(e);
+    return true;
+  }
+
+  // Handles events in order while their time is < until, or until stop() is called.
+  // When it returns without stop(), now() == until (if until is finite).
+  template <class Handler>
+  void run(double until, Handler&& handler) {
+    stopped_ = false;
+    while (!stopped_ && !heap_.empty() && heap_.front().time < until) step(handler);
+    if (!stopped_ && until != kNever && until > now_) now_ = until;
+  }
+
+  // Empties the queue and rewinds the clock, keeping the queue's capacity.
+  void reset() {
+    heap_.clear();
+    now_ = 0;
+    seq_ = 0;
+    processed_ = 0;
+    stopped_ = false;
+  }
+
+ private:
+  static bool before(const Event& a, const Event& b) {
+    return a.time < b.time || (a.time == b.time && a.seq < b.seq);
+  }
+  void sift_up(size_t i) {
+    const Event e = heap_[i];
+    while (i > 0) {
+      const size_t parent = (i - 1) / 2;
+      if (!before(e, heap_[parent])) break;
+      heap_[i] = heap_[parent];
+      i = parent;
+    }
+    heap_[i] = e;
+  }
+  Event pop() {
+    const Event top = heap_.front();
+    const Event last = heap_.back();
+    heap_.pop_back();
+    const size_t n = heap_.size();
+    if (n > 0) {  // sift `last` down from the root
+      size_t i = 0;
+      for (;;) {
+        size_t child = 2 * i + 1;
+        if (child >= n) break;
+        if (child + 1 < n && before(heap_[child + 1], heap_[child])) ++child;
+        if (!before(heap_[child], last)) break;
+        heap_[i] = heap_[child];
+        i = child;
+      }
+      heap_[i] = last;
+    }
+    return top;
+  }
+
+  std::vector<Event> heap_;
+  double now_ = 0;
+  uint64_t seq_ = 0;
+  uint64_t processed_ = 0;
+  bool stopped_ = false;
+};
+
+}  // namespace canarysim

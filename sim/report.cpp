@@ -1,0 +1,170 @@
+#include "sim/report.h"
+
+#include <cmath>
+#include <cstdio>
+
+namespace canarysim {
+
+namespace {
+
+std::string num(double x) {
+  if (std::isnan(x)) return "null";
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.17g", x);
+  return buf;
+}
+
+std::string stats_json(const Stats& s) {
+  return "{\"count\": " + std::to_string(s.count) + ", \"mean\": " + num(s.mean) +
+         ", \"p50\": " + num(s.p50) + ", \"p90\": " + num(s.p90) + ", \"p99\": " + num(s.p99) +
+         "}";
+}
+
+std::string rate_json(const std::string& key, const Rate& r) {
+  return "\"" + key + "\": " + num(r.rate) + ", \"" + key + "_ci95\": [" + num(r.low) + ", " +
+         num(r.high) + "]";
+}
+
+// Human units: seconds up to two minutes, then minutes, then hours.
+std::string human_time(double s) {
+  if (std::isnan(s)) return "-";
+  char buf[32];
+  if (s < 120) std::snprintf(buf, sizeof buf, "%.1fs", s);
+  else if (s < 7200) std::snprintf(buf, sizeof buf, "%.1fm", s / 60);
+  else std::snprintf(buf, sizeof buf, "%.2fh", s / 3600);
+  return buf;
+}
+std::string human_count(double x) {
+  if (std::isnan(x)) return "-";
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.0f", x);
+  return buf;
+}
+std::string percent(double x) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.2f%%", x * 100);
+  return buf;
+}
+
+}  // namespace
+
+std::string json_string(const std::string& s) {
+  std::string out = "\"";
+  for (const char c : s) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\t': out += "\\t"; break;
+      case '\r': out += "\\r"; break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20) {
+          char buf[8];
+          std::snprintf(buf, sizeof buf, "\\u%04x", c);
+          out += buf;
+        } else {
+          out += c;
+        }
+    }
+  }
+  return out + "\"";
+}
+
+void write_table(std::ostream& out, const Study& study, const ReportContext& ctx) {
+  const Summary& s = study.summary;
+  out << "canarysim " << CANARYSIM_VERSION << ": scenario " << ctx.scenario << ", policy "
+      << ctx.policy << ", " << s.runs << " runs, seed " << ctx.seed << "\n\n";
+  out << "outcomes             promoted " << s.promoted << ", rolled back " << s.rolled_back
+      << ", unfinished " << s.unfinished << "\n";
+  auto rate_line = [&](const char* name, const Rate& r, const char* what) {
+    char buf[160];
+    std::snprintf(buf, sizeof buf, "%-20s %7s  95%% CI [%s, %s]  (%llu of %llu runs %s)\n", name,
+                  percent(r.rate).c_str(), percent(r.low).c_str(), percent(r.high).c_str(),
+                  static_cast<unsigned long long>(r.count),
+                  static_cast<unsigned long long>(r.of), what);
+    out << buf;
+  };
+  rate_line("false rollback rate", s.false_rollback, "rolled back with no regression active");
+  rate_line("missed regression", s.missed_regression, "promoted with a regression active");
+  out << "\n";
+  char buf[200];
+  std::snprintf(buf, sizeof buf, "%-26s %6s %10s %10s %10s %10s\n", "", "runs", "mean", "p50",
+                "p90", "p99");
+  out << buf;
+  auto row = [&](const char* name, const Stats& st, bool is_time) {
+    auto f = [&](double x) { return is_time ? human_time(x) : human_count(x); };
+    std::snprintf(buf, sizeof buf, "%-26s %6llu %10s %10s %10s %10s\n", name,
+                  static_cast<unsigned long long>(st.count), f(st.mean).c_str(),
+                  f(st.p50).c_str(), f(st.p90).c_str(), f(st.p99).c_str());
+    out << buf;
+  };
+  row("detection time", s.detection_time_s, true);
+  row("time to mitigate", s.time_to_mitigate_s, true);
+  row("blast radius (requests)", s.blast_radius_requests, false);
+  row("blast radius (users)", s.blast_radius_users, false);
+  row("rollout duration", s.rollout_duration_s, true);
+  std::snprintf(buf, sizeof buf, "\n%llu runs in %.2f s on %u threads: %.1f M events/s\n",
+                static_cast<unsigned long long>(s.runs), s.wall_s, s.threads,
+                s.events_per_s / 1e6);
+  out << buf;
+}
+
+void write_json(std::ostream& out, const Study& study, const ReportContext& ctx,
+                bool with_runs) {
+  const Summary& s = study.summary;
+  out << "{\n  \"canarysim_version\": " << json_string(CANARYSIM_VERSION)
+      << ",\n  \"scenario\": " << json_string(ctx.scenario)
+      << ",\n  \"policy\": " << json_string(ctx.policy) << ",\n  \"seed\": " << ctx.seed
+      << ",\n  \"summary\": {\n    \"runs\": " << s.runs << ", \"promoted\": " << s.promoted
+      << ", \"rolled_back\": " << s.rolled_back << ", \"unfinished\": " << s.unfinished
+      << ",\n    \"false_rollbacks\": " << s.false_rollback.count << ", "
+      << rate_json("false_rollback_rate", s.false_rollback)
+      << ",\n    \"missed_regressions\": " << s.missed_regression.count << ", "
+      << rate_json("missed_regression_rate", s.missed_regression)
+      << ",\n    \"detection_time_s\": " << stats_json(s.detection_time_s)
+      << ",\n    \"time_to_mitigate_s\": " << stats_json(s.time_to_mitigate_s)
+      << ",\n    \"blast_radius_requests\": " << stats_json(s.blast_radius_requests)
+      << ",\n    \"blast_radius_users\": " << stats_json(s.blast_radius_users)
+      << ",\n    \"rollout_duration_s\": " << stats_json(s.rollout_duration_s)
+      << ",\n    \"events\": " << s.events << ", \"wall_s\": " << num(s.wall_s)
+      << ", \"events_per_s\": " << num(s.events_per_s) << ", \"threads\": " << s.threads
+      << "\n  }";
+  if (with_runs) {
+    out << ",\n  \"run_results\": [";
+    for (size_t i = 0; i < study.runs.size(); ++i) {
+      const RunResult& r = study.runs[i];
+      out << (i ? ",\n" : "\n") << "    {\"run\": " << r.run << ", \"outcome\": \""
+          << outcome_name(r.outcome) << "\", \"regression_active\": "
+          << (r.regression_active ? "true" : "false")
+          << ", \"decision_time_s\": " << num(r.decision_time_s)
+          << ", \"detection_time_s\": " << num(r.detection_time_s)
+          << ", \"time_to_mitigate_s\": " << num(r.time_to_mitigate_s)
+          << ", \"blast_radius_requests\": " << r.blast_radius_requests
+          << ", \"blast_radius_users\": " << r.blast_radius_users
+          << ", \"rollout_duration_s\": " << num(r.rollout_duration_s)
+          << ", \"requests\": " << r.requests << ", \"canary_requests\": " << r.canary_requests
+          << ", \"events\": " << r.events << ", \"reason\": " << json_string(r.reason) << "}";
+    }
+    out << "\n  ]";
+  }
+  out << "\n}\n";
+}
+
+void write_csv(std::ostream& out, const Study& study) {
+  out << "run,outcome,regression_active,decision_time_s,detection_time_s,time_to_mitigate_s,"
+         "blast_radius_requests,blast_radius_users,rollout_duration_s,requests,canary_requests,"
+         "events,reason\n";
+  auto cell = [](double x) { return std::isnan(x) ? std::string() : num(x); };
+  for (const RunResult& r : study.runs) {
+    std::string reason = r.reason;  // quoted, with quotes doubled (RFC 4180)
+    for (size_t p = 0; (p = reason.find('"', p)) != std::string::npos; p += 2)
+      reason.insert(p, "\"");
+    out << r.run << ',' << outcome_name(r.outcome) << ',' << (r.regression_active ? 1 : 0) << ','
+        << cell(r.decision_time_s) << ',' << cell(r.detection_time_s) << ','
+        << cell(r.time_to_mitigate_s) << ',' << r.blast_radius_requests << ','
+        << r.blast_radius_users << ',' << cell(r.rollout_duration_s) << ',' << r.requests << ','
+        << r.canary_requests << ',' << r.events << ",\"" << reason << "\"\n";
+  }
+}
+
+}  // namespace canarysim

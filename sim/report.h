@@ -1,0 +1,29 @@
+// Writing a study's results: a table for people, JSON and CSV for programs.
+// JSON keys are snake_case and named as the fields of RunResult and Summary; a quantity
+// that does not apply (NaN) is null in JSON and empty in CSV.
+#pragma once
+
+#include <cstdint>
+#include <ostream>
+#include <string>
+
+#include "sim/study.h"
+
+namespace canarysim {
+
+struct ReportContext {
+  std::string scenario, policy;
+  uint64_t seed = 1;
+};
+
+void write_table(std::ostream& out, const Study& study, const ReportContext& context);
+// The summary, and the per-run rows under "run_results" when `with_runs`.
+void write_json(std::ostream& out, const Study& study, const ReportContext& context,
+                bool with_runs);
+// One row per run, with a header.
+void write_csv(std::ostream& out, const Study& study);
+
+// JSON string literal with escapes.
+std::string json_string(const std::string& s);
+
+}  // namespace canarysim

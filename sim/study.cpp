@@ -1,0 +1,170 @@
+#include "sim/study.h"
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <cstring>
+#include <exception>
+#include <limits>
+#include <mutex>
+#include <thread>
+
+namespace canarysim {
+
+namespace {
+
+// Mean and quantiles by linear interpolation between order statistics (numpy's default,
+// so notebook users get the same numbers from the per-run rows).
+Stats stats_of(std::vector<double> v) {
+  Stats s;
+  s.count = v.size();
+  if (v.empty()) return s;
+  std::sort(v.begin(), v.end());
+  double sum = 0;
+  for (double x : v) sum += x;
+  s.mean = sum / static_cast<double>(v.size());
+  auto q = [&](double p) {
+    const double h = p * static_cast<double>(v.size() - 1);
+    const auto lo = static_cast<size_t>(std::floor(h));
+    const size_t hi = std::min(lo + 1, v.size() - 1);
+    return v[lo] + (h - static_cast<double>(lo)) * (v[hi] - v[lo]);
+  };
+  s.p50 = q(0.5);
+  s.p90 = q(0.9);
+  s.p99 = q(0.99);
+  return s;
+}
+
+}  // namespace
+
+Rate wilson(uint64_t count, uint64_t of) {
+  Rate r;
+  r.count = count;
+  r.of = of;
+  if (of == 0) return r;
+  constexpr double z = 1.959963984540054;
+  const double n = static_cast<double>(of), p = static_cast<double>(count) / n;
+  const double centre = (p + z * z / (2 * n)) / (1 + z * z / n);
+  const double half = z / (1 + z * z / n) * std::sqrt(p * (1 - p) / n + z * z / (4 * n * n));
+  r.rate = p;
+  r.low = std::max(0.0, centre - half);
+  r.high = std::min(1.0, centre + half);
+  return r;
+}
+
+Summary summarize(const std::vector<RunResult>& runs) {
+  Summary s;
+  s.runs = runs.size();
+  uint64_t false_rollbacks = 0, missed = 0;
+  std::vector<double> detection, mitigation, blast_requests, blast_users, duration;
+  for (const RunResult& r : runs) {
+    s.events += r.events;
+    switch (r.outcome) {
+      case Outcome::kPromoted:
+        ++s.promoted;
+        if (r.regression_active) ++missed;
+        duration.push_back(r.rollout_duration_s);
+        break;
+      case Outcome::kRolledBack:
+        ++s.rolled_back;
+        if (!r.regression_active) ++false_rollbacks;
+        if (r.regression_active) {
+          detection.push_back(r.detection_time_s);
+          mitigation.push_back(r.time_to_mitigate_s);
+        }
+        break;
+      case Outcome::kUnfinished: ++s.unfinished; break;
+    }
+    if (r.regression_active) {
+      blast_requests.push_back(static_cast<double>(r.blast_radius_requests));
+      blast_users.push_back(static_cast<double>(r.blast_radius_users));
+    }
+  }
+  s.false_rollback = wilson(false_rollbacks, s.runs);
+  s.missed_regression = wilson(missed, s.runs);
+  s.detection_time_s = stats_of(std::move(detection));
+  s.time_to_mitigate_s = stats_of(std::move(mitigation));
+  s.blast_radius_requests = stats_of(std::move(blast_requests));
+  s.blast_radius_users = stats_of(std::move(blast_users));
+  s.rollout_duration_s = stats_of(std::move(duration));
+  return s;
+}
+
+Study run_study(const Scenario& scenario, const StudyOptions& options) {
+  const unsigned threads = options.threads
+                               ? options.threads
+                               : std::max(1u, std::thread::hardware_concurrency());
+  const unsigned workers = static_cast<unsigned>(
+      std::min<uint64_t>(threads, std::max<uint64_t>(1, options.runs)));
+  Study study;
+  study.runs.resize(options.runs);
+  std::atomic<uint64_t> next{0}, done{0};
+  std::mutex progress_mutex;
+  std::exception_ptr failure;
+  std::mutex failure_mutex;
+
+  const auto start = std::chrono::steady_clock::now();
+  auto work = [&] {
+    try {
+      Simulator sim(scenario, *scenario.policy);
+      for (uint64_t i; (i = next.fetch_add(1)) < options.runs;) {
+        study.runs[i] = sim.run(options.seed, i);
+        const uint64_t finished = done.fetch_add(1) + 1;
+        if (options.progress) {
+          std::unique_lock lock(progress_mutex, std::try_to_lock);
+          if (lock.owns_lock()) options.progress(finished, options.runs);
+        }
+      }
+    } catch (...) {
+      std::lock_guard lock(failure_mutex);
+      if (!failure) failure = std::current_exception();
+      next = options.runs;  // stop the other workers
+    }
+  };
+  std::vector<std::thread> pool;
+  for (unsigned t = 1; t < workers; ++t) pool.emplace_back(work);
+  work();
+  for (auto& t : pool) t.join();
+  if (failure) std::rethrow_exception(failure);
+  if (options.progress) options.progress(options.runs, options.runs);
+
+  study.summary = summarize(study.runs);
+  study.summary.threads = workers;
+  study.summary.wall_s =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  study.summary.events_per_s =
+      study.summary.wall_s > 0 ? static_cast<double>(study.summary.events) / study.summary.wall_s
+                               : 0;
+  return study;
+}
+
+uint64_t results_hash(const std::vector<RunResult>& runs) {
+  uint64_t h = 0xcbf29ce484222325ULL;
+  auto eat = [&h](const void* p, size_t n) {
+    const auto* b = static_cast<const unsigned char*>(p);
+    for (size_t i = 0; i < n; ++i) h = (h ^ b[i]) * 0x100000001b3ULL;
+  };
+  auto eat_double = [&](double x) {
+    if (std::isnan(x)) x = std::numeric_limits<double>::quiet_NaN();  // one NaN pattern
+    eat(&x, sizeof x);
+  };
+  for (const RunResult& r : runs) {
+    eat(&r.run, sizeof r.run);
+    eat(&r.outcome, sizeof r.outcome);
+    eat(&r.regression_active, sizeof r.regression_active);
+    eat_double(r.decision_time_s);
+    eat_double(r.detection_time_s);
+    eat_double(r.time_to_mitigate_s);
+    eat(&r.blast_radius_requests, sizeof r.blast_radius_requests);
+    eat(&r.blast_radius_users, sizeof r.blast_radius_users);
+    eat_double(r.rollout_duration_s);
+    eat(&r.requests, sizeof r.requests);
+    eat(&r.canary_requests, sizeof r.canary_requests);
+    eat(&r.events, sizeof r.events);
+    eat(r.reason.data(), r.reason.size());
+  }
+  return h;
+}
+
+}  // namespace canarysim

@@ -1,0 +1,70 @@
+// A study: N Monte Carlo runs of one scenario under one policy, and their summary.
+//
+// Start here: a study is run_study(load_scenario("scenarios/default.yaml"), options).
+// Runs are spread over threads, but run i always draws from the streams of (seed, i), so
+// the per-run results, and hence the summary, are bit-identical whatever the thread
+// count. The same seed on the same scenario gives two policies the same traffic.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "sim/run.h"
+
+namespace canarysim {
+
+struct StudyOptions {
+  uint64_t runs = 1000;  // Monte Carlo runs
+  uint64_t seed = 1;     // the study's seed; run i uses streams of (seed, i)
+  unsigned threads = 0;  // 0: one per hardware thread
+  // Called now and then from one thread with (runs done, runs in all). May be empty.
+  std::function<void(uint64_t, uint64_t)> progress;
+};
+
+// Mean and quantiles of one outcome metric over the runs it applies to.
+struct Stats {
+  uint64_t count = 0;  // runs the metric applies to
+  double mean = RunResult::kNaN, p50 = RunResult::kNaN, p90 = RunResult::kNaN,
+         p99 = RunResult::kNaN;
+};
+
+// A rate over the runs with its 95% Wilson score interval.
+struct Rate {
+  uint64_t count = 0, of = 0;
+  double rate = 0, low = 0, high = 0;
+};
+Rate wilson(uint64_t count, uint64_t of);
+
+struct Summary {
+  uint64_t runs = 0, promoted = 0, rolled_back = 0, unfinished = 0;
+  // Rollbacks decided while no regression was active, over all runs.
+  Rate false_rollback;
+  // Promotions decided while a regression was active, over all runs.
+  Rate missed_regression;
+  Stats detection_time_s;       // rolled back with a regression active
+  Stats time_to_mitigate_s;     // likewise
+  Stats blast_radius_requests;  // runs in which a regression was active
+  Stats blast_radius_users;     // likewise
+  Stats rollout_duration_s;     // promoted runs
+  uint64_t events = 0;
+  double wall_s = 0;          // wall-clock time of the study
+  double events_per_s = 0;    // events / wall_s, all threads together
+  unsigned threads = 0;
+};
+
+Summary summarize(const std::vector<RunResult>& runs);
+
+struct Study {
+  std::vector<RunResult> runs;  // in run order
+  Summary summary;
+};
+
+// REQUIRES: scenario.policy is set.
+Study run_study(const Scenario& scenario, const StudyOptions& options);
+
+// FNV-1a hash of every field of every run, in run order: equal iff results are equal.
+uint64_t results_hash(const std::vector<RunResult>& runs);
+
+}  // namespace canarysim

@@ -1,0 +1,49 @@
+#include "sim/telemetry.h"
+
+#include <algorithm>
+#include <cassert>
+#include <cmath>
+
+namespace canarysim {
+
+void WindowStats::merge(const WindowStats& other) {
+  requests += other.requests;
+  errors += other.errors;
+  ttft.merge(other.ttft);
+  itl.merge(other.itl);
+  latency.merge(other.latency);
+}
+
+Telemetry::Telemetry(const TelemetryOptions& options, double max_lookback_s,
+                     double max_latency_s)
+    : options_(options), max_lookback_s_(max_lookback_s), max_latency_s_(max_latency_s) {
+  assert(options.window_s > 0 && options.scrape_delay_s >= 0);
+  // Windows that must survive: those a read can reach (delay + lookback back from now),
+  // those a recording can reach (max latency ahead of now), and one partial at each end.
+  const double span = options.scrape_delay_s + max_lookback_s + max_latency_s;
+  slots_ = static_cast<int64_t>(std::ceil(span / options.window_s)) + 3;
+  ring_.resize(2 * static_cast<size_t>(slots_));
+}
+
+void Telemetry::reset() {
+  for (Slot& s : ring_) s.window = -1;  // a slot is cleared when next written
+}
+
+WindowStats Telemetry::read(Version v, double now, double lookback_s) const {
+  assert(lookback_s <= max_lookback_s_ + 1e-9);
+  const double visible = now - options_.scrape_delay_s;
+  WindowStats out;
+  if (visible <= 0) return out;
+  const int64_t end = window_of(visible);  // first window not yet complete and delivered
+  const auto n = static_cast<int64_t>(std::ceil(lookback_s / options_.window_s - 1e-9));
+  const int64_t begin = std::max<int64_t>(0, end - n);
+  out.from = static_cast<double>(begin) * options_.window_s;
+  out.to = static_cast<double>(end) * options_.window_s;
+  for (int64_t w = begin; w < end; ++w) {
+    const Slot& s = ring_[static_cast<size_t>(v) * slots_ + static_cast<size_t>(w % slots_)];
+    if (s.window == w) out.merge(s.stats);
+  }
+  return out;
+}
+
+}  // namespace canarysim

@@ -1,0 +1,97 @@
+// Telemetry as a policy sees it: per-version counters and latency histograms per time
+// window, readable only after a scrape delay, as a monitoring system delivers them.
+//
+// A finished request is counted in the window in which it finishes (monitoring observes
+// a request when it completes). A policy reading at time t sees only windows that ended
+// at or before t - scrape_delay; fresher data is not there yet. Memory is a fixed ring of
+// windows per version, sized from the delay, the longest lookback a policy uses and the
+// longest request: it does not grow with the number of requests or the horizon.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "sim/histogram.h"
+
+namespace canarysim {
+
+enum class Version : uint8_t { kBaseline = 0, kCanary = 1 };
+inline const char* version_name(Version v) { return v == Version::kCanary ? "canary" : "baseline"; }
+
+// What a monitoring query over a time range returns for one version. Latency histograms
+// hold successful requests only; errors are counted, not timed.
+struct WindowStats {
+  double from = 0, to = 0;  // the time range covered, seconds
+  uint64_t requests = 0;    // finished requests, successful or not
+  uint64_t errors = 0;
+  Histogram ttft;     // time to first token, seconds
+  Histogram itl;      // mean inter-token latency of each request, seconds per token
+  Histogram latency;  // end-to-end latency, seconds
+
+  double error_rate() const {
+    return requests ? static_cast<double>(errors) / static_cast<double>(requests) : 0.0;
+  }
+  void merge(const WindowStats& other);
+};
+
+struct TelemetryOptions {
+  // Granularity of the metrics, seconds: a scrape interval. Default 10 s.
+  double window_s = 10;
+  // Age of the freshest data a policy can read, seconds: scrape interval plus pipeline
+  // lag plus query caching. Default 30 s; typical 15 s to 2 min.
+  double scrape_delay_s = 30;
+};
+
+class Telemetry {
+ public:
+  // max_lookback_s: the longest range a policy will read; max_latency_s: requests that
+  // take longer are counted in the window max_latency_s after they arrived (it only
+  // bounds memory, and is far above any latency a scenario produces).
+  Telemetry(const TelemetryOptions& options, double max_lookback_s, double max_latency_s);
+
+  // Forgets everything recorded; keeps the memory.
+  void reset();
+
+  // Records a request that arrived at `now` and finishes at `done` (>= now).
+  void record(Version v, double now, double done, bool error, double ttft, double itl,
+              double latency) {
+    Slot& s = slot_for(v, window_of(done < now + max_latency_s_ ? done : now + max_latency_s_));
+    ++s.stats.requests;
+    if (error) {
+      ++s.stats.errors;
+      return;
+    }
+    s.stats.ttft.record(ttft);
+    s.stats.itl.record(itl);
+    s.stats.latency.record(latency);
+  }
+
+  // The data a policy can see at `now`: complete windows in
+  // [now - delay - lookback, now - delay). REQUIRES: lookback_s <= max_lookback_s.
+  WindowStats read(Version v, double now, double lookback_s) const;
+
+  const TelemetryOptions& options() const { return options_; }
+
+ private:
+  struct Slot {
+    int64_t window = -1;  // which window this slot currently holds
+    WindowStats stats;
+  };
+  int64_t window_of(double t) const { return static_cast<int64_t>(t / options_.window_s); }
+  Slot& slot_for(Version v, int64_t window) {
+    Slot& s = ring_[static_cast<size_t>(v) * slots_ + static_cast<size_t>(window % slots_)];
+    if (s.window != window) {
+      s.stats = WindowStats{};
+      s.window = window;
+    }
+    return s;
+  }
+
+  TelemetryOptions options_;
+  double max_lookback_s_;
+  double max_latency_s_;
+  int64_t slots_;  // per version
+  std::vector<Slot> ring_;
+};
+
+}  // namespace canarysim
