@@ -41,8 +41,9 @@ std::shared_ptr<const PolicyConfig> parse_policy(const ConfigMap& m) {
     std::string known;
     for (const auto& k : policy_kinds()) known += (known.empty() ? "" : ", ") + k;
     const std::string guess = nearest(kind, policy_kinds());
-    m.fail("kind", "a policy kind (one of: " + known + ")" +
-                       (guess.empty() ? "" : "; did you mean '" + guess + "'?"));
+    m.reject("kind", "unknown policy kind '" + kind + "'" +
+                         (guess.empty() ? "" : " (did you mean '" + guess + "'?)") +
+                         "; expected one of: " + known);
   }
   std::unique_ptr<PolicyConfig> config = it->second(m);
   config->source = m.dump();

@@ -173,6 +173,12 @@ void ConfigMap::fail(std::string_view key, const std::string& expected) const {
                    ": expected " + expected + ", got " + shown(value));
 }
 
+void ConfigMap::reject(std::string_view key, const std::string& message) const {
+  const YAML::Node value = impl_->node[std::string(key)];
+  const YAML::Mark mark = value ? value.Mark() : impl_->node.Mark();
+  throw InputError(where(impl_->file, mark) + ": " + join(impl_->path, key) + ": " + message);
+}
+
 void ConfigMap::fail_item(std::string_view key, size_t index, const std::string& expected) const {
   const YAML::Node item = impl_->node[std::string(key)][index];
   throw InputError(where(impl_->file, item.Mark()) + ": " + join(impl_->path, key) + "[" +

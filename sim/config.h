@@ -67,6 +67,9 @@ class ConfigMap {
 
   // Throws InputError located at `key` (or at this mapping when the key is absent).
   [[noreturn]] void fail(std::string_view key, const std::string& expected) const;
+  // Throws InputError located at `key` with a message of another form than
+  // "expected X, got Y", e.g. "unknown policy kind 'x' (did you mean 'y'?)".
+  [[noreturn]] void reject(std::string_view key, const std::string& message) const;
   // Throws InputError located at element `index` of the list under `key`.
   [[noreturn]] void fail_item(std::string_view key, size_t index,
                               const std::string& expected) const;

@@ -60,7 +60,11 @@ Regression parse_regression(const ConfigMap& m, size_t index) {
     r.kind = Regression::Kind::kErrors;
     r.error_rate = m.probability("error_rate");
   } else {
-    m.fail("kind", "a regression kind: latency or errors");
+    const std::vector<std::string> kinds = {"latency", "errors"};
+    const std::string guess = nearest(kind, kinds);
+    m.reject("kind", "unknown regression kind '" + kind + "'" +
+                         (guess.empty() ? "" : " (did you mean '" + guess + "'?)") +
+                         "; expected one of: latency, errors");
   }
   r.name = m.text("name", kind + "-" + std::to_string(index));
   r.onset_s = m.duration("onset", 0);
@@ -115,14 +119,24 @@ Scenario parse_scenario(const ConfigMap& m) {
     } else {
       const std::string name = m.text("policy");
       const std::string path = (std::filesystem::path(m.directory()) / name).lexically_normal();
-      if (!std::filesystem::exists(path))
-        m.fail("policy", "a policy file (relative to this scenario) or a policy mapping; " +
-                             path + " does not exist");
+      if (!std::filesystem::exists(path)) {
+        m.reject("policy", "no such policy file " + path +
+                               "; expected a policy file (relative to this scenario) or a "
+                               "policy mapping");
+      }
       s.policy = load_policy_file(path);
     }
   }
   s.source = m.dump();
   return s;
+}
+
+std::string validate_file(const std::string& path) {
+  const ConfigMap m = ConfigMap::parse_file(path);
+  if (m.has("kind")) return path + ": valid " + parse_policy(m)->kind() + " policy";
+  const Scenario s = parse_scenario(m);
+  return path + ": valid scenario '" + s.name + "'" +
+         (s.policy ? " with policy " + s.policy->kind() : std::string(", no policy"));
 }
 
 Scenario load_scenario(const std::string& path) {

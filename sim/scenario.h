@@ -89,4 +89,8 @@ struct Scenario {
 Scenario load_scenario(const std::string& path);
 Scenario parse_scenario(const ConfigMap& map);
 
+// Checks a scenario file, or a policy file (one with a top-level `kind`), and describes
+// it in one line. Throws InputError as the loaders do.
+std::string validate_file(const std::string& path);
+
 }  // namespace canarysim

@@ -85,18 +85,7 @@ int run_command(const RunArgs& a) {
 }
 
 int validate_command(const std::vector<std::string>& files) {
-  for (const std::string& f : files) {
-    const ConfigMap m = ConfigMap::parse_file(f);
-    if (m.has("kind")) {
-      const auto policy = parse_policy(m);
-      std::cout << f << ": valid " << policy->kind() << " policy\n";
-    } else {
-      const Scenario s = parse_scenario(m);
-      std::cout << f << ": valid scenario '" << s.name << "'"
-                << (s.policy ? " with policy " + s.policy->kind() : std::string(", no policy"))
-                << "\n";
-    }
-  }
+  for (const std::string& f : files) std::cout << validate_file(f) << "\n";
   return 0;
 }
 

@@ -1,0 +1,164 @@
+// Every bad input ends in one message naming file, line and column, key, and what was
+// expected. Each file in tests/data/bad/ is listed here with its exact message.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <string>
+
+#include "sim/config.h"
+#include "sim/scenario.h"
+
+namespace canarysim {
+namespace {
+
+struct BadInput {
+  const char* file;
+  const char* message;
+};
+
+// Paths are relative to the source tree, as a user in it would type them.
+const BadInput kBadInputs[] = {
+    {"unknown-key.yaml",
+     "tests/data/bad/unknown-key.yaml:3:3: traffic.rte: unknown key (did you mean 'rate'?); "
+     "expected one of: rate, users"},
+    {"rate-not-a-rate.yaml",
+     "tests/data/bad/rate-not-a-rate.yaml:2:9: traffic.rate: expected a rate like '200/s', "
+     "'12000/m' or '50000/h', got 'fast'"},
+    {"rate-without-unit.yaml",
+     "tests/data/bad/rate-without-unit.yaml:2:9: traffic.rate: expected a rate like '200/s', "
+     "'12000/m' or '50000/h', got '200'"},
+    {"negative-rate.yaml",
+     "tests/data/bad/negative-rate.yaml:2:9: traffic.rate: expected a positive rate, got '-5/s'"},
+    {"negative-duration.yaml",
+     "tests/data/bad/negative-duration.yaml:1:10: horizon: expected a non-negative duration, "
+     "got '-1h'"},
+    {"duration-without-unit.yaml",
+     "tests/data/bad/duration-without-unit.yaml:2:12: bake_time: expected a duration like "
+     "'250ms', '90s', '15m' or '2h', got '10'"},
+    {"probability-above-one.yaml",
+     "tests/data/bad/probability-above-one.yaml:2:15: baseline.error_rate: expected a "
+     "probability in [0, 1], like 0.02 or 2%, got '1.5'"},
+    {"weights-decrease.yaml",
+     "tests/data/bad/weights-decrease.yaml:2:15: steps[2]: expected weights that increase from "
+     "step to step, got '3'"},
+    {"weight-above-100.yaml",
+     "tests/data/bad/weight-above-100.yaml:2:13: steps[1]: expected a canary weight in "
+     "percent, in (0, 100], got '150'"},
+    {"wrong-type-steps.yaml",
+     "tests/data/bad/wrong-type-steps.yaml:2:8: steps: expected a non-empty list of numbers, "
+     "got '10'"},
+    {"missing-policy-file.yaml",
+     "tests/data/bad/missing-policy-file.yaml:2:9: policy: no such policy file "
+     "tests/data/bad/no-such-policy.yaml; expected a policy file (relative to this scenario) "
+     "or a policy mapping"},
+    {"invalid-yaml.yaml",
+     "tests/data/bad/invalid-yaml.yaml:3:8: invalid YAML: end of sequence flow not found"},
+    {"unknown-policy-kind.yaml",
+     "tests/data/bad/unknown-policy-kind.yaml:1:7: kind: unknown policy kind 'steppd' (did you "
+     "mean 'stepped'?); expected one of: stepped"},
+    {"unknown-metric.yaml",
+     "tests/data/bad/unknown-metric.yaml:3:13: checks[0].metric: expected a metric name: "
+     "error_rate, request_count, or ttft_, itl_ or latency_ followed by a quantile like p99 or "
+     "by mean, got 'ttft_p999x'"},
+    {"check-without-bound.yaml",
+     "tests/data/bad/check-without-bound.yaml:3:5: checks[0].max: missing; expected at least "
+     "one of max, min or max_ratio"},
+    {"no-checks.yaml",
+     "tests/data/bad/no-checks.yaml:1:1: checks: missing; expected a list of at least one "
+     "check"},
+    {"p99-below-median.yaml",
+     "tests/data/bad/p99-below-median.yaml:2:30: baseline.ttft.p99: expected a p99 at least as "
+     "large as the median, got '300ms'"},
+    {"not-a-mapping.yaml",
+     "tests/data/bad/not-a-mapping.yaml:1:1: expected a mapping of keys to values, got a list"},
+    {"duplicate-key.yaml", "tests/data/bad/duplicate-key.yaml:2:1: horizon: duplicate key"},
+    {"unknown-regression-kind.yaml",
+     "tests/data/bad/unknown-regression-kind.yaml:2:11: regressions[0].kind: unknown "
+     "regression kind 'latncy' (did you mean 'latency'?); expected one of: latency, errors"},
+    {"latency-regression-without-multiplier.yaml",
+     "tests/data/bad/latency-regression-without-multiplier.yaml:2:5: "
+     "regressions[0].ttft_multiplier: missing; expected ttft_multiplier or itl_multiplier for "
+     "a latency regression"},
+    {"negative-multiplier.yaml",
+     "tests/data/bad/negative-multiplier.yaml:3:22: regressions[0].ttft_multiplier: expected a "
+     "number >= 0, got '-2'"},
+    {"users-not-whole.yaml",
+     "tests/data/bad/users-not-whole.yaml:2:10: traffic.users: expected a whole number in [1, "
+     "4294967296], got '1.5'"},
+    {"embedded-policy-bad.yaml",
+     "tests/data/bad/embedded-policy-bad.yaml:4:13: policy.interval: expected a positive "
+     "duration, got '0s'"},
+};
+
+class BadInputTest : public ::testing::TestWithParam<BadInput> {
+ protected:
+  void SetUp() override { std::filesystem::current_path(CANARYSIM_SOURCE_DIR); }
+};
+
+TEST_P(BadInputTest, FailsWithItsExactMessage) {
+  const std::string path = std::string("tests/data/bad/") + GetParam().file;
+  try {
+    validate_file(path);
+    FAIL() << path << " was accepted";
+  } catch (const InputError& e) {
+    EXPECT_EQ(std::string(e.what()), GetParam().message);
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(AllFiles, BadInputTest, ::testing::ValuesIn(kBadInputs),
+                         [](const auto& info) {
+                           std::string name = info.param.file;
+                           name = name.substr(0, name.find('.'));
+                           for (char& c : name)
+                             if (c == '-') c = '_';
+                           return name;
+                         });
+
+TEST(BadInputFilesTest, EveryFileInTheFolderIsInTheTable) {
+  size_t files = 0;
+  for (const auto& entry :
+       std::filesystem::directory_iterator(std::string(CANARYSIM_SOURCE_DIR) + "/tests/data/bad")) {
+    ++files;
+    bool listed = false;
+    for (const BadInput& b : kBadInputs) listed |= entry.path().filename() == b.file;
+    EXPECT_TRUE(listed) << entry.path() << " has no expected message";
+  }
+  EXPECT_EQ(files, std::size(kBadInputs));
+}
+
+TEST(BadInputTest, AMissingFileIsNamed) {
+  try {
+    load_scenario("/no/such/scenario.yaml");
+    FAIL();
+  } catch (const InputError& e) {
+    EXPECT_EQ(std::string(e.what()), "/no/such/scenario.yaml: no such file");
+  }
+}
+
+TEST(UnitsTest, DurationsRatesAndFractionsParse) {
+  EXPECT_EQ(parse_duration("90s"), 90);
+  EXPECT_EQ(parse_duration("15m"), 900);
+  EXPECT_EQ(parse_duration("2h"), 7200);
+  EXPECT_EQ(parse_duration("250ms"), 0.25);
+  EXPECT_EQ(parse_duration("1.5h"), 5400);
+  EXPECT_EQ(parse_duration("0"), 0);
+  EXPECT_FALSE(parse_duration("10"));
+  EXPECT_FALSE(parse_duration("10 s"));
+  EXPECT_FALSE(parse_duration("s"));
+  EXPECT_EQ(parse_rate("200/s"), 200);
+  EXPECT_EQ(parse_rate("120/m"), 2);
+  EXPECT_EQ(parse_rate("7200/h"), 2);
+  EXPECT_FALSE(parse_rate("200"));
+  EXPECT_FALSE(parse_rate("200/day"));
+  EXPECT_EQ(parse_fraction("2%"), 0.02);
+  EXPECT_EQ(parse_fraction("0.5"), 0.5);
+  EXPECT_FALSE(parse_fraction("half"));
+}
+
+TEST(UnitsTest, NearestSuggestsCloseWordsOnly) {
+  EXPECT_EQ(nearest("bake_tme", {"bake_time", "interval"}), "bake_time");
+  EXPECT_EQ(nearest("zzzzzz", {"bake_time", "interval"}), "");
+}
+
+}  // namespace
+}  // namespace canarysim

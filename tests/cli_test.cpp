@@ -1,0 +1,130 @@
+// The command line as users and CI pipelines meet it: exit codes, help, formats.
+#include <gtest/gtest.h>
+
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <sys/wait.h>
+
+namespace {
+
+struct Result {
+  int exit_code;
+  std::string output;  // stdout and stderr together
+};
+
+Result Cli(const std::string& args) {
+  const std::string command = "cd " CANARYSIM_SOURCE_DIR " && " CANARYSIM_CLI " " + args + " 2>&1";
+  FILE* pipe = popen(command.c_str(), "r");
+  Result r{-1, ""};
+  std::array<char, 4096> buf;
+  while (size_t n = fread(buf.data(), 1, buf.size(), pipe)) r.output.append(buf.data(), n);
+  const int status = pclose(pipe);
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
+bool Contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
+
+TEST(CliTest, HelpListsTheCommandsAndExitsZero) {
+  const Result r = Cli("--help");
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_TRUE(Contains(r.output, "run")) << r.output;
+  EXPECT_TRUE(Contains(r.output, "validate")) << r.output;
+  EXPECT_TRUE(Contains(r.output, "Exit codes")) << r.output;
+}
+
+TEST(CliTest, EveryCommandHasHelp) {
+  for (const char* command : {"run", "validate"}) {
+    const Result r = Cli(std::string(command) + " --help");
+    EXPECT_EQ(r.exit_code, 0) << command;
+    EXPECT_TRUE(Contains(r.output, "Usage")) << r.output;
+  }
+}
+
+TEST(CliTest, VersionPrintsTheVersion) {
+  const Result r = Cli("--version");
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_TRUE(Contains(r.output, "canarysim " CANARYSIM_VERSION)) << r.output;
+}
+
+TEST(CliTest, BadInputExitsTwoWithTheLocatedMessage) {
+  const Result r = Cli("run tests/data/bad/rate-not-a-rate.yaml --runs 2");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_TRUE(Contains(r.output, "tests/data/bad/rate-not-a-rate.yaml:2:9: traffic.rate"))
+      << r.output;
+}
+
+TEST(CliTest, UnknownOptionsAndBadValuesExitTwo) {
+  EXPECT_EQ(Cli("run scenarios/default.yaml --bogus").exit_code, 2);
+  EXPECT_EQ(Cli("run scenarios/default.yaml --runs 0").exit_code, 2);
+  EXPECT_EQ(Cli("run scenarios/default.yaml --format xml").exit_code, 2);
+  EXPECT_EQ(Cli("run").exit_code, 2);
+  EXPECT_EQ(Cli("").exit_code, 2);
+}
+
+TEST(CliTest, MissingFilesExitTwo) {
+  const Result r = Cli("run no-such.yaml");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_TRUE(Contains(r.output, "no-such.yaml: no such file")) << r.output;
+  EXPECT_EQ(Cli("run scenarios/default.yaml --policy no-such-policy.yaml").exit_code, 2);
+}
+
+TEST(CliTest, ValidateAcceptsEveryShippedScenarioAndPolicy) {
+  for (const auto& dir : {"scenarios", "policies/presets"}) {
+    for (const auto& f : std::filesystem::directory_iterator(
+             std::string(CANARYSIM_SOURCE_DIR) + "/" + dir)) {
+      if (f.path().extension() != ".yaml") continue;
+      const Result r = Cli("validate " + f.path().string());
+      EXPECT_EQ(r.exit_code, 0) << r.output;
+      EXPECT_TRUE(Contains(r.output, ": valid ")) << r.output;
+    }
+  }
+}
+
+TEST(CliTest, TableSummarisesTheStudy) {
+  const Result r = Cli("run scenarios/default.yaml --runs 20 --seed 3 -q");
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  for (const char* part : {"false rollback rate", "detection time", "blast radius (users)",
+                           "rollout duration", "M events/s"})
+    EXPECT_TRUE(Contains(r.output, part)) << part << "\n" << r.output;
+}
+
+TEST(CliTest, JsonHasSnakeCaseKeysAndRunRows) {
+  const Result r = Cli("run scenarios/error-spike.yaml --runs 5 --format json -q");
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  for (const char* key : {"\"false_rollback_rate\"", "\"false_rollback_rate_ci95\"",
+                          "\"missed_regression_rate\"", "\"detection_time_s\"",
+                          "\"time_to_mitigate_s\"", "\"blast_radius_requests\"",
+                          "\"blast_radius_users\"", "\"rollout_duration_s\"", "\"events_per_s\"",
+                          "\"run_results\"", "\"outcome\": \"rolled_back\""})
+    EXPECT_TRUE(Contains(r.output, key)) << key;
+}
+
+TEST(CliTest, CsvHasOneRowPerRunAndWritesToOut) {
+  const std::string out = std::filesystem::temp_directory_path() / "canarysim_cli_test.csv";
+  const Result r = Cli("run scenarios/error-spike.yaml --runs 7 --format csv -q --out " + out);
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  std::ifstream in(out);
+  std::string line;
+  int lines = 0;
+  std::getline(in, line);
+  EXPECT_EQ(line.rfind("run,outcome,regression_active,decision_time_s", 0), 0u) << line;
+  while (std::getline(in, line)) ++lines;
+  EXPECT_EQ(lines, 7);
+  std::filesystem::remove(out);
+}
+
+TEST(CliTest, SameSeedGivesTheSameOutputWhateverTheThreads) {
+  const Result one = Cli("run scenarios/error-spike.yaml --runs 16 --format csv -q --threads 1");
+  const Result four = Cli("run scenarios/error-spike.yaml --runs 16 --format csv -q --threads 4");
+  EXPECT_EQ(one.exit_code, 0);
+  EXPECT_EQ(one.output, four.output);
+}
+
+}  // namespace

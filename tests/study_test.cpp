@@ -1,0 +1,166 @@
+// End to end: shipped scenarios through the runner, the definitions of the outcome
+// metrics, common random numbers, and determinism across thread counts.
+#include "sim/study.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdio>
+#include <string>
+
+#include "sim/config.h"
+#include "sim/scenario.h"
+
+namespace canarysim {
+namespace {
+
+Scenario Shipped(const std::string& name) {
+  return load_scenario(std::string(CANARYSIM_SOURCE_DIR) + "/scenarios/" + name);
+}
+
+Study RunStudy(const Scenario& s, uint64_t runs, uint64_t seed = 1, unsigned threads = 0) {
+  StudyOptions o;
+  o.runs = runs;
+  o.seed = seed;
+  o.threads = threads;
+  return run_study(s, o);
+}
+
+TEST(StudyTest, ErrorSpikeIsRolledBackInAtLeast99PercentOf1000Runs) {
+  const Study study = RunStudy(Shipped("error-spike.yaml"), 1000);
+  const Summary& s = study.summary;
+  std::printf("error-spike: %llu of 1000 rolled back, detection p50 %.0fs p90 %.0fs\n",
+              static_cast<unsigned long long>(s.rolled_back), s.detection_time_s.p50,
+              s.detection_time_s.p90);
+  EXPECT_GE(s.rolled_back, 990u);
+  // The regression starts at 10 min; a rollback must follow it within a few intervals.
+  EXPECT_GT(s.detection_time_s.count, 980u);
+  EXPECT_LT(s.detection_time_s.p90, 10 * 60);
+}
+
+TEST(StudyTest, AaNullFalseRollbackRateIsLowAndStableAcrossSeeds) {
+  // The canary equals the baseline, so every rollback is false. Two independent studies
+  // must agree within their binomial noise: |p1 - p2| <= 4 sd of the difference.
+  const Scenario aa = Shipped("aa-null.yaml");
+  const Summary a = RunStudy(aa, 1000, /*seed=*/1).summary;
+  const Summary b = RunStudy(aa, 1000, /*seed=*/2).summary;
+  std::printf("aa-null false rollback rate: seed 1 %.4f [%.4f, %.4f], seed 2 %.4f [%.4f, %.4f]\n",
+              a.false_rollback.rate, a.false_rollback.low, a.false_rollback.high,
+              b.false_rollback.rate, b.false_rollback.low, b.false_rollback.high);
+  EXPECT_EQ(a.missed_regression.count, 0u);
+  EXPECT_EQ(a.detection_time_s.count, 0u);
+  EXPECT_EQ(a.false_rollback.count, a.rolled_back);
+  const double pooled = (a.false_rollback.rate + b.false_rollback.rate) / 2;
+  const double sd = std::sqrt(std::max(pooled * (1 - pooled), 1e-3) * 2 / 1000);
+  EXPECT_LE(std::abs(a.false_rollback.rate - b.false_rollback.rate), 4 * sd);
+  // The preset is tuned for at most 2 % false rollbacks on this scenario.
+  EXPECT_LT(a.false_rollback.high, 0.02);
+  // Good releases take the whole ladder: five steps of ten minutes.
+  EXPECT_GE(a.rollout_duration_s.p50, 50 * 60);
+}
+
+TEST(StudyTest, OutcomeDefinitionsHoldRunByRun) {
+  const Study study = RunStudy(Shipped("error-spike.yaml"), 200);
+  for (const RunResult& r : study.runs) {
+    ASSERT_EQ(r.outcome, Outcome::kRolledBack);
+    if (!r.regression_active) {  // a false rollback, before the onset at 10 min
+      EXPECT_LT(r.decision_time_s, 600);
+      EXPECT_TRUE(std::isnan(r.detection_time_s));
+      EXPECT_EQ(r.blast_radius_requests, 0u);
+      continue;
+    }
+    EXPECT_NEAR(r.detection_time_s, r.decision_time_s - 600, 1e-9);
+    // The preset drains over 30 s; mitigation ends when the drain does.
+    EXPECT_NEAR(r.time_to_mitigate_s, r.detection_time_s + 30, 1e-9);
+    EXPECT_NEAR(r.rollout_duration_s, r.decision_time_s + 30, 1e-9);
+    EXPECT_GT(r.blast_radius_requests, 0u);
+    EXPECT_LE(r.blast_radius_users, r.blast_radius_requests);
+    EXPECT_LE(r.blast_radius_requests, r.canary_requests);
+    EXPECT_GT(r.events, r.requests);
+  }
+}
+
+TEST(StudyTest, TwoPoliciesSeeTheSameTraffic) {
+  // Common random numbers: same scenario and seed, different policies, same arrivals.
+  Scenario a = Shipped("aa-null.yaml");
+  a.horizon_s = 300;  // both policies still undecided: every run ends at the horizon
+  Scenario b = a;
+  b.policy = parse_policy(ConfigMap::parse_string(
+      "kind: stepped\nsteps: [50]\nbake_time: 1h\nchecks: [{metric: ttft_p50, max_ratio: 9}]\n",
+      "<test>"));
+  const Study sa = RunStudy(a, 20), sb = RunStudy(b, 20);
+  for (size_t i = 0; i < 20; ++i) {
+    EXPECT_EQ(sa.runs[i].requests, sb.runs[i].requests);
+    EXPECT_LT(sa.runs[i].canary_requests, sb.runs[i].canary_requests);  // 1 % vs 50 %
+  }
+}
+
+TEST(StudyTest, GoldenHashIsTheSameWithOneTwoAndEightThreads) {
+  const Scenario s = Shipped("default.yaml");
+  const uint64_t one = results_hash(RunStudy(s, 64, 7, 1).runs);
+  const uint64_t two = results_hash(RunStudy(s, 64, 7, 2).runs);
+  const uint64_t eight = results_hash(RunStudy(s, 64, 7, 8).runs);
+  EXPECT_EQ(one, two);
+  EXPECT_EQ(one, eight);
+  // The pinned value changes only when the model's behaviour does. When a change is
+  // meant to alter results, update it and say so in the commit message.
+  EXPECT_EQ(one, 0x90e11f2d06daa26aULL) << std::hex << "hash is 0x" << one;
+}
+
+TEST(StudyTest, DifferentSeedsGiveDifferentResults) {
+  const Scenario s = Shipped("default.yaml");
+  EXPECT_NE(results_hash(RunStudy(s, 16, 1).runs), results_hash(RunStudy(s, 16, 2).runs));
+}
+
+TEST(SummaryTest, WilsonIntervalMatchesReferenceValues) {
+  // Reference: scipy.stats.binomtest(k, n).proportion_ci(method="wilson").
+  const Rate a = wilson(3, 1000);
+  EXPECT_NEAR(a.low, 0.0010207838811386186, 1e-12);
+  EXPECT_NEAR(a.high, 0.008783014053503173, 1e-12);
+  const Rate b = wilson(0, 200);
+  EXPECT_EQ(b.low, 0.0);
+  EXPECT_NEAR(b.high, 0.018845326377266575, 1e-12);
+  const Rate c = wilson(50, 100);
+  EXPECT_NEAR(c.low, 0.4038315303659956, 1e-12);
+  EXPECT_NEAR(c.high, 0.5961684696340044, 1e-12);
+}
+
+TEST(SummaryTest, QuantilesInterpolateAsNumpyDoes) {
+  // numpy.percentile([5, 1, 9, 3, 7, 2, 8], [50, 90, 99]) == [5, 8.4, 8.94]
+  std::vector<RunResult> runs;
+  for (double d : {5, 1, 9, 3, 7, 2, 8}) {
+    RunResult r;
+    r.outcome = Outcome::kPromoted;
+    r.rollout_duration_s = d;
+    runs.push_back(r);
+  }
+  const Summary s = summarize(runs);
+  EXPECT_EQ(s.rollout_duration_s.count, 7u);
+  EXPECT_DOUBLE_EQ(s.rollout_duration_s.mean, 5);
+  EXPECT_DOUBLE_EQ(s.rollout_duration_s.p50, 5);
+  EXPECT_NEAR(s.rollout_duration_s.p90, 8.4, 1e-12);
+  EXPECT_NEAR(s.rollout_duration_s.p99, 8.94, 1e-12);
+  EXPECT_EQ(s.promoted, 7u);
+}
+
+TEST(SummaryTest, CountsFalseRollbacksAndMissedRegressions) {
+  std::vector<RunResult> runs(4);
+  runs[0].outcome = Outcome::kRolledBack;  // false rollback
+  runs[1].outcome = Outcome::kRolledBack;
+  runs[1].regression_active = true;
+  runs[1].detection_time_s = 60;
+  runs[1].time_to_mitigate_s = 90;
+  runs[2].outcome = Outcome::kPromoted;  // missed regression
+  runs[2].regression_active = true;
+  runs[2].rollout_duration_s = 3000;
+  runs[3].outcome = Outcome::kUnfinished;
+  const Summary s = summarize(runs);
+  EXPECT_EQ(s.false_rollback.count, 1u);
+  EXPECT_EQ(s.missed_regression.count, 1u);
+  EXPECT_EQ(s.detection_time_s.count, 1u);
+  EXPECT_EQ(s.blast_radius_requests.count, 2u);
+  EXPECT_EQ(s.unfinished, 1u);
+}
+
+}  // namespace
+}  // namespace canarysim
