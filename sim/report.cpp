@@ -40,6 +40,13 @@ std::string human_count(double x) {
   std::snprintf(buf, sizeof buf, "%.0f", x);
   return buf;
 }
+// A CSV field in quotes, with quotes doubled (RFC 4180).
+std::string csv_quote(const std::string& s) {
+  std::string out = "\"";
+  for (const char c : s) out += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return out + "\"";
+}
+
 std::string percent(double x) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.2f%%", x * 100);
@@ -156,14 +163,11 @@ void write_csv(std::ostream& out, const Study& study) {
          "events,reason\n";
   auto cell = [](double x) { return std::isnan(x) ? std::string() : num(x); };
   for (const RunResult& r : study.runs) {
-    std::string reason = r.reason;  // quoted, with quotes doubled (RFC 4180)
-    for (size_t p = 0; (p = reason.find('"', p)) != std::string::npos; p += 2)
-      reason.insert(p, "\"");
     out << r.run << ',' << outcome_name(r.outcome) << ',' << (r.regression_active ? 1 : 0) << ','
         << cell(r.decision_time_s) << ',' << cell(r.detection_time_s) << ','
         << cell(r.time_to_mitigate_s) << ',' << r.blast_radius_requests << ','
         << r.blast_radius_users << ',' << cell(r.rollout_duration_s) << ',' << r.requests << ','
-        << r.canary_requests << ',' << r.events << ",\"" << reason << "\"\n";
+        << r.canary_requests << ',' << r.events << ',' << csv_quote(r.reason) << '\n';
   }
 }
 
