@@ -179,7 +179,9 @@ void Simulator::Impl::on_onset(uint32_t index) {
       canary.ttft.median *= r.ttft_multiplier;
       canary.inter_token.median *= r.itl_multiplier;
       break;
-    case Regression::Kind::kErrors: canary.error_rate = std::max(canary.error_rate, r.error_rate); break;
+    case Regression::Kind::kErrors:
+      canary.error_rate = std::min(1.0, std::max(canary.error_rate, r.error_rate) + r.added_error_rate);
+      break;
   }
   regressed = true;
 }

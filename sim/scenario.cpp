@@ -56,9 +56,12 @@ Regression parse_regression(const ConfigMap& m, size_t index) {
     if (!m.has("ttft_multiplier") && !m.has("itl_multiplier"))
       m.fail("ttft_multiplier", "ttft_multiplier or itl_multiplier for a latency regression");
   } else if (kind == "errors") {
-    m.allow({"name", "kind", "onset", "error_rate"});
+    m.allow({"name", "kind", "onset", "error_rate", "added_error_rate"});
     r.kind = Regression::Kind::kErrors;
-    r.error_rate = m.probability("error_rate");
+    if (m.has("error_rate") == m.has("added_error_rate"))
+      m.fail("error_rate", "exactly one of error_rate or added_error_rate");
+    r.error_rate = m.probability("error_rate", -1);
+    r.added_error_rate = m.probability("added_error_rate", 0);
   } else {
     const std::vector<std::string> kinds = {"latency", "errors"};
     const std::string guess = nearest(kind, kinds);

@@ -59,8 +59,10 @@ struct Regression {
   double onset_s = 0;          // seconds after the rollout starts
   double ttft_multiplier = 1;  // kLatency: time to first token times this
   double itl_multiplier = 1;   // kLatency: inter-token latency times this
-  double error_rate = 0;       // kErrors: the canary's error probability while active
-                               // (the highest applies when several overlap)
+  // kErrors, one of: the canary's error probability while active (the highest applies
+  // when several overlap), or a probability added to the canary's own.
+  double error_rate = -1;      // < 0: not set
+  double added_error_rate = 0;
 };
 
 struct TrafficSpec {

@@ -85,6 +85,9 @@ const BadInput kBadInputs[] = {
     {"users-not-whole.yaml",
      "tests/data/bad/users-not-whole.yaml:2:10: traffic.users: expected a whole number in [1, "
      "4294967296], got '1.5'"},
+    {"errors-regression-both-rates.yaml",
+     "tests/data/bad/errors-regression-both-rates.yaml:3:17: regressions[0].error_rate: "
+     "expected exactly one of error_rate or added_error_rate, got '2%'"},
     {"embedded-policy-bad.yaml",
      "tests/data/bad/embedded-policy-bad.yaml:4:13: policy.interval: expected a positive "
      "duration, got '0s'"},

@@ -107,6 +107,15 @@ TEST(StudyTest, GoldenHashIsTheSameWithOneTwoAndEightThreads) {
   EXPECT_EQ(one, 0x90e11f2d06daa26aULL) << std::hex << "hash is 0x" << one;
 }
 
+TEST(StudyTest, AddedErrorRateAddsToTheCanarysOwn) {
+  // Baseline 0.1 % plus 1.9 % is the error-spike scenario's 2 %: the same runs.
+  Scenario set = Shipped("error-spike.yaml");
+  Scenario added = set;
+  added.regressions[0].error_rate = -1;
+  added.regressions[0].added_error_rate = 0.019;
+  EXPECT_EQ(results_hash(RunStudy(set, 50).runs), results_hash(RunStudy(added, 50).runs));
+}
+
 TEST(StudyTest, DifferentSeedsGiveDifferentResults) {
   const Scenario s = Shipped("default.yaml");
   EXPECT_NE(results_hash(RunStudy(s, 16, 1).runs), results_hash(RunStudy(s, 16, 2).runs));
