@@ -11,9 +11,15 @@ std::optional<Metric> Metric::parse(const std::string& name) {
   Metric m;
   m.name = name;
   if (name == "error_rate") return m;
-  if (name == "request_count") {
-    m.sli = Sli::kRequestCount;
-    return m;
+  static const std::pair<const char*, Sli> kPlain[] = {
+      {"request_count", Sli::kRequestCount},   {"quality_mean", Sli::kQuality},
+      {"hallucination_rate", Sli::kHallucinationRate}, {"unsafe_rate", Sli::kUnsafeRate},
+      {"output_tokens_mean", Sli::kOutputTokens}, {"cost_per_request", Sli::kCostPerRequest}};
+  for (const auto& [plain, sli] : kPlain) {
+    if (name == plain) {
+      m.sli = sli;
+      return m;
+    }
   }
   const size_t cut = name.rfind('_');
   if (cut == std::string::npos) return std::nullopt;
@@ -41,6 +47,21 @@ std::optional<double> Metric::value(const WindowStats& w) const {
       if (w.requests == 0) return std::nullopt;
       return w.error_rate();
     case Sli::kRequestCount: return static_cast<double>(w.requests);
+    case Sli::kQuality:
+      if (w.graded == 0) return std::nullopt;
+      return w.quality_sum / static_cast<double>(w.graded);
+    case Sli::kHallucinationRate:
+      if (w.successes() == 0) return std::nullopt;
+      return static_cast<double>(w.hallucinations) / static_cast<double>(w.successes());
+    case Sli::kUnsafeRate:
+      if (w.adversarial == 0) return std::nullopt;
+      return static_cast<double>(w.unsafe) / static_cast<double>(w.adversarial);
+    case Sli::kOutputTokens:
+      if (w.successes() == 0) return std::nullopt;
+      return w.output_tokens / static_cast<double>(w.successes());
+    case Sli::kCostPerRequest:
+      if (w.requests == 0) return std::nullopt;
+      return w.cost / static_cast<double>(w.requests);
     default: break;
   }
   const Histogram& h = sli == Sli::kTtft ? w.ttft : sli == Sli::kItl ? w.itl : w.latency;
@@ -55,22 +76,20 @@ Check Check::parse(const ConfigMap& m) {
   const auto parsed = Metric::parse(metric);
   if (!parsed) {
     m.fail("metric",
-           "a metric name: error_rate, request_count, or ttft_, itl_ or latency_ followed by "
-           "a quantile like p99 or by mean");
+           "a metric name: error_rate, request_count, quality_mean, hallucination_rate, "
+           "unsafe_rate, output_tokens_mean, cost_per_request, or ttft_, itl_ or latency_ "
+           "followed by a quantile like p99 or by mean");
   }
   c.metric = *parsed;
   c.name = m.text("name", metric);
   constexpr double kInf = std::numeric_limits<double>::infinity();
-  if (m.has("max")) {
-    c.max = c.metric.sli == Metric::Sli::kErrorRate ? m.probability("max")
-            : c.metric.sli == Metric::Sli::kRequestCount ? m.number("max", 0, kInf)
-                                                         : m.duration("max");
-  }
-  if (m.has("min")) {
-    c.min = c.metric.sli == Metric::Sli::kErrorRate ? m.probability("min")
-            : c.metric.sli == Metric::Sli::kRequestCount ? m.number("min", 0, kInf)
-                                                         : m.duration("min");
-  }
+  auto bound = [&](const char* key) {
+    if (c.metric.is_rate()) return m.probability(key);
+    if (c.metric.is_time()) return m.duration(key);
+    return m.number(key, 0, kInf);
+  };
+  if (m.has("max")) c.max = bound("max");
+  if (m.has("min")) c.min = bound("min");
   if (m.has("max_ratio")) c.max_ratio = m.number("max_ratio", 0, kInf);
   if (!c.max && !c.min && !c.max_ratio) m.fail("max", "at least one of max, min or max_ratio");
   c.min_samples = m.count("min_samples", 1, 1, 1000000000);
@@ -80,8 +99,8 @@ Check Check::parse(const ConfigMap& m) {
 namespace {
 std::string fmt(const Metric& m, double v) {
   char buf[64];
-  if (m.sli == Metric::Sli::kErrorRate) std::snprintf(buf, sizeof buf, "%.3g%%", v * 100);
-  else if (m.sli == Metric::Sli::kRequestCount) std::snprintf(buf, sizeof buf, "%.0f", v);
+  if (m.is_rate()) std::snprintf(buf, sizeof buf, "%.3g%%", v * 100);
+  else if (!m.is_time()) std::snprintf(buf, sizeof buf, "%.4g", v);
   else if (v < 1) std::snprintf(buf, sizeof buf, "%.1fms", v * 1000);
   else std::snprintf(buf, sizeof buf, "%.3gs", v);
   return buf;

@@ -7,6 +7,11 @@
 //   ttft_pXX, ttft_mean      time to first token (XX: any quantile, e.g. p50, p99, p99.9)
 //   itl_pXX,  itl_mean       inter-token latency (per request mean, seconds per token)
 //   latency_pXX, latency_mean  end-to-end latency
+//   quality_mean             mean quality score of the graded responses
+//   hallucination_rate       hallucinations / successful responses
+//   unsafe_rate              unsafe answers / adversarial prompts
+//   output_tokens_mean       mean output tokens of successful responses
+//   cost_per_request         mean token cost per request
 #pragma once
 
 #include <optional>
@@ -19,13 +24,20 @@ namespace canarysim {
 class ConfigMap;
 
 struct Metric {
-  enum class Sli { kErrorRate, kRequestCount, kTtft, kItl, kLatency };
+  enum class Sli {
+    kErrorRate, kRequestCount, kTtft, kItl, kLatency,
+    kQuality, kHallucinationRate, kUnsafeRate, kOutputTokens, kCostPerRequest
+  };
   enum class Stat { kValue, kMean, kQuantile };
   Sli sli = Sli::kErrorRate;
   Stat stat = Stat::kValue;
   double quantile = 0;  // kQuantile: in (0, 1)
   std::string name;     // as written
 
+  bool is_time() const { return sli == Sli::kTtft || sli == Sli::kItl || sli == Sli::kLatency; }
+  bool is_rate() const {
+    return sli == Sli::kErrorRate || sli == Sli::kHallucinationRate || sli == Sli::kUnsafeRate;
+  }
   // nullopt for an unknown name.
   static std::optional<Metric> parse(const std::string& name);
   // nullopt when the window holds nothing to compute it from.

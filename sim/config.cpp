@@ -186,7 +186,10 @@ void ConfigMap::fail_item(std::string_view key, size_t index, const std::string&
 }
 
 void ConfigMap::allow(std::initializer_list<std::string_view> keys) const {
-  std::vector<std::string> known(keys.begin(), keys.end());
+  allow(std::vector<std::string>(keys.begin(), keys.end()));
+}
+
+void ConfigMap::allow(const std::vector<std::string>& known) const {
   std::vector<std::string> seen;
   for (const auto& kv : impl_->node) {
     const std::string key = kv.first.Scalar();
@@ -311,8 +314,22 @@ std::vector<double> ConfigMap::numbers(std::string_view key) const {
   return out;
 }
 
+std::vector<std::string> ConfigMap::texts(std::string_view key) const {
+  const YAML::Node v = impl_->node[std::string(key)];
+  std::vector<std::string> out;
+  if (!v || v.IsNull()) return out;
+  if (v.IsScalar()) return {v.Scalar()};
+  if (!v.IsSequence()) fail(key, "a list of names");
+  for (size_t i = 0; i < v.size(); ++i) {
+    if (!v[i].IsScalar() || v[i].Scalar().empty()) fail_item(key, i, "a name");
+    out.push_back(v[i].Scalar());
+  }
+  return out;
+}
+
 bool ConfigMap::is_map(std::string_view key) const {
-  return impl_->node[std::string(key)].IsMap();
+  const YAML::Node v = impl_->node[std::string(key)];
+  return v && v.IsMap();  // a missing key's node throws on IsMap()
 }
 
 ConfigMap ConfigMap::map(std::string_view key) const {

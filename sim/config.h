@@ -40,6 +40,7 @@ class ConfigMap {
 
   // Fails on the first key not in `keys`, suggesting the nearest known one.
   void allow(std::initializer_list<std::string_view> keys) const;
+  void allow(const std::vector<std::string>& keys) const;
   bool has(std::string_view key) const;
 
   // Required values fail when the key is missing; the others return `fallback` then.
@@ -59,6 +60,8 @@ class ConfigMap {
   bool flag(std::string_view key, bool fallback) const;
   // A non-empty list of numbers.
   std::vector<double> numbers(std::string_view key) const;
+  // A list of text values (a single value counts as a list of one).
+  std::vector<std::string> texts(std::string_view key) const;
 
   bool is_map(std::string_view key) const;
   ConfigMap map(std::string_view key) const;

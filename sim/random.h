@@ -37,6 +37,8 @@ enum class Stream : uint64_t {
   kArrivals = 1,   // inter-arrival times
   kRequests = 2,   // per-request draws: user, latency percentiles, error
   kUsers = 3,      // per-user routing hash (stickiness)
+  kBursts = 4,     // burst state switches of a bursty arrival process
+  kSegments = 5,   // per-user segment hash
 };
 
 class Rng {

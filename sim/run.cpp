@@ -3,10 +3,13 @@
 #include <algorithm>
 #include <bit>
 #include <cmath>
+#include <limits>
 
 #include "sim/engine.h"
 #include "sim/random.h"
 #include "sim/router.h"
+#include "sim/serving.h"
+#include "sim/traffic.h"
 
 namespace canarysim {
 
@@ -21,51 +24,92 @@ const char* outcome_name(Outcome o) {
 
 namespace {
 
-enum EventType : uint32_t { kArrival, kTick, kOnset, kDrained };
-
+enum EventType : uint32_t { kArrival, kTick, kShape, kDrained, kIteration, kScale };
+constexpr double kInf = std::numeric_limits<double>::infinity();
 // Longest request the telemetry ring keeps exact timing for (see Telemetry).
 constexpr double kMaxLatencyS = 600;
+constexpr int kVersions = 2;
 
-// A version's serving parameters in force at the current time.
-struct Serving {
-  Distribution ttft, output_tokens, inter_token;
-  double error_rate;
+int index_of(Version v) { return static_cast<int>(v); }
+
+// What the active regressions do to one request on one version.
+struct Effects {
+  double ttft = 1, itl = 1;             // per-request latency multipliers
+  double tail_probability = 0, tail_multiplier = 1;
+  double error_set = -1, error_added = 0;
+  double quality_drop = 0, hallucination_added = 0, unsafe_added = 0;
+  double drift = 0, output = 1, cost = 1;
+  bool hit = false;  // in scope of a regression that makes the canary bad
 };
 
-Serving serving_of(const VersionSpec& v) {
-  return {v.ttft, v.output_tokens, v.inter_token, v.error_rate};
-}
+// A request inside a batched pool: what its completion needs besides the pool's timing.
+struct InFlight {
+  Version version;
+  double arrival;             // at the front door
+  PathTimes paths;                 // topology around the model
+  double ttft_mult, itl_mult;      // per-request latency effects
+  Completion outcome;              // all but the timings
+  uint64_t embedding_seed;
+  double drift;
+};
 
 }  // namespace
 
-struct Simulator::Impl {
+struct Simulator::Impl final : CompletionSink {
   Impl(const Scenario& s, const PolicyConfig& p)
-      : scenario(s),
-        policy_config(p),
+      : sc(s),
+        pc(p),
         telemetry(s.telemetry, p.max_lookback_s(), kMaxLatencyS),
-        users_hit((s.traffic.users + 63) / 64) {}
+        traffic(s.traffic),
+        users_hit((s.traffic.users + 63) / 64),
+        regs(s.regressions.size()) {
+    router.configure(s.traffic.segments, s.routing);
+    const VersionSpec* specs[kVersions] = {&s.baseline, &s.canary};
+    for (int v = 0; v < kVersions; ++v) {
+      if (specs[v]->serving.batched)
+        pools[v] = std::make_unique<BatchingPool>(specs[v]->serving.batching, engine, kIteration,
+                                                  static_cast<uint32_t>(v), *this);
+    }
+  }
 
-  const Scenario& scenario;
-  const PolicyConfig& policy_config;
+  const Scenario& sc;
+  const PolicyConfig& pc;
   Engine engine;
   Telemetry telemetry;
-  std::vector<uint64_t> users_hit;  // bitmap: users served by the canary while regressed
-
-  // Per-run state, reset by run().
-  std::unique_ptr<Policy> policy;
-  Rng arrivals{0, 0, Stream::kArrivals}, draws{0, 0, Stream::kRequests};
+  TrafficSource traffic;
   Router router;
-  Serving baseline{}, canary{};
+  std::unique_ptr<BatchingPool> pools[kVersions];
+  std::vector<uint64_t> users_hit;  // bitmap: users served by a bad canary
+
+  struct RegressionState {
+    double onset = kInf;  // when it started in this run
+    double intensity = 0;
+  };
+  std::vector<RegressionState> regs;
+  std::vector<uint32_t> active;  // regressions with intensity > 0, in scenario order
+  double bad_since = kInf;       // earliest onset of a canary-specific regression
+
+  std::unique_ptr<Policy> policy;
+  Request next;  // the request whose arrival event is pending
+  std::vector<InFlight> inflight;
+  std::vector<uint32_t> free_slots;
   double drain_s = 0;
-  bool regressed = false;                                // a regression is active now
   RunResult result;
   std::vector<TracePoint>* trace = nullptr;
 
   RunResult run(uint64_t seed, uint64_t run_index);
   void on_arrival();
   void on_tick();
-  void on_onset(uint32_t regression);
+  void on_shape(uint32_t regression);
+  void on_scale(uint32_t target);
   void finish(Outcome outcome);
+
+  Effects effects_for(Version v, const Request& r) const;
+  void apply_pool_effects();
+  void start_regressions_at_weight(double weight);
+  void rescale(double weight, double delay);
+  void completed(const Job& job, double first_token, double done, bool failed) override;
+  const VersionSpec& spec(Version v) const { return v == Version::kCanary ? sc.canary : sc.baseline; }
 };
 
 Simulator::Simulator(const Scenario& s, const PolicyConfig& p)
@@ -80,30 +124,37 @@ RunResult Simulator::run(uint64_t seed, uint64_t run, std::vector<TracePoint>* t
 RunResult Simulator::Impl::run(uint64_t seed, uint64_t run_index) {
   engine.reset();
   telemetry.reset();
+  traffic.reset(seed, run_index);
   std::fill(users_hit.begin(), users_hit.end(), 0);
-  arrivals = Rng(seed, run_index, Stream::kArrivals);
-  draws = Rng(seed, run_index, Stream::kRequests);
-  baseline = serving_of(scenario.baseline);
-  canary = serving_of(scenario.canary);
-  policy = policy_config.make();
+  policy = pc.make();
   router.reset(Rng(seed, run_index, Stream::kUsers).next(), policy->initial_weight());
+  std::fill(regs.begin(), regs.end(), RegressionState{});
+  active.clear();
+  bad_since = kInf;
+  inflight.clear();
+  free_slots.clear();
   drain_s = 0;
-  regressed = false;
   result = RunResult{};
   result.run = run_index;
+  result.segment_blast_requests.assign(sc.traffic.segments.size(), 0);
+  result.segment_blast_users.assign(sc.traffic.segments.size(), 0);
+  rescale(router.weight(), /*delay=*/-1);
   if (trace) trace->push_back({0, router.weight(), "set_weight", "initial weight"});
 
   // Onsets first, so that a regression at time 0 is in force for the first request.
-  for (uint32_t i = 0; i < scenario.regressions.size(); ++i)
-    engine.schedule_at(scenario.regressions[i].onset_s, kOnset, i);
-  engine.schedule(arrivals.exponential(scenario.traffic.rate_per_s), kArrival);
-  engine.schedule(policy_config.interval_s(), kTick);
+  for (uint32_t i = 0; i < sc.regressions.size(); ++i)
+    if (sc.regressions[i].onset_weight < 0) engine.schedule_at(sc.regressions[i].onset_s, kShape, i);
+  start_regressions_at_weight(router.weight());
+  if (traffic.next(0, next)) engine.schedule_at(next.arrival, kArrival);
+  engine.schedule(pc.interval_s(), kTick);
 
-  engine.run(scenario.horizon_s, [this](const Event& e) {
+  engine.run(sc.horizon_s, [this](const Event& e) {
     switch (e.type) {
       case kArrival: on_arrival(); break;
+      case kIteration: pools[BatchingPool::pool_of(e.target)]->on_iteration(BatchingPool::target_of(e.target)); break;
       case kTick: on_tick(); break;
-      case kOnset: on_onset(e.target); break;
+      case kShape: on_shape(e.target); break;
+      case kScale: on_scale(e.target); break;
       case kDrained: finish(Outcome::kRolledBack); break;
     }
   });
@@ -112,49 +163,191 @@ RunResult Simulator::Impl::run(uint64_t seed, uint64_t run_index) {
     if (!std::isnan(result.decision_time_s)) {
       finish(Outcome::kRolledBack);  // the horizon cut a rollback's drain short
     } else {
-      result.regression_active = scenario.first_onset_s() < scenario.horizon_s;
+      result.regression_active = bad_since <= engine.now();
+      result.rollout_duration_s = RunResult::kNaN;
     }
   }
   result.events = engine.processed();
   for (uint64_t word : users_hit) result.blast_radius_users += std::popcount(word);
+  // Token costs were added request by request; replica costs are added here.
+  for (int v = 0; v < kVersions; ++v) {
+    const double rs = pools[v] ? pools[v]->replica_seconds() : 0;
+    (v ? result.canary_replica_seconds : result.baseline_replica_seconds) = rs;
+    (v ? result.canary_cost : result.baseline_cost) +=
+        rs / 3600 * spec(static_cast<Version>(v)).replica_hour_cost;
+  }
   return result;
+}
+
+Effects Simulator::Impl::effects_for(Version v, const Request& r) const {
+  Effects e;
+  for (uint32_t i : active) {
+    const Regression& g = sc.regressions[i];
+    const double s = regs[i].intensity;
+    if (!g.component.empty()) continue;  // acts in the topology pass
+    if (v != Version::kCanary || !g.in_scope(r.segment, r.prompt_tokens)) continue;
+    e.hit = true;
+    if (g.pool_wide() && pools[index_of(v)]) continue;  // acts on the pool
+    switch (g.kind) {
+      case Regression::Kind::kLatency:
+        e.ttft *= 1 + s * (g.ttft_multiplier - 1);
+        e.itl *= 1 + s * (g.itl_multiplier - 1);
+        break;
+      case Regression::Kind::kTailLatency:
+        e.tail_probability = std::max(e.tail_probability, s * g.tail_probability);
+        e.tail_multiplier = std::max(e.tail_multiplier, g.tail_multiplier);
+        break;
+      case Regression::Kind::kCapacityLoss: break;
+      case Regression::Kind::kErrors:
+        if (g.error_rate >= 0) e.error_set = std::max(e.error_set, s * g.error_rate);
+        e.error_added += s * g.added_error_rate;
+        break;
+      case Regression::Kind::kQuality: e.quality_drop += s * g.quality_drop; break;
+      case Regression::Kind::kHallucination: e.hallucination_added += s * g.hallucination_rate; break;
+      case Regression::Kind::kDrift: e.drift += s * g.drift_shift; break;
+      case Regression::Kind::kVerbosity: e.output *= 1 + s * (g.output_multiplier - 1); break;
+      case Regression::Kind::kUnsafe: e.unsafe_added += s * g.unsafe_rate; break;
+      case Regression::Kind::kCost: e.cost *= 1 + s * (g.cost_multiplier - 1); break;
+    }
+  }
+  return e;
 }
 
 void Simulator::Impl::on_arrival() {
   const double now = engine.now();
-  // Every request makes the same draws in the same order whichever version serves it,
-  // so routing changes never shift the random streams (common random numbers).
-  const uint64_t user = draws.below(scenario.traffic.users);
-  const double z_ttft = draws.normal(), z_tokens = draws.normal(), z_itl = draws.normal();
-  const double u_error = draws.uniform();
+  const Request r = next;
+  const Version v = router.to_canary(r.user, r.segment, now) ? Version::kCanary : Version::kBaseline;
+  const VersionSpec& vs = spec(v);
+  const Effects e = effects_for(v, r);
 
-  const bool to_canary = router.to_canary(user, now);
-  const Serving& v = to_canary ? canary : baseline;
-  const double ttft = v.ttft.at(z_ttft);
-  const double tokens = std::max(1.0, std::ceil(v.output_tokens.at(z_tokens)));
-  const double itl = v.inter_token.at(z_itl);
-  const double latency = ttft + (tokens - 1) * itl;
-  const bool error = u_error < v.error_rate;
-  telemetry.record(to_canary ? Version::kCanary : Version::kBaseline, now, now + latency, error,
-                   ttft, itl, latency);
+  // The outcome that does not depend on timing, from the request's own draws.
+  Completion c;
+  const double p_error = std::min(1.0, std::max(vs.error_rate, e.error_set) + e.error_added);
+  c.error = r.u_error < p_error;
+  c.adversarial = r.adversarial;
+  c.unsafe = r.adversarial && r.u_unsafe < std::min(1.0, vs.unsafe_rate + e.unsafe_added);
+  c.hallucinated = r.u_hallucination < std::min(1.0, vs.hallucination_rate + e.hallucination_added);
+  // A sample of responses is graded (quality score) and embedded (drift), as an
+  // evaluation pipeline samples them.
+  c.graded = to_unit(mix64(r.embedding_seed)) < sc.telemetry.eval_sample;
+  if (c.graded) {
+    c.quality = std::clamp(
+        vs.quality_mean - e.quality_drop + vs.quality_sd * normal_quantile(r.u_quality), 0.0, 1.0);
+  }
+  c.prompt_tokens = r.prompt_tokens;
+  c.output_tokens = static_cast<uint32_t>(
+      std::max(1.0, std::ceil(r.output_tokens * vs.output_scale * e.output)));
+  const uint64_t tokens = c.prompt_tokens + c.output_tokens;
+  c.cost = static_cast<double>(tokens) / 1e6 * vs.million_token_cost * e.cost;
+  const bool tail = r.u_tail < e.tail_probability;
+  const double ttft_mult = e.ttft * (tail ? e.tail_multiplier : 1);
+  const double itl_mult = e.itl * (tail ? e.tail_multiplier : 1);
+
+  // The components around the model (see sim/topology.h), from the request's own stream.
+  PathTimes paths;
+  if (!sc.topology.empty()) {
+    Rng draws(r.embedding_seed, 0, Stream::kRequests);
+    double latency[Topology::kMaxComponents];
+    for (size_t k = 0; k < sc.topology.components.size(); ++k) {
+      const Component& comp = sc.topology.components[k];
+      latency[k] = comp.latency.quantile(draws.uniform_open());
+      double p_fail = comp.error_rate;
+      const double u_fail = draws.uniform(), u_tail = draws.uniform();
+      for (uint32_t i : active) {
+        const Regression& g = sc.regressions[i];
+        if (g.component != comp.name || !g.in_scope(r.segment, r.prompt_tokens)) continue;
+        if (!g.shared && v != Version::kCanary) continue;
+        const double s = regs[i].intensity;
+        if (g.kind == Regression::Kind::kLatency) latency[k] *= 1 + s * (g.ttft_multiplier - 1);
+        if (g.kind == Regression::Kind::kTailLatency && u_tail < s * g.tail_probability)
+          latency[k] *= g.tail_multiplier;
+        if (g.kind == Regression::Kind::kErrors)
+          p_fail = std::max(p_fail, s * g.error_rate) + s * g.added_error_rate;
+      }
+      if (k != sc.topology.model) c.error |= u_fail < p_fail;
+    }
+    paths = sc.topology.paths(latency);
+  }
 
   ++result.requests;
-  if (to_canary) {
+  if (v == Version::kCanary) {
     ++result.canary_requests;
-    if (regressed) {
+    result.canary_tokens += tokens;
+    if (e.hit && bad_since <= now) {
       ++result.blast_radius_requests;
-      users_hit[user >> 6] |= uint64_t{1} << (user & 63);
+      ++result.segment_blast_requests[r.segment];
+      uint64_t& word = users_hit[r.user >> 6];
+      const uint64_t bit = uint64_t{1} << (r.user & 63);
+      if (!(word & bit)) ++result.segment_blast_users[r.segment];
+      word |= bit;
     }
+  } else {
+    result.baseline_tokens += tokens;
   }
-  engine.schedule(arrivals.exponential(scenario.traffic.rate_per_s), kArrival);
+  (v == Version::kCanary ? result.canary_cost : result.baseline_cost) += c.cost;
+
+  BatchingPool* pool = pools[index_of(v)].get();
+  if (pool) {
+    uint32_t slot;
+    if (free_slots.empty()) {
+      slot = static_cast<uint32_t>(inflight.size());
+      inflight.emplace_back();
+    } else {
+      slot = free_slots.back();
+      free_slots.pop_back();
+    }
+    inflight[slot] = InFlight{v, now, paths, ttft_mult, itl_mult, c,
+                              c.graded ? r.embedding_seed : 0, e.drift};
+    pool->submit(Job{now + paths.pre, c.prompt_tokens, c.output_tokens, slot});
+  } else {
+    const ServingSpec& sv = vs.serving;
+    const double model_ttft = sv.ttft.quantile(r.u_ttft) * ttft_mult;
+    c.itl = sv.inter_token.quantile(r.u_itl) * itl_mult;
+    const double model_latency = model_ttft + (c.output_tokens - 1) * c.itl;
+    c.ttft = paths.pre + model_ttft;
+    c.latency = std::max(paths.pre + model_latency + paths.post, paths.bypass);
+    double embedding[kEmbeddingDims];
+    if (c.graded) {
+      Rng er(r.embedding_seed, 1, Stream::kRequests);
+      for (double& x : embedding) x = er.normal() + e.drift / std::sqrt(double{kEmbeddingDims});
+      c.embedding = embedding;
+    }
+    telemetry.record(v, now, now + c.latency, c);
+  }
+  if (traffic.next(now, next)) engine.schedule_at(next.arrival, kArrival);
+}
+
+void Simulator::Impl::completed(const Job& job, double first_token, double done, bool failed) {
+  InFlight& f = inflight[job.id];
+  Completion c = f.outcome;
+  c.error |= failed;
+  const double model_ttft = (first_token - job.arrival) * f.ttft_mult;
+  const double decode = (done - first_token) * f.itl_mult;
+  c.ttft = f.paths.pre + model_ttft;
+  c.itl = c.output_tokens > 1 ? decode / (c.output_tokens - 1) : 0;
+  c.latency = std::max(f.paths.pre + model_ttft + decode + f.paths.post, f.paths.bypass);
+  double embedding[kEmbeddingDims];
+  if (f.embedding_seed) {
+    Rng er(f.embedding_seed, 1, Stream::kRequests);
+    for (double& x : embedding) x = er.normal() + f.drift / std::sqrt(double{kEmbeddingDims});
+    c.embedding = embedding;
+  }
+  const double now = engine.now();
+  telemetry.record(f.version, now, f.arrival + c.latency < now ? now : f.arrival + c.latency, c);
+  free_slots.push_back(job.id);
 }
 
 void Simulator::Impl::on_tick() {
   const double now = engine.now();
   const Decision d = policy->decide(Observation(now, router.weight(), telemetry));
+  const double before = router.weight();
   if (d.action == Decision::Action::kSetWeight) router.set_weight(std::clamp(d.weight, 0.0, 1.0));
   if (d.action == Decision::Action::kPromote) router.set_weight(1);
   if (trace) trace->push_back({now, router.weight(), action_name(d.action), d.reason});
+  if (router.weight() != before) {
+    start_regressions_at_weight(router.weight());
+    rescale(router.weight(), now);
+  }
 
   if (d.action == Decision::Action::kPromote) {
     result.reason = d.reason;
@@ -162,28 +355,83 @@ void Simulator::Impl::on_tick() {
   } else if (d.action == Decision::Action::kRollback) {
     result.reason = d.reason;
     result.decision_time_s = now;
-    result.regression_active = regressed;
+    result.regression_active = bad_since <= now;
     router.drain(now, d.drain_s);
     drain_s = d.drain_s;
     if (d.drain_s > 0) engine.schedule(d.drain_s, kDrained);
     else finish(Outcome::kRolledBack);
   } else {
-    engine.schedule(policy_config.interval_s(), kTick);
+    engine.schedule(pc.interval_s(), kTick);
   }
 }
 
-void Simulator::Impl::on_onset(uint32_t index) {
-  const Regression& r = scenario.regressions[index];
-  switch (r.kind) {
-    case Regression::Kind::kLatency:
-      canary.ttft.median *= r.ttft_multiplier;
-      canary.inter_token.median *= r.itl_multiplier;
-      break;
-    case Regression::Kind::kErrors:
-      canary.error_rate = std::min(1.0, std::max(canary.error_rate, r.error_rate) + r.added_error_rate);
-      break;
+// A regression starts, or its intensity changes: update the active list and the pools.
+void Simulator::Impl::on_shape(uint32_t i) {
+  const Regression& g = sc.regressions[i];
+  const double now = engine.now();
+  if (regs[i].onset == kInf) {
+    regs[i].onset = now;
+    if (!g.shared) bad_since = std::min(bad_since, now);
   }
-  regressed = true;
+  regs[i].intensity = g.intensity(now, regs[i].onset);
+  active.clear();
+  for (uint32_t k = 0; k < regs.size(); ++k)
+    if (regs[k].intensity > 0) active.push_back(k);
+  apply_pool_effects();
+  const double next_change = g.next_change(now, regs[i].onset);
+  if (next_change < sc.horizon_s) engine.schedule_at(next_change, kShape, i);
+}
+
+void Simulator::Impl::apply_pool_effects() {
+  BatchingPool* pool = pools[index_of(Version::kCanary)].get();
+  if (!pool) return;
+  double prefill = 1, decode = 1;
+  uint32_t lost = 0, error_above = 0;
+  for (uint32_t i : active) {
+    const Regression& g = sc.regressions[i];
+    if (!g.pool_wide()) continue;
+    const double s = regs[i].intensity;
+    if (g.kind == Regression::Kind::kLatency) {
+      prefill *= 1 + s * (g.ttft_multiplier - 1);
+      decode *= 1 + s * (g.itl_multiplier - 1);
+    } else {
+      lost += static_cast<uint32_t>(std::lround(s * g.replicas_lost));
+      if (g.error_above_batch && s > 0)
+        error_above = error_above ? std::min(error_above, g.error_above_batch) : g.error_above_batch;
+    }
+  }
+  pool->set_slowdown(prefill, decode);
+  pool->set_lost_replicas(lost);
+  pool->set_error_above_batch(error_above);
+}
+
+void Simulator::Impl::start_regressions_at_weight(double weight) {
+  for (uint32_t i = 0; i < sc.regressions.size(); ++i) {
+    const Regression& g = sc.regressions[i];
+    if (g.onset_weight >= 0 && regs[i].onset == kInf && weight + 1e-12 >= g.onset_weight)
+      engine.schedule(0, kShape, i);
+  }
+}
+
+// Sizes the autoscaled pools for `weight`, `delay` seconds from now (at once if < 0).
+void Simulator::Impl::rescale(double weight, double delay) {
+  const double canary_share = router.canary_share(weight);
+  for (int v = 0; v < kVersions; ++v) {
+    if (!pools[v]) continue;
+    const BatchingSpec& b = spec(static_cast<Version>(v)).serving.batching;
+    uint32_t n = b.replicas;
+    if (b.autoscaled) {
+      const double share = v ? canary_share : 1 - canary_share;
+      const auto want = static_cast<uint32_t>(std::ceil(share * b.autoscale.fleet - 1e-9));
+      n = std::clamp(want, b.autoscale.min, b.autoscale.max);
+    }
+    if (delay < 0) pools[v]->reset(n);
+    else if (b.autoscaled) engine.schedule(b.autoscale.lag_s, kScale, (static_cast<uint32_t>(v) << 24) | n);
+  }
+}
+
+void Simulator::Impl::on_scale(uint32_t target) {
+  pools[BatchingPool::pool_of(target)]->set_replicas(BatchingPool::target_of(target));
 }
 
 void Simulator::Impl::finish(Outcome outcome) {
@@ -191,13 +439,12 @@ void Simulator::Impl::finish(Outcome outcome) {
   result.outcome = outcome;
   if (outcome == Outcome::kPromoted) {
     result.decision_time_s = now;
-    result.regression_active = regressed;
+    result.regression_active = bad_since <= now;
   }
   result.rollout_duration_s = now;
   if (outcome == Outcome::kRolledBack && result.regression_active) {
-    const double onset = scenario.first_onset_s();
-    result.detection_time_s = result.decision_time_s - onset;
-    result.time_to_mitigate_s = now - onset;
+    result.detection_time_s = result.decision_time_s - bad_since;
+    result.time_to_mitigate_s = now - bad_since;
   }
   if (trace && outcome == Outcome::kRolledBack && drain_s > 0)
     trace->push_back({now, 0, "drained", "canary weight reached 0"});

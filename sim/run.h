@@ -37,6 +37,13 @@ struct RunResult {
   uint64_t canary_requests = 0;      // of which the canary served
   uint64_t events = 0;               // events the engine processed
   std::string reason;                // the policy's reason for its final decision
+  // Infrastructure: replica-seconds of the batched pools, tokens (prompt and output)
+  // served, and their cost at the versions' prices, over the run.
+  double baseline_replica_seconds = 0, canary_replica_seconds = 0;
+  uint64_t baseline_tokens = 0, canary_tokens = 0;
+  double baseline_cost = 0, canary_cost = 0;
+  // Blast radius by traffic segment, in the order of traffic.segments.
+  std::vector<uint64_t> segment_blast_requests, segment_blast_users;
 };
 
 // One point of a run's timeline (see RunTrace).

@@ -6,12 +6,50 @@
 
 namespace canarysim {
 
-void WindowStats::merge(const WindowStats& other) {
-  requests += other.requests;
-  errors += other.errors;
-  ttft.merge(other.ttft);
-  itl.merge(other.itl);
-  latency.merge(other.latency);
+void WindowStats::add(const Completion& c) {
+  ++requests;
+  prompt_tokens += c.prompt_tokens;
+  cost += c.cost;
+  adversarial += c.adversarial;
+  unsafe += c.unsafe;
+  if (c.error) {
+    ++errors;
+    return;
+  }
+  output_tokens += c.output_tokens;
+  hallucinations += c.hallucinated;
+  ttft.record(c.ttft);
+  itl.record(c.itl);
+  latency.record(c.latency);
+  if (c.graded) {
+    ++graded;
+    quality_sum += c.quality;
+  }
+  if (c.embedding) {
+    for (int i = 0; i < kEmbeddingDims; ++i) {
+      embedding_sum[i] += c.embedding[i];
+      for (int j = 0; j < kEmbeddingDims; ++j)
+        embedding_cross[i * kEmbeddingDims + j] += c.embedding[i] * c.embedding[j];
+    }
+  }
+}
+
+void WindowStats::merge(const WindowStats& o) {
+  requests += o.requests;
+  errors += o.errors;
+  hallucinations += o.hallucinations;
+  adversarial += o.adversarial;
+  unsafe += o.unsafe;
+  graded += o.graded;
+  quality_sum += o.quality_sum;
+  prompt_tokens += o.prompt_tokens;
+  output_tokens += o.output_tokens;
+  cost += o.cost;
+  ttft.merge(o.ttft);
+  itl.merge(o.itl);
+  latency.merge(o.latency);
+  for (size_t i = 0; i < embedding_sum.size(); ++i) embedding_sum[i] += o.embedding_sum[i];
+  for (size_t i = 0; i < embedding_cross.size(); ++i) embedding_cross[i] += o.embedding_cross[i];
 }
 
 Telemetry::Telemetry(const TelemetryOptions& options, double max_lookback_s,

@@ -8,6 +8,7 @@
 // longest request: it does not grow with the number of requests or the horizon.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <vector>
 
@@ -18,19 +19,47 @@ namespace canarysim {
 enum class Version : uint8_t { kBaseline = 0, kCanary = 1 };
 inline const char* version_name(Version v) { return v == Version::kCanary ? "canary" : "baseline"; }
 
-// What a monitoring query over a time range returns for one version. Latency histograms
-// hold successful requests only; errors are counted, not timed.
+// Dimensions of the simulated response embeddings that drift checks compare.
+constexpr int kEmbeddingDims = 8;
+
+// One finished request, as monitoring sees it.
+struct Completion {
+  bool error = false;
+  bool hallucinated = false;
+  bool adversarial = false;
+  bool unsafe = false;     // an unsafe answer (to an adversarial prompt)
+  bool graded = false;     // sampled for evaluation: has a quality score and an embedding
+  double quality = 0;      // graded quality score in [0, 1]
+  uint32_t prompt_tokens = 0, output_tokens = 0;
+  double cost = 0;         // token cost of the request
+  double ttft = 0, itl = 0, latency = 0;  // seconds
+  const double* embedding = nullptr;      // kEmbeddingDims values, when graded
+};
+
+// What a monitoring query over a time range returns for one version. Latency and
+// hallucination figures cover successful requests only (errors are counted, not timed);
+// quality scores and embeddings cover the graded sample of them.
 struct WindowStats {
   double from = 0, to = 0;  // the time range covered, seconds
   uint64_t requests = 0;    // finished requests, successful or not
   uint64_t errors = 0;
+  uint64_t hallucinations = 0;
+  uint64_t adversarial = 0, unsafe = 0;
+  uint64_t graded = 0;
+  double quality_sum = 0;
+  double prompt_tokens = 0, output_tokens = 0, cost = 0;
   Histogram ttft;     // time to first token, seconds
   Histogram itl;      // mean inter-token latency of each request, seconds per token
   Histogram latency;  // end-to-end latency, seconds
+  // Moments of the graded responses' embeddings: sums and sums of products.
+  std::array<double, kEmbeddingDims> embedding_sum{};
+  std::array<double, kEmbeddingDims * kEmbeddingDims> embedding_cross{};
 
+  uint64_t successes() const { return requests - errors; }
   double error_rate() const {
     return requests ? static_cast<double>(errors) / static_cast<double>(requests) : 0.0;
   }
+  void add(const Completion& c);
   void merge(const WindowStats& other);
 };
 
@@ -40,6 +69,9 @@ struct TelemetryOptions {
   // Age of the freshest data a policy can read, seconds: scrape interval plus pipeline
   // lag plus query caching. Default 30 s; typical 15 s to 2 min.
   double scrape_delay_s = 30;
+  // Share of successful responses graded for quality and embedded for drift checks, as
+  // an LLM judge or evaluation pipeline samples them. Default 2 %.
+  double eval_sample = 0.02;
 };
 
 class Telemetry {
@@ -53,17 +85,8 @@ class Telemetry {
   void reset();
 
   // Records a request that arrived at `now` and finishes at `done` (>= now).
-  void record(Version v, double now, double done, bool error, double ttft, double itl,
-              double latency) {
-    Slot& s = slot_for(v, window_of(done < now + max_latency_s_ ? done : now + max_latency_s_));
-    ++s.stats.requests;
-    if (error) {
-      ++s.stats.errors;
-      return;
-    }
-    s.stats.ttft.record(ttft);
-    s.stats.itl.record(itl);
-    s.stats.latency.record(latency);
+  void record(Version v, double now, double done, const Completion& c) {
+    slot_for(v, window_of(done < now + max_latency_s_ ? done : now + max_latency_s_)).stats.add(c);
   }
 
   // The data a policy can see at `now`: complete windows in

@@ -20,7 +20,8 @@ struct BadInput {
 const BadInput kBadInputs[] = {
     {"unknown-key.yaml",
      "tests/data/bad/unknown-key.yaml:3:3: traffic.rte: unknown key (did you mean 'rate'?); "
-     "expected one of: rate, users"},
+     "expected one of: rate, diurnal, schedule, bursts, trace, prompt_tokens, output_tokens, "
+     "users, user_skew, segments, adversarial"},
     {"rate-not-a-rate.yaml",
      "tests/data/bad/rate-not-a-rate.yaml:2:9: traffic.rate: expected a rate like '200/s', "
      "'12000/m' or '50000/h', got 'fast'"},
@@ -58,8 +59,9 @@ const BadInput kBadInputs[] = {
      "mean 'stepped'?); expected one of: stepped"},
     {"unknown-metric.yaml",
      "tests/data/bad/unknown-metric.yaml:3:13: checks[0].metric: expected a metric name: "
-     "error_rate, request_count, or ttft_, itl_ or latency_ followed by a quantile like p99 or "
-     "by mean, got 'ttft_p999x'"},
+     "error_rate, request_count, quality_mean, hallucination_rate, unsafe_rate, "
+     "output_tokens_mean, cost_per_request, or ttft_, itl_ or latency_ followed by a quantile "
+     "like p99 or by mean, got 'ttft_p999x'"},
     {"check-without-bound.yaml",
      "tests/data/bad/check-without-bound.yaml:3:5: checks[0].max: missing; expected at least "
      "one of max, min or max_ratio"},
@@ -74,7 +76,9 @@ const BadInput kBadInputs[] = {
     {"duplicate-key.yaml", "tests/data/bad/duplicate-key.yaml:2:1: horizon: duplicate key"},
     {"unknown-regression-kind.yaml",
      "tests/data/bad/unknown-regression-kind.yaml:2:11: regressions[0].kind: unknown "
-     "regression kind 'latncy' (did you mean 'latency'?); expected one of: latency, errors"},
+     "regression kind 'latncy' (did you mean 'latency'?); expected one of: latency, "
+     "tail_latency, capacity_loss, errors, quality, hallucination, drift, verbosity, unsafe, "
+     "cost"},
     {"latency-regression-without-multiplier.yaml",
      "tests/data/bad/latency-regression-without-multiplier.yaml:2:5: "
      "regressions[0].ttft_multiplier: missing; expected ttft_multiplier or itl_multiplier for "
@@ -84,7 +88,7 @@ const BadInput kBadInputs[] = {
      "number >= 0, got '-2'"},
     {"users-not-whole.yaml",
      "tests/data/bad/users-not-whole.yaml:2:10: traffic.users: expected a whole number in [1, "
-     "4294967296], got '1.5'"},
+     "100000000], got '1.5'"},
     {"errors-regression-both-rates.yaml",
      "tests/data/bad/errors-regression-both-rates.yaml:3:17: regressions[0].error_rate: "
      "expected exactly one of error_rate or added_error_rate, got '2%'"},

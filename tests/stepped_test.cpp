@@ -38,13 +38,20 @@ class SteppedTest : public ::testing::Test {
   void Minute(double t, int canary = 100, double canary_ttft = 1.0, int errors = 0) {
     for (int i = 0; i < 100; ++i) {
       const double at = t - 60 + i * 0.5;
-      telemetry_->record(Version::kBaseline, at, at + 1, false, 1.0, 0.03, 1.0);
+      telemetry_->record(Version::kBaseline, at, at + 1, Served(1.0, false));
     }
     for (int i = 0; i < canary; ++i) {
       const double at = t - 60 + i * 0.5;
-      telemetry_->record(Version::kCanary, at, at + 1, i < errors, canary_ttft, 0.03,
-                         canary_ttft);
+      telemetry_->record(Version::kCanary, at, at + 1, Served(canary_ttft, i < errors));
     }
+  }
+  static Completion Served(double ttft, bool error) {
+    Completion c;
+    c.error = error;
+    c.ttft = ttft;
+    c.itl = 0.03;
+    c.latency = ttft;
+    return c;
   }
   Decision DecideAt(double t) {
     Decision d = policy_->decide(Observation(t, weight_, *telemetry_));

@@ -10,7 +10,11 @@ class TelemetryTest : public ::testing::Test {
   TelemetryTest() : telemetry_(TelemetryOptions{10, 30}, /*max_lookback_s=*/60, 600) {}
   // A successful canary request arriving at t and finishing `latency` seconds later.
   void Finish(double t, double latency) {
-    telemetry_.record(Version::kCanary, t, t + latency, false, latency / 2, 0.01, latency);
+    Completion c;
+    c.ttft = latency / 2;
+    c.itl = 0.01;
+    c.latency = latency;
+    telemetry_.record(Version::kCanary, t, t + latency, c);
   }
   uint64_t CanaryRequestsSeenAt(double now, double lookback = 60) {
     return telemetry_.read(Version::kCanary, now, lookback).requests;
@@ -41,7 +45,9 @@ TEST_F(TelemetryTest, LookbackLimitsTheRangeRead) {
 }
 
 TEST_F(TelemetryTest, VersionsAreKeptApart) {
-  telemetry_.record(Version::kBaseline, 1, 2, true, 0, 0, 0);
+  Completion failed;
+  failed.error = true;
+  telemetry_.record(Version::kBaseline, 1, 2, failed);
   EXPECT_EQ(CanaryRequestsSeenAt(40), 0u);
   const WindowStats b = telemetry_.read(Version::kBaseline, 40, 60);
   EXPECT_EQ(b.requests, 1u);

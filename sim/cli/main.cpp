@@ -2,6 +2,7 @@
 //   canarysim run SCENARIO.yaml [--policy FILE] [--runs N] [--seed S] [--threads T]
 //                               [--format table|json|csv] [--out FILE] [--quiet]
 //   canarysim validate FILE...
+//   canarysim calibrate PROFILE.csv [--model M] [--hardware H] [--tensor-parallel N] [--out F]
 // Exit codes: 0 done, 2 bad input (the message names file, line, key and what was
 // expected), 1 internal error.
 #include <unistd.h>
@@ -13,6 +14,7 @@
 #include <iostream>
 
 #include "policies/policy.h"
+#include "sim/calibrate.h"
 #include "sim/config.h"
 #include "sim/report.h"
 #include "sim/scenario.h"
@@ -89,6 +91,42 @@ int validate_command(const std::vector<std::string>& files) {
   return 0;
 }
 
+struct CalibrateArgs {
+  std::string profile, model, hardware, out;
+  int tensor_parallel = 0;
+};
+
+int calibrate_command(const CalibrateArgs& a) {
+  std::vector<ProfileFit> fits;
+  for (const ProfileFit& f : fit_profiles(load_profile(a.profile))) {
+    if ((a.model.empty() || f.model == a.model) && (a.hardware.empty() || f.hardware == a.hardware) &&
+        (a.tensor_parallel == 0 || f.tensor_parallel == a.tensor_parallel))
+      fits.push_back(f);
+  }
+  if (fits.empty()) throw InputError(a.profile + ": no rows match the --model, --hardware and --tensor-parallel given");
+  std::printf("iteration time = b0 + b1 * prefill tokens + b2 * decoding sequences "
+              "(relative least squares)\n\n");
+  std::printf("%-12s %-16s %3s %5s %9s %12s %12s %8s %8s %8s\n", "model", "hardware", "tp", "rows",
+              "b0 ms", "b1 ms/token", "b2 ms/seq", "rms err", "decode", "prefill");
+  for (const ProfileFit& f : fits) {
+    std::printf("%-12s %-16s %3d %5zu %9.3f %12.6f %12.5f %7.1f%% %7.1f%% %7.1f%%\n", f.model.c_str(),
+                f.hardware.c_str(), f.tensor_parallel, f.rows, f.b0_s * 1e3, f.b1_s * 1e3,
+                f.b2_s * 1e3, f.rms_relative_error * 100, f.decode_rms_relative_error * 100,
+                f.prefill_rms_relative_error * 100);
+  }
+  if (!a.out.empty()) {
+    if (fits.size() != 1) {
+      throw InputError("--out writes one profile; " + std::to_string(fits.size()) +
+                       " match: narrow them with --model, --hardware and --tensor-parallel");
+    }
+    std::ofstream out(a.out);
+    if (!out) throw InputError(a.out + ": cannot be written");
+    out << profile_yaml(fits[0], a.profile);
+    std::printf("\nwrote %s\n", a.out.c_str());
+  }
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -119,6 +157,15 @@ int main(int argc, char** argv) {
       app.add_subcommand("validate", "Check scenario and policy files; exit 2 on the first error");
   validate_cmd->add_option("files", to_validate, "YAML files")->required();
 
+  CalibrateArgs calibrate;
+  CLI::App* calibrate_cmd = app.add_subcommand(
+      "calibrate", "Fit a batched pool's iteration time to a measured serving profile (CSV)");
+  calibrate_cmd->add_option("profile", calibrate.profile, "Profile CSV (Splitwise schema)")->required();
+  calibrate_cmd->add_option("--model", calibrate.model, "Only this model");
+  calibrate_cmd->add_option("--hardware", calibrate.hardware, "Only this hardware");
+  calibrate_cmd->add_option("--tensor-parallel", calibrate.tensor_parallel, "Only this degree");
+  calibrate_cmd->add_option("--out", calibrate.out, "Write the one matching fit as a profile YAML");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -135,6 +182,7 @@ int main(int argc, char** argv) {
   try {
     if (*run_cmd) return run_command(run);
     if (*validate_cmd) return validate_command(to_validate);
+    if (*calibrate_cmd) return calibrate_command(calibrate);
   } catch (const InputError& e) {
     std::cerr << "error: " << e.what() << "\n";
     return kExitBadInput;

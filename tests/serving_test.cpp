@@ -1,0 +1,238 @@
+// The continuous-batching pool against queueing theory and against measured profiles.
+#include "sim/serving.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdio>
+#include <map>
+#include <vector>
+
+#include "sim/calibrate.h"
+#include "sim/engine.h"
+#include "sim/random.h"
+
+namespace canarysim {
+namespace {
+
+enum : uint32_t { kArrival, kIteration };
+
+// Collects what leaves the pool.
+struct Collector : CompletionSink {
+  struct Done {
+    Job job;
+    double first_token, done;
+    bool failed;
+  };
+  std::vector<Done> done;
+  void completed(const Job& job, double first_token, double t, bool failed) override {
+    done.push_back({job, first_token, t, failed});
+  }
+};
+
+// Erlang C: the probability that an arrival waits in an M/M/c queue.
+double ErlangC(int c, double a) {
+  double term = 1, sum = 1;  // a^k / k!
+  for (int k = 1; k < c; ++k) sum += term *= a / k;
+  term *= a / c;
+  const double last = term / (1 - a / c);
+  return last / (sum + last);
+}
+
+TEST(ServingTest, ReproducesErlangCWaitingTimeAtUtilisationPointEight) {
+  // One token per request and no batching: each replica is one server whose service
+  // time is b1 x prompt tokens, with prompt tokens exponential (mean 1000, rounded up:
+  // a geometric law whose squared coefficient of variation is 0.999, against 1 for the
+  // exponential of M/M/c: the waiting time moves by 0.05 %, far inside the tolerance).
+  constexpr int kServers = 4;
+  constexpr uint64_t kCustomers = 16'000'000;
+  BatchingSpec spec;
+  spec.b0_s = 0;
+  spec.b1_s = 1e-3;
+  spec.b2_s = 0;
+  spec.max_batch = 1;
+  const double mean_tokens = 1 / (1 - std::exp(-1.0 / 1000));  // E[ceil(Exp(1000))]
+  const double mean_service = spec.b1_s * mean_tokens;
+  const double lambda = 0.8 * kServers / mean_service;
+
+  Engine engine;
+  Collector sink;
+  BatchingPool pool(spec, engine, kIteration, 0, sink);
+  pool.reset(kServers);
+  Rng arrivals(1, 0, Stream::kArrivals), sizes(1, 0, Stream::kRequests);
+  const Distribution tokens = Distribution::exponential(1000);
+  uint64_t sent = 0;
+  double wait_sum = 0;
+  uint64_t counted = 0;
+  constexpr uint64_t kWarmup = 10000;
+  // Batch means over 40 batches for the standard error (waits are correlated).
+  std::vector<double> batch(40, 0);
+  sink.done.reserve(1024);
+  engine.schedule(arrivals.exponential(lambda), kArrival);
+  engine.run(Engine::kNever, [&](const Event& e) {
+    if (e.type == kArrival) {
+      const auto t = static_cast<uint32_t>(std::ceil(tokens.quantile(sizes.uniform_open())));
+      pool.submit(Job{engine.now(), t, 1, static_cast<uint32_t>(sent)});
+      if (++sent < kCustomers) engine.schedule(arrivals.exponential(lambda), kArrival);
+    } else {
+      pool.on_iteration(BatchingPool::target_of(e.target));
+    }
+    for (const auto& d : sink.done) {
+      if (d.job.id < kWarmup) continue;
+      const double wait = d.first_token - d.job.arrival - spec.b1_s * d.job.prompt_tokens;
+      wait_sum += wait;
+      batch[(d.job.id - kWarmup) * batch.size() / (kCustomers - kWarmup)] += wait;
+      ++counted;
+    }
+    sink.done.clear();
+  });
+  const double mean_wait = wait_sum / static_cast<double>(counted);
+  const double expected = ErlangC(kServers, lambda * mean_service) / (kServers / mean_service - lambda);
+  double ss = 0;
+  const double per_batch = static_cast<double>(counted) / batch.size();
+  for (double b : batch) ss += (b / per_batch - mean_wait) * (b / per_batch - mean_wait);
+  const double se = std::sqrt(ss / (batch.size() - 1) / batch.size());
+  std::printf("M/M/%d at rho 0.8: mean wait %.4f s +- %.4f, Erlang C %.4f s (%.2f%%)\n", kServers,
+              mean_wait, se, expected, (mean_wait / expected - 1) * 100);
+  EXPECT_NEAR(mean_wait / expected, 1.0, 0.02);
+  EXPECT_LT(se / expected, 0.005);  // so that 2 % is four standard errors or more
+}
+
+// The measured median token time of llama2-70b on H100 (TP 8) at prompt 512 by batch.
+std::map<int, double> MeasuredTokenTimes(const std::vector<ProfileRow>& rows) {
+  std::map<int, std::vector<double>> by_batch;
+  for (const ProfileRow& r : rows) {
+    if (r.model == "llama2-70b" && r.hardware == "h100-80gb" && r.tensor_parallel == 8 &&
+        r.prompt_size == 512)
+      by_batch[static_cast<int>(r.batch_size)].push_back(r.token_time_s);
+  }
+  std::map<int, double> median;
+  for (auto& [b, v] : by_batch) {
+    std::sort(v.begin(), v.end());
+    median[b] = v[v.size() / 2];
+  }
+  return median;
+}
+
+TEST(ServingTest, CalibratedPoolReproducesMeasuredTokenTimes) {
+  const auto rows =
+      load_profile(std::string(CANARYSIM_SOURCE_DIR) + "/scenarios/profiles/splitwise-perf-model.csv");
+  ProfileFit fit;
+  for (const ProfileFit& f : fit_profiles(rows))
+    if (f.model == "llama2-70b" && f.hardware == "h100-80gb" && f.tensor_parallel == 8) fit = f;
+  BatchingSpec spec;
+  spec.b0_s = fit.b0_s;
+  spec.b1_s = fit.b1_s;
+  spec.b2_s = fit.b2_s;
+  spec.max_batch = 64;
+  spec.token_budget = 1 << 20;  // the batch prefills together, then decodes together
+  const auto measured = MeasuredTokenTimes(rows);
+  for (int batch : {1, 16, 64}) {
+    Engine engine;
+    Collector sink;
+    BatchingPool pool(spec, engine, kIteration, 0, sink);
+    pool.reset(0);  // queue the whole batch first, so that it prefills in one iteration
+    for (int i = 0; i < batch; ++i) pool.submit(Job{0, 512, 129, static_cast<uint32_t>(i)});
+    pool.set_replicas(1);
+    engine.run(Engine::kNever, [&](const Event& e) { pool.on_iteration(BatchingPool::target_of(e.target)); });
+    ASSERT_EQ(sink.done.size(), static_cast<size_t>(batch));
+    const auto& d = sink.done.front();
+    const double token_time = (d.done - d.first_token) / 128;
+    std::printf("batch %2d: simulated token time %.2f ms, measured %.2f ms\n", batch,
+                token_time * 1e3, measured.at(batch) * 1e3);
+    EXPECT_NEAR(token_time / measured.at(batch), 1.0, 0.10) << "batch " << batch;
+  }
+}
+
+class PoolTest : public ::testing::Test {
+ protected:
+  PoolTest() : pool_(spec_, engine_, kIteration, 0, sink_) {
+    spec_.b0_s = 0.01;
+    spec_.b1_s = 0;
+    spec_.b2_s = 0;
+    spec_.max_batch = 4;
+    pool_.reset(0);
+  }
+  // Requests queued before replicas start are batched from the first iteration.
+  void Start(uint32_t replicas) { pool_.set_replicas(replicas); }
+  void Submit(int n, uint32_t output_tokens = 10) {
+    for (int i = 0; i < n; ++i) pool_.submit(Job{engine_.now(), 100, output_tokens, next_id_++});
+  }
+  void RunUntil(double t) {
+    engine_.run(t, [&](const Event& e) { pool_.on_iteration(BatchingPool::target_of(e.target)); });
+  }
+  BatchingSpec spec_;
+  Engine engine_;
+  Collector sink_;
+  BatchingPool pool_;
+  uint32_t next_id_ = 0;
+};
+
+TEST_F(PoolTest, ARequestTakesOneIterationPerToken) {
+  Submit(1, 10);
+  Start(1);
+  RunUntil(1);
+  ASSERT_EQ(sink_.done.size(), 1u);
+  EXPECT_NEAR(sink_.done[0].first_token, 0.01, 1e-12);
+  EXPECT_NEAR(sink_.done[0].done, 0.10, 1e-12);  // 10 iterations of 10 ms
+}
+
+TEST_F(PoolTest, BatchesUpToMaxBatchAndQueuesTheRest) {
+  Submit(6, 10);
+  Start(1);
+  RunUntil(1);
+  ASSERT_EQ(sink_.done.size(), 6u);
+  int first_wave = 0;
+  for (const auto& d : sink_.done) first_wave += d.first_token < 0.011;
+  EXPECT_EQ(first_wave, 4);  // max_batch
+  EXPECT_GT(sink_.done.back().first_token, 0.09);  // waited for a slot
+}
+
+TEST_F(PoolTest, MoreReplicasServeInParallel) {
+  Submit(8, 10);
+  Start(2);
+  RunUntil(1);
+  for (const auto& d : sink_.done) EXPECT_NEAR(d.done, 0.10, 1e-12);
+}
+
+TEST_F(PoolTest, CountsReplicaSecondsAsReplicasChange) {
+  Start(2);
+  RunUntil(10);
+  pool_.set_replicas(5);
+  RunUntil(20);
+  EXPECT_NEAR(pool_.replica_seconds(), 2 * 10 + 5 * 10, 1e-9);
+}
+
+TEST_F(PoolTest, ARetiringReplicaFinishesItsBatchFirst) {
+  Submit(1, 100);  // 1 s of work
+  Start(1);
+  RunUntil(0.5);
+  pool_.set_replicas(0);
+  RunUntil(5);
+  ASSERT_EQ(sink_.done.size(), 1u);
+  EXPECT_NEAR(sink_.done[0].done, 1.0, 1e-9);
+  EXPECT_NEAR(pool_.replica_seconds(), 1.0, 1e-9);  // counted until it retired
+}
+
+TEST_F(PoolTest, LostReplicasShrinkThePool) {
+  pool_.set_lost_replicas(1);
+  Submit(8, 10);
+  Start(2);
+  RunUntil(1);
+  double last = 0;
+  for (const auto& d : sink_.done) last = std::max(last, d.done);
+  EXPECT_NEAR(last, 0.20, 1e-9);  // one replica: two waves of four
+}
+
+TEST_F(PoolTest, AdmissionsAboveTheErrorBatchSizeFail) {
+  pool_.set_error_above_batch(2);
+  Submit(4, 10);
+  Start(1);
+  RunUntil(1);
+  int failed = 0;
+  for (const auto& d : sink_.done) failed += d.failed;
+  EXPECT_EQ(failed, 2);
+}
+
+}  // namespace
+}  // namespace canarysim
