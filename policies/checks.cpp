@@ -70,7 +70,7 @@ std::optional<double> Metric::value(const WindowStats& w) const {
 }
 
 Check Check::parse(const ConfigMap& m) {
-  m.allow({"name", "metric", "max", "min", "max_ratio", "min_samples"});
+  m.allow({"name", "metric", "max", "min", "max_ratio", "max_increase", "min_samples"});
   Check c;
   const std::string metric = m.text("metric");
   const auto parsed = Metric::parse(metric);
@@ -91,7 +91,9 @@ Check Check::parse(const ConfigMap& m) {
   if (m.has("max")) c.max = bound("max");
   if (m.has("min")) c.min = bound("min");
   if (m.has("max_ratio")) c.max_ratio = m.number("max_ratio", 0, kInf);
-  if (!c.max && !c.min && !c.max_ratio) m.fail("max", "at least one of max, min or max_ratio");
+  if (m.has("max_increase")) c.max_increase = bound("max_increase");
+  if (!c.max && !c.min && !c.max_ratio && !c.max_increase)
+    m.fail("max", "at least one of max, min, max_ratio or max_increase");
   c.min_samples = m.count("min_samples", 1, 1, 1000000000);
   return c;
 }
@@ -132,19 +134,27 @@ CheckResult Check::evaluate(const WindowStats& canary, const WindowStats& baseli
     r.text += " < min " + fmt(metric, *min);
     return r;
   }
-  if (max_ratio) {
+  if (max_ratio || max_increase) {
     const auto bv = metric.value(baseline);
-    if (!bv || *bv <= 0) {
+    if (!bv || (max_ratio && *bv <= 0)) {
       r.status = CheckResult::Status::kNoData;
       r.text += ", no baseline data";
       return r;
     }
-    const double ratio = *cv / *bv;
-    char buf[96];
-    std::snprintf(buf, sizeof buf, " (ratio %.3f to baseline %s, max %.3f)", ratio,
-                  fmt(metric, *bv).c_str(), *max_ratio);
-    r.text += buf;
-    if (ratio > *max_ratio) r.status = CheckResult::Status::kFail;
+    char buf[128];
+    if (max_ratio) {
+      const double ratio = *cv / *bv;
+      std::snprintf(buf, sizeof buf, " (ratio %.3f to baseline %s, max %.3f)", ratio,
+                    fmt(metric, *bv).c_str(), *max_ratio);
+      r.text += buf;
+      if (ratio > *max_ratio) r.status = CheckResult::Status::kFail;
+    }
+    if (max_increase) {
+      std::snprintf(buf, sizeof buf, " (baseline %s, max increase %s)", fmt(metric, *bv).c_str(),
+                    fmt(metric, *max_increase).c_str());
+      r.text += buf;
+      if (*cv - *bv > *max_increase) r.status = CheckResult::Status::kFail;
+    }
   }
   return r;
 }

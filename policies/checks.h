@@ -53,7 +53,9 @@ struct CheckResult {
 
 // One check of a policy. YAML:
 //   - metric: ttft_p99     # see above
-//     max_ratio: 1.2       # canary / baseline at most this  (or: max, min absolute bounds)
+//     max_ratio: 1.2       # canary / baseline at most this; or max_increase: canary -
+//                          # baseline at most this (the usable relative form for rare
+//                          # events); or max, min: absolute bounds
 //     min_samples: 50      # fewer canary requests in the window: no data (default 1)
 struct Check {
   std::string name;          // defaults to the metric name
@@ -61,6 +63,7 @@ struct Check {
   std::optional<double> max;        // canary value at most this
   std::optional<double> min;        // canary value at least this
   std::optional<double> max_ratio;  // canary / baseline at most this
+  std::optional<double> max_increase;  // canary - baseline at most this
   uint64_t min_samples = 1;         // canary requests needed to judge
 
   static Check parse(const ConfigMap& m);

@@ -25,11 +25,13 @@ std::string rate_json(const std::string& key, const Rate& r) {
          num(r.high) + "]";
 }
 
-// Human units: seconds up to two minutes, then minutes, then hours.
+// Human units: milliseconds below a second, seconds up to two minutes, then minutes,
+// then hours.
 std::string human_time(double s) {
   if (std::isnan(s)) return "-";
   char buf[32];
-  if (s < 120) std::snprintf(buf, sizeof buf, "%.1fs", s);
+  if (s > 0 && s < 1) std::snprintf(buf, sizeof buf, "%.0fms", s * 1000);
+  else if (s < 120) std::snprintf(buf, sizeof buf, "%.1fs", s);
   else if (s < 7200) std::snprintf(buf, sizeof buf, "%.1fm", s / 60);
   else std::snprintf(buf, sizeof buf, "%.2fh", s / 3600);
   return buf;
@@ -54,6 +56,18 @@ std::string percent(double x) {
 }
 
 }  // namespace
+
+std::string segments_json(const ReportContext& ctx, const Summary& s) {
+  std::string out = "[";
+  for (size_t k = 0; k < ctx.segments.size(); ++k) {
+    const double req = k < s.segment_blast_requests_mean.size() ? s.segment_blast_requests_mean[k] : 0;
+    const double users = k < s.segment_blast_users_mean.size() ? s.segment_blast_users_mean[k] : 0;
+    out += std::string(k ? ", " : "") + "{\"name\": " + json_string(ctx.segments[k]) +
+           ", \"blast_radius_requests_mean\": " + num(req) +
+           ", \"blast_radius_users_mean\": " + num(users) + "}";
+  }
+  return out + "]";
+}
 
 std::string json_string(const std::string& s) {
   std::string out = "\"";
@@ -110,6 +124,26 @@ void write_table(std::ostream& out, const Study& study, const ReportContext& ctx
   row("blast radius (requests)", s.blast_radius_requests, false);
   row("blast radius (users)", s.blast_radius_users, false);
   row("rollout duration", s.rollout_duration_s, true);
+  if (s.cost.mean > 0 || s.canary_replica_hours.mean > 0) {
+    std::snprintf(buf, sizeof buf, "%-26s %6llu %10.2f %10.2f %10.2f %10.2f\n", "cost per run",
+                  static_cast<unsigned long long>(s.cost.count), s.cost.mean, s.cost.p50,
+                  s.cost.p90, s.cost.p99);
+    out << buf;
+    std::snprintf(buf, sizeof buf, "%-26s %6llu %10.2f %10.2f %10.2f %10.2f\n",
+                  "canary replica-hours", static_cast<unsigned long long>(s.canary_replica_hours.count),
+                  s.canary_replica_hours.mean, s.canary_replica_hours.p50,
+                  s.canary_replica_hours.p90, s.canary_replica_hours.p99);
+    out << buf;
+  }
+  if (ctx.segments.size() > 1 && !s.segment_blast_requests_mean.empty()) {
+    out << "\nblast radius by segment (mean over runs with a regression active)\n";
+    for (size_t k = 0; k < ctx.segments.size() && k < s.segment_blast_requests_mean.size(); ++k) {
+      std::snprintf(buf, sizeof buf, "  %-24s %10.0f requests %10.0f users\n",
+                    ctx.segments[k].c_str(), s.segment_blast_requests_mean[k],
+                    s.segment_blast_users_mean[k]);
+      out << buf;
+    }
+  }
   std::snprintf(buf, sizeof buf, "\n%llu runs in %.2f s on %u threads: %.1f M events/s\n",
                 static_cast<unsigned long long>(s.runs), s.wall_s, s.threads,
                 s.events_per_s / 1e6);
@@ -133,6 +167,10 @@ void write_json(std::ostream& out, const Study& study, const ReportContext& ctx,
       << ",\n    \"blast_radius_requests\": " << stats_json(s.blast_radius_requests)
       << ",\n    \"blast_radius_users\": " << stats_json(s.blast_radius_users)
       << ",\n    \"rollout_duration_s\": " << stats_json(s.rollout_duration_s)
+      << ",\n    \"cost\": " << stats_json(s.cost)
+      << ",\n    \"canary_cost\": " << stats_json(s.canary_cost)
+      << ",\n    \"canary_replica_hours\": " << stats_json(s.canary_replica_hours)
+      << ",\n    \"segments\": " << segments_json(ctx, s)
       << ",\n    \"events\": " << s.events << ", \"wall_s\": " << num(s.wall_s)
       << ", \"events_per_s\": " << num(s.events_per_s) << ", \"threads\": " << s.threads
       << "\n  }";
@@ -150,7 +188,14 @@ void write_json(std::ostream& out, const Study& study, const ReportContext& ctx,
           << ", \"blast_radius_users\": " << r.blast_radius_users
           << ", \"rollout_duration_s\": " << num(r.rollout_duration_s)
           << ", \"requests\": " << r.requests << ", \"canary_requests\": " << r.canary_requests
-          << ", \"events\": " << r.events << ", \"reason\": " << json_string(r.reason) << "}";
+          << ", \"events\": " << r.events
+          << ", \"baseline_replica_seconds\": " << num(r.baseline_replica_seconds)
+          << ", \"canary_replica_seconds\": " << num(r.canary_replica_seconds)
+          << ", \"baseline_tokens\": " << r.baseline_tokens
+          << ", \"canary_tokens\": " << r.canary_tokens
+          << ", \"baseline_cost\": " << num(r.baseline_cost)
+          << ", \"canary_cost\": " << num(r.canary_cost)
+          << ", \"reason\": " << json_string(r.reason) << "}";
     }
     out << "\n  ]";
   }
@@ -160,14 +205,60 @@ void write_json(std::ostream& out, const Study& study, const ReportContext& ctx,
 void write_csv(std::ostream& out, const Study& study) {
   out << "run,outcome,regression_active,decision_time_s,detection_time_s,time_to_mitigate_s,"
          "blast_radius_requests,blast_radius_users,rollout_duration_s,requests,canary_requests,"
-         "events,reason\n";
+         "events,baseline_replica_seconds,canary_replica_seconds,baseline_tokens,canary_tokens,"
+         "baseline_cost,canary_cost,reason\n";
   auto cell = [](double x) { return std::isnan(x) ? std::string() : num(x); };
   for (const RunResult& r : study.runs) {
     out << r.run << ',' << outcome_name(r.outcome) << ',' << (r.regression_active ? 1 : 0) << ','
         << cell(r.decision_time_s) << ',' << cell(r.detection_time_s) << ','
         << cell(r.time_to_mitigate_s) << ',' << r.blast_radius_requests << ','
         << r.blast_radius_users << ',' << cell(r.rollout_duration_s) << ',' << r.requests << ','
-        << r.canary_requests << ',' << r.events << ',' << csv_quote(r.reason) << '\n';
+        << r.canary_requests << ',' << r.events << ',' << num(r.baseline_replica_seconds) << ','
+        << num(r.canary_replica_seconds) << ',' << r.baseline_tokens << ',' << r.canary_tokens
+        << ',' << num(r.baseline_cost) << ',' << num(r.canary_cost) << ',' << csv_quote(r.reason)
+        << '\n';
+  }
+}
+
+void write_timeline_table(std::ostream& out, const std::vector<TracePoint>& trace) {
+  char buf[320];
+  std::snprintf(buf, sizeof buf, "%8s %7s  %-10s %6s %8s %8s %8s %6s %5s | %6s %8s %8s %5s  %s\n",
+                "time", "weight", "action", "c.req", "c.err", "c.ttft50", "c.ttft99", "c.rep",
+                "c.q", "b.req", "b.ttft50", "b.ttft99", "b.rep", "reason");
+  out << buf;
+  auto ms = [](double s) { return std::isnan(s) ? std::string("-") : human_time(s); };
+  for (const TracePoint& p : trace) {
+    std::snprintf(buf, sizeof buf,
+                  "%8s %6.1f%%  %-10s %6llu %8s %8s %8s %6u %5llu | %6llu %8s %8s %5u  %s\n",
+                  human_time(p.time_s).c_str(), p.weight * 100, p.action.c_str(),
+                  static_cast<unsigned long long>(p.canary.requests),
+                  std::isnan(p.canary.error_rate) ? "-" : percent(p.canary.error_rate).c_str(),
+                  ms(p.canary.ttft_p50_s).c_str(), ms(p.canary.ttft_p99_s).c_str(),
+                  p.canary.replicas, static_cast<unsigned long long>(p.canary.queued),
+                  static_cast<unsigned long long>(p.baseline.requests),
+                  ms(p.baseline.ttft_p50_s).c_str(), ms(p.baseline.ttft_p99_s).c_str(),
+                  p.baseline.replicas, p.reason.c_str());
+    out << buf;
+  }
+}
+
+void write_timeline_csv(std::ostream& out, const std::vector<TracePoint>& trace) {
+  out << "time_s,weight,action,reason";
+  for (const char* v : {"canary", "baseline"}) {
+    for (const char* f : {"requests", "error_rate", "ttft_p50_s", "ttft_p99_s", "itl_p50_s",
+                          "latency_p99_s", "quality_mean", "replicas", "queued"})
+      out << ',' << v << '_' << f;
+  }
+  out << '\n';
+  auto cell = [](double x) { return std::isnan(x) ? std::string() : num(x); };
+  for (const TracePoint& p : trace) {
+    out << num(p.time_s) << ',' << num(p.weight) << ',' << p.action << ',' << csv_quote(p.reason);
+    for (const SliSnapshot* s : {&p.canary, &p.baseline}) {
+      out << ',' << s->requests << ',' << cell(s->error_rate) << ',' << cell(s->ttft_p50_s) << ','
+          << cell(s->ttft_p99_s) << ',' << cell(s->itl_p50_s) << ',' << cell(s->latency_p99_s)
+          << ',' << cell(s->quality_mean) << ',' << s->replicas << ',' << s->queued;
+    }
+    out << '\n';
   }
 }
 

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <ostream>
 #include <string>
+#include <vector>
 
 #include "sim/study.h"
 
@@ -14,6 +15,7 @@ namespace canarysim {
 struct ReportContext {
   std::string scenario, policy;
   uint64_t seed = 1;
+  std::vector<std::string> segments;  // traffic segment names, for per-segment figures
 };
 
 void write_table(std::ostream& out, const Study& study, const ReportContext& context);
@@ -22,6 +24,13 @@ void write_json(std::ostream& out, const Study& study, const ReportContext& cont
                 bool with_runs);
 // One row per run, with a header.
 void write_csv(std::ostream& out, const Study& study);
+
+// One run's timeline (see TracePoint): a table, or CSV with one row per point.
+void write_timeline_table(std::ostream& out, const std::vector<TracePoint>& trace);
+void write_timeline_csv(std::ostream& out, const std::vector<TracePoint>& trace);
+
+// The per-segment blast radius as a JSON list of objects.
+std::string segments_json(const ReportContext& context, const Summary& summary);
 
 // JSON string literal with escapes.
 std::string json_string(const std::string& s);

@@ -110,6 +110,7 @@ struct Simulator::Impl final : CompletionSink {
   void rescale(double weight, double delay);
   void completed(const Job& job, double first_token, double done, bool failed) override;
   const VersionSpec& spec(Version v) const { return v == Version::kCanary ? sc.canary : sc.baseline; }
+  SliSnapshot snapshot(Version v) const;
 };
 
 Simulator::Simulator(const Scenario& s, const PolicyConfig& p)
@@ -139,7 +140,7 @@ RunResult Simulator::Impl::run(uint64_t seed, uint64_t run_index) {
   result.segment_blast_requests.assign(sc.traffic.segments.size(), 0);
   result.segment_blast_users.assign(sc.traffic.segments.size(), 0);
   rescale(router.weight(), /*delay=*/-1);
-  if (trace) trace->push_back({0, router.weight(), "set_weight", "initial weight"});
+  if (trace) trace->push_back({0, router.weight(), "set_weight", "initial weight", {}, {}});
 
   // Onsets first, so that a regression at time 0 is in force for the first request.
   for (uint32_t i = 0; i < sc.regressions.size(); ++i)
@@ -337,13 +338,35 @@ void Simulator::Impl::completed(const Job& job, double first_token, double done,
   free_slots.push_back(job.id);
 }
 
+SliSnapshot Simulator::Impl::snapshot(Version v) const {
+  const WindowStats w = telemetry.read(v, engine.now(), pc.max_lookback_s());
+  SliSnapshot s;
+  s.requests = w.requests;
+  if (w.requests) s.error_rate = w.error_rate();
+  if (w.ttft.count()) {
+    s.ttft_p50_s = w.ttft.quantile(0.5);
+    s.ttft_p99_s = w.ttft.quantile(0.99);
+    s.itl_p50_s = w.itl.quantile(0.5);
+    s.latency_p99_s = w.latency.quantile(0.99);
+  }
+  if (w.graded) s.quality_mean = w.quality_sum / static_cast<double>(w.graded);
+  if (const BatchingPool* pool = pools[index_of(v)].get()) {
+    s.replicas = pool->replicas();
+    s.queued = pool->queued();
+  }
+  return s;
+}
+
 void Simulator::Impl::on_tick() {
   const double now = engine.now();
   const Decision d = policy->decide(Observation(now, router.weight(), telemetry));
   const double before = router.weight();
   if (d.action == Decision::Action::kSetWeight) router.set_weight(std::clamp(d.weight, 0.0, 1.0));
   if (d.action == Decision::Action::kPromote) router.set_weight(1);
-  if (trace) trace->push_back({now, router.weight(), action_name(d.action), d.reason});
+  if (trace) {
+    trace->push_back({now, router.weight(), action_name(d.action), d.reason,
+                      snapshot(Version::kCanary), snapshot(Version::kBaseline)});
+  }
   if (router.weight() != before) {
     start_regressions_at_weight(router.weight());
     rescale(router.weight(), now);
@@ -447,7 +470,8 @@ void Simulator::Impl::finish(Outcome outcome) {
     result.time_to_mitigate_s = now - bad_since;
   }
   if (trace && outcome == Outcome::kRolledBack && drain_s > 0)
-    trace->push_back({now, 0, "drained", "canary weight reached 0"});
+    trace->push_back({now, 0, "drained", "canary weight reached 0", snapshot(Version::kCanary),
+                      snapshot(Version::kBaseline)});
   engine.stop();
 }
 

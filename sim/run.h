@@ -46,12 +46,26 @@ struct RunResult {
   std::vector<uint64_t> segment_blast_requests, segment_blast_users;
 };
 
-// One point of a run's timeline (see RunTrace).
+// What monitoring showed for one version over the policy's interval before a tick
+// (NaN where there was no data).
+struct SliSnapshot {
+  uint64_t requests = 0;
+  double error_rate = RunResult::kNaN;
+  double ttft_p50_s = RunResult::kNaN, ttft_p99_s = RunResult::kNaN;
+  double itl_p50_s = RunResult::kNaN, latency_p99_s = RunResult::kNaN;
+  double quality_mean = RunResult::kNaN;
+  uint32_t replicas = 0;  // batched pools: replicas running now
+  uint64_t queued = 0;    // batched pools: requests waiting now
+};
+
+// One point of a run's timeline: the initial weight, every analysis tick, and the end
+// of a rollback's drain.
 struct TracePoint {
   double time_s;
-  double weight;
-  std::string action;  // hold, set_weight, promote, rollback
+  double weight;       // after the decision
+  std::string action;  // set_weight (initial), hold, set_weight, promote, rollback, drained
   std::string reason;
+  SliSnapshot canary, baseline;
 };
 
 // Runs studies of one scenario and policy. Holds the memory a run needs (event queue,

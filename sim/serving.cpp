@@ -143,11 +143,13 @@ void BatchingPool::submit(const Job& job) {
 void BatchingPool::start_iteration(uint32_t index) {
   Replica& r = replicas_[index];
   uint64_t prefill_tokens = 0;
-  while (!queue_.empty()) {
+  while (!r.retiring && !queue_.empty()) {  // a retiring replica only finishes its batch
     const size_t batch = r.decoding.size() + r.prefilling.size();
     if (batch >= spec_.max_batch) break;
     const Job& next = queue_.front();
-    if (batch > 0 && prefill_tokens + next.prompt_tokens > spec_.token_budget) break;
+    // A prompt longer than the budget is prefilled alone: it waits for an iteration with
+    // no other prefill, not for an empty batch (that would block the queue behind it).
+    if (prefill_tokens > 0 && prefill_tokens + next.prompt_tokens > spec_.token_budget) break;
     if (error_above_batch_ > 0 && batch >= error_above_batch_) {
       // Failure under load: the replica cannot take more than this and rejects.
       const Job rejected = next;

@@ -17,7 +17,8 @@
 // One iteration of a replica takes b0 + b1 * (prompt tokens prefilled in it) + b2 *
 // (sequences decoding in it). Waiting requests are admitted at the start of an iteration,
 // first come first served, while the batch has room and the prefill fits the token budget
-// (a lone request is admitted whatever its size). A request's first token comes at the end
+// (a prompt longer than the budget is prefilled alone in an iteration). A request's first
+// token comes at the end
 // of the iteration that prefilled it (TTFT = queueing + prefill); then one token per
 // iteration until its output is complete. One event per replica iteration, none per token.
 #pragma once

@@ -58,8 +58,13 @@ Summary summarize(const std::vector<RunResult>& runs) {
   s.runs = runs.size();
   uint64_t false_rollbacks = 0, missed = 0;
   std::vector<double> detection, mitigation, blast_requests, blast_users, duration;
+  std::vector<double> cost, canary_cost, canary_hours;
+  uint64_t regressed_runs = 0;
   for (const RunResult& r : runs) {
     s.events += r.events;
+    cost.push_back(r.baseline_cost + r.canary_cost);
+    canary_cost.push_back(r.canary_cost);
+    canary_hours.push_back(r.canary_replica_seconds / 3600);
     switch (r.outcome) {
       case Outcome::kPromoted:
         ++s.promoted;
@@ -79,8 +84,18 @@ Summary summarize(const std::vector<RunResult>& runs) {
     if (r.regression_active) {
       blast_requests.push_back(static_cast<double>(r.blast_radius_requests));
       blast_users.push_back(static_cast<double>(r.blast_radius_users));
+      ++regressed_runs;
+      const size_t n = r.segment_blast_requests.size();
+      s.segment_blast_requests_mean.resize(n, 0);
+      s.segment_blast_users_mean.resize(n, 0);
+      for (size_t k = 0; k < n; ++k) {
+        s.segment_blast_requests_mean[k] += static_cast<double>(r.segment_blast_requests[k]);
+        s.segment_blast_users_mean[k] += static_cast<double>(r.segment_blast_users[k]);
+      }
     }
   }
+  for (double& x : s.segment_blast_requests_mean) x /= static_cast<double>(regressed_runs);
+  for (double& x : s.segment_blast_users_mean) x /= static_cast<double>(regressed_runs);
   s.false_rollback = wilson(false_rollbacks, s.runs);
   s.missed_regression = wilson(missed, s.runs);
   s.detection_time_s = stats_of(std::move(detection));
@@ -88,6 +103,9 @@ Summary summarize(const std::vector<RunResult>& runs) {
   s.blast_radius_requests = stats_of(std::move(blast_requests));
   s.blast_radius_users = stats_of(std::move(blast_users));
   s.rollout_duration_s = stats_of(std::move(duration));
+  s.cost = stats_of(std::move(cost));
+  s.canary_cost = stats_of(std::move(canary_cost));
+  s.canary_replica_hours = stats_of(std::move(canary_hours));
   return s;
 }
 
@@ -163,6 +181,14 @@ uint64_t results_hash(const std::vector<RunResult>& runs) {
     eat(&r.canary_requests, sizeof r.canary_requests);
     eat(&r.events, sizeof r.events);
     eat(r.reason.data(), r.reason.size());
+    eat_double(r.baseline_replica_seconds);
+    eat_double(r.canary_replica_seconds);
+    eat(&r.baseline_tokens, sizeof r.baseline_tokens);
+    eat(&r.canary_tokens, sizeof r.canary_tokens);
+    eat_double(r.baseline_cost);
+    eat_double(r.canary_cost);
+    for (uint64_t x : r.segment_blast_requests) eat(&x, sizeof x);
+    for (uint64_t x : r.segment_blast_users) eat(&x, sizeof x);
   }
   return h;
 }

@@ -48,6 +48,13 @@ struct Summary {
   Stats blast_radius_requests;  // runs in which a regression was active
   Stats blast_radius_users;     // likewise
   Stats rollout_duration_s;     // promoted runs
+  // Infrastructure per run (all runs): cost at the versions' prices, and the canary's part.
+  Stats cost;
+  Stats canary_cost;
+  Stats canary_replica_hours;
+  // Mean blast radius per traffic segment (over runs with a regression active), in the
+  // order of traffic.segments.
+  std::vector<double> segment_blast_requests_mean, segment_blast_users_mean;
   uint64_t events = 0;
   double wall_s = 0;          // wall-clock time of the study
   double events_per_s = 0;    // events / wall_s, all threads together

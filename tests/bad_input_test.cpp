@@ -64,7 +64,7 @@ const BadInput kBadInputs[] = {
      "like p99 or by mean, got 'ttft_p999x'"},
     {"check-without-bound.yaml",
      "tests/data/bad/check-without-bound.yaml:3:5: checks[0].max: missing; expected at least "
-     "one of max, min or max_ratio"},
+     "one of max, min, max_ratio or max_increase"},
     {"no-checks.yaml",
      "tests/data/bad/no-checks.yaml:1:1: checks: missing; expected a list of at least one "
      "check"},

@@ -214,6 +214,18 @@ TEST_F(PoolTest, ARetiringReplicaFinishesItsBatchFirst) {
   EXPECT_NEAR(pool_.replica_seconds(), 1.0, 1e-9);  // counted until it retired
 }
 
+TEST_F(PoolTest, ARetiringReplicaTakesNoNewWork) {
+  Submit(1, 100);  // busy for 1 s
+  Start(1);
+  RunUntil(0.5);
+  pool_.set_replicas(0);
+  Submit(1, 10);   // arrives while the only replica retires
+  RunUntil(5);
+  ASSERT_EQ(sink_.done.size(), 1u);
+  EXPECT_EQ(sink_.done[0].job.id, 0u);
+  EXPECT_EQ(pool_.queued(), 1u);  // waits for a replica that will serve it
+}
+
 TEST_F(PoolTest, LostReplicasShrinkThePool) {
   pool_.set_lost_replicas(1);
   Submit(8, 10);
@@ -222,6 +234,20 @@ TEST_F(PoolTest, LostReplicasShrinkThePool) {
   double last = 0;
   for (const auto& d : sink_.done) last = std::max(last, d.done);
   EXPECT_NEAR(last, 0.20, 1e-9);  // one replica: two waves of four
+}
+
+TEST_F(PoolTest, APromptLongerThanTheBudgetDoesNotBlockTheQueue) {
+  // A decoding sequence keeps the batch busy; a prompt over the budget must still get
+  // an iteration to itself, and the requests behind it must not wait for the batch to drain.
+  spec_.token_budget = 1000;
+  pool_.submit(Job{0, 100, 1000, 0});  // decodes for 10 s
+  Start(1);
+  RunUntil(1);
+  pool_.submit(Job{1, 5000, 2, 1});    // over the budget
+  pool_.submit(Job{1, 100, 2, 2});
+  RunUntil(2);
+  ASSERT_EQ(sink_.done.size(), 2u);  // both short requests are done within a second
+  EXPECT_LT(sink_.done[1].done, 1.1);
 }
 
 TEST_F(PoolTest, AdmissionsAboveTheErrorBatchSizeFail) {

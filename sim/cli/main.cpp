@@ -2,6 +2,7 @@
 //   canarysim run SCENARIO.yaml [--policy FILE] [--runs N] [--seed S] [--threads T]
 //                               [--format table|json|csv] [--out FILE] [--quiet]
 //   canarysim validate FILE...
+//   canarysim timeline SCENARIO.yaml [--run K] [--seed S] [--policy FILE] [--format table|csv]
 //   canarysim calibrate PROFILE.csv [--model M] [--hardware H] [--tensor-parallel N] [--out F]
 // Exit codes: 0 done, 2 bad input (the message names file, line, key and what was
 // expected), 1 internal error.
@@ -79,7 +80,8 @@ int run_command(const RunArgs& a) {
   options.progress = [&progress](uint64_t done, uint64_t total) { progress(done, total); };
   const Study study = run_study(scenario, options);
 
-  const ReportContext context{scenario.name, scenario.policy->kind(), a.seed};
+  ReportContext context{scenario.name, scenario.policy->kind(), a.seed, {}};
+  for (const Segment& seg : scenario.traffic.segments) context.segments.push_back(seg.name);
   if (a.format == "json") write_json(out, study, context, /*with_runs=*/true);
   else if (a.format == "csv") write_csv(out, study);
   else write_table(out, study, context);
@@ -88,6 +90,37 @@ int run_command(const RunArgs& a) {
 
 int validate_command(const std::vector<std::string>& files) {
   for (const std::string& f : files) std::cout << validate_file(f) << "\n";
+  return 0;
+}
+
+struct TimelineArgs {
+  std::string scenario, policy, format = "table", out;
+  uint64_t run = 0, seed = 1;
+};
+
+int timeline_command(const TimelineArgs& a) {
+  Scenario scenario = load_scenario(a.scenario);
+  if (!a.policy.empty()) scenario.policy = load_policy_file(a.policy);
+  if (!scenario.policy) {
+    throw InputError(a.scenario +
+                     ": policy: missing; expected a policy in the scenario or --policy FILE");
+  }
+  std::ofstream file;
+  if (!a.out.empty()) {
+    file.open(a.out);
+    if (!file) throw InputError(a.out + ": cannot be written");
+  }
+  std::ostream& out = a.out.empty() ? std::cout : file;
+  Simulator sim(scenario, *scenario.policy);
+  std::vector<TracePoint> trace;
+  const RunResult r = sim.run(a.seed, a.run, &trace);
+  if (a.format == "csv") {
+    write_timeline_csv(out, trace);
+  } else {
+    write_timeline_table(out, trace);
+    out << "\nrun " << a.run << " of seed " << a.seed << ": " << outcome_name(r.outcome) << ", "
+        << r.requests << " requests, " << r.canary_requests << " on the canary\n";
+  }
   return 0;
 }
 
@@ -157,6 +190,18 @@ int main(int argc, char** argv) {
       app.add_subcommand("validate", "Check scenario and policy files; exit 2 on the first error");
   validate_cmd->add_option("files", to_validate, "YAML files")->required();
 
+  TimelineArgs timeline;
+  CLI::App* timeline_cmd = app.add_subcommand(
+      "timeline", "Show one run up close: weight, SLIs per analysis tick, every decision");
+  timeline_cmd->add_option("scenario", timeline.scenario, "Scenario YAML file")->required();
+  timeline_cmd->add_option("--policy", timeline.policy, "Policy YAML file (overrides the scenario's)");
+  timeline_cmd->add_option("--run", timeline.run, "Which run of the study")->capture_default_str();
+  timeline_cmd->add_option("--seed", timeline.seed, "Seed of the study")->capture_default_str();
+  timeline_cmd->add_option("--format", timeline.format, "Output: table or csv")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"table", "csv"}));
+  timeline_cmd->add_option("--out", timeline.out, "Write to this file instead of standard output");
+
   CalibrateArgs calibrate;
   CLI::App* calibrate_cmd = app.add_subcommand(
       "calibrate", "Fit a batched pool's iteration time to a measured serving profile (CSV)");
@@ -183,6 +228,7 @@ int main(int argc, char** argv) {
     if (*run_cmd) return run_command(run);
     if (*validate_cmd) return validate_command(to_validate);
     if (*calibrate_cmd) return calibrate_command(calibrate);
+    if (*timeline_cmd) return timeline_command(timeline);
   } catch (const InputError& e) {
     std::cerr << "error: " << e.what() << "\n";
     return kExitBadInput;
