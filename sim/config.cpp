@@ -75,6 +75,7 @@ std::optional<double> parse_duration(std::string_view text) {
   const auto parts = split_unit(text);
   if (!parts) return std::nullopt;
   const auto [value, unit] = *parts;
+  if (unit == "us") return value / 1e6;
   if (unit == "ms") return value / 1000;
   if (unit == "s") return value;
   if (unit == "m" || unit == "min") return value * 60;
@@ -213,7 +214,7 @@ bool ConfigMap::has(std::string_view key) const {
 }
 
 namespace {
-constexpr const char* kDurationForm = "a duration like '250ms', '90s', '15m' or '2h'";
+constexpr const char* kDurationForm = "a duration like '250ms', '90s', '15m' or '2h'";  // us too
 constexpr const char* kRateForm = "a rate like '200/s', '12000/m' or '50000/h'";
 }  // namespace
 
@@ -251,6 +252,17 @@ double ConfigMap::probability(std::string_view key) const {
 }
 double ConfigMap::probability(std::string_view key, double fallback) const {
   return has(key) ? probability(key) : fallback;
+}
+
+double ConfigMap::percent(std::string_view key) const {
+  const YAML::Node v = impl_->node[std::string(key)];
+  const char* form = "a weight in percent, in [0, 100], like 25 or 25%";
+  if (!v || !v.IsScalar()) fail(key, form);
+  std::string_view text = v.Scalar();
+  if (!text.empty() && text.back() == '%') text.remove_suffix(1);
+  const auto x = parse_number(text);
+  if (!x || *x < 0 || *x > 100) fail(key, form);
+  return *x / 100;
 }
 
 double ConfigMap::number(std::string_view key, double lo, double hi) const {

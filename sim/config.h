@@ -7,9 +7,10 @@
 // The CLI prints it and exits with code 2; the Python module raises ValueError.
 //
 // Units, as users of Argo Rollouts and Flagger write them:
-//   durations  250ms, 90s, 15m, 2h, 1d (a bare 0 is allowed)
+//   durations  80us, 250ms, 90s, 15m, 2h, 1d (a bare 0 is allowed)
 //   rates      200/s, 12000/m, 720000/h
 //   fractions  0.02 or 2%   (probabilities, in [0, 1])
+//   weights    25 or 25%    (canary traffic shares, in percent)
 // yaml-cpp stays inside config.cpp; this header is cheap to include.
 #pragma once
 
@@ -50,6 +51,8 @@ class ConfigMap {
   double rate(std::string_view key, double fallback) const;
   double probability(std::string_view key) const;
   double probability(std::string_view key, double fallback) const;
+  // A weight in percent, written 25 or 25%, in [0, 100]; returned as a fraction.
+  double percent(std::string_view key) const;
   // A number in [lo, hi].
   double number(std::string_view key, double lo, double hi) const;
   double number(std::string_view key, double fallback, double lo, double hi) const;

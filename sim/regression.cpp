@@ -92,7 +92,7 @@ Regression Regression::parse(const ConfigMap& m, size_t index,
   if (m.is_map("onset")) {
     const ConfigMap o = m.map("onset");
     o.allow({"weight"});
-    r.onset_weight = o.number("weight", 0, 100) / 100;
+    r.onset_weight = o.percent("weight");
     r.onset_s = kInf;
   } else {
     r.onset_s = m.duration("onset", 0);

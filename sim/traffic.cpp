@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstdio>
 #include <cmath>
 #include <fstream>
 #include <limits>
@@ -111,7 +112,9 @@ Trace Trace::load(const std::string& path) {
   t.file = path;
   std::string line;
   if (!std::getline(in, line)) throw InputError(path + ":1: empty trace; expected a CSV header");
-  const auto header = split_csv(line);
+  // Copies: the views split_csv returns point into `line`, which the next getline reuses.
+  const auto header_views = split_csv(line);
+  const std::vector<std::string> header(header_views.begin(), header_views.end());
   auto column = [&](std::initializer_list<std::string_view> names, const char* what) {
     for (size_t i = 0; i < header.size(); ++i)
       for (auto n : names)
@@ -253,8 +256,9 @@ TrafficSpec TrafficSpec::parse(const ConfigMap& m) {
       t.segments.push_back(seg);
     }
     if (std::abs(total - 1) > 1e-9) {
-      m.reject("segments", "segment shares add up to " + std::to_string(total * 100) +
-                               "%; expected 100%");
+      char buf[96];
+      std::snprintf(buf, sizeof buf, "segment shares add up to %g%%; expected 100%%", total * 100);
+      m.reject("segments", buf);
     }
   }
   t.adversarial_share = m.probability("adversarial", 0);

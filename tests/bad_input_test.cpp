@@ -92,6 +92,32 @@ const BadInput kBadInputs[] = {
     {"errors-regression-both-rates.yaml",
      "tests/data/bad/errors-regression-both-rates.yaml:3:17: regressions[0].error_rate: "
      "expected exactly one of error_rate or added_error_rate, got '2%'"},
+    {"topology-cycle.yaml",
+     "tests/data/bad/topology-cycle.yaml:2:3: topology: the components form a cycle: gateway -> "
+     "model -> filter -> gateway; expected a graph without cycles"},
+    {"scope-unknown-segment.yaml",
+     "tests/data/bad/scope-unknown-segment.yaml:6:22: regressions[0].scope.segment: unknown "
+     "segment 'asia'; expected one of: eu, us"},
+    {"capacity-loss-on-sampled-canary.yaml",
+     "tests/data/bad/capacity-loss-on-sampled-canary.yaml:2:11: regressions[0].kind: expected a "
+     "kind other than capacity_loss: the canary has no batched pool to lose, got "
+     "'capacity_loss'"},
+    {"batching-with-ttft.yaml",
+     "tests/data/bad/batching-with-ttft.yaml:2:9: baseline.ttft: expected no ttft or "
+     "inter_token with batching: a batched pool's latency comes from its iterations, got "
+     "'400ms'"},
+    {"missing-trace-file.yaml",
+     "tests/data/bad/missing-trace-file.yaml:2:17: traffic.trace.file: no such trace file "
+     "tests/data/bad/no-such-trace.csv"},
+    {"segment-shares-not-100.yaml",
+     "tests/data/bad/segment-shares-not-100.yaml:3:5: traffic.segments: segment shares add up "
+     "to 90%; expected 100%"},
+    {"routing-unknown-segment.yaml",
+     "tests/data/bad/routing-unknown-segment.yaml:4:11: routing.first[0]: expected the name of "
+     "a segment of traffic.segments, got 'internal'"},
+    {"onset-weight-above-100.yaml",
+     "tests/data/bad/onset-weight-above-100.yaml:4:21: regressions[0].onset.weight: expected a "
+     "weight in percent, in [0, 100], like 25 or 25%, got '150%'"},
     {"embedded-policy-bad.yaml",
      "tests/data/bad/embedded-policy-bad.yaml:4:13: policy.interval: expected a positive "
      "duration, got '0s'"},

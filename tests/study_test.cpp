@@ -6,8 +6,10 @@
 
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <string>
 
+#include "policies/policy.h"
 #include "sim/config.h"
 #include "sim/scenario.h"
 
@@ -119,6 +121,43 @@ TEST(StudyTest, AddedErrorRateAddsToTheCanarysOwn) {
 TEST(StudyTest, DifferentSeedsGiveDifferentResults) {
   const Scenario s = Shipped("default.yaml");
   EXPECT_NE(results_hash(RunStudy(s, 16, 1).runs), results_hash(RunStudy(s, 16, 2).runs));
+}
+
+TEST(ScenarioTest, TheCappedCanarySaturatesAtHighWeightOnly) {
+  // scenarios/saturation.yaml: fine at 1-10 %, queueing at 25 % (capped at 12 replicas).
+  const Scenario s = Shipped("saturation.yaml");
+  Simulator sim(s, *s.policy);
+  std::vector<TracePoint> trace;
+  sim.run(1, 0, &trace);
+  double low = 0, high = 0;
+  for (const TracePoint& p : trace) {
+    if (std::isnan(p.canary.ttft_p50_s) || p.action == "drained") continue;
+    if (p.weight <= 0.10) low = std::max(low, p.canary.ttft_p50_s);
+    if (p.weight >= 0.25) high = std::max(high, p.canary.ttft_p50_s);
+  }
+  EXPECT_LT(low, 0.3);
+  EXPECT_GT(high, 5.0);
+}
+
+TEST(ScenarioTest, SharedIncidentFoolsAbsoluteChecksButNotRelativeOnes) {
+  // scenarios/shared-dependency.yaml: its own policy has an absolute error SLO.
+  const Scenario absolute = Shipped("shared-dependency.yaml");
+  Scenario relative = absolute;
+  relative.policy =
+      load_policy_file(std::string(CANARYSIM_SOURCE_DIR) + "/policies/presets/stepped-relative.yaml");
+  const Summary a = RunStudy(absolute, 60).summary;
+  const Summary r = RunStudy(relative, 60).summary;
+  EXPECT_GE(a.false_rollback.count, 57u);  // measured: 100 of 100 over 100 runs
+  EXPECT_LE(r.false_rollback.count, 3u);   // measured: 0 of 200
+  EXPECT_EQ(a.blast_radius_requests.count, 0u);  // an incident is not the canary's regression
+}
+
+TEST(ScenarioTest, EveryShippedScenarioRunsAndDecides) {
+  for (const auto& f : std::filesystem::directory_iterator(std::string(CANARYSIM_SOURCE_DIR) + "/scenarios")) {
+    if (f.path().extension() != ".yaml") continue;
+    const Summary s = RunStudy(load_scenario(f.path().string()), 4).summary;
+    EXPECT_EQ(s.unfinished, 0u) << f.path();
+  }
 }
 
 TEST(SummaryTest, WilsonIntervalMatchesReferenceValues) {

@@ -1,0 +1,156 @@
+// Traffic: trace replay, rate profiles, bursts, user skew and segments.
+#include "sim/traffic.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <fstream>
+#include <map>
+#include <numeric>
+#include <vector>
+
+#include "sim/config.h"
+
+namespace canarysim {
+namespace {
+
+const std::string kTrace = std::string(CANARYSIM_SOURCE_DIR) + "/scenarios/traces/azure-llm-2023-conv.csv";
+
+TrafficSpec Parse(const std::string& yaml) {
+  return TrafficSpec::parse(ConfigMap::parse_string(yaml, std::string(CANARYSIM_SOURCE_DIR) + "/scenarios/x.yaml"));
+}
+
+// Every request of one run until `horizon`.
+std::vector<Request> Generate(const TrafficSpec& spec, double horizon, uint64_t seed = 1) {
+  TrafficSource source(spec);
+  source.reset(seed, 0);
+  std::vector<Request> out;
+  Request r;
+  double now = 0;
+  while (source.next(now, r) && r.arrival < horizon) {
+    out.push_back(r);
+    now = r.arrival;
+  }
+  return out;
+}
+
+TEST(TraceTest, LoadsTheAzureSchemaAsItIs) {
+  const Trace t = Trace::load(kTrace);
+  EXPECT_EQ(t.arrival_s.size(), 19366u);
+  EXPECT_EQ(t.arrival_s.front(), 0);
+  EXPECT_GT(t.duration_s(), 3000);
+  EXPECT_LT(t.duration_s(), 3700);
+  // The README's figures: mean prompt 1,155 and mean output 211 tokens.
+  const double prompts = std::accumulate(t.prompt_tokens.begin(), t.prompt_tokens.end(), 0.0);
+  const double outputs = std::accumulate(t.output_tokens.begin(), t.output_tokens.end(), 0.0);
+  EXPECT_NEAR(prompts / 19366, 1155, 1);
+  EXPECT_NEAR(outputs / 19366, 211, 1);
+}
+
+TEST(TraceTest, ReplayReproducesTheTracesRequestsAndTokensExactly) {
+  const Trace t = Trace::load(kTrace);
+  const TrafficSpec spec = Parse("trace: {file: traces/azure-llm-2023-conv.csv, loop: false}\n");
+  const auto requests = Generate(spec, 1e9);
+  ASSERT_EQ(requests.size(), t.arrival_s.size());
+  uint64_t prompt = 0, output = 0, expected_prompt = 0, expected_output = 0;
+  for (size_t i = 0; i < requests.size(); ++i) {
+    prompt += requests[i].prompt_tokens;
+    output += requests[i].output_tokens;
+    expected_prompt += t.prompt_tokens[i];
+    expected_output += t.output_tokens[i];
+    ASSERT_DOUBLE_EQ(requests[i].arrival, t.arrival_s[i]);
+  }
+  EXPECT_EQ(prompt, expected_prompt);
+  EXPECT_EQ(output, expected_output);
+}
+
+TEST(TraceTest, TimeScaleCompressesAndLoopRepeats) {
+  const Trace t = Trace::load(kTrace);
+  const TrafficSpec fast = Parse("trace: {file: traces/azure-llm-2023-conv.csv, time_scale: 0.5, loop: false}\n");
+  const auto half = Generate(fast, 1e9);
+  EXPECT_DOUBLE_EQ(half.back().arrival, t.duration_s() * 0.5);
+  const TrafficSpec looped = Parse("trace: {file: traces/azure-llm-2023-conv.csv, loop: true}\n");
+  const double lap = t.duration_s() * (1 + 1.0 / 19366);
+  EXPECT_EQ(Generate(looped, 2 * lap).size(), 2 * t.arrival_s.size());
+}
+
+TEST(TraceTest, ABadRowIsNamedByFileLineAndColumn) {
+  const std::string path = ::testing::TempDir() + "bad-trace.csv";
+  std::ofstream(path) << "TIMESTAMP,ContextTokens,GeneratedTokens\n2023-11-16 18:15:46.68,374,44\n"
+                         "2023-11-16 18:15:47.00,lots,44\n";
+  try {
+    Trace::load(path);
+    FAIL();
+  } catch (const InputError& e) {
+    EXPECT_EQ(std::string(e.what()),
+              path + ":3: ContextTokens: expected a whole number of tokens, got 'lots'");
+  }
+}
+
+TEST(TrafficTest, PoissonRateIsTheConfiguredRate) {
+  const auto r = Generate(Parse("rate: 100/s\n"), 3600);
+  // Poisson count over an hour: mean 360,000, sd 600.
+  EXPECT_NEAR(static_cast<double>(r.size()), 360000, 5 * 600);
+}
+
+TEST(TrafficTest, DiurnalRateFollowsItsCurve) {
+  // rate(t) = 20 (1 + 0.5 cos(2 pi (t - 6h) / 24h)): 30/s at the peak, 10/s at the trough.
+  const auto r = Generate(Parse("rate: 20/s\ndiurnal: {amplitude: 0.5, period: 24h, peak: 6h}\n"), 86400);
+  std::vector<double> per_hour(24, 0);
+  for (const Request& q : r) per_hour[static_cast<size_t>(q.arrival / 3600)] += 1;
+  for (int h = 0; h < 24; ++h) {
+    // The expected count is the integral of the rate over the hour.
+    const double w = 2 * M_PI / 86400, a = h * 3600.0 - 6 * 3600, b = a + 3600;
+    const double expected = 20 * (3600 + 0.5 * (std::sin(w * b) - std::sin(w * a)) / w);
+    EXPECT_NEAR(per_hour[h], expected, 5 * std::sqrt(expected)) << "hour " << h;
+  }
+}
+
+TEST(TrafficTest, ScheduleSetsThePiecewiseRate) {
+  const auto r = Generate(Parse("schedule: [{at: 0s, rate: 10/s}, {at: 30m, rate: 50/s}]\n"), 3600);
+  size_t first = 0;
+  for (const Request& q : r) first += q.arrival < 1800;
+  EXPECT_NEAR(static_cast<double>(first), 18000, 5 * std::sqrt(18000.0));
+  EXPECT_NEAR(static_cast<double>(r.size() - first), 90000, 5 * std::sqrt(90000.0));
+}
+
+TEST(TrafficTest, BurstsRaiseTheMeanAndTheVariance) {
+  // Bursts of mean 1 min every 4 min at 5x: the mean rate is 100 (1 + 4 x 1/5) = 180/s.
+  // Over 6 h (about 72 burst cycles), the burst time share has a standard error near 3 %
+  // of itself, so the mean rate is known to about 2 %: 10/s is five of those.
+  const auto r = Generate(Parse("rate: 100/s\nbursts: {factor: 5, every: 4m, lasting: 1m}\n"), 21600);
+  const double mean_rate = static_cast<double>(r.size()) / 21600;
+  EXPECT_NEAR(mean_rate, 180, 10);
+  // Counts per 10 s window are overdispersed: a Poisson process would give variance = mean.
+  std::vector<double> counts(2160, 0);
+  for (const Request& q : r) counts[static_cast<size_t>(q.arrival / 10)] += 1;
+  double m = 0, v = 0;
+  for (double c : counts) m += c / counts.size();
+  for (double c : counts) v += (c - m) * (c - m) / (counts.size() - 1);
+  EXPECT_GT(v / m, 10);
+}
+
+TEST(TrafficTest, ZipfUsersAreSkewedAsTheExponentSays) {
+  const auto r = Generate(Parse("rate: 100/s\nusers: 1000\nuser_skew: 1.0\n"), 3600);
+  std::map<uint64_t, double> count;
+  for (const Request& q : r) count[q.user] += 1;
+  // P(rank k) = 1 / (k H_1000), H_1000 = 7.4855; the top user gets 13.4 %.
+  const double n = static_cast<double>(r.size());
+  EXPECT_NEAR(count[0] / n, 1 / 7.4855, 0.005);
+  EXPECT_NEAR(count[0] / count[1], 2.0, 0.1);
+  EXPECT_NEAR(count[0] / count[9], 10.0, 1.0);
+}
+
+TEST(TrafficTest, SegmentsHaveTheirShares) {
+  const auto r = Generate(Parse("rate: 100/s\nusers: 100000\nsegments: [{name: a, share: 20%}, {name: b, share: 80%}]\n"), 600);
+  double a = 0;
+  for (const Request& q : r) a += q.segment == 0;
+  EXPECT_NEAR(a / r.size(), 0.2, 0.01);
+}
+
+TEST(TrafficTest, SegmentSharesMustAddUpToOne) {
+  EXPECT_THROW(Parse("segments: [{name: a, share: 20%}, {name: b, share: 70%}]\n"), InputError);
+}
+
+}  // namespace
+}  // namespace canarysim
