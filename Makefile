@@ -1,22 +1,26 @@
 # canarysim: a thin layer over CMake.
 #   make demo   install what is missing, build Release, run the default study
-#   make test   install what is missing, build, run every test
-#   make        install what is missing and build
+#   make test   install what is missing, build, install the Python package, run every test
+#   make        install what is missing, build, install the Python package into .venv
+#               and register its Jupyter kernel ("Python (canarysim)")
 # Packages come from Debian's archive only (apt-get; sudo when not root).
 
 BUILD ?= build
 JOBS ?= $(shell nproc)
-CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=Release -DPython_EXECUTABLE=/usr/bin/python3
+PYTHON := /usr/bin/python3
+VENV := .venv
+CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=Release -DPython_EXECUTABLE=$(PYTHON)
 
 DEBIAN_PACKAGES := build-essential cmake ninja-build pkg-config \
   libboost-graph-dev libeigen3-dev libyaml-cpp-dev libcli11-dev libgtest-dev libbenchmark-dev \
   libsqlite3-dev pybind11-dev python3-pybind11 python3-dev python3-venv python3-pip \
   python3-setuptools python3-wheel python3-numpy python3-pandas python3-matplotlib \
-  python3-pytest python3-scipy
+  python3-yaml python3-pytest python3-scipy python3-nbformat python3-nbclient python3-ipykernel \
+  jupyter-nbconvert
 
-.PHONY: all deps build demo test bench clean
+.PHONY: all deps build python demo test test-cpp test-python bench clean
 
-all: build
+all: build python
 
 # Installs only the packages that are missing, so that a prepared machine does no work.
 deps:
@@ -36,14 +40,31 @@ $(BUILD)/build.ninja: CMakeLists.txt | deps
 build: deps $(BUILD)/build.ninja
 	cmake --build $(BUILD) -j $(JOBS)
 
+# The package in a venv that sees Debian's numpy, pandas and Jupyter (PyPI is not needed).
+$(VENV)/bin/python: | deps
+	$(PYTHON) -m venv --system-site-packages $(VENV)
+
+python: build $(VENV)/bin/python
+	$(VENV)/bin/pip install --quiet --no-build-isolation --no-deps ./python
+	PYDEVD_DISABLE_FILE_VALIDATION=1 $(VENV)/bin/python -m ipykernel install --prefix $(VENV) --name canarysim \
+	  --display-name "Python (canarysim)" > /dev/null
+
 demo: build
 	$(BUILD)/canarysim run scenarios/default.yaml --runs 1000 --seed 1
 
-test: build
+test: test-cpp test-python
+
+test-cpp: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+# pytest, including every notebook executed headless on the registered kernel.
+test-python: python
+	JUPYTER_PATH=$(CURDIR)/$(VENV)/share/jupyter PYDEVD_DISABLE_FILE_VALIDATION=1 \
+	  $(VENV)/bin/python -m pytest -q tests/python
 
 bench: build
 	$(BUILD)/bench/mm1_bench
+	$(BUILD)/bench/batched_bench
 
 clean:
-	rm -rf $(BUILD)
+	rm -rf $(BUILD) $(VENV)

@@ -15,7 +15,7 @@ namespace canarysim {
 
 std::vector<ProfileRow> load_profile(const std::string& path) {
   std::ifstream in(path);
-  if (!in) throw InputError(path + ": no such file");
+  if (!in) throw MissingFileError(path + ": no such file");
   std::string line;
   if (!std::getline(in, line)) throw InputError(path + ":1: empty file; expected a CSV header");
   auto split = [](const std::string& l) {

@@ -143,6 +143,7 @@ ConfigMap ConfigMap::parse_file(const std::string& path) {
   std::ifstream in(path);
   if (!in) {
     const std::string why = std::filesystem::exists(path) ? "cannot be read" : "no such file";
+    if (!std::filesystem::exists(path)) throw MissingFileError(path + ": " + why);
     throw InputError(path + ": " + why);
   }
   std::stringstream text;
@@ -178,6 +179,14 @@ void ConfigMap::reject(std::string_view key, const std::string& message) const {
   const YAML::Node value = impl_->node[std::string(key)];
   const YAML::Mark mark = value ? value.Mark() : impl_->node.Mark();
   throw InputError(where(impl_->file, mark) + ": " + join(impl_->path, key) + ": " + message);
+}
+
+void ConfigMap::reject_missing(std::string_view key, const std::string& message) const {
+  try {
+    reject(key, message);
+  } catch (const InputError& e) {
+    throw MissingFileError(e.what());
+  }
 }
 
 void ConfigMap::fail_item(std::string_view key, size_t index, const std::string& expected) const {

@@ -31,6 +31,12 @@ class InputError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// A file the input names does not exist (Python sees FileNotFoundError).
+class MissingFileError : public InputError {
+ public:
+  using InputError::InputError;
+};
+
 // One YAML mapping of a user's file. Cheap to copy (shares the parsed document).
 class ConfigMap {
  public:
@@ -76,6 +82,8 @@ class ConfigMap {
   // Throws InputError located at `key` with a message of another form than
   // "expected X, got Y", e.g. "unknown policy kind 'x' (did you mean 'y'?)".
   [[noreturn]] void reject(std::string_view key, const std::string& message) const;
+  // Throws MissingFileError located at `key`.
+  [[noreturn]] void reject_missing(std::string_view key, const std::string& message) const;
   // Throws InputError located at element `index` of the list under `key`.
   [[noreturn]] void fail_item(std::string_view key, size_t index,
                               const std::string& expected) const;

@@ -105,7 +105,7 @@ Scenario parse_scenario(const ConfigMap& m) {
       const std::string name = m.text("policy");
       const std::string path = (std::filesystem::path(m.directory()) / name).lexically_normal();
       if (!std::filesystem::exists(path)) {
-        m.reject("policy", "no such policy file " + path +
+        m.reject_missing("policy", "no such policy file " + path +
                                "; expected a policy file (relative to this scenario) or a "
                                "policy mapping");
       }

@@ -29,7 +29,7 @@ BatchingSpec BatchingSpec::parse(const ConfigMap& m) {
   if (m.has("profile")) {
     const std::string path =
         (std::filesystem::path(m.directory()) / m.text("profile")).lexically_normal().string();
-    if (!std::filesystem::exists(path)) m.reject("profile", "no such profile file " + path);
+    if (!std::filesystem::exists(path)) m.reject_missing("profile", "no such profile file " + path);
     const ConfigMap p = ConfigMap::parse_file(path);
     p.allow({"model", "hardware", "tensor_parallel", "iteration", "fit", "source"});
     read_iteration(p.map("iteration"));

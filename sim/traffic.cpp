@@ -107,7 +107,7 @@ std::vector<std::string_view> split_csv(std::string_view line) {
 
 Trace Trace::load(const std::string& path) {
   std::ifstream in(path);
-  if (!in) throw InputError(path + ": no such file");
+  if (!in) throw MissingFileError(path + ": no such file");
   Trace t;
   t.file = path;
   std::string line;
@@ -231,7 +231,7 @@ TrafficSpec TrafficSpec::parse(const ConfigMap& m) {
     tr.allow({"file", "time_scale", "loop"});
     const std::string file = tr.text("file");
     const std::string path = m.directory() == "." ? file : m.directory() + "/" + file;
-    if (!std::ifstream(path)) tr.reject("file", "no such trace file " + path);
+    if (!std::ifstream(path)) tr.reject_missing("file", "no such trace file " + path);
     t.trace = std::make_shared<const Trace>(Trace::load(path));
     t.trace_time_scale = tr.number("time_scale", 1, 1e-9, kInf);
     t.trace_loop = tr.flag("loop", true);

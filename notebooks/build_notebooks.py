@@ -1,0 +1,263 @@
+"""Writes the notebooks in this folder from their cells, and executes them in place so
+that they are committed with their outputs:  .venv/bin/python notebooks/build_notebooks.py
+(make test re-executes them headless; this script is for changing them)."""
+
+import os
+import sys
+
+import nbformat
+from nbclient import NotebookClient
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def md(text):
+    return nbformat.v4.new_markdown_cell(text.strip())
+
+
+def code(text):
+    return nbformat.v4.new_code_cell(text.strip())
+
+
+SETUP = code("""
+import canarysim as cs
+from canarysim import plots
+import matplotlib.pyplot as plt
+import pandas as pd
+pd.set_option("display.width", 120)
+""")
+
+NOTEBOOKS = {
+    "01-quickstart.ipynb": [
+        md("""
+# canarysim quickstart
+
+Load a scenario, run a Monte Carlo study of a canary policy, and look at the results as
+pandas DataFrames and plots. The scenario `default.yaml` has a canary whose time to first
+token is 25 % slower than the baseline's; the policy is the preset `stepped` ladder
+(1-5-10-25-50 %, ten minutes per step, analysis every minute).
+"""),
+        SETUP,
+        code("""
+scenario = cs.Scenario.load("../scenarios/default.yaml")
+study = cs.run(scenario, runs=500, seed=1)
+study.runs.head()
+"""),
+        md("The summary is a plain dict, with the same keys as the CLI's JSON:"),
+        code("""
+s = study.summary
+print(f"rolled back {s['rolled_back']} of {s['runs']} runs; false rollback rate "
+      f"{s['false_rollback_rate']:.2%} (95% CI {s['false_rollback_rate_ci95'][0]:.2%}-{s['false_rollback_rate_ci95'][1]:.2%})")
+study.summary_frame()
+"""),
+        md("""
+## One run up close
+The timeline shows, at every analysis tick, the weight, what monitoring showed for each
+version, and the decision with its reason.
+"""),
+        code("""
+t = cs.timeline(scenario, run=0, seed=1)
+plots.plot_timeline(t, sli="ttft_p99_s")
+plt.tight_layout()
+t[["time_s", "weight", "action", "reason"]].tail(4)
+"""),
+        md("## Detection time and blast radius over all runs"),
+        code("""
+fig, (a, b) = plt.subplots(1, 2, figsize=(11, 4))
+plots.plot_detection_cdf(study, ax=a)
+plots.plot_blast_radius(study, ax=b)
+plt.tight_layout()
+"""),
+        md("""
+## Change anything and run again
+Any field can be changed by its dotted path. Here the regression is halved: a 12.5 %
+slower canary is harder to see and is caught later, if at all.
+"""),
+        code("""
+milder = scenario.copy().set("regressions.0.ttft_multiplier", 1.125)
+m = cs.run(milder, runs=500, seed=1).summary
+print("rolled back:", m["rolled_back"], "of", m["runs"], "| detection p50:", m["detection_time_s"]["p50"], "s")
+"""),
+    ],
+    "02-tuning-thresholds.ipynb": [
+        md("""
+# Tuning one policy's threshold: the trade-off curve
+
+A check's threshold trades false rollbacks of good releases against slower (or missed)
+detection of bad ones. `cs.tradeoff` runs the policy on a good release (`aa-null`: the
+canary equals the baseline) and on a bad one (`default`: TTFT 25 % slower), on the same
+seeds, for each value of one parameter: here the TTFT p90 ratio limit of the preset.
+"""),
+        SETUP,
+        code("""
+curve = cs.tradeoff("../scenarios/aa-null.yaml", "../scenarios/default.yaml",
+                    "../policies/presets/stepped.yaml", "checks.1.max_ratio",
+                    [1.05, 1.1, 1.15, 1.2, 1.3], runs=150, seed=1)
+curve
+"""),
+        code("""
+plots.plot_tradeoff(curve, label="max_ratio")
+plt.title("stepped preset: TTFT p90 ratio limit")
+plt.tight_layout()
+"""),
+        md("""
+Tight limits catch the slow canary at the first analyses but roll back good releases;
+loose ones stop rolling back good releases and start missing the 25 % regression. The
+Wilson intervals on the false rollback rate show how many runs a decision needs.
+"""),
+    ],
+    "03-comparing-policies.ipynb": [
+        md("""
+# Comparing policies on the same traffic
+
+`cs.compare` runs several policies on the same runs: run *i* of each sees the same
+arrivals and the same per-request draws (common random numbers), so the differences are
+paired and their intervals are narrow. Two scenarios where the choice of check matters:
+a regression only the latency tail shows, and an incident in a component both versions
+share.
+"""),
+        SETUP,
+        code("""
+policies = {
+    "stepped (p90)": "../policies/presets/stepped.yaml",
+    "stepped (p99)": "../policies/presets/stepped-p99.yaml",
+    "stepped (relative)": "../policies/presets/stepped-relative.yaml",
+}
+tail = cs.compare("../scenarios/tail-latency.yaml", policies, runs=200, seed=1)
+tail.differences[tail.differences.metric.isin(["missed_regression", "false_rollback", "detection_time_s", "rollout_duration_s"])]
+"""),
+        code("""
+shared = cs.compare("../scenarios/shared-dependency.yaml",
+                    {"absolute SLO": None,
+                     "relative": "../policies/presets/stepped-relative.yaml"}, runs=100, seed=1)
+pd.DataFrame({name: {"false rollback rate": st.summary["false_rollback_rate"],
+                     "promoted": st.summary["promoted"]} for name, st in shared.studies.items()})
+"""),
+        md("""
+(`None` stands for the scenario's own policy, which checks an absolute 1 % error SLO.) The
+absolute SLO rolls the innocent canary back in every run; the
+relative checks see two equally hurt versions and let the rollout finish.
+"""),
+        code("""
+plots.plot_detection_cdf(tail.studies)
+plt.title("tail-latency: detection time by policy")
+plt.tight_layout()
+"""),
+    ],
+    "04-capacity-planning.ipynb": [
+        md("""
+# Sizing the canary pool
+
+With continuous batching, TTFT includes queueing: a canary pool that is fine at 5 % can
+saturate at 25 %. `saturation.yaml` caps the canary's autoscaler at 12 replicas; here we
+vary the cap and look at outcomes, TTFT and cost.
+"""),
+        SETUP,
+        code("""
+base = cs.Scenario.load("../scenarios/saturation.yaml")
+rows = []
+for cap, lag in [(12, "30s"), (24, "30s"), (48, "30s"), (48, "0s")]:
+    sc = base.copy().set("canary.batching.autoscale.max", cap).set("canary.batching.autoscale.lag", lag)
+    s = cs.run(sc, runs=40, seed=1).summary
+    rows.append({"max replicas": cap, "scale-up lag": lag, "rolled back": s["rolled_back"],
+                 "promoted": s["promoted"], "decision p50 (min)": (s["detection_time_s"]["p50"] if s["rolled_back"] else s["rollout_duration_s"]["p50"]) / 60,
+                 "canary replica-hours": s["canary_replica_hours"]["mean"], "cost per run": s["cost"]["mean"]})
+pd.DataFrame(rows)
+"""),
+        md("""
+The regression itself (iterations 8 % slower) is within the policy's tolerance, so a
+canary with enough capacity is promoted (a "missed regression" in the summary, by design).
+With a cap of 12 the queue at 25 % rolls it back. Raising the cap is not enough: at each
+step up, the 30 s start-up lag leaves the canary with half the replicas it needs, the
+queue spikes, and those failed analyses add up under the cumulative failure limit. Only a
+pre-scaled pool (lag 0, as Argo's `setCanaryScale` arranges) gets through: a rollback
+caused by capacity, which a capacity plan, not a better check, avoids. The timelines show where queueing starts:
+"""),
+        code("""
+fig, axes = plt.subplots(2, 2, figsize=(12, 6), sharex="col")
+for col, (cap, lag) in enumerate([(12, "30s"), (48, "0s")]):
+    sc = base.copy().set("canary.batching.autoscale.max", cap).set("canary.batching.autoscale.lag", lag)
+    t = cs.timeline(sc, run=0)
+    plots.plot_timeline(t, sli="ttft_p50_s", axes=axes[:, col])
+    axes[0, col].set_title(f"max {cap} replicas, lag {lag}: {t.attrs['outcome']}")
+plt.tight_layout()
+"""),
+    ],
+    "05-python-policy.ipynb": [
+        md("""
+# Writing a policy in Python
+
+Subclass `cs.Policy`, set `interval`, `lookback` and `initial_weight`, and implement
+`decide(observation)`. The same C++ runner drives it: the simulation runs without the GIL
+and takes it only for `decide`, once per tick. Each run gets its own copy of the object.
+
+This policy ramps in four steps and rolls back when the canary's error rate exceeds the
+baseline's by more than a margin that shrinks as evidence accumulates (a simple
+z-test on the difference of two proportions, at every tick).
+"""),
+        SETUP,
+        code("""
+import math
+
+class ErrorZTest(cs.Policy):
+    interval = 60.0
+    lookback = 60.0
+    initial_weight = 0.02
+    steps = [0.02, 0.10, 0.30, 1.0]
+
+    def __init__(self, z=4.0, bake=600.0):
+        self.z, self.bake = z, bake
+        self.step, self.started = 0, 0.0
+
+    def decide(self, obs):
+        c, b = obs.canary(self.lookback), obs.baseline(self.lookback)
+        if c.requests >= 50 and b.requests >= 50:
+            p = (c.errors + b.errors) / (c.requests + b.requests)
+            se = math.sqrt(max(p * (1 - p), 1e-12) * (1 / c.requests + 1 / b.requests))
+            z = (c.error_rate - b.error_rate) / se
+            if z > self.z:
+                return cs.Decision.rollback(f"error rate z = {z:.1f}", drain_s=30)
+        if obs.now - self.started < self.bake:
+            return cs.Decision.hold("baking")
+        self.step += 1
+        self.started = obs.now
+        if self.steps[self.step] >= 1.0:
+            return cs.Decision.promote("all steps passed")
+        return cs.Decision.set_weight(self.steps[self.step], f"step {self.step + 1}")
+"""),
+        code("""
+results = {}
+for name, scenario in [("good release", "../scenarios/aa-null.yaml"), ("error spike", "../scenarios/error-spike.yaml")]:
+    c = cs.compare(scenario, {"stepped preset": "../policies/presets/stepped.yaml", "python z-test": ErrorZTest()},
+                   runs=100, seed=1)
+    for policy, st in c.studies.items():
+        s = st.summary
+        results[(name, policy)] = {"rolled back": s["rolled_back"], "false rollbacks": s["false_rollbacks"],
+                                   "detection p50 (s)": s["detection_time_s"]["p50"],
+                                   "rollout p50 (min)": s["rollout_duration_s"]["p50"] / 60}
+pd.DataFrame(results).T
+"""),
+        md("""
+The z-test needs no hand-set absolute limit, and its threshold is in units of evidence.
+It checks at every tick, though, so its false rollback rate is higher than a single
+z-test's: a test that stays valid however often it looks is the `sequential` policy's job.
+"""),
+    ],
+}
+
+
+def main():
+    kernel = os.environ.get("CANARYSIM_KERNEL", "canarysim")
+    only = set(sys.argv[1:])  # notebook names to rebuild; all by default
+    for name, cells in NOTEBOOKS.items():
+        if only and name not in only:
+            continue
+        nb = nbformat.v4.new_notebook(cells=cells)
+        nb.metadata["kernelspec"] = {"name": "canarysim", "display_name": "Python (canarysim)", "language": "python"}
+        NotebookClient(nb, timeout=900, kernel_name=kernel, resources={"metadata": {"path": HERE}}).execute()
+        nbformat.write(nb, os.path.join(HERE, name))
+        print("wrote", name, file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,43 @@
+"""canarysim: simulate canary rollout policies for LLM serving.
+
+Start here::
+
+    import canarysim as cs
+    study = cs.run("scenarios/default.yaml", runs=1000, seed=1)
+    study.runs        # one row per run (pandas)
+    study.summary     # the summary (dict)
+
+The engine is C++ (``canarysim._core``); it runs without the GIL, so a study is as fast
+from Python as from the command line.
+"""
+
+from ._api import (
+    Comparison,
+    Policy,
+    Scenario,
+    Study,
+    compare,
+    policy_kinds,
+    run,
+    timeline,
+    tradeoff,
+    validate,
+)
+from ._core import Decision, Observation, WindowStats, __version__
+
+__all__ = [
+    "Comparison",
+    "Decision",
+    "Observation",
+    "Policy",
+    "Scenario",
+    "Study",
+    "WindowStats",
+    "__version__",
+    "compare",
+    "policy_kinds",
+    "run",
+    "timeline",
+    "tradeoff",
+    "validate",
+]

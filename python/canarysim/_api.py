@@ -1,0 +1,297 @@
+"""The Python API over canarysim's C++ engine: scenarios, policies, studies as DataFrames."""
+
+from __future__ import annotations
+
+import copy
+import os
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from . import _core
+from ._core import Decision, Observation
+
+OUTCOMES = ("promoted", "rolled_back", "unfinished")
+
+
+class Scenario:
+    """A scenario you can inspect and change before running it.
+
+    Load one with :meth:`load` (a file), :meth:`from_yaml` (text) or :meth:`from_dict`;
+    change any field with :meth:`set` (``sc.set("traffic.rate", "300/s")``) or through
+    :attr:`data`. Paths inside it (policy files, traces, profiles) resolve from the
+    directory of the file it came from.
+    """
+
+    def __init__(self, data: Mapping[str, Any], path: str | None = None):
+        if not isinstance(data, Mapping):
+            raise ValueError(f"{path or '<dict>'}: expected a mapping of keys to values")
+        self.data: dict[str, Any] = copy.deepcopy(dict(data))
+        self.path = path
+        self._pristine = False  # unchanged since loaded from `path`
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> "Scenario":
+        """Load a scenario file; bad input raises ValueError with the CLI's message."""
+        path = os.fspath(path)
+        _core.load_scenario(path)  # validates; FileNotFoundError or ValueError as the CLI
+        with open(path, encoding="utf-8") as f:
+            scenario = cls(yaml.safe_load(f) or {}, path)
+        scenario._pristine = True
+        return scenario
+
+    @classmethod
+    def from_yaml(cls, text: str, name: str = "<string>") -> "Scenario":
+        """A scenario from YAML text; ``name`` stands for its file in messages and paths."""
+        _core.parse_scenario(text, name)
+        return cls(yaml.safe_load(text) or {}, name)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], base_dir: str = ".") -> "Scenario":
+        """A scenario from a plain dict; relative paths resolve from ``base_dir``."""
+        return cls(data, os.path.join(base_dir, "<dict>"))
+
+    def get(self, dotted: str) -> Any:
+        """The value at a dotted path, e.g. ``"canary.error_rate"``."""
+        node: Any = self.data
+        for key in dotted.split("."):
+            node = node[int(key)] if isinstance(node, list) else node[key]
+        return node
+
+    def set(self, dotted: str, value: Any) -> "Scenario":
+        """Set the value at a dotted path (creating mappings on the way); returns self."""
+        keys = dotted.split(".")
+        node: Any = self.data
+        for key in keys[:-1]:
+            if isinstance(node, list):
+                node = node[int(key)]
+            else:
+                node = node.setdefault(key, {})
+        if isinstance(node, list):
+            node[int(keys[-1])] = value
+        else:
+            node[keys[-1]] = value
+        self._pristine = False
+        return self
+
+    def copy(self) -> "Scenario":
+        """An independent copy."""
+        other = Scenario(self.data, self.path)
+        other._pristine = self._pristine
+        return other
+
+    def to_yaml(self) -> str:
+        """The scenario as YAML text."""
+        return yaml.safe_dump(self.data, sort_keys=False)
+
+    def compile(self) -> _core.Scenario:
+        """The validated C++ scenario (raises ValueError on bad input)."""
+        if self._pristine and self.path:
+            return _core.load_scenario(self.path)
+        name = f"{self.path} (edited)" if self.path else "<dict>"
+        return _core.parse_scenario(self.to_yaml(), name)
+
+    @property
+    def name(self) -> str:
+        """The scenario's name."""
+        return self.compile().name
+
+    def __repr__(self) -> str:
+        return f"Scenario({self.data.get('name', self.path)!r})"
+
+
+class Policy:
+    """Base class for policies written in Python.
+
+    Subclass it, set :attr:`interval` (seconds between analysis ticks), :attr:`lookback`
+    (the longest range ``decide`` reads) and :attr:`initial_weight`, and implement
+    :meth:`decide`. Pass an instance wherever a policy file would go. Each run gets its
+    own deep copy of the instance, so keep per-run state in attributes freely.
+
+    Cost: the C++ engine runs without the GIL and takes it only for ``decide``, once per
+    tick (about a microsecond of overhead per call, plus your code); with several threads
+    the calls take turns on the GIL, the simulation between them does not.
+    """
+
+    interval: float = 60.0
+    lookback: float = 60.0
+    initial_weight: float = 0.01
+
+    def decide(self, observation: Observation) -> Decision:  # pragma: no cover - abstract
+        """Return a :class:`Decision` for this tick."""
+        raise NotImplementedError
+
+
+def _policy_arg(policy: Any) -> Any:
+    """A policy argument as the engine takes it: a parsed handle, or a Policy instance."""
+    if policy is None or isinstance(policy, (Policy, _core.PolicyConfig)):
+        return policy
+    if isinstance(policy, Mapping):
+        return _core.parse_policy(yaml.safe_dump(dict(policy), sort_keys=False), "<policy>")
+    if isinstance(policy, (str, os.PathLike)):
+        text = os.fspath(policy)
+        if "\n" in text or text.lstrip().startswith("kind"):
+            return _core.parse_policy(text, "<string>")
+        return _core.load_policy(text)
+    raise ValueError(
+        "policy: expected a policy file, a YAML string, a dict or a canarysim.Policy, got "
+        f"{type(policy).__name__}"
+    )
+
+
+def _scenario_arg(scenario: Any) -> _core.Scenario:
+    if isinstance(scenario, Scenario):
+        return scenario.compile()
+    if isinstance(scenario, (str, os.PathLike)):
+        return _core.load_scenario(os.fspath(scenario))
+    if isinstance(scenario, Mapping):
+        return Scenario.from_dict(scenario).compile()
+    raise ValueError(f"scenario: expected a Scenario, a file or a dict, got {type(scenario).__name__}")
+
+
+def _runs_frame(columns: dict, reasons: Sequence[str] | None) -> pd.DataFrame:
+    frame = pd.DataFrame({k: v for k, v in columns.items() if k != "outcome_code"})
+    frame.insert(1, "outcome", pd.Categorical.from_codes(columns["outcome_code"], OUTCOMES))
+    if reasons is not None:
+        frame["reason"] = reasons
+    return frame
+
+
+@dataclass
+class Study:
+    """The result of :func:`run`: per-run rows and a summary."""
+
+    runs: pd.DataFrame
+    """One row per run: outcome, detection time, blast radius, cost ... (numpy columns)."""
+    summary: dict
+    """The summary as a plain dict (the CLI's JSON keys)."""
+    reasons: list[str] = field(repr=False)
+    """Each run's final decision reason, in run order."""
+    hash: int = field(repr=False)
+    """A hash of every run's results: equal hashes, equal results."""
+    policy_kind: str = ""
+
+    def summary_frame(self) -> pd.DataFrame:
+        """The summary's distributions as a DataFrame: one row per metric."""
+        rows = {}
+        for key in ("detection_time_s", "time_to_mitigate_s", "blast_radius_requests",
+                    "blast_radius_users", "rollout_duration_s", "cost", "canary_cost",
+                    "canary_replica_hours"):
+            rows[key] = self.summary[key]
+        return pd.DataFrame.from_dict(rows, orient="index")
+
+
+def _study(result: dict) -> Study:
+    return Study(
+        runs=_runs_frame(result["columns"], None),
+        summary=result["summary"],
+        reasons=list(result["reasons"]),
+        hash=int(result["hash"]),
+        policy_kind=result.get("policy_kind", ""),
+    )
+
+
+def run(scenario: Any, policy: Any = None, *, runs: int = 1000, seed: int = 1, threads: int = 0) -> Study:
+    """Run a Monte Carlo study.
+
+    ``scenario``: a :class:`Scenario`, a file path or a dict. ``policy``: a policy file,
+    a YAML string, a dict or a :class:`Policy` instance; by default the scenario's own.
+    The same ``seed`` gives the same results whatever ``threads`` (0: one per core).
+    """
+    compiled = _scenario_arg(scenario)
+    return _study(_core.run(compiled, _policy_arg(policy), runs, seed, threads))
+
+
+@dataclass
+class Comparison:
+    """The result of :func:`compare`."""
+
+    studies: dict[str, Study]
+    """Each policy's study, by name."""
+    differences: pd.DataFrame
+    """Paired differences against the first policy: one row per (policy, metric)."""
+
+
+def compare(scenario: Any, policies: Mapping[str, Any] | Sequence[Any], *, runs: int = 1000,
+            seed: int = 1, threads: int = 0) -> Comparison:
+    """Run several policies on the same runs (common random numbers) and compare them.
+
+    ``policies``: a mapping of names to policies, or a list (named policy0, policy1 ...);
+    ``None`` stands for the scenario's own policy.
+    Differences are policy minus the first policy, run by run, with 95 % intervals.
+    """
+    if not isinstance(policies, Mapping):
+        policies = {f"policy{i}": p for i, p in enumerate(policies)}
+    names = list(policies)
+    compiled = _scenario_arg(scenario)
+    args = [_policy_arg(policies[n]) for n in names]  # None: the scenario's own
+    result = _core.compare(compiled, args, names, runs, seed, threads)
+    studies = {n: _study(s) for n, s in zip(names, result["studies"])}
+    rows = []
+    for name, diffs in zip(names[1:], result["differences"][1:]):
+        for metric, pairs, mean, low, high in diffs:
+            rows.append({"policy": name, "against": names[0], "metric": metric, "pairs": pairs,
+                         "mean_difference": mean, "ci95_low": low, "ci95_high": high})
+    frame = pd.DataFrame(rows, columns=["policy", "against", "metric", "pairs", "mean_difference",
+                                        "ci95_low", "ci95_high"])
+    return Comparison(studies, frame)
+
+
+def timeline(scenario: Any, policy: Any = None, *, run: int = 0, seed: int = 1) -> pd.DataFrame:
+    """One run up close: at every analysis tick the weight, both versions' SLIs as the
+    policy saw them, pool sizes and queues, and the decision with its reason.
+
+    The frame's ``attrs`` hold the run's ``outcome`` and final ``reason``.
+    """
+    compiled = _scenario_arg(scenario)
+    result = _core.timeline(compiled, _policy_arg(policy), run, seed)
+    frame = pd.DataFrame(result["columns"])
+    frame["action"] = frame["action"].astype("category")
+    frame.attrs["outcome"] = result["outcome"]
+    frame.attrs["reason"] = result["reason"]
+    return frame
+
+
+def tradeoff(good: Any, bad: Any, policy: Mapping[str, Any] | str, parameter: str,
+             values: Iterable[Any], *, runs: int = 200, seed: int = 1, threads: int = 0) -> pd.DataFrame:
+    """How one policy parameter trades false rollbacks against detection time.
+
+    For each value of ``parameter`` (a dotted path into the policy, e.g.
+    ``"checks.1.max_ratio"``), runs the policy on a good release (``good``: every rollback
+    is false) and on a bad one (``bad``), on the same seeds. Returns one row per value.
+    """
+    if isinstance(policy, (str, os.PathLike)):
+        with open(os.fspath(policy), encoding="utf-8") as f:
+            base = yaml.safe_load(f)
+    else:
+        base = copy.deepcopy(dict(policy))
+    rows = []
+    for value in values:
+        p = Scenario(base)
+        p.set(parameter, value)
+        g = run(good, p.data, runs=runs, seed=seed, threads=threads).summary
+        b = run(bad, p.data, runs=runs, seed=seed, threads=threads).summary
+        rows.append({
+            "value": value,
+            "false_rollback_rate": g["false_rollback_rate"],
+            "false_rollback_ci95_low": g["false_rollback_rate_ci95"][0],
+            "false_rollback_ci95_high": g["false_rollback_rate_ci95"][1],
+            "detection_rate": b["rolled_back"] / b["runs"],
+            "detection_time_p50_s": b["detection_time_s"]["p50"],
+            "detection_time_p90_s": b["detection_time_s"]["p90"],
+            "blast_radius_requests_mean": b["blast_radius_requests"]["mean"],
+        })
+    return pd.DataFrame(rows)
+
+
+def validate(path: str | os.PathLike) -> str:
+    """Check a scenario or policy file; returns a one-line description."""
+    return _core.validate_file(os.fspath(path))
+
+
+def policy_kinds() -> list[str]:
+    """The policy kinds the engine knows (the YAML ``kind`` values)."""
+    return list(_core.policy_kinds())

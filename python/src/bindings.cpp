@@ -1,0 +1,400 @@
+// canarysim._core: the C++ engine for Python. Glue only: conversions, the GIL, and the
+// bridge that lets a Python object act as a policy. The public API is python/canarysim.
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <cmath>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "policies/checks.h"
+#include "policies/policy.h"
+#include "sim/compare.h"
+#include "sim/config.h"
+#include "sim/run.h"
+#include "sim/scenario.h"
+#include "sim/study.h"
+
+namespace py = pybind11;
+using namespace canarysim;
+
+namespace {
+
+// ---------------------------------------------------------------------------------
+// Policies written in Python.
+
+// Runs decide() of a per-run copy of the user's object, holding the GIL only for the call.
+class PyPolicy final : public Policy {
+ public:
+  PyPolicy(py::object obj, double initial) : obj_(std::move(obj)), initial_(initial) {}
+  ~PyPolicy() override {
+    py::gil_scoped_acquire gil;
+    obj_ = py::object();
+  }
+  double initial_weight() const override { return initial_; }
+  Decision decide(const Observation& obs) override {
+    py::gil_scoped_acquire gil;
+    try {
+      return obj_.attr("decide")(&obs).cast<Decision>();
+    } catch (py::error_already_set& e) {
+      // The exception and the frames inside the policy, without the C++ caller's noise.
+      py::object tb = py::module_::import("traceback");
+      const auto frames = py::str("").attr("join")(tb.attr("format_tb")(e.trace())).cast<std::string>();
+      const std::string what = py::str(py::module_::import("traceback")
+                                           .attr("format_exception_only")(e.type(), e.value())
+                                           .attr("__getitem__")(-1))
+                                   .cast<std::string>();
+      throw std::runtime_error("Python policy failed in decide(): " + what + frames);
+    } catch (const py::cast_error&) {
+      throw std::runtime_error(
+          "Python policy's decide() must return a canarysim.Decision (Decision.hold(), "
+          "Decision.set_weight(w, reason), Decision.promote(reason) or "
+          "Decision.rollback(reason, drain_s))");
+    }
+  }
+
+ private:
+  py::object obj_;
+  double initial_;
+};
+
+class PyPolicyConfig final : public PolicyConfig {
+ public:
+  explicit PyPolicyConfig(py::object prototype) : prototype_(std::move(prototype)) {
+    interval_ = prototype_.attr("interval").cast<double>();
+    lookback_ = prototype_.attr("lookback").cast<double>();
+    initial_ = prototype_.attr("initial_weight").cast<double>();
+    name_ = py::str(prototype_.attr("__class__").attr("__name__"));
+    if (!(interval_ > 0)) throw InputError(name_ + ".interval: expected a positive number of seconds");
+    if (!(lookback_ > 0)) throw InputError(name_ + ".lookback: expected a positive number of seconds");
+    if (!(initial_ >= 0 && initial_ <= 1))
+      throw InputError(name_ + ".initial_weight: expected a weight in [0, 1]");
+    source = "# Python policy " + name_;
+  }
+  ~PyPolicyConfig() override {
+    py::gil_scoped_acquire gil;
+    prototype_ = py::object();
+  }
+  std::string kind() const override { return "python:" + name_; }
+  double interval_s() const override { return interval_; }
+  double max_lookback_s() const override { return lookback_; }
+  std::unique_ptr<Policy> make() const override {
+    py::gil_scoped_acquire gil;  // each run gets a fresh copy: policies keep per-run state
+    py::object copy = py::module_::import("copy").attr("deepcopy")(prototype_);
+    return std::make_unique<PyPolicy>(std::move(copy), initial_);
+  }
+
+ private:
+  py::object prototype_;
+  double interval_ = 60, lookback_ = 60, initial_ = 0.01;
+  std::string name_;
+};
+
+// A policy argument: a handle from load_policy/parse_policy, or a Python Policy object.
+std::shared_ptr<const PolicyConfig> to_policy(const py::object& p) {
+  if (py::isinstance<PolicyConfig>(p)) return p.cast<std::shared_ptr<const PolicyConfig>>();
+  return std::make_shared<PyPolicyConfig>(p);
+}
+
+// ---------------------------------------------------------------------------------
+// Results as columns of numpy arrays (pandas builds frames from them without copying).
+
+template <class T, class F>
+py::array_t<T> column(const std::vector<RunResult>& runs, F f) {
+  py::array_t<T> a(static_cast<py::ssize_t>(runs.size()));
+  auto m = a.template mutable_unchecked<1>();
+  for (size_t i = 0; i < runs.size(); ++i) m(static_cast<py::ssize_t>(i)) = f(runs[i]);
+  return a;
+}
+
+py::dict run_columns(const std::vector<RunResult>& runs) {
+  py::dict d;
+  d["run"] = column<int64_t>(runs, [](const RunResult& r) { return static_cast<int64_t>(r.run); });
+  d["outcome_code"] = column<int8_t>(runs, [](const RunResult& r) { return static_cast<int8_t>(r.outcome); });
+  d["regression_active"] = column<bool>(runs, [](const RunResult& r) { return r.regression_active; });
+  d["decision_time_s"] = column<double>(runs, [](const RunResult& r) { return r.decision_time_s; });
+  d["detection_time_s"] = column<double>(runs, [](const RunResult& r) { return r.detection_time_s; });
+  d["time_to_mitigate_s"] = column<double>(runs, [](const RunResult& r) { return r.time_to_mitigate_s; });
+  d["blast_radius_requests"] = column<int64_t>(runs, [](const RunResult& r) { return static_cast<int64_t>(r.blast_radius_requests); });
+  d["blast_radius_users"] = column<int64_t>(runs, [](const RunResult& r) { return static_cast<int64_t>(r.blast_radius_users); });
+  d["rollout_duration_s"] = column<double>(runs, [](const RunResult& r) { return r.rollout_duration_s; });
+  d["requests"] = column<int64_t>(runs, [](const RunResult& r) { return static_cast<int64_t>(r.requests); });
+  d["canary_requests"] = column<int64_t>(runs, [](const RunResult& r) { return static_cast<int64_t>(r.canary_requests); });
+  d["events"] = column<int64_t>(runs, [](const RunResult& r) { return static_cast<int64_t>(r.events); });
+  d["baseline_replica_seconds"] = column<double>(runs, [](const RunResult& r) { return r.baseline_replica_seconds; });
+  d["canary_replica_seconds"] = column<double>(runs, [](const RunResult& r) { return r.canary_replica_seconds; });
+  d["baseline_tokens"] = column<int64_t>(runs, [](const RunResult& r) { return static_cast<int64_t>(r.baseline_tokens); });
+  d["canary_tokens"] = column<int64_t>(runs, [](const RunResult& r) { return static_cast<int64_t>(r.canary_tokens); });
+  d["baseline_cost"] = column<double>(runs, [](const RunResult& r) { return r.baseline_cost; });
+  d["canary_cost"] = column<double>(runs, [](const RunResult& r) { return r.canary_cost; });
+  return d;
+}
+
+py::dict stats_dict(const Stats& s) {
+  py::dict d;
+  d["count"] = s.count;
+  d["mean"] = s.mean;
+  d["p50"] = s.p50;
+  d["p90"] = s.p90;
+  d["p99"] = s.p99;
+  return d;
+}
+
+py::dict summary_dict(const Summary& s) {
+  py::dict d;
+  d["runs"] = s.runs;
+  d["promoted"] = s.promoted;
+  d["rolled_back"] = s.rolled_back;
+  d["unfinished"] = s.unfinished;
+  d["false_rollbacks"] = s.false_rollback.count;
+  d["false_rollback_rate"] = s.false_rollback.rate;
+  d["false_rollback_rate_ci95"] = py::make_tuple(s.false_rollback.low, s.false_rollback.high);
+  d["missed_regressions"] = s.missed_regression.count;
+  d["missed_regression_rate"] = s.missed_regression.rate;
+  d["missed_regression_rate_ci95"] = py::make_tuple(s.missed_regression.low, s.missed_regression.high);
+  d["detection_time_s"] = stats_dict(s.detection_time_s);
+  d["time_to_mitigate_s"] = stats_dict(s.time_to_mitigate_s);
+  d["blast_radius_requests"] = stats_dict(s.blast_radius_requests);
+  d["blast_radius_users"] = stats_dict(s.blast_radius_users);
+  d["rollout_duration_s"] = stats_dict(s.rollout_duration_s);
+  d["cost"] = stats_dict(s.cost);
+  d["canary_cost"] = stats_dict(s.canary_cost);
+  d["canary_replica_hours"] = stats_dict(s.canary_replica_hours);
+  d["segment_blast_requests_mean"] = s.segment_blast_requests_mean;
+  d["segment_blast_users_mean"] = s.segment_blast_users_mean;
+  d["events"] = s.events;
+  d["wall_s"] = s.wall_s;
+  d["events_per_s"] = s.events_per_s;
+  d["threads"] = s.threads;
+  return d;
+}
+
+py::dict study_dict(const Study& study) {
+  py::dict d;
+  d["columns"] = run_columns(study.runs);
+  std::vector<std::string> reasons;
+  reasons.reserve(study.runs.size());
+  for (const RunResult& r : study.runs) reasons.push_back(r.reason);
+  d["reasons"] = reasons;
+  d["summary"] = summary_dict(study.summary);
+  d["hash"] = results_hash(study.runs);
+  return d;
+}
+
+Scenario with_policy(const Scenario& s, const py::object& policy) {
+  Scenario out = s;
+  if (!policy.is_none()) out.policy = to_policy(policy);
+  if (!out.policy) {
+    throw InputError((s.file.empty() ? std::string("<scenario>") : s.file) +
+                     ": policy: missing; expected a policy in the scenario or a policy argument");
+  }
+  return out;
+}
+
+StudyOptions options(uint64_t runs, uint64_t seed, unsigned threads) {
+  if (runs == 0) throw InputError("runs: expected at least 1");
+  StudyOptions o;
+  o.runs = runs;
+  o.seed = seed;
+  o.threads = threads;
+  return o;
+}
+
+}  // namespace
+
+PYBIND11_MODULE(_core, m) {
+  m.doc() = "canarysim's C++ engine. Use the canarysim package, not this module.";
+  m.attr("__version__") = CANARYSIM_VERSION;
+
+  // Bad input: FileNotFoundError for a missing file, ValueError otherwise, with the
+  // message the CLI prints.
+  py::register_exception_translator([](std::exception_ptr p) {
+    try {
+      if (p) std::rethrow_exception(p);
+    } catch (const MissingFileError& e) {
+      PyErr_SetString(PyExc_FileNotFoundError, e.what());
+    } catch (const InputError& e) {
+      PyErr_SetString(PyExc_ValueError, e.what());
+    }
+  });
+
+  py::class_<Scenario>(m, "Scenario", "A parsed, validated scenario (immutable).")
+      .def_readonly("name", &Scenario::name)
+      .def_readonly("file", &Scenario::file)
+      .def_readonly("horizon_s", &Scenario::horizon_s)
+      .def_property_readonly("policy_kind",
+                             [](const Scenario& s) { return s.policy ? s.policy->kind() : std::string(); })
+      .def_property_readonly("segments", [](const Scenario& s) {
+        std::vector<std::string> names;
+        for (const Segment& seg : s.traffic.segments) names.push_back(seg.name);
+        return names;
+      });
+
+  m.def("load_scenario", &load_scenario, py::arg("path"), "Load and validate a scenario file.");
+  m.def(
+      "parse_scenario",
+      [](const std::string& text, const std::string& name) {
+        return parse_scenario(ConfigMap::parse_string(text, name));
+      },
+      py::arg("text"), py::arg("name"),
+      "Parse a scenario from YAML text; `name` stands for the file (relative paths resolve "
+      "from its directory).");
+  py::class_<PolicyConfig, std::shared_ptr<PolicyConfig>>(m, "PolicyConfig",
+                                                           "A parsed, validated policy file.")
+      .def_property_readonly("kind", &PolicyConfig::kind)
+      .def_property_readonly("interval_s", &PolicyConfig::interval_s)
+      .def_readonly("source", &PolicyConfig::source);
+  m.def(
+      "load_policy",
+      [](const std::string& path) {
+        return std::const_pointer_cast<PolicyConfig>(load_policy_file(path));
+      },
+      py::arg("path"), "Load and validate a policy file.");
+  m.def(
+      "parse_policy",
+      [](const std::string& text, const std::string& name) {
+        return std::const_pointer_cast<PolicyConfig>(parse_policy(ConfigMap::parse_string(text, name)));
+      },
+      py::arg("text"), py::arg("name"), "Parse and validate a policy from YAML text.");
+  m.def("validate_file", &validate_file, py::arg("path"), "Check a scenario or policy file.");
+  m.def("policy_kinds", &policy_kinds, "The registered policy kinds.");
+
+  py::class_<Decision>(m, "Decision", "What a policy decides at an analysis tick.")
+      .def_static("hold", &Decision::hold, py::arg("reason") = "", "Keep the current weight.")
+      .def_static("set_weight", &Decision::set_weight, py::arg("weight"), py::arg("reason") = "",
+                  "Set the canary weight (a fraction in [0, 1]).")
+      .def_static("promote", &Decision::promote, py::arg("reason") = "", "Promote the canary.")
+      .def_static("rollback", &Decision::rollback, py::arg("reason") = "", py::arg("drain_s") = 0.0,
+                  "Roll back, draining the canary weight to 0 over drain_s seconds.")
+      .def_property_readonly("action", [](const Decision& d) { return std::string(action_name(d.action)); })
+      .def_readonly("weight", &Decision::weight)
+      .def_readonly("drain_s", &Decision::drain_s)
+      .def_readonly("reason", &Decision::reason)
+      .def("__repr__", [](const Decision& d) {
+        return "Decision." + std::string(action_name(d.action)) + "(weight=" + std::to_string(d.weight) +
+               ", reason=" + py::repr(py::str(d.reason)).cast<std::string>() + ")";
+      });
+
+  py::class_<WindowStats>(m, "WindowStats",
+                          "What monitoring delivered for one version over a time range.")
+      .def_readonly("start_s", &WindowStats::from)
+      .def_readonly("end_s", &WindowStats::to)
+      .def_readonly("requests", &WindowStats::requests)
+      .def_readonly("errors", &WindowStats::errors)
+      .def_readonly("hallucinations", &WindowStats::hallucinations)
+      .def_readonly("graded", &WindowStats::graded)
+      .def_property_readonly("error_rate", &WindowStats::error_rate)
+      .def(
+          "metric",
+          [](const WindowStats& w, const std::string& name) -> py::object {
+            const auto metric = Metric::parse(name);
+            if (!metric) throw InputError("metric: unknown metric name '" + name + "'");
+            const auto v = metric->value(w);
+            return v ? py::cast(*v) : py::none();
+          },
+          py::arg("name"),
+          "A metric by its canarysim name (error_rate, ttft_p99, quality_mean, ...), or None "
+          "without data.");
+
+  py::class_<Observation>(m, "Observation",
+                          "What a policy sees at a tick. Valid only during decide().")
+      .def_property_readonly("now", &Observation::now)
+      .def_property_readonly("weight", &Observation::weight)
+      .def("canary", &Observation::canary, py::arg("lookback_s"),
+           "The canary's metrics over the last lookback_s seconds of delivered data.")
+      .def("baseline", &Observation::baseline, py::arg("lookback_s"),
+           "The baseline's metrics over the last lookback_s seconds of delivered data.");
+
+  m.def(
+      "run",
+      [](const Scenario& s, const py::object& policy, uint64_t runs, uint64_t seed, unsigned threads) {
+        const Scenario scenario = with_policy(s, policy);
+        Study study;
+        {
+          py::gil_scoped_release release;  // the C++ study runs without the GIL
+          study = run_study(scenario, options(runs, seed, threads));
+        }
+        py::dict d = study_dict(study);
+        d["policy_kind"] = scenario.policy->kind();
+        return d;
+      },
+      py::arg("scenario"), py::arg("policy") = py::none(), py::arg("runs") = 1000,
+      py::arg("seed") = 1, py::arg("threads") = 0, "Run a study; returns columns and a summary.");
+
+  m.def(
+      "compare",
+      [](const Scenario& s, const std::vector<py::object>& policies, const std::vector<std::string>& names,
+         uint64_t runs, uint64_t seed, unsigned threads) {
+        std::vector<std::shared_ptr<const PolicyConfig>> configs;
+        for (const py::object& p : policies) {
+          // None stands for the scenario's own policy.
+          configs.push_back(p.is_none() ? with_policy(s, p).policy : to_policy(p));
+        }
+        if (configs.empty()) throw InputError("policies: expected at least one policy");
+        Comparison c;
+        {
+          py::gil_scoped_release release;
+          c = compare_policies(s, configs, names, options(runs, seed, threads));
+        }
+        py::list studies, diffs;
+        for (const Study& st : c.studies) studies.append(study_dict(st));
+        for (const auto& per : c.differences) {
+          py::list rows;
+          for (const PairedDifference& d : per)
+            rows.append(py::make_tuple(d.metric, d.pairs, d.mean, d.low, d.high));
+          diffs.append(rows);
+        }
+        py::dict out;
+        out["studies"] = studies;
+        out["differences"] = diffs;
+        return out;
+      },
+      py::arg("scenario"), py::arg("policies"), py::arg("names"), py::arg("runs") = 1000,
+      py::arg("seed") = 1, py::arg("threads") = 0,
+      "Run several policies on the same runs; returns their studies and paired differences.");
+
+  m.def(
+      "timeline",
+      [](const Scenario& s, const py::object& policy, uint64_t run, uint64_t seed) {
+        const Scenario scenario = with_policy(s, policy);
+        std::vector<TracePoint> trace;
+        RunResult result;
+        {
+          py::gil_scoped_release release;
+          Simulator sim(scenario, *scenario.policy);
+          result = sim.run(seed, run, &trace);
+        }
+        py::dict cols;
+        auto col = [&](const char* name, auto f) {
+          py::list l;
+          for (const TracePoint& p : trace) l.append(f(p));
+          cols[name] = l;
+        };
+        col("time_s", [](const TracePoint& p) { return p.time_s; });
+        col("weight", [](const TracePoint& p) { return p.weight; });
+        col("action", [](const TracePoint& p) { return p.action; });
+        col("reason", [](const TracePoint& p) { return p.reason; });
+        for (int v = 0; v < 2; ++v) {
+          const std::string pre = v ? "baseline_" : "canary_";
+          auto snap = [v](const TracePoint& p) -> const SliSnapshot& { return v ? p.baseline : p.canary; };
+          col((pre + "requests").c_str(), [&](const TracePoint& p) { return snap(p).requests; });
+          col((pre + "error_rate").c_str(), [&](const TracePoint& p) { return snap(p).error_rate; });
+          col((pre + "ttft_p50_s").c_str(), [&](const TracePoint& p) { return snap(p).ttft_p50_s; });
+          col((pre + "ttft_p99_s").c_str(), [&](const TracePoint& p) { return snap(p).ttft_p99_s; });
+          col((pre + "itl_p50_s").c_str(), [&](const TracePoint& p) { return snap(p).itl_p50_s; });
+          col((pre + "latency_p99_s").c_str(), [&](const TracePoint& p) { return snap(p).latency_p99_s; });
+          col((pre + "quality_mean").c_str(), [&](const TracePoint& p) { return snap(p).quality_mean; });
+          col((pre + "replicas").c_str(), [&](const TracePoint& p) { return snap(p).replicas; });
+          col((pre + "queued").c_str(), [&](const TracePoint& p) { return snap(p).queued; });
+        }
+        py::dict out;
+        out["columns"] = cols;
+        out["outcome"] = outcome_name(result.outcome);
+        out["reason"] = result.reason;
+        return out;
+      },
+      py::arg("scenario"), py::arg("policy") = py::none(), py::arg("run") = 0, py::arg("seed") = 1,
+      "Record one run's timeline.");
+}

@@ -1,0 +1,119 @@
+"""The Python API: loading, changing and running scenarios, results as DataFrames."""
+
+import io
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import canarysim as cs
+from conftest import cli
+
+
+def test_load_change_and_run_a_scenario():
+    sc = cs.Scenario.load("scenarios/error-spike.yaml")
+    assert sc.get("traffic.rate") == "200/s"
+    sc.set("regressions.0.error_rate", "5%")
+    study = cs.run(sc, runs=20, seed=3)
+    assert len(study.runs) == 20
+    assert study.summary["rolled_back"] == 20
+
+
+def test_scenarios_from_yaml_and_dicts():
+    text = open("scenarios/default.yaml").read()
+    a = cs.run(cs.Scenario.from_yaml(text, "scenarios/default.yaml"), runs=10)
+    b = cs.run("scenarios/default.yaml", runs=10)
+    assert a.hash == b.hash  # same scenario, same seed, same results
+    d = cs.Scenario.load("scenarios/default.yaml").data
+    c = cs.run(cs.Scenario.from_dict(d, base_dir="scenarios"), runs=10)
+    assert c.hash == b.hash
+
+
+def test_runs_frame_has_typed_numpy_columns():
+    study = cs.run("scenarios/error-spike.yaml", runs=30)
+    f = study.runs
+    assert list(f.columns[:3]) == ["run", "outcome", "regression_active"]
+    assert f["run"].dtype == np.int64
+    assert isinstance(f["outcome"].dtype, pd.CategoricalDtype)
+    assert list(f["outcome"].cat.categories) == ["promoted", "rolled_back", "unfinished"]
+    assert f["regression_active"].dtype == bool
+    for c in ("decision_time_s", "detection_time_s", "time_to_mitigate_s", "rollout_duration_s",
+              "baseline_cost", "canary_cost"):
+        assert f[c].dtype == np.float64, c
+    for c in ("blast_radius_requests", "blast_radius_users", "requests", "events"):
+        assert f[c].dtype == np.int64, c
+    assert len(study.reasons) == 30
+
+
+def test_summary_is_a_plain_dict_and_a_frame():
+    s = cs.run("scenarios/error-spike.yaml", runs=30).summary
+    assert isinstance(s, dict)
+    assert set(s["detection_time_s"]) == {"count", "mean", "p50", "p90", "p99"}
+    low, high = s["false_rollback_rate_ci95"]
+    assert 0 <= low <= s["false_rollback_rate"] <= high <= 1
+    frame = cs.run("scenarios/error-spike.yaml", runs=30).summary_frame()
+    assert list(frame.columns) == ["count", "mean", "p50", "p90", "p99"]
+    assert "detection_time_s" in frame.index
+
+
+def test_results_are_identical_to_the_clis_for_the_same_seed():
+    code, out, _ = cli("run", "scenarios/error-spike.yaml", "--runs", "25", "--seed", "9",
+                       "--format", "csv", "--quiet")
+    assert code == 0
+    from_cli = pd.read_csv(io.StringIO(out))
+    from_python = cs.run("scenarios/error-spike.yaml", runs=25, seed=9).runs
+    for c in ("run", "blast_radius_requests", "blast_radius_users", "requests", "events"):
+        assert (from_cli[c].to_numpy() == from_python[c].to_numpy()).all(), c
+    for c in ("decision_time_s", "detection_time_s", "time_to_mitigate_s"):
+        np.testing.assert_array_equal(from_cli[c].to_numpy(), from_python[c].to_numpy())
+    assert list(from_cli["outcome"]) == list(from_python["outcome"].astype(str))
+
+
+def test_same_results_whatever_the_thread_count():
+    one = cs.run("scenarios/default.yaml", runs=16, threads=1)
+    four = cs.run("scenarios/default.yaml", runs=16, threads=4)
+    assert one.hash == four.hash
+
+
+def test_policy_arguments_files_strings_and_dicts():
+    base = cs.run("scenarios/error-spike.yaml", "policies/presets/stepped.yaml", runs=10)
+    text = open("policies/presets/stepped.yaml").read()
+    as_text = cs.run("scenarios/error-spike.yaml", text, runs=10)
+    import yaml
+    as_dict = cs.run("scenarios/error-spike.yaml", yaml.safe_load(text), runs=10)
+    assert base.hash == as_text.hash == as_dict.hash
+
+
+def test_compare_pairs_policies_on_the_same_runs():
+    c = cs.compare("scenarios/tail-latency.yaml",
+                   {"p90": "policies/presets/stepped.yaml", "p99": "policies/presets/stepped-p99.yaml"},
+                   runs=60, seed=2)
+    assert set(c.studies) == {"p90", "p99"}
+    row = c.differences.set_index("metric").loc["missed_regression"]
+    assert row["policy"] == "p99" and row["against"] == "p90"
+    assert row["mean_difference"] < -0.5  # p99 misses far fewer tail regressions
+    assert row["ci95_high"] < 0
+
+
+def test_timeline_frame():
+    t = cs.timeline("scenarios/default.yaml", run=0, seed=1)
+    assert t["time_s"].iloc[0] == 0
+    assert {"weight", "action", "reason", "canary_ttft_p99_s", "baseline_requests"} <= set(t.columns)
+    assert t.attrs["outcome"] == "rolled_back"
+    assert t["action"].iloc[-1] == "drained"
+
+
+def test_tradeoff_curve():
+    f = cs.tradeoff("scenarios/aa-null.yaml", "scenarios/default.yaml",
+                    "policies/presets/stepped.yaml", "checks.1.max_ratio", [1.1, 1.4], runs=20)
+    assert list(f["value"]) == [1.1, 1.4]
+    # A looser threshold detects later (or not at all) and rolls back good releases less.
+    assert f["false_rollback_rate"].iloc[0] >= f["false_rollback_rate"].iloc[1]
+    assert f["detection_rate"].iloc[0] >= f["detection_rate"].iloc[1]
+
+
+def test_version_and_kinds():
+    assert cs.__version__ == "0.1.0"
+    assert "stepped" in cs.policy_kinds()
+    assert cs.validate("scenarios/default.yaml").endswith("with policy stepped")
