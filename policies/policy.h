@@ -56,6 +56,8 @@ class Observation {
   WindowStats baseline(double lookback_s) const {
     return telemetry_.read(Version::kBaseline, now_, lookback_s);
   }
+  // The same observation with another weight: what a child policy of a composite sees.
+  Observation with_weight(double weight) const { return Observation(now_, weight, telemetry_); }
 
  private:
   double now_, weight_;

@@ -11,7 +11,11 @@ namespace {
 // kind -> parser. The one place that lists the built-in policies.
 const std::map<std::string, PolicyParser>& registry() {
   static const std::map<std::string, PolicyParser> kinds = {
-      {"stepped", &parse_stepped},
+      {"stepped", &parse_stepped},       {"flagger", &parse_flagger},
+      {"argo", &parse_argo},             {"kayenta", &parse_kayenta},
+      {"sequential", &parse_sequential}, {"burn_rate", &parse_burn_rate},
+      {"cusum", &parse_cusum},           {"ewma", &parse_ewma},
+      {"drift", &parse_drift},           {"composite", &parse_composite},
   };
   return kinds;
 }

@@ -217,6 +217,12 @@ void ConfigMap::allow(const std::vector<std::string>& known) const {
   }
 }
 
+std::vector<std::string> ConfigMap::keys() const {
+  std::vector<std::string> out;
+  for (const auto& kv : impl_->node) out.push_back(kv.first.Scalar());
+  return out;
+}
+
 bool ConfigMap::has(std::string_view key) const {
   const YAML::Node v = impl_->node[std::string(key)];
   return v && !v.IsNull();

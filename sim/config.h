@@ -49,6 +49,8 @@ class ConfigMap {
   void allow(std::initializer_list<std::string_view> keys) const;
   void allow(const std::vector<std::string>& keys) const;
   bool has(std::string_view key) const;
+  // The keys of this mapping, in file order.
+  std::vector<std::string> keys() const;
 
   // Required values fail when the key is missing; the others return `fallback` then.
   double duration(std::string_view key) const;

@@ -17,6 +17,12 @@ double Histogram::bucket_mid(int bucket) {
   return std::ldexp(1.0 + (sub + 0.5) / 64.0, octave + kMinExponent);
 }
 
+uint64_t Histogram::count_above(double seconds) const {
+  uint64_t n = 0;
+  for (int i = bucket_of(seconds) + 1; i < kBuckets; ++i) n += counts_[i];
+  return n;
+}
+
 double Histogram::quantile(double q) const {
   assert(count_ > 0 && q > 0 && q <= 1);
   const auto rank = static_cast<uint64_t>(std::ceil(q * static_cast<double>(count_)));

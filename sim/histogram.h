@@ -45,6 +45,9 @@ class Histogram {
     const int sub = static_cast<int>((bits >> (52 - kSubBits)) & ((1 << kSubBits) - 1));
     return ((exponent - kMinExponent) << kSubBits) | sub;
   }
+  // Values in buckets wholly above the bucket holding `seconds`: a count of values above
+  // it that never overcounts (values in its own bucket are not counted).
+  uint64_t count_above(double seconds) const;
   // Midpoint of a bucket: the value reported for every sample in it.
   static double bucket_mid(int bucket);
 

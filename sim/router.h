@@ -74,7 +74,7 @@ class Router {
     double offset = 0, scale = 1;  // the segment's part of [0, 1)
     double share = 1;              // of all users
   };
-  std::vector<Slice> slices_{Slice{}};
+  std::vector<Slice> slices_ = std::vector<Slice>(1);  // one segment until configured
   uint64_t salt_ = 0;
   double weight_ = 0;
   double drain_start_ = -1, drain_s_ = 0;  // drain_start_ >= 0 while draining

@@ -24,6 +24,7 @@ void WindowStats::add(const Completion& c) {
   if (c.graded) {
     ++graded;
     quality_sum += c.quality;
+    quality_sq_sum += c.quality * c.quality;
   }
   if (c.embedding) {
     for (int i = 0; i < kEmbeddingDims; ++i) {
@@ -42,6 +43,7 @@ void WindowStats::merge(const WindowStats& o) {
   unsafe += o.unsafe;
   graded += o.graded;
   quality_sum += o.quality_sum;
+  quality_sq_sum += o.quality_sq_sum;
   prompt_tokens += o.prompt_tokens;
   output_tokens += o.output_tokens;
   cost += o.cost;

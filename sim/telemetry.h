@@ -46,7 +46,7 @@ struct WindowStats {
   uint64_t hallucinations = 0;
   uint64_t adversarial = 0, unsafe = 0;
   uint64_t graded = 0;
-  double quality_sum = 0;
+  double quality_sum = 0, quality_sq_sum = 0;
   double prompt_tokens = 0, output_tokens = 0, cost = 0;
   Histogram ttft;     // time to first token, seconds
   Histogram itl;      // mean inter-token latency of each request, seconds per token

@@ -1,0 +1,369 @@
+// kind: argo -- an Argo Rollouts canary: steps, inline and background analysis, and
+// AnalysisTemplate metrics with Argo's measurement and run phases.
+//
+//   kind: argo
+//   steps:
+//     - setWeight: 5
+//     - pause: {duration: 10m}          # without a duration: paused for a person
+//     - analysis: {templates: [{templateName: error-rate}]}
+//     - setWeight: 25
+//   analysis:                           # background analysis (strategy.canary.analysis)
+//     templates: [{templateName: error-rate}]
+//     startingStep: 1                   # starts when this step is reached (default 0)
+//   templates:                          # AnalysisTemplates, by name
+//     error-rate:
+//       metrics:
+//         - name: error-rate
+//           interval: 1m                # between measurements
+//           count: 5                    # measurements (background: unlimited by default)
+//           initialDelay: 1m
+//           successCondition: result < 0.01
+//           failureCondition: result >= 0.05
+//           failureLimit: 0             # failed measurements tolerated (default 0)
+//           inconclusiveLimit: 0        # default 0
+//           consecutiveErrorLimit: 4    # default 4
+//           provider: {query: error_rate, version: canary, window: 1m}
+//   tick: 10s                           # how often the controller looks (default 10s)
+//   rollback_drain: 0s
+//
+// A measurement reads a canarysim metric (policies/checks.h) over `window` (default: the
+// interval) of the canary, the baseline, their ratio (canary / baseline) or difference.
+// No data is an Error. A true failureCondition fails the measurement; else a true
+// successCondition passes it; else it is Inconclusive, or Failed when there is no
+// failureCondition (and Successful when there is only a failureCondition). A metric is
+// Failed once failed measurements exceed failureLimit, Error once consecutive errors
+// exceed consecutiveErrorLimit, Inconclusive once inconclusive ones exceed
+// inconclusiveLimit, and Successful after `count` measurements. A run is Failed or Error
+// as soon as one metric is, Inconclusive as soon as one is, Successful when all are.
+// Failed or Error aborts the rollout (weight to 0); Inconclusive pauses it for a person,
+// which the simulation reports as unfinished. Finishing the steps promotes.
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <map>
+#include <optional>
+
+#include "policies/checks.h"
+#include "policies/expr.h"
+#include "policies/policy.h"
+#include "policies/registry.h"
+#include "sim/config.h"
+
+namespace canarysim {
+namespace {
+
+constexpr double kInf = std::numeric_limits<double>::infinity();
+
+enum class Phase { kRunning, kSuccessful, kFailed, kError, kInconclusive };
+const char* phase_name(Phase p) {
+  switch (p) {
+    case Phase::kRunning: return "Running";
+    case Phase::kSuccessful: return "Successful";
+    case Phase::kFailed: return "Failed";
+    case Phase::kError: return "Error";
+    case Phase::kInconclusive: return "Inconclusive";
+  }
+  return "?";
+}
+
+struct ArgoMetric {
+  std::string name;
+  Metric metric;
+  enum class Of { kCanary, kBaseline, kRatio, kDifference } of = Of::kCanary;
+  double interval_s = 0;  // 0: a single measurement
+  uint64_t count = 0;     // 0: unlimited (background) / 1 (inline without interval)
+  double initial_delay_s = 0, window_s = 60;
+  std::optional<Expression> success, failure;
+  uint64_t failure_limit = 0, inconclusive_limit = 0, consecutive_error_limit = 4;
+};
+
+using Template = std::vector<ArgoMetric>;
+
+struct Step {
+  enum class Kind { kSetWeight, kPause, kAnalysis } kind;
+  double weight = 0;
+  double pause_s = kInf;  // kInf: indefinite
+  std::vector<const Template*> templates;
+};
+
+struct ArgoConfig final : PolicyConfig {
+  std::map<std::string, Template> templates;
+  std::vector<Step> steps;
+  std::vector<const Template*> background;
+  size_t background_start = 0;
+  double tick = 10, drain_s = 0;
+
+  std::string kind() const override { return "argo"; }
+  double interval_s() const override { return tick; }
+  double max_lookback_s() const override {
+    double w = tick;
+    for (const auto& [name, t] : templates)
+      for (const ArgoMetric& m : t) w = std::max(w, m.window_s);
+    return w;
+  }
+  std::unique_ptr<Policy> make() const override;
+};
+
+// One AnalysisRun: the measurements of a set of templates' metrics.
+class AnalysisRun {
+ public:
+  AnalysisRun(const std::vector<const Template*>& templates, double start, bool background) {
+    for (const Template* t : templates)
+      for (const ArgoMetric& m : *t) {
+        State s;
+        s.m = &m;
+        s.next = start + std::max(m.initial_delay_s, 1e-6);
+        metrics_.push_back(s);
+      }
+    background_ = background;
+  }
+
+  // Takes the measurements due by now; returns the run's phase and a reason. A run that
+  // starts at a tick takes its first measurement (after any initialDelay) at a later tick.
+  Phase update(const Observation& obs, std::string* reason) {
+    bool all_done = true;
+    for (State& s : metrics_) {
+      // One measurement per tick when due; the next is due an interval after it, as
+      // Argo's controller schedules them.
+      if (s.phase == Phase::kRunning && s.next <= obs.now() + 1e-9) measure(s, obs);
+      if (s.phase == Phase::kFailed || s.phase == Phase::kError || s.phase == Phase::kInconclusive) {
+        *reason = "metric " + s.m->name + " " + phase_name(s.phase) + ": " + s.last;
+        return s.phase;
+      }
+      all_done &= s.phase == Phase::kSuccessful;
+    }
+    return all_done ? Phase::kSuccessful : Phase::kRunning;
+  }
+
+ private:
+  struct State {
+    const ArgoMetric* m = nullptr;
+    double next = 0;
+    Phase phase = Phase::kRunning;
+    uint64_t measured = 0, failed = 0, inconclusive = 0, consecutive_errors = 0;
+    std::string last;
+  };
+
+  void measure(State& s, const Observation& obs) {
+    const ArgoMetric& m = *s.m;
+    ++s.measured;
+    s.next = m.interval_s > 0 ? obs.now() + m.interval_s : kInf;
+    const auto c = m.metric.value(obs.canary(m.window_s));
+    const auto b = m.metric.value(obs.baseline(m.window_s));
+    std::optional<double> v;
+    switch (m.of) {
+      case ArgoMetric::Of::kCanary: v = c; break;
+      case ArgoMetric::Of::kBaseline: v = b; break;
+      case ArgoMetric::Of::kRatio: if (c && b && *b > 0) v = *c / *b; break;
+      case ArgoMetric::Of::kDifference: if (c && b) v = *c - *b; break;
+    }
+    char buf[96];
+    if (!v) {
+      ++s.consecutive_errors;
+      s.last = "no data";
+    } else {
+      s.consecutive_errors = 0;
+      std::snprintf(buf, sizeof buf, "result %.6g", *v);
+      s.last = buf;
+      Phase p;
+      if (m.failure && m.failure->holds(*v)) p = Phase::kFailed;
+      else if (m.success) p = m.success->holds(*v) ? Phase::kSuccessful : (m.failure ? Phase::kInconclusive : Phase::kFailed);
+      else p = Phase::kSuccessful;
+      if (p == Phase::kFailed) ++s.failed;
+      if (p == Phase::kInconclusive) ++s.inconclusive;
+    }
+    if (s.failed > m.failure_limit) s.phase = Phase::kFailed;
+    else if (s.consecutive_errors > m.consecutive_error_limit) s.phase = Phase::kError;
+    else if (s.inconclusive > m.inconclusive_limit) s.phase = Phase::kInconclusive;
+    else if (const uint64_t n = m.count ? m.count : (background_ || m.interval_s > 0 ? 0 : 1); n && s.measured >= n)
+      s.phase = Phase::kSuccessful;
+  }
+
+  std::vector<State> metrics_;
+  bool background_ = false;
+};
+
+class Argo final : public Policy {
+ public:
+  explicit Argo(const ArgoConfig& c) : c_(c) {}
+  double initial_weight() const override { return 0; }
+
+  Decision decide(const Observation& obs) override {
+    const double now = obs.now();
+    if (paused_) return Decision::hold("paused: waiting for a person after an inconclusive analysis");
+    if (!started_) {  // the first tick enters step 0
+      started_ = true;
+      return enter(0, now, obs.weight());
+    }
+    std::string why;
+    if (background_) {
+      const Phase p = background_->update(obs, &why);
+      if (p != Phase::kRunning && p != Phase::kSuccessful) return end(p, "background analysis: " + why);
+    }
+    if (step_ >= c_.steps.size()) return Decision::promote("all steps complete");
+    const Step& s = c_.steps[step_];
+    if (s.kind == Step::Kind::kPause) {
+      if (now < step_started_ + s.pause_s - 1e-9) return Decision::hold(s.pause_s == kInf ? "paused" : "pause");
+      return enter(step_ + 1, now, obs.weight());
+    }
+    // An inline analysis step.
+    const Phase p = inline_->update(obs, &why);
+    if (p == Phase::kRunning) return Decision::hold("analysis running");
+    if (p != Phase::kSuccessful) return end(p, "step analysis: " + why);
+    return enter(step_ + 1, now, obs.weight());
+  }
+
+ private:
+  // Enters step k (and any setWeight steps after it, which take no time).
+  Decision enter(size_t k, double now, double weight) {
+    double w = weight;
+    bool changed = false;
+    for (step_ = k; step_ < c_.steps.size() && c_.steps[step_].kind == Step::Kind::kSetWeight; ++step_) {
+      w = c_.steps[step_].weight;
+      changed = true;
+      maybe_start_background(now);
+    }
+    maybe_start_background(now);
+    step_started_ = now;
+    if (step_ >= c_.steps.size()) return Decision::promote("all steps complete");
+    if (c_.steps[step_].kind == Step::Kind::kAnalysis)
+      inline_.emplace(c_.steps[step_].templates, now, false);
+    const std::string what = "step " + std::to_string(step_ + 1) + " of " + std::to_string(c_.steps.size());
+    return changed ? Decision::set_weight(w, what) : Decision::hold(what);
+  }
+  void maybe_start_background(double now) {
+    if (!background_ && !c_.background.empty() && step_ >= c_.background_start)
+      background_.emplace(c_.background, now, true);
+  }
+  Decision end(Phase p, const std::string& why) {
+    if (p == Phase::kInconclusive) {
+      paused_ = true;
+      return Decision::hold("paused, inconclusive: " + why);
+    }
+    return Decision::rollback(std::string("aborted, ") + phase_name(p) + ": " + why, c_.drain_s);
+  }
+
+  const ArgoConfig& c_;
+  bool started_ = false, paused_ = false;
+  size_t step_ = 0;
+  double step_started_ = 0;
+  std::optional<AnalysisRun> background_, inline_;
+};
+
+std::unique_ptr<Policy> ArgoConfig::make() const { return std::make_unique<Argo>(*this); }
+
+std::vector<const Template*> template_refs(const ConfigMap& m, const std::string& key,
+                                           const std::map<std::string, Template>& templates) {
+  std::vector<const Template*> out;
+  const auto refs = m.maps(key);
+  for (size_t i = 0; i < refs.size(); ++i) {
+    refs[i].allow({"templateName", "clusterScope"});
+    const std::string name = refs[i].text("templateName");
+    const auto it = templates.find(name);
+    if (it == templates.end()) refs[i].reject("templateName", "no template named '" + name + "' in templates");
+    out.push_back(&it->second);
+  }
+  if (out.empty()) m.fail(key, "a list of at least one {templateName: NAME}");
+  return out;
+}
+
+ArgoMetric parse_metric(const ConfigMap& m, bool* has_interval) {
+  m.allow({"name", "interval", "count", "initialDelay", "successCondition", "failureCondition",
+           "failureLimit", "inconclusiveLimit", "consecutiveErrorLimit", "provider"});
+  ArgoMetric a;
+  a.name = m.text("name");
+  a.interval_s = m.duration("interval", 0);
+  *has_interval = m.has("interval");
+  a.count = m.count("count", 0, 1, 1000000);
+  a.initial_delay_s = m.duration("initialDelay", 0);
+  a.failure_limit = m.count("failureLimit", 0, 0, 1000000);
+  a.inconclusive_limit = m.count("inconclusiveLimit", 0, 0, 1000000);
+  a.consecutive_error_limit = m.count("consecutiveErrorLimit", 4, 0, 1000000);
+  for (const char* key : {"successCondition", "failureCondition"}) {
+    if (!m.has(key)) continue;
+    std::string error;
+    auto e = Expression::parse(m.text(key), &error);
+    if (!e) m.fail(key, "an expression over result, like 'result < 0.01' (" + error + ")");
+    (std::string(key) == "successCondition" ? a.success : a.failure) = std::move(e);
+  }
+  const ConfigMap p = m.map("provider");
+  p.allow({"query", "version", "window"});
+  const std::string query = p.text("query");
+  const auto metric = Metric::parse(query);
+  if (!metric) p.fail("query", "a canarysim metric name (error_rate, ttft_p99, ...; see policies/checks.h)");
+  a.metric = *metric;
+  const std::string of = p.text("version", "canary");
+  if (of == "canary") a.of = ArgoMetric::Of::kCanary;
+  else if (of == "baseline") a.of = ArgoMetric::Of::kBaseline;
+  else if (of == "ratio") a.of = ArgoMetric::Of::kRatio;
+  else if (of == "difference") a.of = ArgoMetric::Of::kDifference;
+  else p.fail("version", "canary, baseline, ratio or difference");
+  a.window_s = p.duration("window", a.interval_s > 0 ? a.interval_s : 60);
+  if (a.window_s <= 0) p.fail("window", "a positive duration");
+  return a;
+}
+
+}  // namespace
+
+std::unique_ptr<PolicyConfig> parse_argo(const ConfigMap& m) {
+  m.allow({"kind", "steps", "analysis", "templates", "tick", "rollback_drain"});
+  auto c = std::make_unique<ArgoConfig>();
+  c->tick = m.duration("tick", 10);
+  if (c->tick <= 0) m.fail("tick", "a positive duration");
+  c->drain_s = m.duration("rollback_drain", 0);
+  const ConfigMap templates = m.map("templates");
+  // Template names are the mapping's keys; each is {metrics: [...]}.
+  for (const std::string& name : templates.keys()) {
+    const ConfigMap t = templates.map(name);
+    t.allow({"metrics", "args"});
+    Template metrics;
+    for (const ConfigMap& mm : t.maps("metrics")) {
+      bool has_interval = false;
+      metrics.push_back(parse_metric(mm, &has_interval));
+    }
+    if (metrics.empty()) t.fail("metrics", "a list of at least one metric");
+    c->templates[name] = std::move(metrics);
+  }
+  const auto steps = m.maps("steps");
+  for (size_t i = 0; i < steps.size(); ++i) {
+    const ConfigMap& s = steps[i];
+    s.allow({"setWeight", "pause", "analysis"});
+    Step step;
+    if (s.has("setWeight")) {
+      step.kind = Step::Kind::kSetWeight;
+      step.weight = s.percent("setWeight");
+    } else if (s.has("pause")) {
+      step.kind = Step::Kind::kPause;
+      if (s.is_map("pause")) {
+        const ConfigMap p = s.map("pause");
+        p.allow({"duration"});
+        step.pause_s = p.duration("duration", kInf);
+      }
+    } else if (s.has("analysis")) {
+      step.kind = Step::Kind::kAnalysis;
+      const ConfigMap a = s.map("analysis");
+      a.allow({"templates", "args"});
+      step.templates = template_refs(a, "templates", c->templates);
+      for (const Template* t : step.templates) {
+        for (const ArgoMetric& mm : *t) {
+          if (mm.interval_s > 0 && mm.count == 0)
+            a.reject("templates", "metric " + mm.name + " has an interval but no count: an inline "
+                                  "analysis step would never finish");
+        }
+      }
+    } else {
+      m.fail_item("steps", i, "a step: setWeight, pause or analysis");
+    }
+    c->steps.push_back(step);
+  }
+  if (c->steps.empty()) m.fail("steps", "a list of at least one step");
+  if (m.has("analysis")) {
+    const ConfigMap a = m.map("analysis");
+    a.allow({"templates", "startingStep", "args"});
+    c->background = template_refs(a, "templates", c->templates);
+    c->background_start = a.count("startingStep", 0, 0, c->steps.size());
+  }
+  return c;
+}
+
+}  // namespace canarysim

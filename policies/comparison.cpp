@@ -1,0 +1,62 @@
+#include "policies/comparison.h"
+
+#include <cmath>
+
+namespace canarysim {
+
+namespace {
+const Histogram& histogram_of(const Metric& m, const WindowStats& w) {
+  return m.sli == Metric::Sli::kTtft ? w.ttft : m.sli == Metric::Sli::kItl ? w.itl : w.latency;
+}
+// (events, trials) of a rate metric.
+std::pair<double, double> counts(const Metric& m, const WindowStats& w) {
+  switch (m.sli) {
+    case Metric::Sli::kHallucinationRate: return {double(w.hallucinations), double(w.successes())};
+    case Metric::Sli::kUnsafeRate: return {double(w.unsafe), double(w.adversarial)};
+    default: return {double(w.errors), double(w.requests)};
+  }
+}
+}  // namespace
+
+std::optional<Batch> batch_of(const Metric& m, const WindowStats& c, const WindowStats& b) {
+  if (m.is_rate()) {
+    const auto [xc, nc] = counts(m, c);
+    const auto [xb, nb] = counts(m, b);
+    if (nc == 0 || nb == 0 || xc + xb == 0) return std::nullopt;
+    return Batch{xc, xc + xb, nc / (nc + nb)};
+  }
+  if (m.stat == Metric::Stat::kQuantile) {
+    const Histogram& hb = histogram_of(m, b);
+    const Histogram& hc = histogram_of(m, c);
+    if (hb.count() == 0 || hc.count() == 0) return std::nullopt;
+    const double threshold = hb.quantile(m.quantile);
+    return Batch{double(hc.count_above(threshold)), double(hc.count()), 1 - m.quantile};
+  }
+  return std::nullopt;
+}
+
+std::optional<double> z_of(const Metric& m, const WindowStats& c, const WindowStats& b, double min_samples) {
+  if (m.is_rate()) {
+    const auto [xc, nc] = counts(m, c);
+    const auto [xb, nb] = counts(m, b);
+    if (nc < min_samples || nb < min_samples) return std::nullopt;
+    const double p = (xc + xb) / (nc + nb);
+    const double se = std::sqrt(std::max(p * (1 - p), 1e-12) * (1 / nc + 1 / nb));
+    return (xc / nc - xb / nb) / se;
+  }
+  if (m.sli == Metric::Sli::kQuality) {
+    const double nc = double(c.graded), nb = double(b.graded);
+    if (nc < min_samples || nb < min_samples) return std::nullopt;
+    const double mc = c.quality_sum / nc, mb = b.quality_sum / nb;
+    const double vc = std::max(0.0, c.quality_sq_sum / nc - mc * mc), vb = std::max(0.0, b.quality_sq_sum / nb - mb * mb);
+    return (mc - mb) / std::sqrt(std::max(vc / nc + vb / nb, 1e-12));
+  }
+  if (m.stat == Metric::Stat::kQuantile) {
+    const auto batch = batch_of(m, c, b);
+    if (!batch || batch->n < min_samples) return std::nullopt;
+    return (batch->x / batch->n - batch->p0) / std::sqrt(batch->p0 * (1 - batch->p0) / batch->n);
+  }
+  return std::nullopt;
+}
+
+}  // namespace canarysim

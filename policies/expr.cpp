@@ -1,0 +1,185 @@
+#include "policies/expr.h"
+
+#include <cctype>
+#include <cmath>
+#include <cstdlib>
+#include <vector>
+
+namespace canarysim {
+
+struct Expression::Node {
+  enum class Op { kNum, kResult, kNeg, kNot, kAdd, kSub, kMul, kDiv, kLt, kLe, kGt, kGe, kEq, kNe,
+                  kAnd, kOr, kIsNaN };
+  Op op;
+  double value = 0;
+  std::shared_ptr<const Node> a, b;
+};
+
+namespace {
+
+using Node = Expression::Node;
+using Op = Node::Op;
+using Ptr = std::shared_ptr<const Node>;
+
+class Parser {
+ public:
+  explicit Parser(const std::string& s) : s_(s) {}
+
+  Ptr parse() {
+    Ptr e = parse_or();
+    skip();
+    if (pos_ != s_.size()) error("unexpected '" + s_.substr(pos_, 1) + "'");
+    return e;
+  }
+  std::string error_text;
+
+ private:
+  void skip() {
+    while (pos_ < s_.size() && std::isspace(static_cast<unsigned char>(s_[pos_]))) ++pos_;
+  }
+  bool accept(const std::string& tok) {
+    skip();
+    if (s_.compare(pos_, tok.size(), tok) != 0) return false;
+    // A word must end at a word boundary: "or" is not the start of "order".
+    if (std::isalpha(static_cast<unsigned char>(tok.back())) && pos_ + tok.size() < s_.size() &&
+        std::isalnum(static_cast<unsigned char>(s_[pos_ + tok.size()])))
+      return false;
+    pos_ += tok.size();
+    return true;
+  }
+  void expect(const std::string& tok) {
+    if (!accept(tok)) error("expected '" + tok + "'");
+  }
+  [[noreturn]] void error(const std::string& what) {
+    throw std::runtime_error(what + " at column " + std::to_string(pos_ + 1));
+  }
+  static Ptr make(Op op, Ptr a = nullptr, Ptr b = nullptr, double v = 0) {
+    auto n = std::make_shared<Node>();
+    n->op = op;
+    n->a = std::move(a);
+    n->b = std::move(b);
+    n->value = v;
+    return n;
+  }
+  Ptr parse_or() {
+    Ptr e = parse_and();
+    while (accept("||") || accept("or")) e = make(Op::kOr, e, parse_and());
+    return e;
+  }
+  Ptr parse_and() {
+    Ptr e = parse_not();
+    while (accept("&&") || accept("and")) e = make(Op::kAnd, e, parse_not());
+    return e;
+  }
+  Ptr parse_not() {
+    skip();
+    if (s_.compare(pos_, 2, "!=") != 0 && accept("!")) return make(Op::kNot, parse_not());
+    if (accept("not")) return make(Op::kNot, parse_not());
+    return parse_cmp();
+  }
+  Ptr parse_cmp() {
+    Ptr e = parse_sum();
+    static const std::pair<const char*, Op> ops[] = {{"<=", Op::kLe}, {">=", Op::kGe}, {"==", Op::kEq},
+                                                     {"!=", Op::kNe}, {"<", Op::kLt},  {">", Op::kGt}};
+    for (const auto& [tok, op] : ops)
+      if (accept(tok)) return make(op, e, parse_sum());
+    return e;
+  }
+  Ptr parse_sum() {
+    Ptr e = parse_prod();
+    for (;;) {
+      if (accept("+")) e = make(Op::kAdd, e, parse_prod());
+      else if (accept("-")) e = make(Op::kSub, e, parse_prod());
+      else return e;
+    }
+  }
+  Ptr parse_prod() {
+    Ptr e = parse_unary();
+    for (;;) {
+      if (accept("*")) e = make(Op::kMul, e, parse_unary());
+      else if (accept("/")) e = make(Op::kDiv, e, parse_unary());
+      else return e;
+    }
+  }
+  Ptr parse_unary() {
+    if (accept("-")) return make(Op::kNeg, parse_unary());
+    return parse_primary();
+  }
+  Ptr parse_primary() {
+    skip();
+    if (accept("(")) {
+      Ptr e = parse_or();
+      expect(")");
+      return e;
+    }
+    if (accept("isNaN")) {
+      expect("(");
+      Ptr e = parse_or();
+      expect(")");
+      return make(Op::kIsNaN, e);
+    }
+    if (accept("true")) return make(Op::kNum, nullptr, nullptr, 1);
+    if (accept("false")) return make(Op::kNum, nullptr, nullptr, 0);
+    if (accept("result")) {
+      if (accept("[")) {
+        skip();
+        if (!accept("0")) error("only result[0] exists: a canarysim measurement is one value");
+        expect("]");
+      }
+      return make(Op::kResult);
+    }
+    const char* start = s_.c_str() + pos_;
+    char* end = nullptr;
+    const double v = std::strtod(start, &end);
+    if (end == start) error(pos_ < s_.size() ? "unexpected '" + s_.substr(pos_, 1) + "'" : "unexpected end");
+    pos_ += static_cast<size_t>(end - start);
+    return make(Op::kNum, nullptr, nullptr, v);
+  }
+
+  const std::string& s_;
+  size_t pos_ = 0;
+};
+
+double eval_node(const Node& n, double r) {
+  auto a = [&] { return eval_node(*n.a, r); };
+  auto b = [&] { return eval_node(*n.b, r); };
+  switch (n.op) {
+    case Op::kNum: return n.value;
+    case Op::kResult: return r;
+    case Op::kNeg: return -a();
+    case Op::kNot: return a() == 0;
+    case Op::kAdd: return a() + b();
+    case Op::kSub: return a() - b();
+    case Op::kMul: return a() * b();
+    case Op::kDiv: return a() / b();
+    case Op::kLt: return a() < b();
+    case Op::kLe: return a() <= b();
+    case Op::kGt: return a() > b();
+    case Op::kGe: return a() >= b();
+    case Op::kEq: return a() == b();
+    case Op::kNe: return a() != b();
+    case Op::kAnd: return a() != 0 && b() != 0;
+    case Op::kOr: return a() != 0 || b() != 0;
+    case Op::kIsNaN: return std::isnan(a());
+  }
+  return 0;
+}
+
+}  // namespace
+
+std::optional<Expression> Expression::parse(const std::string& text, std::string* error) {
+  try {
+    Parser p(text);
+    Expression e;
+    e.text_ = text;
+    e.root_ = p.parse();
+    return e;
+  } catch (const std::runtime_error& ex) {
+    if (error) *error = ex.what();
+    return std::nullopt;
+  }
+}
+
+double Expression::eval(double result) const { return eval_node(*root_, result); }
+
+}  // namespace canarysim

@@ -1,0 +1,175 @@
+// kind: flagger -- Flagger's canary analysis, as its scheduler runs it.
+//
+//   kind: flagger
+//   interval: 1m              # schedule interval, at least 10s
+//   threshold: 5              # failed checks before rollback
+//   stepWeight: 10            # or stepWeights: [1, 5, 10, 25, 50]
+//   maxWeight: 50             # with stepWeights, their last entry
+//   stepWeightPromotion: 10   # accepted; see below
+//   metrics:
+//     - name: request-success-rate    # built in: percent of non-error requests
+//       thresholdRange: {min: 99}
+//       interval: 1m                  # the metric's query window (default: interval)
+//     - name: request-duration        # built in: end-to-end latency p99, milliseconds
+//       thresholdRange: {max: 500}
+//     - name: ttft_p99                # any canarysim metric: latencies in ms, rates in %
+//       thresholdRange: {max: 2000}
+//   rollback_drain: 0s        # canarysim's own; Flagger routes traffic back at once
+//
+// Each interval, in Flagger's order: roll back when failed checks >= threshold; while the
+// canary has no traffic yet (weight 0 before the first step) skip the analysis and set
+// the first weight; otherwise run every metric check, and on any failure, or no data,
+// count one failed check and do not advance; when all pass, advance by stepWeight (or to
+// the next stepWeights entry) until maxWeight, and at maxWeight promote. Failed checks
+// accumulate over the whole analysis. stepWeightPromotion shifts traffic between the
+// promoted primary and the canary, both then running the new version, so it changes
+// neither exposure nor outcome: canarysim ends the run at promotion.
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "policies/checks.h"
+#include "policies/policy.h"
+#include "policies/registry.h"
+#include "sim/config.h"
+
+namespace canarysim {
+namespace {
+
+struct FlaggerMetric {
+  std::string name;
+  Metric metric;
+  double scale = 1;  // multiplies the canarysim value into Flagger's unit
+  bool success_rate = false;  // request-success-rate: 100 x (1 - error rate)
+  double min = -std::numeric_limits<double>::infinity();
+  double max = std::numeric_limits<double>::infinity();
+  double window_s = 60;
+};
+
+struct FlaggerConfig final : PolicyConfig {
+  double interval = 60;
+  uint64_t threshold = 5;
+  std::vector<double> step_weights;  // fractions; empty: use step_weight
+  double step_weight = 0.1, max_weight = 0.5;
+  double drain_s = 0;
+  std::vector<FlaggerMetric> metrics;
+
+  std::string kind() const override { return "flagger"; }
+  double interval_s() const override { return interval; }
+  double max_lookback_s() const override {
+    double w = interval;
+    for (const auto& m : metrics) w = std::max(w, m.window_s);
+    return w;
+  }
+  std::unique_ptr<Policy> make() const override;
+
+  double next_weight(double w) const {
+    if (step_weights.empty()) return std::min(1.0, w + step_weight);
+    for (double s : step_weights)
+      if (s > w + 1e-12) return s;
+    return w;
+  }
+};
+
+class Flagger final : public Policy {
+ public:
+  explicit Flagger(const FlaggerConfig& c) : c_(c) {}
+  double initial_weight() const override { return 0; }
+
+  Decision decide(const Observation& obs) override {
+    if (failed_ >= c_.threshold) {
+      return Decision::rollback("failed checks threshold reached " + std::to_string(failed_), c_.drain_s);
+    }
+    const double w = obs.weight();
+    if (w == 0 && iterations_++ == 0) {
+      return Decision::set_weight(c_.next_weight(0), "starting canary analysis");
+    }
+    for (const FlaggerMetric& m : c_.metrics) {
+      const auto v = m.metric.value(obs.canary(m.window_s));
+      if (!v) return fail("halt advancement: no values found for metric " + m.name);
+      const double x = m.success_rate ? 100 * (1 - *v) : *v * m.scale;
+      if (x < m.min || x > m.max) {
+        char buf[160];
+        std::snprintf(buf, sizeof buf, "halt advancement: %s %.4g outside [%.4g, %.4g]", m.name.c_str(), x,
+                      m.min, m.max);
+        return fail(buf);
+      }
+    }
+    if (w < c_.max_weight - 1e-12) {
+      const double next = c_.next_weight(w);
+      return Decision::set_weight(next, "advance canary weight " + std::to_string(std::lround(next * 100)));
+    }
+    return Decision::promote("canary analysis completed successfully");
+  }
+
+ private:
+  Decision fail(std::string why) {
+    ++failed_;
+    return Decision::hold(why + " (failed checks " + std::to_string(failed_) + ")");
+  }
+  const FlaggerConfig& c_;
+  uint64_t failed_ = 0;
+  uint64_t iterations_ = 0;
+};
+
+std::unique_ptr<Policy> FlaggerConfig::make() const { return std::make_unique<Flagger>(*this); }
+
+}  // namespace
+
+std::unique_ptr<PolicyConfig> parse_flagger(const ConfigMap& m) {
+  m.allow({"kind", "interval", "threshold", "stepWeight", "stepWeights", "maxWeight",
+           "stepWeightPromotion", "metrics", "rollback_drain"});
+  auto c = std::make_unique<FlaggerConfig>();
+  c->interval = m.duration("interval", c->interval);
+  if (c->interval < 10) m.fail("interval", "an interval of at least 10s, as Flagger requires");
+  c->threshold = m.count("threshold", c->threshold, 1, 1000000);
+  if (m.has("stepWeight") && m.has("stepWeights")) m.fail("stepWeights", "either stepWeight or stepWeights");
+  if (m.has("stepWeights")) {
+    const auto w = m.numbers("stepWeights");
+    for (size_t i = 0; i < w.size(); ++i) {
+      if (!(w[i] > 0 && w[i] <= 100)) m.fail_item("stepWeights", i, "a weight in percent, in (0, 100]");
+      if (i > 0 && w[i] <= w[i - 1]) m.fail_item("stepWeights", i, "weights that increase");
+      c->step_weights.push_back(w[i] / 100);
+    }
+    c->max_weight = c->step_weights.back();
+    if (m.has("maxWeight")) c->max_weight = m.percent("maxWeight");
+  } else {
+    c->step_weight = m.percent("stepWeight");
+    if (c->step_weight <= 0) m.fail("stepWeight", "a positive weight in percent");
+    c->max_weight = m.has("maxWeight") ? m.percent("maxWeight") : 0.5;
+  }
+  if (c->max_weight <= 0) m.fail("maxWeight", "a positive weight in percent");
+  if (m.has("stepWeightPromotion")) m.percent("stepWeightPromotion");  // checked, see above
+  c->drain_s = m.duration("rollback_drain", 0);
+  for (const ConfigMap& mm : m.maps("metrics")) {
+    mm.allow({"name", "thresholdRange", "interval", "templateRef"});
+    FlaggerMetric fm;
+    fm.name = mm.text("name");
+    fm.window_s = mm.duration("interval", c->interval);
+    if (fm.name == "request-success-rate") {
+      fm.metric = *Metric::parse("error_rate");
+      fm.success_rate = true;
+    } else if (fm.name == "request-duration") {
+      fm.metric = *Metric::parse("latency_p99");
+      fm.scale = 1000;
+    } else {
+      const auto metric = Metric::parse(fm.name);
+      if (!metric) {
+        mm.fail("name", "request-success-rate, request-duration or a canarysim metric name "
+                        "(error_rate, ttft_p99, ... ; see policies/checks.h)");
+      }
+      fm.metric = *metric;
+      fm.scale = metric->is_time() ? 1000 : metric->is_rate() ? 100 : 1;
+    }
+    const ConfigMap range = mm.map("thresholdRange");
+    range.allow({"min", "max"});
+    if (!range.has("min") && !range.has("max")) range.fail("min", "min, max or both");
+    fm.min = range.number("min", fm.min, -1e300, 1e300);
+    fm.max = range.number("max", fm.max, -1e300, 1e300);
+    c->metrics.push_back(fm);
+  }
+  if (c->metrics.empty()) m.fail("metrics", "a list of at least one metric check");
+  return c;
+}
+
+}  // namespace canarysim

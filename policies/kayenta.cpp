@@ -1,0 +1,229 @@
+// kind: kayenta -- Spinnaker Kayenta's canary judge (NetflixACAJudge) over a fixed-weight
+// canary analysis.
+//
+//   kind: kayenta
+//   weight: 10                # canary weight during the analysis, percent
+//   lifetime: 1h              # length of the analysis
+//   interval: 15m             # a judgement every interval
+//   step: 1m                  # one data point per version per step (Kayenta's step)
+//   lookback: 0s              # 0: judge all data since the start; else the last lookback
+//   confidence: 98%           # two-sided Mann-Whitney interval
+//   tolerance: 0.25
+//   metrics:
+//     - name: latency
+//       metric: ttft_p90      # a canarysim metric (policies/checks.h)
+//       groups: [latency]
+//       direction: increase   # increase, decrease or either
+//       critical: false
+//       effect_size: {measure: meanRatio, allowed_increase: 1.0, critical_increase: 1.0,
+//                     allowed_decrease: 1.0, critical_decrease: 1.0}
+//   classifier:
+//     group_weights: {latency: 50, errors: 50}   # add up to 100
+//     score_thresholds: {pass: 95, marginal: 75}
+//   rollback_drain: 0s
+//
+// A metric's canary series is compared with the baseline's by the Mann-Whitney interval
+// for their shift and its Hodges-Lehmann estimate h: the metric is High when the
+// interval's lower end exceeds tolerance x |h| (and the effect size, mean ratio or common
+// language effect size, is at least allowed_increase), Low symmetrically, else Pass; with
+// no data on either side it is excluded from the score. A critical metric that is High
+// (Low) with effect size at least critical_increase (at most critical_decrease) fails the
+// whole analysis. The score is the group-weighted share of passing metrics, 0-100. A
+// score at or below marginal ends the analysis as failed (rollback); at the end of the
+// lifetime the last score must reach pass (promote), or the canary fails.
+#include <algorithm>
+#include <cmath>
+#include <map>
+
+#include "policies/checks.h"
+#include "policies/policy.h"
+#include "policies/registry.h"
+#include "policies/stats.h"
+#include "sim/config.h"
+
+namespace canarysim {
+namespace {
+
+struct KayentaMetric {
+  std::string name;
+  Metric metric;
+  std::vector<std::string> groups;
+  enum class Direction { kIncrease, kDecrease, kEither } direction = Direction::kEither;
+  bool critical = false;
+  bool cles = false;  // effect size: common language effect size, else mean ratio
+  double allowed_increase = 1, critical_increase = 1, allowed_decrease = 1, critical_decrease = 1;
+};
+
+struct KayentaConfig final : PolicyConfig {
+  double weight = 0.1, lifetime = 3600, interval = 900, step = 60, lookback = 0;
+  double confidence = 0.98, tolerance = 0.25;
+  std::vector<KayentaMetric> metrics;
+  std::map<std::string, double> group_weights;
+  double pass = 95, marginal = 75;
+  double drain_s = 0;
+
+  std::string kind() const override { return "kayenta"; }
+  double interval_s() const override { return step; }
+  double max_lookback_s() const override { return step; }
+  std::unique_ptr<Policy> make() const override;
+};
+
+enum class Label { kPass, kHigh, kLow, kNoData };
+
+class Kayenta final : public Policy {
+ public:
+  explicit Kayenta(const KayentaConfig& c) : c_(c), canary_(c.metrics.size()), baseline_(c.metrics.size()) {}
+  double initial_weight() const override { return c_.weight; }
+
+  Decision decide(const Observation& obs) override {
+    const double now = obs.now();
+    for (size_t i = 0; i < c_.metrics.size(); ++i) {
+      const auto cv = c_.metrics[i].metric.value(obs.canary(c_.step));
+      const auto bv = c_.metrics[i].metric.value(obs.baseline(c_.step));
+      if (cv) canary_[i].emplace_back(now, *cv);  // NaN strategy: remove
+      if (bv) baseline_[i].emplace_back(now, *bv);
+    }
+    if (now + 1e-9 < next_judgement_) return Decision::hold("collecting");
+    next_judgement_ += c_.interval;
+    std::string why;
+    const double score = judge(now, &why);
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "score %.1f", score);
+    const std::string text = std::string(buf) + (why.empty() ? "" : " (" + why + ")");
+    const bool last = now + 1e-9 >= c_.lifetime;
+    if (score <= c_.marginal) return Decision::rollback("canary failed, " + text + " <= marginal", c_.drain_s);
+    if (!last) return Decision::hold(text);
+    if (score >= c_.pass) return Decision::promote("canary passed, " + text);
+    return Decision::rollback("canary failed, final " + text + " < pass", c_.drain_s);
+  }
+
+ private:
+  std::vector<double> values(const std::vector<std::pair<double, double>>& series, double now) const {
+    std::vector<double> out;
+    for (const auto& [t, v] : series)
+      if (c_.lookback <= 0 || t > now - c_.lookback) out.push_back(v);
+    return out;
+  }
+
+  double judge(double now, std::string* why) {
+    std::map<std::string, std::pair<double, double>> groups;  // passing, judged
+    for (size_t i = 0; i < c_.metrics.size(); ++i) {
+      const KayentaMetric& m = c_.metrics[i];
+      const std::vector<double> x = values(canary_[i], now), y = values(baseline_[i], now);
+      double deviation = 1;
+      const Label label = classify(m, x, y, &deviation);
+      if (label == Label::kNoData) continue;
+      const bool high = label == Label::kHigh, low = label == Label::kLow;
+      if (m.critical && ((high && deviation >= m.critical_increase) || (low && deviation <= m.critical_decrease))) {
+        *why = "critical metric " + m.name + (high ? " High" : " Low");
+        return 0;
+      }
+      if (high || low) *why += (why->empty() ? "" : ", ") + m.name + (high ? " High" : " Low");
+      for (const std::string& g : m.groups) {
+        groups[g].first += label == Label::kPass;
+        groups[g].second += 1;
+      }
+    }
+    double score = 0, weight = 0;
+    for (const auto& [g, counts] : groups) {
+      const double w = c_.group_weights.at(g);
+      score += w * counts.first / counts.second;
+      weight += w;
+    }
+    return weight > 0 ? 100 * score / weight : 100;
+  }
+
+  Label classify(const KayentaMetric& m, const std::vector<double>& x, const std::vector<double>& y,
+                 double* deviation) const {
+    if (x.empty() || y.empty()) return Label::kNoData;
+    double mx = 0, my = 0;
+    for (double v : x) mx += v / static_cast<double>(x.size());
+    for (double v : y) my += v / static_cast<double>(y.size());
+    if (m.cles) {
+      double greater = 0;
+      for (double a : x)
+        for (double b : y) greater += a > b ? 1 : a == b ? 0.5 : 0;
+      *deviation = greater / static_cast<double>(x.size() * y.size());
+    } else {
+      *deviation = my == 0 ? 1 : mx / my;
+    }
+    const ShiftInterval s = mann_whitney(x, y, c_.confidence);
+    const double bound = c_.tolerance * std::abs(s.estimate);
+    using D = KayentaMetric::Direction;
+    if (m.direction != D::kDecrease && s.lower > bound && *deviation >= m.allowed_increase) return Label::kHigh;
+    if (m.direction != D::kIncrease && s.upper < -bound && *deviation <= m.allowed_decrease) return Label::kLow;
+    return Label::kPass;
+  }
+
+  const KayentaConfig& c_;
+  std::vector<std::vector<std::pair<double, double>>> canary_, baseline_;  // (time, value)
+  double next_judgement_ = c_.interval;
+};
+
+std::unique_ptr<Policy> KayentaConfig::make() const { return std::make_unique<Kayenta>(*this); }
+
+}  // namespace
+
+std::unique_ptr<PolicyConfig> parse_kayenta(const ConfigMap& m) {
+  m.allow({"kind", "weight", "lifetime", "interval", "step", "lookback", "confidence", "tolerance",
+           "metrics", "classifier", "rollback_drain"});
+  auto c = std::make_unique<KayentaConfig>();
+  c->weight = m.has("weight") ? m.percent("weight") : c->weight;
+  if (c->weight <= 0) m.fail("weight", "a positive canary weight in percent");
+  c->lifetime = m.duration("lifetime", c->lifetime);
+  c->interval = m.duration("interval", c->interval);
+  c->step = m.duration("step", c->step);
+  if (c->step <= 0) m.fail("step", "a positive duration");
+  if (c->interval < c->step) m.fail("interval", "an interval at least as long as the step");
+  if (c->lifetime < c->interval) m.fail("lifetime", "a lifetime at least as long as the interval");
+  c->lookback = m.duration("lookback", 0);
+  c->confidence = m.probability("confidence", c->confidence);
+  if (c->confidence <= 0 || c->confidence >= 1) m.fail("confidence", "a confidence level in (0, 1)");
+  c->tolerance = m.number("tolerance", c->tolerance, 0, 100);
+  c->drain_s = m.duration("rollback_drain", 0);
+  const ConfigMap cl = m.map("classifier");
+  cl.allow({"group_weights", "score_thresholds"});
+  const ConfigMap gw = cl.map("group_weights");
+  double total = 0;
+  for (const std::string& g : gw.keys()) total += c->group_weights[g] = gw.number(g, 0, 100);
+  if (std::abs(total - 100) > 1e-9) cl.fail("group_weights", "group weights that add up to 100");
+  const ConfigMap st = cl.map("score_thresholds");
+  st.allow({"pass", "marginal"});
+  c->pass = st.number("pass", 0, 100);
+  c->marginal = st.number("marginal", 0, 100);
+  if (c->marginal > c->pass) st.fail("marginal", "a marginal score at most the pass score");
+  for (const ConfigMap& mm : m.maps("metrics")) {
+    mm.allow({"name", "metric", "groups", "direction", "critical", "effect_size"});
+    KayentaMetric k;
+    k.name = mm.text("name");
+    const auto metric = Metric::parse(mm.text("metric"));
+    if (!metric) mm.fail("metric", "a canarysim metric name (policies/checks.h)");
+    k.metric = *metric;
+    k.groups = mm.texts("groups");
+    if (k.groups.empty()) mm.fail("groups", "a list of at least one group");
+    for (size_t i = 0; i < k.groups.size(); ++i)
+      if (!c->group_weights.count(k.groups[i])) mm.fail_item("groups", i, "a group named in classifier.group_weights");
+    const std::string d = mm.text("direction", "either");
+    if (d == "increase") k.direction = KayentaMetric::Direction::kIncrease;
+    else if (d == "decrease") k.direction = KayentaMetric::Direction::kDecrease;
+    else if (d != "either") mm.fail("direction", "increase, decrease or either");
+    k.critical = mm.flag("critical", false);
+    if (mm.has("effect_size")) {
+      const ConfigMap e = mm.map("effect_size");
+      e.allow({"measure", "allowed_increase", "critical_increase", "allowed_decrease", "critical_decrease"});
+      const std::string measure = e.text("measure", "meanRatio");
+      if (measure != "meanRatio" && measure != "cles") e.fail("measure", "meanRatio or cles");
+      k.cles = measure == "cles";
+      const double neutral = k.cles ? 0.5 : 1.0;
+      k.allowed_increase = e.number("allowed_increase", neutral, 0, 1e9);
+      k.critical_increase = e.number("critical_increase", neutral, 0, 1e9);
+      k.allowed_decrease = e.number("allowed_decrease", neutral, 0, 1e9);
+      k.critical_decrease = e.number("critical_decrease", neutral, 0, 1e9);
+    }
+    c->metrics.push_back(k);
+  }
+  if (c->metrics.empty()) m.fail("metrics", "a list of at least one metric");
+  return c;
+}
+
+}  // namespace canarysim

@@ -1,0 +1,106 @@
+// kind: argo: steps, analysis runs, and Argo's measurement and run phases.
+#include "policies/expr.h"
+#include "tests/policy_fixture.h"
+
+namespace canarysim {
+namespace {
+
+TEST(ExpressionTest, EvaluatesArgoStyleConditions) {
+  std::string error;
+  auto e = Expression::parse("result[0] >= 0.95 && result <= 1", &error);
+  ASSERT_TRUE(e) << error;
+  EXPECT_TRUE(e->holds(0.97));
+  EXPECT_FALSE(e->holds(0.9));
+  EXPECT_TRUE(Expression::parse("not (result > 2) or isNaN(result)", &error)->holds(1));
+  EXPECT_TRUE(Expression::parse("result * 100 - 5 == 95", &error)->holds(1));
+  EXPECT_FALSE(Expression::parse("result <", &error));
+  EXPECT_NE(error.find("column"), std::string::npos);
+  EXPECT_FALSE(Expression::parse("result[1] > 0", &error));
+}
+
+constexpr const char* kArgo = R"(
+kind: argo
+steps:
+  - setWeight: 10
+  - analysis: {templates: [{templateName: errors}]}
+  - setWeight: 50
+  - pause: {duration: 2m}
+templates:
+  errors:
+    metrics:
+      - name: error-rate
+        interval: 1m
+        count: 2
+        successCondition: result < 0.01
+        failureCondition: result >= 0.05
+        provider: {query: error_rate}
+tick: 1m
+)";
+
+class ArgoTest : public PolicyTest {
+ protected:
+  void SetUp() override { Load(kArgo); }
+};
+
+TEST_F(ArgoTest, WalksStepsAndPromotesAfterTheLast) {
+  EXPECT_DOUBLE_EQ(DecideAt(60).weight, 0.10);  // setWeight, then the analysis starts
+  Minute(120);
+  EXPECT_EQ(DecideAt(120).action, Action::kHold);  // first measurement, successful
+  Minute(180);
+  const Decision d = DecideAt(180);                 // second: the run is Successful
+  EXPECT_EQ(d.action, Action::kSetWeight);
+  EXPECT_DOUBLE_EQ(d.weight, 0.5);
+  EXPECT_EQ(DecideAt(240).action, Action::kHold);  // pausing
+  EXPECT_EQ(DecideAt(300).action, Action::kPromote);
+}
+
+TEST_F(ArgoTest, AFailedMeasurementBeyondTheLimitAbortsTheRollout) {
+  DecideAt(60);
+  Minute(120, 100, 1.0, 10);  // 10 % >= 5 %: Failed; failureLimit 0
+  const Decision d = DecideAt(120);
+  EXPECT_EQ(d.action, Action::kRollback);
+  EXPECT_NE(d.reason.find("Failed"), std::string::npos) << d.reason;
+}
+
+TEST_F(ArgoTest, NeitherConditionTrueIsInconclusiveAndPausesTheRollout) {
+  DecideAt(60);
+  Minute(120, 100, 1.0, 3);  // 3 %: not < 1 %, not >= 5 %
+  const Decision d = DecideAt(120);
+  EXPECT_EQ(d.action, Action::kHold);
+  EXPECT_NE(d.reason.find("Inconclusive"), std::string::npos) << d.reason;
+  Minute(180);
+  EXPECT_EQ(DecideAt(180).action, Action::kHold);  // paused for a person, for good
+  EXPECT_EQ(DecideAt(600).action, Action::kHold);
+}
+
+TEST_F(ArgoTest, ConsecutiveErrorsBeyondTheLimitEndInError) {
+  Load(R"(
+kind: argo
+steps: [{setWeight: 10}, {pause: {duration: 1h}}]
+analysis: {templates: [{templateName: t}]}
+templates:
+  t:
+    metrics:
+      - {name: m, interval: 1m, successCondition: result < 0.01, consecutiveErrorLimit: 2,
+         provider: {query: error_rate}}
+tick: 1m
+)");
+  DecideAt(60);  // background analysis starts; no canary data from here on
+  EXPECT_EQ(DecideAt(120).action, Action::kHold);  // error 1
+  EXPECT_EQ(DecideAt(180).action, Action::kHold);  // error 2
+  const Decision d = DecideAt(240);                // error 3 > limit 2
+  EXPECT_EQ(d.action, Action::kRollback);
+  EXPECT_NE(d.reason.find("Error"), std::string::npos) << d.reason;
+}
+
+TEST_F(ArgoTest, AnInlineMetricWithAnIntervalNeedsACount) {
+  EXPECT_THROW(Load(R"(
+kind: argo
+steps: [{analysis: {templates: [{templateName: t}]}}]
+templates: {t: {metrics: [{name: m, interval: 1m, successCondition: result < 1, provider: {query: error_rate}}]}}
+)"),
+               InputError);
+}
+
+}  // namespace
+}  // namespace canarysim

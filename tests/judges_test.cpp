@@ -1,0 +1,183 @@
+// kayenta, sequential, burn_rate, cusum, ewma, drift and composite: their rules on
+// synthetic telemetry, and the statistics behind them.
+#include <cmath>
+
+#include "policies/stats.h"
+#include "sim/random.h"
+#include "tests/policy_fixture.h"
+
+namespace canarysim {
+namespace {
+
+TEST(StatsTest, MannWhitneyIntervalCoversTheTrueShiftAtItsLevel) {
+  // 2,000 pairs of samples of 30 from N(0, 1) and N(0.3, 1): a 90 % interval should cover
+  // the shift -0.3 in 90 % of them; five binomial sd is 3.4 points.
+  Rng rng(1, 0, Stream::kRequests);
+  int covered = 0;
+  for (int k = 0; k < 2000; ++k) {
+    std::vector<double> x(30), y(30);
+    for (double& v : x) v = rng.normal();
+    for (double& v : y) v = 0.3 + rng.normal();
+    const ShiftInterval s = mann_whitney(x, y, 0.90);
+    covered += s.lower <= -0.3 && -0.3 <= s.upper;
+    ASSERT_LE(s.lower, s.estimate);
+    ASSERT_LE(s.estimate, s.upper);
+  }
+  EXPECT_NEAR(covered / 2000.0, 0.90, 0.034);
+}
+
+TEST(StatsTest, HodgesLehmannIsTheMedianOfDifferences) {
+  const ShiftInterval s = mann_whitney({1, 2, 3}, {0, 10}, 0.5);
+  // differences: 1, 2, 3, -9, -8, -7 -> median (-7 + 1) / 2 = -3
+  EXPECT_DOUBLE_EQ(s.estimate, -3);
+}
+
+TEST(StatsTest, FDistributionMatchesReferenceValues) {
+  // scipy.stats.f.sf(3.0, 8, 100), f.sf(1.0, 5, 20) and beta.cdf(0.4, 2, 3).
+  EXPECT_NEAR(f_survival(3.0, 8, 100), 0.004663562649231328, 1e-10);
+  EXPECT_NEAR(f_survival(1.0, 5, 20), 0.44302518468487956, 1e-10);
+  EXPECT_NEAR(incomplete_beta(2, 3, 0.4), 0.5248, 1e-10);
+}
+
+class KayentaTest : public PolicyTest {
+ protected:
+  void SetUp() override {
+    Load(R"(
+kind: kayenta
+weight: 10
+lifetime: 20m
+interval: 10m
+step: 1m
+metrics:
+  - {name: latency, metric: ttft_p50, groups: [latency], direction: increase}
+  - {name: errors, metric: error_rate, groups: [errors], direction: increase}
+classifier:
+  group_weights: {latency: 50, errors: 50}
+  score_thresholds: {pass: 95, marginal: 60}
+)");
+  }
+  void Steps(double from, double to, double canary_ttft) {
+    for (double t = from; t <= to; t += 60) {
+      // A little variation from minute to minute, as real series have.
+      Traffic(t, 60, 100, canary_ttft * (1 + 0.01 * std::sin(t)), 0, 100);
+      last_ = DecideAt(t);
+      if (last_.action != Action::kHold) return;
+    }
+  }
+  Decision last_;
+};
+
+TEST_F(KayentaTest, RunsAtItsFixedWeightAndPromotesOnAPassingLastScore) {
+  EXPECT_DOUBLE_EQ(policy_->initial_weight(), 0.1);
+  Steps(60, 1200, 1.0);
+  EXPECT_EQ(last_.action, Action::kPromote);
+  EXPECT_NE(last_.reason.find("score 100"), std::string::npos) << last_.reason;
+}
+
+TEST_F(KayentaTest, AHighMetricHalvesTheScoreAndFailsAtOrBelowMarginal) {
+  Steps(60, 1200, 1.5);  // latency High: latency group 0, errors group 100 -> score 50
+  EXPECT_EQ(last_.action, Action::kRollback);
+  EXPECT_DOUBLE_EQ(weight_, 0.1);
+  EXPECT_NE(last_.reason.find("score 50.0"), std::string::npos) << last_.reason;
+}
+
+constexpr const char* kLadder = "steps: [10, 50]\nbake_time: 5m\ninterval: 1m\n";
+
+TEST_F(PolicyTest, SequentialRollsBackOnStrongEvidenceOfMoreErrors) {
+  Load(std::string("kind: sequential\nalpha: 5%\ntests: [error_rate]\n") + kLadder);
+  Decision d;
+  int t = 60;
+  for (; t <= 600; t += 60) {
+    Traffic(t, 60, 100, 1.0, /*errors=*/5, 900, /*baseline_errors=*/9);  // 5 % against 1 %
+    d = DecideAt(t);
+    if (d.action == Action::kRollback) break;
+  }
+  EXPECT_EQ(d.action, Action::kRollback);
+  EXPECT_LE(t, 180);
+}
+
+TEST_F(PolicyTest, SequentialLetsEqualErrorRatesThrough) {
+  Load(std::string("kind: sequential\nalpha: 5%\ntests: [error_rate, ttft_p90]\n") + kLadder);
+  for (int t = 60; t <= 600; t += 60) {
+    Traffic(t, 60, 100, 1.0, 1, 900, 9);  // 1 % each
+    ASSERT_NE(DecideAt(t).action, Action::kRollback) << t;
+  }
+}
+
+TEST_F(PolicyTest, BurnRateNeedsBothWindowsBurning) {
+  Load(std::string("kind: burn_rate\nobjective: 99.9%\nrules: [{long: 10m, short: 2m, burn_rate: 14.4}]\n") + kLadder);
+  for (int t = 60; t <= 480; t += 60) Traffic(t, 60, 1000, 1.0, 0), DecideAt(t);
+  // 2 % errors: burn 20x over 2 min, but the 10 min window averages 20 * 2 / 10 = 4x.
+  Traffic(540, 60, 1000, 1.0, 20);
+  EXPECT_NE(DecideAt(540).action, Action::kRollback);
+  Traffic(600, 60, 1000, 1.0, 20);
+  EXPECT_NE(DecideAt(600).action, Action::kRollback);
+  for (int t = 660; t <= 1200; t += 60) {
+    Traffic(t, 60, 1000, 1.0, 20);
+    if (DecideAt(t).action == Action::kRollback) {
+      EXPECT_GE(t, 960);  // 10 min window reaches 14.4x after about 7.2 min of burning
+      return;
+    }
+  }
+  FAIL() << "never rolled back";
+}
+
+TEST_F(PolicyTest, CusumAccumulatesASmallPersistentQualityDrop) {
+  Load(std::string("kind: cusum\nmetric: quality_mean\nmin_samples: 50\nk: 0.5\nh: 5\n") + "steps: [10, 50]\nbake_time: 1h\ninterval: 1m\n");
+  int rolled = 0;
+  for (int t = 60; t <= 3600 && !rolled; t += 60) {
+    Traffic(t, 60, 200, 1.0, 0, 200, 0, /*canary_quality=*/0.79);  // a drop of 0.01 (0.28 sd per tick)
+    if (DecideAt(t).action == Action::kRollback) rolled = t;
+  }
+  EXPECT_GT(rolled, 0);
+}
+
+TEST_F(PolicyTest, EwmaStaysQuietWithoutAShift) {
+  Load(std::string("kind: ewma\nmetric: quality_mean\n") + kLadder);
+  for (int t = 60; t <= 600; t += 60) {
+    Traffic(t, 60, 200, 1.0, 0, 200, 0, 0.8);
+    ASSERT_NE(DecideAt(t).action, Action::kRollback);
+  }
+}
+
+TEST_F(PolicyTest, EwmaCatchesAClearQualityDrop) {
+  Load(std::string("kind: ewma\nmetric: quality_mean\n") + kLadder);
+  Decision d;
+  for (int t = 60; t <= 600 && d.action != Action::kRollback; t += 60) {
+    Traffic(t, 60, 200, 1.0, 0, 200, 0, 0.75);
+    d = DecideAt(t);
+  }
+  EXPECT_EQ(d.action, Action::kRollback);
+}
+
+TEST_F(PolicyTest, CompositeRollsBackWhenAnyChildDoes) {
+  Load(R"(
+kind: composite
+rollback: any_of
+policies:
+  - {kind: stepped, steps: [5, 20], bake_time: 5m, checks: [{metric: error_rate, max: 50%}]}
+  - {kind: stepped, steps: [10, 30], bake_time: 5m, failure_limit: 0, checks: [{metric: ttft_p50, max: 1500ms}]}
+)");
+  EXPECT_DOUBLE_EQ(policy_->initial_weight(), 0.05);  // the lower of the two
+  Minute(60, 100, 2.0);  // slow: the second child fails
+  const Decision d = DecideAt(60);
+  EXPECT_EQ(d.action, Action::kRollback);
+  EXPECT_NE(d.reason.find("policy 2 (stepped)"), std::string::npos) << d.reason;
+}
+
+TEST_F(PolicyTest, CompositePromotesWhenAllChildrenHave) {
+  Load(R"(
+kind: composite
+policies:
+  - {kind: stepped, steps: [5], bake_time: 1m, checks: [{metric: error_rate, max: 50%}]}
+  - {kind: stepped, steps: [10, 30], bake_time: 1m, checks: [{metric: error_rate, max: 50%}]}
+)");
+  Minute(60);
+  EXPECT_EQ(DecideAt(60).action, Action::kSetWeight);  // first child done, second at 30 %
+  EXPECT_DOUBLE_EQ(weight_, 0.30);
+  Minute(120);
+  EXPECT_EQ(DecideAt(120).action, Action::kPromote);
+}
+
+}  // namespace
+}  // namespace canarysim
