@@ -13,6 +13,7 @@ std::optional<Metric> Metric::parse(const std::string& name) {
   if (name == "error_rate") return m;
   static const std::pair<const char*, Sli> kPlain[] = {
       {"request_count", Sli::kRequestCount},   {"quality_mean", Sli::kQuality},
+      {"success_rate", Sli::kSuccessRate},
       {"hallucination_rate", Sli::kHallucinationRate}, {"unsafe_rate", Sli::kUnsafeRate},
       {"output_tokens_mean", Sli::kOutputTokens}, {"cost_per_request", Sli::kCostPerRequest}};
   for (const auto& [plain, sli] : kPlain) {
@@ -47,6 +48,9 @@ std::optional<double> Metric::value(const WindowStats& w) const {
       if (w.requests == 0) return std::nullopt;
       return w.error_rate();
     case Sli::kRequestCount: return static_cast<double>(w.requests);
+    case Sli::kSuccessRate:
+      if (w.requests == 0) return std::nullopt;
+      return 1 - w.error_rate();
     case Sli::kQuality:
       if (w.graded == 0) return std::nullopt;
       return w.quality_sum / static_cast<double>(w.graded);
@@ -76,7 +80,7 @@ Check Check::parse(const ConfigMap& m) {
   const auto parsed = Metric::parse(metric);
   if (!parsed) {
     m.fail("metric",
-           "a metric name: error_rate, request_count, quality_mean, hallucination_rate, "
+           "a metric name: error_rate, success_rate, request_count, quality_mean, hallucination_rate, "
            "unsafe_rate, output_tokens_mean, cost_per_request, or ttft_, itl_ or latency_ "
            "followed by a quantile like p99 or by mean");
   }
@@ -84,7 +88,7 @@ Check Check::parse(const ConfigMap& m) {
   c.name = m.text("name", metric);
   constexpr double kInf = std::numeric_limits<double>::infinity();
   auto bound = [&](const char* key) {
-    if (c.metric.is_rate()) return m.probability(key);
+    if (c.metric.is_probability()) return m.probability(key);
     if (c.metric.is_time()) return m.duration(key);
     return m.number(key, 0, kInf);
   };
@@ -101,7 +105,7 @@ Check Check::parse(const ConfigMap& m) {
 namespace {
 std::string fmt(const Metric& m, double v) {
   char buf[64];
-  if (m.is_rate()) std::snprintf(buf, sizeof buf, "%.3g%%", v * 100);
+  if (m.is_probability()) std::snprintf(buf, sizeof buf, "%.3g%%", v * 100);
   else if (!m.is_time()) std::snprintf(buf, sizeof buf, "%.4g", v);
   else if (v < 1) std::snprintf(buf, sizeof buf, "%.1fms", v * 1000);
   else std::snprintf(buf, sizeof buf, "%.3gs", v);

@@ -3,6 +3,7 @@
 //
 // Metric names (YAML `metric:`):
 //   error_rate               errors / requests
+//   success_rate             1 - error_rate (Argo templates often judge success ratios)
 //   request_count            finished requests in the window
 //   ttft_pXX, ttft_mean      time to first token (XX: any quantile, e.g. p50, p99, p99.9)
 //   itl_pXX,  itl_mean       inter-token latency (per request mean, seconds per token)
@@ -25,7 +26,7 @@ class ConfigMap;
 
 struct Metric {
   enum class Sli {
-    kErrorRate, kRequestCount, kTtft, kItl, kLatency,
+    kErrorRate, kSuccessRate, kRequestCount, kTtft, kItl, kLatency,
     kQuality, kHallucinationRate, kUnsafeRate, kOutputTokens, kCostPerRequest
   };
   enum class Stat { kValue, kMean, kQuantile };
@@ -35,9 +36,12 @@ struct Metric {
   std::string name;     // as written
 
   bool is_time() const { return sli == Sli::kTtft || sli == Sli::kItl || sli == Sli::kLatency; }
+  // Rates of bad events (errors, hallucinations, unsafe answers): what count tests judge.
   bool is_rate() const {
     return sli == Sli::kErrorRate || sli == Sli::kHallucinationRate || sli == Sli::kUnsafeRate;
   }
+  // Values that are probabilities, written 0.02 or 2 % in files.
+  bool is_probability() const { return is_rate() || sli == Sli::kSuccessRate; }
   // nullopt for an unknown name.
   static std::optional<Metric> parse(const std::string& name);
   // nullopt when the window holds nothing to compute it from.

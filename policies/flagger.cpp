@@ -159,7 +159,7 @@ std::unique_ptr<PolicyConfig> parse_flagger(const ConfigMap& m) {
                         "(error_rate, ttft_p99, ... ; see policies/checks.h)");
       }
       fm.metric = *metric;
-      fm.scale = metric->is_time() ? 1000 : metric->is_rate() ? 100 : 1;
+      fm.scale = metric->is_time() ? 1000 : metric->is_probability() ? 100 : 1;
     }
     const ConfigMap range = mm.map("thresholdRange");
     range.allow({"min", "max"});

@@ -10,6 +10,9 @@
 //                        # as Argo's failureLimit (default 2)
 //   rollback_drain: 30s  # after rollback the canary weight falls linearly to 0 over this
 //                        # (default 0: at once)
+//   final_bake: 0s       # time at 100 % under the same checks before the rollout is done
+//                        # (AWS AppConfig's final bake; default 0: promote on reaching 100);
+//                        # checks without data (ratios: no baseline) do not object there
 //   checks:              # see policies/checks.h
 //     - {metric: error_rate, max: 1%}
 //     - {metric: ttft_p99, max_ratio: 1.2, min_samples: 50}
@@ -36,6 +39,7 @@ struct SteppedConfig final : PolicyConfig {
   double interval = 60;
   uint64_t failure_limit = 2;
   double rollback_drain_s = 0;
+  double final_bake_s = 0;
   std::vector<Check> checks;
 
   std::string kind() const override { return "stepped"; }
@@ -68,13 +72,21 @@ class Stepped final : public Policy {
       if (failures_ > c_.failure_limit) return Decision::rollback(count, c_.rollback_drain_s);
       return Decision::hold(count);
     }
-    if (!waiting.empty()) return Decision::hold("waiting for data: " + waiting);
+    // At 100 % the baseline has no traffic: only absolute checks (alarms) judge there.
+    if (!waiting.empty() && !final_) return Decision::hold("waiting for data: " + waiting);
     // A tick lands a hair before the bake ends when interval does not divide it exactly.
-    if (obs.now() - step_started_ < c_.bake_time_s - 1e-9) return Decision::hold("baking");
+    const double bake = final_ ? c_.final_bake_s : c_.bake_time_s;
+    if (obs.now() - step_started_ < bake - 1e-9) return Decision::hold(final_ ? "final bake" : "baking");
     ++step_;
     step_started_ = obs.now();
-    if (step_ >= c_.steps.size() || c_.steps[step_] >= 1.0)
-      return Decision::promote("all steps passed");
+    if (step_ > c_.steps.size() || (final_ && step_ >= c_.steps.size()))
+      return Decision::promote("final bake passed");
+    if (step_ >= c_.steps.size() || c_.steps[step_] >= 1.0) {
+      if (c_.final_bake_s <= 0) return Decision::promote("all steps passed");
+      final_ = true;  // bake at 100 % before the rollout is done
+      step_ = c_.steps.size();
+      return Decision::set_weight(1.0, "final bake");
+    }
     return Decision::set_weight(c_.steps[step_], "step " + std::to_string(step_ + 1) + " of " +
                                                      std::to_string(c_.steps.size()));
   }
@@ -82,6 +94,7 @@ class Stepped final : public Policy {
  private:
   const SteppedConfig& c_;
   size_t step_ = 0;
+  bool final_ = false;
   double step_started_ = 0;
   uint64_t failures_ = 0;
 };
@@ -91,7 +104,8 @@ std::unique_ptr<Policy> SteppedConfig::make() const { return std::make_unique<St
 }  // namespace
 
 std::unique_ptr<PolicyConfig> parse_stepped(const ConfigMap& m) {
-  m.allow({"kind", "steps", "bake_time", "interval", "failure_limit", "rollback_drain", "checks"});
+  m.allow({"kind", "steps", "bake_time", "interval", "failure_limit", "rollback_drain", "final_bake",
+           "checks"});
   auto c = std::make_unique<SteppedConfig>();
   if (m.has("steps")) {
     const std::vector<double> percent = m.numbers("steps");
@@ -109,6 +123,7 @@ std::unique_ptr<PolicyConfig> parse_stepped(const ConfigMap& m) {
   if (c->interval <= 0) m.fail("interval", "a positive duration");
   c->failure_limit = m.count("failure_limit", c->failure_limit, 0, 1000000);
   c->rollback_drain_s = m.duration("rollback_drain", c->rollback_drain_s);
+  c->final_bake_s = m.duration("final_bake", 0);
   for (const ConfigMap& check : m.maps("checks")) c->checks.push_back(Check::parse(check));
   if (c->checks.empty()) m.fail("checks", "a list of at least one check");
   return c;

@@ -162,3 +162,39 @@ TEST_F(SteppedTest, DefaultsAreTheClassicLadder) {
 
 }  // namespace
 }  // namespace canarysim
+
+namespace canarysim {
+namespace {
+
+TEST_F(SteppedTest, AFinalBakeHoldsAtOneHundredPercentUnderAbsoluteChecks) {
+  Load(R"(
+kind: stepped
+steps: [50, 100]
+bake_time: 1m
+interval: 1m
+final_bake: 3m
+failure_limit: 0
+checks: [{metric: error_rate, max: 5%}]
+)");
+  Minute(60);
+  const Decision full = DecideAt(60);
+  EXPECT_EQ(full.action, Action::kSetWeight);
+  EXPECT_DOUBLE_EQ(full.weight, 1.0);
+  Minute(120);
+  EXPECT_EQ(DecideAt(120).action, Action::kHold);
+  Minute(180, 100, 1.0, 10);  // an alarm during the final bake rolls back
+  EXPECT_EQ(DecideAt(180).action, Action::kRollback);
+}
+
+TEST_F(SteppedTest, AFinalBakeEndsInPromotion) {
+  Load("kind: stepped\nsteps: [50]\nbake_time: 1m\nfinal_bake: 2m\nchecks: [{metric: error_rate, max: 5%}]\n");
+  Minute(60);
+  EXPECT_DOUBLE_EQ(DecideAt(60).weight, 1.0);
+  Minute(120);
+  EXPECT_EQ(DecideAt(120).action, Action::kHold);
+  Minute(180);
+  EXPECT_EQ(DecideAt(180).action, Action::kPromote);
+}
+
+}  // namespace
+}  // namespace canarysim

@@ -160,6 +160,34 @@ TEST(ScenarioTest, EveryShippedScenarioRunsAndDecides) {
   }
 }
 
+TEST(PolicyStudyTest, SequentialFalseRollbacksStayWithinAlphaHoweverOftenItLooks) {
+  // Looking every 10 s (300 looks over a 50-minute rollout) instead of every minute must
+  // not raise the false rollback rate above alpha: 300 runs, alpha 10 %, so the rate may
+  // exceed 10 % by sampling noise only (3 sd = 5.2 points).
+  Scenario s = Shipped("aa-null.yaml");
+  for (const char* interval : {"10s", "1m"}) {
+    s.policy = parse_policy(ConfigMap::parse_string(
+        std::string("kind: sequential\nalpha: 10%\ntests: [error_rate, ttft_p90]\ninterval: ") + interval +
+            "\nbake_time: 10m\n",
+        "<test>"));
+    const Summary r = RunStudy(s, 300, 3).summary;
+    std::printf("sequential, looks every %s: false rollback rate %.3f\n", interval, r.false_rollback.rate);
+    EXPECT_LE(r.false_rollback.rate, 0.10 + 3 * std::sqrt(0.1 * 0.9 / 300)) << interval;
+  }
+}
+
+TEST(PolicyStudyTest, EveryPresetRunsOnTheShippedScenarios) {
+  for (const auto& f : std::filesystem::directory_iterator(std::string(CANARYSIM_SOURCE_DIR) + "/policies/presets")) {
+    for (const char* scenario : {"error-spike.yaml", "shared-dependency.yaml"}) {
+      Scenario s = Shipped(scenario);
+      s.policy = load_policy_file(f.path().string());
+      const Summary r = RunStudy(s, 4).summary;
+      EXPECT_EQ(r.runs, 4u) << f.path();
+      EXPECT_EQ(r.unfinished, 0u) << f.path() << " on " << scenario;
+    }
+  }
+}
+
 TEST(SummaryTest, WilsonIntervalMatchesReferenceValues) {
   // Reference: scipy.stats.binomtest(k, n).proportion_ci(method="wilson").
   const Rate a = wilson(3, 1000);

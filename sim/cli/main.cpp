@@ -3,6 +3,8 @@
 //                               [--format table|json|csv] [--out FILE] [--quiet]
 //   canarysim validate FILE...
 //   canarysim timeline SCENARIO.yaml [--run K] [--seed S] [--policy FILE] [--format table|csv]
+//   canarysim compare SCENARIO.yaml POLICY.yaml POLICY.yaml... [--runs N] [--seed S]
+//   canarysim import argo|flagger|kayenta|aws FILE...
 //   canarysim calibrate PROFILE.csv [--model M] [--hardware H] [--tensor-parallel N] [--out F]
 // Exit codes: 0 done, 2 bad input (the message names file, line, key and what was
 // expected), 1 internal error.
@@ -15,7 +17,9 @@
 #include <iostream>
 
 #include "policies/policy.h"
+#include "policies/import.h"
 #include "sim/calibrate.h"
+#include "sim/compare.h"
 #include "sim/config.h"
 #include "sim/report.h"
 #include "sim/scenario.h"
@@ -124,6 +128,74 @@ int timeline_command(const TimelineArgs& a) {
   return 0;
 }
 
+struct ImportArgs {
+  std::string tool, out;
+  std::vector<std::string> inputs;
+  ImportOptions options;
+};
+
+int import_command(const ImportArgs& a) {
+  const Imported imported = import_policy(a.tool, a.inputs, a.options);
+  // The result must load: a file the importer writes is a file canarysim accepts.
+  parse_policy(ConfigMap::parse_string(imported.yaml, "<imported>"));
+  for (const std::string& w : imported.warnings) std::cerr << "warning: " << w << "\n";
+  if (a.out.empty()) {
+    std::cout << imported.yaml;
+  } else {
+    std::ofstream out(a.out);
+    if (!out) throw InputError(a.out + ": cannot be written");
+    out << imported.yaml;
+  }
+  return 0;
+}
+
+struct CompareArgs {
+  std::string scenario, format = "table";
+  std::vector<std::string> policies;
+  uint64_t runs = 1000, seed = 1;
+  unsigned threads = 0;
+};
+
+int compare_command(const CompareArgs& a) {
+  const Scenario scenario = load_scenario(a.scenario);
+  std::vector<std::shared_ptr<const PolicyConfig>> configs;
+  std::vector<std::string> names;
+  for (const std::string& p : a.policies) {
+    configs.push_back(load_policy_file(p));
+    names.push_back(p);
+  }
+  StudyOptions o;
+  o.runs = a.runs;
+  o.seed = a.seed;
+  o.threads = a.threads;
+  const Comparison c = compare_policies(scenario, configs, names, o);
+  if (a.format == "csv") {
+    std::cout << "policy,against,metric,pairs,mean_difference,ci95_low,ci95_high\n";
+    for (size_t k = 1; k < c.differences.size(); ++k)
+      for (const PairedDifference& d : c.differences[k])
+        std::printf("%s,%s,%s,%llu,%.10g,%.10g,%.10g\n", names[k].c_str(), names[0].c_str(), d.metric.c_str(),
+                    static_cast<unsigned long long>(d.pairs), d.mean, d.low, d.high);
+    return 0;
+  }
+  std::printf("canarysim %s: scenario %s, %llu runs, seed %llu, common random numbers\n\n", CANARYSIM_VERSION,
+              scenario.name.c_str(), static_cast<unsigned long long>(a.runs), static_cast<unsigned long long>(a.seed));
+  std::printf("%-44s %9s %9s %12s %12s %12s\n", "policy", "rollbacks", "false", "detect p50", "blast mean",
+              "rollout p50");
+  for (size_t k = 0; k < c.studies.size(); ++k) {
+    const Summary& s = c.studies[k].summary;
+    std::printf("%-44s %9llu %9llu %11.1fs %12.0f %11.1fm\n", names[k].c_str(),
+                static_cast<unsigned long long>(s.rolled_back), static_cast<unsigned long long>(s.false_rollback.count),
+                s.detection_time_s.p50, s.blast_radius_requests.mean, s.rollout_duration_s.p50 / 60);
+  }
+  for (size_t k = 1; k < c.differences.size(); ++k) {
+    std::printf("\n%s minus %s, paired by run (mean, 95%% interval):\n", names[k].c_str(), names[0].c_str());
+    for (const PairedDifference& d : c.differences[k])
+      std::printf("  %-24s %12.4g  [%.4g, %.4g]  (%llu pairs)\n", d.metric.c_str(), d.mean, d.low, d.high,
+                  static_cast<unsigned long long>(d.pairs));
+  }
+  return 0;
+}
+
 struct CalibrateArgs {
   std::string profile, model, hardware, out;
   int tensor_parallel = 0;
@@ -202,6 +274,30 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"table", "csv"}));
   timeline_cmd->add_option("--out", timeline.out, "Write to this file instead of standard output");
 
+  CompareArgs cmp;
+  CLI::App* compare_cmd = app.add_subcommand(
+      "compare", "Run several policies on the same runs and compare them, paired by run");
+  compare_cmd->add_option("scenario", cmp.scenario, "Scenario YAML file")->required();
+  compare_cmd->add_option("policies", cmp.policies, "Policy files; the first is the reference")->required();
+  compare_cmd->add_option("--runs", cmp.runs, "Monte Carlo runs")->capture_default_str()->check(CLI::Range(uint64_t{2}, uint64_t{100000000}));
+  compare_cmd->add_option("--seed", cmp.seed, "Seed")->capture_default_str();
+  compare_cmd->add_option("--threads", cmp.threads, "Threads (0: one per core)")->capture_default_str();
+  compare_cmd->add_option("--format", cmp.format, "table or csv (paired differences)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"table", "csv"}));
+
+  ImportArgs imp;
+  CLI::App* import_cmd = app.add_subcommand(
+      "import", "Turn an Argo Rollout, a Flagger Canary, a Kayenta config or an AWS strategy into a policy");
+  import_cmd->add_option("tool", imp.tool, "argo, flagger, kayenta or aws")
+      ->required()
+      ->check(CLI::IsMember({"argo", "flagger", "kayenta", "aws"}));
+  import_cmd->add_option("inputs", imp.inputs, "Files (aws: a strategy name)")->required();
+  import_cmd->add_option("--out", imp.out, "Write the policy here instead of standard output");
+  import_cmd->add_option("--lifetime", imp.options.lifetime, "kayenta: analysis lifetime")->capture_default_str();
+  import_cmd->add_option("--interval", imp.options.interval, "kayenta: judgement interval")->capture_default_str();
+  import_cmd->add_option("--weight", imp.options.weight_percent, "kayenta: canary weight, percent")->capture_default_str();
+
   CalibrateArgs calibrate;
   CLI::App* calibrate_cmd = app.add_subcommand(
       "calibrate", "Fit a batched pool's iteration time to a measured serving profile (CSV)");
@@ -229,6 +325,8 @@ int main(int argc, char** argv) {
     if (*validate_cmd) return validate_command(to_validate);
     if (*calibrate_cmd) return calibrate_command(calibrate);
     if (*timeline_cmd) return timeline_command(timeline);
+    if (*compare_cmd) return compare_command(cmp);
+    if (*import_cmd) return import_command(imp);
   } catch (const InputError& e) {
     std::cerr << "error: " << e.what() << "\n";
     return kExitBadInput;

@@ -1,0 +1,89 @@
+// canarysim import: realistic configurations become policies that load and run, and
+// every field that is not honoured is named in a warning.
+#include "policies/import.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+
+#include "policies/policy.h"
+#include "sim/config.h"
+
+namespace canarysim {
+namespace {
+
+const std::string kExamples = std::string(CANARYSIM_SOURCE_DIR) + "/policies/examples/";
+
+bool Warned(const Imported& i, const std::string& part) {
+  return std::any_of(i.warnings.begin(), i.warnings.end(),
+                     [&](const std::string& w) { return w.find(part) != std::string::npos; });
+}
+
+std::shared_ptr<const PolicyConfig> Load(const Imported& i) {
+  return parse_policy(ConfigMap::parse_string(i.yaml, "<imported>"));
+}
+
+TEST(MetricMapTest, MapsCommonQueries) {
+  EXPECT_EQ(metric_for_query("histogram_quantile(0.99, sum(rate(vllm:time_to_first_token_seconds_bucket[1m])) by (le))"),
+            "ttft_p99");
+  EXPECT_EQ(metric_for_query("histogram_quantile(0.9, rate(time_per_output_token_seconds_bucket[5m]))"), "itl_p90");
+  EXPECT_EQ(metric_for_query("sum(rate(http_requests_total{code=~\"5..\"}[1m])) / sum(rate(http_requests_total[1m]))"),
+            "error_rate");
+  EXPECT_EQ(metric_for_query("sum(rate(istio_requests_total{response_code!~\"5.*\"}[1m])) / sum(rate(istio_requests_total[1m]))"),
+            "success_rate");
+  EXPECT_EQ(metric_for_query("histogram_quantile(0.5, rate(request_duration_seconds_bucket[1m]))"), "latency_p50");
+  EXPECT_EQ(metric_for_query("DCGM_FI_DEV_FB_USED"), "");
+}
+
+TEST(ImportTest, ArgoRolloutWithTemplates) {
+  const Imported i = import_policy("argo", {kExamples + "argo-rollout.yaml"});
+  const auto policy = Load(i);
+  EXPECT_EQ(policy->kind(), "argo");
+  EXPECT_NE(i.yaml.find("query: success_rate"), std::string::npos) << i.yaml;
+  EXPECT_NE(i.yaml.find("query: ttft_p99"), std::string::npos) << i.yaml;
+  EXPECT_NE(i.yaml.find("duration: 600s"), std::string::npos) << i.yaml;  // seconds as Argo writes them
+  EXPECT_TRUE(Warned(i, "spec.strategy.canary.trafficRouting"));
+  EXPECT_TRUE(Warned(i, "steps[5]: setHeaderRoute is not simulated"));
+  EXPECT_TRUE(Warned(i, "analysis.args"));
+}
+
+TEST(ImportTest, FlaggerCanaryWithMetricTemplate) {
+  const Imported i = import_policy("flagger", {kExamples + "flagger-canary.yaml"});
+  EXPECT_EQ(Load(i)->kind(), "flagger");
+  EXPECT_NE(i.yaml.find("name: ttft_p95"), std::string::npos) << i.yaml;
+  EXPECT_TRUE(Warned(i, "spec.analysis.webhooks"));
+  EXPECT_TRUE(Warned(i, "spec.targetRef"));
+}
+
+TEST(ImportTest, KayentaConfigDropsWhatItCannotMeasure) {
+  ImportOptions o;
+  o.lifetime = "2h";
+  o.interval = "30m";
+  const Imported i = import_policy("kayenta", {kExamples + "kayenta-config.json"}, o);
+  EXPECT_EQ(Load(i)->kind(), "kayenta");
+  EXPECT_NE(i.yaml.find("metric: ttft_p90"), std::string::npos) << i.yaml;
+  EXPECT_NE(i.yaml.find("metric: error_rate"), std::string::npos) << i.yaml;
+  EXPECT_TRUE(Warned(i, "metrics.gpu_memory_used: no canarysim metric"));
+  EXPECT_TRUE(Warned(i, "nanStrategy replace"));
+  EXPECT_TRUE(Warned(i, "lifetime 2h, interval 30m"));
+}
+
+TEST(ImportTest, AwsPredefinedStrategies) {
+  const Imported canary = import_policy("aws", {"CodeDeployDefault.LambdaCanary10Percent5Minutes"});
+  EXPECT_NE(canary.yaml.find("bake_time: 300s"), std::string::npos) << canary.yaml;
+  EXPECT_DOUBLE_EQ(Load(canary)->make()->initial_weight(), 0.10);
+  const Imported linear = import_policy("aws", {"AppConfig.Linear20PercentEvery6Minutes"});
+  EXPECT_NE(linear.yaml.find("final_bake: 1800s"), std::string::npos) << linear.yaml;
+  EXPECT_TRUE(Warned(linear, "CloudWatch alarms"));
+  Load(import_policy("aws", {"AppConfig.Linear50PercentEvery30Seconds"}));
+  Load(import_policy("aws", {"CodeDeployDefault.ECSLinear10PercentEvery1Minutes"}));
+  EXPECT_THROW(import_policy("aws", {"CodeDeployDefault.Nonsense"}), InputError);
+}
+
+TEST(ImportTest, MissingFilesAndUnknownToolsAreInputErrors) {
+  EXPECT_THROW(import_policy("argo", {"/no/such/rollout.yaml"}), MissingFileError);
+  EXPECT_THROW(import_policy("spinnaker", {"x"}), InputError);
+}
+
+}  // namespace
+}  // namespace canarysim
