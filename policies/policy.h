@@ -27,14 +27,22 @@ struct Decision {
   double weight = 0;   // kSetWeight: the new canary weight, in [0, 1]
   double drain_s = 0;  // kRollback: seconds over which the canary weight falls to 0
   std::string reason;  // for people: what the policy saw and why it chose this
+  // Any action: the share of baseline traffic copied to the canary as shadow traffic
+  // (answers discarded: seen by monitoring and billed, never by users); < 0: unchanged.
+  double mirror = -1;
 
-  static Decision hold(std::string reason = {}) { return {Action::kHold, 0, 0, std::move(reason)}; }
-  static Decision set_weight(double w, std::string reason) {
-    return {Action::kSetWeight, w, 0, std::move(reason)};
+  Decision with_mirror(double share) && {
+    mirror = share;
+    return std::move(*this);
   }
-  static Decision promote(std::string reason) { return {Action::kPromote, 1, 0, std::move(reason)}; }
+
+  static Decision hold(std::string reason = {}) { return {Action::kHold, 0, 0, std::move(reason), -1}; }
+  static Decision set_weight(double w, std::string reason) {
+    return {Action::kSetWeight, w, 0, std::move(reason), -1};
+  }
+  static Decision promote(std::string reason) { return {Action::kPromote, 1, 0, std::move(reason), -1}; }
   static Decision rollback(std::string reason, double drain_s) {
-    return {Action::kRollback, 0, drain_s, std::move(reason)};
+    return {Action::kRollback, 0, drain_s, std::move(reason), -1};
   }
 };
 
@@ -69,6 +77,8 @@ class Policy {
   virtual ~Policy() = default;
   // The canary weight when the rollout starts, in [0, 1].
   virtual double initial_weight() const = 0;
+  // The share of baseline traffic shadowed to the canary when the rollout starts.
+  virtual double initial_mirror() const { return 0; }
   // Called at every analysis tick until it promotes or rolls back.
   virtual Decision decide(const Observation& observation) = 0;
 };

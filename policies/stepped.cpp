@@ -10,6 +10,9 @@
 //                        # as Argo's failureLimit (default 2)
 //   rollback_drain: 30s  # after rollback the canary weight falls linearly to 0 over this
 //                        # (default 0: at once)
+//   shadow: {share: 100%, duration: 20m}  # first, shadow traffic only: that share of
+//                        # requests is copied to the canary (answers discarded, no user
+//                        # sees one) under the same checks; then the ladder (default: none)
 //   final_bake: 0s       # time at 100 % under the same checks before the rollout is done
 //                        # (AWS AppConfig's final bake; default 0: promote on reaching 100);
 //                        # checks without data (ratios: no baseline) do not object there
@@ -40,6 +43,7 @@ struct SteppedConfig final : PolicyConfig {
   uint64_t failure_limit = 2;
   double rollback_drain_s = 0;
   double final_bake_s = 0;
+  double shadow_share = 0, shadow_s = 0;
   std::vector<Check> checks;
 
   std::string kind() const override { return "stepped"; }
@@ -52,7 +56,8 @@ class Stepped final : public Policy {
  public:
   explicit Stepped(const SteppedConfig& c) : c_(c) {}
 
-  double initial_weight() const override { return c_.steps[0]; }
+  double initial_weight() const override { return c_.shadow_s > 0 ? 0 : c_.steps[0]; }
+  double initial_mirror() const override { return c_.shadow_s > 0 ? c_.shadow_share : 0; }
 
   Decision decide(const Observation& obs) override {
     const WindowStats canary = obs.canary(c_.interval);
@@ -74,6 +79,13 @@ class Stepped final : public Policy {
     }
     // At 100 % the baseline has no traffic: only absolute checks (alarms) judge there.
     if (!waiting.empty() && !final_) return Decision::hold("waiting for data: " + waiting);
+    if (shadowing_) {  // the shadow phase ends like a step: baked, and this tick passed
+      if (obs.now() < c_.shadow_s - 1e-9) return Decision::hold("shadow traffic");
+      shadowing_ = false;
+      step_started_ = obs.now();
+      return Decision::set_weight(c_.steps[0], "shadow passed; step 1 of " + std::to_string(c_.steps.size()))
+          .with_mirror(0);
+    }
     // A tick lands a hair before the bake ends when interval does not divide it exactly.
     const double bake = final_ ? c_.final_bake_s : c_.bake_time_s;
     if (obs.now() - step_started_ < bake - 1e-9) return Decision::hold(final_ ? "final bake" : "baking");
@@ -95,6 +107,7 @@ class Stepped final : public Policy {
   const SteppedConfig& c_;
   size_t step_ = 0;
   bool final_ = false;
+  bool shadowing_ = c_.shadow_s > 0;
   double step_started_ = 0;
   uint64_t failures_ = 0;
 };
@@ -105,7 +118,7 @@ std::unique_ptr<Policy> SteppedConfig::make() const { return std::make_unique<St
 
 std::unique_ptr<PolicyConfig> parse_stepped(const ConfigMap& m) {
   m.allow({"kind", "steps", "bake_time", "interval", "failure_limit", "rollback_drain", "final_bake",
-           "checks"});
+           "shadow", "checks"});
   auto c = std::make_unique<SteppedConfig>();
   if (m.has("steps")) {
     const std::vector<double> percent = m.numbers("steps");
@@ -124,6 +137,13 @@ std::unique_ptr<PolicyConfig> parse_stepped(const ConfigMap& m) {
   c->failure_limit = m.count("failure_limit", c->failure_limit, 0, 1000000);
   c->rollback_drain_s = m.duration("rollback_drain", c->rollback_drain_s);
   c->final_bake_s = m.duration("final_bake", 0);
+  if (m.has("shadow")) {
+    const ConfigMap sh = m.map("shadow");
+    sh.allow({"share", "duration"});
+    c->shadow_share = sh.percent("share");
+    c->shadow_s = sh.duration("duration");
+    if (c->shadow_share <= 0 || c->shadow_s <= 0) sh.fail("duration", "a positive share and duration of shadow traffic");
+  }
   for (const ConfigMap& check : m.maps("checks")) c->checks.push_back(Check::parse(check));
   if (c->checks.empty()) m.fail("checks", "a list of at least one check");
   return c;

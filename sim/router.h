@@ -38,13 +38,17 @@ class Router {
   // Fixes each segment's slice of the line; call once per scenario.
   void configure(const std::vector<Segment>& segments, const RoutingSpec& spec);
   // `salt` fixes every user's position for one run.
-  void reset(uint64_t salt, double weight) {
+  void reset(uint64_t salt, double weight, double mirror = 0) {
     salt_ = salt;
     weight_ = weight;
+    mirror_ = mirror;
     drain_start_ = -1;
   }
   // REQUIRES: 0 <= weight <= 1.
   void set_weight(double weight) { weight_ = weight; }
+  // The share of baseline requests also sent to the canary as shadow traffic.
+  void set_mirror(double share) { mirror_ = share; }
+  double mirror() const { return drain_start_ < 0 ? mirror_ : 0; }
   // From `now`, the weight falls linearly to 0 over `drain_s` seconds (at once if 0).
   void drain(double now, double drain_s) {
     drain_start_ = now;
@@ -76,7 +80,7 @@ class Router {
   };
   std::vector<Slice> slices_ = std::vector<Slice>(1);  // one segment until configured
   uint64_t salt_ = 0;
-  double weight_ = 0;
+  double weight_ = 0, mirror_ = 0;
   double drain_start_ = -1, drain_s_ = 0;  // drain_start_ >= 0 while draining
 };
 

@@ -99,6 +99,7 @@ struct Simulator::Impl final : CompletionSink {
 
   RunResult run(uint64_t seed, uint64_t run_index);
   void on_arrival();
+  void serve(Version v, const Request& r, bool user_facing);
   void on_tick();
   void on_shape(uint32_t regression);
   void on_scale(uint32_t target);
@@ -128,7 +129,8 @@ RunResult Simulator::Impl::run(uint64_t seed, uint64_t run_index) {
   traffic.reset(seed, run_index);
   std::fill(users_hit.begin(), users_hit.end(), 0);
   policy = pc.make();
-  router.reset(Rng(seed, run_index, Stream::kUsers).next(), policy->initial_weight());
+  router.reset(Rng(seed, run_index, Stream::kUsers).next(), policy->initial_weight(),
+               policy->initial_mirror());
   std::fill(regs.begin(), regs.end(), RegressionState{});
   active.clear();
   bad_since = kInf;
@@ -218,6 +220,19 @@ void Simulator::Impl::on_arrival() {
   const double now = engine.now();
   const Request r = next;
   const Version v = router.to_canary(r.user, r.segment, now) ? Version::kCanary : Version::kBaseline;
+  serve(v, r, /*user_facing=*/true);
+  // Shadow traffic: a copy of some baseline requests, answered by the canary and discarded.
+  // Which requests is a hash of the request's own seed, so no random stream shifts.
+  if (v == Version::kBaseline && router.mirror() > 0 &&
+      to_unit(mix64(r.embedding_seed ^ 0x5bd1e9955bd1e995ULL)) < router.mirror())
+    serve(Version::kCanary, r, /*user_facing=*/false);
+  if (traffic.next(now, next)) engine.schedule_at(next.arrival, kArrival);
+}
+
+// Serves request r on version v: its outcome, the components around the model, the
+// accounting, and the model itself (sampled now, or queued in the version's pool).
+void Simulator::Impl::serve(Version v, const Request& r, bool user_facing) {
+  const double now = engine.now();
   const VersionSpec& vs = spec(v);
   const Effects e = effects_for(v, r);
 
@@ -270,11 +285,11 @@ void Simulator::Impl::on_arrival() {
     paths = sc.topology.paths(latency);
   }
 
-  ++result.requests;
+  if (user_facing) ++result.requests;
   if (v == Version::kCanary) {
-    ++result.canary_requests;
+    if (user_facing) ++result.canary_requests;
     result.canary_tokens += tokens;
-    if (e.hit && bad_since <= now) {
+    if (user_facing && e.hit && bad_since <= now) {
       ++result.blast_radius_requests;
       ++result.segment_blast_requests[r.segment];
       uint64_t& word = users_hit[r.user >> 6];
@@ -315,7 +330,6 @@ void Simulator::Impl::on_arrival() {
     }
     telemetry.record(v, now, now + c.latency, c);
   }
-  if (traffic.next(now, next)) engine.schedule_at(next.arrival, kArrival);
 }
 
 void Simulator::Impl::completed(const Job& job, double first_token, double done, bool failed) {
@@ -363,6 +377,7 @@ void Simulator::Impl::on_tick() {
   const double before = router.weight();
   if (d.action == Decision::Action::kSetWeight) router.set_weight(std::clamp(d.weight, 0.0, 1.0));
   if (d.action == Decision::Action::kPromote) router.set_weight(1);
+  if (d.mirror >= 0) router.set_mirror(std::clamp(d.mirror, 0.0, 1.0));
   if (trace) {
     trace->push_back({now, router.weight(), action_name(d.action), d.reason,
                       snapshot(Version::kCanary), snapshot(Version::kBaseline)});

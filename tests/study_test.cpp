@@ -188,6 +188,21 @@ TEST(PolicyStudyTest, EveryPresetRunsOnTheShippedScenarios) {
   }
 }
 
+TEST(PolicyStudyTest, ShadowTrafficIsJudgedAndBilledButServesNoUser) {
+  // error-spike under blue-green: the spike starts at 10 min, during 15 min of shadow.
+  Scenario s = Shipped("error-spike.yaml");
+  s.policy = load_policy_file(std::string(CANARYSIM_SOURCE_DIR) + "/policies/presets/blue-green.yaml");
+  const Study study = RunStudy(s, 20);
+  for (const RunResult& r : study.runs) {
+    ASSERT_EQ(r.outcome, Outcome::kRolledBack);
+    EXPECT_TRUE(r.regression_active);
+    EXPECT_EQ(r.canary_requests, 0u);         // no user was answered by the canary
+    EXPECT_EQ(r.blast_radius_requests, 0u);
+    EXPECT_GT(r.canary_tokens, 0u);            // yet it served, and was billed for, copies
+    EXPECT_GT(r.canary_cost, 0.0);
+  }
+}
+
 TEST(SummaryTest, WilsonIntervalMatchesReferenceValues) {
   // Reference: scipy.stats.binomtest(k, n).proportion_ci(method="wilson").
   const Rate a = wilson(3, 1000);
