@@ -30,19 +30,26 @@ struct Decision {
   // Any action: the share of baseline traffic copied to the canary as shadow traffic
   // (answers discarded: seen by monitoring and billed, never by users); < 0: unchanged.
   double mirror = -1;
+  // Any action: from now on the canary may serve only these traffic segments (a rollout
+  // plan's region waves); empty: unchanged. {"*"}: every segment again.
+  std::vector<std::string> segments;
 
+  Decision with_segments(std::vector<std::string> s) && {
+    segments = std::move(s);
+    return std::move(*this);
+  }
   Decision with_mirror(double share) && {
     mirror = share;
     return std::move(*this);
   }
 
-  static Decision hold(std::string reason = {}) { return {Action::kHold, 0, 0, std::move(reason), -1}; }
+  static Decision hold(std::string reason = {}) { return {Action::kHold, 0, 0, std::move(reason), -1, {}}; }
   static Decision set_weight(double w, std::string reason) {
-    return {Action::kSetWeight, w, 0, std::move(reason), -1};
+    return {Action::kSetWeight, w, 0, std::move(reason), -1, {}};
   }
-  static Decision promote(std::string reason) { return {Action::kPromote, 1, 0, std::move(reason), -1}; }
+  static Decision promote(std::string reason) { return {Action::kPromote, 1, 0, std::move(reason), -1, {}}; }
   static Decision rollback(std::string reason, double drain_s) {
-    return {Action::kRollback, 0, drain_s, std::move(reason), -1};
+    return {Action::kRollback, 0, drain_s, std::move(reason), -1, {}};
   }
 };
 
@@ -79,6 +86,8 @@ class Policy {
   virtual double initial_weight() const = 0;
   // The share of baseline traffic shadowed to the canary when the rollout starts.
   virtual double initial_mirror() const { return 0; }
+  // The segments the canary may serve when the rollout starts (empty: the scenario's).
+  virtual std::vector<std::string> initial_segments() const { return {}; }
   // Called at every analysis tick until it promotes or rolls back.
   virtual Decision decide(const Observation& observation) = 0;
 };
@@ -93,6 +102,8 @@ class PolicyConfig {
   // The longest telemetry range decide() reads, seconds.
   virtual double max_lookback_s() const = 0;
   virtual std::unique_ptr<Policy> make() const = 0;
+  // Traffic segments the policy names, checked against the scenario's when both meet.
+  virtual std::vector<std::string> segments_used() const { return {}; }
   // The policy file's text, for manifests and reports.
   std::string source;
 };

@@ -16,6 +16,7 @@ const std::map<std::string, PolicyParser>& registry() {
       {"sequential", &parse_sequential}, {"burn_rate", &parse_burn_rate},
       {"cusum", &parse_cusum},           {"ewma", &parse_ewma},
       {"drift", &parse_drift},           {"composite", &parse_composite},
+      {"plan", &parse_plan},
   };
   return kinds;
 }

@@ -18,5 +18,6 @@ std::unique_ptr<PolicyConfig> parse_cusum(const ConfigMap& m);
 std::unique_ptr<PolicyConfig> parse_ewma(const ConfigMap& m);
 std::unique_ptr<PolicyConfig> parse_drift(const ConfigMap& m);
 std::unique_ptr<PolicyConfig> parse_composite(const ConfigMap& m);
+std::unique_ptr<PolicyConfig> parse_plan(const ConfigMap& m);
 
 }  // namespace canarysim

@@ -98,6 +98,12 @@ struct Simulator::Impl final : CompletionSink {
   std::vector<TracePoint>* trace = nullptr;
 
   RunResult run(uint64_t seed, uint64_t run_index);
+  // The canary serves only `segments` from now on (empty: the scenario's routing).
+  void restrict_segments(const std::vector<std::string>& segments) {
+    RoutingSpec r = sc.routing;
+    if (!segments.empty() && segments.front() != "*") r.only = segments;
+    router.configure(sc.traffic.segments, r);
+  }
   void on_arrival();
   void serve(Version v, const Request& r, bool user_facing);
   void on_tick();
@@ -129,6 +135,7 @@ RunResult Simulator::Impl::run(uint64_t seed, uint64_t run_index) {
   traffic.reset(seed, run_index);
   std::fill(users_hit.begin(), users_hit.end(), 0);
   policy = pc.make();
+  restrict_segments(policy->initial_segments());
   router.reset(Rng(seed, run_index, Stream::kUsers).next(), policy->initial_weight(),
                policy->initial_mirror());
   std::fill(regs.begin(), regs.end(), RegressionState{});
@@ -378,6 +385,7 @@ void Simulator::Impl::on_tick() {
   if (d.action == Decision::Action::kSetWeight) router.set_weight(std::clamp(d.weight, 0.0, 1.0));
   if (d.action == Decision::Action::kPromote) router.set_weight(1);
   if (d.mirror >= 0) router.set_mirror(std::clamp(d.mirror, 0.0, 1.0));
+  if (!d.segments.empty()) restrict_segments(d.segments);
   if (trace) {
     trace->push_back({now, router.weight(), action_name(d.action), d.reason,
                       snapshot(Version::kCanary), snapshot(Version::kBaseline)});

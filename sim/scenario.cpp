@@ -112,8 +112,22 @@ Scenario parse_scenario(const ConfigMap& m) {
       s.policy = load_policy_file(path);
     }
   }
+  if (s.policy) check_policy_segments(s, *s.policy);
   s.source = m.dump();
   return s;
+}
+
+void check_policy_segments(const Scenario& s, const PolicyConfig& p) {
+  for (const std::string& name : p.segments_used()) {
+    const bool known = std::any_of(s.traffic.segments.begin(), s.traffic.segments.end(),
+                                   [&](const Segment& seg) { return seg.name == name; });
+    if (!known) {
+      std::string list;
+      for (const Segment& seg : s.traffic.segments) list += (list.empty() ? "" : ", ") + seg.name;
+      throw InputError((s.file.empty() ? std::string("<scenario>") : s.file) + ": the " + p.kind() +
+                       " policy names segment '" + name + "'; expected one of this scenario's: " + list);
+    }
+  }
 }
 
 std::string validate_file(const std::string& path) {

@@ -70,6 +70,9 @@ struct Scenario {
 Scenario load_scenario(const std::string& path);
 Scenario parse_scenario(const ConfigMap& map);
 
+// Throws InputError when the policy names a traffic segment the scenario does not have.
+void check_policy_segments(const Scenario& scenario, const PolicyConfig& policy);
+
 // Checks a scenario file, or a policy file (one with a top-level `kind`), and describes
 // it in one line. Throws InputError as the loaders do.
 std::string validate_file(const std::string& path);

@@ -110,6 +110,7 @@ Summary summarize(const std::vector<RunResult>& runs) {
 }
 
 Study run_study(const Scenario& scenario, const StudyOptions& options) {
+  check_policy_segments(scenario, *scenario.policy);
   const unsigned threads = options.threads
                                ? options.threads
                                : std::max(1u, std::thread::hardware_concurrency());

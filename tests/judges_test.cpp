@@ -181,3 +181,46 @@ policies:
 
 }  // namespace
 }  // namespace canarysim
+
+namespace canarysim {
+namespace {
+
+TEST_F(PolicyTest, PlanRunsStagesInGraphOrderAndSwitchesSegments) {
+  Load(R"(
+kind: plan
+stages:
+  - name: last
+    after: [first]
+    policy: {kind: stepped, steps: [50], bake_time: 1m, checks: [{metric: error_rate, max: 50%}]}
+  - name: first
+    segments: [internal]
+    policy: {kind: stepped, steps: [100], bake_time: 1m, checks: [{metric: error_rate, max: 50%}]}
+)");
+  EXPECT_EQ(policy_->initial_segments(), std::vector<std::string>{"internal"});
+  EXPECT_DOUBLE_EQ(policy_->initial_weight(), 1.0);  // the first stage in graph order
+  Minute(60);
+  const Decision d = DecideAt(60);
+  EXPECT_EQ(d.action, Action::kSetWeight);
+  EXPECT_DOUBLE_EQ(d.weight, 0.5);
+  EXPECT_EQ(d.segments, std::vector<std::string>{"*"});  // the last stage serves everyone
+  EXPECT_NE(d.reason.find("stage first passed; stage last starts"), std::string::npos) << d.reason;
+  Minute(120);
+  EXPECT_EQ(DecideAt(120).action, Action::kPromote);
+}
+
+TEST_F(PolicyTest, PlanRejectsACycleNamingIt) {
+  try {
+    Load(R"(
+kind: plan
+stages:
+  - {name: a, after: [b], policy: {kind: stepped, checks: [{metric: error_rate, max: 1%}]}}
+  - {name: b, after: [a], policy: {kind: stepped, checks: [{metric: error_rate, max: 1%}]}}
+)");
+    FAIL();
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("the stages form a cycle: "), std::string::npos) << e.what();
+  }
+}
+
+}  // namespace
+}  // namespace canarysim

@@ -178,9 +178,14 @@ TEST(PolicyStudyTest, SequentialFalseRollbacksStayWithinAlphaHoweverOftenItLooks
 
 TEST(PolicyStudyTest, EveryPresetRunsOnTheShippedScenarios) {
   for (const auto& f : std::filesystem::directory_iterator(std::string(CANARYSIM_SOURCE_DIR) + "/policies/presets")) {
-    for (const char* scenario : {"error-spike.yaml", "shared-dependency.yaml"}) {
+    const auto policy = load_policy_file(f.path().string());
+    // A policy that names segments runs on the scenario that has them.
+    const std::vector<std::string> scenarios =
+        policy->segments_used().empty() ? std::vector<std::string>{"error-spike.yaml", "shared-dependency.yaml"}
+                                        : std::vector<std::string>{"region-regression.yaml"};
+    for (const std::string& scenario : scenarios) {
       Scenario s = Shipped(scenario);
-      s.policy = load_policy_file(f.path().string());
+      s.policy = policy;
       const Summary r = RunStudy(s, 4).summary;
       EXPECT_EQ(r.runs, 4u) << f.path();
       EXPECT_EQ(r.unfinished, 0u) << f.path() << " on " << scenario;
@@ -201,6 +206,16 @@ TEST(PolicyStudyTest, ShadowTrafficIsJudgedAndBilledButServesNoUser) {
     EXPECT_GT(r.canary_tokens, 0u);            // yet it served, and was billed for, copies
     EXPECT_GT(r.canary_cost, 0.0);
   }
+}
+
+TEST(PolicyStudyTest, RegionWavesKeepTheBlastRadiusInTheBadRegion) {
+  Scenario s = Shipped("region-regression.yaml");
+  s.policy = load_policy_file(std::string(CANARYSIM_SOURCE_DIR) + "/policies/presets/region-waves.yaml");
+  const Summary r = RunStudy(s, 40).summary;
+  EXPECT_EQ(r.rolled_back, 40u);
+  EXPECT_EQ(r.segment_blast_requests_mean[0], 0);  // internal
+  EXPECT_GT(r.segment_blast_requests_mean[1], 0);  // eu-west
+  EXPECT_EQ(r.segment_blast_requests_mean[2], 0);  // us-east never saw the canary
 }
 
 TEST(SummaryTest, WilsonIntervalMatchesReferenceValues) {

@@ -1,0 +1,164 @@
+// kind: plan -- a rollout plan: a graph of stages, each a policy over some segments.
+//
+//   kind: plan
+//   stages:
+//     - name: internal
+//       segments: [internal]          # the canary serves only these during the stage
+//       policy: {kind: stepped, steps: [100], bake_time: 15m, checks: [...]}
+//     - name: eu
+//       after: [internal]
+//       segments: [internal, eu-west]
+//       policy: {kind: stepped, steps: [10, 50, 100], bake_time: 10m, checks: [...]}
+//     - name: everyone
+//       after: [eu]                   # no segments: every segment
+//       policy: {kind: stepped, ...}
+//
+// Boost.Graph checks that the stages form a graph without cycles (naming a cycle if not)
+// and orders them; stages run one after another in that order. A stage's weights apply
+// within its segments; when its policy promotes, the next stage starts from its own
+// initial weight; when any stage rolls back, the plan does. Promoting the last stage
+// promotes the plan. Region waves (internal -> one region -> the rest) and strategy
+// chains (shadow -> canary -> A/B -> full, with shadow and A/B as stepped policies) are
+// both plans.
+#include <boost/graph/adjacency_list.hpp>
+#include <boost/graph/depth_first_search.hpp>
+#include <boost/graph/topological_sort.hpp>
+#include <algorithm>
+#include <map>
+
+#include "policies/policy.h"
+#include "policies/registry.h"
+#include "sim/config.h"
+
+namespace canarysim {
+namespace {
+
+struct Stage {
+  std::string name;
+  std::vector<std::string> segments;  // empty: every segment
+  std::shared_ptr<const PolicyConfig> policy;
+};
+
+struct PlanConfig final : PolicyConfig {
+  std::vector<Stage> stages;  // in execution order
+  std::string kind() const override { return "plan"; }
+  double interval_s() const override {
+    double t = stages[0].policy->interval_s();
+    for (const Stage& s : stages) t = std::min(t, s.policy->interval_s());
+    return t;
+  }
+  double max_lookback_s() const override {
+    double t = 0;
+    for (const Stage& s : stages) t = std::max(t, s.policy->max_lookback_s());
+    return t;
+  }
+  std::vector<std::string> segments_used() const override {
+    std::vector<std::string> out;
+    for (const Stage& s : stages) out.insert(out.end(), s.segments.begin(), s.segments.end());
+    return out;
+  }
+  std::unique_ptr<Policy> make() const override;
+};
+
+std::vector<std::string> or_all(const std::vector<std::string>& s) {
+  return s.empty() ? std::vector<std::string>{"*"} : s;
+}
+
+class Plan final : public Policy {
+ public:
+  explicit Plan(const PlanConfig& c) : c_(c) { start(0, 0); }
+  double initial_weight() const override { return stage_policy_->initial_weight(); }
+  double initial_mirror() const override { return stage_policy_->initial_mirror(); }
+  std::vector<std::string> initial_segments() const override { return or_all(c_.stages[0].segments); }
+
+  Decision decide(const Observation& obs) override {
+    const Stage& stage = c_.stages[index_];
+    if (obs.now() + 1e-9 < next_) return Decision::hold("stage " + stage.name);
+    next_ = obs.now() + stage.policy->interval_s();
+    Decision d = stage_policy_->decide(obs.with_weight(weight_));
+    d.reason = "stage " + stage.name + ": " + d.reason;
+    if (d.action == Decision::Action::kSetWeight) weight_ = d.weight;
+    if (d.action != Decision::Action::kPromote) return d;
+    if (index_ + 1 == c_.stages.size()) return d;  // the last stage promotes the plan
+    start(index_ + 1, obs.now());
+    const Stage& next = c_.stages[index_];
+    return Decision::set_weight(weight_, "stage " + stage.name + " passed; stage " + next.name + " starts")
+        .with_segments(or_all(next.segments))
+        .with_mirror(stage_policy_->initial_mirror());
+  }
+
+ private:
+  void start(size_t i, double now) {
+    index_ = i;
+    stage_policy_ = c_.stages[i].policy->make();
+    weight_ = stage_policy_->initial_weight();
+    next_ = now + c_.stages[i].policy->interval_s();
+  }
+  const PlanConfig& c_;
+  size_t index_ = 0;
+  std::unique_ptr<Policy> stage_policy_;
+  double weight_ = 0, next_ = 0;
+};
+
+std::unique_ptr<Policy> PlanConfig::make() const { return std::make_unique<Plan>(*this); }
+
+using Graph = boost::adjacency_list<boost::vecS, boost::vecS, boost::directedS>;
+
+struct CycleFinder : boost::default_dfs_visitor {
+  std::vector<int>* parent;
+  std::vector<int>* cycle;
+  void tree_edge(Graph::edge_descriptor e, const Graph& g) const {
+    (*parent)[boost::target(e, g)] = static_cast<int>(boost::source(e, g));
+  }
+  void back_edge(Graph::edge_descriptor e, const Graph& g) const {
+    if (!cycle->empty()) return;
+    const int from = static_cast<int>(boost::source(e, g)), to = static_cast<int>(boost::target(e, g));
+    for (int v = from; v != to && v >= 0; v = (*parent)[v]) cycle->push_back(v);
+    cycle->push_back(to);
+    std::reverse(cycle->begin(), cycle->end());
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<PolicyConfig> parse_plan(const ConfigMap& m) {
+  m.allow({"kind", "stages"});
+  const std::vector<ConfigMap> items = m.maps("stages");
+  if (items.empty()) m.fail("stages", "a list of at least one stage");
+  std::vector<Stage> stages;
+  std::map<std::string, size_t> index;
+  for (const ConfigMap& s : items) {
+    s.allow({"name", "after", "segments", "policy"});
+    Stage st;
+    st.name = s.text("name");
+    if (index.count(st.name)) s.fail("name", "a stage name not used before");
+    st.segments = s.texts("segments");
+    st.policy = parse_policy(s.map("policy"));
+    index[st.name] = stages.size();
+    stages.push_back(st);
+  }
+  Graph g(stages.size());
+  for (size_t i = 0; i < items.size(); ++i) {
+    const auto after = items[i].texts("after");
+    for (size_t j = 0; j < after.size(); ++j) {
+      const auto it = index.find(after[j]);
+      if (it == index.end()) items[i].fail_item("after", j, "the name of a stage of this plan");
+      boost::add_edge(it->second, i, g);
+    }
+  }
+  std::vector<int> parent(stages.size(), -1), cycle;
+  boost::depth_first_search(g, boost::visitor(CycleFinder{{}, &parent, &cycle}));
+  if (!cycle.empty()) {
+    std::string path;
+    for (int v : cycle) path += stages[static_cast<size_t>(v)].name + " -> ";
+    m.reject("stages", "the stages form a cycle: " + path + stages[static_cast<size_t>(cycle.front())].name +
+                           "; expected a plan without cycles");
+  }
+  std::vector<size_t> reversed;
+  boost::topological_sort(g, std::back_inserter(reversed));
+  auto c = std::make_unique<PlanConfig>();
+  for (auto it = reversed.rbegin(); it != reversed.rend(); ++it) c->stages.push_back(stages[*it]);
+  return c;
+}
+
+}  // namespace canarysim
