@@ -13,7 +13,7 @@ std::optional<Metric> Metric::parse(const std::string& name) {
   if (name == "error_rate") return m;
   static const std::pair<const char*, Sli> kPlain[] = {
       {"request_count", Sli::kRequestCount},   {"quality_mean", Sli::kQuality},
-      {"success_rate", Sli::kSuccessRate},
+      {"success_rate", Sli::kSuccessRate},     {"golden_quality_mean", Sli::kGoldenQuality},
       {"hallucination_rate", Sli::kHallucinationRate}, {"unsafe_rate", Sli::kUnsafeRate},
       {"output_tokens_mean", Sli::kOutputTokens}, {"cost_per_request", Sli::kCostPerRequest}};
   for (const auto& [plain, sli] : kPlain) {
@@ -54,6 +54,9 @@ std::optional<double> Metric::value(const WindowStats& w) const {
     case Sli::kQuality:
       if (w.graded == 0) return std::nullopt;
       return w.quality_sum / static_cast<double>(w.graded);
+    case Sli::kGoldenQuality:
+      if (w.golden == 0) return std::nullopt;
+      return w.golden_sum / static_cast<double>(w.golden);
     case Sli::kHallucinationRate:
       if (w.successes() == 0) return std::nullopt;
       return static_cast<double>(w.hallucinations) / static_cast<double>(w.successes());
@@ -80,7 +83,8 @@ Check Check::parse(const ConfigMap& m) {
   const auto parsed = Metric::parse(metric);
   if (!parsed) {
     m.fail("metric",
-           "a metric name: error_rate, success_rate, request_count, quality_mean, hallucination_rate, "
+           "a metric name: error_rate, success_rate, request_count, quality_mean, golden_quality_mean, "
+           "hallucination_rate, "
            "unsafe_rate, output_tokens_mean, cost_per_request, or ttft_, itl_ or latency_ "
            "followed by a quantile like p99 or by mean");
   }

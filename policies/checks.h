@@ -9,6 +9,7 @@
 //   itl_pXX,  itl_mean       inter-token latency (per request mean, seconds per token)
 //   latency_pXX, latency_mean  end-to-end latency
 //   quality_mean             mean quality score of the graded responses
+//   golden_quality_mean      mean quality score of the golden-set evaluations
 //   hallucination_rate       hallucinations / successful responses
 //   unsafe_rate              unsafe answers / adversarial prompts
 //   output_tokens_mean       mean output tokens of successful responses
@@ -27,7 +28,7 @@ class ConfigMap;
 struct Metric {
   enum class Sli {
     kErrorRate, kSuccessRate, kRequestCount, kTtft, kItl, kLatency,
-    kQuality, kHallucinationRate, kUnsafeRate, kOutputTokens, kCostPerRequest
+    kQuality, kGoldenQuality, kHallucinationRate, kUnsafeRate, kOutputTokens, kCostPerRequest
   };
   enum class Stat { kValue, kMean, kQuantile };
   Sli sli = Sli::kErrorRate;

@@ -11,9 +11,9 @@
 // Every interval, over the last `lookback`: the means of the canary's and the
 // baseline's response embeddings are compared by Hotelling's T-squared with the pooled
 // covariance (Eigen), whose F transform gives a p-value; p < alpha fails the judgement.
-// The quality check fails when the canary's mean graded score falls more than max_drop
-// below the baseline's. Quality comes from the graded sample of live traffic
-// (telemetry.eval_sample), not from a separate golden-set run.
+// The quality check fails when the canary's mean quality falls more than max_drop below
+// the baseline's: from golden-set evaluations (scenario telemetry.golden) when the
+// window holds some, else from the graded sample of live traffic (telemetry.eval_sample).
 #include <Eigen/Dense>
 #include <cstdio>
 
@@ -66,10 +66,12 @@ class Drift final : public Policy {
       std::snprintf(buf, sizeof buf, "embedding drift: Hotelling p = %.2g < %.2g", p, c_.alpha);
       failed = buf;
     }
-    const double drop = b.quality_sum / double(b.graded) - c.quality_sum / double(c.graded);
+    const bool golden = c.golden > 0 && b.golden > 0;
+    const double drop = golden ? b.golden_sum / double(b.golden) - c.golden_sum / double(c.golden)
+                               : b.quality_sum / double(b.graded) - c.quality_sum / double(c.graded);
     if (c_.max_drop >= 0 && drop > c_.max_drop) {
-      std::snprintf(buf, sizeof buf, "%squality %.3f below the baseline's (max drop %.3f)", failed.empty() ? "" : "; ",
-                    drop, c_.max_drop);
+      std::snprintf(buf, sizeof buf, "%s%s quality %.3f below the baseline's (max drop %.3f)",
+                    failed.empty() ? "" : "; ", golden ? "golden-set" : "graded", drop, c_.max_drop);
       failed += buf;
     }
     if (!failed.empty()) {

@@ -39,6 +39,7 @@ enum class Stream : uint64_t {
   kUsers = 3,      // per-user routing hash (stickiness)
   kBursts = 4,     // burst state switches of a bursty arrival process
   kSegments = 5,   // per-user segment hash
+  kGolden = 6,     // golden-set evaluations
 };
 
 class Rng {

@@ -24,7 +24,7 @@ const char* outcome_name(Outcome o) {
 
 namespace {
 
-enum EventType : uint32_t { kArrival, kTick, kShape, kDrained, kIteration, kScale };
+enum EventType : uint32_t { kArrival, kTick, kShape, kDrained, kIteration, kScale, kGolden };
 constexpr double kInf = std::numeric_limits<double>::infinity();
 // Longest request the telemetry ring keeps exact timing for (see Telemetry).
 constexpr double kMaxLatencyS = 600;
@@ -90,6 +90,7 @@ struct Simulator::Impl final : CompletionSink {
   double bad_since = kInf;       // earliest onset of a canary-specific regression
 
   std::unique_ptr<Policy> policy;
+  Rng golden{0, 0, Stream::kGolden};
   Request next;  // the request whose arrival event is pending
   std::vector<InFlight> inflight;
   std::vector<uint32_t> free_slots;
@@ -104,6 +105,7 @@ struct Simulator::Impl final : CompletionSink {
     if (!segments.empty() && segments.front() != "*") r.only = segments;
     router.configure(sc.traffic.segments, r);
   }
+  void on_golden();
   void on_arrival();
   void serve(Version v, const Request& r, bool user_facing);
   void on_tick();
@@ -157,6 +159,8 @@ RunResult Simulator::Impl::run(uint64_t seed, uint64_t run_index) {
   start_regressions_at_weight(router.weight());
   if (traffic.next(0, next)) engine.schedule_at(next.arrival, kArrival);
   engine.schedule(pc.interval_s(), kTick);
+  golden = Rng(seed, run_index, Stream::kGolden);
+  if (sc.telemetry.golden_every_s > 0) engine.schedule(sc.telemetry.golden_every_s, kGolden);
 
   engine.run(sc.horizon_s, [this](const Event& e) {
     switch (e.type) {
@@ -166,6 +170,7 @@ RunResult Simulator::Impl::run(uint64_t seed, uint64_t run_index) {
       case kShape: on_shape(e.target); break;
       case kScale: on_scale(e.target); break;
       case kDrained: finish(Outcome::kRolledBack); break;
+      case kGolden: on_golden(); break;
     }
   });
 
@@ -376,6 +381,28 @@ SliSnapshot Simulator::Impl::snapshot(Version v) const {
     s.queued = pool->queued();
   }
   return s;
+}
+
+// A golden-set evaluation: both versions answer the same fixed prompts (one uniform per
+// prompt, shared by the two versions), graded by their quality models; the canary's
+// quality regressions of scope `all` apply.
+void Simulator::Impl::on_golden() {
+  const double now = engine.now();
+  double drop = 0;
+  for (uint32_t i : active) {
+    const Regression& g = sc.regressions[i];
+    if (g.kind == Regression::Kind::kQuality && g.segment < 0 && g.min_prompt_tokens == 0)
+      drop += regs[i].intensity * g.quality_drop;
+  }
+  for (uint32_t k = 0; k < sc.telemetry.golden_size; ++k) {
+    const double z = golden.normal();
+    for (const Version v : {Version::kBaseline, Version::kCanary}) {
+      const VersionSpec& vs = spec(v);
+      const double q = vs.quality_mean - (v == Version::kCanary ? drop : 0) + vs.quality_sd * z;
+      telemetry.record_golden(v, now, std::clamp(q, 0.0, 1.0));
+    }
+  }
+  engine.schedule(sc.telemetry.golden_every_s, kGolden);
 }
 
 void Simulator::Impl::on_tick() {

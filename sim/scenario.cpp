@@ -92,11 +92,18 @@ Scenario parse_scenario(const ConfigMap& m) {
   }
   if (m.has("telemetry")) {
     const ConfigMap t = m.map("telemetry");
-    t.allow({"window", "scrape_delay", "eval_sample"});
+    t.allow({"window", "scrape_delay", "eval_sample", "golden"});
     s.telemetry.window_s = t.duration("window", s.telemetry.window_s);
     if (s.telemetry.window_s <= 0) t.fail("window", "a positive duration");
     s.telemetry.scrape_delay_s = t.duration("scrape_delay", s.telemetry.scrape_delay_s);
     s.telemetry.eval_sample = t.probability("eval_sample", s.telemetry.eval_sample);
+    if (t.has("golden")) {
+      const ConfigMap g = t.map("golden");
+      g.allow({"every", "size"});
+      s.telemetry.golden_every_s = g.duration("every");
+      if (s.telemetry.golden_every_s <= 0) g.fail("every", "a positive duration");
+      s.telemetry.golden_size = static_cast<uint32_t>(g.count("size", 200, 1, 100000));
+    }
   }
   if (m.has("policy")) {
     if (m.is_map("policy")) {

@@ -13,7 +13,8 @@
 //   canary: {}                     # only what differs from the baseline
 //   topology: [...]                # sim/topology.h
 //   regressions: [...]             # sim/regression.h
-//   telemetry: {window: 10s, scrape_delay: 30s, eval_sample: 2%}
+//   telemetry: {window: 10s, scrape_delay: 30s, eval_sample: 2%,
+//               golden: {every: 15m, size: 200}}   # periodic golden-set evaluations
 //   policy: ../policies/presets/stepped.yaml  # a file (relative to this one) or a mapping
 #pragma once
 

@@ -44,6 +44,8 @@ void WindowStats::merge(const WindowStats& o) {
   graded += o.graded;
   quality_sum += o.quality_sum;
   quality_sq_sum += o.quality_sq_sum;
+  golden += o.golden;
+  golden_sum += o.golden_sum;
   prompt_tokens += o.prompt_tokens;
   output_tokens += o.output_tokens;
   cost += o.cost;

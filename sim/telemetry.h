@@ -47,6 +47,9 @@ struct WindowStats {
   uint64_t adversarial = 0, unsafe = 0;
   uint64_t graded = 0;
   double quality_sum = 0, quality_sq_sum = 0;
+  // Golden-set evaluations: quality scores of a fixed prompt set, graded periodically.
+  uint64_t golden = 0;
+  double golden_sum = 0;
   double prompt_tokens = 0, output_tokens = 0, cost = 0;
   Histogram ttft;     // time to first token, seconds
   Histogram itl;      // mean inter-token latency of each request, seconds per token
@@ -72,6 +75,10 @@ struct TelemetryOptions {
   // Share of successful responses graded for quality and embedded for drift checks, as
   // an LLM judge or evaluation pipeline samples them. Default 2 %.
   double eval_sample = 0.02;
+  // Golden-set evaluations: every golden_every_s (0: none), golden_size prompts of a
+  // fixed set are answered by each version and graded.
+  double golden_every_s = 0;
+  uint32_t golden_size = 200;
 };
 
 class Telemetry {
@@ -87,6 +94,13 @@ class Telemetry {
   // Records a request that arrived at `now` and finishes at `done` (>= now).
   void record(Version v, double now, double done, const Completion& c) {
     slot_for(v, window_of(done < now + max_latency_s_ ? done : now + max_latency_s_)).stats.add(c);
+  }
+
+  // Records a golden-set evaluation of one prompt, graded `quality`, at `now`.
+  void record_golden(Version v, double now, double quality) {
+    WindowStats& s = slot_for(v, window_of(now)).stats;
+    ++s.golden;
+    s.golden_sum += quality;
   }
 
   // The data a policy can see at `now`: complete windows in

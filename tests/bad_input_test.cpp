@@ -57,12 +57,12 @@ const BadInput kBadInputs[] = {
     {"unknown-policy-kind.yaml",
      "tests/data/bad/unknown-policy-kind.yaml:1:7: kind: unknown policy kind 'steppd' (did you "
      "mean 'stepped'?); expected one of: argo, burn_rate, composite, cusum, drift, ewma, flagger, "
-     "kayenta, sequential, stepped"},
+     "kayenta, plan, sequential, stepped"},
     {"unknown-metric.yaml",
      "tests/data/bad/unknown-metric.yaml:3:13: checks[0].metric: expected a metric name: "
-     "error_rate, success_rate, request_count, quality_mean, hallucination_rate, unsafe_rate, "
-     "output_tokens_mean, cost_per_request, or ttft_, itl_ or latency_ followed by a quantile "
-     "like p99 or by mean, got 'ttft_p999x'"},
+     "error_rate, success_rate, request_count, quality_mean, golden_quality_mean, "
+     "hallucination_rate, unsafe_rate, output_tokens_mean, cost_per_request, or ttft_, itl_ or "
+     "latency_ followed by a quantile like p99 or by mean, got 'ttft_p999x'"},
     {"check-without-bound.yaml",
      "tests/data/bad/check-without-bound.yaml:3:5: checks[0].max: missing; expected at least "
      "one of max, min, max_ratio or max_increase"},

@@ -218,6 +218,27 @@ TEST(PolicyStudyTest, RegionWavesKeepTheBlastRadiusInTheBadRegion) {
   EXPECT_EQ(r.segment_blast_requests_mean[2], 0);  // us-east never saw the canary
 }
 
+TEST(PolicyStudyTest, GoldenSetEvaluationsReachTheDriftPolicy) {
+  // With a golden set of 400 prompts every 10 minutes, the drift policy judges quality on
+  // it: it catches quality-drift's slow drop, and rolls back no A/A run.
+  auto with_golden = [](const std::string& name) {
+    Scenario s = Shipped(name);
+    s.telemetry.golden_every_s = 600;
+    s.telemetry.golden_size = 400;
+    s.policy = parse_policy(ConfigMap::parse_string(
+        "kind: drift\nalpha: 0.1%\nquality: {max_drop: 0.02}\nlookback: 20m\nfailure_limit: 1\n"
+        "steps: [5, 25, 50, 100]\nbake_time: 20m\ninterval: 10m\n",
+        "<test>"));
+    return s;
+  };
+  const Scenario drift = with_golden("quality-drift.yaml");
+  Simulator sim(drift, *drift.policy);
+  const RunResult r = sim.run(1, 0);
+  EXPECT_EQ(r.outcome, Outcome::kRolledBack);
+  EXPECT_NE(r.reason.find("golden-set quality"), std::string::npos) << r.reason;
+  EXPECT_EQ(RunStudy(with_golden("aa-null.yaml"), 40).summary.false_rollback.count, 0u);
+}
+
 TEST(SummaryTest, WilsonIntervalMatchesReferenceValues) {
   // Reference: scipy.stats.binomtest(k, n).proportion_ci(method="wilson").
   const Rate a = wilson(3, 1000);
