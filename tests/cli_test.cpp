@@ -40,7 +40,7 @@ TEST(CliTest, HelpListsTheCommandsAndExitsZero) {
 }
 
 TEST(CliTest, EveryCommandHasHelp) {
-  for (const char* command : {"run", "validate"}) {
+  for (const char* command : {"run", "validate", "timeline", "compare", "import", "calibrate"}) {
     const Result r = Cli(std::string(command) + " --help");
     EXPECT_EQ(r.exit_code, 0) << command;
     EXPECT_TRUE(Contains(r.output, "Usage")) << r.output;
@@ -118,6 +118,41 @@ TEST(CliTest, CsvHasOneRowPerRunAndWritesToOut) {
   while (std::getline(in, line)) ++lines;
   EXPECT_EQ(lines, 7);
   std::filesystem::remove(out);
+}
+
+TEST(CliTest, CompareReportsPairedDifferences) {
+  const Result r = Cli("compare scenarios/error-spike.yaml policies/presets/stepped.yaml "
+                       "policies/presets/sequential.yaml --runs 20 --format csv");
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_TRUE(Contains(r.output, "policy,against,metric,pairs,mean_difference,ci95_low,ci95_high")) << r.output;
+  EXPECT_TRUE(Contains(r.output, "policies/presets/sequential.yaml,policies/presets/stepped.yaml,detection_time_s,"))
+      << r.output;
+}
+
+TEST(CliTest, ImportWritesAPolicyAndWarnsOnStderr) {
+  const std::string out = std::filesystem::temp_directory_path() / "canarysim_import_test.yaml";
+  const Result r = Cli("import flagger policies/examples/flagger-canary.yaml --out " + out);
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_TRUE(Contains(r.output, "warning: spec.analysis.webhooks")) << r.output;
+  EXPECT_EQ(Cli("validate " + out).exit_code, 0);
+  EXPECT_EQ(Cli("import aws NotAStrategy").exit_code, 2);
+  EXPECT_EQ(Cli("import argo no-such-file.yaml").exit_code, 2);
+  std::filesystem::remove(out);
+}
+
+TEST(CliTest, TimelineShowsEveryDecision) {
+  const Result r = Cli("timeline scenarios/default.yaml --run 0");
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_TRUE(Contains(r.output, "rollback")) << r.output;
+  EXPECT_TRUE(Contains(r.output, "run 0 of seed 1: rolled_back")) << r.output;
+}
+
+TEST(CliTest, CalibratePrintsTheFit) {
+  const Result r = Cli("calibrate scenarios/profiles/splitwise-perf-model.csv --model llama2-70b "
+                       "--hardware h100-80gb --tensor-parallel 8");
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_TRUE(Contains(r.output, "29.136")) << r.output;  // b0 in ms, as the shipped profile
+  EXPECT_EQ(Cli("calibrate scenarios/profiles/splitwise-perf-model.csv --model nope").exit_code, 2);
 }
 
 TEST(CliTest, SameSeedGivesTheSameOutputWhateverTheThreads) {
