@@ -20,15 +20,13 @@
 // promotes the plan. Region waves (internal -> one region -> the rest) and strategy
 // chains (shadow -> canary -> A/B -> full, with shadow and A/B as stepped policies) are
 // both plans.
-#include <boost/graph/adjacency_list.hpp>
-#include <boost/graph/depth_first_search.hpp>
-#include <boost/graph/topological_sort.hpp>
 #include <algorithm>
 #include <map>
 
 #include "policies/policy.h"
 #include "policies/registry.h"
 #include "sim/config.h"
+#include "sim/graph.h"
 
 namespace canarysim {
 namespace {
@@ -102,23 +100,6 @@ class Plan final : public Policy {
 
 std::unique_ptr<Policy> PlanConfig::make() const { return std::make_unique<Plan>(*this); }
 
-using Graph = boost::adjacency_list<boost::vecS, boost::vecS, boost::directedS>;
-
-struct CycleFinder : boost::default_dfs_visitor {
-  std::vector<int>* parent;
-  std::vector<int>* cycle;
-  void tree_edge(Graph::edge_descriptor e, const Graph& g) const {
-    (*parent)[boost::target(e, g)] = static_cast<int>(boost::source(e, g));
-  }
-  void back_edge(Graph::edge_descriptor e, const Graph& g) const {
-    if (!cycle->empty()) return;
-    const int from = static_cast<int>(boost::source(e, g)), to = static_cast<int>(boost::target(e, g));
-    for (int v = from; v != to && v >= 0; v = (*parent)[v]) cycle->push_back(v);
-    cycle->push_back(to);
-    std::reverse(cycle->begin(), cycle->end());
-  }
-};
-
 }  // namespace
 
 std::unique_ptr<PolicyConfig> parse_plan(const ConfigMap& m) {
@@ -137,27 +118,24 @@ std::unique_ptr<PolicyConfig> parse_plan(const ConfigMap& m) {
     index[st.name] = stages.size();
     stages.push_back(st);
   }
-  Graph g(stages.size());
+  std::vector<std::pair<size_t, size_t>> edges;
   for (size_t i = 0; i < items.size(); ++i) {
     const auto after = items[i].texts("after");
     for (size_t j = 0; j < after.size(); ++j) {
       const auto it = index.find(after[j]);
       if (it == index.end()) items[i].fail_item("after", j, "the name of a stage of this plan");
-      boost::add_edge(it->second, i, g);
+      edges.emplace_back(it->second, i);
     }
   }
-  std::vector<int> parent(stages.size(), -1), cycle;
-  boost::depth_first_search(g, boost::visitor(CycleFinder{{}, &parent, &cycle}));
-  if (!cycle.empty()) {
+  const GraphOrder g = order_graph(stages.size(), edges);
+  if (!g.cycle.empty()) {
     std::string path;
-    for (int v : cycle) path += stages[static_cast<size_t>(v)].name + " -> ";
-    m.reject("stages", "the stages form a cycle: " + path + stages[static_cast<size_t>(cycle.front())].name +
+    for (size_t v : g.cycle) path += stages[v].name + " -> ";
+    m.reject("stages", "the stages form a cycle: " + path + stages[g.cycle.front()].name +
                            "; expected a plan without cycles");
   }
-  std::vector<size_t> reversed;
-  boost::topological_sort(g, std::back_inserter(reversed));
   auto c = std::make_unique<PlanConfig>();
-  for (auto it = reversed.rbegin(); it != reversed.rend(); ++it) c->stages.push_back(stages[*it]);
+  for (size_t v : g.order) c->stages.push_back(stages[v]);
   return c;
 }
 

@@ -1,36 +1,13 @@
 #include "sim/topology.h"
 
 #include <algorithm>
-#include <boost/graph/adjacency_list.hpp>
-#include <boost/graph/depth_first_search.hpp>
-#include <boost/graph/topological_sort.hpp>
 #include <map>
 
 #include "sim/config.h"
+#include "sim/graph.h"
 
 namespace canarysim {
 
-namespace {
-
-using Graph = boost::adjacency_list<boost::vecS, boost::vecS, boost::directedS>;
-
-// Finds one cycle by depth-first search: a back edge u -> v closes the path v ... u.
-struct CycleFinder : boost::default_dfs_visitor {
-  std::vector<int>* parent;
-  std::vector<int>* cycle;
-  void tree_edge(Graph::edge_descriptor e, const Graph& g) const {
-    (*parent)[boost::target(e, g)] = static_cast<int>(boost::source(e, g));
-  }
-  void back_edge(Graph::edge_descriptor e, const Graph& g) const {
-    if (!cycle->empty()) return;
-    const int from = static_cast<int>(boost::source(e, g)), to = static_cast<int>(boost::target(e, g));
-    for (int v = from; v != to && v >= 0; v = (*parent)[v]) cycle->push_back(v);
-    cycle->push_back(to);
-    std::reverse(cycle->begin(), cycle->end());
-  }
-};
-
-}  // namespace
 
 int Topology::index_of(const std::string& name) const {
   for (size_t i = 0; i < components.size(); ++i)
@@ -93,33 +70,26 @@ Topology Topology::parse(const ConfigMap& parent, const char* key) {
     parent.reject(key, "no component named model; expected the serving model among them");
 
   // Edges from each `after` entry to its component, now that every name is known.
-  Graph g(parsed.size());
+  std::vector<std::pair<size_t, size_t>> edges;
   for (size_t i = 0; i < items.size(); ++i) {
     if (!items[i].has("after")) continue;
     const std::vector<std::string> names = items[i].texts("after");
     for (size_t j = 0; j < names.size(); ++j) {
       const auto it = index.find(names[j]);
       if (it == index.end()) items[i].fail_item("after", j, "the name of a component in the topology");
-      boost::add_edge(it->second, static_cast<uint32_t>(i), g);
+      edges.emplace_back(it->second, i);
       parsed[i].after.push_back(it->second);
     }
   }
-
-  std::vector<int> parent_of(parsed.size(), -1), cycle;
-  boost::depth_first_search(g, boost::visitor(CycleFinder{{}, &parent_of, &cycle}));
-  if (!cycle.empty()) {
+  const GraphOrder g = order_graph(parsed.size(), edges);
+  if (!g.cycle.empty()) {
     std::string path;
-    for (int v : cycle) path += parsed[static_cast<size_t>(v)].name + " -> ";
-    path += parsed[static_cast<size_t>(cycle.front())].name;
+    for (size_t v : g.cycle) path += parsed[v].name + " -> ";
+    path += parsed[g.cycle.front()].name;
     parent.reject(key, "the components form a cycle: " + path + "; expected a graph without cycles");
   }
-  std::vector<uint32_t> reversed;
-  boost::topological_sort(g, std::back_inserter(reversed));
   std::vector<uint32_t> position(parsed.size());
-  for (size_t k = 0; k < reversed.size(); ++k) {
-    const uint32_t v = reversed[reversed.size() - 1 - k];
-    position[v] = static_cast<uint32_t>(k);
-  }
+  for (size_t k = 0; k < g.order.size(); ++k) position[g.order[k]] = static_cast<uint32_t>(k);
   t.components.resize(parsed.size());
   for (size_t v = 0; v < parsed.size(); ++v) {
     Component c = parsed[v];

@@ -62,19 +62,29 @@ class Progress {
   std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now(), last_{};
 };
 
-int run_command(const RunArgs& a) {
-  Scenario scenario = load_scenario(a.scenario);
-  if (!a.policy.empty()) scenario.policy = load_policy_file(a.policy);
+// The scenario with its policy, or the one --policy names instead.
+Scenario scenario_with_policy(const std::string& scenario_file, const std::string& policy_file) {
+  Scenario scenario = load_scenario(scenario_file);
+  if (!policy_file.empty()) scenario.policy = load_policy_file(policy_file);
   if (!scenario.policy) {
-    throw InputError(a.scenario +
-                     ": policy: missing; expected a policy in the scenario or --policy FILE");
+    throw InputError(scenario_file + ": policy: missing; expected a policy in the scenario or --policy FILE");
   }
+  check_policy_segments(scenario, *scenario.policy);
+  return scenario;
+}
+
+// Standard output, or the file --out names (opened into `file`).
+std::ostream& output(const std::string& path, std::ofstream& file) {
+  if (path.empty()) return std::cout;
+  file.open(path);
+  if (!file) throw InputError(path + ": cannot be written");
+  return file;
+}
+
+int run_command(const RunArgs& a) {
+  const Scenario scenario = scenario_with_policy(a.scenario, a.policy);
   std::ofstream file;
-  if (!a.out.empty()) {
-    file.open(a.out);
-    if (!file) throw InputError(a.out + ": cannot be written");
-  }
-  std::ostream& out = a.out.empty() ? std::cout : file;
+  std::ostream& out = output(a.out, file);
 
   StudyOptions options;
   options.runs = a.runs;
@@ -103,18 +113,9 @@ struct TimelineArgs {
 };
 
 int timeline_command(const TimelineArgs& a) {
-  Scenario scenario = load_scenario(a.scenario);
-  if (!a.policy.empty()) scenario.policy = load_policy_file(a.policy);
-  if (!scenario.policy) {
-    throw InputError(a.scenario +
-                     ": policy: missing; expected a policy in the scenario or --policy FILE");
-  }
+  const Scenario scenario = scenario_with_policy(a.scenario, a.policy);
   std::ofstream file;
-  if (!a.out.empty()) {
-    file.open(a.out);
-    if (!file) throw InputError(a.out + ": cannot be written");
-  }
-  std::ostream& out = a.out.empty() ? std::cout : file;
+  std::ostream& out = output(a.out, file);
   Simulator sim(scenario, *scenario.policy);
   std::vector<TracePoint> trace;
   const RunResult r = sim.run(a.seed, a.run, &trace);
@@ -139,13 +140,8 @@ int import_command(const ImportArgs& a) {
   // The result must load: a file the importer writes is a file canarysim accepts.
   parse_policy(ConfigMap::parse_string(imported.yaml, "<imported>"));
   for (const std::string& w : imported.warnings) std::cerr << "warning: " << w << "\n";
-  if (a.out.empty()) {
-    std::cout << imported.yaml;
-  } else {
-    std::ofstream out(a.out);
-    if (!out) throw InputError(a.out + ": cannot be written");
-    out << imported.yaml;
-  }
+  std::ofstream file;
+  output(a.out, file) << imported.yaml;
   return 0;
 }
 
