@@ -40,7 +40,7 @@ TEST(CliTest, HelpListsTheCommandsAndExitsZero) {
 }
 
 TEST(CliTest, EveryCommandHasHelp) {
-  for (const char* command : {"run", "validate", "timeline", "compare", "import", "calibrate"}) {
+  for (const char* command : {"run", "validate", "timeline", "compare", "import", "calibrate", "check"}) {
     const Result r = Cli(std::string(command) + " --help");
     EXPECT_EQ(r.exit_code, 0) << command;
     EXPECT_TRUE(Contains(r.output, "Usage")) << r.output;
@@ -153,6 +153,32 @@ TEST(CliTest, CalibratePrintsTheFit) {
   EXPECT_EQ(r.exit_code, 0) << r.output;
   EXPECT_TRUE(Contains(r.output, "29.136")) << r.output;  // b0 in ms, as the shipped profile
   EXPECT_EQ(Cli("calibrate scenarios/profiles/splitwise-perf-model.csv --model nope").exit_code, 2);
+}
+
+TEST(CliTest, CheckExitsThreeWhenABudgetIsBreached) {
+  const Result r = Cli("check tests/check/tight-budget.yaml");
+  EXPECT_EQ(r.exit_code, 3) << r.output;
+  EXPECT_TRUE(Contains(r.output, "BREACH budget detection_time_p90")) << r.output;
+}
+
+TEST(CliTest, CheckFlagsAChangeBeyondNoiseAgainstTheBaseline) {
+  // A copy of the preset suite whose baseline claims a far lower false rollback rate and
+  // a far faster detection than the presets have.
+  const auto dir = std::filesystem::temp_directory_path() / "canarysim_check_test";
+  std::filesystem::create_directories(dir);
+  const std::string root = CANARYSIM_SOURCE_DIR;
+  std::ofstream(dir / "suite.yaml") << "name: t\nruns: 40\nbaseline: base.json\ncases:\n"
+                                    << "  - {name: spike, scenario: " << root << "/scenarios/error-spike.yaml}\n";
+  std::ofstream(dir / "base.json") << R"({"cases": {"spike": {"false_rollback_rate": 0, "missed_regression_rate": 0,
+      "detection_time_mean": 30, "detection_time_sd": 5, "detection_count": 40,
+      "blast_radius_requests_mean": 100, "blast_radius_requests_sd": 10, "blast_count": 40}}})";
+  const Result r = Cli("check " + (dir / "suite.yaml").string());
+  EXPECT_EQ(r.exit_code, 3) << r.output;
+  EXPECT_TRUE(Contains(r.output, "CHANGE baseline detection_time_mean")) << r.output;
+  // Rewriting the baseline makes the same suite pass.
+  EXPECT_EQ(Cli("check " + (dir / "suite.yaml").string() + " --update-baseline").exit_code, 0);
+  EXPECT_EQ(Cli("check " + (dir / "suite.yaml").string()).exit_code, 0);
+  std::filesystem::remove_all(dir);
 }
 
 TEST(CliTest, SameSeedGivesTheSameOutputWhateverTheThreads) {

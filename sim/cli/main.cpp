@@ -5,9 +5,10 @@
 //   canarysim timeline SCENARIO.yaml [--run K] [--seed S] [--policy FILE] [--format table|csv]
 //   canarysim compare SCENARIO.yaml POLICY.yaml POLICY.yaml... [--runs N] [--seed S]
 //   canarysim import argo|flagger|kayenta|aws FILE...
+//   canarysim check SUITE.yaml [--update-baseline]
 //   canarysim calibrate PROFILE.csv [--model M] [--hardware H] [--tensor-parallel N] [--out F]
 // Exit codes: 0 done, 2 bad input (the message names file, line, key and what was
-// expected), 1 internal error.
+// expected), 1 internal error, 3 a check's budget or baseline breached.
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -19,6 +20,7 @@
 #include "policies/policy.h"
 #include "policies/import.h"
 #include "sim/calibrate.h"
+#include "sim/check.h"
 #include "sim/compare.h"
 #include "sim/config.h"
 #include "sim/report.h"
@@ -192,6 +194,14 @@ int compare_command(const CompareArgs& a) {
   return 0;
 }
 
+constexpr int kExitCheckFailed = 3;
+
+int check_command(const std::string& suite, bool update, unsigned threads) {
+  const CheckOutcome c = run_check(suite, update, threads);
+  std::cout << c.report;
+  return c.budgets_ok && c.baseline_ok ? 0 : kExitCheckFailed;
+}
+
 struct CalibrateArgs {
   std::string profile, model, hardware, out;
   int tensor_parallel = 0;
@@ -232,7 +242,7 @@ int calibrate_command(const CalibrateArgs& a) {
 
 int main(int argc, char** argv) {
   CLI::App app{"canarysim: simulate canary rollout policies for LLM serving.\n"
-               "Exit codes: 0 done, 2 bad input, 1 internal error."};
+               "Exit codes: 0 done, 2 bad input, 1 internal error, 3 check breached."};
   app.set_version_flag("--version", std::string("canarysim ") + CANARYSIM_VERSION);
   app.require_subcommand(1);
 
@@ -294,6 +304,16 @@ int main(int argc, char** argv) {
   import_cmd->add_option("--interval", imp.options.interval, "kayenta: judgement interval")->capture_default_str();
   import_cmd->add_option("--weight", imp.options.weight_percent, "kayenta: canary weight, percent")->capture_default_str();
 
+  std::string check_suite;
+  bool check_update = false;
+  unsigned check_threads = 0;
+  CLI::App* check_cmd = app.add_subcommand(
+      "check", "CI gate: run a suite of policies on scenarios against budgets and a baseline "
+               "(exit 3 when breached)");
+  check_cmd->add_option("suite", check_suite, "Suite YAML file")->required();
+  check_cmd->add_flag("--update-baseline", check_update, "Rewrite the suite's baseline file");
+  check_cmd->add_option("--threads", check_threads, "Threads (0: one per core)");
+
   CalibrateArgs calibrate;
   CLI::App* calibrate_cmd = app.add_subcommand(
       "calibrate", "Fit a batched pool's iteration time to a measured serving profile (CSV)");
@@ -323,6 +343,7 @@ int main(int argc, char** argv) {
     if (*timeline_cmd) return timeline_command(timeline);
     if (*compare_cmd) return compare_command(cmp);
     if (*import_cmd) return import_command(imp);
+    if (*check_cmd) return check_command(check_suite, check_update, check_threads);
   } catch (const InputError& e) {
     std::cerr << "error: " << e.what() << "\n";
     return kExitBadInput;
