@@ -58,12 +58,7 @@ Figures figures_of(const Study& st) {
   return f;
 }
 
-std::string num(double x) {
-  if (std::isnan(x)) return "null";
-  char b[40];
-  std::snprintf(b, sizeof b, "%.10g", x);
-  return b;
-}
+std::string num(double x) { return json_number(x); }
 
 double read_number(const ConfigMap& m, const char* key) {
   return m.has(key) ? m.number(key, -1e300, 1e300) : kNaN;

@@ -7,12 +7,7 @@ namespace canarysim {
 
 namespace {
 
-std::string num(double x) {
-  if (std::isnan(x)) return "null";
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.17g", x);
-  return buf;
-}
+std::string num(double x) { return json_number(x); }
 
 std::string stats_json(const Stats& s) {
   return "{\"count\": " + std::to_string(s.count) + ", \"mean\": " + num(s.mean) +
@@ -67,6 +62,13 @@ std::string segments_json(const ReportContext& ctx, const Summary& s) {
            ", \"blast_radius_users_mean\": " + num(users) + "}";
   }
   return out + "]";
+}
+
+std::string json_number(double x) {
+  if (std::isnan(x)) return "null";
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.17g", x);
+  return buf;
 }
 
 std::string json_string(const std::string& s) {

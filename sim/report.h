@@ -32,6 +32,9 @@ void write_timeline_csv(std::ostream& out, const std::vector<TracePoint>& trace)
 // The per-segment blast radius as a JSON list of objects.
 std::string segments_json(const ReportContext& context, const Summary& summary);
 
+// A JSON number, exact to double precision; NaN (a quantity that does not apply) is null.
+std::string json_number(double x);
+
 // JSON string literal with escapes.
 std::string json_string(const std::string& s);
 
