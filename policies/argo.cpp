@@ -267,13 +267,12 @@ std::vector<const Template*> template_refs(const ConfigMap& m, const std::string
   return out;
 }
 
-ArgoMetric parse_metric(const ConfigMap& m, bool* has_interval) {
+ArgoMetric parse_metric(const ConfigMap& m) {
   m.allow({"name", "interval", "count", "initialDelay", "successCondition", "failureCondition",
            "failureLimit", "inconclusiveLimit", "consecutiveErrorLimit", "provider"});
   ArgoMetric a;
   a.name = m.text("name");
   a.interval_s = m.duration("interval", 0);
-  *has_interval = m.has("interval");
   a.count = m.count("count", 0, 1, 1000000);
   a.initial_delay_s = m.duration("initialDelay", 0);
   a.failure_limit = m.count("failureLimit", 0, 0, 1000000);
@@ -317,10 +316,7 @@ std::unique_ptr<PolicyConfig> parse_argo(const ConfigMap& m) {
     const ConfigMap t = templates.map(name);
     t.allow({"metrics", "args"});
     Template metrics;
-    for (const ConfigMap& mm : t.maps("metrics")) {
-      bool has_interval = false;
-      metrics.push_back(parse_metric(mm, &has_interval));
-    }
+    for (const ConfigMap& mm : t.maps("metrics")) metrics.push_back(parse_metric(mm));
     if (metrics.empty()) t.fail("metrics", "a list of at least one metric");
     c->templates[name] = std::move(metrics);
   }

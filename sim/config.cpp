@@ -229,7 +229,7 @@ bool ConfigMap::has(std::string_view key) const {
 }
 
 namespace {
-constexpr const char* kDurationForm = "a duration like '250ms', '90s', '15m' or '2h'";  // us too
+constexpr const char* kDurationForm = "a duration like '250ms', '90s', '15m' or '2h'";
 constexpr const char* kRateForm = "a rate like '200/s', '12000/m' or '50000/h'";
 }  // namespace
 

@@ -179,7 +179,6 @@ RunResult Simulator::Impl::run(uint64_t seed, uint64_t run_index) {
       finish(Outcome::kRolledBack);  // the horizon cut a rollback's drain short
     } else {
       result.regression_active = bad_since <= engine.now();
-      result.rollout_duration_s = RunResult::kNaN;
     }
   }
   result.events = engine.processed();
@@ -360,7 +359,7 @@ void Simulator::Impl::completed(const Job& job, double first_token, double done,
     c.embedding = embedding;
   }
   const double now = engine.now();
-  telemetry.record(f.version, now, f.arrival + c.latency < now ? now : f.arrival + c.latency, c);
+  telemetry.record(f.version, now, std::max(now, f.arrival + c.latency), c);
   free_slots.push_back(job.id);
 }
 

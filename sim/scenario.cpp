@@ -48,13 +48,6 @@ VersionSpec parse_version(const ConfigMap& m, const VersionSpec& fallback) {
 
 }  // namespace
 
-double Scenario::first_onset_s() const {
-  double t = kInf;
-  for (const Regression& r : regressions)
-    if (!r.shared) t = std::min(t, r.onset_s);
-  return t;
-}
-
 Scenario parse_scenario(const ConfigMap& m) {
   m.allow({"name", "description", "horizon", "traffic", "routing", "baseline", "canary",
            "topology", "regressions", "telemetry", "policy"});

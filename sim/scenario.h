@@ -61,10 +61,6 @@ struct Scenario {
   TelemetryOptions telemetry;
   std::shared_ptr<const PolicyConfig> policy;  // null when the scenario names none
   std::string source;                          // the scenario's text
-
-  // Earliest time-based onset of a regression that makes the canary bad (see
-  // sim/regression.h), or +inf.
-  double first_onset_s() const;
 };
 
 // Throws InputError naming file, line, key and what was expected.

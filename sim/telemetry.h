@@ -107,8 +107,6 @@ class Telemetry {
   // [now - delay - lookback, now - delay). REQUIRES: lookback_s <= max_lookback_s.
   WindowStats read(Version v, double now, double lookback_s) const;
 
-  const TelemetryOptions& options() const { return options_; }
-
  private:
   struct Slot {
     int64_t window = -1;  // which window this slot currently holds

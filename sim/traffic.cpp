@@ -22,10 +22,6 @@ Distribution Distribution::from_median_p99(double median, double p99) {
   return {Kind::kLognormal, median, std::log(p99 / median) / kZ99};
 }
 
-double Distribution::mean() const {
-  return kind == Kind::kLognormal ? median * std::exp(sigma * sigma / 2) : median;
-}
-
 Distribution Distribution::parse(const ConfigMap& parent, const char* key, bool seconds,
                                  Distribution fallback) {
   if (!parent.has(key)) return fallback;

@@ -47,8 +47,6 @@ struct Distribution {
     }
     return median;
   }
-  double mean() const;
-  double p99() const { return quantile(0.99); }
   static Distribution fixed(double v) { return {Kind::kFixed, v, 0}; }
   static Distribution from_median_p99(double median, double p99);
   static Distribution exponential(double mean) { return {Kind::kExponential, mean, 0}; }

@@ -152,11 +152,9 @@ def _scenario_arg(scenario: Any) -> _core.Scenario:
     raise ValueError(f"scenario: expected a Scenario, a file or a dict, got {type(scenario).__name__}")
 
 
-def _runs_frame(columns: dict, reasons: Sequence[str] | None) -> pd.DataFrame:
+def _runs_frame(columns: dict) -> pd.DataFrame:
     frame = pd.DataFrame({k: v for k, v in columns.items() if k != "outcome_code"})
     frame.insert(1, "outcome", pd.Categorical.from_codes(columns["outcome_code"], OUTCOMES))
-    if reasons is not None:
-        frame["reason"] = reasons
     return frame
 
 
@@ -186,7 +184,7 @@ class Study:
 
 def _study(result: dict) -> Study:
     return Study(
-        runs=_runs_frame(result["columns"], None),
+        runs=_runs_frame(result["columns"]),
         summary=result["summary"],
         reasons=list(result["reasons"]),
         hash=int(result["hash"]),
