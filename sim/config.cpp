@@ -393,4 +393,97 @@ std::string ConfigMap::dump() const {
   return out.c_str();
 }
 
+namespace {
+
+std::string flow(const YAML::Node& n) {
+  YAML::Emitter out;
+  out.SetMapFormat(YAML::Flow);
+  out.SetSeqFormat(YAML::Flow);
+  out << n;
+  return out.c_str();
+}
+
+// Splits "a.b[2].c" into {"a", "b", "[2]", "c"}; empty when malformed.
+std::vector<std::string> path_parts(const std::string& path) {
+  std::vector<std::string> parts;
+  std::string cur;
+  for (size_t i = 0; i < path.size(); ++i) {
+    const char c = path[i];
+    if (c == '.' || c == '[') {
+      if (!cur.empty()) parts.push_back(cur);
+      else if (c == '.' && (parts.empty() || parts.back().front() != '[')) return {};
+      cur.clear();
+      if (c == '[') {
+        const size_t close = path.find(']', i);
+        if (close == std::string::npos || close == i + 1) return {};
+        const std::string index = path.substr(i + 1, close - i - 1);
+        if (index.find_first_not_of("0123456789") != std::string::npos) return {};
+        parts.push_back("[" + index + "]");
+        i = close;
+      }
+    } else {
+      cur += c;
+    }
+  }
+  if (!cur.empty()) parts.push_back(cur);
+  else if (!path.empty() && path.back() == '.') return {};
+  return parts;
+}
+
+}  // namespace
+
+std::string ConfigMap::yaml(std::string_view key) const {
+  const YAML::Node v = impl_->node[std::string(key)];
+  if (!v) fail(key, "a value");
+  return flow(v);
+}
+
+std::vector<std::string> ConfigMap::yaml_items(std::string_view key) const {
+  const YAML::Node v = impl_->node[std::string(key)];
+  if (!v || !v.IsSequence() || v.size() == 0) fail(key, "a non-empty list of values");
+  std::vector<std::string> out;
+  for (const YAML::Node& item : v) out.push_back(flow(item));
+  return out;
+}
+
+ConfigMap ConfigMap::with(const std::vector<Override>& overrides) const {
+  YAML::Node root = YAML::Clone(impl_->node);
+  for (const auto& [path, value] : overrides) {
+    const std::vector<std::string> parts = path_parts(path);
+    if (parts.empty() || parts.front().front() == '[')
+      throw InputError("'" + path + "' is not a path like 'steps' or 'regressions[0].error_rate'");
+    YAML::Node parsed;
+    try {
+      parsed = YAML::Load(value);
+    } catch (const YAML::ParserException& e) {
+      throw InputError("value " + value + " is not YAML: " + e.msg);
+    }
+    // yaml-cpp's nodes are handles into the document: assigning to here[key] edits it.
+    YAML::Node here = root;
+    std::string so_far;
+    for (size_t i = 0; i < parts.size(); ++i) {
+      const std::string& part = parts[i];
+      const bool last = i + 1 == parts.size();
+      const std::string at = so_far + (so_far.empty() || part.front() == '[' ? "" : ".") + part;
+      YAML::Node next;
+      if (part.front() == '[') {
+        const size_t index = std::stoul(part.substr(1, part.size() - 2));
+        if (!here.IsSequence() || index >= here.size())
+          throw InputError(at + ": no such list item (" +
+                           (here.IsSequence() ? "the list has " + std::to_string(here.size()) : "not a list") + ")");
+        if (last) here[index] = parsed;
+        next = here[index];
+      } else {
+        if (!here.IsMap()) throw InputError(at + ": " + (so_far.empty() ? "the document" : so_far) + " is not a mapping");
+        if (last) here[part] = parsed;
+        else if (!here[part] || here[part].IsNull()) here[part] = YAML::Node(YAML::NodeType::Map);
+        next = here[part];
+      }
+      here.reset(next);
+      so_far = at;
+    }
+  }
+  return ConfigMap(std::make_shared<Impl>(Impl{root, impl_->file, impl_->path}));
+}
+
 }  // namespace canarysim

@@ -97,6 +97,17 @@ class ConfigMap {
   const std::string& path() const;
   // The mapping as YAML text, for manifests and round trips.
   std::string dump() const;
+  // The value under `key` as one line of YAML (flow style), and a list's items so.
+  std::string yaml(std::string_view key) const;
+  std::vector<std::string> yaml_items(std::string_view key) const;
+
+  // A copy of this mapping with values replaced: each override is a path such as
+  // `regressions[0].error_rate` or `canary.ttft.median` and a value as YAML text.
+  // Missing mapping keys on the way are created; a list index must exist. Throws
+  // InputError (without a location: the caller knows where the override came from)
+  // when the path does not fit the document. The copy keeps file() and path().
+  using Override = std::pair<std::string, std::string>;
+  ConfigMap with(const std::vector<Override>& overrides) const;
 
   struct Impl;
 

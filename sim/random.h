@@ -40,6 +40,7 @@ enum class Stream : uint64_t {
   kBursts = 4,     // burst state switches of a bursty arrival process
   kSegments = 5,   // per-user segment hash
   kGolden = 6,     // golden-set evaluations
+  kSamples = 7,    // random points of sweeps and tuning (run index: the sampler's seed)
 };
 
 class Rng {

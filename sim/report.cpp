@@ -1,5 +1,6 @@
 #include "sim/report.h"
 
+#include <charconv>
 #include <cmath>
 #include <cstdio>
 
@@ -66,9 +67,11 @@ std::string segments_json(const ReportContext& ctx, const Summary& s) {
 
 std::string json_number(double x) {
   if (std::isnan(x)) return "null";
+  if (std::isinf(x)) return x > 0 ? "1e999" : "-1e999";  // parsers read these as infinities
   char buf[32];
-  std::snprintf(buf, sizeof buf, "%.17g", x);
-  return buf;
+  // The shortest text that reads back as exactly x (0.05, not 0.050000000000000003).
+  const auto end = std::to_chars(buf, buf + sizeof buf, x).ptr;
+  return std::string(buf, end);
 }
 
 std::string json_string(const std::string& s) {

@@ -48,8 +48,9 @@ Rate wilson(uint64_t count, uint64_t of) {
   const double centre = (p + z * z / (2 * n)) / (1 + z * z / n);
   const double half = z / (1 + z * z / n) * std::sqrt(p * (1 - p) / n + z * z / (4 * n * n));
   r.rate = p;
-  r.low = std::max(0.0, centre - half);
-  r.high = std::min(1.0, centre + half);
+  // Exact at the ends, where rounding would leave 1e-18 above 0 or below 1.
+  r.low = count == 0 ? 0.0 : std::max(0.0, centre - half);
+  r.high = count == of ? 1.0 : std::min(1.0, centre + half);
   return r;
 }
 

@@ -24,6 +24,7 @@ from ._api import (
     validate,
 )
 from ._core import Decision, Observation, WindowStats, __version__
+from ._sweep import SweepResults, read_sweep, sweep
 
 __all__ = [
     "Comparison",
@@ -32,11 +33,14 @@ __all__ = [
     "Policy",
     "Scenario",
     "Study",
+    "SweepResults",
     "WindowStats",
     "__version__",
     "compare",
     "policy_kinds",
+    "read_sweep",
     "run",
+    "sweep",
     "timeline",
     "tradeoff",
     "validate",

@@ -15,7 +15,9 @@
 #include "sim/config.h"
 #include "sim/run.h"
 #include "sim/scenario.h"
+#include "sim/store.h"
 #include "sim/study.h"
+#include "sim/sweep.h"
 
 namespace py = pybind11;
 using namespace canarysim;
@@ -354,6 +356,41 @@ PYBIND11_MODULE(_core, m) {
       py::arg("scenario"), py::arg("policies"), py::arg("names"), py::arg("runs") = 1000,
       py::arg("seed") = 1, py::arg("threads") = 0,
       "Run several policies on the same runs; returns their studies and paired differences.");
+
+  m.def(
+      "run_sweep",
+      [](const std::string& path, const std::string& db, uint64_t shard, uint64_t shards, bool resume,
+         unsigned threads, const std::string& command_line) {
+        SweepReport r;
+        {
+          py::gil_scoped_release release;
+          const Sweep sweep = load_sweep(path);
+          SweepOptions o;
+          o.shard = shard;
+          o.shards = shards;
+          o.resume = resume;
+          o.threads = threads;
+          o.command_line = command_line;
+          r = run_sweep(sweep, db, o);
+        }
+        py::dict d;
+        d["share"] = r.share;
+        d["present"] = r.present;
+        d["ran"] = r.ran;
+        d["wall_s"] = r.wall_s;
+        return d;
+      },
+      py::arg("path"), py::arg("db"), py::arg("shard") = 1, py::arg("shards") = 1, py::arg("resume") = false,
+      py::arg("threads") = 0, py::arg("command_line") = "canarysim.sweep",
+      "Run a sweep (or shard K of N) into the results store at db.");
+  m.def(
+      "merge_stores",
+      [](const std::string& out, const std::vector<std::string>& shards, const std::string& command_line) {
+        py::gil_scoped_release release;
+        merge_stores(out, shards, command_line);
+      },
+      py::arg("out"), py::arg("shards"), py::arg("command_line") = "canarysim.sweep",
+      "Merge the shard stores of one sweep into out.");
 
   m.def(
       "timeline",

@@ -6,6 +6,9 @@
 //   canarysim compare SCENARIO.yaml POLICY.yaml POLICY.yaml... [--runs N] [--seed S]
 //   canarysim import argo|flagger|kayenta|aws FILE...
 //   canarysim check SUITE.yaml [--update-baseline]
+//   canarysim sweep SWEEP.yaml [--db FILE] [--resume] [--shard K/N] [--threads T] [--quiet]
+//   canarysim merge OUT.db SHARD.db...
+//   canarysim export DB [--table summaries|runs|points] [--format csv|json] [--out FILE]
 //   canarysim calibrate PROFILE.csv [--model M] [--hardware H] [--tensor-parallel N] [--out F]
 // Exit codes: 0 done, 2 bad input (the message names file, line, key and what was
 // expected), 1 internal error, 3 a check's budget or baseline breached.
@@ -13,6 +16,9 @@
 
 #include <CLI/CLI.hpp>
 #include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <tuple>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -25,7 +31,9 @@
 #include "sim/config.h"
 #include "sim/report.h"
 #include "sim/scenario.h"
+#include "sim/store.h"
 #include "sim/study.h"
+#include "sim/sweep.h"
 
 namespace {
 
@@ -41,27 +49,38 @@ struct RunArgs {
   bool quiet = false;
 };
 
-// A progress line on stderr, redrawn in place, only when stderr is a terminal.
+// Progress on stderr: a line redrawn in place when stderr is a terminal; otherwise, with
+// `plain`, a line every 10 s (batch logs), else nothing.
 class Progress {
  public:
-  explicit Progress(bool enabled) : enabled_(enabled && isatty(STDERR_FILENO)) {}
+  explicit Progress(bool enabled, bool plain = false, std::string what = "runs")
+      : tty_(enabled && isatty(STDERR_FILENO)), plain_(enabled && plain && !tty_), what_(std::move(what)) {}
   void operator()(uint64_t done, uint64_t total) {
-    if (!enabled_) return;
+    if (!tty_ && !plain_) return;
     const auto now = std::chrono::steady_clock::now();
-    if (done < total && now - last_ < std::chrono::milliseconds(200)) return;
+    const auto every = tty_ ? std::chrono::milliseconds(200) : std::chrono::milliseconds(10000);
+    if (done < total && now - last_ < every) return;
     last_ = now;
     const double elapsed = std::chrono::duration<double>(now - start_).count();
     const double rate = elapsed > 0 ? static_cast<double>(done) / elapsed : 0;
     const double eta = rate > 0 ? static_cast<double>(total - done) / rate : 0;
-    std::fprintf(stderr, "\r%llu/%llu runs, %.0f runs/s, ETA %.0fs   ",
-                 static_cast<unsigned long long>(done), static_cast<unsigned long long>(total),
-                 rate, eta);
-    if (done == total) std::fprintf(stderr, "\r%60s\r", "");
+    char bar[32] = "";
+    if (tty_) {
+      const int filled = total ? static_cast<int>(20 * done / total) : 20;
+      for (int i = 0; i < 20; ++i) bar[i] = i < filled ? '#' : '.';
+      bar[20] = ' ';
+      bar[21] = '\0';
+    }
+    std::fprintf(stderr, "%s%s%llu/%llu %s, %.0f %s/s, ETA %.0fs%s", tty_ ? "\r" : "", bar,
+                 static_cast<unsigned long long>(done), static_cast<unsigned long long>(total), what_.c_str(),
+                 rate, what_.c_str(), eta, tty_ ? "   " : "\n");
+    if (tty_ && done == total) std::fprintf(stderr, "\r%72s\r", "");
   }
 
  private:
-  bool enabled_;
-  std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now(), last_{};
+  bool tty_, plain_;
+  std::string what_;
+  std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now(), last_ = start_;
 };
 
 // The scenario with its policy, or the one --policy names instead.
@@ -194,6 +213,79 @@ int compare_command(const CompareArgs& a) {
   return 0;
 }
 
+
+struct SweepArgs {
+  std::string sweep, db, shard = "1/1";
+  unsigned threads = 0;
+  bool resume = false, quiet = false;
+};
+
+// "K/N" -> (K, N).
+std::pair<uint64_t, uint64_t> parse_shard(const std::string& text) {
+  unsigned long long k = 0, n = 0;
+  char tail = 0;
+  if (std::sscanf(text.c_str(), "%llu/%llu%c", &k, &n, &tail) != 2 || k < 1 || k > n)
+    throw InputError("--shard: expected K/N with 1 <= K <= N, like 2/8, got '" + text + "'");
+  return {k, n};
+}
+
+std::string default_db(const std::string& sweep, uint64_t k, uint64_t n) {
+  const std::string stem = std::filesystem::path(sweep).stem().string();
+  return n == 1 ? stem + ".db" : stem + ".shard-" + std::to_string(k) + "-of-" + std::to_string(n) + ".db";
+}
+
+int sweep_command(const SweepArgs& a, const std::string& command_line) {
+  const Sweep sweep = load_sweep(a.sweep);
+  SweepOptions o;
+  std::tie(o.shard, o.shards) = parse_shard(a.shard);
+  o.threads = a.threads;
+  o.resume = a.resume;
+  o.command_line = command_line;
+  Progress progress(!a.quiet, /*plain=*/true);
+  o.progress = [&progress](uint64_t done, uint64_t total) { progress(done, total); };
+  const std::string db = a.db.empty() ? default_db(a.sweep, o.shard, o.shards) : a.db;
+  if (!a.quiet)
+    std::fprintf(stderr, "sweep %s: %zu points x %llu runs, shard %llu/%llu -> %s\n", sweep.name.c_str(),
+                 sweep.points.size(), static_cast<unsigned long long>(sweep.runs),
+                 static_cast<unsigned long long>(o.shard), static_cast<unsigned long long>(o.shards), db.c_str());
+  const SweepReport r = run_sweep(sweep, db, o);
+  std::printf("%llu runs of shard %llu/%llu: %llu already stored, %llu run now in %.1f s (%.0f runs/s)\n",
+              static_cast<unsigned long long>(r.share), static_cast<unsigned long long>(o.shard),
+              static_cast<unsigned long long>(o.shards), static_cast<unsigned long long>(r.present),
+              static_cast<unsigned long long>(r.ran), r.wall_s, r.wall_s > 0 ? r.ran / r.wall_s : 0.0);
+  if (r.summaries.empty()) {
+    std::printf("results in %s; merge the shards with `canarysim merge OUT.db SHARD.db...`\n", db.c_str());
+    return 0;
+  }
+  std::printf("\n%-48s %9s %9s %11s %11s %12s %11s\n", "point", "rollbacks", "false", "detect p50",
+              "detect p90", "blast mean", "rollout p50");
+  for (size_t p = 0; p < r.summaries.size(); ++p) {
+    const Summary& s = r.summaries[p];
+    auto t = [](double x) { return std::isnan(x) ? std::string("-") : format_duration(std::round(x)); };
+    std::printf("%-48s %8.1f%% %8.2f%% %11s %11s %12.0f %11s\n", sweep.points[p].label.c_str(),
+                100.0 * s.rolled_back / s.runs, 100 * s.false_rollback.rate, t(s.detection_time_s.p50).c_str(),
+                t(s.detection_time_s.p90).c_str(), s.blast_radius_requests.mean, t(s.rollout_duration_s.p50).c_str());
+  }
+  std::printf("\nresults in %s (canarysim export %s --format csv)\n", db.c_str(), db.c_str());
+  return 0;
+}
+
+struct ExportArgs {
+  std::string db, table = "summaries", format = "csv", out;
+};
+
+int export_command(const ExportArgs& a) {
+  std::ofstream file;
+  export_store(a.db, a.table, a.format, output(a.out, file));
+  return 0;
+}
+
+int merge_command(const std::string& out, const std::vector<std::string>& shards, const std::string& command_line) {
+  merge_stores(out, shards, command_line);
+  std::printf("merged %zu shards into %s\n", shards.size(), out.c_str());
+  return 0;
+}
+
 constexpr int kExitCheckFailed = 3;
 
 int check_command(const std::string& suite, bool update, unsigned threads) {
@@ -314,6 +406,34 @@ int main(int argc, char** argv) {
   check_cmd->add_flag("--update-baseline", check_update, "Rewrite the suite's baseline file");
   check_cmd->add_option("--threads", check_threads, "Threads (0: one per core)");
 
+  SweepArgs sweep;
+  CLI::App* sweep_cmd = app.add_subcommand(
+      "sweep", "Run a sweep of scenario and policy fields into an SQLite results store");
+  sweep_cmd->add_option("sweep", sweep.sweep, "Sweep YAML file")->required();
+  sweep_cmd->add_option("--db", sweep.db, "Results store (default: SWEEP.db, or SWEEP.shard-K-of-N.db)");
+  sweep_cmd->add_flag("--resume", sweep.resume, "Complete the store if it exists (runs the missing runs only)");
+  sweep_cmd->add_option("--shard", sweep.shard, "Run shard K of N (K/N)")->capture_default_str();
+  sweep_cmd->add_option("--threads", sweep.threads, "Threads (0: one per core)")->capture_default_str();
+  sweep_cmd->add_flag("--quiet,-q", sweep.quiet, "No progress on stderr");
+
+  std::string merge_out;
+  std::vector<std::string> merge_inputs;
+  CLI::App* merge_cmd = app.add_subcommand(
+      "merge", "Combine the shard stores of one sweep into one, as if run on one machine");
+  merge_cmd->add_option("out", merge_out, "The merged store to write")->required();
+  merge_cmd->add_option("shards", merge_inputs, "Every shard's store")->required();
+
+  ExportArgs exp;
+  CLI::App* export_cmd = app.add_subcommand("export", "Write a results store's table as CSV or JSON");
+  export_cmd->add_option("db", exp.db, "Results store")->required();
+  export_cmd->add_option("--table", exp.table, "summaries (per point), runs or points")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"summaries", "runs", "points"}));
+  export_cmd->add_option("--format", exp.format, "csv or json (a list of records)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"csv", "json"}));
+  export_cmd->add_option("--out", exp.out, "Write to this file instead of standard output");
+
   CalibrateArgs calibrate;
   CLI::App* calibrate_cmd = app.add_subcommand(
       "calibrate", "Fit a batched pool's iteration time to a measured serving profile (CSV)");
@@ -322,6 +442,9 @@ int main(int argc, char** argv) {
   calibrate_cmd->add_option("--hardware", calibrate.hardware, "Only this hardware");
   calibrate_cmd->add_option("--tensor-parallel", calibrate.tensor_parallel, "Only this degree");
   calibrate_cmd->add_option("--out", calibrate.out, "Write the one matching fit as a profile YAML");
+
+  std::string command_line;
+  for (int i = 0; i < argc; ++i) command_line += (i ? " " : "") + std::string(argv[i]);
 
   try {
     app.parse(argc, argv);
@@ -344,6 +467,9 @@ int main(int argc, char** argv) {
     if (*compare_cmd) return compare_command(cmp);
     if (*import_cmd) return import_command(imp);
     if (*check_cmd) return check_command(check_suite, check_update, check_threads);
+    if (*sweep_cmd) return sweep_command(sweep, command_line);
+    if (*merge_cmd) return merge_command(merge_out, merge_inputs, command_line);
+    if (*export_cmd) return export_command(exp);
   } catch (const InputError& e) {
     std::cerr << "error: " << e.what() << "\n";
     return kExitBadInput;

@@ -1,0 +1,94 @@
+// Sweeps: one base scenario and policy, fields to vary, every point run with the same
+// seeds (common random numbers), so neighbouring points are compared on the same traffic.
+//
+//   name: bake time against error size
+//   scenario: ../scenarios/error-spike.yaml
+//   policy: ../policies/presets/stepped.yaml    # default: the scenario's
+//   runs: 200                                   # per point (default 200)
+//   seed: 1
+//   grid:                                       # every combination, first field slowest
+//     policy.bake_time: [2m, 5m, 10m]
+//     scenario.regressions[0].error_rate: [1%, 2%, 5%]
+//   # or  points: [{policy.bake_time: 2m, policy.failure_limit: 0}, ...]
+//   # or  random: {samples: 20, seed: 7, fields: {policy.bake_time: {min: 1m, max: 20m,
+//   #              scale: log}, policy.failure_limit: {choices: [0, 1, 2]}}}
+//
+// Fields are dotted paths into the scenario (`scenario.`) or the policy (`policy.`), with
+// list items as [i]; values are written as in those files (durations, 2%, lists).
+// Run i of every point draws from the streams of (seed, i), whatever the point, shard
+// or thread; results go to a store (sim/store.h) as they finish.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "sim/config.h"
+#include "sim/scenario.h"
+#include "sim/store.h"
+
+namespace canarysim {
+
+// A scenario and policy document that overrides apply to.
+class Variants {
+ public:
+  // `policy_file` empty: the scenario's own policy. Throws InputError as the loaders do.
+  Variants(const std::string& scenario_file, const std::string& policy_file);
+  // The scenario with its policy, after overrides whose paths begin with "scenario." or
+  // "policy.". Throws InputError (message without a location, for the caller to place).
+  Scenario make(const std::vector<ConfigMap::Override>& overrides) const;
+  std::string scenario_text() const { return scenario_.dump(); }
+  std::string policy_text() const { return policy_.dump(); }
+
+ private:
+  ConfigMap scenario_, policy_;
+};
+
+struct SweepPoint {
+  std::string label;                // "bake_time=5m, regressions[0].error_rate=2%"
+  std::vector<std::string> values;  // one per field, YAML text
+  Scenario scenario;                // with its policy
+};
+
+struct Sweep {
+  std::string name, file, text;
+  std::vector<std::string> fields;
+  std::vector<SweepPoint> points;
+  uint64_t runs = 200, seed = 1;
+  Manifest manifest;  // filled but for command_line and shard
+};
+
+// Throws InputError naming file, line, key and what was expected; a value that does not
+// fit its field is reported at the sweep's line with the point it belongs to.
+Sweep load_sweep(const std::string& path);
+
+struct SweepOptions {
+  unsigned threads = 0;                // 0: one per core
+  uint64_t shard = 1, shards = 1;      // run shard K of N
+  bool resume = false;                 // complete `db` if it exists
+  std::string command_line;            // recorded in the manifest
+  double commit_interval_s = 0.5;      // finished runs are committed this often
+  // Called after each commit with (runs done, runs to do) by this invocation.
+  std::function<void(uint64_t, uint64_t)> progress;
+};
+
+struct SweepReport {
+  uint64_t share = 0;    // runs in this shard
+  uint64_t present = 0;  // of which were in the store already (--resume)
+  uint64_t ran = 0;      // of which this invocation ran
+  double wall_s = 0;
+  std::vector<Summary> summaries;  // per point, when the store holds the whole sweep
+};
+
+// Runs the sweep (or shard) into the store at `db`. Throws InputError when `db` exists
+// without --resume, or holds another sweep, shard or version.
+SweepReport run_sweep(const Sweep& sweep, const std::string& db, const SweepOptions& options);
+
+// Runs [first_run, first_run + runs) of every point in memory, spread over threads: how
+// tune and power study many variants. Returns each point's runs in run order.
+std::vector<std::vector<RunResult>> run_points(const std::vector<const Scenario*>& points, uint64_t seed,
+                                               uint64_t first_run, uint64_t runs, unsigned threads);
+
+}  // namespace canarysim
