@@ -446,6 +446,25 @@ std::vector<std::string> ConfigMap::yaml_items(std::string_view key) const {
   return out;
 }
 
+std::optional<std::string> ConfigMap::lookup(const std::string& path) const {
+  YAML::Node here = impl_->node;
+  const std::vector<std::string> parts = path_parts(path);
+  if (parts.empty()) return std::nullopt;
+  for (const std::string& part : parts) {
+    YAML::Node next;
+    if (part.front() == '[') {
+      const size_t index = std::stoul(part.substr(1, part.size() - 2));
+      if (!here.IsSequence() || index >= here.size()) return std::nullopt;
+      next = here[index];
+    } else {
+      if (!here.IsMap() || !here[part]) return std::nullopt;
+      next = here[part];
+    }
+    here.reset(next);
+  }
+  return flow(here);
+}
+
 ConfigMap ConfigMap::with(const std::vector<Override>& overrides) const {
   YAML::Node root = YAML::Clone(impl_->node);
   for (const auto& [path, value] : overrides) {

@@ -107,6 +107,8 @@ class ConfigMap {
   // InputError (without a location: the caller knows where the override came from)
   // when the path does not fit the document. The copy keeps file() and path().
   using Override = std::pair<std::string, std::string>;
+  // The value at such a path as one line of YAML; nullopt when the document lacks it.
+  std::optional<std::string> lookup(const std::string& path) const;
   ConfigMap with(const std::vector<Override>& overrides) const;
 
   struct Impl;

@@ -110,6 +110,44 @@ Summary summarize(const std::vector<RunResult>& runs) {
   return s;
 }
 
+const std::vector<SummaryMetric>& summary_metrics() {
+  static const std::vector<SummaryMetric> metrics = [] {
+    using Unit = SummaryMetric::Unit;
+    std::vector<SummaryMetric> m = {
+        {"false_rollback_rate", Unit::kRate, [](const Summary& s) { return s.false_rollback.rate; }},
+        {"missed_regression_rate", Unit::kRate, [](const Summary& s) { return s.missed_regression.rate; }},
+        {"rollback_rate", Unit::kRate,
+         [](const Summary& s) { return s.runs ? static_cast<double>(s.rolled_back) / s.runs : RunResult::kNaN; }}};
+    const std::pair<const char*, Stats Summary::*> stats[] = {
+        {"detection_time", &Summary::detection_time_s},
+        {"time_to_mitigate", &Summary::time_to_mitigate_s},
+        {"rollout_duration", &Summary::rollout_duration_s},
+        {"blast_radius_requests", &Summary::blast_radius_requests},
+        {"blast_radius_users", &Summary::blast_radius_users},
+        {"cost", &Summary::cost},
+        {"canary_cost", &Summary::canary_cost}};
+    const std::pair<const char*, double Stats::*> parts[] = {
+        {"mean", &Stats::mean}, {"p50", &Stats::p50}, {"p90", &Stats::p90}, {"p99", &Stats::p99}};
+    for (const auto& [name, field] : stats) {
+      const Unit unit = std::string(name).find("time") != std::string::npos ||
+                                std::string(name).find("duration") != std::string::npos
+                            ? Unit::kSeconds
+                            : Unit::kNumber;
+      for (const auto& [part, member] : parts)
+        m.push_back({std::string(name) + "_" + part, unit,
+                     [field = field, member = member](const Summary& s) { return (s.*field).*member; }});
+    }
+    return m;
+  }();
+  return metrics;
+}
+
+const SummaryMetric* find_summary_metric(const std::string& name) {
+  for (const SummaryMetric& m : summary_metrics())
+    if (m.name == name) return &m;
+  return nullptr;
+}
+
 Study run_study(const Scenario& scenario, const StudyOptions& options) {
   check_policy_segments(scenario, *scenario.policy);
   const unsigned threads = options.threads

@@ -68,6 +68,21 @@ struct Study {
   Summary summary;
 };
 
+// The figures of a summary by name, as budgets, objectives and constraints name them:
+//   false_rollback_rate, missed_regression_rate, rollback_rate (rates, in [0, 1]),
+//   detection_time_*, time_to_mitigate_*, rollout_duration_* (seconds),
+//   blast_radius_requests_*, blast_radius_users_*, cost_*, canary_cost_*, where * is
+//   mean, p50, p90 or p99. NaN where the figure does not apply (no detections).
+struct SummaryMetric {
+  enum class Unit { kRate, kSeconds, kNumber };
+  std::string name;
+  Unit unit;
+  std::function<double(const Summary&)> value;
+};
+const std::vector<SummaryMetric>& summary_metrics();
+// nullptr when no metric has this name.
+const SummaryMetric* find_summary_metric(const std::string& name);
+
 // REQUIRES: scenario.policy is set.
 Study run_study(const Scenario& scenario, const StudyOptions& options);
 

@@ -70,57 +70,67 @@ Scenario Variants::make(const std::vector<ConfigMap::Override>& overrides) const
 
 namespace {
 
-// A random field: uniform (or log-uniform) between min and max, or one of choices.
-struct RandomField {
-  std::string name;
-  std::vector<std::string> choices;
-  double lo = 0, hi = 0;
-  bool log = false, integer = false;
-  std::string unit;  // "duration", "percent" or "" (a plain number)
+}  // namespace
 
-  std::string draw(Rng& rng) const {
-    if (!choices.empty()) return choices[rng.below(choices.size())];
-    const double u = rng.uniform();
-    double x = log ? std::exp(std::log(lo) + u * (std::log(hi) - std::log(lo))) : lo + u * (hi - lo);
-    if (integer) return std::to_string(static_cast<long long>(std::floor(std::min(x, hi + 0.999999))));
-    char buf[64];
-    if (unit == "duration") return format_duration(std::round(x));  // whole seconds read best
-    if (unit == "percent") std::snprintf(buf, sizeof buf, "%.4g%%", 100 * x);
-    else std::snprintf(buf, sizeof buf, "%.4g", x);
-    return buf;
+std::optional<Quantity> parse_quantity(const std::string& text) {
+  if (!text.empty() && text.back() == '%') {
+    if (auto f = parse_fraction(text)) return Quantity{Quantity::Unit::kPercent, *f};
+    return std::nullopt;
   }
-};
+  if (auto f = parse_fraction(text)) return Quantity{Quantity::Unit::kNumber, *f};  // "0.02", "3"
+  if (auto d = parse_duration(text)) return Quantity{Quantity::Unit::kDuration, *d};
+  return std::nullopt;
+}
 
-RandomField random_field(const ConfigMap& spec, const std::string& name) {
-  RandomField f;
-  f.name = name;
+std::string format_quantity(const Quantity& q) {
+  char buf[64];
+  switch (q.unit) {
+    case Quantity::Unit::kDuration: return format_duration(q.value);
+    case Quantity::Unit::kPercent: std::snprintf(buf, sizeof buf, "%.4g%%", 100 * q.value); return buf;
+    case Quantity::Unit::kNumber: break;
+  }
+  std::snprintf(buf, sizeof buf, "%.6g", q.value);
+  return buf;
+}
+
+FieldSampler::FieldSampler(const ConfigMap& spec, const std::string& name) {
   const ConfigMap m = spec.map(name);
   m.allow({"min", "max", "scale", "choices"});
   if (m.has("choices")) {
-    f.choices = m.yaml_items("choices");
-    return f;
+    choices_ = m.yaml_items("choices");
+    return;
   }
-  const std::string lo = m.text("min"), hi = m.text("max");
-  if (parse_duration(lo) && !parse_fraction(lo)) {
-    f.unit = "duration";
-    f.lo = m.duration("min");
-    f.hi = m.duration("max");
-  } else if (lo.back() == '%') {
-    f.unit = "percent";
-    f.lo = m.probability("min");
-    f.hi = m.probability("max");
-  } else {
-    f.lo = m.number("min", -1e300, 1e300);
-    f.hi = m.number("max", -1e300, 1e300);
-    f.integer = lo.find_first_of(".eE") == std::string::npos && hi.find_first_of(".eE") == std::string::npos;
-  }
-  if (!(f.hi > f.lo)) m.fail("max", "a value above min");
+  const std::string lo_text = m.text("min"), hi_text = m.text("max");
+  const auto lo = parse_quantity(lo_text), hi = parse_quantity(hi_text);
+  if (!lo) m.fail("min", "a number, a duration like '5m' or a percentage like '2%'");
+  if (!hi || hi->unit != lo->unit) m.fail("max", "a value written in the same unit as min ('" + lo_text + "')");
+  unit_ = lo->unit;
+  lo_ = lo->value;
+  hi_ = hi->value;
+  // Whole numbers written without a point or exponent sample whole numbers.
+  integer_ = unit_ == Quantity::Unit::kNumber && lo_text.find_first_of(".eE") == std::string::npos &&
+             hi_text.find_first_of(".eE") == std::string::npos;
+  if (!(hi_ > lo_)) m.fail("max", "a value above min");
   const std::string scale = m.text("scale", "linear");
   if (scale != "linear" && scale != "log") m.fail("scale", "linear or log");
-  f.log = scale == "log";
-  if (f.log && f.lo <= 0) m.fail("min", "a value above 0 for scale: log");
-  return f;
+  log_ = scale == "log";
+  if (log_ && lo_ <= 0) m.fail("min", "a value above 0 for scale: log");
 }
+
+std::string FieldSampler::draw(Rng& rng) const {
+  if (!choices_.empty()) return choices_[rng.below(choices_.size())];
+  // Whole numbers: every value in [min, max] (log: [min, max + 1) on a log scale).
+  const double top = integer_ ? hi_ + 1 : hi_;
+  const double u = rng.uniform();
+  const double x = log_ ? std::exp(std::log(lo_) + u * (std::log(top) - std::log(lo_))) : lo_ + u * (top - lo_);
+  if (integer_) return std::to_string(static_cast<long long>(std::min(std::floor(x), hi_)));
+  if (unit_ == Quantity::Unit::kDuration) return format_duration(std::max(1.0, std::round(x)));  // whole seconds
+  // Three significant digits: as precise as a person would write a threshold.
+  const double digits = std::pow(10, std::floor(std::log10(std::abs(x))) - 2);
+  return format_quantity({unit_, x == 0 ? 0 : std::round(x / digits) * digits});
+}
+
+namespace {
 
 std::string hex(uint64_t x) {
   char buf[20];
@@ -188,12 +198,12 @@ Sweep load_sweep(const std::string& path) {
     const ConfigMap spec = r.map("fields");
     sw.fields = spec.keys();
     if (sw.fields.empty()) r.fail("fields", "at least one field");
-    std::vector<RandomField> fields;
-    for (const std::string& f : sw.fields) fields.push_back(random_field(spec, f));
+    std::vector<FieldSampler> fields;
+    for (const std::string& f : sw.fields) fields.emplace_back(spec, f);
     Rng rng(r.count("seed", sw.seed, 0, UINT64_MAX), 0, Stream::kSamples);
     for (uint64_t i = 0; i < samples; ++i) {
       values.push_back({});
-      for (const RandomField& f : fields) values.back().push_back(f.draw(rng));
+      for (const FieldSampler& f : fields) values.back().push_back(f.draw(rng));
       blame.push_back(spec);
     }
   }

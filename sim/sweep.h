@@ -21,11 +21,13 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "sim/config.h"
+#include "sim/random.h"
 #include "sim/scenario.h"
 #include "sim/store.h"
 
@@ -41,9 +43,35 @@ class Variants {
   Scenario make(const std::vector<ConfigMap::Override>& overrides) const;
   std::string scenario_text() const { return scenario_.dump(); }
   std::string policy_text() const { return policy_.dump(); }
+  // A policy field's value as written; nullopt when the file leaves it to its default.
+  std::optional<std::string> policy_value(const std::string& path) const { return policy_.lookup(path); }
 
  private:
   ConfigMap scenario_, policy_;
+};
+
+// A value as files write it: a plain number, a duration (seconds) or a percentage
+// (a fraction); and back to text in the same unit.
+struct Quantity {
+  enum class Unit { kNumber, kDuration, kPercent } unit = Unit::kNumber;
+  double value = 0;
+};
+std::optional<Quantity> parse_quantity(const std::string& text);
+std::string format_quantity(const Quantity& q);
+
+// A field drawn at random: {min, max, scale: linear|log} (durations, percentages or
+// numbers; whole numbers when both bounds are written as such) or {choices: [...]}.
+class FieldSampler {
+ public:
+  // Throws InputError located in `spec` at `name`.
+  FieldSampler(const ConfigMap& spec, const std::string& name);
+  std::string draw(Rng& rng) const;  // YAML text, in the unit the bounds are written in
+
+ private:
+  std::vector<std::string> choices_;
+  Quantity::Unit unit_ = Quantity::Unit::kNumber;
+  double lo_ = 0, hi_ = 0;
+  bool log_ = false, integer_ = false;
 };
 
 struct SweepPoint {

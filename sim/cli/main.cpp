@@ -9,9 +9,12 @@
 //   canarysim sweep SWEEP.yaml [--db FILE] [--resume] [--shard K/N] [--threads T] [--quiet]
 //   canarysim merge OUT.db SHARD.db...
 //   canarysim export DB [--table summaries|runs|points] [--format csv|json] [--out FILE]
+//   canarysim tune TUNE.yaml [--out DIR] [--threads T] [--quiet]
+//   canarysim power POWER.yaml [--out DIR] [--threads T] [--quiet]
 //   canarysim calibrate PROFILE.csv [--model M] [--hardware H] [--tensor-parallel N] [--out F]
 // Exit codes: 0 done, 2 bad input (the message names file, line, key and what was
-// expected), 1 internal error, 3 a check's budget or baseline breached.
+// expected), 1 internal error, 3 a check's budget or baseline breached, or tune found
+// no candidate that meets its constraints.
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -34,6 +37,8 @@
 #include "sim/store.h"
 #include "sim/study.h"
 #include "sim/sweep.h"
+#include "sim/power.h"
+#include "sim/tune.h"
 
 namespace {
 
@@ -41,6 +46,7 @@ using namespace canarysim;
 
 constexpr int kExitBadInput = 2;
 constexpr int kExitInternal = 1;
+constexpr int kExitCheckFailed = 3;  // a check's budget or baseline breached; tune found nothing
 
 struct RunArgs {
   std::string scenario, policy, format = "table", out;
@@ -71,7 +77,7 @@ class Progress {
       bar[20] = ' ';
       bar[21] = '\0';
     }
-    std::fprintf(stderr, "%s%s%llu/%llu %s, %.0f %s/s, ETA %.0fs%s", tty_ ? "\r" : "", bar,
+    std::fprintf(stderr, "%s%s%llu/%llu %s, %.3g %s/s, ETA %.0fs%s", tty_ ? "\r" : "", bar,
                  static_cast<unsigned long long>(done), static_cast<unsigned long long>(total), what_.c_str(),
                  rate, what_.c_str(), eta, tty_ ? "   " : "\n");
     if (tty_ && done == total) std::fprintf(stderr, "\r%72s\r", "");
@@ -286,7 +292,39 @@ int merge_command(const std::string& out, const std::vector<std::string>& shards
   return 0;
 }
 
-constexpr int kExitCheckFailed = 3;
+struct StudyFileArgs {
+  std::string file, out;
+  unsigned threads = 0;
+  bool quiet = false;
+};
+
+std::string default_out(const std::string& file, const char* what) {
+  return std::filesystem::path(file).stem().string() + "-" + what;
+}
+
+int tune_command(const StudyFileArgs& a) {
+  TuneOptions o;
+  o.threads = a.threads;
+  Progress progress(!a.quiet, /*plain=*/true);
+  o.progress = [&progress](uint64_t done, uint64_t total) { progress(done, total); };
+  const TuneResult t = run_tune(a.file, o);
+  const std::string dir = a.out.empty() ? default_out(a.file, "tune") : a.out;
+  write_tune_files(t, dir);
+  std::cout << tune_report(t) << "\nwrote " << dir << "/candidates.csv, pareto.csv, pareto.svg\n";
+  return t.found ? 0 : kExitCheckFailed;
+}
+
+int power_command(const StudyFileArgs& a) {
+  PowerOptions o;
+  o.threads = a.threads;
+  Progress progress(!a.quiet, /*plain=*/true, "sizes");
+  o.progress = [&progress](uint64_t done, uint64_t total) { progress(done, total); };
+  const PowerResult p = run_power(a.file, o);
+  const std::string dir = a.out.empty() ? default_out(a.file, "power") : a.out;
+  write_power_files(p, dir);
+  std::cout << power_report(p) << "\nwrote " << dir << "/power.csv, power.svg\n";
+  return 0;
+}
 
 int check_command(const std::string& suite, bool update, unsigned threads) {
   const CheckOutcome c = run_check(suite, update, threads);
@@ -334,7 +372,7 @@ int calibrate_command(const CalibrateArgs& a) {
 
 int main(int argc, char** argv) {
   CLI::App app{"canarysim: simulate canary rollout policies for LLM serving.\n"
-               "Exit codes: 0 done, 2 bad input, 1 internal error, 3 check breached."};
+               "Exit codes: 0 done, 2 bad input, 1 internal error, 3 check breached or tune found nothing."};
   app.set_version_flag("--version", std::string("canarysim ") + CANARYSIM_VERSION);
   app.require_subcommand(1);
 
@@ -434,6 +472,23 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"csv", "json"}));
   export_cmd->add_option("--out", exp.out, "Write to this file instead of standard output");
 
+  StudyFileArgs tune;
+  CLI::App* tune_cmd = app.add_subcommand(
+      "tune", "Search a policy's parameters for the best trade-off over a mix of scenarios "
+              "(exit 3 when no candidate meets the constraints)");
+  tune_cmd->add_option("tune", tune.file, "Tuning YAML file")->required();
+  tune_cmd->add_option("--out", tune.out, "Folder for candidates.csv, pareto.csv, pareto.svg (default: NAME-tune)");
+  tune_cmd->add_option("--threads", tune.threads, "Threads (0: one per core)")->capture_default_str();
+  tune_cmd->add_flag("--quiet,-q", tune.quiet, "No progress on stderr");
+
+  StudyFileArgs power;
+  CLI::App* power_cmd = app.add_subcommand(
+      "power", "The smallest regression a policy catches in 90% of runs, and its power curve");
+  power_cmd->add_option("power", power.file, "Power study YAML file")->required();
+  power_cmd->add_option("--out", power.out, "Folder for power.csv and power.svg (default: NAME-power)");
+  power_cmd->add_option("--threads", power.threads, "Threads (0: one per core)")->capture_default_str();
+  power_cmd->add_flag("--quiet,-q", power.quiet, "No progress on stderr");
+
   CalibrateArgs calibrate;
   CLI::App* calibrate_cmd = app.add_subcommand(
       "calibrate", "Fit a batched pool's iteration time to a measured serving profile (CSV)");
@@ -470,6 +525,8 @@ int main(int argc, char** argv) {
     if (*sweep_cmd) return sweep_command(sweep, command_line);
     if (*merge_cmd) return merge_command(merge_out, merge_inputs, command_line);
     if (*export_cmd) return export_command(exp);
+    if (*tune_cmd) return tune_command(tune);
+    if (*power_cmd) return power_command(power);
   } catch (const InputError& e) {
     std::cerr << "error: " << e.what() << "\n";
     return kExitBadInput;
