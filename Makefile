@@ -65,6 +65,7 @@ test-python: python
 bench: build
 	$(BUILD)/bench/mm1_bench
 	$(BUILD)/bench/batched_bench
+	$(BUILD)/bench/sweep_bench
 
 clean:
 	rm -rf $(BUILD) $(VENV)

@@ -67,7 +67,6 @@ double read_number(const ConfigMap& m, const char* key) {
 struct Budget {
   std::string key;
   double limit;
-  bool time;
 };
 
 }  // namespace
@@ -107,24 +106,28 @@ CheckOutcome run_check(const std::string& suite_path, bool update_baseline, unsi
     Scenario scenario = load_scenario((std::filesystem::path(dir) / c.text("scenario")).string());
     if (c.has("policy")) scenario.policy = load_policy_file((std::filesystem::path(dir) / c.text("policy")).string());
     if (!scenario.policy) c.fail("policy", "a policy file (the scenario has none)");
+    // A budget is any summary metric (sim/study.h), each "at most".
     std::vector<Budget> budgets;
     if (c.has("budgets")) {
       const ConfigMap b = c.map("budgets");
-      b.allow({"false_rollback_rate", "missed_regression_rate", "detection_time_p90", "time_to_mitigate_p90",
-               "blast_radius_requests_mean", "rollout_duration_p50"});
-      for (const char* k : {"false_rollback_rate", "missed_regression_rate"})
-        if (b.has(k)) budgets.push_back({k, b.probability(k), false});
-      for (const char* k : {"detection_time_p90", "time_to_mitigate_p90", "rollout_duration_p50"})
-        if (b.has(k)) budgets.push_back({k, b.duration(k), true});
-      if (b.has("blast_radius_requests_mean"))
-        budgets.push_back({"blast_radius_requests_mean", b.number("blast_radius_requests_mean", 0, 1e300), false});
+      for (const std::string& k : b.keys()) {
+        const SummaryMetric* metric = find_summary_metric(k);
+        if (!metric) {
+          std::vector<std::string> names;
+          for (const SummaryMetric& m : summary_metrics()) names.push_back(m.name);
+          const std::string guess = nearest(k, names);
+          b.reject(k, "unknown budget '" + k + "'" + (guess.empty() ? "" : " (did you mean '" + guess + "'?)") +
+                          "; expected a metric such as false_rollback_rate, detection_time_p90 or "
+                          "blast_radius_requests_mean (docs/sweeps.md lists them all)");
+        }
+        const double limit = metric->unit == SummaryMetric::Unit::kRate      ? b.probability(k)
+                             : metric->unit == SummaryMetric::Unit::kSeconds ? b.duration(k)
+                                                                             : b.number(k, -1e300, 1e300);
+        budgets.push_back({k, limit});
+      }
     }
     const Study study = run_study(scenario, options);
     const Figures f = figures_of(study);
-    const std::map<std::string, double> values = {
-        {"false_rollback_rate", f.false_rollback_rate}, {"missed_regression_rate", f.missed_regression_rate},
-        {"detection_time_p90", f.detection_p90},       {"time_to_mitigate_p90", f.mitigation_p90},
-        {"blast_radius_requests_mean", f.blast_mean},  {"rollout_duration_p50", f.rollout_p50}};
     char line[256];
     std::snprintf(line, sizeof line,
                   "\n%s: false rollbacks %.2f %%, missed %.2f %%, detection p90 %s, blast mean %s, rollout p50 %s\n",
@@ -134,7 +137,7 @@ CheckOutcome run_check(const std::string& suite_path, bool update_baseline, unsi
                   std::isnan(f.rollout_p50) ? "-" : (num(f.rollout_p50) + "s").c_str());
     report << line;
     for (const Budget& b : budgets) {
-      const double v = values.at(b.key);
+      const double v = find_summary_metric(b.key)->value(study.summary);
       // A quantity that does not apply (no detection in an A/A case) is within budget.
       const bool ok = std::isnan(v) || v <= b.limit;
       out.budgets_ok &= ok;

@@ -9,7 +9,7 @@
 //     - name: stepped-aa
 //       scenario: ../../scenarios/aa-null.yaml
 //       policy: ../../policies/presets/stepped.yaml   # default: the scenario's
-//       budgets:                  # any of these; a case breaches when a value exceeds it
+//       budgets:                  # any summary metric (sim/study.h); breached when exceeded
 //         false_rollback_rate: 2%
 //         missed_regression_rate: 1%
 //         detection_time_p90: 15m

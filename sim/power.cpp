@@ -74,6 +74,7 @@ PowerResult run_power(const std::string& path, const PowerOptions& options) {
   {
     std::vector<Scenario> scenarios;
     for (const std::string& s : sizes) scenarios.push_back(scenario_of(s));
+    if (options.validate_only) return p;
     std::vector<const Scenario*> points;
     for (const Scenario& s : scenarios) points.push_back(&s);
     const auto results = run_points(points, p.seed, 0, p.runs, options.threads);

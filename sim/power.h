@@ -45,6 +45,7 @@ struct PowerResult {
 
 struct PowerOptions {
   unsigned threads = 0;
+  bool validate_only = false;  // check the file and build every size's scenario; run nothing
   std::function<void(uint64_t, uint64_t)> progress;  // (sizes done, sizes planned)
 };
 

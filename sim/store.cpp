@@ -240,6 +240,27 @@ void create_summaries_table(sqlite3* db) {
   exec(db, sql + ")");
 }
 
+// Makes a new store at `path`: the schema and the manifest, then `fill` (which runs its
+// own transactions). Built under a temporary name and renamed into place, so that a
+// crash while building leaves no half-made store for --resume or merge to trip on.
+template <class Fill>
+void build_store(const std::string& path, const Manifest& manifest, Fill&& fill) {
+  const std::string tmp = path + ".part";
+  for (const char* ext : {"", "-wal", "-shm"}) std::filesystem::remove(tmp + ext);
+  {
+    auto impl = open_db(tmp, true);
+    exec(impl->db, "BEGIN");
+    exec(impl->db, kSchema);
+    create_summaries_table(impl->db);
+    write_manifest(impl->db, manifest);
+    exec(impl->db, "COMMIT");
+    fill(impl->db);
+    exec(impl->db, "PRAGMA wal_checkpoint(TRUNCATE)");
+  }
+  for (const char* ext : {"-wal", "-shm"}) std::filesystem::remove(tmp + ext);
+  std::filesystem::rename(tmp, path);
+}
+
 }  // namespace
 
 ResultStore::ResultStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -250,25 +271,17 @@ std::unique_ptr<ResultStore> ResultStore::create(const std::string& path, const 
                                                  const std::vector<PointRecord>& points) {
   if (std::filesystem::exists(path))
     throw InputError(path + ": already exists; pass --resume to complete it, or remove it to start again");
-  // Built under a temporary name and renamed, so that a crash while creating leaves no
-  // half-made store for --resume to trip on.
-  const std::string tmp = path + ".creating";
-  std::filesystem::remove(tmp);
-  {
-    auto impl = open_db(tmp, true);
-    exec(impl->db, "BEGIN");
-    exec(impl->db, kSchema);
-    create_summaries_table(impl->db);
-    write_manifest(impl->db, manifest);
-    Statement f(impl->db, "INSERT INTO fields (position, field) VALUES (?, ?)");
+  build_store(path, manifest, [&](sqlite3* db) {
+    exec(db, "BEGIN");
+    Statement f(db, "INSERT INTO fields (position, field) VALUES (?, ?)");
     for (size_t i = 0; i < fields.size(); ++i) {
       f.bind(1, uint64_t{i});
       f.bind(2, fields[i]);
       f.step();
       f.reset();
     }
-    Statement p(impl->db, "INSERT INTO points (point, label, scenario, policy) VALUES (?, ?, ?, ?)");
-    Statement v(impl->db, "INSERT INTO point_values (point, field, value, number) VALUES (?, ?, ?, ?)");
+    Statement p(db, "INSERT INTO points (point, label, scenario, policy) VALUES (?, ?, ?, ?)");
+    Statement v(db, "INSERT INTO point_values (point, field, value, number) VALUES (?, ?, ?, ?)");
     for (size_t i = 0; i < points.size(); ++i) {
       p.bind(1, uint64_t{i});
       p.bind(2, points[i].label);
@@ -285,12 +298,8 @@ std::unique_ptr<ResultStore> ResultStore::create(const std::string& path, const 
         v.reset();
       }
     }
-    exec(impl->db, "COMMIT");
-    exec(impl->db, "PRAGMA wal_checkpoint(TRUNCATE)");
-  }
-  std::filesystem::remove(tmp + "-wal");
-  std::filesystem::remove(tmp + "-shm");
-  std::filesystem::rename(tmp, path);
+    exec(db, "COMMIT");
+  });
   return open(path);
 }
 
@@ -457,34 +466,22 @@ void merge_stores(const std::string& out, const std::vector<std::string>& shard_
   merged.shard = merged.shards = 1;
   merged.command_line = command_line;
   if (std::filesystem::exists(out)) throw InputError(out + ": already exists; remove it or choose another name");
-  const std::string tmp = out + ".merging";
-  std::filesystem::remove(tmp);
-  {
-    auto impl = open_db(tmp, true);
-    exec(impl->db, "BEGIN");
-    exec(impl->db, kSchema);
-    create_summaries_table(impl->db);
-    write_manifest(impl->db, merged);
-    exec(impl->db, "COMMIT");
+  build_store(out, merged, [&](sqlite3* db) {
     for (size_t i = 0; i < shard_paths.size(); ++i) {
-      Statement attach(impl->db, "ATTACH DATABASE ? AS shard");
+      Statement attach(db, "ATTACH DATABASE ? AS shard");
       attach.bind(1, shard_paths[i]);
       attach.step();
-      exec(impl->db, "BEGIN");
+      exec(db, "BEGIN");
       if (i == 0) {
-        exec(impl->db, "INSERT INTO fields SELECT * FROM shard.fields; "
-                       "INSERT INTO points SELECT * FROM shard.points; "
-                       "INSERT INTO point_values SELECT * FROM shard.point_values;");
+        exec(db, "INSERT INTO fields SELECT * FROM shard.fields; "
+                 "INSERT INTO points SELECT * FROM shard.points; "
+                 "INSERT INTO point_values SELECT * FROM shard.point_values;");
       }
-      exec(impl->db, std::string("INSERT INTO runs (") + kRunColumns + ") SELECT " + kRunColumns + " FROM shard.runs");
-      exec(impl->db, "COMMIT");
-      exec(impl->db, "DETACH DATABASE shard");
+      exec(db, std::string("INSERT INTO runs (") + kRunColumns + ") SELECT " + kRunColumns + " FROM shard.runs");
+      exec(db, "COMMIT");
+      exec(db, "DETACH DATABASE shard");
     }
-    exec(impl->db, "PRAGMA wal_checkpoint(TRUNCATE)");
-  }
-  std::filesystem::remove(tmp + "-wal");
-  std::filesystem::remove(tmp + "-shm");
-  std::filesystem::rename(tmp, out);
+  });
   ResultStore::open(out)->write_summaries();
 }
 

@@ -186,6 +186,8 @@ TuneResult run_tune(const std::string& path, const TuneOptions& options) {
     t.candidates.push_back(std::move(c));
   }
 
+  if (options.validate_only) return t;
+
   // The rungs of successive halving.
   for (uint64_t n = n_candidates, r = min_runs;; n = (n + eta - 1) / eta, r = std::min(max_runs, r * eta)) {
     t.rungs.emplace_back(n, r);

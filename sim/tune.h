@@ -59,6 +59,7 @@ struct TuneResult {
 
 struct TuneOptions {
   unsigned threads = 0;
+  bool validate_only = false;  // check the file and build every candidate; run nothing
   std::function<void(uint64_t, uint64_t)> progress;  // (runs done, runs planned)
 };
 

@@ -6,6 +6,7 @@
 #include <map>
 #include <set>
 
+#include "sim/check.h"
 #include "sim/config.h"
 #include "sim/power.h"
 #include "sim/store.h"
@@ -156,6 +157,10 @@ const BadStudy kBadStudies[] = {
     {"power-sizes-descend.yaml",
      "tests/data/bad-studies/power-sizes-descend.yaml:3:19: sizes[2]: expected a size above the one before it "
      "(sizes ascend), got '1%'"},
+    {"check-unknown-budget.yaml",
+     "tests/data/bad-studies/check-unknown-budget.yaml:7:27: cases[0].budgets.false_rollback_rte: unknown "
+     "budget 'false_rollback_rte' (did you mean 'false_rollback_rate'?); expected a metric such as "
+     "false_rollback_rate, detection_time_p90 or blast_radius_requests_mean (docs/sweeps.md lists them all)"},
     {"power-bad-field.yaml",
      "tests/data/bad-studies/power-bad-field.yaml:3:8: field: size 1%: regressions[2]: no such list item (the "
      "list has 1)"},
@@ -172,6 +177,7 @@ TEST_P(BadStudyTest, FailsWithItsExactMessage) {
   try {
     if (file.rfind("sweep", 0) == 0) load_sweep(path);
     else if (file.rfind("tune", 0) == 0) run_tune(path, {});
+    else if (file.rfind("check", 0) == 0) run_check(path, false, 1);
     else run_power(path, {});
     FAIL() << path << " was accepted";
   } catch (const InputError& e) {

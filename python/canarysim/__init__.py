@@ -24,7 +24,7 @@ from ._api import (
     validate,
 )
 from ._core import Decision, Observation, WindowStats, __version__
-from ._sweep import SweepResults, read_sweep, sweep
+from ._sweep import SweepResults, Tuning, power, read_sweep, sweep, tune
 
 __all__ = [
     "Comparison",
@@ -34,14 +34,17 @@ __all__ = [
     "Scenario",
     "Study",
     "SweepResults",
+    "Tuning",
     "WindowStats",
     "__version__",
     "compare",
     "policy_kinds",
+    "power",
     "read_sweep",
     "run",
     "sweep",
     "timeline",
     "tradeoff",
+    "tune",
     "validate",
 ]

@@ -1,4 +1,5 @@
-"""Sweeps from Python: run one locally or over a Dask cluster, read a results store.
+"""Sweeps, tuning and power from Python: run a sweep locally or over a Dask cluster, read
+a results store, and run the CLI's tune and power studies with DataFrames as results.
 
 A results store is the SQLite file that ``canarysim sweep`` writes (its schema is
 documented in sim/store.h); :func:`read_sweep` needs only Python's sqlite3 and pandas, so
@@ -54,7 +55,9 @@ def read_sweep(path: str | os.PathLike) -> SweepResults:
     path = os.fspath(path)
     if not os.path.exists(path):
         raise FileNotFoundError(f"{path}: no such results store")
-    con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    # A read-write connection, though it only reads: a read-only one cannot remove the
+    # write-ahead log's files when it closes, and would leave them beside the store.
+    con = sqlite3.connect(path)
     try:
         try:
             manifest = dict(con.execute("SELECT key, value FROM manifest"))
@@ -74,6 +77,11 @@ def read_sweep(path: str | os.PathLike) -> SweepResults:
             "ORDER BY r.point, r.run", con, params=fields)
     finally:
         con.close()
+    # The store keeps summaries as REAL; counts read better as integers.
+    counts = [c for c in summaries.columns
+              if c in ("runs", "promoted", "rolled_back", "unfinished", "false_rollbacks", "missed_regressions")
+              or c.endswith("_count")]
+    summaries[counts] = summaries[counts].astype("int64")
     runs["regression_active"] = runs["regression_active"].astype(bool)
     return SweepResults(manifest=manifest, points=points, summaries=summaries, runs=runs)
 
@@ -119,3 +127,47 @@ def sweep(path: str | os.PathLike, *, db: str | os.PathLike | None = None, clien
                 parts.append(part)
             _core.merge_stores(out, parts, f"canarysim.sweep(client=..., shards={n})")
         return read_sweep(out).summaries
+
+
+def power(path: str | os.PathLike, *, threads: int = 0, out: str | os.PathLike | None = None) -> pd.DataFrame:
+    """Run a power study file (see ``canarysim power``): one row per regression size.
+
+    ``frame.attrs`` holds ``threshold`` (the smallest size caught in ``target`` of the
+    runs, or None), ``target``, ``field`` and ``report`` (the CLI's text). ``out`` also
+    writes ``power.csv`` and ``power.svg`` to that folder.
+    """
+    r = _core.run_power(os.fspath(path), threads, os.fspath(out) if out is not None else "")
+    frame = pd.DataFrame(r["columns"])
+    frame.attrs.update(threshold=None if r["threshold"] is None else frame["size"][r["threshold"]],
+                       target=r["target"], field=r["field"], report=r["report"])
+    return frame
+
+
+@dataclass
+class Tuning:
+    """The result of :func:`tune`."""
+
+    candidates: pd.DataFrame
+    """One row per candidate: runs reached, feasible, on the Pareto front, chosen, its
+    parameters (as written) and mixed metrics (the objective first)."""
+    chosen: pd.Series
+    """The chosen candidate's row."""
+    found: bool
+    """Whether the chosen candidate meets every constraint."""
+    report: str
+    """The CLI's report: intervals per scenario, the Pareto front."""
+    objective: str
+    """The name of the minimised metric (a column of ``candidates``)."""
+
+    @property
+    def pareto(self) -> pd.DataFrame:
+        """The candidates on the Pareto front, by objective."""
+        return self.candidates[self.candidates["pareto"]].sort_values(self.objective, kind="stable")
+
+
+def tune(path: str | os.PathLike, *, threads: int = 0, out: str | os.PathLike | None = None) -> Tuning:
+    """Run a tuning file (see ``canarysim tune``). ``out`` also writes the CLI's files."""
+    r = _core.run_tune(os.fspath(path), threads, os.fspath(out) if out is not None else "")
+    frame = pd.DataFrame(r["columns"]).set_index("candidate", drop=False)
+    return Tuning(candidates=frame, chosen=frame.loc[r["best"]], found=r["found"], report=r["report"],
+                  objective=r["metrics"][0])

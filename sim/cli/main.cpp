@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <filesystem>
@@ -129,8 +130,32 @@ int run_command(const RunArgs& a) {
   return 0;
 }
 
+// Scenario and policy files, and the study files: sweeps, tuning, power.
+std::string validate_any(const std::string& path) {
+  const ConfigMap m = ConfigMap::parse_file(path);
+  if (m.has("grid") || m.has("points") || m.has("random")) {
+    const Sweep sweep = load_sweep(path);
+    return path + ": valid sweep '" + sweep.name + "', " + std::to_string(sweep.points.size()) + " points x " +
+           std::to_string(sweep.runs) + " runs";
+  }
+  if (m.has("parameters")) {
+    TuneOptions o;
+    o.validate_only = true;
+    const TuneResult t = run_tune(path, o);
+    return path + ": valid tuning '" + t.name + "', " + std::to_string(t.candidates.size()) + " candidates over " +
+           std::to_string(t.scenario_labels.size()) + " scenarios";
+  }
+  if (m.has("sizes")) {
+    PowerOptions o;
+    o.validate_only = true;
+    const PowerResult p = run_power(path, o);
+    return path + ": valid power study '" + p.name + "' of " + p.field;
+  }
+  return validate_file(path);
+}
+
 int validate_command(const std::vector<std::string>& files) {
-  for (const std::string& f : files) std::cout << validate_file(f) << "\n";
+  for (const std::string& f : files) std::cout << validate_any(f) << "\n";
   return 0;
 }
 
@@ -263,12 +288,14 @@ int sweep_command(const SweepArgs& a, const std::string& command_line) {
     std::printf("results in %s; merge the shards with `canarysim merge OUT.db SHARD.db...`\n", db.c_str());
     return 0;
   }
-  std::printf("\n%-48s %9s %9s %11s %11s %12s %11s\n", "point", "rollbacks", "false", "detect p50",
+  int width = 5;
+  for (const SweepPoint& p : sweep.points) width = std::max(width, static_cast<int>(p.label.size()));
+  std::printf("\n%-*s %9s %9s %11s %11s %12s %11s\n", width, "point", "rollbacks", "false", "detect p50",
               "detect p90", "blast mean", "rollout p50");
   for (size_t p = 0; p < r.summaries.size(); ++p) {
     const Summary& s = r.summaries[p];
     auto t = [](double x) { return std::isnan(x) ? std::string("-") : format_duration(std::round(x)); };
-    std::printf("%-48s %8.1f%% %8.2f%% %11s %11s %12.0f %11s\n", sweep.points[p].label.c_str(),
+    std::printf("%-*s %8.1f%% %8.2f%% %11s %11s %12.0f %11s\n", width, sweep.points[p].label.c_str(),
                 100.0 * s.rolled_back / s.runs, 100 * s.false_rollback.rate, t(s.detection_time_s.p50).c_str(),
                 t(s.detection_time_s.p90).c_str(), s.blast_radius_requests.mean, t(s.rollout_duration_s.p50).c_str());
   }
@@ -395,7 +422,7 @@ int main(int argc, char** argv) {
 
   std::vector<std::string> to_validate;
   CLI::App* validate_cmd =
-      app.add_subcommand("validate", "Check scenario and policy files; exit 2 on the first error");
+      app.add_subcommand("validate", "Check scenario, policy, sweep, tune and power files; exit 2 on the first error");
   validate_cmd->add_option("files", to_validate, "YAML files")->required();
 
   TimelineArgs timeline;

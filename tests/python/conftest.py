@@ -1,4 +1,5 @@
 import os
+import sqlite3
 import subprocess
 
 import pytest
@@ -17,3 +18,12 @@ def cli(*args):
     """Runs the CLI; returns (exit code, stdout, stderr)."""
     p = subprocess.run([CLI, *args], capture_output=True, text=True, cwd=ROOT)
     return p.returncode, p.stdout, p.stderr
+
+
+def table(db, name):
+    """Every row of a table of an SQLite file, sorted: equal iff the contents are equal."""
+    con = sqlite3.connect(db)
+    try:
+        return sorted(con.execute(f"SELECT * FROM {name}").fetchall(), key=repr)
+    finally:
+        con.close()

@@ -4,13 +4,12 @@ merged store compared with the sweep run on one machine."""
 
 import os
 import shutil
-import sqlite3
 import subprocess
 import time
 
 import pytest
 
-from conftest import CLI, ROOT, cli
+from conftest import CLI, ROOT, cli, table
 
 CLUSTER = os.path.join(ROOT, "tests", "slurm", "cluster.sh")
 SUBMIT = os.path.join(ROOT, "docs", "slurm", "submit.sh")
@@ -46,14 +45,6 @@ def job_state(job, env):
     return "UNKNOWN"
 
 
-def rows(db, table):
-    con = sqlite3.connect(db)
-    try:
-        return sorted(con.execute(f"SELECT * FROM {table}").fetchall(), key=repr)
-    finally:
-        con.close()
-
-
 def test_sharded_sweep_through_slurm_equals_the_one_machine_sweep(slurm, tmp_path):
     folder, env = slurm
     sweep = tmp_path / "slurm-sweep.yaml"
@@ -82,5 +73,5 @@ grid:
     assert sorted(p.name for p in out.glob("shard-*.db")) == [f"shard-{k}-of-4.db" for k in range(1, 5)]
     assert "merged 4 shards" in logs
     merged = str(out / "merged.db")
-    for table in ("runs", "summaries", "points", "point_values", "fields"):
-        assert rows(merged, table) == rows(one, table), table
+    for name in ("runs", "summaries", "points", "point_values", "fields"):
+        assert table(merged, name) == table(one, name), name

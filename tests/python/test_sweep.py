@@ -8,14 +8,13 @@ import random
 import signal
 import sqlite3
 import subprocess
-import time
 
 import pandas as pd
 import pytest
 import yaml
 
 import canarysim as cs
-from conftest import CLI, ROOT, cli
+from conftest import CLI, ROOT, cli, table
 
 SCENARIO = os.path.join(ROOT, "scenarios", "error-spike.yaml")
 POLICY = os.path.join(ROOT, "policies", "presets", "stepped.yaml")
@@ -34,15 +33,6 @@ grid:
   scenario.regressions[0].error_rate: [1.5%, 5%]
 {extra}""")
     return path
-
-
-def table(db, name):
-    """Every row of a table, sorted, as a list of tuples: equal iff the contents are equal."""
-    con = sqlite3.connect(db)
-    try:
-        return sorted(con.execute(f"SELECT * FROM {name}").fetchall(), key=repr)
-    finally:
-        con.close()
 
 
 @pytest.fixture(scope="module")

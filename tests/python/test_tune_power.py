@@ -170,3 +170,20 @@ def test_tune_exits_3_when_no_candidate_meets_the_constraints(tmp_path):
     code, out, _ = cli("tune", str(spec), "--out", str(tmp_path / "out"), "-q")
     assert code == 3
     assert "no candidate met every constraint; the closest: candidate" in out
+
+
+def test_python_power_and_tune_return_the_clis_figures(power, tuned):
+    import canarysim as cs
+
+    frame = cs.power(power[0] / "power.yaml", threads=2)
+    assert list(frame["size"]) == [r["size"] for r in power[2]]
+    assert list(frame["caught"]) == [int(r["caught"]) for r in power[2]]
+    assert frame.attrs["threshold"] == next(r["size"] for r in power[2] if r["threshold"] == "1")
+    assert "smallest size caught" in frame.attrs["report"]
+
+    tuning = cs.tune(tuned[0] / "tune.yaml", threads=2)
+    [chosen] = [c for c in tuned[2] if c["chosen"] == "1"]
+    assert tuning.found and tuning.chosen["candidate"] == int(chosen["candidate"])
+    assert tuning.chosen["bake_time"] == chosen["bake_time"]
+    assert sorted(tuning.pareto["candidate"]) == sorted(int(c["candidate"]) for c in tuned[3])
+    assert tuning.objective == "blast_radius_requests_mean"
