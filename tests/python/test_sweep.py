@@ -86,7 +86,7 @@ def test_sigkill_at_random_moments_then_resume_gives_every_run_exactly_once(refe
     db = str(tmp_path / "killed.db")
     rng = random.Random(20261126)
     kills, counts = 0, []
-    for attempt in range(40):
+    for attempt in range(100):
         p = subprocess.Popen([CLI, "sweep", sweep, "--db", db, "--resume", "--quiet"],
                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=ROOT)
         try:
@@ -156,7 +156,14 @@ def test_merge_refuses_missing_overlapping_and_foreign_shards(reference, tmp_pat
     con.close()
     code, _, err = cli("merge", str(tmp_path / "m5.db"), s[1], s[2])
     assert code == 2 and "incomplete" in err and "--resume" in err
-    for m in ("m1", "m2", "m3", "m4", "m5"):
+    # A shard written by another version of canarysim.
+    con = sqlite3.connect(s[1])
+    con.execute("UPDATE manifest SET value = '0.0.9' WHERE key = 'canarysim_version'")
+    con.commit()
+    con.close()
+    code, _, err = cli("merge", str(tmp_path / "m6.db"), s[2], s[1])
+    assert code == 2 and "written by canarysim 0.0.9" in err and "shards must come from one version" in err
+    for m in ("m1", "m2", "m3", "m4", "m5", "m6"):
         assert not os.path.exists(tmp_path / f"{m}.db")  # nothing half-made
 
 
