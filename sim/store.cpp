@@ -67,6 +67,19 @@ void exec(sqlite3* db, const std::string& sql) {
   }
 }
 
+// Runs `body` in one write transaction: all of it is committed, or none of it.
+template <class Body>
+void transaction(sqlite3* db, Body&& body) {
+  exec(db, "BEGIN IMMEDIATE");
+  try {
+    body();
+  } catch (...) {
+    exec(db, "ROLLBACK");
+    throw;
+  }
+  exec(db, "COMMIT");
+}
+
 constexpr const char* kRunColumns =
     "point, run, outcome, regression_active, decision_time_s, detection_time_s, time_to_mitigate_s, "
     "blast_radius_requests, blast_radius_users, rollout_duration_s, requests, canary_requests, events, "
@@ -272,33 +285,33 @@ std::unique_ptr<ResultStore> ResultStore::create(const std::string& path, const 
   if (std::filesystem::exists(path))
     throw InputError(path + ": already exists; pass --resume to complete it, or remove it to start again");
   build_store(path, manifest, [&](sqlite3* db) {
-    exec(db, "BEGIN");
-    Statement f(db, "INSERT INTO fields (position, field) VALUES (?, ?)");
-    for (size_t i = 0; i < fields.size(); ++i) {
-      f.bind(1, uint64_t{i});
-      f.bind(2, fields[i]);
-      f.step();
-      f.reset();
-    }
-    Statement p(db, "INSERT INTO points (point, label, scenario, policy) VALUES (?, ?, ?, ?)");
-    Statement v(db, "INSERT INTO point_values (point, field, value, number) VALUES (?, ?, ?, ?)");
-    for (size_t i = 0; i < points.size(); ++i) {
-      p.bind(1, uint64_t{i});
-      p.bind(2, points[i].label);
-      p.bind(3, points[i].scenario_yaml);
-      p.bind(4, points[i].policy_yaml);
-      p.step();
-      p.reset();
-      for (size_t k = 0; k < fields.size(); ++k) {
-        v.bind(1, uint64_t{i});
-        v.bind(2, fields[k]);
-        v.bind(3, points[i].values[k]);
-        v.bind(4, number_of(points[i].values[k]));
-        v.step();
-        v.reset();
+    transaction(db, [&] {
+      Statement f(db, "INSERT INTO fields (position, field) VALUES (?, ?)");
+      for (size_t i = 0; i < fields.size(); ++i) {
+        f.bind(1, uint64_t{i});
+        f.bind(2, fields[i]);
+        f.step();
+        f.reset();
       }
-    }
-    exec(db, "COMMIT");
+      Statement p(db, "INSERT INTO points (point, label, scenario, policy) VALUES (?, ?, ?, ?)");
+      Statement v(db, "INSERT INTO point_values (point, field, value, number) VALUES (?, ?, ?, ?)");
+      for (size_t i = 0; i < points.size(); ++i) {
+        p.bind(1, uint64_t{i});
+        p.bind(2, points[i].label);
+        p.bind(3, points[i].scenario_yaml);
+        p.bind(4, points[i].policy_yaml);
+        p.step();
+        p.reset();
+        for (size_t k = 0; k < fields.size(); ++k) {
+          v.bind(1, uint64_t{i});
+          v.bind(2, fields[k]);
+          v.bind(3, points[i].values[k]);
+          v.bind(4, number_of(points[i].values[k]));
+          v.step();
+          v.reset();
+        }
+      }
+    });
   });
   return open(path);
 }
@@ -322,8 +335,7 @@ std::vector<std::pair<uint64_t, uint64_t>> ResultStore::finished() const {
 }
 
 void ResultStore::insert(const std::vector<std::pair<uint64_t, RunResult>>& batch) {
-  exec(impl_->db, "BEGIN IMMEDIATE");
-  try {
+  transaction(impl_->db, [&] {
     Statement s(impl_->db, std::string("INSERT INTO runs (") + kRunColumns +
                                ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
     for (const auto& [point, r] : batch) {
@@ -349,11 +361,7 @@ void ResultStore::insert(const std::vector<std::pair<uint64_t, RunResult>>& batc
       s.step();
       s.reset();
     }
-  } catch (...) {
-    exec(impl_->db, "ROLLBACK");
-    throw;
-  }
-  exec(impl_->db, "COMMIT");
+  });
 }
 
 std::vector<RunResult> ResultStore::point_runs(uint64_t point) const {
@@ -397,8 +405,7 @@ void ResultStore::write_summaries() {
   sql += ") VALUES (?";
   for (size_t i = 0; i < columns.size(); ++i) sql += ", ?";
   sql += ")";
-  exec(impl_->db, "BEGIN IMMEDIATE");
-  try {
+  transaction(impl_->db, [&] {
     Statement put(impl_->db, sql);
     for (uint64_t p = 0; p < m.points; ++p) {
       const std::vector<RunResult> runs = point_runs(p);
@@ -409,11 +416,7 @@ void ResultStore::write_summaries() {
       put.step();
       put.reset();
     }
-  } catch (...) {
-    exec(impl_->db, "ROLLBACK");
-    throw;
-  }
-  exec(impl_->db, "COMMIT");
+  });
 }
 
 void merge_stores(const std::string& out, const std::vector<std::string>& shard_paths,
@@ -471,14 +474,14 @@ void merge_stores(const std::string& out, const std::vector<std::string>& shard_
       Statement attach(db, "ATTACH DATABASE ? AS shard");
       attach.bind(1, shard_paths[i]);
       attach.step();
-      exec(db, "BEGIN");
-      if (i == 0) {
-        exec(db, "INSERT INTO fields SELECT * FROM shard.fields; "
-                 "INSERT INTO points SELECT * FROM shard.points; "
-                 "INSERT INTO point_values SELECT * FROM shard.point_values;");
-      }
-      exec(db, std::string("INSERT INTO runs (") + kRunColumns + ") SELECT " + kRunColumns + " FROM shard.runs");
-      exec(db, "COMMIT");
+      transaction(db, [&] {
+        if (i == 0) {
+          exec(db, "INSERT INTO fields SELECT * FROM shard.fields; "
+                   "INSERT INTO points SELECT * FROM shard.points; "
+                   "INSERT INTO point_values SELECT * FROM shard.point_values;");
+        }
+        exec(db, std::string("INSERT INTO runs (") + kRunColumns + ") SELECT " + kRunColumns + " FROM shard.runs");
+      });
       exec(db, "DETACH DATABASE shard");
     }
   });

@@ -35,6 +35,16 @@ grid:
     return path
 
 
+def execute(db, statement):
+    """Changes a store behind canarysim's back, as a damaged or foreign file would be."""
+    con = sqlite3.connect(db)
+    try:
+        con.execute(statement)
+        con.commit()
+    finally:
+        con.close()
+
+
 @pytest.fixture(scope="module")
 def reference(tmp_path_factory):
     """The sweep run once on one machine, without interruption."""
@@ -150,17 +160,11 @@ def test_merge_refuses_missing_overlapping_and_foreign_shards(reference, tmp_pat
     code, _, err = cli("merge", str(tmp_path / "m4.db"), s[1], three)
     assert code == 2 and "3-way split" in err
     # A shard with runs missing (as a killed, unresumed task leaves it).
-    con = sqlite3.connect(s[2])
-    con.execute("DELETE FROM runs WHERE run < 3")
-    con.commit()
-    con.close()
+    execute(s[2], "DELETE FROM runs WHERE run < 3")
     code, _, err = cli("merge", str(tmp_path / "m5.db"), s[1], s[2])
     assert code == 2 and "incomplete" in err and "--resume" in err
     # A shard written by another version of canarysim.
-    con = sqlite3.connect(s[1])
-    con.execute("UPDATE manifest SET value = '0.0.9' WHERE key = 'canarysim_version'")
-    con.commit()
-    con.close()
+    execute(s[1], "UPDATE manifest SET value = '0.0.9' WHERE key = 'canarysim_version'")
     code, _, err = cli("merge", str(tmp_path / "m6.db"), s[2], s[1])
     assert code == 2 and "written by canarysim 0.0.9" in err and "shards must come from one version" in err
     for m in ("m1", "m2", "m3", "m4", "m5", "m6"):
