@@ -5,6 +5,7 @@ import io
 import json
 import os
 import random
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -293,3 +294,19 @@ def test_progress_lines_when_not_a_terminal(tmp_path):
     assert p.returncode == 0
     assert "sweep progress: 4 points x 5 runs, shard 1/1" in p.stderr
     assert "20/20 runs" in p.stderr and "runs/s, ETA" in p.stderr
+
+
+@pytest.mark.skipif(not shutil.which("script"), reason="needs script(1) from util-linux for a terminal")
+def test_progress_bar_redrawn_in_place_on_a_terminal(tmp_path):
+    sweep = write_sweep(str(tmp_path), runs=30, name="bar")
+
+    def on_a_terminal(command):
+        p = subprocess.run(["script", "-qec", command, "/dev/null"], capture_output=True)
+        return p.returncode, p.stdout.decode().replace("\r\n", "\n")  # bytes: keep lone carriage returns
+
+    code, out = on_a_terminal(f"{CLI} sweep {sweep} --db {tmp_path / 'bar.db'}")
+    assert code == 0, out
+    assert "\r####################" in out  # the full bar, redrawn in place
+    assert "120/120 runs" in out and "runs/s, ETA" in out
+    code, out = on_a_terminal(f"{CLI} sweep {sweep} --db {tmp_path / 'quiet.db'} --quiet")
+    assert code == 0 and "\r" not in out and "runs/s, ETA" not in out
