@@ -114,10 +114,13 @@ const std::vector<SummaryMetric>& summary_metrics() {
   static const std::vector<SummaryMetric> metrics = [] {
     using Unit = SummaryMetric::Unit;
     std::vector<SummaryMetric> m = {
-        {"false_rollback_rate", Unit::kRate, [](const Summary& s) { return s.false_rollback.rate; }},
-        {"missed_regression_rate", Unit::kRate, [](const Summary& s) { return s.missed_regression.rate; }},
+        {"false_rollback_rate", Unit::kRate, [](const Summary& s) { return s.false_rollback.rate; },
+         [](const Summary& s) { return s.false_rollback.high; }},
+        {"missed_regression_rate", Unit::kRate, [](const Summary& s) { return s.missed_regression.rate; },
+         [](const Summary& s) { return s.missed_regression.high; }},
         {"rollback_rate", Unit::kRate,
-         [](const Summary& s) { return s.runs ? static_cast<double>(s.rolled_back) / s.runs : RunResult::kNaN; }}};
+         [](const Summary& s) { return s.runs ? static_cast<double>(s.rolled_back) / s.runs : RunResult::kNaN; },
+         [](const Summary& s) { return s.runs ? wilson(s.rolled_back, s.runs).high : RunResult::kNaN; }}};
     const std::pair<const char*, Stats Summary::*> stats[] = {
         {"detection_time", &Summary::detection_time_s},
         {"time_to_mitigate", &Summary::time_to_mitigate_s},
@@ -135,7 +138,7 @@ const std::vector<SummaryMetric>& summary_metrics() {
                             : Unit::kNumber;
       for (const auto& [part, member] : parts)
         m.push_back({std::string(name) + "_" + part, unit,
-                     [field = field, member = member](const Summary& s) { return (s.*field).*member; }});
+                     [field = field, member = member](const Summary& s) { return (s.*field).*member; }, {}});
     }
     return m;
   }();

@@ -78,6 +78,8 @@ struct SummaryMetric {
   std::string name;
   Unit unit;
   std::function<double(const Summary&)> value;
+  // Rates: the upper end of the value's 95% Wilson interval; empty for other metrics.
+  std::function<double(const Summary&)> upper;
 };
 const std::vector<SummaryMetric>& summary_metrics();
 // nullptr when no metric has this name.

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <numeric>
 #include <sstream>
 
@@ -61,22 +62,31 @@ struct Scoring {
   std::vector<const SummaryMetric*> metrics;  // objective first
   std::vector<double> limits;
   std::vector<double> weights;
+  bool confident = false;
+
+  // The weighted mean over the scenarios where `f` applies; NaN where it applies to none.
+  double mix(const std::vector<Summary>& per, const std::function<double(const Summary&)>& f) const {
+    double sum = 0, weight = 0;
+    for (size_t s = 0; s < per.size(); ++s) {
+      const double v = f(per[s]);
+      if (!std::isnan(v)) sum += weights[s] * v, weight += weights[s];
+    }
+    return weight > 0 ? sum / weight : RunResult::kNaN;
+  }
 
   void score(TuneCandidate& c) const {
     std::vector<Summary> per;
     for (const auto& runs : c.results) per.push_back(summarize(runs));
     c.metrics.assign(metrics.size(), RunResult::kNaN);
+    c.uppers.assign(metrics.size(), RunResult::kNaN);
     for (size_t j = 0; j < metrics.size(); ++j) {
-      double sum = 0, weight = 0;
-      for (size_t s = 0; s < per.size(); ++s) {
-        const double v = metrics[j]->value(per[s]);
-        if (!std::isnan(v)) sum += weights[s] * v, weight += weights[s];
-      }
-      if (weight > 0) c.metrics[j] = sum / weight;
+      c.metrics[j] = mix(per, metrics[j]->value);
+      // The mix of upper bounds bounds the mix: conservative, as each term is.
+      if (metrics[j]->upper) c.uppers[j] = mix(per, metrics[j]->upper);
     }
     c.violation = 0;
     for (size_t k = 0; k < limits.size(); ++k) {
-      const double v = c.metrics[k + 1];
+      const double v = confident && !std::isnan(c.uppers[k + 1]) ? c.uppers[k + 1] : c.metrics[k + 1];
       // A constraint on a figure that does not apply (nothing promoted) is not met.
       if (std::isnan(v)) c.violation += 1;
       else if (v > limits[k]) c.violation += (v - limits[k]) / std::max(std::abs(limits[k]), 1e-12);
@@ -97,7 +107,8 @@ struct Scoring {
 
 TuneResult run_tune(const std::string& path, const TuneOptions& options) {
   const ConfigMap m = ConfigMap::parse_file(path);
-  m.allow({"name", "description", "policy", "parameters", "scenarios", "objective", "constraints", "search", "seed"});
+  m.allow({"name", "description", "policy", "parameters", "scenarios", "objective", "constraints", "confidence",
+           "search", "seed"});
   TuneResult t;
   t.name = m.text("name", std::filesystem::path(path).stem().string());
   const std::string policy_file = relative_to(m, m.text("policy"));
@@ -146,6 +157,11 @@ TuneResult run_tune(const std::string& path, const TuneOptions& options) {
                                : metric.unit == Unit::kSeconds ? c.duration(k)
                                                                : c.number(k, -1e300, 1e300));
     }
+  }
+  if (m.has("confidence")) {
+    const std::string c = m.text("confidence");
+    if (c != "95%" && c != "estimate") m.fail("confidence", "95% (rate constraints on their upper bounds) or estimate");
+    scoring.confident = t.confident = c == "95%";
   }
   for (const SummaryMetric* x : scoring.metrics) t.metric_names.push_back(x->name);
   t.limits = scoring.limits;
@@ -286,13 +302,15 @@ std::string tune_report(const TuneResult& t) {
   out << (t.found ? "chosen: candidate " : "no candidate met every constraint; the closest: candidate ") << t.best
       << (t.best == 0 ? " (the policy as written)" : "") << "\n";
   for (size_t k = 0; k < t.parameters.size(); ++k) out << "  " << t.parameters[k] << ": " << best.values[k] << "\n";
-  std::snprintf(line, sizeof line, "\n%-30s %14s %14s %12s\n", ("mix, " + std::to_string(best.runs) + " runs each").c_str(),
-                "chosen", "as written", "limit");
+  std::snprintf(line, sizeof line, "\n%-30s %14s %16s %14s %12s\n",
+                ("mix, " + std::to_string(best.runs) + " runs each").c_str(), "chosen", "chosen, 95% up", "as written",
+                t.confident ? "limit (up)" : "limit");
   out << line;
   for (size_t j = 0; j < t.metric_names.size(); ++j) {
     const Unit u = unit_of(t.metric_names[j]);
-    std::snprintf(line, sizeof line, "%-30s %14s %14s %12s\n", t.metric_names[j].c_str(), show(u, best.metrics[j]).c_str(),
-                  show(u, base.metrics[j]).c_str(), j ? show(u, t.limits[j - 1]).c_str() : "(minimised)");
+    std::snprintf(line, sizeof line, "%-30s %14s %16s %14s %12s\n", t.metric_names[j].c_str(),
+                  show(u, best.metrics[j]).c_str(), show(u, best.uppers[j]).c_str(), show(u, base.metrics[j]).c_str(),
+                  j ? show(u, t.limits[j - 1]).c_str() : "(minimised)");
     out << line;
   }
 
@@ -359,6 +377,8 @@ void write_tune_files(const TuneResult& t, const std::string& dir) {
     out << "candidate,runs,feasible,pareto,chosen";
     for (const std::string& p : t.parameters) out << "," << p;
     for (const std::string& m : t.metric_names) out << "," << m;
+    for (const std::string& m : t.metric_names)
+      if (find_summary_metric(m)->upper) out << "," << m << "_upper95";
     out << "\n";
     for (size_t c : which) {
       const TuneCandidate& x = t.candidates[c];
@@ -366,6 +386,9 @@ void write_tune_files(const TuneResult& t, const std::string& dir) {
       out << c << "," << x.runs << "," << x.feasible << "," << front << "," << (c == t.best);
       for (const std::string& v : x.values) out << ",\"" << v << "\"";
       for (double v : x.metrics) out << "," << (std::isnan(v) ? "" : json_number(v));
+      for (size_t j = 0; j < t.metric_names.size(); ++j)
+        if (find_summary_metric(t.metric_names[j])->upper)
+          out << "," << (std::isnan(x.uppers[j]) ? "" : json_number(x.uppers[j]));
       out << "\n";
     }
   };

@@ -14,6 +14,8 @@
 //        set: {regressions[0].error_rate: 1%}}            # overrides of that scenario
 //   objective: blast_radius_requests_mean              # minimised (see summary_metrics())
 //   constraints: {false_rollback_rate: 1%, rollout_duration_p50: 2h}   # each at most
+//   confidence: 95%                  # optional: a rate constraint must hold for the upper
+//                                    # end of its 95% Wilson interval, not the estimate
 //   search: {candidates: 27, min_runs: 40, max_runs: 360, eta: 3, seed: 1}
 //   seed: 1                          # of the studies
 //
@@ -38,6 +40,7 @@ struct TuneCandidate {
   uint64_t runs = 0;                           // per scenario, evaluated so far
   std::vector<std::vector<RunResult>> results; // per scenario
   std::vector<double> metrics;                 // mixed, in TuneResult::metric_names order
+  std::vector<double> uppers;                  // likewise, 95% upper bounds of rates (else NaN)
   bool feasible = false;
   double violation = 0;                        // sum of relative excesses over limits
 };
@@ -48,6 +51,7 @@ struct TuneResult {
   std::vector<double> weights;
   std::vector<std::string> metric_names;  // the objective, then the constraints' metrics
   std::vector<double> limits;             // per constraint (metric_names[1..])
+  bool confident = false;                 // rate constraints judged on their upper bounds
   std::vector<TuneCandidate> candidates;
   std::vector<std::pair<uint64_t, uint64_t>> rungs;  // (candidates, runs) of each rung
   size_t best = 0;        // the top candidate of the last rung

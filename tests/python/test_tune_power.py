@@ -187,3 +187,19 @@ def test_python_power_and_tune_return_the_clis_figures(power, tuned):
     assert tuning.chosen["bake_time"] == chosen["bake_time"]
     assert sorted(tuning.pareto["candidate"]) == sorted(int(c["candidate"]) for c in tuned[3])
     assert tuning.objective == "blast_radius_requests_mean"
+
+
+def test_tune_with_confidence_judges_rate_constraints_on_their_upper_bounds(tmp_path):
+    spec = tmp_path / "confident.yaml"
+    spec.write_text(TUNE.format(stepped=STEPPED, scenarios=SCENARIOS, frr="15%", rollout="2h")
+                    + "confidence: 95%\n")
+    code, out, err = cli("tune", str(spec), "--out", str(tmp_path / "out"), "-q")
+    assert code in (0, 3), err
+    with open(tmp_path / "out" / "candidates.csv") as f:
+        rows = list(csv.DictReader(f))
+    for c in rows:
+        upper, rollout = float(c["false_rollback_rate_upper95"]), c["rollout_duration_p50"]
+        meets = upper <= 0.15 and rollout != "" and float(rollout) <= 7200
+        assert (c["feasible"] == "1") == meets, c["candidate"]
+        # The 95% upper bound of a rate is above the estimate (Wilson, 0 < n).
+        assert upper > float(c["false_rollback_rate"])
