@@ -1,6 +1,6 @@
 // A sweep's throughput, and what the crash-safe store costs: the same (point, run) pairs
-// run in memory (run_points) and as a sweep committing to SQLite (run_sweep), alternately,
-// on the same threads. Prints runs/s of each and their ratio per repetition, then medians.
+// run as plain in-memory studies (run_study, point by point) and as a sweep committing to
+// SQLite (run_sweep), alternately, on the same threads. Prints runs/s of each and their ratio per repetition, then medians.
 //   build/bench/sweep_bench [SWEEP.yaml] [repetitions] [threads]
 // Default: tests/data/sweeps/bench.yaml (8 points x 60 runs of the error-spike scenario).
 #include <unistd.h>
@@ -35,16 +35,18 @@ int main(int argc, char** argv) {
   const int reps = argc > 2 ? std::atoi(argv[2]) : 5;
   const unsigned threads = argc > 3 ? static_cast<unsigned>(std::atoi(argv[3])) : 0;
   const Sweep sweep = load_sweep(file);
-  const double runs = static_cast<double>(sweep.points.size() * sweep.runs);
-  std::vector<const Scenario*> points;
-  for (const SweepPoint& p : sweep.points) points.push_back(&p.scenario);
+  const double runs = static_cast<double>(sweep.points.size() * sweep.manifest.runs);
+  StudyOptions study;
+  study.runs = sweep.manifest.runs;
+  study.seed = sweep.manifest.seed;
+  study.threads = threads;
   const std::string db = (std::filesystem::temp_directory_path() /
                           ("canarysim-sweep-bench-" + std::to_string(::getpid()) + ".db")).string();
 
   std::vector<double> memory, stored, ratio;
   for (int r = 0; r < reps; ++r) {
     auto start = std::chrono::steady_clock::now();
-    run_points(points, sweep.seed, 0, sweep.runs, threads);
+    for (const SweepPoint& p : sweep.points) run_study(p.scenario, study);
     memory.push_back(runs / seconds_since(start));
     for (const char* ext : {"", "-wal", "-shm"}) std::filesystem::remove(db + ext);
     SweepOptions o;
@@ -60,6 +62,6 @@ int main(int argc, char** argv) {
   std::printf("median of %d: in memory %.1f runs/s, sweep with store %.1f runs/s, ratio %.3f "
               "(%zu points x %llu runs, %s threads)\n",
               reps, median(memory), median(stored), median(ratio), sweep.points.size(),
-              static_cast<unsigned long long>(sweep.runs), threads ? std::to_string(threads).c_str() : "all");
+              static_cast<unsigned long long>(sweep.manifest.runs), threads ? std::to_string(threads).c_str() : "all");
   return 0;
 }

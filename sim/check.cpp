@@ -74,14 +74,13 @@ struct Budget {
 CheckOutcome run_check(const std::string& suite_path, bool update_baseline, unsigned threads) {
   const ConfigMap suite = ConfigMap::parse_file(suite_path);
   suite.allow({"name", "runs", "seed", "baseline", "cases"});
-  const std::string dir = suite.directory();
   const std::string name = suite.text("name", suite_path);
   StudyOptions options;
   options.runs = suite.count("runs", 300, 10, 100000000);
   options.seed = suite.count("seed", 1, 0, UINT64_MAX);
   options.threads = threads;
   const std::string baseline_path =
-      suite.has("baseline") ? (std::filesystem::path(dir) / suite.text("baseline")).string() : "";
+      suite.has("baseline") ? suite.file_path("baseline") : "";
 
   std::map<std::string, ConfigMap> baseline;
   CheckOutcome out;
@@ -103,27 +102,19 @@ CheckOutcome run_check(const std::string& suite_path, bool update_baseline, unsi
     const ConfigMap& c = cases[i];
     c.allow({"name", "scenario", "policy", "budgets"});
     const std::string case_name = c.text("name");
-    Scenario scenario = load_scenario((std::filesystem::path(dir) / c.text("scenario")).string());
-    if (c.has("policy")) scenario.policy = load_policy_file((std::filesystem::path(dir) / c.text("policy")).string());
+    Scenario scenario = load_scenario(c.file_path("scenario"));
+    if (c.has("policy")) scenario.policy = load_policy_file(c.file_path("policy"));
     if (!scenario.policy) c.fail("policy", "a policy file (the scenario has none)");
     // A budget is any summary metric (sim/study.h), each "at most".
     std::vector<Budget> budgets;
     if (c.has("budgets")) {
       const ConfigMap b = c.map("budgets");
       for (const std::string& k : b.keys()) {
-        const SummaryMetric* metric = find_summary_metric(k);
-        if (!metric) {
-          std::vector<std::string> names;
-          for (const SummaryMetric& m : summary_metrics()) names.push_back(m.name);
-          const std::string guess = nearest(k, names);
-          b.reject(k, "unknown budget '" + k + "'" + (guess.empty() ? "" : " (did you mean '" + guess + "'?)") +
-                          "; expected a metric such as false_rollback_rate, detection_time_p90 or "
-                          "blast_radius_requests_mean (docs/sweeps.md lists them all)");
-        }
-        const double limit = metric->unit == SummaryMetric::Unit::kRate      ? b.probability(k)
-                             : metric->unit == SummaryMetric::Unit::kSeconds ? b.duration(k)
-                                                                             : b.number(k, -1e300, 1e300);
-        budgets.push_back({k, limit});
+        const SummaryMetric& metric = summary_metric_at(
+            b, k, k, "budget",
+            "a metric such as false_rollback_rate, detection_time_p90 or blast_radius_requests_mean "
+            "(docs/sweeps.md lists them all)");
+        budgets.push_back({k, metric_value_at(b, k, metric)});
       }
     }
     const Study study = run_study(scenario, options);

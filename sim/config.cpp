@@ -387,6 +387,10 @@ std::string ConfigMap::directory() const {
   return parent.empty() ? "." : parent.string();
 }
 
+std::string ConfigMap::file_path(std::string_view key) const {
+  return (std::filesystem::path(directory()) / text(key)).lexically_normal().string();
+}
+
 std::string ConfigMap::dump() const {
   YAML::Emitter out;
   out << impl_->node;

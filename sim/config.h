@@ -93,6 +93,9 @@ class ConfigMap {
   // The file this mapping came from, and its directory (for relative paths in it).
   const std::string& file() const;
   std::string directory() const;
+  // The file named by the text under `key`, relative to directory(), normalised
+  // ("scenarios/../policies/x.yaml" reads "policies/x.yaml"). Fails when `key` is missing.
+  std::string file_path(std::string_view key) const;
   // The dotted path of this mapping in its file ("" at the top).
   const std::string& path() const;
   // The mapping as YAML text, for manifests and round trips.

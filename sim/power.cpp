@@ -17,21 +17,10 @@ namespace canarysim {
 
 namespace {
 
-std::string relative_to(const ConfigMap& m, const std::string& file) {
-  return (std::filesystem::path(m.directory()) / file).string();
-}
-
 Rate caught_of(const std::vector<RunResult>& runs) {
   uint64_t caught = 0;
   for (const RunResult& r : runs) caught += r.outcome == Outcome::kRolledBack && !std::isnan(r.detection_time_s);
   return wilson(caught, runs.size());
-}
-
-std::string seconds(double s) {
-  if (std::isnan(s)) return "-";
-  char buf[32];
-  std::snprintf(buf, sizeof buf, s >= 120 ? "%.1fm" : "%.0fs", s >= 120 ? s / 60 : s);
-  return buf;
 }
 
 }  // namespace
@@ -46,8 +35,8 @@ PowerResult run_power(const std::string& path, const PowerOptions& options) {
   p.runs = m.count("runs", 300, 10, 100000000);
   p.seed = m.count("seed", 1, 0, UINT64_MAX);
   const uint64_t refine = m.count("refine", 4, 0, 30);
-  const Variants base(relative_to(m, m.text("scenario")),
-                      m.has("policy") ? relative_to(m, m.text("policy")) : std::string());
+  const Variants base(m.file_path("scenario"),
+                      m.has("policy") ? m.file_path("policy") : std::string());
 
   const std::vector<std::string> sizes = m.yaml_items("sizes");
   std::vector<Quantity> quantities;
@@ -69,18 +58,21 @@ PowerResult run_power(const std::string& path, const PowerOptions& options) {
     }
   };
   const auto start = std::chrono::steady_clock::now();
+  std::vector<Scenario> grid;
+  for (const std::string& s : sizes) grid.push_back(scenario_of(s));
+  if (options.validate_only) return p;
   const uint64_t planned = sizes.size() + refine;
-  // The grid, all sizes at once so that the threads share the work.
-  {
-    std::vector<Scenario> scenarios;
-    for (const std::string& s : sizes) scenarios.push_back(scenario_of(s));
-    if (options.validate_only) return p;
-    std::vector<const Scenario*> points;
-    for (const Scenario& s : scenarios) points.push_back(&s);
-    const auto results = run_points(points, p.seed, 0, p.runs, options.threads);
-    for (size_t i = 0; i < sizes.size(); ++i)
-      p.points.push_back({sizes[i], quantities[i].value, summarize(results[i]), caught_of(results[i])});
-    if (options.progress) options.progress(sizes.size(), planned);
+  StudyOptions study;
+  study.runs = p.runs;
+  study.seed = p.seed;
+  study.threads = options.threads;
+  auto point = [&](const std::string& size, double value, const Scenario& s) {
+    const Study st = run_study(s, study);
+    return PowerPoint{size, value, st.summary, caught_of(st.runs)};
+  };
+  for (size_t i = 0; i < sizes.size(); ++i) {
+    p.points.push_back(point(sizes[i], quantities[i].value, grid[i]));
+    if (options.progress) options.progress(i + 1, planned);
   }
   auto first_caught = [&] {
     for (size_t i = 0; i < p.points.size(); ++i)
@@ -94,9 +86,7 @@ PowerResult run_power(const std::string& path, const PowerOptions& options) {
     const Quantity mid{quantities[0].unit, (p.points[hi - 1].value + p.points[hi].value) / 2};
     const std::string text = format_quantity(mid);
     if (text == p.points[hi - 1].size || text == p.points[hi].size) break;  // as fine as it is written
-    const Scenario s = scenario_of(text);
-    const auto results = run_points({&s}, p.seed, 0, p.runs, options.threads);
-    p.points.insert(p.points.begin() + hi, {text, mid.value, summarize(results[0]), caught_of(results[0])});
+    p.points.insert(p.points.begin() + hi, point(text, mid.value, scenario_of(text)));
     if (options.progress) options.progress(sizes.size() + step + 1, planned);
   }
   p.threshold = first_caught();
@@ -117,8 +107,8 @@ std::string power_report(const PowerResult& p) {
     std::snprintf(caught, sizeof caught, "%5.1f%% [%.1f, %.1f]", 100 * x.caught.rate, 100 * x.caught.low,
                   100 * x.caught.high);
     std::snprintf(line, sizeof line, "%-12s %-24s %8.2f%% %12s %12s %12.0f\n", x.size.c_str(), caught,
-                  100 * x.summary.false_rollback.rate, seconds(x.summary.detection_time_s.p50).c_str(),
-                  seconds(x.summary.detection_time_s.p90).c_str(), x.summary.blast_radius_requests.mean);
+                  100 * x.summary.false_rollback.rate, short_duration(x.summary.detection_time_s.p50).c_str(),
+                  short_duration(x.summary.detection_time_s.p90).c_str(), x.summary.blast_radius_requests.mean);
     out << line;
   }
   out << "\n";
@@ -135,21 +125,26 @@ std::string power_report(const PowerResult& p) {
   return out.str();
 }
 
+std::string power_csv(const PowerResult& p) {
+  std::ostringstream csv;
+  csv << "size,value,runs,caught,caught_rate,caught_low,caught_high,false_rollback_rate,detection_time_p50_s,"
+         "detection_time_p90_s,blast_radius_requests_mean,threshold\n";
+  for (size_t i = 0; i < p.points.size(); ++i) {
+    const PowerPoint& x = p.points[i];
+    csv << csv_quote(x.size) << "," << csv_number(x.value) << "," << x.caught.of << "," << x.caught.count << ","
+        << csv_number(x.caught.rate) << "," << csv_number(x.caught.low) << "," << csv_number(x.caught.high) << ","
+        << csv_number(x.summary.false_rollback.rate) << "," << csv_number(x.summary.detection_time_s.p50) << ","
+        << csv_number(x.summary.detection_time_s.p90) << "," << csv_number(x.summary.blast_radius_requests.mean)
+        << "," << (static_cast<int>(i) == p.threshold) << "\n";
+  }
+  return csv.str();
+}
+
 void write_power_files(const PowerResult& p, const std::string& dir) {
   std::filesystem::create_directories(dir);
   std::ofstream csv(std::filesystem::path(dir) / "power.csv");
   if (!csv) throw InputError(dir + "/power.csv: cannot be written");
-  csv << "size,value,runs,caught,caught_rate,caught_low,caught_high,false_rollback_rate,detection_time_p50_s,"
-         "detection_time_p90_s,blast_radius_requests_mean,threshold\n";
-  auto cell = [](double v) { return std::isnan(v) ? std::string() : json_number(v); };
-  for (size_t i = 0; i < p.points.size(); ++i) {
-    const PowerPoint& x = p.points[i];
-    csv << '"' << x.size << "\"," << cell(x.value) << "," << x.caught.of << "," << x.caught.count << ","
-        << cell(x.caught.rate) << "," << cell(x.caught.low) << "," << cell(x.caught.high) << ","
-        << cell(x.summary.false_rollback.rate) << "," << cell(x.summary.detection_time_s.p50) << ","
-        << cell(x.summary.detection_time_s.p90) << "," << cell(x.summary.blast_radius_requests.mean) << ","
-        << (static_cast<int>(i) == p.threshold) << "\n";
-  }
+  csv << power_csv(p);
   const bool percent = !p.points.empty() && p.points[0].size.back() == '%';
   const std::string x_label = p.field + (percent ? " (%)" : "");
   auto x_of = [&](const PowerPoint& x) { return percent ? 100 * x.value : x.value; };

@@ -52,6 +52,9 @@ struct PowerOptions {
 // Throws InputError naming file, line, key and what was expected.
 PowerResult run_power(const std::string& path, const PowerOptions& options);
 std::string power_report(const PowerResult& result);
+// One row per size: size (as written), value, runs, caught with its interval, false
+// rollback rate, detection time p50 and p90, mean blast radius, threshold (1 on its row).
+std::string power_csv(const PowerResult& result);
 // Writes DIR/power.csv and DIR/power.svg.
 void write_power_files(const PowerResult& result, const std::string& dir);
 

@@ -39,12 +39,6 @@ std::string human_count(double x) {
   return buf;
 }
 // A CSV field in quotes, with quotes doubled (RFC 4180).
-std::string csv_quote(const std::string& s) {
-  std::string out = "\"";
-  for (const char c : s) out += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return out + "\"";
-}
-
 std::string percent(double x) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.2f%%", x * 100);
@@ -64,6 +58,21 @@ std::string segments_json(const ReportContext& ctx, const Summary& s) {
   }
   return out + "]";
 }
+
+std::string csv_quote(const std::string& s) {
+  std::string out = "\"";
+  for (const char c : s) out += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return out + "\"";
+}
+
+std::string short_duration(double s) {
+  if (std::isnan(s)) return "-";
+  char buf[32];
+  std::snprintf(buf, sizeof buf, s >= 120 ? "%.1fm" : "%.0fs", s >= 120 ? s / 60 : s);
+  return buf;
+}
+
+std::string csv_number(double x) { return std::isnan(x) ? std::string() : json_number(x); }
 
 std::string json_number(double x) {
   if (std::isnan(x)) return "null";
@@ -212,12 +221,11 @@ void write_csv(std::ostream& out, const Study& study) {
          "blast_radius_requests,blast_radius_users,rollout_duration_s,requests,canary_requests,"
          "events,baseline_replica_seconds,canary_replica_seconds,baseline_tokens,canary_tokens,"
          "baseline_cost,canary_cost,reason\n";
-  auto cell = [](double x) { return std::isnan(x) ? std::string() : num(x); };
   for (const RunResult& r : study.runs) {
     out << r.run << ',' << outcome_name(r.outcome) << ',' << (r.regression_active ? 1 : 0) << ','
-        << cell(r.decision_time_s) << ',' << cell(r.detection_time_s) << ','
-        << cell(r.time_to_mitigate_s) << ',' << r.blast_radius_requests << ','
-        << r.blast_radius_users << ',' << cell(r.rollout_duration_s) << ',' << r.requests << ','
+        << csv_number(r.decision_time_s) << ',' << csv_number(r.detection_time_s) << ','
+        << csv_number(r.time_to_mitigate_s) << ',' << r.blast_radius_requests << ','
+        << r.blast_radius_users << ',' << csv_number(r.rollout_duration_s) << ',' << r.requests << ','
         << r.canary_requests << ',' << r.events << ',' << num(r.baseline_replica_seconds) << ','
         << num(r.canary_replica_seconds) << ',' << r.baseline_tokens << ',' << r.canary_tokens
         << ',' << num(r.baseline_cost) << ',' << num(r.canary_cost) << ',' << csv_quote(r.reason)
@@ -255,13 +263,12 @@ void write_timeline_csv(std::ostream& out, const std::vector<TracePoint>& trace)
       out << ',' << v << '_' << f;
   }
   out << '\n';
-  auto cell = [](double x) { return std::isnan(x) ? std::string() : num(x); };
   for (const TracePoint& p : trace) {
     out << num(p.time_s) << ',' << num(p.weight) << ',' << p.action << ',' << csv_quote(p.reason);
     for (const SliSnapshot* s : {&p.canary, &p.baseline}) {
-      out << ',' << s->requests << ',' << cell(s->error_rate) << ',' << cell(s->ttft_p50_s) << ','
-          << cell(s->ttft_p99_s) << ',' << cell(s->itl_p50_s) << ',' << cell(s->latency_p99_s)
-          << ',' << cell(s->quality_mean) << ',' << s->replicas << ',' << s->queued;
+      out << ',' << s->requests << ',' << csv_number(s->error_rate) << ',' << csv_number(s->ttft_p50_s) << ','
+          << csv_number(s->ttft_p99_s) << ',' << csv_number(s->itl_p50_s) << ',' << csv_number(s->latency_p99_s)
+          << ',' << csv_number(s->quality_mean) << ',' << s->replicas << ',' << s->queued;
     }
     out << '\n';
   }

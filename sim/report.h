@@ -35,6 +35,15 @@ std::string segments_json(const ReportContext& context, const Summary& summary);
 // A JSON number, exact to double precision; NaN (a quantity that does not apply) is null.
 std::string json_number(double x);
 
+// A duration for study reports: whole seconds under two minutes, else minutes to one
+// decimal ("45s", "3.5m"); "-" for NaN.
+std::string short_duration(double seconds);
+
+// A CSV field in double quotes, with quotes inside doubled (RFC 4180).
+std::string csv_quote(const std::string& s);
+// A CSV number as json_number writes it; empty for NaN (a quantity that does not apply).
+std::string csv_number(double x);
+
 // JSON string literal with escapes.
 std::string json_string(const std::string& s);
 

@@ -102,8 +102,7 @@ Scenario parse_scenario(const ConfigMap& m) {
     if (m.is_map("policy")) {
       s.policy = parse_policy(m.map("policy"));
     } else {
-      const std::string name = m.text("policy");
-      const std::string path = (std::filesystem::path(m.directory()) / name).lexically_normal();
+      const std::string path = m.file_path("policy");
       if (!std::filesystem::exists(path)) {
         m.reject_missing("policy", "no such policy file " + path +
                                "; expected a policy file (relative to this scenario) or a "

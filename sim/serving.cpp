@@ -27,8 +27,7 @@ BatchingSpec BatchingSpec::parse(const ConfigMap& m) {
   if (m.has("profile") == m.has("iteration"))
     m.fail("profile", "exactly one of profile (a calibrated file) or iteration");
   if (m.has("profile")) {
-    const std::string path =
-        (std::filesystem::path(m.directory()) / m.text("profile")).lexically_normal().string();
+    const std::string path = m.file_path("profile");
     if (!std::filesystem::exists(path)) m.reject_missing("profile", "no such profile file " + path);
     const ConfigMap p = ConfigMap::parse_file(path);
     p.allow({"model", "hardware", "tensor_parallel", "iteration", "fit", "source"});

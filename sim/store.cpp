@@ -397,7 +397,7 @@ std::vector<RunResult> ResultStore::point_runs(uint64_t point) const {
   return out;
 }
 
-void ResultStore::write_summaries() {
+std::vector<Summary> ResultStore::write_summaries() {
   const Manifest& m = impl_->manifest;
   const std::vector<std::string> columns = summary_columns();
   std::string sql = "INSERT OR REPLACE INTO summaries (point";
@@ -405,18 +405,21 @@ void ResultStore::write_summaries() {
   sql += ") VALUES (?";
   for (size_t i = 0; i < columns.size(); ++i) sql += ", ?";
   sql += ")";
+  std::vector<Summary> summaries;
   transaction(impl_->db, [&] {
     Statement put(impl_->db, sql);
     for (uint64_t p = 0; p < m.points; ++p) {
       const std::vector<RunResult> runs = point_runs(p);
+      summaries.push_back(summarize(runs));
       if (runs.size() != m.runs) continue;  // a shard's share, or unfinished
       put.bind(1, p);
       int i = 1;
-      for (double x : summary_values(summarize(runs))) put.bind(++i, x);
+      for (double x : summary_values(summaries.back())) put.bind(++i, x);
       put.step();
       put.reset();
     }
   });
+  return summaries;
 }
 
 void merge_stores(const std::string& out, const std::vector<std::string>& shard_paths,
@@ -513,38 +516,27 @@ std::pair<std::vector<std::string>, std::vector<std::vector<Cell>>> query(sqlite
   return {names, rows};
 }
 
-std::string quoted(const std::string& identifier) {
-  std::string q = "\"";
-  for (char ch : identifier) q += ch == '"' ? std::string("\"\"") : std::string(1, ch);
-  return q + "\"";
-}
-
+// Text quoted only where CSV needs it, so that headers and plain values read plainly.
 std::string csv_cell(const Cell& c) {
   if (c.kind == Cell::kNull) return "";
   if (c.kind == Cell::kNumber) return json_number(c.number);
-  if (c.text.find_first_of(",\"\n") == std::string::npos) return c.text;
-  std::string q = "\"";
-  for (char ch : c.text) q += ch == '"' ? std::string("\"\"") : std::string(1, ch);
-  return q + "\"";
+  return c.text.find_first_of(",\"\n") == std::string::npos ? c.text : csv_quote(c.text);
 }
 
 }  // namespace
 
-void export_store(const std::string& path, const std::string& table, const std::string& format,
-                  std::ostream& out) {
-  auto store = ResultStore::open(path);  // checks that it is a store
-  auto impl = open_db(path, false);
+void ResultStore::write_table(const std::string& table, const std::string& format, std::ostream& out) const {
   // The swept fields as columns: the value as a number where it reads as one.
   std::string fields;
   {
-    Statement f(impl->db, "SELECT field FROM fields ORDER BY position");
+    Statement f(impl_->db, "SELECT field FROM fields ORDER BY position");
     while (f.step()) {
       const std::string name = f.text(0);
-      Statement esc(impl->db, "SELECT quote(?)");
+      Statement esc(impl_->db, "SELECT quote(?)");
       esc.bind(1, name);
       esc.step();
       fields += ", (SELECT COALESCE(v.number, v.value) FROM point_values v WHERE v.point = p.point AND v.field = " +
-                esc.text(0) + ") AS " + quoted(name);
+                esc.text(0) + ") AS " + csv_quote(name);  // SQL quotes identifiers as CSV quotes fields
     }
   }
   std::string sql;
@@ -565,7 +557,7 @@ void export_store(const std::string& path, const std::string& table, const std::
   } else {
     throw InputError("export: unknown table '" + table + "'; expected summaries, runs or points");
   }
-  const auto [names, rows] = query(impl->db, sql);
+  const auto [names, rows] = query(impl_->db, sql);
   if (format == "csv") {
     for (size_t c = 0; c < names.size(); ++c) out << (c ? "," : "") << csv_cell({Cell::kText, 0, names[c]});
     out << "\n";
@@ -589,6 +581,11 @@ void export_store(const std::string& path, const std::string& table, const std::
   } else {
     throw InputError("export: unknown format '" + format + "'; expected csv or json");
   }
+}
+
+void export_store(const std::string& path, const std::string& table, const std::string& format,
+                  std::ostream& out) {
+  ResultStore::open(path)->write_table(table, format, out);
 }
 
 }  // namespace canarysim

@@ -71,8 +71,11 @@ class ResultStore {
   void insert(const std::vector<std::pair<uint64_t, RunResult>>& batch);
   // The runs of one point, in run order.
   std::vector<RunResult> point_runs(uint64_t point) const;
-  // Replaces the summaries of every point that has all its runs.
-  void write_summaries();
+  // Replaces the summaries of every point that has all its runs, and returns every
+  // point's summary of the runs it has, in point order.
+  std::vector<Summary> write_summaries();
+  // Writes a table as CSV or JSON; see export_store.
+  void write_table(const std::string& table, const std::string& format, std::ostream& out) const;
 
   struct Impl;
 

@@ -10,6 +10,8 @@
 #include <mutex>
 #include <thread>
 
+#include "sim/config.h"
+
 namespace canarysim {
 
 namespace {
@@ -151,6 +153,25 @@ const SummaryMetric* find_summary_metric(const std::string& name) {
   return nullptr;
 }
 
+const SummaryMetric& summary_metric_at(const ConfigMap& m, const std::string& key, const std::string& name,
+                                       const std::string& what, const std::string& expected) {
+  if (const SummaryMetric* metric = find_summary_metric(name)) return *metric;
+  std::vector<std::string> names;
+  for (const SummaryMetric& x : summary_metrics()) names.push_back(x.name);
+  const std::string guess = nearest(name, names);
+  m.reject(key, "unknown " + what + " '" + name + "'" + (guess.empty() ? "" : " (did you mean '" + guess + "'?)") +
+                    "; expected " + expected);
+}
+
+double metric_value_at(const ConfigMap& m, const std::string& key, const SummaryMetric& metric) {
+  switch (metric.unit) {
+    case SummaryMetric::Unit::kRate: return m.probability(key);
+    case SummaryMetric::Unit::kSeconds: return m.duration(key);
+    case SummaryMetric::Unit::kNumber: break;
+  }
+  return m.number(key, -1e300, 1e300);
+}
+
 Study run_study(const Scenario& scenario, const StudyOptions& options) {
   check_policy_segments(scenario, *scenario.policy);
   const unsigned threads = options.threads
@@ -170,7 +191,7 @@ Study run_study(const Scenario& scenario, const StudyOptions& options) {
     try {
       Simulator sim(scenario, *scenario.policy);
       for (uint64_t i; (i = next.fetch_add(1)) < options.runs;) {
-        study.runs[i] = sim.run(options.seed, i);
+        study.runs[i] = sim.run(options.seed, options.first_run + i);
         const uint64_t finished = done.fetch_add(1) + 1;
         if (options.progress) {
           std::unique_lock lock(progress_mutex, std::try_to_lock);

@@ -15,9 +15,12 @@
 
 namespace canarysim {
 
+class ConfigMap;
+
 struct StudyOptions {
   uint64_t runs = 1000;  // Monte Carlo runs
   uint64_t seed = 1;     // the study's seed; run i uses streams of (seed, i)
+  uint64_t first_run = 0;  // run indices first_run .. first_run + runs - 1 (to extend a study)
   unsigned threads = 0;  // 0: one per hardware thread
   // Called now and then from one thread with (runs done, runs in all). May be empty.
   std::function<void(uint64_t, uint64_t)> progress;
@@ -84,6 +87,13 @@ struct SummaryMetric {
 const std::vector<SummaryMetric>& summary_metrics();
 // nullptr when no metric has this name.
 const SummaryMetric* find_summary_metric(const std::string& name);
+// For files that name metrics (tune's objective and constraints, check's budgets): the
+// metric `name` given under `key` of `m`, or an InputError located there reading
+// "unknown <what> 'name' (did you mean '...'?); expected <expected>".
+const SummaryMetric& summary_metric_at(const ConfigMap& m, const std::string& key, const std::string& name,
+                                       const std::string& what, const std::string& expected);
+// The value under `key` of `m` in the metric's unit: a probability, a duration or a number.
+double metric_value_at(const ConfigMap& m, const std::string& key, const SummaryMetric& metric);
 
 // REQUIRES: scenario.policy is set.
 Study run_study(const Scenario& scenario, const StudyOptions& options);

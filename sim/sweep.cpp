@@ -20,10 +20,6 @@ namespace canarysim {
 
 namespace {
 
-std::string relative_to(const ConfigMap& m, const std::string& file) {
-  return (std::filesystem::path(m.directory()) / file).string();
-}
-
 // "file:12:3: key: rest" -> "key: rest", when the message starts with `file`.
 std::string without_location(const std::string& message, const std::string& file) {
   if (file.empty() || message.rfind(file, 0) != 0) return message;
@@ -42,7 +38,7 @@ Variants::Variants(const std::string& scenario_file, const std::string& policy_f
   } else if (scenario_.is_map("policy")) {
     policy_ = scenario_.map("policy");
   } else if (scenario_.has("policy")) {
-    policy_ = ConfigMap::parse_file(relative_to(scenario_, scenario_.text("policy")));
+    policy_ = ConfigMap::parse_file(scenario_.file_path("policy"));
   } else {
     scenario_.fail("policy", "a policy (in the scenario, or named by the sweep's `policy`)");
   }
@@ -149,13 +145,14 @@ Sweep load_sweep(const std::string& path) {
   const ConfigMap m = ConfigMap::parse_file(path);
   m.allow({"name", "description", "scenario", "policy", "runs", "seed", "grid", "points", "random"});
   Sweep sw;
-  sw.file = path;
-  sw.text = m.dump();
-  sw.name = m.text("name", std::filesystem::path(path).stem().string());
-  sw.runs = m.count("runs", 200, 1, 100000000);
-  sw.seed = m.count("seed", 1, 0, UINT64_MAX);
-  const Variants base(relative_to(m, m.text("scenario")),
-                      m.has("policy") ? relative_to(m, m.text("policy")) : std::string());
+  Manifest& mf = sw.manifest;
+  mf.sweep_file = path;
+  mf.sweep_text = m.dump();
+  mf.name = m.text("name", std::filesystem::path(path).stem().string());
+  mf.runs = m.count("runs", 200, 1, 100000000);
+  mf.seed = m.count("seed", 1, 0, UINT64_MAX);
+  const Variants base(m.file_path("scenario"),
+                      m.has("policy") ? m.file_path("policy") : std::string());
 
   const int kinds = m.has("grid") + m.has("points") + m.has("random");
   if (kinds != 1) m.fail(kinds ? "points" : "grid", "exactly one of grid, points or random");
@@ -200,7 +197,7 @@ Sweep load_sweep(const std::string& path) {
     if (sw.fields.empty()) r.fail("fields", "at least one field");
     std::vector<FieldSampler> fields;
     for (const std::string& f : sw.fields) fields.emplace_back(spec, f);
-    Rng rng(r.count("seed", sw.seed, 0, UINT64_MAX), 0, Stream::kSamples);
+    Rng rng(r.count("seed", mf.seed, 0, UINT64_MAX), 0, Stream::kSamples);
     for (uint64_t i = 0; i < samples; ++i) {
       values.push_back({});
       for (const FieldSampler& f : fields) values.back().push_back(f.draw(rng));
@@ -209,7 +206,7 @@ Sweep load_sweep(const std::string& path) {
   }
 
   uint64_t h = fnv(0xcbf29ce484222325ULL, CANARYSIM_VERSION);
-  h = fnv(h, std::to_string(sw.seed) + "/" + std::to_string(sw.runs));
+  h = fnv(h, std::to_string(mf.seed) + "/" + std::to_string(mf.runs));
   for (size_t i = 0; i < values.size(); ++i) {
     std::vector<ConfigMap::Override> overrides;
     std::string label;
@@ -239,49 +236,11 @@ Sweep load_sweep(const std::string& path) {
     sw.points.push_back(std::move(point));
   }
 
-  Manifest& mf = sw.manifest;
-  mf.name = sw.name;
-  mf.sweep_file = path;
-  mf.sweep_text = sw.text;
   mf.scenario_text = base.scenario_text();
   mf.policy_text = base.policy_text();
-  mf.seed = sw.seed;
-  mf.runs = sw.runs;
   mf.points = sw.points.size();
   mf.fingerprint = hex(h);
   return sw;
-}
-
-std::vector<std::vector<RunResult>> run_points(const std::vector<const Scenario*>& points, uint64_t seed,
-                                               uint64_t first_run, uint64_t runs, unsigned threads) {
-  std::vector<std::vector<RunResult>> out(points.size(), std::vector<RunResult>(runs));
-  const uint64_t total = points.size() * runs;
-  std::atomic<uint64_t> next{0};
-  std::exception_ptr failure;
-  std::mutex failure_mutex;
-  auto work = [&] {
-    try {
-      std::unique_ptr<Simulator> sim;
-      uint64_t sim_point = UINT64_MAX;
-      for (uint64_t i; (i = next.fetch_add(1)) < total;) {
-        const uint64_t p = i / runs, r = i % runs;
-        if (p != sim_point) sim = std::make_unique<Simulator>(*points[p], *points[p]->policy), sim_point = p;
-        out[p][r] = sim->run(seed, first_run + r);
-      }
-    } catch (...) {
-      std::lock_guard lock(failure_mutex);
-      if (!failure) failure = std::current_exception();
-      next = total;
-    }
-  };
-  const unsigned n = std::max(1u, std::min<unsigned>(threads ? threads : std::thread::hardware_concurrency(),
-                                                     static_cast<unsigned>(std::max<uint64_t>(1, total))));
-  std::vector<std::thread> pool;
-  for (unsigned t = 1; t < n; ++t) pool.emplace_back(work);
-  work();
-  for (std::thread& t : pool) t.join();
-  if (failure) std::rethrow_exception(failure);
-  return out;
 }
 
 SweepReport run_sweep(const Sweep& sw, const std::string& db, const SweepOptions& o) {
@@ -302,7 +261,7 @@ SweepReport run_sweep(const Sweep& sw, const std::string& db, const SweepOptions
                        "; results of two versions are not mixed");
     if (old.fingerprint != manifest.fingerprint)
       throw InputError(db + ": holds sweep '" + old.name + "' (fingerprint " + old.fingerprint + "), not " +
-                       sw.file + " as it is now (" + manifest.fingerprint + ")");
+                       sw.manifest.sweep_file + " as it is now (" + manifest.fingerprint + ")");
     if (old.shard != o.shard || old.shards != o.shards)
       throw InputError(db + ": holds shard " + std::to_string(old.shard) + "/" + std::to_string(old.shards) +
                        ", not " + std::to_string(o.shard) + "/" + std::to_string(o.shards));
@@ -320,8 +279,8 @@ SweepReport run_sweep(const Sweep& sw, const std::string& db, const SweepOptions
     const auto done = store->finished();
     size_t d = 0;
     for (uint64_t p = 0; p < sw.points.size(); ++p)
-      for (uint64_t r = 0; r < sw.runs; ++r) {
-        if (!in_shard(p, r, sw.runs, o.shard, o.shards)) continue;
+      for (uint64_t r = 0; r < sw.manifest.runs; ++r) {
+        if (!in_shard(p, r, sw.manifest.runs, o.shard, o.shards)) continue;
         ++report.share;
         while (d < done.size() && done[d] < std::make_pair(p, r)) ++d;
         if (d < done.size() && done[d] == std::make_pair(p, r)) ++report.present;
@@ -345,7 +304,7 @@ SweepReport run_sweep(const Sweep& sw, const std::string& db, const SweepOptions
         const auto [p, r] = todo[i];
         const Scenario& s = sw.points[p].scenario;
         if (p != sim_point) sim = std::make_unique<Simulator>(s, *s.policy), sim_point = p;
-        RunResult result = sim->run(sw.seed, r);
+        RunResult result = sim->run(sw.manifest.seed, r);
         std::lock_guard lock(mutex);
         pending.emplace_back(p, std::move(result));
       }
@@ -388,10 +347,7 @@ SweepReport run_sweep(const Sweep& sw, const std::string& db, const SweepOptions
   if (failure) std::rethrow_exception(failure);
   report.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 
-  if (o.shards == 1) {
-    store->write_summaries();
-    for (uint64_t p = 0; p < sw.points.size(); ++p) report.summaries.push_back(summarize(store->point_runs(p)));
-  }
+  if (o.shards == 1) report.summaries = store->write_summaries();
   return report;
 }
 

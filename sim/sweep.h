@@ -81,11 +81,11 @@ struct SweepPoint {
 };
 
 struct Sweep {
-  std::string name, file, text;
   std::vector<std::string> fields;
   std::vector<SweepPoint> points;
-  uint64_t runs = 200, seed = 1;
-  Manifest manifest;  // filled but for command_line and shard
+  // Name, file and text of the sweep, seed, runs per point, points, fingerprint; not
+  // command_line and shard, which belong to a run of it (SweepOptions).
+  Manifest manifest;
 };
 
 // Throws InputError naming file, line, key and what was expected; a value that does not
@@ -113,10 +113,5 @@ struct SweepReport {
 // Runs the sweep (or shard) into the store at `db`. Throws InputError when `db` exists
 // without --resume, or holds another sweep, shard or version.
 SweepReport run_sweep(const Sweep& sweep, const std::string& db, const SweepOptions& options);
-
-// Runs [first_run, first_run + runs) of every point in memory, spread over threads: how
-// tune and power study many variants. Returns each point's runs in run order.
-std::vector<std::vector<RunResult>> run_points(const std::vector<const Scenario*>& points, uint64_t seed,
-                                               uint64_t first_run, uint64_t runs, unsigned threads);
 
 }  // namespace canarysim

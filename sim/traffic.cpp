@@ -225,8 +225,7 @@ TrafficSpec TrafficSpec::parse(const ConfigMap& m) {
   if (m.has("trace")) {
     const ConfigMap tr = m.map("trace");
     tr.allow({"file", "time_scale", "loop"});
-    const std::string file = tr.text("file");
-    const std::string path = m.directory() == "." ? file : m.directory() + "/" + file;
+    const std::string path = tr.file_path("file");
     if (!std::ifstream(path)) tr.reject_missing("file", "no such trace file " + path);
     t.trace = std::make_shared<const Trace>(Trace::load(path));
     t.trace_time_scale = tr.number("time_scale", 1, 1e-9, kInf);

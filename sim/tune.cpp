@@ -22,21 +22,11 @@ namespace {
 
 using Unit = SummaryMetric::Unit;
 
-std::string relative_to(const ConfigMap& m, const std::string& file) {
-  return (std::filesystem::path(m.directory()) / file).string();
-}
-
+// The objective or a constraint named under `key`.
 const SummaryMetric& metric_named(const ConfigMap& m, const std::string& key, const std::string& name) {
-  if (const SummaryMetric* metric = find_summary_metric(name)) return *metric;
-  std::vector<std::string> names;
   std::string all;
-  for (const SummaryMetric& x : summary_metrics()) {
-    names.push_back(x.name);
-    all += (all.empty() ? "" : ", ") + x.name;
-  }
-  const std::string guess = nearest(name, names);
-  m.reject(key, "unknown metric '" + name + "'" + (guess.empty() ? "" : " (did you mean '" + guess + "'?)") +
-                    "; expected one of: " + all);
+  for (const SummaryMetric& x : summary_metrics()) all += (all.empty() ? "" : ", ") + x.name;
+  return summary_metric_at(m, key, name, "metric", "one of: " + all);
 }
 
 // How a value of a metric reads: 0.40%, 3.5m, 1234.
@@ -44,7 +34,7 @@ std::string show(Unit unit, double v) {
   if (std::isnan(v)) return "-";
   char buf[48];
   if (unit == Unit::kRate) std::snprintf(buf, sizeof buf, "%.2f%%", 100 * v);
-  else if (unit == Unit::kSeconds) std::snprintf(buf, sizeof buf, v >= 120 ? "%.1fm" : "%.0fs", v >= 120 ? v / 60 : v);
+  else if (unit == Unit::kSeconds) return short_duration(v);
   else std::snprintf(buf, sizeof buf, std::abs(v) >= 100 ? "%.0f" : "%.3g", v);
   return buf;
 }
@@ -111,7 +101,7 @@ TuneResult run_tune(const std::string& path, const TuneOptions& options) {
            "search", "seed"});
   TuneResult t;
   t.name = m.text("name", std::filesystem::path(path).stem().string());
-  const std::string policy_file = relative_to(m, m.text("policy"));
+  const std::string policy_file = m.file_path("policy");
   const ConfigMap params = m.map("parameters");
   t.parameters = params.keys();
   if (t.parameters.empty()) m.fail("parameters", "at least one policy field to tune");
@@ -124,7 +114,7 @@ TuneResult run_tune(const std::string& path, const TuneOptions& options) {
   if (entries.empty()) m.fail("scenarios", "a list of {scenario, weight, set} entries");
   for (const ConfigMap& e : entries) {
     e.allow({"name", "scenario", "weight", "set"});
-    bases.emplace_back(relative_to(e, e.text("scenario")), policy_file);
+    bases.emplace_back(e.file_path("scenario"), policy_file);
     t.weights.push_back(e.number("weight", 1, 0, 1e9));
     if (!(t.weights.back() > 0)) e.fail("weight", "a weight above 0");
     std::vector<ConfigMap::Override> set;
@@ -153,9 +143,7 @@ TuneResult run_tune(const std::string& path, const TuneOptions& options) {
     for (const std::string& k : c.keys()) {
       const SummaryMetric& metric = metric_named(c, k, k);
       scoring.metrics.push_back(&metric);
-      scoring.limits.push_back(metric.unit == Unit::kRate      ? c.probability(k)
-                               : metric.unit == Unit::kSeconds ? c.duration(k)
-                                                               : c.number(k, -1e300, 1e300));
+      scoring.limits.push_back(metric_value_at(c, k, metric));
     }
   }
   if (m.has("confidence")) {
@@ -225,13 +213,18 @@ TuneResult run_tune(const std::string& path, const TuneOptions& options) {
     for (size_t c : evaluate) {
       TuneCandidate& cand = t.candidates[c];
       if (cand.runs >= runs) continue;
-      std::vector<const Scenario*> points;
-      for (const Scenario& s : scenarios[c]) points.push_back(&s);
-      const auto fresh = run_points(points, seed, cand.runs, runs - cand.runs, options.threads);
-      for (size_t s = 0; s < fresh.size(); ++s)
-        cand.results[s].insert(cand.results[s].end(), fresh[s].begin(), fresh[s].end());
-      done += (runs - cand.runs) * points.size();
-      t.simulated_runs += (runs - cand.runs) * points.size();
+      // Runs cand.runs .. runs - 1: the candidate's study extended, not redrawn.
+      StudyOptions more;
+      more.runs = runs - cand.runs;
+      more.seed = seed;
+      more.first_run = cand.runs;
+      more.threads = options.threads;
+      for (size_t s = 0; s < scenarios[c].size(); ++s) {
+        const Study st = run_study(scenarios[c][s], more);
+        cand.results[s].insert(cand.results[s].end(), st.runs.begin(), st.runs.end());
+      }
+      done += more.runs * scenarios[c].size();
+      t.simulated_runs += more.runs * scenarios[c].size();
       cand.runs = runs;
       scoring.score(cand);
       if (options.progress) options.progress(done, planned);
@@ -369,33 +362,39 @@ std::string tune_report(const TuneResult& t) {
   return out.str();
 }
 
+std::string tune_csv(const TuneResult& t, bool pareto_only) {
+  std::ostringstream out;
+  out << "candidate,runs,feasible,pareto,chosen";
+  for (const std::string& p : t.parameters) out << "," << p;
+  for (const std::string& m : t.metric_names) out << "," << m;
+  for (const std::string& m : t.metric_names)
+    if (find_summary_metric(m)->upper) out << "," << m << "_upper95";
+  out << "\n";
+  std::vector<size_t> which = t.pareto;
+  if (!pareto_only) {
+    which.resize(t.candidates.size());
+    std::iota(which.begin(), which.end(), 0);
+  }
+  for (size_t c : which) {
+    const TuneCandidate& x = t.candidates[c];
+    const bool front = std::find(t.pareto.begin(), t.pareto.end(), c) != t.pareto.end();
+    out << c << "," << x.runs << "," << x.feasible << "," << front << "," << (c == t.best);
+    for (const std::string& v : x.values) out << "," << csv_quote(v);
+    for (double v : x.metrics) out << "," << csv_number(v);
+    for (size_t j = 0; j < t.metric_names.size(); ++j)
+      if (find_summary_metric(t.metric_names[j])->upper) out << "," << csv_number(x.uppers[j]);
+    out << "\n";
+  }
+  return out.str();
+}
+
 void write_tune_files(const TuneResult& t, const std::string& dir) {
   std::filesystem::create_directories(dir);
-  auto write_csv = [&](const std::string& name, const std::vector<size_t>& which) {
+  for (const auto& [name, pareto_only] : {std::pair{"candidates.csv", false}, std::pair{"pareto.csv", true}}) {
     std::ofstream out(std::filesystem::path(dir) / name);
     if (!out) throw InputError(dir + "/" + name + ": cannot be written");
-    out << "candidate,runs,feasible,pareto,chosen";
-    for (const std::string& p : t.parameters) out << "," << p;
-    for (const std::string& m : t.metric_names) out << "," << m;
-    for (const std::string& m : t.metric_names)
-      if (find_summary_metric(m)->upper) out << "," << m << "_upper95";
-    out << "\n";
-    for (size_t c : which) {
-      const TuneCandidate& x = t.candidates[c];
-      const bool front = std::find(t.pareto.begin(), t.pareto.end(), c) != t.pareto.end();
-      out << c << "," << x.runs << "," << x.feasible << "," << front << "," << (c == t.best);
-      for (const std::string& v : x.values) out << ",\"" << v << "\"";
-      for (double v : x.metrics) out << "," << (std::isnan(v) ? "" : json_number(v));
-      for (size_t j = 0; j < t.metric_names.size(); ++j)
-        if (find_summary_metric(t.metric_names[j])->upper)
-          out << "," << (std::isnan(x.uppers[j]) ? "" : json_number(x.uppers[j]));
-      out << "\n";
-    }
-  };
-  std::vector<size_t> all(t.candidates.size());
-  std::iota(all.begin(), all.end(), 0);
-  write_csv("candidates.csv", all);
-  write_csv("pareto.csv", t.pareto);
+    out << tune_csv(t, pareto_only);
+  }
 
   // One panel per constraint: the objective against that constraint's metric.
   auto scaled = [](Unit u, double v) { return u == Unit::kRate ? 100 * v : u == Unit::kSeconds ? v / 60 : v; };

@@ -73,6 +73,10 @@ TuneResult run_tune(const std::string& path, const TuneOptions& options);
 // The report for people: the search, the chosen parameters with outcome intervals per
 // scenario, and the Pareto front.
 std::string tune_report(const TuneResult& result);
+// One row per candidate (or per candidate on the Pareto front, by objective): index, runs,
+// feasible, pareto, chosen (0 or 1), the parameters as written, the mixed metrics, and
+// the 95% upper bounds of the rate metrics (`<metric>_upper95`).
+std::string tune_csv(const TuneResult& result, bool pareto_only);
 // Writes DIR/candidates.csv, DIR/pareto.csv and DIR/pareto.svg.
 void write_tune_files(const TuneResult& result, const std::string& dir);
 

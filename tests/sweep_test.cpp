@@ -115,7 +115,7 @@ TEST_F(SweepTest, StoreRoundTripsEveryFieldAndRefusesDuplicates) {
   std::vector<RunResult> runs;
   std::vector<std::pair<uint64_t, RunResult>> batch;
   for (uint64_t r = 0; r < 4; ++r) {
-    runs.push_back(sim.run(sweep.seed, r));
+    runs.push_back(sim.run(sweep.manifest.seed, r));
     batch.emplace_back(0, runs.back());
   }
   store->insert(batch);

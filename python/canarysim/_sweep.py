@@ -8,6 +8,7 @@ any machine can read the stores a batch cluster wrote.
 
 from __future__ import annotations
 
+import io
 import os
 import sqlite3
 import tempfile
@@ -137,7 +138,7 @@ def power(path: str | os.PathLike, *, threads: int = 0, out: str | os.PathLike |
     writes ``power.csv`` and ``power.svg`` to that folder.
     """
     r = _core.run_power(os.fspath(path), threads, os.fspath(out) if out is not None else "")
-    frame = pd.DataFrame(r["columns"])
+    frame = pd.read_csv(io.StringIO(r["csv"]), dtype={"size": str}).drop(columns="threshold")
     frame.attrs.update(threshold=None if r["threshold"] is None else frame["size"][r["threshold"]],
                        target=r["target"], field=r["field"], report=r["report"])
     return frame
@@ -168,6 +169,9 @@ class Tuning:
 def tune(path: str | os.PathLike, *, threads: int = 0, out: str | os.PathLike | None = None) -> Tuning:
     """Run a tuning file (see ``canarysim tune``). ``out`` also writes the CLI's files."""
     r = _core.run_tune(os.fspath(path), threads, os.fspath(out) if out is not None else "")
-    frame = pd.DataFrame(r["columns"]).set_index("candidate", drop=False)
+    frame = pd.read_csv(io.StringIO(r["csv"]), dtype={p: str for p in r["parameters"]})
+    flags = ["feasible", "pareto", "chosen"]
+    frame[flags] = frame[flags].astype(bool)
+    frame = frame.set_index("candidate", drop=False)
     return Tuning(candidates=frame, chosen=frame.loc[r["best"]], found=r["found"], report=r["report"],
                   objective=r["metrics"][0])

@@ -395,6 +395,8 @@ PYBIND11_MODULE(_core, m) {
       py::arg("out"), py::arg("shards"), py::arg("command_line") = "canarysim.sweep",
       "Merge the shard stores of one sweep into out.");
 
+  // Tune and power hand over their tables as the CSV text their files hold: one writer,
+  // read by pandas on the Python side.
   m.def(
       "run_power",
       [](const std::string& path, unsigned threads, const std::string& out) {
@@ -406,34 +408,17 @@ PYBIND11_MODULE(_core, m) {
           p = run_power(path, o);
           if (!out.empty()) write_power_files(p, out);
         }
-        py::dict cols;
-        auto col = [&](const char* name, auto f) {
-          py::list l;
-          for (const PowerPoint& x : p.points) l.append(f(x));
-          cols[name] = l;
-        };
-        col("size", [](const PowerPoint& x) { return x.size; });
-        col("value", [](const PowerPoint& x) { return x.value; });
-        col("runs", [](const PowerPoint& x) { return x.caught.of; });
-        col("caught", [](const PowerPoint& x) { return x.caught.count; });
-        col("caught_rate", [](const PowerPoint& x) { return x.caught.rate; });
-        col("caught_low", [](const PowerPoint& x) { return x.caught.low; });
-        col("caught_high", [](const PowerPoint& x) { return x.caught.high; });
-        col("false_rollback_rate", [](const PowerPoint& x) { return x.summary.false_rollback.rate; });
-        col("detection_time_p50_s", [](const PowerPoint& x) { return x.summary.detection_time_s.p50; });
-        col("detection_time_p90_s", [](const PowerPoint& x) { return x.summary.detection_time_s.p90; });
-        col("blast_radius_requests_mean", [](const PowerPoint& x) { return x.summary.blast_radius_requests.mean; });
         py::dict d;
         d["name"] = p.name;
         d["field"] = p.field;
         d["target"] = p.target;
         d["threshold"] = p.threshold < 0 ? py::object(py::none()) : py::object(py::int_(p.threshold));
-        d["columns"] = cols;
+        d["csv"] = power_csv(p);
         d["report"] = power_report(p);
         return d;
       },
       py::arg("path"), py::arg("threads") = 0, py::arg("out") = "",
-      "Run a power study; returns its columns, the threshold's row and the report.");
+      "Run a power study; returns its table as CSV, the threshold's row and the report.");
   m.def(
       "run_tune",
       [](const std::string& path, unsigned threads, const std::string& out) {
@@ -445,30 +430,6 @@ PYBIND11_MODULE(_core, m) {
           t = run_tune(path, o);
           if (!out.empty()) write_tune_files(t, out);
         }
-        py::dict cols;
-        py::list index, runs, feasible, pareto, chosen;
-        for (size_t c = 0; c < t.candidates.size(); ++c) {
-          index.append(c);
-          runs.append(t.candidates[c].runs);
-          feasible.append(t.candidates[c].feasible);
-          pareto.append(std::find(t.pareto.begin(), t.pareto.end(), c) != t.pareto.end());
-          chosen.append(c == t.best);
-        }
-        cols["candidate"] = index;
-        cols["runs"] = runs;
-        cols["feasible"] = feasible;
-        cols["pareto"] = pareto;
-        cols["chosen"] = chosen;
-        for (size_t k = 0; k < t.parameters.size(); ++k) {
-          py::list l;
-          for (const TuneCandidate& c : t.candidates) l.append(c.values[k]);
-          cols[py::str(t.parameters[k])] = l;
-        }
-        for (size_t j = 0; j < t.metric_names.size(); ++j) {
-          py::list l;
-          for (const TuneCandidate& c : t.candidates) l.append(c.metrics[j]);
-          cols[py::str(t.metric_names[j])] = l;
-        }
         py::dict d;
         d["name"] = t.name;
         d["parameters"] = t.parameters;
@@ -476,12 +437,12 @@ PYBIND11_MODULE(_core, m) {
         d["limits"] = t.limits;
         d["best"] = t.best;
         d["found"] = t.found;
-        d["columns"] = cols;
+        d["csv"] = tune_csv(t, /*pareto_only=*/false);
         d["report"] = tune_report(t);
         return d;
       },
       py::arg("path"), py::arg("threads") = 0, py::arg("out") = "",
-      "Run a tuning study; returns every candidate's columns, the chosen one and the report.");
+      "Run a tuning study; returns every candidate as CSV, the chosen one and the report.");
 
   m.def(
       "timeline",

@@ -135,8 +135,8 @@ std::string validate_any(const std::string& path) {
   const ConfigMap m = ConfigMap::parse_file(path);
   if (m.has("grid") || m.has("points") || m.has("random")) {
     const Sweep sweep = load_sweep(path);
-    return path + ": valid sweep '" + sweep.name + "', " + std::to_string(sweep.points.size()) + " points x " +
-           std::to_string(sweep.runs) + " runs";
+    return path + ": valid sweep '" + sweep.manifest.name + "', " + std::to_string(sweep.points.size()) + " points x " +
+           std::to_string(sweep.manifest.runs) + " runs";
   }
   if (m.has("parameters")) {
     TuneOptions o;
@@ -276,8 +276,8 @@ int sweep_command(const SweepArgs& a, const std::string& command_line) {
   o.progress = [&progress](uint64_t done, uint64_t total) { progress(done, total); };
   const std::string db = a.db.empty() ? default_db(a.sweep, o.shard, o.shards) : a.db;
   if (!a.quiet)
-    std::fprintf(stderr, "sweep %s: %zu points x %llu runs, shard %llu/%llu -> %s\n", sweep.name.c_str(),
-                 sweep.points.size(), static_cast<unsigned long long>(sweep.runs),
+    std::fprintf(stderr, "sweep %s: %zu points x %llu runs, shard %llu/%llu -> %s\n", sweep.manifest.name.c_str(),
+                 sweep.points.size(), static_cast<unsigned long long>(sweep.manifest.runs),
                  static_cast<unsigned long long>(o.shard), static_cast<unsigned long long>(o.shards), db.c_str());
   const SweepReport r = run_sweep(sweep, db, o);
   std::printf("%llu runs of shard %llu/%llu: %llu already stored, %llu run now in %.1f s (%.0f runs/s)\n",
@@ -324,6 +324,17 @@ struct StudyFileArgs {
   unsigned threads = 0;
   bool quiet = false;
 };
+
+// tune and power take the same arguments: a study file, an output folder, threads, quiet.
+CLI::App* add_study_file_command(CLI::App& app, const char* name, StudyFileArgs& a, const std::string& description,
+                                 const std::string& file_help, const std::string& out_help) {
+  CLI::App* cmd = app.add_subcommand(name, description);
+  cmd->add_option(name, a.file, file_help)->required();
+  cmd->add_option("--out", a.out, out_help);
+  cmd->add_option("--threads", a.threads, "Threads (0: one per core)")->capture_default_str();
+  cmd->add_flag("--quiet,-q", a.quiet, "No progress on stderr");
+  return cmd;
+}
 
 std::string default_out(const std::string& file, const char* what) {
   return std::filesystem::path(file).stem().string() + "-" + what;
@@ -499,22 +510,15 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"csv", "json"}));
   export_cmd->add_option("--out", exp.out, "Write to this file instead of standard output");
 
-  StudyFileArgs tune;
-  CLI::App* tune_cmd = app.add_subcommand(
-      "tune", "Search a policy's parameters for the best trade-off over a mix of scenarios "
-              "(exit 3 when no candidate meets the constraints)");
-  tune_cmd->add_option("tune", tune.file, "Tuning YAML file")->required();
-  tune_cmd->add_option("--out", tune.out, "Folder for candidates.csv, pareto.csv, pareto.svg (default: NAME-tune)");
-  tune_cmd->add_option("--threads", tune.threads, "Threads (0: one per core)")->capture_default_str();
-  tune_cmd->add_flag("--quiet,-q", tune.quiet, "No progress on stderr");
-
-  StudyFileArgs power;
-  CLI::App* power_cmd = app.add_subcommand(
-      "power", "The smallest regression a policy catches in 90% of runs, and its power curve");
-  power_cmd->add_option("power", power.file, "Power study YAML file")->required();
-  power_cmd->add_option("--out", power.out, "Folder for power.csv and power.svg (default: NAME-power)");
-  power_cmd->add_option("--threads", power.threads, "Threads (0: one per core)")->capture_default_str();
-  power_cmd->add_flag("--quiet,-q", power.quiet, "No progress on stderr");
+  StudyFileArgs tune, power;
+  CLI::App* tune_cmd = add_study_file_command(
+      app, "tune", tune,
+      "Search a policy's parameters for the best trade-off over a mix of scenarios "
+      "(exit 3 when no candidate meets the constraints)",
+      "Tuning YAML file", "Folder for candidates.csv, pareto.csv, pareto.svg (default: NAME-tune)");
+  CLI::App* power_cmd = add_study_file_command(
+      app, "power", power, "The smallest regression a policy catches in 90% of runs, and its power curve",
+      "Power study YAML file", "Folder for power.csv and power.svg (default: NAME-power)");
 
   CalibrateArgs calibrate;
   CLI::App* calibrate_cmd = app.add_subcommand(
