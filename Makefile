@@ -3,6 +3,9 @@
 #   make test   install what is missing, build, install the Python package, run every test
 #   make        install what is missing, build, install the Python package into .venv
 #               and register its Jupyter kernel ("Python (canarysim)")
+#   make test-asan  the C++ tests but the long statistical ones, under ASan and UBSan
+#   make test-tsan  the threaded C++ tests (runner, sweep, store) under ThreadSanitizer
+#   make fuzz   build the libFuzzer harnesses (clang) and run each FUZZ_SECONDS (120)
 # Packages come from Debian's archive only (apt-get; sudo when not root).
 
 BUILD ?= build
@@ -16,9 +19,9 @@ DEBIAN_PACKAGES := build-essential cmake ninja-build pkg-config \
   libsqlite3-dev pybind11-dev python3-pybind11 python3-dev python3-venv python3-pip \
   python3-setuptools python3-wheel python3-numpy python3-pandas python3-matplotlib \
   python3-yaml python3-pytest python3-scipy python3-nbformat python3-nbclient python3-ipykernel \
-  python3-distributed jupyter-nbconvert slurm-wlm munge
+  python3-distributed jupyter-nbconvert slurm-wlm munge clang libclang-rt-14-dev
 
-.PHONY: all deps build python demo test test-cpp test-python bench clean
+.PHONY: all deps build python demo test test-cpp test-python test-asan test-tsan fuzz bench clean
 
 all: build python
 
@@ -62,10 +65,38 @@ test-python: python
 	JUPYTER_PATH=$(CURDIR)/$(VENV)/share/jupyter PYDEVD_DISABLE_FILE_VALIDATION=1 \
 	  $(VENV)/bin/python -m pytest -q tests/python
 
+# Sanitizer builds: the library, CLI and C++ tests only, each in its own folder.
+SANITIZER_FLAGS := -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCANARYSIM_PYTHON=OFF -DCANARYSIM_BENCH=OFF
+
+build-asan/build.ninja: CMakeLists.txt | deps
+	cmake -S . -B build-asan $(SANITIZER_FLAGS) -DCANARYSIM_SANITIZE=address,undefined
+
+test-asan: deps build-asan/build.ninja
+	cmake --build build-asan -j $(JOBS)
+	cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	  ctest --output-on-failure -j $(JOBS) -LE long
+
+build-tsan/build.ninja: CMakeLists.txt | deps
+	cmake -S . -B build-tsan $(SANITIZER_FLAGS) -DCANARYSIM_SANITIZE=thread
+
+test-tsan: deps build-tsan/build.ninja
+	cmake --build build-tsan -j $(JOBS) --target canarysim_tests canarysim
+	cd build-tsan && TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
+	  ctest --output-on-failure -j $(JOBS) -L threads
+
+FUZZ_SECONDS ?= 120
+build-fuzz/build.ninja: CMakeLists.txt | deps
+	cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++ \
+	  -DCANARYSIM_FUZZ=ON -DCANARYSIM_TESTS=OFF -DCANARYSIM_BENCH=OFF -DCANARYSIM_PYTHON=OFF
+
+fuzz: deps build-fuzz/build.ninja
+	cmake --build build-fuzz -j $(JOBS)
+	fuzz/run.sh build-fuzz $(FUZZ_SECONDS) $(FUZZ_ENTRIES)
+
 bench: build
 	$(BUILD)/bench/mm1_bench
 	$(BUILD)/bench/batched_bench
 	$(BUILD)/bench/sweep_bench
 
 clean:
-	rm -rf $(BUILD) $(VENV)
+	rm -rf $(BUILD) $(VENV) build-asan build-tsan build-fuzz

@@ -1,10 +1,16 @@
 #include "policies/import.h"
 
+#include <yaml-cpp/depthguard.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
+#include <cmath>
+#include <optional>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <map>
 #include <regex>
 
@@ -19,15 +25,121 @@ std::string lower(std::string s) {
   return s;
 }
 
-std::vector<YAML::Node> load_documents(const std::string& path) {
-  if (!std::filesystem::exists(path)) throw MissingFileError(path + ": no such file");
+// A node of a user's configuration with its place in the file. Every access checks the
+// node's type before touching it, so no yaml-cpp exception reaches the user, and every
+// message names file:line:column and the dotted key, as ConfigMap does for our own files.
+// A missing key reads as an absent node (false), never as an error.
+class Node {
+ public:
+  Node() = default;
+  Node(YAML::Node n, std::string file, std::string path) : n_(std::move(n)), file_(std::move(file)), path_(std::move(path)) {}
+
+  explicit operator bool() const { return n_.IsDefined() && !n_.IsNull(); }
+  bool is_map() const { return n_.IsDefined() && n_.IsMap(); }
+  bool is_list() const { return n_.IsDefined() && n_.IsSequence(); }
+  bool is_text() const { return n_.IsDefined() && n_.IsScalar(); }
+
+  // A mapping's value (absent when missing); fails when this node is present and not a mapping.
+  Node operator[](const std::string& key) const {
+    const std::string path = path_.empty() ? key : path_ + "." + key;
+    if (!*this) return Node(YAML::Node(YAML::NodeType::Undefined), file_, path);
+    if (!n_.IsMap()) fail("a mapping of keys to values");
+    return Node(n_[key], file_, path);
+  }
+  // A list's items (none when absent); fails when present and not a list.
+  std::vector<Node> items() const {
+    std::vector<Node> out;
+    if (!*this) return out;
+    if (!n_.IsSequence()) fail("a list");
+    for (size_t i = 0; i < n_.size(); ++i) out.emplace_back(n_[i], file_, path_ + "[" + std::to_string(i) + "]");
+    return out;
+  }
+  // A mapping's entries in file order (none when absent); fails when present and not a mapping.
+  std::vector<std::pair<std::string, Node>> entries() const {
+    std::vector<std::pair<std::string, Node>> out;
+    if (!*this) return out;
+    if (!n_.IsMap()) fail("a mapping of keys to values");
+    for (const auto& kv : n_) {
+      const std::string key = kv.first.IsScalar() ? kv.first.Scalar() : "?";
+      out.emplace_back(key, Node(kv.second, file_, path_.empty() ? key : path_ + "." + key));
+    }
+    return out;
+  }
+  std::string text() const {
+    if (!is_text()) fail("a text value");
+    return n_.Scalar();
+  }
+  std::string text_or(const std::string& fallback) const { return is_text() ? n_.Scalar() : fallback; }
+  double number() const {
+    const auto x = is_text() ? parse_fraction(n_.Scalar()) : std::nullopt;  // "5" or "5%"
+    if (!x || !std::isfinite(*x) || std::abs(*x) > 1e15) fail("a number");
+    return n_.Scalar().back() == '%' ? *x * 100 : *x;
+  }
+  int whole() const {
+    int v = 0;
+    const std::string s = is_text() ? n_.Scalar() : "";
+    const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+    if (s.empty() || ec != std::errc() || end != s.data() + s.size() || v < 0) fail("a whole number");
+    return v;
+  }
+  bool boolean() const {
+    const std::string s = is_text() ? n_.Scalar() : "";
+    if (s == "true") return true;
+    if (s == "false") return false;
+    fail("true or false");
+  }
+  const YAML::Node& raw() const { return n_; }
+  const std::string& path() const { return path_; }
+  const std::string& file() const { return file_; }
+  // "file:line:column: path"
+  std::string where() const {
+    std::string w = file_;
+    if (n_.IsDefined() && !n_.Mark().is_null())
+      w += ":" + std::to_string(n_.Mark().line + 1) + ":" + std::to_string(n_.Mark().column + 1);
+    return w + (path_.empty() ? "" : ": " + path_);
+  }
+  [[noreturn]] void fail(const std::string& expected) const {
+    std::string got = "nothing";
+    if (n_.IsDefined()) {
+      if (n_.IsScalar()) got = "'" + n_.Scalar().substr(0, 80) + "'";
+      else if (n_.IsSequence()) got = "a list";
+      else if (n_.IsMap()) got = "a mapping";
+    }
+    throw InputError(where() + ": expected " + expected + ", got " + got);
+  }
+
+ private:
+  YAML::Node n_{YAML::NodeType::Undefined};
+  std::string file_, path_;
+};
+
+// Every document of a file, each with its place (documents after the first are named
+// "file (document N)").
+std::vector<Node> load_documents(const std::string& path) {
+  if (!file_exists(path)) throw MissingFileError(path + ": no such file");
+  check_file_size(path, kMaxYamlBytes, "a configuration file");
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw InputError(path + ": cannot be read");
+  std::stringstream text;
+  text << in.rdbuf();
+  check_yaml_text(text.str(), path);
+  std::vector<YAML::Node> docs;
   try {
-    return YAML::LoadAllFromFile(path);
-  } catch (const YAML::ParserException& e) {
+    docs = YAML::LoadAll(text.str());
+  } catch (const YAML::DeepRecursion& e) {
+    throw InputError(path + ":" + std::to_string(e.mark.line + 1) + ":" + std::to_string(e.mark.column + 1) +
+                     ": invalid YAML: nested deeper than yaml-cpp reads (2,000 levels)");
+  } catch (const YAML::Exception& e) {
     throw InputError(path + ":" + std::to_string(e.mark.line + 1) + ":" + std::to_string(e.mark.column + 1) +
                      ": invalid YAML: " + e.msg);
   }
+  std::vector<Node> out;
+  for (const YAML::Node& d : docs) out.emplace_back(d, path, "");
+  return out;
 }
+
+// The kind of a Kubernetes-style document ("" when it is not a mapping with a kind).
+std::string kind_of(const Node& doc) { return doc.is_map() ? doc["kind"].text_or("") : ""; }
 
 std::string emit(const YAML::Node& n) {
   YAML::Emitter out;
@@ -36,8 +148,8 @@ std::string emit(const YAML::Node& n) {
 }
 
 // Argo and Flagger durations are "10m" strings or whole seconds.
-std::string duration_text(const YAML::Node& n) {
-  const std::string s = n.Scalar();
+std::string duration_text(const Node& n) {
+  const std::string s = n.text();
   if (!s.empty() && std::all_of(s.begin(), s.end(), ::isdigit)) return s + "s";
   return s;
 }
@@ -46,14 +158,13 @@ class Importer {
  public:
   Imported out;
   void warn(const std::string& w) { out.warnings.push_back(w); }
-  // Warns about every key of `node` not in `known`, under the dotted `where`.
-  void unsupported(const YAML::Node& node, const std::string& where, std::initializer_list<const char*> known,
-                   const std::string& why = "not simulated") {
-    if (!node || !node.IsMap()) return;
-    for (const auto& kv : node) {
-      const std::string key = kv.first.Scalar();
+  // Warns about every key of `node` not in `known`, under its dotted path.
+  void unsupported(const Node& node, std::initializer_list<const char*> known, const std::string& why = "not simulated") {
+    if (!node.is_map()) return;
+    for (const auto& entry : node.entries()) {
+      const std::string& key = entry.first;
       if (std::find_if(known.begin(), known.end(), [&](const char* k) { return key == k; }) == known.end())
-        warn(where + "." + key + ": " + why);
+        warn(entry.second.path() + ": " + why);
     }
   }
 };
@@ -63,9 +174,22 @@ class Importer {
 std::string metric_for_query(const std::string& query) {
   const std::string q = lower(query);
   std::string pct = "99";
-  std::smatch m;
-  static const std::regex quantile(R"(histogram_quantile\s*\(\s*0?\.(\d+))");
-  if (std::regex_search(q, m, quantile)) pct = m[1].str();
+  // histogram_quantile(0.95, ...): read by hand, since std::regex recurses per character.
+  if (const size_t h = q.find("histogram_quantile"); h != std::string::npos) {
+    size_t i = h + 18;
+    auto spaces = [&] { while (i < q.size() && std::isspace(static_cast<unsigned char>(q[i]))) ++i; };
+    spaces();
+    if (i < q.size() && q[i] == '(') {
+      ++i;
+      spaces();
+      if (i < q.size() && q[i] == '0') ++i;
+      if (i < q.size() && q[i] == '.') {
+        const size_t from = ++i;
+        while (i < q.size() && i - from < 4 && std::isdigit(static_cast<unsigned char>(q[i]))) ++i;
+        if (i > from) pct = q.substr(from, i - from);
+      }
+    }
+  }
   if (pct.size() == 1) pct += "0";  // 0.9 -> 90
   auto has = [&](std::initializer_list<const char*> words) {
     return std::any_of(words.begin(), words.end(), [&](const char* w) { return q.find(w) != std::string::npos; });
@@ -93,107 +217,95 @@ namespace {
 
 Imported import_argo(const std::vector<std::string>& inputs) {
   Importer im;
-  YAML::Node rollout;
-  std::map<std::string, YAML::Node> templates;
-  std::string rollout_file;
+  Node rollout;
+  std::map<std::string, Node> templates;
   for (const std::string& path : inputs) {
-    for (const YAML::Node& doc : load_documents(path)) {
-      const std::string kind = doc["kind"] ? doc["kind"].Scalar() : "";
+    for (const Node& doc : load_documents(path)) {
+      const std::string kind = kind_of(doc);
       if (kind == "Rollout") {
         rollout = doc;
-        rollout_file = path;
       } else if (kind == "AnalysisTemplate" || kind == "ClusterAnalysisTemplate") {
-        templates[doc["metadata"]["name"].Scalar()] = doc;
+        templates[doc["metadata"]["name"].text()] = doc;
       } else if (!kind.empty()) {
         im.warn(path + ": a " + kind + " is not part of a rollout policy; ignored");
       }
     }
   }
   if (!rollout) throw InputError(inputs.front() + ": no Rollout found; expected kind: Rollout");
-  const YAML::Node canary = rollout["spec"]["strategy"]["canary"];
-  if (!canary) throw InputError(rollout_file + ": spec.strategy.canary: missing; expected a canary strategy");
-  im.unsupported(rollout["spec"]["strategy"], "spec.strategy", {"canary"});
-  im.unsupported(canary, "spec.strategy.canary", {"steps", "analysis"},
-                 "not simulated (canarysim routes by weight with sticky users)");
+  const Node strategy = rollout["spec"]["strategy"];
+  const Node canary = strategy["canary"];
+  if (!canary) throw InputError(strategy.where() + ".canary: missing; expected a canary strategy");
+  im.unsupported(strategy, {"canary"});
+  im.unsupported(canary, {"steps", "analysis"}, "not simulated (canarysim routes by weight with sticky users)");
 
   YAML::Node out;
   out["kind"] = "argo";
   std::vector<std::string> used;
+  auto template_refs = [&](const Node& analysis) {
+    YAML::Node refs(YAML::NodeType::Sequence);
+    for (const Node& t : analysis["templates"].items()) {
+      YAML::Node ref;
+      ref["templateName"] = t["templateName"].text();
+      used.push_back(t["templateName"].text());
+      refs.push_back(ref);
+    }
+    if (analysis["args"]) im.warn(analysis["args"].path() + ": not substituted; queries map to canarysim metrics");
+    return refs;
+  };
   YAML::Node steps(YAML::NodeType::Sequence);
-  const YAML::Node in_steps = canary["steps"];
-  for (size_t i = 0; in_steps && i < in_steps.size(); ++i) {
-    const YAML::Node s = in_steps[i];
-    const std::string where = "spec.strategy.canary.steps[" + std::to_string(i) + "]";
+  for (const Node& s : canary["steps"].items()) {
     YAML::Node step;
+    if (!s.is_map()) s.fail("a step (a mapping such as {setWeight: 20})");
     if (s["setWeight"]) {
-      step["setWeight"] = s["setWeight"].as<double>();
+      step["setWeight"] = s["setWeight"].number();
     } else if (s["pause"]) {
       YAML::Node pause(YAML::NodeType::Map);
-      if (s["pause"]["duration"]) pause["duration"] = duration_text(s["pause"]["duration"]);
+      if (s["pause"].is_map() && s["pause"]["duration"]) pause["duration"] = duration_text(s["pause"]["duration"]);
       step["pause"] = pause;
     } else if (s["analysis"]) {
-      YAML::Node refs(YAML::NodeType::Sequence);
-      for (const YAML::Node& t : s["analysis"]["templates"]) {
-        YAML::Node ref;
-        ref["templateName"] = t["templateName"].Scalar();
-        used.push_back(t["templateName"].Scalar());
-        refs.push_back(ref);
-      }
-      step["analysis"]["templates"] = refs;
-      if (s["analysis"]["args"]) im.warn(where + ".analysis.args: not substituted; queries map to canarysim metrics");
+      step["analysis"]["templates"] = template_refs(s["analysis"]);
     } else {
-      im.warn(where + ": " + (s.IsMap() && s.size() ? s.begin()->first.Scalar() : std::string("step")) +
-              " is not simulated; skipped");
+      const auto e = s.entries();
+      im.warn(s.path() + ": " + (e.empty() ? std::string("step") : e.front().first) + " is not simulated; skipped");
       continue;
     }
     steps.push_back(step);
   }
   out["steps"] = steps;
-  if (const YAML::Node bg = canary["analysis"]) {
-    YAML::Node refs(YAML::NodeType::Sequence);
-    for (const YAML::Node& t : bg["templates"]) {
-      YAML::Node ref;
-      ref["templateName"] = t["templateName"].Scalar();
-      used.push_back(t["templateName"].Scalar());
-      refs.push_back(ref);
-    }
-    out["analysis"]["templates"] = refs;
-    if (bg["startingStep"]) out["analysis"]["startingStep"] = bg["startingStep"].as<int>();
-    if (bg["args"]) im.warn("spec.strategy.canary.analysis.args: not substituted; queries map to canarysim metrics");
+  if (const Node bg = canary["analysis"]) {
+    out["analysis"]["templates"] = template_refs(bg);
+    if (bg["startingStep"]) out["analysis"]["startingStep"] = bg["startingStep"].whole();
   }
   for (const std::string& name : used) {
     if (out["templates"][name]) continue;
     const auto it = templates.find(name);
     if (it == templates.end()) throw InputError("templates: no AnalysisTemplate named '" + name + "' in the files given");
-    const std::string where = "AnalysisTemplate " + name;
-    const YAML::Node spec = it->second["spec"];
-    im.unsupported(spec, where + ".spec", {"metrics", "args"});
+    const Node spec = it->second["spec"];
+    im.unsupported(spec, {"metrics", "args"});
     YAML::Node metrics(YAML::NodeType::Sequence);
-    for (const YAML::Node& m : spec["metrics"]) {
-      const std::string mwhere = where + ".metrics." + m["name"].Scalar();
+    for (const Node& m : spec["metrics"].items()) {
+      const std::string mwhere = "AnalysisTemplate " + name + ".metrics." + m["name"].text();
       YAML::Node o;
-      o["name"] = m["name"].Scalar();
+      o["name"] = m["name"].text();
       for (const char* key : {"interval", "initialDelay"})
         if (m[key]) o[key] = duration_text(m[key]);
       for (const char* key : {"count", "failureLimit", "inconclusiveLimit", "consecutiveErrorLimit"}) {
         if (!m[key]) continue;
-        if (m[key].Scalar().find("{{") != std::string::npos) {
+        if (m[key].text_or("").find("{{") != std::string::npos) {
           im.warn(mwhere + "." + key + ": a template argument; left at Argo's default");
           continue;
         }
-        o[key] = m[key].as<int>();
+        o[key] = m[key].whole();
       }
       for (const char* key : {"successCondition", "failureCondition"})
-        if (m[key]) o[key] = m[key].Scalar();
-      im.unsupported(m, mwhere, {"name", "interval", "initialDelay", "count", "failureLimit", "inconclusiveLimit",
-                                 "consecutiveErrorLimit", "successCondition", "failureCondition", "provider"});
+        if (m[key]) o[key] = m[key].text();
+      im.unsupported(m, {"name", "interval", "initialDelay", "count", "failureLimit", "inconclusiveLimit",
+                         "consecutiveErrorLimit", "successCondition", "failureCondition", "provider"});
       std::string query;
-      const YAML::Node provider = m["provider"];
-      for (const auto& kv : provider) {
-        const YAML::Node p = kv.second;
+      for (const auto& [provider, p] : m["provider"].entries()) {
         for (const char* key : {"query", "metricName", "expression"})
-          if (p[key]) query += p[key].Scalar() + " ";
-        if (query.empty()) im.warn(mwhere + ".provider." + kv.first.Scalar() + ": no query canarysim can read");
+          if (p.is_map() && p[key].is_text()) query += p[key].text() + " ";
+        if (query.empty()) im.warn(mwhere + ".provider." + provider + ": no query canarysim can read");
       }
       const std::string metric = metric_for_query(query);
       if (metric.empty()) {
@@ -203,10 +315,11 @@ Imported import_argo(const std::vector<std::string>& inputs) {
       o["provider"]["query"] = metric;
       metrics.push_back(o);
     }
-    if (metrics.size() == 0) throw InputError(where + ": no metric could be mapped to a canarysim metric");
+    if (metrics.size() == 0)
+      throw InputError(it->second.where() + ": AnalysisTemplate " + name + ": no metric could be mapped to a canarysim metric");
     out["templates"][name]["metrics"] = metrics;
   }
-  im.out.yaml = "# Imported from Argo Rollouts (" + rollout_file + ") by canarysim import.\n" + emit(out);
+  im.out.yaml = "# Imported from Argo Rollouts (" + rollout.file() + ") by canarysim import.\n" + emit(out);
   return im.out;
 }
 
@@ -215,48 +328,50 @@ Imported import_argo(const std::vector<std::string>& inputs) {
 
 Imported import_flagger(const std::vector<std::string>& inputs) {
   Importer im;
-  YAML::Node canary;
+  Node canary;
   std::map<std::string, std::string> template_queries;
   for (const std::string& path : inputs) {
-    for (const YAML::Node& doc : load_documents(path)) {
-      const std::string kind = doc["kind"] ? doc["kind"].Scalar() : "";
+    for (const Node& doc : load_documents(path)) {
+      const std::string kind = kind_of(doc);
       if (kind == "Canary") canary = doc;
-      else if (kind == "MetricTemplate") template_queries[doc["metadata"]["name"].Scalar()] = doc["spec"]["query"].Scalar();
+      else if (kind == "MetricTemplate") template_queries[doc["metadata"]["name"].text()] = doc["spec"]["query"].text();
       else if (!kind.empty()) im.warn(path + ": a " + kind + " is not part of a rollout policy; ignored");
     }
   }
   if (!canary) throw InputError(inputs.front() + ": no Canary found; expected kind: Canary");
-  const YAML::Node spec = canary["spec"];
-  im.unsupported(spec, "spec", {"analysis"}, "not simulated (deployment, service and autoscaler wiring)");
-  if (spec["skipAnalysis"] && spec["skipAnalysis"].as<bool>())
+  const Node spec = canary["spec"];
+  im.unsupported(spec, {"analysis"}, "not simulated (deployment, service and autoscaler wiring)");
+  if (spec["skipAnalysis"] && spec["skipAnalysis"].boolean())
     im.warn("spec.skipAnalysis: true promotes without analysis in Flagger; canarysim runs the analysis");
-  const YAML::Node a = spec["analysis"] ? spec["analysis"] : spec["canaryAnalysis"];
-  if (!a) throw InputError(inputs.front() + ": spec.analysis: missing; expected Flagger's analysis");
-  im.unsupported(a, "spec.analysis",
-                 {"interval", "threshold", "maxWeight", "stepWeight", "stepWeights", "stepWeightPromotion", "metrics"});
+  const Node a = spec["analysis"] ? spec["analysis"] : spec["canaryAnalysis"];
+  if (!a) throw InputError(spec.where() + ".analysis: missing; expected Flagger's analysis");
+  im.unsupported(a, {"interval", "threshold", "maxWeight", "stepWeight", "stepWeights", "stepWeightPromotion", "metrics"});
   YAML::Node out;
   out["kind"] = "flagger";
-  for (const char* key : {"interval"})
-    if (a[key]) out[key] = duration_text(a[key]);
+  if (a["interval"]) out["interval"] = duration_text(a["interval"]);
   for (const char* key : {"threshold", "maxWeight", "stepWeight", "stepWeightPromotion"})
-    if (a[key]) out[key] = a[key].as<double>();
-  if (a["stepWeights"]) out["stepWeights"] = a["stepWeights"];
+    if (a[key]) out[key] = a[key].number();
+  if (a["stepWeights"]) {
+    YAML::Node weights(YAML::NodeType::Sequence);
+    for (const Node& w : a["stepWeights"].items()) weights.push_back(w.number());
+    out["stepWeights"] = weights;
+  }
   YAML::Node metrics(YAML::NodeType::Sequence);
-  for (const YAML::Node& m : a["metrics"]) {
-    const std::string name = m["name"].Scalar();
+  for (const Node& m : a["metrics"].items()) {
+    const std::string name = m["name"].text();
     YAML::Node o;
     if (m["templateRef"]) {
-      const std::string ref = m["templateRef"]["name"].Scalar();
+      const std::string ref = m["templateRef"]["name"].text();
       const auto it = template_queries.find(ref);
       const std::string metric = it == template_queries.end() ? "" : metric_for_query(it->second);
       if (metric.empty()) {
-        im.warn("spec.analysis.metrics." + name + ": " +
+        im.warn(m.where() + " (" + name + "): " +
                 (it == template_queries.end() ? "MetricTemplate '" + ref + "' not among the files given"
                                               : "no canarysim metric for its query") + "; metric dropped");
         continue;
       }
       if (metric == "success_rate") {
-        im.warn("spec.analysis.metrics." + name + ": a success ratio; judged as request-success-rate (percent)");
+        im.warn(m.where() + " (" + name + "): a success ratio; judged as request-success-rate (percent)");
         o["name"] = "request-success-rate";
       } else {
         o["name"] = metric;
@@ -264,15 +379,18 @@ Imported import_flagger(const std::vector<std::string>& inputs) {
     } else if (name == "request-success-rate" || name == "request-duration") {
       o["name"] = name;
     } else {
-      im.warn("spec.analysis.metrics." + name + ": neither built in nor a templateRef; metric dropped");
+      im.warn(m.where() + " (" + name + "): neither built in nor a templateRef; metric dropped");
       continue;
     }
-    if (m["thresholdRange"]) o["thresholdRange"] = m["thresholdRange"];
-    if (m["threshold"]) o["thresholdRange"][name == "request-duration" ? "max" : "min"] = m["threshold"].as<double>();
+    if (const Node range = m["thresholdRange"]) {
+      for (const char* bound : {"min", "max"})
+        if (range[bound]) o["thresholdRange"][bound] = range[bound].number();
+    }
+    if (m["threshold"]) o["thresholdRange"][name == "request-duration" ? "max" : "min"] = m["threshold"].number();
     if (m["interval"]) o["interval"] = duration_text(m["interval"]);
     metrics.push_back(o);
   }
-  if (metrics.size() == 0) throw InputError(inputs.front() + ": spec.analysis.metrics: no metric canarysim can judge");
+  if (metrics.size() == 0) throw InputError(a.where() + ".metrics: no metric canarysim can judge");
   out["metrics"] = metrics;
   im.out.yaml = "# Imported from a Flagger Canary (" + inputs.front() + ") by canarysim import.\n" + emit(out);
   return im.out;
@@ -283,12 +401,13 @@ Imported import_flagger(const std::vector<std::string>& inputs) {
 
 Imported import_kayenta(const std::vector<std::string>& inputs, const ImportOptions& opt) {
   Importer im;
-  const std::vector<YAML::Node> docs = load_documents(inputs.front());
-  if (docs.empty() || !docs[0]["metrics"]) throw InputError(inputs.front() + ": metrics: missing; expected a Kayenta canary config");
-  const YAML::Node cfg = docs[0];
-  im.unsupported(cfg, "config", {"metrics", "classifier", "name", "description", "configVersion", "applications",
-                                 "judge", "templates", "createdTimestamp", "updatedTimestamp", "createdTimestampIso",
-                                 "updatedTimestampIso", "id"});
+  const std::vector<Node> docs = load_documents(inputs.front());
+  if (docs.empty() || !docs[0].is_map() || !docs[0]["metrics"])
+    throw InputError(inputs.front() + ": metrics: missing; expected a Kayenta canary config");
+  const Node cfg = docs[0];
+  im.unsupported(cfg, {"metrics", "classifier", "name", "description", "configVersion", "applications", "judge",
+                       "templates", "createdTimestamp", "updatedTimestamp", "createdTimestampIso",
+                       "updatedTimestampIso", "id"});
   YAML::Node out;
   out["kind"] = "kayenta";
   out["weight"] = opt.weight_percent;
@@ -299,12 +418,12 @@ Imported import_kayenta(const std::vector<std::string>& inputs, const ImportOpti
           std::to_string(static_cast<int>(opt.weight_percent)) +
           " % from the command line (a Kayenta config holds no schedule; Spinnaker's stage does)");
   YAML::Node metrics(YAML::NodeType::Sequence);
-  for (const YAML::Node& m : cfg["metrics"]) {
-    const std::string name = m["name"].Scalar();
+  for (const Node& m : cfg["metrics"].items()) {
+    const std::string name = m["name"].text();
     const std::string where = "metrics." + name;
     std::string query;
-    for (const auto& kv : m["query"])
-      if (kv.second.IsScalar()) query += kv.second.Scalar() + " ";
+    for (const auto& [key, part] : m["query"].entries())
+      if (part.is_text()) query += part.text() + " ";
     const std::string metric = metric_for_query(query + " " + name);
     if (metric.empty() || metric == "success_rate") {
       im.warn(where + ": no canarysim metric for query '" + query + "'; metric dropped");
@@ -313,29 +432,32 @@ Imported import_kayenta(const std::vector<std::string>& inputs, const ImportOpti
     YAML::Node o;
     o["name"] = name;
     o["metric"] = metric;
-    o["groups"] = m["groups"];
-    const YAML::Node c = m["analysisConfigurations"]["canary"];
-    if (c["direction"]) o["direction"] = c["direction"].Scalar();
-    if (c["critical"]) o["critical"] = c["critical"].as<bool>();
-    if (const YAML::Node e = c["effectSize"]) {
-      if (e["measure"]) o["effect_size"]["measure"] = e["measure"].Scalar();
+    YAML::Node groups(YAML::NodeType::Sequence);
+    for (const Node& g : m["groups"].items()) groups.push_back(g.text());
+    if (m["groups"].is_text()) groups.push_back(m["groups"].text());
+    o["groups"] = groups;
+    const Node c = m["analysisConfigurations"]["canary"];
+    if (c["direction"]) o["direction"] = c["direction"].text();
+    if (c["critical"]) o["critical"] = c["critical"].boolean();
+    if (const Node e = c["effectSize"]) {
+      if (e["measure"]) o["effect_size"]["measure"] = e["measure"].text();
       for (const auto& [from, to] : std::vector<std::pair<const char*, const char*>>{
                {"allowedIncrease", "allowed_increase"}, {"criticalIncrease", "critical_increase"},
                {"allowedDecrease", "allowed_decrease"}, {"criticalDecrease", "critical_decrease"}})
-        if (e[from]) o["effect_size"][to] = e[from].as<double>();
+        if (e[from]) o["effect_size"][to] = e[from].number();
     }
-    im.unsupported(c, where + ".analysisConfigurations.canary", {"direction", "critical", "effectSize", "nanStrategy"});
-    if (c["nanStrategy"] && c["nanStrategy"].Scalar() == "replace")
+    im.unsupported(c, {"direction", "critical", "effectSize", "nanStrategy"});
+    if (c["nanStrategy"] && c["nanStrategy"].text() == "replace")
       im.warn(where + ": nanStrategy replace; canarysim removes missing points");
     metrics.push_back(o);
   }
   if (metrics.size() == 0) throw InputError(inputs.front() + ": metrics: none maps to a canarysim metric");
   out["metrics"] = metrics;
-  const YAML::Node cl = cfg["classifier"];
-  out["classifier"]["group_weights"] = cl["groupWeights"];
-  if (cl["scoreThresholds"]) {
-    out["classifier"]["score_thresholds"]["pass"] = cl["scoreThresholds"]["pass"].as<double>();
-    out["classifier"]["score_thresholds"]["marginal"] = cl["scoreThresholds"]["marginal"].as<double>();
+  const Node cl = cfg["classifier"];
+  for (const auto& [group, weight] : cl["groupWeights"].entries()) out["classifier"]["group_weights"][group] = weight.number();
+  if (const Node t = cl["scoreThresholds"]) {
+    out["classifier"]["score_thresholds"]["pass"] = t["pass"].number();
+    out["classifier"]["score_thresholds"]["marginal"] = t["marginal"].number();
   } else {
     out["classifier"]["score_thresholds"]["pass"] = 95;
     out["classifier"]["score_thresholds"]["marginal"] = 75;
@@ -357,14 +479,28 @@ Imported import_aws(const std::vector<std::string>& names) {
   std::smatch m;
   static const std::regex canary(R"(CodeDeployDefault\.(Lambda|ECS)Canary(\d+)Percent(\d+)Minutes?)");
   static const std::regex linear(R"(CodeDeployDefault\.(Lambda|ECS)Linear(\d+)PercentEvery(\d+)Minutes?)");
+  // The numbers in a name: a percent in [1, 99] and whole minutes up to a day (AWS
+  // allows at most 2,880 minutes in a custom configuration; a predefined name less).
+  auto number_in = [&](const std::string& digits, int lo, int hi, const char* what) {
+    int v = 0;
+    const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), v);
+    if (ec != std::errc() || end != digits.data() + digits.size() || v < lo || v > hi)
+      throw InputError(name + ": " + what + " " + digits + " is out of range; expected " + std::to_string(lo) +
+                       " to " + std::to_string(hi));
+    return v;
+  };
+  // std::regex recurses per character: a long name must not reach it.
+  if (name.size() > 128)
+    throw InputError(name.substr(0, 40) + "...: not a predefined strategy name (" + std::to_string(name.size()) +
+                     " characters; expected one like CodeDeployDefault.LambdaCanary10Percent5Minutes)");
   if (std::regex_match(name, m, canary)) {
-    steps = {std::stod(m[2]), 100};
-    bake_s = 60 * std::stod(m[3]);
+    steps = {static_cast<double>(number_in(m[2], 1, 99, "percent")), 100};
+    bake_s = 60.0 * number_in(m[3], 1, 2880, "minutes");
   } else if (std::regex_match(name, m, linear)) {
-    const double pct = std::stod(m[2]);
-    for (double w = pct; w < 100 - 1e-9; w += pct) steps.push_back(w);
+    const int pct = number_in(m[2], 1, 99, "percent");
+    for (int w = pct; w < 100; w += pct) steps.push_back(w);
     steps.push_back(100);
-    bake_s = 60 * std::stod(m[3]);
+    bake_s = 60.0 * number_in(m[3], 1, 2880, "minutes");
   } else if (name == "CodeDeployDefault.LambdaAllAtOnce" || name == "CodeDeployDefault.ECSAllAtOnce") {
     steps = {100};
   } else if (name == "AppConfig.AllAtOnce") {

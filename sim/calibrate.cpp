@@ -47,24 +47,27 @@ std::vector<ProfileRow> load_profile(const std::string& path) {
       throw InputError(path + ":" + std::to_string(n) + ": expected " +
                        std::to_string(header.size()) + " fields, got " + std::to_string(f.size()));
     }
-    auto number = [&](size_t col) {
+    // Ranges any real profile fits: GPUs per replica, tokens, sequences, milliseconds.
+    auto number = [&](size_t col, double hi, bool whole = false) {
       double v = 0;
       const std::string& s = f[col];
-      if (std::from_chars(s.data(), s.data() + s.size(), v).ptr != s.data() + s.size() ||
-          !(v > 0)) {
-        throw InputError(path + ":" + std::to_string(n) + ": " + header[col] +
-                         ": expected a positive number, got '" + s + "'");
+      if (std::from_chars(s.data(), s.data() + s.size(), v).ptr != s.data() + s.size() || !(v > 0) ||
+          !(v <= hi) || (whole && v != std::floor(v))) {
+        char range[64];
+        std::snprintf(range, sizeof range, "%s in (0, %g]", whole ? "a whole number" : "a number", hi);
+        throw InputError(path + ":" + std::to_string(n) + ": " + header[col] + ": expected " + range + ", got '" +
+                         s + "'");
       }
       return v;
     };
     ProfileRow r;
     r.model = f[model];
     r.hardware = f[hardware];
-    r.tensor_parallel = static_cast<int>(number(tp));
-    r.prompt_size = number(prompt);
-    r.batch_size = number(batch);
-    r.prompt_time_s = number(prompt_time) / 1000;
-    r.token_time_s = number(token_time) / 1000;
+    r.tensor_parallel = static_cast<int>(number(tp, 1024, true));
+    r.prompt_size = number(prompt, 1e7);
+    r.batch_size = number(batch, 1e6);
+    r.prompt_time_s = number(prompt_time, 1e8) / 1000;
+    r.token_time_s = number(token_time, 1e8) / 1000;
     rows.push_back(r);
   }
   if (rows.empty()) throw InputError(path + ":2: no rows; expected at least one measurement");
@@ -96,7 +99,15 @@ std::vector<ProfileFit> fit_profiles(const std::vector<ProfileRow>& rows) {
       y(d) = r.token_time_s;
     }
     const Eigen::VectorXd w = y.cwiseInverse();
-    const Eigen::Vector3d b = (w.asDiagonal() * a).colPivHouseholderQr().solve(w.asDiagonal() * y);
+    const Eigen::MatrixXd wa = w.asDiagonal() * a;
+    const auto qr = wa.colPivHouseholderQr();
+    const Eigen::Vector3d b = qr.solve(w.asDiagonal() * y);
+    if (qr.rank() < 3 || !b.allFinite()) {
+      throw InputError(std::get<0>(k) + " on " + std::get<1>(k) + " (tensor_parallel " +
+                       std::to_string(std::get<2>(k)) + "): its " + std::to_string(g.size()) +
+                       " rows do not determine the three coefficients; expected rows with at least two "
+                       "batch sizes and two prompt sizes");
+    }
     const Eigen::VectorXd rel = ((a * b - y).array() / y.array()).matrix();
     ProfileFit f;
     std::tie(f.model, f.hardware, f.tensor_parallel) = k;

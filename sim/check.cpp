@@ -69,22 +69,69 @@ struct Budget {
   double limit;
 };
 
+struct Case {
+  std::string name;
+  Scenario scenario;
+  std::vector<Budget> budgets;
+};
+
+struct Suite {
+  std::string name, baseline_path;
+  StudyOptions options;
+  std::vector<Case> cases;
+};
+
+// Reads the suite and every case's scenario, policy and budgets, before anything runs.
+Suite parse_suite(const ConfigMap& suite, const std::string& suite_path) {
+  suite.allow({"name", "runs", "seed", "baseline", "cases"});
+  Suite out;
+  out.name = suite.text("name", suite_path);
+  out.options.runs = suite.count("runs", 300, 10, 100000000);
+  out.options.seed = suite.count("seed", 1, 0, UINT64_MAX);
+  out.baseline_path = suite.has("baseline") ? suite.file_path("baseline") : "";
+  const auto cases = suite.maps("cases");
+  if (cases.empty()) suite.fail("cases", "a list of at least one case");
+  for (const ConfigMap& c : cases) {
+    c.allow({"name", "scenario", "policy", "budgets"});
+    Case k{c.text("name"), load_scenario(c.file_path("scenario")), {}};
+    if (c.has("policy")) k.scenario.policy = load_policy_file(c.file_path("policy"));
+    if (!k.scenario.policy) c.fail("policy", "a policy file (the scenario has none)");
+    check_policy_segments(k.scenario, *k.scenario.policy);
+    // A budget is any summary metric (sim/study.h), each "at most".
+    if (c.has("budgets")) {
+      const ConfigMap b = c.map("budgets");
+      for (const std::string& key : b.keys()) {
+        const SummaryMetric& metric = summary_metric_at(
+            b, key, key, "budget",
+            "a metric such as false_rollback_rate, detection_time_p90 or blast_radius_requests_mean "
+            "(docs/sweeps.md lists them all)");
+        k.budgets.push_back({key, metric_value_at(b, key, metric)});
+      }
+    }
+    out.cases.push_back(std::move(k));
+  }
+  return out;
+}
+
 }  // namespace
+
+std::string load_check_suite(const std::string& suite_path) {
+  const Suite s = parse_suite(ConfigMap::parse_file(suite_path), suite_path);
+  return suite_path + ": valid check suite '" + s.name + "', " + std::to_string(s.cases.size()) + " cases x " +
+         std::to_string(s.options.runs) + " runs";
+}
 
 CheckOutcome run_check(const std::string& suite_path, bool update_baseline, unsigned threads) {
   const ConfigMap suite = ConfigMap::parse_file(suite_path);
-  suite.allow({"name", "runs", "seed", "baseline", "cases"});
-  const std::string name = suite.text("name", suite_path);
-  StudyOptions options;
-  options.runs = suite.count("runs", 300, 10, 100000000);
-  options.seed = suite.count("seed", 1, 0, UINT64_MAX);
+  Suite parsed = parse_suite(suite, suite_path);
+  const std::string& name = parsed.name;
+  StudyOptions& options = parsed.options;
   options.threads = threads;
-  const std::string baseline_path =
-      suite.has("baseline") ? suite.file_path("baseline") : "";
+  const std::string& baseline_path = parsed.baseline_path;
 
   std::map<std::string, ConfigMap> baseline;
   CheckOutcome out;
-  if (!baseline_path.empty() && std::filesystem::exists(baseline_path)) {
+  if (!baseline_path.empty() && file_exists(baseline_path)) {
     const ConfigMap b = ConfigMap::parse_file(baseline_path);
     const ConfigMap cases = b.map("cases");
     for (const std::string& k : cases.keys()) baseline.emplace(k, cases.map(k));
@@ -96,27 +143,10 @@ CheckOutcome run_check(const std::string& suite_path, bool update_baseline, unsi
          << ")\n";
   json << "{\n  \"canarysim_version\": " << json_string(CANARYSIM_VERSION) << ",\n  \"suite\": " << json_string(name)
        << ",\n  \"runs\": " << options.runs << ",\n  \"seed\": " << options.seed << ",\n  \"cases\": {";
-  const auto cases = suite.maps("cases");
-  if (cases.empty()) suite.fail("cases", "a list of at least one case");
-  for (size_t i = 0; i < cases.size(); ++i) {
-    const ConfigMap& c = cases[i];
-    c.allow({"name", "scenario", "policy", "budgets"});
-    const std::string case_name = c.text("name");
-    Scenario scenario = load_scenario(c.file_path("scenario"));
-    if (c.has("policy")) scenario.policy = load_policy_file(c.file_path("policy"));
-    if (!scenario.policy) c.fail("policy", "a policy file (the scenario has none)");
-    // A budget is any summary metric (sim/study.h), each "at most".
-    std::vector<Budget> budgets;
-    if (c.has("budgets")) {
-      const ConfigMap b = c.map("budgets");
-      for (const std::string& k : b.keys()) {
-        const SummaryMetric& metric = summary_metric_at(
-            b, k, k, "budget",
-            "a metric such as false_rollback_rate, detection_time_p90 or blast_radius_requests_mean "
-            "(docs/sweeps.md lists them all)");
-        budgets.push_back({k, metric_value_at(b, k, metric)});
-      }
-    }
+  for (size_t i = 0; i < parsed.cases.size(); ++i) {
+    const std::string& case_name = parsed.cases[i].name;
+    const Scenario& scenario = parsed.cases[i].scenario;
+    const std::vector<Budget>& budgets = parsed.cases[i].budgets;
     const Study study = run_study(scenario, options);
     const Figures f = figures_of(study);
     char line[256];

@@ -38,6 +38,10 @@ struct CheckOutcome {
   std::string new_baseline; // JSON of this run's figures
 };
 
+// Reads the suite and every case's files without running anything; a one-line summary.
+// Throws InputError on a bad suite.
+std::string load_check_suite(const std::string& suite_path);
+
 // Throws InputError on a bad suite. `update_baseline` writes new_baseline to the file.
 CheckOutcome run_check(const std::string& suite_path, bool update_baseline, unsigned threads);
 

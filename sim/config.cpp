@@ -1,11 +1,13 @@
 #include "sim/config.h"
 
+#include <yaml-cpp/depthguard.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -108,7 +110,8 @@ std::optional<double> parse_fraction(std::string_view text) {
 std::string format_duration(double s) {
   std::ostringstream out;
   if (s == 0) return "0s";
-  if (s < 1) out << s * 1000 << "ms";
+  if (s < 0.001) out << s * 1e6 << "us";
+  else if (s < 1) out << s * 1000 << "ms";
   else if (s < 120 || std::fmod(s, 60) != 0) out << s << "s";
   else if (s < 7200 || std::fmod(s, 3600) != 0) out << s / 60 << "m";
   else out << s / 3600 << "h";
@@ -142,20 +145,59 @@ std::string nearest(std::string_view word, const std::vector<std::string>& candi
 ConfigMap ConfigMap::parse_file(const std::string& path) {
   std::ifstream in(path);
   if (!in) {
-    const std::string why = std::filesystem::exists(path) ? "cannot be read" : "no such file";
-    if (!std::filesystem::exists(path)) throw MissingFileError(path + ": " + why);
+    const std::string why = file_exists(path) ? "cannot be read" : "no such file";
+    if (!file_exists(path)) throw MissingFileError(path + ": " + why);
     throw InputError(path + ": " + why);
   }
+  check_file_size(path, kMaxYamlBytes, "a YAML file");
   std::stringstream text;
   text << in.rdbuf();
   return parse_string(text.str(), path);
 }
 
+bool file_exists(const std::string& path) {
+  std::error_code ec;
+  return std::filesystem::exists(path, ec) && !ec;
+}
+
+void make_folder(const std::string& dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) throw InputError(dir + ": cannot create this folder: " + ec.message());
+}
+
+void check_yaml_text(std::string_view text, const std::string& name) {
+  size_t line = 1, column = 1;
+  for (const char ch : text) {
+    const auto c = static_cast<unsigned char>(ch);
+    if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7f) {
+      char code[8];
+      std::snprintf(code, sizeof code, "0x%02x", c);
+      throw InputError(name + ":" + std::to_string(line) + ":" + std::to_string(column) + ": invalid YAML: control character " +
+                       code + " (a binary file, or text in another encoding?)");
+    }
+    if (c == '\n') ++line, column = 1;
+    else ++column;
+  }
+}
+
+void check_file_size(const std::string& path, uintmax_t most, const char* what) {
+  std::error_code ec;
+  const uintmax_t size = std::filesystem::file_size(path, ec);
+  if (!ec && size > most) {
+    throw InputError(path + ": " + std::to_string(size) + " bytes; expected " + what + " of at most " +
+                     std::to_string(most >> 20) + " MiB (docs/input-contract.md)");
+  }
+}
+
 ConfigMap ConfigMap::parse_string(const std::string& text, const std::string& name) {
+  check_yaml_text(text, name);
   YAML::Node root;
   try {
     root = YAML::Load(text);
-  } catch (const YAML::ParserException& e) {
+  } catch (const YAML::DeepRecursion& e) {  // yaml-cpp's own message for it is "bad file"
+    throw InputError(where(name, e.mark) + ": invalid YAML: nested deeper than yaml-cpp reads (2,000 levels)");
+  } catch (const YAML::Exception& e) {
     throw InputError(where(name, e.mark) + ": invalid YAML: " + e.msg);
   }
   if (!root.IsMap()) {
@@ -190,7 +232,10 @@ void ConfigMap::reject_missing(std::string_view key, const std::string& message)
 }
 
 void ConfigMap::fail_item(std::string_view key, size_t index, const std::string& expected) const {
-  const YAML::Node item = impl_->node[std::string(key)][index];
+  const YAML::Node list = impl_->node[std::string(key)];
+  // A single value that stands for a list of one (texts()) is its own item 0.
+  if (!list || !list.IsSequence() || index >= list.size()) fail(key, expected);
+  const YAML::Node item = list[index];
   throw InputError(where(impl_->file, item.Mark()) + ": " + join(impl_->path, key) + "[" +
                    std::to_string(index) + "]: expected " + expected + ", got " + shown(item));
 }
@@ -239,6 +284,9 @@ double ConfigMap::duration(std::string_view key) const {
   const auto d = parse_duration(v.Scalar());
   if (!d) fail(key, kDurationForm);
   if (*d < 0) fail(key, std::string("a non-negative duration"));
+  // Microseconds to a year: what any rollout study needs (docs/input-contract.md).
+  if ((*d > 0 && *d < kMinDurationS * (1 - 1e-9)) || *d > kMaxDurationS)
+    fail(key, "a duration of 0 or from 1us to 365d");
   return *d;
 }
 double ConfigMap::duration(std::string_view key, double fallback) const {
@@ -250,7 +298,7 @@ double ConfigMap::rate(std::string_view key) const {
   if (!v || !v.IsScalar()) fail(key, kRateForm);
   const auto r = parse_rate(v.Scalar());
   if (!r) fail(key, kRateForm);
-  if (*r <= 0) fail(key, "a positive rate");
+  if (*r <= 0 || *r > kMaxRatePerS) fail(key, "a positive rate of at most 1000000/s");
   return *r;
 }
 double ConfigMap::rate(std::string_view key, double fallback) const {
@@ -421,7 +469,7 @@ std::vector<std::string> path_parts(const std::string& path) {
         const size_t close = path.find(']', i);
         if (close == std::string::npos || close == i + 1) return {};
         const std::string index = path.substr(i + 1, close - i - 1);
-        if (index.find_first_not_of("0123456789") != std::string::npos) return {};
+        if (index.size() > 9 || index.find_first_not_of("0123456789") != std::string::npos) return {};
         parts.push_back("[" + index + "]");
         i = close;
       }

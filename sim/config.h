@@ -25,6 +25,15 @@
 
 namespace canarysim {
 
+// Every duration a file gives is 0 or in [1us, 365d], every rate in (0, 10^6/s]: beyond
+// them no study is meaningful, and arithmetic on them would overflow or never end.
+constexpr double kMinDurationS = 1e-6, kMaxDurationS = 365 * 86400.0;
+constexpr double kMaxRatePerS = 1e6;
+// Multipliers (a regression's, a version's output_scale) are at most 10^4; token counts
+// (a distribution's parameters, a trace's values, every draw) at most 10^7.
+constexpr double kMaxMultiplier = 1e4;
+constexpr double kMaxTokens = 1e7;
+
 // Bad user input: the message is complete and meant for the user as it is.
 class InputError : public std::runtime_error {
  public:
@@ -120,6 +129,21 @@ class ConfigMap {
   explicit ConfigMap(std::shared_ptr<const Impl> impl) : impl_(std::move(impl)) {}
   std::shared_ptr<const Impl> impl_;
 };
+
+// Files are refused before they are read when larger than this: a YAML file's parsed
+// form takes about thirty times its size in memory.
+constexpr uintmax_t kMaxYamlBytes = 16u << 20;
+// Whether `path` names an existing file or folder; never throws (a name too long for
+// the system, or a folder that cannot be searched, is "no").
+bool file_exists(const std::string& path);
+// Creates the folder `dir` (and its parents); InputError naming it when it cannot.
+void make_folder(const std::string& dir);
+// Throws InputError, located, at the first character YAML does not allow in a file (a
+// control character other than tab, line feed and carriage return): yaml-cpp can loop
+// forever on a NUL. Every YAML text is checked before it is parsed.
+void check_yaml_text(std::string_view text, const std::string& name);
+// Throws InputError when the file at `path` exists and is larger than `most` bytes.
+void check_file_size(const std::string& path, uintmax_t most, const char* what);
 
 // Parsers for the units above, shared with the CLI. nullopt when `text` is malformed.
 std::optional<double> parse_duration(std::string_view text);

@@ -141,7 +141,7 @@ std::string power_csv(const PowerResult& p) {
 }
 
 void write_power_files(const PowerResult& p, const std::string& dir) {
-  std::filesystem::create_directories(dir);
+  make_folder(dir);
   std::ofstream csv(std::filesystem::path(dir) / "power.csv");
   if (!csv) throw InputError(dir + "/power.csv: cannot be written");
   csv << power_csv(p);

@@ -136,14 +136,14 @@ Regression Regression::parse(const ConfigMap& m, size_t index,
 
   switch (r.kind) {
     case Kind::kLatency:
-      r.ttft_multiplier = m.number("ttft_multiplier", 1, 0, kInf);
-      r.itl_multiplier = m.number("itl_multiplier", 1, 0, kInf);
+      r.ttft_multiplier = m.number("ttft_multiplier", 1, 0, kMaxMultiplier);
+      r.itl_multiplier = m.number("itl_multiplier", 1, 0, kMaxMultiplier);
       if (!m.has("ttft_multiplier") && !m.has("itl_multiplier"))
         m.fail("ttft_multiplier", "ttft_multiplier or itl_multiplier for a latency regression");
       break;
     case Kind::kTailLatency:
       r.tail_probability = m.probability("probability");
-      r.tail_multiplier = m.number("multiplier", 1, kInf);
+      r.tail_multiplier = m.number("multiplier", 1, kMaxMultiplier);
       break;
     case Kind::kCapacityLoss:
       r.replicas_lost = static_cast<uint32_t>(m.count("replicas_lost", 0, 0, 1u << 20));
@@ -159,10 +159,10 @@ Regression Regression::parse(const ConfigMap& m, size_t index,
       break;
     case Kind::kQuality: r.quality_drop = m.number("quality_drop", 0, 1); break;
     case Kind::kHallucination: r.hallucination_rate = m.probability("hallucination_rate"); break;
-    case Kind::kDrift: r.drift_shift = m.number("shift", 0, kInf); break;
-    case Kind::kVerbosity: r.output_multiplier = m.number("output_multiplier", 0, kInf); break;
+    case Kind::kDrift: r.drift_shift = m.number("shift", 0, kMaxMultiplier); break;
+    case Kind::kVerbosity: r.output_multiplier = m.number("output_multiplier", 0, kMaxMultiplier); break;
     case Kind::kUnsafe: r.unsafe_rate = m.probability("unsafe_rate"); break;
-    case Kind::kCost: r.cost_multiplier = m.number("cost_multiplier", 0, kInf); break;
+    case Kind::kCost: r.cost_multiplier = m.number("cost_multiplier", 0, kMaxMultiplier); break;
   }
   if (r.kind == Kind::kCapacityLoss && (r.segment >= 0 || r.min_prompt_tokens > 0))
     m.fail("scope", "all for a capacity loss (a pool loses capacity for every request)");

@@ -26,8 +26,6 @@ namespace {
 
 enum EventType : uint32_t { kArrival, kTick, kShape, kDrained, kIteration, kScale, kGolden };
 constexpr double kInf = std::numeric_limits<double>::infinity();
-// Longest request the telemetry ring keeps exact timing for (see Telemetry).
-constexpr double kMaxLatencyS = 600;
 constexpr int kVersions = 2;
 
 int index_of(Version v) { return static_cast<int>(v); }
@@ -59,7 +57,7 @@ struct Simulator::Impl final : CompletionSink {
   Impl(const Scenario& s, const PolicyConfig& p)
       : sc(s),
         pc(p),
-        telemetry(s.telemetry, p.max_lookback_s(), kMaxLatencyS),
+        telemetry(s.telemetry, p.max_lookback_s(), kMaxRecordedLatencyS),
         traffic(s.traffic),
         users_hit((s.traffic.users + 63) / 64),
         regs(s.regressions.size()) {
@@ -262,8 +260,7 @@ void Simulator::Impl::serve(Version v, const Request& r, bool user_facing) {
         vs.quality_mean - e.quality_drop + vs.quality_sd * normal_quantile(r.u_quality), 0.0, 1.0);
   }
   c.prompt_tokens = r.prompt_tokens;
-  c.output_tokens = static_cast<uint32_t>(
-      std::max(1.0, std::ceil(r.output_tokens * vs.output_scale * e.output)));
+  c.output_tokens = token_count(r.output_tokens * vs.output_scale * e.output);
   const uint64_t tokens = c.prompt_tokens + c.output_tokens;
   c.cost = static_cast<double>(tokens) / 1e6 * vs.million_token_cost * e.cost;
   const bool tail = r.u_tail < e.tail_probability;

@@ -9,7 +9,6 @@
 namespace canarysim {
 
 namespace {
-constexpr double kInf = std::numeric_limits<double>::infinity();
 
 VersionSpec parse_version(const ConfigMap& m, const VersionSpec& fallback) {
   m.allow({"ttft", "inter_token", "batching", "output_scale", "error_rate", "quality",
@@ -27,7 +26,7 @@ VersionSpec parse_version(const ConfigMap& m, const VersionSpec& fallback) {
   }
   v.serving.ttft = Distribution::parse(m, "ttft", true, v.serving.ttft);
   v.serving.inter_token = Distribution::parse(m, "inter_token", true, v.serving.inter_token);
-  v.output_scale = m.number("output_scale", v.output_scale, 0, kInf);
+  v.output_scale = m.number("output_scale", v.output_scale, 0, kMaxMultiplier);
   v.error_rate = m.probability("error_rate", v.error_rate);
   if (m.has("quality")) {
     const ConfigMap q = m.map("quality");
@@ -40,8 +39,8 @@ VersionSpec parse_version(const ConfigMap& m, const VersionSpec& fallback) {
   if (m.has("cost")) {
     const ConfigMap c = m.map("cost");
     c.allow({"replica_hour", "million_tokens"});
-    v.replica_hour_cost = c.number("replica_hour", v.replica_hour_cost, 0, kInf);
-    v.million_token_cost = c.number("million_tokens", v.million_token_cost, 0, kInf);
+    v.replica_hour_cost = c.number("replica_hour", v.replica_hour_cost, 0, 1e9);
+    v.million_token_cost = c.number("million_tokens", v.million_token_cost, 0, 1e9);
   }
   return v;
 }
@@ -103,7 +102,7 @@ Scenario parse_scenario(const ConfigMap& m) {
       s.policy = parse_policy(m.map("policy"));
     } else {
       const std::string path = m.file_path("policy");
-      if (!std::filesystem::exists(path)) {
+      if (!file_exists(path)) {
         m.reject_missing("policy", "no such policy file " + path +
                                "; expected a policy file (relative to this scenario) or a "
                                "policy mapping");

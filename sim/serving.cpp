@@ -28,7 +28,7 @@ BatchingSpec BatchingSpec::parse(const ConfigMap& m) {
     m.fail("profile", "exactly one of profile (a calibrated file) or iteration");
   if (m.has("profile")) {
     const std::string path = m.file_path("profile");
-    if (!std::filesystem::exists(path)) m.reject_missing("profile", "no such profile file " + path);
+    if (!file_exists(path)) m.reject_missing("profile", "no such profile file " + path);
     const ConfigMap p = ConfigMap::parse_file(path);
     p.allow({"model", "hardware", "tensor_parallel", "iteration", "fit", "source"});
     read_iteration(p.map("iteration"));

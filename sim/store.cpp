@@ -16,12 +16,30 @@ namespace canarysim {
 
 namespace {
 
+// Turns SQLite's last error on `db` into an exception. A damaged or unreadable file is
+// the user's input (InputError, naming the file and what can still be done); anything
+// else is a bug here (std::runtime_error).
+[[noreturn]] void fail(sqlite3* db, const std::string& message, const std::string& sql) {
+  const int code = sqlite3_errcode(db) & 0xff;
+  const char* name = sqlite3_db_filename(db, "main");
+  std::string file = name && *name ? name : "the results store";
+  if (file.size() > 5 && file.compare(file.size() - 5, 5, ".part") == 0) file.resize(file.size() - 5);
+  if (code == SQLITE_CORRUPT || code == SQLITE_NOTADB)
+    throw InputError(file + ": damaged results store (SQLite: " + message +
+                     "); its runs cannot be trusted: run the sweep again with a new --db (for a shard, run "
+                     "that shard again with a new --db, then merge the shards)");
+  if (code == SQLITE_IOERR || code == SQLITE_FULL || code == SQLITE_READONLY || code == SQLITE_CANTOPEN ||
+      code == SQLITE_PERM)
+    throw InputError(file + ": cannot be read or written (SQLite: " + message +
+                     "): check the disk and the file's permissions; --resume completes the store later");
+  throw std::runtime_error("SQLite: " + message + " in: " + sql.substr(0, 200));
+}
+
 // A prepared statement; bind() takes 1-based positions as SQLite does.
 class Statement {
  public:
   Statement(sqlite3* db, const std::string& sql) : db_(db) {
-    if (sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt_, nullptr) != SQLITE_OK)
-      throw std::runtime_error(std::string("SQLite: ") + sqlite3_errmsg(db) + " in: " + sql);
+    if (sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt_, nullptr) != SQLITE_OK) fail(db, sqlite3_errmsg(db), sql);
   }
   ~Statement() { sqlite3_finalize(stmt_); }
   Statement(const Statement&) = delete;
@@ -36,7 +54,7 @@ class Statement {
     const int rc = sqlite3_step(stmt_);
     if (rc == SQLITE_ROW) return true;
     if (rc == SQLITE_DONE) return false;
-    throw std::runtime_error(std::string("SQLite: ") + sqlite3_errmsg(db_));
+    fail(db_, sqlite3_errmsg(db_), sqlite3_sql(stmt_));
   }
   void reset() {
     sqlite3_reset(stmt_);
@@ -63,7 +81,7 @@ void exec(sqlite3* db, const std::string& sql) {
   if (sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
     const std::string message = err ? err : "unknown error";
     sqlite3_free(err);
-    throw std::runtime_error("SQLite: " + message + " in: " + sql.substr(0, 200));
+    fail(db, message, sql);
   }
 }
 
@@ -256,8 +274,8 @@ void create_summaries_table(sqlite3* db) {
 // Makes a new store at `path`: the schema and the manifest, then `fill` (which runs its
 // own transactions). Built under a temporary name and renamed into place, so that a
 // crash while building leaves no half-made store for --resume or merge to trip on.
-template <class Fill>
-void build_store(const std::string& path, const Manifest& manifest, Fill&& fill) {
+template <class Fill, class Finish>
+void build_store(const std::string& path, const Manifest& manifest, Fill&& fill, Finish&& finish) {
   const std::string tmp = path + ".part";
   for (const char* ext : {"", "-wal", "-shm"}) std::filesystem::remove(tmp + ext);
   {
@@ -268,9 +286,18 @@ void build_store(const std::string& path, const Manifest& manifest, Fill&& fill)
     write_manifest(impl->db, manifest);
     exec(impl->db, "COMMIT");
     fill(impl->db);
+  }
+  finish(tmp);
+  {
+    auto impl = open_db(tmp, false);
     exec(impl->db, "PRAGMA wal_checkpoint(TRUNCATE)");
   }
-  for (const char* ext : {"-wal", "-shm"}) std::filesystem::remove(tmp + ext);
+  // A -wal or -shm left at the final name by a deleted store would be replayed into
+  // this one when it is next opened: they belong to nothing now.
+  for (const char* ext : {"-wal", "-shm"}) {
+    std::filesystem::remove(tmp + ext);
+    std::filesystem::remove(path + ext);
+  }
   std::filesystem::rename(tmp, path);
 }
 
@@ -282,7 +309,7 @@ ResultStore::~ResultStore() = default;
 std::unique_ptr<ResultStore> ResultStore::create(const std::string& path, const Manifest& manifest,
                                                  const std::vector<std::string>& fields,
                                                  const std::vector<PointRecord>& points) {
-  if (std::filesystem::exists(path))
+  if (file_exists(path))
     throw InputError(path + ": already exists; pass --resume to complete it, or remove it to start again");
   build_store(path, manifest, [&](sqlite3* db) {
     transaction(db, [&] {
@@ -312,12 +339,12 @@ std::unique_ptr<ResultStore> ResultStore::create(const std::string& path, const 
         }
       }
     });
-  });
+  }, [](const std::string&) {});
   return open(path);
 }
 
 std::unique_ptr<ResultStore> ResultStore::open(const std::string& path) {
-  if (!std::filesystem::exists(path)) throw MissingFileError(path + ": no such results store");
+  if (!file_exists(path)) throw MissingFileError(path + ": no such results store");
   auto impl = open_db(path, false);
   impl->manifest = read_manifest(impl->db, path);
   create_summaries_table(impl->db);
@@ -325,6 +352,12 @@ std::unique_ptr<ResultStore> ResultStore::open(const std::string& path) {
 }
 
 const Manifest& ResultStore::manifest() const { return impl_->manifest; }
+
+uint64_t ResultStore::summary_count() const {
+  Statement count(impl_->db, "SELECT COUNT(*) FROM summaries");
+  count.step();
+  return count.integer(0);
+}
 const std::string& ResultStore::path() const { return impl_->path; }
 
 std::vector<std::pair<uint64_t, uint64_t>> ResultStore::finished() const {
@@ -471,24 +504,31 @@ void merge_stores(const std::string& out, const std::vector<std::string>& shard_
   Manifest merged = first;
   merged.shard = merged.shards = 1;
   merged.command_line = command_line;
-  if (std::filesystem::exists(out)) throw InputError(out + ": already exists; remove it or choose another name");
+  if (file_exists(out)) throw InputError(out + ": already exists; remove it or choose another name");
   build_store(out, merged, [&](sqlite3* db) {
     for (size_t i = 0; i < shard_paths.size(); ++i) {
-      Statement attach(db, "ATTACH DATABASE ? AS shard");
-      attach.bind(1, shard_paths[i]);
-      attach.step();
-      transaction(db, [&] {
-        if (i == 0) {
-          exec(db, "INSERT INTO fields SELECT * FROM shard.fields; "
-                   "INSERT INTO points SELECT * FROM shard.points; "
-                   "INSERT INTO point_values SELECT * FROM shard.point_values;");
-        }
-        exec(db, std::string("INSERT INTO runs (") + kRunColumns + ") SELECT " + kRunColumns + " FROM shard.runs");
-      });
-      exec(db, "DETACH DATABASE shard");
+      try {
+        Statement attach(db, "ATTACH DATABASE ? AS shard");
+        attach.bind(1, shard_paths[i]);
+        attach.step();
+        transaction(db, [&] {
+          if (i == 0) {
+            exec(db, "INSERT INTO fields SELECT * FROM shard.fields; "
+                     "INSERT INTO points SELECT * FROM shard.points; "
+                     "INSERT INTO point_values SELECT * FROM shard.point_values;");
+          }
+          exec(db, std::string("INSERT INTO runs (") + kRunColumns + ") SELECT " + kRunColumns + " FROM shard.runs");
+        });
+        exec(db, "DETACH DATABASE shard");
+      } catch (const InputError& e) {
+        throw InputError(shard_paths[i] + ": cannot be merged, damaged or unreadable; run that shard again with a "
+                         "new --db, then merge (" + std::string(e.what()) + ")");
+      }
     }
+  }, [](const std::string& tmp) {
+    // Summaries before the rename: a merged store in place is always complete.
+    ResultStore::open(tmp)->write_summaries();
   });
-  ResultStore::open(out)->write_summaries();
 }
 
 namespace {
@@ -585,7 +625,24 @@ void ResultStore::write_table(const std::string& table, const std::string& forma
 
 void export_store(const std::string& path, const std::string& table, const std::string& format,
                   std::ostream& out) {
-  ResultStore::open(path)->write_table(table, format, out);
+  auto store = ResultStore::open(path);
+  if (table == "summaries") {
+    // Summaries are always recomputed from the runs; a store whose writer stopped after
+    // its last run and before its summaries gets them now, an incomplete one an error.
+    const Manifest& m = store->manifest();
+    if (store->summary_count() < m.points) {
+      const uint64_t done = store->finished().size(), want = m.points * m.runs;
+      if (m.shards != 1)
+        throw InputError(path + ": shard " + std::to_string(m.shard) + "/" + std::to_string(m.shards) +
+                         " has no summaries of its own; merge the shards with `canarysim merge OUT.db SHARD.db...`");
+      if (done < want)
+        throw InputError(path + ": holds " + std::to_string(done) + " of " + std::to_string(want) +
+                         " runs and no summaries yet; complete it with `canarysim sweep " + m.sweep_file +
+                         " --db " + path + " --resume`");
+      store->write_summaries();
+    }
+  }
+  store->write_table(table, format, out);
 }
 
 }  // namespace canarysim

@@ -67,6 +67,8 @@ class ResultStore {
   const std::string& path() const;
   // The (point, run) pairs present, sorted.
   std::vector<std::pair<uint64_t, uint64_t>> finished() const;
+  // Points whose summary is stored.
+  uint64_t summary_count() const;
   // One transaction. Throws if any (point, run) is already present (nothing is written).
   void insert(const std::vector<std::pair<uint64_t, RunResult>>& batch);
   // The runs of one point, in run order.

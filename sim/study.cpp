@@ -1,5 +1,7 @@
 #include "sim/study.h"
 
+#include "sim/limits.h"
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -174,11 +176,9 @@ double metric_value_at(const ConfigMap& m, const std::string& key, const Summary
 
 Study run_study(const Scenario& scenario, const StudyOptions& options) {
   check_policy_segments(scenario, *scenario.policy);
-  const unsigned threads = options.threads
-                               ? options.threads
-                               : std::max(1u, std::thread::hardware_concurrency());
   const unsigned workers = static_cast<unsigned>(
-      std::min<uint64_t>(threads, std::max<uint64_t>(1, options.runs)));
+      std::min<uint64_t>(clamp_threads(options.threads), std::max<uint64_t>(1, options.runs)));
+  check_work(scenario, *scenario.policy, options.runs, workers);
   Study study;
   study.runs.resize(options.runs);
   std::atomic<uint64_t> next{0}, done{0};
@@ -205,7 +205,7 @@ Study run_study(const Scenario& scenario, const StudyOptions& options) {
     }
   };
   std::vector<std::thread> pool;
-  for (unsigned t = 1; t < workers; ++t) pool.emplace_back(work);
+  start_threads(pool, workers - 1, work, [&] { next = options.runs; });
   work();
   for (auto& t : pool) t.join();
   if (failure) std::rethrow_exception(failure);

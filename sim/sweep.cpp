@@ -1,5 +1,7 @@
 #include "sim/sweep.h"
 
+#include "sim/limits.h"
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -57,6 +59,7 @@ Scenario Variants::make(const std::vector<ConfigMap::Override>& overrides) const
     Scenario scenario = parse_scenario(s);
     scenario.policy = parse_policy(p);
     check_policy_segments(scenario, *scenario.policy);
+    check_work(scenario, *scenario.policy, 1, 1);  // before any point runs
     return scenario;
   } catch (const InputError& e) {
     // The override's value has no line of its own in the base file: drop the location.
@@ -253,7 +256,7 @@ SweepReport run_sweep(const Sweep& sw, const std::string& db, const SweepOptions
   manifest.command_line = o.command_line;
 
   std::unique_ptr<ResultStore> store;
-  if (o.resume && std::filesystem::exists(db)) {
+  if (o.resume && file_exists(db)) {
     store = ResultStore::open(db);
     const Manifest& old = store->manifest();
     if (old.version != manifest.version)
@@ -317,11 +320,10 @@ SweepReport run_sweep(const Sweep& sw, const std::string& db, const SweepOptions
     --running;
     finished_cv.notify_all();
   };
-  const unsigned threads = o.threads ? o.threads : std::max(1u, std::thread::hardware_concurrency());
-  const unsigned n = static_cast<unsigned>(std::min<size_t>(threads, std::max<size_t>(1, todo.size())));
+  const unsigned n = static_cast<unsigned>(std::min<size_t>(clamp_threads(o.threads), std::max<size_t>(1, todo.size())));
   std::vector<std::thread> pool;
   running = n;
-  for (unsigned t = 0; t < n; ++t) pool.emplace_back(work);
+  start_threads(pool, n, work, [&] { next = todo.size(); });
   const auto interval = std::chrono::duration<double>(o.commit_interval_s);
   for (bool last = false; !last;) {
     std::vector<std::pair<uint64_t, RunResult>> batch;

@@ -60,11 +60,19 @@ Telemetry::Telemetry(const TelemetryOptions& options, double max_lookback_s,
                      double max_latency_s)
     : options_(options), max_lookback_s_(max_lookback_s), max_latency_s_(max_latency_s) {
   assert(options.window_s > 0 && options.scrape_delay_s >= 0);
-  // Windows that must survive: those a read can reach (delay + lookback back from now),
-  // those a recording can reach (max latency ahead of now), and one partial at each end.
-  const double span = options.scrape_delay_s + max_lookback_s + max_latency_s;
-  slots_ = static_cast<int64_t>(std::ceil(span / options.window_s)) + 3;
+  slots_ = static_cast<int64_t>(slots_for(options, max_lookback_s, max_latency_s));
   ring_.resize(2 * static_cast<size_t>(slots_));
+}
+
+// Windows that must survive: those a read can reach (delay + lookback back from now),
+// those a recording can reach (max latency ahead of now), and one partial at each end.
+double Telemetry::slots_for(const TelemetryOptions& options, double max_lookback_s, double max_latency_s) {
+  const double span = options.scrape_delay_s + max_lookback_s + max_latency_s;
+  return std::ceil(span / options.window_s) + 3;
+}
+
+double Telemetry::ring_bytes(const TelemetryOptions& options, double max_lookback_s, double max_latency_s) {
+  return 2 * slots_for(options, max_lookback_s, max_latency_s) * static_cast<double>(sizeof(Slot));
 }
 
 void Telemetry::reset() {

@@ -19,6 +19,9 @@ namespace canarysim {
 enum class Version : uint8_t { kBaseline = 0, kCanary = 1 };
 inline const char* version_name(Version v) { return v == Version::kCanary ? "canary" : "baseline"; }
 
+// Longest request a run's telemetry keeps exact timing for (see Telemetry), seconds.
+constexpr double kMaxRecordedLatencyS = 600;
+
 // Dimensions of the simulated response embeddings that drift checks compare.
 constexpr int kEmbeddingDims = 8;
 
@@ -87,6 +90,8 @@ class Telemetry {
   // take longer are counted in the window max_latency_s after they arrived (it only
   // bounds memory, and is far above any latency a scenario produces).
   Telemetry(const TelemetryOptions& options, double max_lookback_s, double max_latency_s);
+  // The memory such a telemetry holds, bytes (for limits: computed without allocating).
+  static double ring_bytes(const TelemetryOptions& options, double max_lookback_s, double max_latency_s);
 
   // Forgets everything recorded; keeps the memory.
   void reset();
@@ -121,6 +126,8 @@ class Telemetry {
     }
     return s;
   }
+
+  static double slots_for(const TelemetryOptions& options, double max_lookback_s, double max_latency_s);
 
   TelemetryOptions options_;
   double max_lookback_s_;

@@ -26,7 +26,7 @@ Distribution Distribution::parse(const ConfigMap& parent, const char* key, bool 
                                  Distribution fallback) {
   if (!parent.has(key)) return fallback;
   auto value = [&](const ConfigMap& m, std::string_view k) {
-    return seconds ? m.duration(k) : m.number(k, 0, kInf);
+    return seconds ? m.duration(k) : m.number(k, 0, kMaxTokens);
   };
   if (!parent.is_map(key)) {
     const double v = value(parent, key);
@@ -76,8 +76,10 @@ bool parse_timestamp(std::string_view s, double& out) {
     if (!num(b, b + 4, y) || !num(b + 5, b + 7, mo) || !num(b + 8, b + 10, d) ||
         !num(b + 11, b + 13, h) || !num(b + 14, b + 16, mi))
       return false;
-    if (std::from_chars(b + 17, e, sec).ptr != e) return false;
-    out = static_cast<double>(days_from_civil(y, mo, d)) * 86400 + h * 3600 + mi * 60 + sec;
+    if (std::from_chars(b + 17, e, sec).ptr != e || !(sec >= 0 && sec < 61)) return false;
+    if (mo < 1 || mo > 12 || d < 1 || d > 31 || h < 0 || h > 23 || mi < 0 || mi > 59) return false;
+    out = static_cast<double>(days_from_civil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d))) * 86400 +
+          h * 3600 + mi * 60 + sec;
     return true;
   }
   return std::from_chars(b, e, out).ptr == e && std::isfinite(out);
@@ -146,9 +148,9 @@ Trace Trace::load(const std::string& path) {
     auto tokens = [&](size_t col) {
       uint32_t v = 0;
       const auto field = f[col];
-      if (std::from_chars(field.data(), field.data() + field.size(), v).ptr !=
-          field.data() + field.size()) {
-        throw InputError(at + std::string(header[col]) + ": expected a whole number of tokens, got '" +
+      const auto [end, ec] = std::from_chars(field.data(), field.data() + field.size(), v);
+      if (ec != std::errc() || end != field.data() + field.size() || v > kMaxTokens) {
+        throw InputError(at + std::string(header[col]) + ": expected a whole number of tokens up to 10000000, got '" +
                          std::string(field) + "'");
       }
       return v;
@@ -216,7 +218,7 @@ TrafficSpec TrafficSpec::parse(const ConfigMap& m) {
   if (m.has("bursts")) {
     const ConfigMap b = m.map("bursts");
     b.allow({"factor", "every", "lasting"});
-    t.burst_factor = b.number("factor", 1, kInf);
+    t.burst_factor = b.number("factor", 1, 1000);
     t.burst_every_s = b.duration("every");
     t.burst_lasting_s = b.duration("lasting");
     if (t.burst_every_s <= 0) b.fail("every", "a positive duration");
@@ -228,8 +230,10 @@ TrafficSpec TrafficSpec::parse(const ConfigMap& m) {
     const std::string path = tr.file_path("file");
     if (!std::ifstream(path)) tr.reject_missing("file", "no such trace file " + path);
     t.trace = std::make_shared<const Trace>(Trace::load(path));
-    t.trace_time_scale = tr.number("time_scale", 1, 1e-9, kInf);
+    t.trace_time_scale = tr.number("time_scale", 1, 1e-6, 1e6);
     t.trace_loop = tr.flag("loop", true);
+    if (t.trace_loop && !(t.trace->duration_s() > 0))
+      tr.fail("loop", "false for a trace whose rows all share one instant (a looping trace needs a positive span)");
     t.rate_per_s = static_cast<double>(t.trace->arrival_s.size()) /
                    std::max(1e-9, t.trace->duration_s() * t.trace_time_scale);
   }
@@ -348,10 +352,8 @@ bool TrafficSource::next(double now, Request& r) {
     draws_.uniform();
   } else {
     r.arrival = next_arrival(now);
-    r.prompt_tokens =
-        static_cast<uint32_t>(std::max(1.0, std::ceil(spec_.prompt_tokens.quantile(draws_.uniform_open()))));
-    r.output_tokens =
-        static_cast<uint32_t>(std::max(1.0, std::ceil(spec_.output_tokens.quantile(draws_.uniform_open()))));
+    r.prompt_tokens = token_count(spec_.prompt_tokens.quantile(draws_.uniform_open()));
+    r.output_tokens = token_count(spec_.output_tokens.quantile(draws_.uniform_open()));
   }
   r.user = draw_user();
   r.segment = static_cast<uint32_t>(segment_of(r.user));

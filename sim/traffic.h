@@ -47,6 +47,12 @@ struct Distribution {
     }
     return median;
   }
+  double mean() const {
+    switch (kind) {
+      case Kind::kLognormal: return median * std::exp(sigma * sigma / 2);
+      default: return median;
+    }
+  }
   static Distribution fixed(double v) { return {Kind::kFixed, v, 0}; }
   static Distribution from_median_p99(double median, double p99);
   static Distribution exponential(double mean) { return {Kind::kExponential, mean, 0}; }
@@ -55,6 +61,13 @@ struct Distribution {
   static Distribution parse(const ConfigMap& parent, const char* key, bool seconds,
                             Distribution fallback);
 };
+
+// A drawn token count as a whole number in [1, kMaxTokens] (a lognormal's far tail, or
+// a multiplied count, must not wrap).
+inline uint32_t token_count(double x) {
+  const double c = std::ceil(x);
+  return c >= 1e7 ? 10000000u : c >= 1 ? static_cast<uint32_t>(c) : 1u;
+}
 
 // A recorded request trace: arrival offsets from the first request, and token counts.
 struct Trace {

@@ -389,7 +389,7 @@ std::string tune_csv(const TuneResult& t, bool pareto_only) {
 }
 
 void write_tune_files(const TuneResult& t, const std::string& dir) {
-  std::filesystem::create_directories(dir);
+  make_folder(dir);
   for (const auto& [name, pareto_only] : {std::pair{"candidates.csv", false}, std::pair{"pareto.csv", true}}) {
     std::ofstream out(std::filesystem::path(dir) / name);
     if (!out) throw InputError(dir + "/" + name + ": cannot be written");

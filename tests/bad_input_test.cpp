@@ -29,7 +29,7 @@ const BadInput kBadInputs[] = {
      "tests/data/bad/rate-without-unit.yaml:2:9: traffic.rate: expected a rate like '200/s', "
      "'12000/m' or '50000/h', got '200'"},
     {"negative-rate.yaml",
-     "tests/data/bad/negative-rate.yaml:2:9: traffic.rate: expected a positive rate, got '-5/s'"},
+     "tests/data/bad/negative-rate.yaml:2:9: traffic.rate: expected a positive rate of at most 1000000/s, got '-5/s'"},
     {"negative-duration.yaml",
      "tests/data/bad/negative-duration.yaml:1:10: horizon: expected a non-negative duration, "
      "got '-1h'"},
@@ -86,7 +86,7 @@ const BadInput kBadInputs[] = {
      "a latency regression"},
     {"negative-multiplier.yaml",
      "tests/data/bad/negative-multiplier.yaml:3:22: regressions[0].ttft_multiplier: expected a "
-     "number >= 0, got '-2'"},
+     "number in [0, 10000], got '-2'"},
     {"users-not-whole.yaml",
      "tests/data/bad/users-not-whole.yaml:2:10: traffic.users: expected a whole number in [1, "
      "100000000], got '1.5'"},

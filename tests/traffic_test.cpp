@@ -83,7 +83,7 @@ TEST(TraceTest, ABadRowIsNamedByFileLineAndColumn) {
     FAIL();
   } catch (const InputError& e) {
     EXPECT_EQ(std::string(e.what()),
-              path + ":3: ContextTokens: expected a whole number of tokens, got 'lots'");
+              path + ":3: ContextTokens: expected a whole number of tokens up to 10000000, got 'lots'");
   }
 }
 

@@ -33,6 +33,7 @@
 #include "sim/check.h"
 #include "sim/compare.h"
 #include "sim/config.h"
+#include "sim/limits.h"
 #include "sim/report.h"
 #include "sim/scenario.h"
 #include "sim/store.h"
@@ -90,6 +91,14 @@ class Progress {
   std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now(), last_ = start_;
 };
 
+// --threads as given, clamped (with a note on stderr) when beyond what helps.
+unsigned threads_option(unsigned requested) {
+  std::string note;
+  const unsigned n = clamp_threads(requested, &note);
+  if (!note.empty()) std::cerr << "note: " << note << "\n";
+  return requested == 0 ? 0 : n;
+}
+
 // The scenario with its policy, or the one --policy names instead.
 Scenario scenario_with_policy(const std::string& scenario_file, const std::string& policy_file) {
   Scenario scenario = load_scenario(scenario_file);
@@ -117,7 +126,7 @@ int run_command(const RunArgs& a) {
   StudyOptions options;
   options.runs = a.runs;
   options.seed = a.seed;
-  options.threads = a.threads;
+  options.threads = threads_option(a.threads);
   Progress progress(!a.quiet);
   options.progress = [&progress](uint64_t done, uint64_t total) { progress(done, total); };
   const Study study = run_study(scenario, options);
@@ -151,6 +160,7 @@ std::string validate_any(const std::string& path) {
     const PowerResult p = run_power(path, o);
     return path + ": valid power study '" + p.name + "' of " + p.field;
   }
+  if (m.has("cases")) return load_check_suite(path);
   return validate_file(path);
 }
 
@@ -168,6 +178,7 @@ int timeline_command(const TimelineArgs& a) {
   const Scenario scenario = scenario_with_policy(a.scenario, a.policy);
   std::ofstream file;
   std::ostream& out = output(a.out, file);
+  check_work(scenario, *scenario.policy, 1, 1);
   Simulator sim(scenario, *scenario.policy);
   std::vector<TracePoint> trace;
   const RunResult r = sim.run(a.seed, a.run, &trace);
@@ -215,7 +226,7 @@ int compare_command(const CompareArgs& a) {
   StudyOptions o;
   o.runs = a.runs;
   o.seed = a.seed;
-  o.threads = a.threads;
+  o.threads = threads_option(a.threads);
   const Comparison c = compare_policies(scenario, configs, names, o);
   if (a.format == "csv") {
     std::cout << "policy,against,metric,pairs,mean_difference,ci95_low,ci95_high\n";
@@ -269,7 +280,7 @@ int sweep_command(const SweepArgs& a, const std::string& command_line) {
   const Sweep sweep = load_sweep(a.sweep);
   SweepOptions o;
   std::tie(o.shard, o.shards) = parse_shard(a.shard);
-  o.threads = a.threads;
+  o.threads = threads_option(a.threads);
   o.resume = a.resume;
   o.command_line = command_line;
   Progress progress(!a.quiet, /*plain=*/true);
@@ -342,7 +353,7 @@ std::string default_out(const std::string& file, const char* what) {
 
 int tune_command(const StudyFileArgs& a) {
   TuneOptions o;
-  o.threads = a.threads;
+  o.threads = threads_option(a.threads);
   Progress progress(!a.quiet, /*plain=*/true);
   o.progress = [&progress](uint64_t done, uint64_t total) { progress(done, total); };
   const TuneResult t = run_tune(a.file, o);
@@ -354,7 +365,7 @@ int tune_command(const StudyFileArgs& a) {
 
 int power_command(const StudyFileArgs& a) {
   PowerOptions o;
-  o.threads = a.threads;
+  o.threads = threads_option(a.threads);
   Progress progress(!a.quiet, /*plain=*/true, "sizes");
   o.progress = [&progress](uint64_t done, uint64_t total) { progress(done, total); };
   const PowerResult p = run_power(a.file, o);
@@ -365,7 +376,7 @@ int power_command(const StudyFileArgs& a) {
 }
 
 int check_command(const std::string& suite, bool update, unsigned threads) {
-  const CheckOutcome c = run_check(suite, update, threads);
+  const CheckOutcome c = run_check(suite, update, threads_option(threads));
   std::cout << c.report;
   return c.budgets_ok && c.baseline_ok ? 0 : kExitCheckFailed;
 }
@@ -413,6 +424,12 @@ int main(int argc, char** argv) {
                "Exit codes: 0 done, 2 bad input, 1 internal error, 3 check breached or tune found nothing."};
   app.set_version_flag("--version", std::string("canarysim ") + CANARYSIM_VERSION);
   app.require_subcommand(1);
+  // Given before or after the command: subcommands pass options they lack to the app.
+  app.fallthrough();
+  app.add_option("--max-events-per-run", work_limits().max_events_per_run,
+                 "Refuse runs estimated above this many events (docs/input-contract.md)")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
 
   RunArgs run;
   CLI::App* run_cmd = app.add_subcommand("run", "Run a Monte Carlo study of a scenario");
@@ -433,7 +450,7 @@ int main(int argc, char** argv) {
 
   std::vector<std::string> to_validate;
   CLI::App* validate_cmd =
-      app.add_subcommand("validate", "Check scenario, policy, sweep, tune and power files; exit 2 on the first error");
+      app.add_subcommand("validate", "Check scenario, policy, sweep, tune, power and check-suite files; exit 2 on the first error");
   validate_cmd->add_option("files", to_validate, "YAML files")->required();
 
   TimelineArgs timeline;
