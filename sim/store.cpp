@@ -25,7 +25,7 @@ namespace {
   std::string file = name && *name ? name : "the results store";
   if (file.size() > 5 && file.compare(file.size() - 5, 5, ".part") == 0) file.resize(file.size() - 5);
   if (code == SQLITE_CORRUPT || code == SQLITE_NOTADB)
-    throw InputError(file + ": damaged results store (SQLite: " + message +
+    throw InputError(file + ": not a readable results store, damaged or never one (SQLite: " + message +
                      "); its runs cannot be trusted: run the sweep again with a new --db (for a shard, run "
                      "that shard again with a new --db, then merge the shards)");
   if (code == SQLITE_IOERR || code == SQLITE_FULL || code == SQLITE_READONLY || code == SQLITE_CANTOPEN ||
@@ -205,12 +205,8 @@ std::unique_ptr<ResultStore::Impl> open_db(const std::string& path, bool create)
   if (sqlite3_open_v2(path.c_str(), &impl->db, flags, nullptr) != SQLITE_OK)
     throw InputError(path + ": cannot be " + (create ? "created" : "opened") + ": " + sqlite3_errmsg(impl->db));
   sqlite3_busy_timeout(impl->db, 10000);
-  try {
-    // WAL: a commit is one append to the log; FULL: it is on disk when commit returns.
-    exec(impl->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;");
-  } catch (const std::exception&) {
-    throw InputError(path + ": not a canarysim results store (not an SQLite database)");
-  }
+  // WAL: a commit is one append to the log; FULL: it is on disk when commit returns.
+  exec(impl->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;");
   return impl;
 }
 

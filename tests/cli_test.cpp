@@ -7,29 +7,12 @@
 #include <fstream>
 #include <sstream>
 #include <string>
-#include <sys/wait.h>
+
+#include "tests/cli_runner.h"
 
 namespace {
 
-struct Result {
-  int exit_code;
-  std::string output;  // stdout and stderr together
-};
-
-Result Cli(const std::string& args) {
-  const std::string command = "cd " CANARYSIM_SOURCE_DIR " && " CANARYSIM_CLI " " + args + " 2>&1";
-  FILE* pipe = popen(command.c_str(), "r");
-  Result r{-1, ""};
-  std::array<char, 4096> buf;
-  while (size_t n = fread(buf.data(), 1, buf.size(), pipe)) r.output.append(buf.data(), n);
-  const int status = pclose(pipe);
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
-}
-
-bool Contains(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
-}
+using Result = CliResult;
 
 TEST(CliTest, HelpListsTheCommandsAndExitsZero) {
   const Result r = Cli("--help");

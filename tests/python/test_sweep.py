@@ -310,3 +310,47 @@ def test_progress_bar_redrawn_in_place_on_a_terminal(tmp_path):
     assert "120/120 runs" in out and "runs/s, ETA" in out
     code, out = on_a_terminal(f"{CLI} sweep {sweep} --db {tmp_path / 'quiet.db'} --quiet")
     assert code == 0 and "\r" not in out and "runs/s, ETA" not in out
+
+
+def test_a_new_store_never_replays_a_deleted_stores_write_ahead_log(reference, tmp_path):
+    """A -wal left behind by a deleted store holds another sweep's changes; a new store
+    under the same name must not pick them up (issue 16)."""
+    _, one = reference
+    db = str(tmp_path / "s.db")
+    shutil.copy(one, db)
+    con = sqlite3.connect(db)
+    con.execute("PRAGMA wal_autocheckpoint=0")
+    con.execute("DELETE FROM runs WHERE run < 100")
+    con.commit()
+    stale = str(tmp_path / "stale-wal")
+    shutil.copy(db + "-wal", stale)
+    con.close()
+    for ext in ("", "-wal", "-shm"):
+        if os.path.exists(db + ext):
+            os.remove(db + ext)
+    shutil.copy(stale, db + "-wal")
+    sweep = write_sweep(str(tmp_path), runs=150)
+    code, out, err = cli("sweep", sweep, "--db", db, "--quiet")
+    assert code == 0, err
+    with sqlite3.connect(db) as con:
+        assert con.execute("SELECT COUNT(*) FROM runs").fetchone()[0] == 4 * 150
+
+
+def test_export_recomputes_summaries_a_store_lost_and_refuses_an_incomplete_one(reference, tmp_path):
+    """A store whose writer died after its last run but before its summaries (a merge
+    killed after its rename, in older versions) exports them recomputed; one missing runs
+    says how to complete it."""
+    sweep, one = reference
+    db = str(tmp_path / "s.db")
+    shutil.copy(one, db)
+    code, expected, err = cli("export", one)
+    assert code == 0, err
+    execute(db, "DELETE FROM summaries")
+    code, out, err = cli("export", db)
+    assert code == 0, err
+    assert out == expected
+    execute(db, "DELETE FROM summaries")
+    execute(db, "DELETE FROM runs WHERE run = 7")
+    code, out, err = cli("export", db)
+    assert code == 2
+    assert "holds 596 of 600 runs and no summaries yet" in err and "--resume" in err, err
