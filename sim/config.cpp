@@ -168,16 +168,36 @@ void make_folder(const std::string& dir) {
 
 void check_yaml_text(std::string_view text, const std::string& name) {
   size_t line = 1, column = 1;
-  for (const char ch : text) {
-    const auto c = static_cast<unsigned char>(ch);
-    if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7f) {
-      char code[8];
-      std::snprintf(code, sizeof code, "0x%02x", c);
-      throw InputError(name + ":" + std::to_string(line) + ":" + std::to_string(column) + ": invalid YAML: control character " +
-                       code + " (a binary file, or text in another encoding?)");
+  auto refuse = [&](const std::string& what) {
+    throw InputError(name + ":" + std::to_string(line) + ":" + std::to_string(column) + ": invalid YAML: " + what +
+                     " (a binary file, or text in another encoding than UTF-8?)");
+  };
+  for (size_t i = 0; i < text.size();) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    char code[8];
+    std::snprintf(code, sizeof code, "0x%02x", c);
+    if (c < 0x80) {
+      if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7f)
+        refuse(std::string("control character ") + code);
+      if (c == '\n') ++line, column = 1;
+      else ++column;
+      ++i;
+      continue;
     }
-    if (c == '\n') ++line, column = 1;
-    else ++column;
+    // UTF-8: the lead byte gives the length; no overlong forms, surrogates or values
+    // above U+10FFFF.
+    const size_t n = c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3 : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
+    if (n == 0 || i + n > text.size()) refuse(std::string("byte ") + code + " that is not UTF-8");
+    uint32_t cp = c & (0xff >> (n + 1));
+    for (size_t k = 1; k < n; ++k) {
+      const auto t = static_cast<unsigned char>(text[i + k]);
+      if ((t & 0xc0) != 0x80) refuse(std::string("byte ") + code + " that is not UTF-8");
+      cp = (cp << 6) | (t & 0x3f);
+    }
+    if ((n == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)))
+      refuse(std::string("byte ") + code + " that is not UTF-8");
+    i += n;
+    ++column;
   }
 }
 

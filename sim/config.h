@@ -138,9 +138,10 @@ constexpr uintmax_t kMaxYamlBytes = 16u << 20;
 bool file_exists(const std::string& path);
 // Creates the folder `dir` (and its parents); InputError naming it when it cannot.
 void make_folder(const std::string& dir);
-// Throws InputError, located, at the first character YAML does not allow in a file (a
-// control character other than tab, line feed and carriage return): yaml-cpp can loop
-// forever on a NUL. Every YAML text is checked before it is parsed.
+// Throws InputError, located, at the first character YAML does not allow in a file: a
+// control character other than tab, line feed and carriage return, or bytes that are not
+// UTF-8 (yaml-cpp can loop forever on a NUL or a stray 0xff). Every YAML text is checked
+// before it is parsed.
 void check_yaml_text(std::string_view text, const std::string& name);
 // Throws InputError when the file at `path` exists and is larger than `most` bytes.
 void check_file_size(const std::string& path, uintmax_t most, const char* what);

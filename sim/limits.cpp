@@ -106,7 +106,7 @@ void check_work(const Scenario& s, const PolicyConfig& p, uint64_t runs, unsigne
     throw InputError(file + ": one run is estimated at " + g(w.events) + " events, above the budget of " +
                      g(limits.max_events_per_run) + " per run (" + why +
                      "); shorten the horizon or lower what drives the cost, or raise the budget with "
-                     "--max-events-per-run");
+                     "--max-events-per-run (Python: canarysim.set_max_events_per_run)");
   }
   const double memory = limits.max_memory_bytes > 0 ? limits.max_memory_bytes : 0.75 * physical_memory();
   // A run's result is a few hundred bytes, plus two counters per traffic segment.

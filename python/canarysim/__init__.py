@@ -23,7 +23,7 @@ from ._api import (
     tradeoff,
     validate,
 )
-from ._core import Decision, Observation, WindowStats, __version__
+from ._core import Decision, Observation, WindowStats, __version__, set_max_events_per_run
 from ._sweep import SweepResults, Tuning, power, read_sweep, sweep, tune
 
 __all__ = [
@@ -42,6 +42,7 @@ __all__ = [
     "power",
     "read_sweep",
     "run",
+    "set_max_events_per_run",
     "sweep",
     "timeline",
     "tradeoff",

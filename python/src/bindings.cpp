@@ -14,6 +14,7 @@
 #include "policies/policy.h"
 #include "sim/compare.h"
 #include "sim/config.h"
+#include "sim/limits.h"
 #include "sim/run.h"
 #include "sim/scenario.h"
 #include "sim/store.h"
@@ -265,6 +266,14 @@ PYBIND11_MODULE(_core, m) {
       py::arg("text"), py::arg("name"), "Parse and validate a policy from YAML text.");
   m.def("validate_file", &validate_file, py::arg("path"), "Check a scenario or policy file.");
   m.def("policy_kinds", &policy_kinds, "The registered policy kinds.");
+  m.def(
+      "set_max_events_per_run", [](double events) {
+        if (!(events > 0)) throw InputError("max_events_per_run: expected a positive number of events");
+        work_limits().max_events_per_run = events;
+      },
+      py::arg("events"),
+      "The work budget of one run (default 2e8, about two minutes of a core): studies whose runs are "
+      "estimated above it are refused before they start (docs/input-contract.md).");
 
   py::class_<Decision>(m, "Decision", "What a policy decides at an analysis tick.")
       .def_static("hold", &Decision::hold, py::arg("reason") = "", "Keep the current weight.")

@@ -70,3 +70,17 @@ def test_policy_attributes_are_checked():
 
     with pytest.raises(ValueError, match="NoInterval.interval: expected a positive"):
         cs.run("scenarios/default.yaml", NoInterval(), runs=1)
+
+
+def test_the_work_budget_refuses_a_study_and_can_be_raised():
+    """A study whose runs are estimated above the budget is refused before it starts,
+    naming what drives the cost (docs/input-contract.md)."""
+    try:
+        cs.set_max_events_per_run(1000)
+        with pytest.raises(ValueError, match=r"above the budget of 1e\+03 per run \(traffic.rate"):
+            cs.run("scenarios/aa-null.yaml", runs=2)
+    finally:
+        cs.set_max_events_per_run(2e8)
+    assert len(cs.run("scenarios/aa-null.yaml", runs=2).runs) == 2
+    with pytest.raises(ValueError, match="expected a positive number"):
+        cs.set_max_events_per_run(0)
