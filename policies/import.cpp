@@ -32,7 +32,9 @@ std::string lower(std::string s) {
 class Node {
  public:
   Node() = default;
-  Node(YAML::Node n, std::string file, std::string path) : n_(std::move(n)), file_(std::move(file)), path_(std::move(path)) {}
+  // `first_line`: where the node's document starts in the file (marks count from it).
+  Node(YAML::Node n, std::string file, std::string path, size_t first_line = 0)
+      : n_(std::move(n)), file_(std::move(file)), path_(std::move(path)), first_line_(first_line) {}
 
   explicit operator bool() const { return n_.IsDefined() && !n_.IsNull(); }
   bool is_map() const { return n_.IsDefined() && n_.IsMap(); }
@@ -42,16 +44,16 @@ class Node {
   // A mapping's value (absent when missing); fails when this node is present and not a mapping.
   Node operator[](const std::string& key) const {
     const std::string path = path_.empty() ? key : path_ + "." + key;
-    if (!*this) return Node(YAML::Node(YAML::NodeType::Undefined), file_, path);
+    if (!*this) return child(YAML::Node(YAML::NodeType::Undefined), path);
     if (!n_.IsMap()) fail("a mapping of keys to values");
-    return Node(n_[key], file_, path);
+    return child(n_[key], path);
   }
   // A list's items (none when absent); fails when present and not a list.
   std::vector<Node> items() const {
     std::vector<Node> out;
     if (!*this) return out;
     if (!n_.IsSequence()) fail("a list");
-    for (size_t i = 0; i < n_.size(); ++i) out.emplace_back(n_[i], file_, path_ + "[" + std::to_string(i) + "]");
+    for (size_t i = 0; i < n_.size(); ++i) out.push_back(child(n_[i], path_ + "[" + std::to_string(i) + "]"));
     return out;
   }
   // A mapping's entries in file order (none when absent); fails when present and not a mapping.
@@ -61,7 +63,7 @@ class Node {
     if (!n_.IsMap()) fail("a mapping of keys to values");
     for (const auto& kv : n_) {
       const std::string key = kv.first.IsScalar() ? kv.first.Scalar() : "?";
-      out.emplace_back(key, Node(kv.second, file_, path_.empty() ? key : path_ + "." + key));
+      out.emplace_back(key, child(kv.second, path_.empty() ? key : path_ + "." + key));
     }
     return out;
   }
@@ -95,7 +97,7 @@ class Node {
   std::string where() const {
     std::string w = file_;
     if (n_.IsDefined() && !n_.Mark().is_null())
-      w += ":" + std::to_string(n_.Mark().line + 1) + ":" + std::to_string(n_.Mark().column + 1);
+      w += ":" + std::to_string(first_line_ + n_.Mark().line + 1) + ":" + std::to_string(n_.Mark().column + 1);
     return w + (path_.empty() ? "" : ": " + path_);
   }
   [[noreturn]] void fail(const std::string& expected) const {
@@ -109,8 +111,11 @@ class Node {
   }
 
  private:
+  Node child(YAML::Node n, std::string path) const { return Node(std::move(n), file_, std::move(path), first_line_); }
+
   YAML::Node n_{YAML::NodeType::Undefined};
   std::string file_, path_;
+  size_t first_line_ = 0;
 };
 
 // Every document of a file, each with its place (documents after the first are named
@@ -123,18 +128,37 @@ std::vector<Node> load_documents(const std::string& path) {
   std::stringstream text;
   text << in.rdbuf();
   check_yaml_text(text.str(), path);
-  std::vector<YAML::Node> docs;
-  try {
-    docs = YAML::LoadAll(text.str());
-  } catch (const YAML::DeepRecursion& e) {
-    throw InputError(path + ":" + std::to_string(e.mark.line + 1) + ":" + std::to_string(e.mark.column + 1) +
-                     ": invalid YAML: nested deeper than yaml-cpp reads (2,000 levels)");
-  } catch (const YAML::Exception& e) {
-    throw InputError(path + ":" + std::to_string(e.mark.line + 1) + ":" + std::to_string(e.mark.column + 1) +
-                     ": invalid YAML: " + e.msg);
-  }
+  // yaml-cpp 0.7's LoadAll can loop forever on malformed input (making empty documents
+  // without advancing), while Load of one document cannot: split the stream at its
+  // document markers ("---" at the start of a line, which YAML allows nowhere else) and
+  // load each part, keeping its first line for messages.
+  const std::string all = text.str();
   std::vector<Node> out;
-  for (const YAML::Node& d : docs) out.emplace_back(d, path, "");
+  size_t part_start = 0, part_line = 0, line = 0;
+  auto load = [&](size_t end) {
+    const std::string part = all.substr(part_start, end - part_start);
+    YAML::Node doc;
+    try {
+      doc = YAML::Load(part);
+    } catch (const YAML::DeepRecursion& e) {
+      throw InputError(path + ":" + std::to_string(part_line + e.mark.line + 1) + ":" + std::to_string(e.mark.column + 1) +
+                       ": invalid YAML: nested deeper than yaml-cpp reads (2,000 levels)");
+    } catch (const YAML::Exception& e) {
+      throw InputError(path + ":" + std::to_string(part_line + e.mark.line + 1) + ":" + std::to_string(e.mark.column + 1) +
+                       ": invalid YAML: " + e.msg);
+    }
+    if (doc.IsDefined() && !doc.IsNull()) out.emplace_back(doc, path, "", part_line);
+  };
+  for (size_t i = 0; i < all.size(); ++line) {
+    const size_t eol = std::min(all.find('\n', i), all.size());
+    const bool marker = all.compare(i, 3, "---") == 0 && (i + 3 == eol || std::isspace(static_cast<unsigned char>(all[i + 3])));
+    if (marker && i > part_start) {
+      load(i);
+      part_start = i, part_line = line;
+    }
+    i = eol + 1;
+  }
+  load(all.size());
   return out;
 }
 
