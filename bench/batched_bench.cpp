@@ -14,9 +14,9 @@
 #include <vector>
 
 #include "policies/policy.h"
-#include "sim/config.h"
-#include "sim/scenario.h"
-#include "sim/study.h"
+#include "sim/io/config.h"
+#include "sim/model/scenario.h"
+#include "sim/study/study.h"
 
 using namespace canarysim;
 

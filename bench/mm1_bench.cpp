@@ -13,8 +13,8 @@
 #include <deque>
 #include <vector>
 
-#include "sim/engine.h"
-#include "sim/random.h"
+#include "sim/model/engine.h"
+#include "sim/model/random.h"
 
 namespace {
 

@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "sim/sweep.h"
+#include "sim/study/sweep.h"
 
 using namespace canarysim;
 

@@ -7,15 +7,15 @@
 
 #include "policies/import.h"
 #include "policies/policy.h"
-#include "sim/calibrate.h"
-#include "sim/check.h"
-#include "sim/config.h"
-#include "sim/limits.h"
-#include "sim/power.h"
-#include "sim/run.h"
-#include "sim/scenario.h"
-#include "sim/sweep.h"
-#include "sim/tune.h"
+#include "sim/model/calibrate.h"
+#include "sim/study/check.h"
+#include "sim/io/config.h"
+#include "sim/study/limits.h"
+#include "sim/study/power.h"
+#include "sim/model/run.h"
+#include "sim/model/scenario.h"
+#include "sim/study/sweep.h"
+#include "sim/study/tune.h"
 
 namespace canarysim::fuzzing {
 

@@ -9,7 +9,7 @@
 #include <string>
 
 #include "fuzz/entry_points.h"
-#include "sim/config.h"
+#include "sim/io/config.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace canarysim::fuzzing;

@@ -47,7 +47,7 @@
 #include "policies/expr.h"
 #include "policies/policy.h"
 #include "policies/registry.h"
-#include "sim/config.h"
+#include "sim/io/config.h"
 
 namespace canarysim {
 namespace {

@@ -21,7 +21,7 @@
 
 #include "policies/ladder.h"
 #include "policies/registry.h"
-#include "sim/config.h"
+#include "sim/io/config.h"
 
 namespace canarysim {
 namespace {

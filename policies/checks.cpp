@@ -3,7 +3,7 @@
 #include <cstdio>
 #include <limits>
 
-#include "sim/config.h"
+#include "sim/io/config.h"
 
 namespace canarysim {
 

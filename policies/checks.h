@@ -19,7 +19,7 @@
 #include <optional>
 #include <string>
 
-#include "sim/telemetry.h"
+#include "sim/model/telemetry.h"
 
 namespace canarysim {
 

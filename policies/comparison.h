@@ -5,7 +5,7 @@
 #include <optional>
 
 #include "policies/checks.h"
-#include "sim/telemetry.h"
+#include "sim/model/telemetry.h"
 
 namespace canarysim {
 

@@ -17,7 +17,7 @@
 
 #include "policies/policy.h"
 #include "policies/registry.h"
-#include "sim/config.h"
+#include "sim/io/config.h"
 
 namespace canarysim {
 namespace {

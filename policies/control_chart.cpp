@@ -1,6 +1,6 @@
 #include "policies/control_chart.h"
 
-#include "sim/config.h"
+#include "sim/io/config.h"
 
 namespace canarysim {
 

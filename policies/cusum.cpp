@@ -26,7 +26,7 @@
 #include "policies/comparison.h"
 #include "policies/control_chart.h"
 #include "policies/registry.h"
-#include "sim/config.h"
+#include "sim/io/config.h"
 
 namespace canarysim {
 namespace {

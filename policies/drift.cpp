@@ -20,7 +20,7 @@
 #include "policies/ladder.h"
 #include "policies/registry.h"
 #include "policies/stats.h"
-#include "sim/config.h"
+#include "sim/io/config.h"
 
 namespace canarysim {
 namespace {

@@ -31,7 +31,7 @@
 #include "policies/checks.h"
 #include "policies/policy.h"
 #include "policies/registry.h"
-#include "sim/config.h"
+#include "sim/io/config.h"
 
 namespace canarysim {
 namespace {

@@ -14,7 +14,7 @@
 #include <map>
 #include <regex>
 
-#include "sim/config.h"
+#include "sim/io/config.h"
 
 namespace canarysim {
 

@@ -39,7 +39,7 @@
 #include "policies/policy.h"
 #include "policies/registry.h"
 #include "policies/stats.h"
-#include "sim/config.h"
+#include "sim/io/config.h"
 
 namespace canarysim {
 namespace {

@@ -1,6 +1,6 @@
 #include "policies/ladder.h"
 
-#include "sim/config.h"
+#include "sim/io/config.h"
 
 namespace canarysim {
 

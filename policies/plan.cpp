@@ -25,8 +25,8 @@
 
 #include "policies/policy.h"
 #include "policies/registry.h"
-#include "sim/config.h"
-#include "sim/graph.h"
+#include "sim/io/config.h"
+#include "sim/model/graph.h"
 
 namespace canarysim {
 namespace {

@@ -15,7 +15,7 @@
 #include <string>
 #include <vector>
 
-#include "sim/telemetry.h"
+#include "sim/model/telemetry.h"
 
 namespace canarysim {
 
@@ -56,7 +56,7 @@ struct Decision {
 const char* action_name(Decision::Action a);
 
 // What a policy sees at an analysis tick: the time, the weight in force and the
-// telemetry that the monitoring system has delivered by now (see sim/telemetry.h).
+// telemetry that the monitoring system has delivered by now (see sim/model/telemetry.h).
 class Observation {
  public:
   Observation(double now, double weight, const Telemetry& telemetry)

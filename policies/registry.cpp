@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <map>
 
-#include "sim/config.h"
+#include "sim/io/config.h"
 
 namespace canarysim {
 namespace {

@@ -27,7 +27,7 @@
 #include "policies/comparison.h"
 #include "policies/ladder.h"
 #include "policies/registry.h"
-#include "sim/config.h"
+#include "sim/io/config.h"
 
 namespace canarysim {
 namespace {

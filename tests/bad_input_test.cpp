@@ -5,8 +5,8 @@
 #include <filesystem>
 #include <string>
 
-#include "sim/config.h"
-#include "sim/scenario.h"
+#include "sim/io/config.h"
+#include "sim/model/scenario.h"
 
 namespace canarysim {
 namespace {

@@ -1,4 +1,4 @@
-#include "sim/engine.h"
+#include "sim/model/engine.h"
 
 #include <gtest/gtest.h>
 

@@ -11,7 +11,7 @@
 #include <sstream>
 
 #include "fuzz/entry_points.h"
-#include "sim/config.h"
+#include "sim/io/config.h"
 
 namespace canarysim::fuzzing {
 namespace {

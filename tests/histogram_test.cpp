@@ -1,4 +1,4 @@
-#include "sim/histogram.h"
+#include "sim/model/histogram.h"
 
 #include <gtest/gtest.h>
 
@@ -6,7 +6,7 @@
 #include <cmath>
 #include <vector>
 
-#include "sim/random.h"
+#include "sim/model/random.h"
 
 namespace canarysim {
 namespace {

@@ -7,7 +7,7 @@
 #include <algorithm>
 
 #include "policies/policy.h"
-#include "sim/config.h"
+#include "sim/io/config.h"
 
 namespace canarysim {
 namespace {

@@ -3,7 +3,7 @@
 #include <cmath>
 
 #include "policies/stats.h"
-#include "sim/random.h"
+#include "sim/model/random.h"
 #include "tests/policy_fixture.h"
 
 namespace canarysim {

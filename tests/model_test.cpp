@@ -8,9 +8,9 @@
 #include <string>
 
 #include "policies/policy.h"
-#include "sim/config.h"
-#include "sim/run.h"
-#include "sim/scenario.h"
+#include "sim/io/config.h"
+#include "sim/model/run.h"
+#include "sim/model/scenario.h"
 
 namespace canarysim {
 namespace {

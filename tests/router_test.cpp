@@ -1,4 +1,4 @@
-#include "sim/router.h"
+#include "sim/model/router.h"
 
 #include <gtest/gtest.h>
 

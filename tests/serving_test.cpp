@@ -1,5 +1,5 @@
 // The continuous-batching pool against queueing theory and against measured profiles.
-#include "sim/serving.h"
+#include "sim/model/serving.h"
 
 #include <gtest/gtest.h>
 
@@ -8,9 +8,9 @@
 #include <map>
 #include <vector>
 
-#include "sim/calibrate.h"
-#include "sim/engine.h"
-#include "sim/random.h"
+#include "sim/model/calibrate.h"
+#include "sim/model/engine.h"
+#include "sim/model/random.h"
 
 namespace canarysim {
 namespace {

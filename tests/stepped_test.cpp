@@ -5,8 +5,8 @@
 #include <string>
 
 #include "policies/policy.h"
-#include "sim/config.h"
-#include "sim/telemetry.h"
+#include "sim/io/config.h"
+#include "sim/model/telemetry.h"
 
 namespace canarysim {
 namespace {

@@ -1,6 +1,6 @@
 // End to end: shipped scenarios through the runner, the definitions of the outcome
 // metrics, common random numbers, and determinism across thread counts.
-#include "sim/study.h"
+#include "sim/study/study.h"
 
 #include <gtest/gtest.h>
 
@@ -10,8 +10,8 @@
 #include <string>
 
 #include "policies/policy.h"
-#include "sim/config.h"
-#include "sim/scenario.h"
+#include "sim/io/config.h"
+#include "sim/model/scenario.h"
 
 namespace canarysim {
 namespace {

@@ -6,12 +6,12 @@
 #include <map>
 #include <set>
 
-#include "sim/check.h"
-#include "sim/config.h"
-#include "sim/power.h"
-#include "sim/store.h"
-#include "sim/sweep.h"
-#include "sim/tune.h"
+#include "sim/study/check.h"
+#include "sim/io/config.h"
+#include "sim/study/power.h"
+#include "sim/study/store.h"
+#include "sim/study/sweep.h"
+#include "sim/study/tune.h"
 
 namespace canarysim {
 namespace {

@@ -1,4 +1,4 @@
-#include "sim/telemetry.h"
+#include "sim/model/telemetry.h"
 
 #include <gtest/gtest.h>
 

@@ -1,8 +1,8 @@
-#include "sim/topology.h"
+#include "sim/model/topology.h"
 
 #include <gtest/gtest.h>
 
-#include "sim/config.h"
+#include "sim/io/config.h"
 
 namespace canarysim {
 namespace {

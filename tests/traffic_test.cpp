@@ -1,5 +1,5 @@
 // Traffic: trace replay, rate profiles, bursts, user skew and segments.
-#include "sim/traffic.h"
+#include "sim/model/traffic.h"
 
 #include <gtest/gtest.h>
 
@@ -9,7 +9,7 @@
 #include <numeric>
 #include <vector>
 
-#include "sim/config.h"
+#include "sim/io/config.h"
 
 namespace canarysim {
 namespace {

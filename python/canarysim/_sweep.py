@@ -2,7 +2,7 @@
 a results store, and run the CLI's tune and power studies with DataFrames as results.
 
 A results store is the SQLite file that ``canarysim sweep`` writes (its schema is
-documented in sim/store.h); :func:`read_sweep` needs only Python's sqlite3 and pandas, so
+documented in sim/study/store.h); :func:`read_sweep` needs only Python's sqlite3 and pandas, so
 any machine can read the stores a batch cluster wrote.
 """
 

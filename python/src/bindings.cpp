@@ -12,16 +12,16 @@
 
 #include "policies/checks.h"
 #include "policies/policy.h"
-#include "sim/compare.h"
-#include "sim/config.h"
-#include "sim/limits.h"
-#include "sim/run.h"
-#include "sim/scenario.h"
-#include "sim/store.h"
-#include "sim/study.h"
-#include "sim/sweep.h"
-#include "sim/power.h"
-#include "sim/tune.h"
+#include "sim/study/compare.h"
+#include "sim/io/config.h"
+#include "sim/study/limits.h"
+#include "sim/model/run.h"
+#include "sim/model/scenario.h"
+#include "sim/study/store.h"
+#include "sim/study/study.h"
+#include "sim/study/sweep.h"
+#include "sim/study/power.h"
+#include "sim/study/tune.h"
 
 namespace py = pybind11;
 using namespace canarysim;

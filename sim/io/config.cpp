@@ -1,0 +1,580 @@
+#include "sim/io/config.h"
+
+#include <yaml-cpp/depthguard.h>
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <cstdlib>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+namespace canarysim {
+
+struct ConfigMap::Impl {
+  YAML::Node node;   // always a mapping
+  std::string file;  // as the user named it
+  std::string path;  // dotted path of `node` from the top of the file
+};
+
+namespace {
+
+std::string join(const std::string& path, std::string_view key) {
+  return path.empty() ? std::string(key) : path + "." + std::string(key);
+}
+
+std::string where(const std::string& file, const YAML::Mark& mark) {
+  if (mark.is_null()) return file;
+  return file + ":" + std::to_string(mark.line + 1) + ":" + std::to_string(mark.column + 1);
+}
+
+// How a value is shown in "got ..." parts of messages.
+std::string shown(const YAML::Node& n) {
+  switch (n.Type()) {
+    case YAML::NodeType::Scalar: return "'" + n.Scalar() + "'";
+    case YAML::NodeType::Sequence: return "a list";
+    case YAML::NodeType::Map: return "a mapping";
+    default: return "nothing";
+  }
+}
+
+std::optional<double> parse_number(std::string_view text) {
+  if (text.empty()) return std::nullopt;
+  const std::string s(text);
+  char* end = nullptr;
+  errno = 0;
+  const double v = std::strtod(s.c_str(), &end);
+  if (end != s.c_str() + s.size() || errno == ERANGE || !std::isfinite(v)) return std::nullopt;
+  return v;
+}
+
+// Splits "250ms" into 250 and "ms".
+std::optional<std::pair<double, std::string_view>> split_unit(std::string_view text) {
+  size_t i = 0;
+  while (i < text.size() && (std::isdigit(static_cast<unsigned char>(text[i])) ||
+                             text[i] == '.' || text[i] == '-' || text[i] == '+' ||
+                             text[i] == 'e' || text[i] == 'E')) {
+    // An 'e' is an exponent only when followed by a digit or sign ("1e3s"), not "s".
+    if ((text[i] == 'e' || text[i] == 'E') &&
+        (i + 1 >= text.size() || !(std::isdigit(static_cast<unsigned char>(text[i + 1])) ||
+                                   text[i + 1] == '-' || text[i + 1] == '+')))
+      break;
+    ++i;
+  }
+  const auto number = parse_number(text.substr(0, i));
+  if (!number) return std::nullopt;
+  return std::make_pair(*number, text.substr(i));
+}
+
+}  // namespace
+
+std::optional<double> parse_duration(std::string_view text) {
+  if (text == "0") return 0.0;
+  const auto parts = split_unit(text);
+  if (!parts) return std::nullopt;
+  const auto [value, unit] = *parts;
+  if (unit == "us") return value / 1e6;
+  if (unit == "ms") return value / 1000;
+  if (unit == "s") return value;
+  if (unit == "m" || unit == "min") return value * 60;
+  if (unit == "h") return value * 3600;
+  if (unit == "d") return value * 86400;
+  return std::nullopt;
+}
+
+std::optional<double> parse_rate(std::string_view text) {
+  const size_t slash = text.find('/');
+  if (slash == std::string_view::npos) return std::nullopt;
+  const auto value = parse_number(text.substr(0, slash));
+  const std::string_view unit = text.substr(slash + 1);
+  if (!value) return std::nullopt;
+  if (unit == "s") return *value;
+  if (unit == "m" || unit == "min") return *value / 60;
+  if (unit == "h") return *value / 3600;
+  return std::nullopt;
+}
+
+std::optional<double> parse_fraction(std::string_view text) {
+  if (!text.empty() && text.back() == '%') {
+    const auto v = parse_number(text.substr(0, text.size() - 1));
+    if (!v) return std::nullopt;
+    return *v / 100;
+  }
+  return parse_number(text);
+}
+
+std::string format_duration(double s) {
+  std::ostringstream out;
+  if (s == 0) return "0s";
+  if (s < 0.001) out << s * 1e6 << "us";
+  else if (s < 1) out << s * 1000 << "ms";
+  else if (s < 120 || std::fmod(s, 60) != 0) out << s << "s";
+  else if (s < 7200 || std::fmod(s, 3600) != 0) out << s / 60 << "m";
+  else out << s / 3600 << "h";
+  return out.str();
+}
+
+std::string nearest(std::string_view word, const std::vector<std::string>& candidates) {
+  std::string best;
+  size_t best_distance = std::max<size_t>(2, word.size() / 3) + 1;
+  for (const std::string& c : candidates) {
+    // Levenshtein distance, one row at a time.
+    std::vector<size_t> row(c.size() + 1);
+    for (size_t j = 0; j <= c.size(); ++j) row[j] = j;
+    for (size_t i = 1; i <= word.size(); ++i) {
+      size_t diagonal = row[0];
+      row[0] = i;
+      for (size_t j = 1; j <= c.size(); ++j) {
+        const size_t up = row[j];
+        row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (word[i - 1] != c[j - 1])});
+        diagonal = up;
+      }
+    }
+    if (row[c.size()] < best_distance) {
+      best_distance = row[c.size()];
+      best = c;
+    }
+  }
+  return best;
+}
+
+ConfigMap ConfigMap::parse_file(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) {
+    const std::string why = file_exists(path) ? "cannot be read" : "no such file";
+    if (!file_exists(path)) throw MissingFileError(path + ": " + why);
+    throw InputError(path + ": " + why);
+  }
+  check_file_size(path, kMaxYamlBytes, "a YAML file");
+  std::stringstream text;
+  text << in.rdbuf();
+  return parse_string(text.str(), path);
+}
+
+bool file_exists(const std::string& path) {
+  std::error_code ec;
+  return std::filesystem::exists(path, ec) && !ec;
+}
+
+void make_folder(const std::string& dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) throw InputError(dir + ": cannot create this folder: " + ec.message());
+}
+
+void check_yaml_text(std::string_view text, const std::string& name) {
+  size_t line = 1, column = 1;
+  auto refuse = [&](const std::string& what) {
+    throw InputError(name + ":" + std::to_string(line) + ":" + std::to_string(column) + ": invalid YAML: " + what +
+                     " (a binary file, or text in another encoding than UTF-8?)");
+  };
+  for (size_t i = 0; i < text.size();) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    char code[8];
+    std::snprintf(code, sizeof code, "0x%02x", c);
+    if (c < 0x80) {
+      if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7f)
+        refuse(std::string("control character ") + code);
+      if (c == '\n') ++line, column = 1;
+      else ++column;
+      ++i;
+      continue;
+    }
+    // UTF-8: the lead byte gives the length; no overlong forms, surrogates or values
+    // above U+10FFFF.
+    const size_t n = c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3 : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
+    if (n == 0 || i + n > text.size()) refuse(std::string("byte ") + code + " that is not UTF-8");
+    uint32_t cp = c & (0xff >> (n + 1));
+    for (size_t k = 1; k < n; ++k) {
+      const auto t = static_cast<unsigned char>(text[i + k]);
+      if ((t & 0xc0) != 0x80) refuse(std::string("byte ") + code + " that is not UTF-8");
+      cp = (cp << 6) | (t & 0x3f);
+    }
+    if ((n == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)))
+      refuse(std::string("byte ") + code + " that is not UTF-8");
+    i += n;
+    ++column;
+  }
+}
+
+void check_file_size(const std::string& path, uintmax_t most, const char* what) {
+  std::error_code ec;
+  const uintmax_t size = std::filesystem::file_size(path, ec);
+  if (!ec && size > most) {
+    throw InputError(path + ": " + std::to_string(size) + " bytes; expected " + what + " of at most " +
+                     std::to_string(most >> 20) + " MiB (docs/input-contract.md)");
+  }
+}
+
+ConfigMap ConfigMap::parse_string(const std::string& text, const std::string& name) {
+  check_yaml_text(text, name);
+  YAML::Node root;
+  try {
+    root = YAML::Load(text);
+  } catch (const YAML::DeepRecursion& e) {  // yaml-cpp's own message for it is "bad file"
+    throw InputError(where(name, e.mark) + ": invalid YAML: nested deeper than yaml-cpp reads (2,000 levels)");
+  } catch (const YAML::Exception& e) {
+    throw InputError(where(name, e.mark) + ": invalid YAML: " + e.msg);
+  }
+  if (!root.IsMap()) {
+    throw InputError(where(name, root.Mark()) + ": expected a mapping of keys to values, got " +
+                     shown(root));
+  }
+  return ConfigMap(std::make_shared<Impl>(Impl{root, name, ""}));
+}
+
+void ConfigMap::fail(std::string_view key, const std::string& expected) const {
+  const YAML::Node value = impl_->node[std::string(key)];
+  if (!value) {
+    throw InputError(where(impl_->file, impl_->node.Mark()) + ": " + join(impl_->path, key) +
+                     ": missing; expected " + expected);
+  }
+  throw InputError(where(impl_->file, value.Mark()) + ": " + join(impl_->path, key) +
+                   ": expected " + expected + ", got " + shown(value));
+}
+
+void ConfigMap::reject(std::string_view key, const std::string& message) const {
+  const YAML::Node value = impl_->node[std::string(key)];
+  const YAML::Mark mark = value ? value.Mark() : impl_->node.Mark();
+  throw InputError(where(impl_->file, mark) + ": " + join(impl_->path, key) + ": " + message);
+}
+
+void ConfigMap::reject_missing(std::string_view key, const std::string& message) const {
+  try {
+    reject(key, message);
+  } catch (const InputError& e) {
+    throw MissingFileError(e.what());
+  }
+}
+
+void ConfigMap::fail_item(std::string_view key, size_t index, const std::string& expected) const {
+  const YAML::Node list = impl_->node[std::string(key)];
+  // A single value that stands for a list of one (texts()) is its own item 0.
+  if (!list || !list.IsSequence() || index >= list.size()) fail(key, expected);
+  const YAML::Node item = list[index];
+  throw InputError(where(impl_->file, item.Mark()) + ": " + join(impl_->path, key) + "[" +
+                   std::to_string(index) + "]: expected " + expected + ", got " + shown(item));
+}
+
+void ConfigMap::allow(std::initializer_list<std::string_view> keys) const {
+  allow(std::vector<std::string>(keys.begin(), keys.end()));
+}
+
+void ConfigMap::allow(const std::vector<std::string>& known) const {
+  std::vector<std::string> seen;
+  for (const auto& kv : impl_->node) {
+    const std::string key = kv.first.Scalar();
+    const std::string at = where(impl_->file, kv.first.Mark()) + ": " + join(impl_->path, key);
+    if (std::find(seen.begin(), seen.end(), key) != seen.end())
+      throw InputError(at + ": duplicate key");
+    seen.push_back(key);
+    if (std::find(known.begin(), known.end(), key) != known.end()) continue;
+    std::string message = at + ": unknown key";
+    const std::string guess = nearest(key, known);
+    if (!guess.empty()) message += " (did you mean '" + guess + "'?)";
+    std::string list;
+    for (const auto& k : known) list += (list.empty() ? "" : ", ") + k;
+    throw InputError(message + "; expected one of: " + list);
+  }
+}
+
+std::vector<std::string> ConfigMap::keys() const {
+  std::vector<std::string> out;
+  for (const auto& kv : impl_->node) out.push_back(kv.first.Scalar());
+  return out;
+}
+
+bool ConfigMap::has(std::string_view key) const {
+  const YAML::Node v = impl_->node[std::string(key)];
+  return v && !v.IsNull();
+}
+
+namespace {
+constexpr const char* kDurationForm = "a duration like '250ms', '90s', '15m' or '2h'";
+constexpr const char* kRateForm = "a rate like '200/s', '12000/m' or '50000/h'";
+}  // namespace
+
+double ConfigMap::duration(std::string_view key) const {
+  const YAML::Node v = impl_->node[std::string(key)];
+  if (!v || !v.IsScalar()) fail(key, kDurationForm);
+  const auto d = parse_duration(v.Scalar());
+  if (!d) fail(key, kDurationForm);
+  if (*d < 0) fail(key, std::string("a non-negative duration"));
+  // Microseconds to a year: what any rollout study needs (docs/input-contract.md).
+  if ((*d > 0 && *d < kMinDurationS * (1 - 1e-9)) || *d > kMaxDurationS)
+    fail(key, "a duration of 0 or from 1us to 365d");
+  return *d;
+}
+double ConfigMap::duration(std::string_view key, double fallback) const {
+  return has(key) ? duration(key) : fallback;
+}
+
+double ConfigMap::rate(std::string_view key) const {
+  const YAML::Node v = impl_->node[std::string(key)];
+  if (!v || !v.IsScalar()) fail(key, kRateForm);
+  const auto r = parse_rate(v.Scalar());
+  if (!r) fail(key, kRateForm);
+  if (*r <= 0 || *r > kMaxRatePerS) fail(key, "a positive rate of at most 1000000/s");
+  return *r;
+}
+double ConfigMap::rate(std::string_view key, double fallback) const {
+  return has(key) ? rate(key) : fallback;
+}
+
+double ConfigMap::probability(std::string_view key) const {
+  const YAML::Node v = impl_->node[std::string(key)];
+  const char* form = "a probability in [0, 1], like 0.02 or 2%";
+  if (!v || !v.IsScalar()) fail(key, form);
+  const auto p = parse_fraction(v.Scalar());
+  if (!p || *p < 0 || *p > 1) fail(key, form);
+  return *p;
+}
+double ConfigMap::probability(std::string_view key, double fallback) const {
+  return has(key) ? probability(key) : fallback;
+}
+
+double ConfigMap::percent(std::string_view key) const {
+  const YAML::Node v = impl_->node[std::string(key)];
+  const char* form = "a weight in percent, in [0, 100], like 25 or 25%";
+  if (!v || !v.IsScalar()) fail(key, form);
+  std::string_view text = v.Scalar();
+  if (!text.empty() && text.back() == '%') text.remove_suffix(1);
+  const auto x = parse_number(text);
+  if (!x || *x < 0 || *x > 100) fail(key, form);
+  return *x / 100;
+}
+
+double ConfigMap::number(std::string_view key, double lo, double hi) const {
+  const YAML::Node v = impl_->node[std::string(key)];
+  std::ostringstream form;
+  form << "a number";
+  if (hi == INFINITY && lo == 0) form << " >= 0";
+  else if (hi == INFINITY) form << " >= " << lo;
+  else form << " in [" << lo << ", " << hi << "]";
+  if (!v || !v.IsScalar()) fail(key, form.str());
+  const auto x = parse_number(v.Scalar());
+  if (!x || *x < lo || *x > hi) fail(key, form.str());
+  return *x;
+}
+double ConfigMap::number(std::string_view key, double fallback, double lo, double hi) const {
+  return has(key) ? number(key, lo, hi) : fallback;
+}
+
+uint64_t ConfigMap::count(std::string_view key, uint64_t fallback, uint64_t lo,
+                          uint64_t hi) const {
+  if (!has(key)) return fallback;
+  const YAML::Node v = impl_->node[std::string(key)];
+  const std::string form =
+      "a whole number in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]";
+  if (!v.IsScalar()) fail(key, form);
+  const std::string& s = v.Scalar();
+  if (s.empty() || s.find_first_not_of("0123456789") != std::string::npos) fail(key, form);
+  errno = 0;
+  const unsigned long long n = std::strtoull(s.c_str(), nullptr, 10);
+  if (errno == ERANGE || n < lo || n > hi) fail(key, form);
+  return n;
+}
+
+std::string ConfigMap::text(std::string_view key) const {
+  const YAML::Node v = impl_->node[std::string(key)];
+  if (!v || !v.IsScalar() || v.Scalar().empty()) fail(key, "a text value");
+  return v.Scalar();
+}
+std::string ConfigMap::text(std::string_view key, const std::string& fallback) const {
+  return has(key) ? text(key) : fallback;
+}
+
+bool ConfigMap::flag(std::string_view key, bool fallback) const {
+  if (!has(key)) return fallback;
+  const YAML::Node v = impl_->node[std::string(key)];
+  const std::string s = v.IsScalar() ? v.Scalar() : "";
+  if (s == "true") return true;
+  if (s == "false") return false;
+  fail(key, "true or false");
+}
+
+std::vector<double> ConfigMap::numbers(std::string_view key) const {
+  const YAML::Node v = impl_->node[std::string(key)];
+  if (!v || !v.IsSequence() || v.size() == 0) fail(key, "a non-empty list of numbers");
+  std::vector<double> out;
+  for (size_t i = 0; i < v.size(); ++i) {
+    const auto x = v[i].IsScalar() ? parse_number(v[i].Scalar()) : std::nullopt;
+    if (!x) fail_item(key, i, "a number");
+    out.push_back(*x);
+  }
+  return out;
+}
+
+std::vector<std::string> ConfigMap::texts(std::string_view key) const {
+  const YAML::Node v = impl_->node[std::string(key)];
+  std::vector<std::string> out;
+  if (!v || v.IsNull()) return out;
+  if (v.IsScalar()) return {v.Scalar()};
+  if (!v.IsSequence()) fail(key, "a list of names");
+  for (size_t i = 0; i < v.size(); ++i) {
+    if (!v[i].IsScalar() || v[i].Scalar().empty()) fail_item(key, i, "a name");
+    out.push_back(v[i].Scalar());
+  }
+  return out;
+}
+
+bool ConfigMap::is_map(std::string_view key) const {
+  const YAML::Node v = impl_->node[std::string(key)];
+  return v && v.IsMap();  // a missing key's node throws on IsMap()
+}
+
+ConfigMap ConfigMap::map(std::string_view key) const {
+  const YAML::Node v = impl_->node[std::string(key)];
+  if (!v || !v.IsMap()) fail(key, "a mapping of keys to values");
+  return ConfigMap(std::make_shared<Impl>(Impl{v, impl_->file, join(impl_->path, key)}));
+}
+
+std::vector<ConfigMap> ConfigMap::maps(std::string_view key) const {
+  std::vector<ConfigMap> out;
+  if (!has(key)) return out;
+  const YAML::Node v = impl_->node[std::string(key)];
+  if (!v.IsSequence()) fail(key, "a list of mappings");
+  for (size_t i = 0; i < v.size(); ++i) {
+    if (!v[i].IsMap()) fail_item(key, i, "a mapping of keys to values");
+    out.push_back(ConfigMap(std::make_shared<Impl>(
+        Impl{v[i], impl_->file, join(impl_->path, key) + "[" + std::to_string(i) + "]"})));
+  }
+  return out;
+}
+
+const std::string& ConfigMap::file() const { return impl_->file; }
+const std::string& ConfigMap::path() const { return impl_->path; }
+
+std::string ConfigMap::directory() const {
+  if (impl_->file.empty() || impl_->file.front() == '<') return ".";
+  const auto parent = std::filesystem::path(impl_->file).parent_path();
+  return parent.empty() ? "." : parent.string();
+}
+
+std::string ConfigMap::file_path(std::string_view key) const {
+  return (std::filesystem::path(directory()) / text(key)).lexically_normal().string();
+}
+
+std::string ConfigMap::dump() const {
+  YAML::Emitter out;
+  out << impl_->node;
+  return out.c_str();
+}
+
+namespace {
+
+std::string flow(const YAML::Node& n) {
+  YAML::Emitter out;
+  out.SetMapFormat(YAML::Flow);
+  out.SetSeqFormat(YAML::Flow);
+  out << n;
+  return out.c_str();
+}
+
+// Splits "a.b[2].c" into {"a", "b", "[2]", "c"}; empty when malformed.
+std::vector<std::string> path_parts(const std::string& path) {
+  std::vector<std::string> parts;
+  std::string cur;
+  for (size_t i = 0; i < path.size(); ++i) {
+    const char c = path[i];
+    if (c == '.' || c == '[') {
+      if (!cur.empty()) parts.push_back(cur);
+      else if (c == '.' && (parts.empty() || parts.back().front() != '[')) return {};
+      cur.clear();
+      if (c == '[') {
+        const size_t close = path.find(']', i);
+        if (close == std::string::npos || close == i + 1) return {};
+        const std::string index = path.substr(i + 1, close - i - 1);
+        if (index.size() > 9 || index.find_first_not_of("0123456789") != std::string::npos) return {};
+        parts.push_back("[" + index + "]");
+        i = close;
+      }
+    } else {
+      cur += c;
+    }
+  }
+  if (!cur.empty()) parts.push_back(cur);
+  else if (!path.empty() && path.back() == '.') return {};
+  return parts;
+}
+
+}  // namespace
+
+std::string ConfigMap::yaml(std::string_view key) const {
+  const YAML::Node v = impl_->node[std::string(key)];
+  if (!v) fail(key, "a value");
+  return flow(v);
+}
+
+std::vector<std::string> ConfigMap::yaml_items(std::string_view key) const {
+  const YAML::Node v = impl_->node[std::string(key)];
+  if (!v || !v.IsSequence() || v.size() == 0) fail(key, "a non-empty list of values");
+  std::vector<std::string> out;
+  for (const YAML::Node& item : v) out.push_back(flow(item));
+  return out;
+}
+
+std::optional<std::string> ConfigMap::lookup(const std::string& path) const {
+  YAML::Node here = impl_->node;
+  const std::vector<std::string> parts = path_parts(path);
+  if (parts.empty()) return std::nullopt;
+  for (const std::string& part : parts) {
+    YAML::Node next;
+    if (part.front() == '[') {
+      const size_t index = std::stoul(part.substr(1, part.size() - 2));
+      if (!here.IsSequence() || index >= here.size()) return std::nullopt;
+      next = here[index];
+    } else {
+      if (!here.IsMap() || !here[part]) return std::nullopt;
+      next = here[part];
+    }
+    here.reset(next);
+  }
+  return flow(here);
+}
+
+ConfigMap ConfigMap::with(const std::vector<Override>& overrides) const {
+  YAML::Node root = YAML::Clone(impl_->node);
+  for (const auto& [path, value] : overrides) {
+    const std::vector<std::string> parts = path_parts(path);
+    if (parts.empty() || parts.front().front() == '[')
+      throw InputError("'" + path + "' is not a path like 'steps' or 'regressions[0].error_rate'");
+    YAML::Node parsed;
+    try {
+      parsed = YAML::Load(value);
+    } catch (const YAML::ParserException& e) {
+      throw InputError("value " + value + " is not YAML: " + e.msg);
+    }
+    // yaml-cpp's nodes are handles into the document: assigning to here[key] edits it.
+    YAML::Node here = root;
+    std::string so_far;
+    for (size_t i = 0; i < parts.size(); ++i) {
+      const std::string& part = parts[i];
+      const bool last = i + 1 == parts.size();
+      const std::string at = so_far + (so_far.empty() || part.front() == '[' ? "" : ".") + part;
+      YAML::Node next;
+      if (part.front() == '[') {
+        const size_t index = std::stoul(part.substr(1, part.size() - 2));
+        if (!here.IsSequence() || index >= here.size())
+          throw InputError(at + ": no such list item (" +
+                           (here.IsSequence() ? "the list has " + std::to_string(here.size()) : "not a list") + ")");
+        if (last) here[index] = parsed;
+        next = here[index];
+      } else {
+        if (!here.IsMap()) throw InputError(at + ": " + (so_far.empty() ? "the document" : so_far) + " is not a mapping");
+        if (last) here[part] = parsed;
+        else if (!here[part] || here[part].IsNull()) here[part] = YAML::Node(YAML::NodeType::Map);
+        next = here[part];
+      }
+      here.reset(next);
+      so_far = at;
+    }
+  }
+  return ConfigMap(std::make_shared<Impl>(Impl{root, impl_->file, impl_->path}));
+}
+
+}  // namespace canarysim

@@ -1,0 +1,277 @@
+#include "sim/io/report.h"
+
+#include <charconv>
+#include <cmath>
+#include <cstdio>
+
+namespace canarysim {
+
+namespace {
+
+std::string num(double x) { return json_number(x); }
+
+std::string stats_json(const Stats& s) {
+  return "{\"count\": " + std::to_string(s.count) + ", \"mean\": " + num(s.mean) +
+         ", \"p50\": " + num(s.p50) + ", \"p90\": " + num(s.p90) + ", \"p99\": " + num(s.p99) +
+         "}";
+}
+
+std::string rate_json(const std::string& key, const Rate& r) {
+  return "\"" + key + "\": " + num(r.rate) + ", \"" + key + "_ci95\": [" + num(r.low) + ", " +
+         num(r.high) + "]";
+}
+
+// Human units: milliseconds below a second, seconds up to two minutes, then minutes,
+// then hours.
+std::string human_time(double s) {
+  if (std::isnan(s)) return "-";
+  char buf[32];
+  if (s > 0 && s < 1) std::snprintf(buf, sizeof buf, "%.0fms", s * 1000);
+  else if (s < 120) std::snprintf(buf, sizeof buf, "%.1fs", s);
+  else if (s < 7200) std::snprintf(buf, sizeof buf, "%.1fm", s / 60);
+  else std::snprintf(buf, sizeof buf, "%.2fh", s / 3600);
+  return buf;
+}
+std::string human_count(double x) {
+  if (std::isnan(x)) return "-";
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.0f", x);
+  return buf;
+}
+// A CSV field in quotes, with quotes doubled (RFC 4180).
+std::string percent(double x) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.2f%%", x * 100);
+  return buf;
+}
+
+}  // namespace
+
+std::string segments_json(const ReportContext& ctx, const Summary& s) {
+  std::string out = "[";
+  for (size_t k = 0; k < ctx.segments.size(); ++k) {
+    const double req = k < s.segment_blast_requests_mean.size() ? s.segment_blast_requests_mean[k] : 0;
+    const double users = k < s.segment_blast_users_mean.size() ? s.segment_blast_users_mean[k] : 0;
+    out += std::string(k ? ", " : "") + "{\"name\": " + json_string(ctx.segments[k]) +
+           ", \"blast_radius_requests_mean\": " + num(req) +
+           ", \"blast_radius_users_mean\": " + num(users) + "}";
+  }
+  return out + "]";
+}
+
+std::string csv_quote(const std::string& s) {
+  std::string out = "\"";
+  for (const char c : s) out += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return out + "\"";
+}
+
+std::string short_duration(double s) {
+  if (std::isnan(s)) return "-";
+  char buf[32];
+  std::snprintf(buf, sizeof buf, s >= 120 ? "%.1fm" : "%.0fs", s >= 120 ? s / 60 : s);
+  return buf;
+}
+
+std::string csv_number(double x) { return std::isnan(x) ? std::string() : json_number(x); }
+
+std::string json_number(double x) {
+  if (std::isnan(x)) return "null";
+  if (std::isinf(x)) return x > 0 ? "1e999" : "-1e999";  // parsers read these as infinities
+  char buf[32];
+  // The shortest text that reads back as exactly x (0.05, not 0.050000000000000003).
+  const auto end = std::to_chars(buf, buf + sizeof buf, x).ptr;
+  return std::string(buf, end);
+}
+
+std::string json_string(const std::string& s) {
+  std::string out = "\"";
+  for (const char c : s) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\t': out += "\\t"; break;
+      case '\r': out += "\\r"; break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20) {
+          char buf[8];
+          std::snprintf(buf, sizeof buf, "\\u%04x", c);
+          out += buf;
+        } else {
+          out += c;
+        }
+    }
+  }
+  return out + "\"";
+}
+
+void write_table(std::ostream& out, const Study& study, const ReportContext& ctx) {
+  const Summary& s = study.summary;
+  out << "canarysim " << CANARYSIM_VERSION << ": scenario " << ctx.scenario << ", policy "
+      << ctx.policy << ", " << s.runs << " runs, seed " << ctx.seed << "\n\n";
+  out << "outcomes             promoted " << s.promoted << ", rolled back " << s.rolled_back
+      << ", unfinished " << s.unfinished << "\n";
+  auto rate_line = [&](const char* name, const Rate& r, const char* what) {
+    char buf[160];
+    std::snprintf(buf, sizeof buf, "%-20s %7s  95%% CI [%s, %s]  (%llu of %llu runs %s)\n", name,
+                  percent(r.rate).c_str(), percent(r.low).c_str(), percent(r.high).c_str(),
+                  static_cast<unsigned long long>(r.count),
+                  static_cast<unsigned long long>(r.of), what);
+    out << buf;
+  };
+  rate_line("false rollback rate", s.false_rollback, "rolled back with no regression active");
+  rate_line("missed regression", s.missed_regression, "promoted with a regression active");
+  out << "\n";
+  char buf[200];
+  std::snprintf(buf, sizeof buf, "%-26s %6s %10s %10s %10s %10s\n", "", "runs", "mean", "p50",
+                "p90", "p99");
+  out << buf;
+  auto row = [&](const char* name, const Stats& st, bool is_time) {
+    auto f = [&](double x) { return is_time ? human_time(x) : human_count(x); };
+    std::snprintf(buf, sizeof buf, "%-26s %6llu %10s %10s %10s %10s\n", name,
+                  static_cast<unsigned long long>(st.count), f(st.mean).c_str(),
+                  f(st.p50).c_str(), f(st.p90).c_str(), f(st.p99).c_str());
+    out << buf;
+  };
+  row("detection time", s.detection_time_s, true);
+  row("time to mitigate", s.time_to_mitigate_s, true);
+  row("blast radius (requests)", s.blast_radius_requests, false);
+  row("blast radius (users)", s.blast_radius_users, false);
+  row("rollout duration", s.rollout_duration_s, true);
+  if (s.cost.mean > 0 || s.canary_replica_hours.mean > 0) {
+    std::snprintf(buf, sizeof buf, "%-26s %6llu %10.2f %10.2f %10.2f %10.2f\n", "cost per run",
+                  static_cast<unsigned long long>(s.cost.count), s.cost.mean, s.cost.p50,
+                  s.cost.p90, s.cost.p99);
+    out << buf;
+    std::snprintf(buf, sizeof buf, "%-26s %6llu %10.2f %10.2f %10.2f %10.2f\n",
+                  "canary replica-hours", static_cast<unsigned long long>(s.canary_replica_hours.count),
+                  s.canary_replica_hours.mean, s.canary_replica_hours.p50,
+                  s.canary_replica_hours.p90, s.canary_replica_hours.p99);
+    out << buf;
+  }
+  if (ctx.segments.size() > 1 && !s.segment_blast_requests_mean.empty()) {
+    out << "\nblast radius by segment (mean over runs with a regression active)\n";
+    for (size_t k = 0; k < ctx.segments.size() && k < s.segment_blast_requests_mean.size(); ++k) {
+      std::snprintf(buf, sizeof buf, "  %-24s %10.0f requests %10.0f users\n",
+                    ctx.segments[k].c_str(), s.segment_blast_requests_mean[k],
+                    s.segment_blast_users_mean[k]);
+      out << buf;
+    }
+  }
+  std::snprintf(buf, sizeof buf, "\n%llu runs in %.2f s on %u threads: %.1f M events/s\n",
+                static_cast<unsigned long long>(s.runs), s.wall_s, s.threads,
+                s.events_per_s / 1e6);
+  out << buf;
+}
+
+void write_json(std::ostream& out, const Study& study, const ReportContext& ctx,
+                bool with_runs) {
+  const Summary& s = study.summary;
+  out << "{\n  \"canarysim_version\": " << json_string(CANARYSIM_VERSION)
+      << ",\n  \"scenario\": " << json_string(ctx.scenario)
+      << ",\n  \"policy\": " << json_string(ctx.policy) << ",\n  \"seed\": " << ctx.seed
+      << ",\n  \"summary\": {\n    \"runs\": " << s.runs << ", \"promoted\": " << s.promoted
+      << ", \"rolled_back\": " << s.rolled_back << ", \"unfinished\": " << s.unfinished
+      << ",\n    \"false_rollbacks\": " << s.false_rollback.count << ", "
+      << rate_json("false_rollback_rate", s.false_rollback)
+      << ",\n    \"missed_regressions\": " << s.missed_regression.count << ", "
+      << rate_json("missed_regression_rate", s.missed_regression)
+      << ",\n    \"detection_time_s\": " << stats_json(s.detection_time_s)
+      << ",\n    \"time_to_mitigate_s\": " << stats_json(s.time_to_mitigate_s)
+      << ",\n    \"blast_radius_requests\": " << stats_json(s.blast_radius_requests)
+      << ",\n    \"blast_radius_users\": " << stats_json(s.blast_radius_users)
+      << ",\n    \"rollout_duration_s\": " << stats_json(s.rollout_duration_s)
+      << ",\n    \"cost\": " << stats_json(s.cost)
+      << ",\n    \"canary_cost\": " << stats_json(s.canary_cost)
+      << ",\n    \"canary_replica_hours\": " << stats_json(s.canary_replica_hours)
+      << ",\n    \"segments\": " << segments_json(ctx, s)
+      << ",\n    \"events\": " << s.events << ", \"wall_s\": " << num(s.wall_s)
+      << ", \"events_per_s\": " << num(s.events_per_s) << ", \"threads\": " << s.threads
+      << "\n  }";
+  if (with_runs) {
+    out << ",\n  \"run_results\": [";
+    for (size_t i = 0; i < study.runs.size(); ++i) {
+      const RunResult& r = study.runs[i];
+      out << (i ? ",\n" : "\n") << "    {\"run\": " << r.run << ", \"outcome\": \""
+          << outcome_name(r.outcome) << "\", \"regression_active\": "
+          << (r.regression_active ? "true" : "false")
+          << ", \"decision_time_s\": " << num(r.decision_time_s)
+          << ", \"detection_time_s\": " << num(r.detection_time_s)
+          << ", \"time_to_mitigate_s\": " << num(r.time_to_mitigate_s)
+          << ", \"blast_radius_requests\": " << r.blast_radius_requests
+          << ", \"blast_radius_users\": " << r.blast_radius_users
+          << ", \"rollout_duration_s\": " << num(r.rollout_duration_s)
+          << ", \"requests\": " << r.requests << ", \"canary_requests\": " << r.canary_requests
+          << ", \"events\": " << r.events
+          << ", \"baseline_replica_seconds\": " << num(r.baseline_replica_seconds)
+          << ", \"canary_replica_seconds\": " << num(r.canary_replica_seconds)
+          << ", \"baseline_tokens\": " << r.baseline_tokens
+          << ", \"canary_tokens\": " << r.canary_tokens
+          << ", \"baseline_cost\": " << num(r.baseline_cost)
+          << ", \"canary_cost\": " << num(r.canary_cost)
+          << ", \"reason\": " << json_string(r.reason) << "}";
+    }
+    out << "\n  ]";
+  }
+  out << "\n}\n";
+}
+
+void write_csv(std::ostream& out, const Study& study) {
+  out << "run,outcome,regression_active,decision_time_s,detection_time_s,time_to_mitigate_s,"
+         "blast_radius_requests,blast_radius_users,rollout_duration_s,requests,canary_requests,"
+         "events,baseline_replica_seconds,canary_replica_seconds,baseline_tokens,canary_tokens,"
+         "baseline_cost,canary_cost,reason\n";
+  for (const RunResult& r : study.runs) {
+    out << r.run << ',' << outcome_name(r.outcome) << ',' << (r.regression_active ? 1 : 0) << ','
+        << csv_number(r.decision_time_s) << ',' << csv_number(r.detection_time_s) << ','
+        << csv_number(r.time_to_mitigate_s) << ',' << r.blast_radius_requests << ','
+        << r.blast_radius_users << ',' << csv_number(r.rollout_duration_s) << ',' << r.requests << ','
+        << r.canary_requests << ',' << r.events << ',' << num(r.baseline_replica_seconds) << ','
+        << num(r.canary_replica_seconds) << ',' << r.baseline_tokens << ',' << r.canary_tokens
+        << ',' << num(r.baseline_cost) << ',' << num(r.canary_cost) << ',' << csv_quote(r.reason)
+        << '\n';
+  }
+}
+
+void write_timeline_table(std::ostream& out, const std::vector<TracePoint>& trace) {
+  char buf[320];
+  std::snprintf(buf, sizeof buf, "%8s %7s  %-10s %6s %8s %8s %8s %6s %5s | %6s %8s %8s %5s  %s\n",
+                "time", "weight", "action", "c.req", "c.err", "c.ttft50", "c.ttft99", "c.rep",
+                "c.q", "b.req", "b.ttft50", "b.ttft99", "b.rep", "reason");
+  out << buf;
+  auto ms = [](double s) { return std::isnan(s) ? std::string("-") : human_time(s); };
+  for (const TracePoint& p : trace) {
+    std::snprintf(buf, sizeof buf,
+                  "%8s %6.1f%%  %-10s %6llu %8s %8s %8s %6u %5llu | %6llu %8s %8s %5u  %s\n",
+                  human_time(p.time_s).c_str(), p.weight * 100, p.action.c_str(),
+                  static_cast<unsigned long long>(p.canary.requests),
+                  std::isnan(p.canary.error_rate) ? "-" : percent(p.canary.error_rate).c_str(),
+                  ms(p.canary.ttft_p50_s).c_str(), ms(p.canary.ttft_p99_s).c_str(),
+                  p.canary.replicas, static_cast<unsigned long long>(p.canary.queued),
+                  static_cast<unsigned long long>(p.baseline.requests),
+                  ms(p.baseline.ttft_p50_s).c_str(), ms(p.baseline.ttft_p99_s).c_str(),
+                  p.baseline.replicas, p.reason.c_str());
+    out << buf;
+  }
+}
+
+void write_timeline_csv(std::ostream& out, const std::vector<TracePoint>& trace) {
+  out << "time_s,weight,action,reason";
+  for (const char* v : {"canary", "baseline"}) {
+    for (const char* f : {"requests", "error_rate", "ttft_p50_s", "ttft_p99_s", "itl_p50_s",
+                          "latency_p99_s", "quality_mean", "replicas", "queued"})
+      out << ',' << v << '_' << f;
+  }
+  out << '\n';
+  for (const TracePoint& p : trace) {
+    out << num(p.time_s) << ',' << num(p.weight) << ',' << p.action << ',' << csv_quote(p.reason);
+    for (const SliSnapshot* s : {&p.canary, &p.baseline}) {
+      out << ',' << s->requests << ',' << csv_number(s->error_rate) << ',' << csv_number(s->ttft_p50_s) << ','
+          << csv_number(s->ttft_p99_s) << ',' << csv_number(s->itl_p50_s) << ',' << csv_number(s->latency_p99_s)
+          << ',' << csv_number(s->quality_mean) << ',' << s->replicas << ',' << s->queued;
+    }
+    out << '\n';
+  }
+}
+
+}  // namespace canarysim

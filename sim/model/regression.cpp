@@ -1,0 +1,172 @@
+#include "sim/model/regression.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "sim/io/config.h"
+
+namespace canarysim {
+
+namespace {
+constexpr double kInf = std::numeric_limits<double>::infinity();
+
+struct KindInfo {
+  const char* name;
+  Regression::Kind kind;
+  std::initializer_list<std::string_view> keys;  // its own keys
+};
+
+const KindInfo kKinds[] = {
+    {"latency", Regression::Kind::kLatency, {"ttft_multiplier", "itl_multiplier"}},
+    {"tail_latency", Regression::Kind::kTailLatency, {"probability", "multiplier"}},
+    {"capacity_loss", Regression::Kind::kCapacityLoss, {"replicas_lost", "error_above_batch"}},
+    {"errors", Regression::Kind::kErrors, {"error_rate", "added_error_rate"}},
+    {"quality", Regression::Kind::kQuality, {"quality_drop"}},
+    {"hallucination", Regression::Kind::kHallucination, {"hallucination_rate"}},
+    {"drift", Regression::Kind::kDrift, {"shift"}},
+    {"verbosity", Regression::Kind::kVerbosity, {"output_multiplier"}},
+    {"unsafe", Regression::Kind::kUnsafe, {"unsafe_rate"}},
+    {"cost", Regression::Kind::kCost, {"cost_multiplier"}},
+};
+}  // namespace
+
+const char* regression_kind_name(Regression::Kind k) {
+  for (const KindInfo& i : kKinds)
+    if (i.kind == k) return i.name;
+  return "?";
+}
+
+double Regression::intensity(double t, double onset) const {
+  if (t < onset) return 0;
+  switch (shape) {
+    case Shape::kStep: return 1;
+    case Shape::kRamp: return ramp_s > 0 ? std::min(1.0, (t - onset) / ramp_s) : 1;
+    case Shape::kBursts: return std::fmod(t - onset, burst_on_s + burst_off_s) < burst_on_s ? 1 : 0;
+  }
+  return 1;
+}
+
+double Regression::next_change(double t, double onset) const {
+  if (t < onset) return onset;
+  switch (shape) {
+    case Shape::kStep: return kInf;
+    case Shape::kRamp: {
+      // A ramp moves in 50 steps: fine enough for any window a policy reads.
+      const double step = ramp_s / 50;
+      if (t - onset >= ramp_s) return kInf;
+      return onset + step * (std::floor((t - onset) / step + 1e-9) + 1);
+    }
+    case Shape::kBursts: {
+      const double cycle = burst_on_s + burst_off_s, into = std::fmod(t - onset, cycle);
+      return t + (into < burst_on_s ? burst_on_s - into : cycle - into);
+    }
+  }
+  return kInf;
+}
+
+Regression Regression::parse(const ConfigMap& m, size_t index,
+                             const std::vector<std::string>& segments) {
+  Regression r;
+  const std::string kind = m.text("kind");
+  const KindInfo* info = nullptr;
+  std::vector<std::string> names;
+  for (const KindInfo& i : kKinds) {
+    names.push_back(i.name);
+    if (kind == i.name) info = &i;
+  }
+  if (!info) {
+    const std::string guess = nearest(kind, names);
+    std::string list;
+    for (const auto& n : names) list += (list.empty() ? "" : ", ") + n;
+    m.reject("kind", "unknown regression kind '" + kind + "'" +
+                         (guess.empty() ? "" : " (did you mean '" + guess + "'?)") +
+                         "; expected one of: " + list);
+  }
+  std::vector<std::string> keys = {"name", "kind", "onset", "shape", "scope", "component"};
+  keys.insert(keys.end(), info->keys.begin(), info->keys.end());
+  m.allow(keys);
+  r.kind = info->kind;
+  r.name = m.text("name", kind + "-" + std::to_string(index));
+
+  if (m.is_map("onset")) {
+    const ConfigMap o = m.map("onset");
+    o.allow({"weight"});
+    r.onset_weight = o.percent("weight");
+    r.onset_s = kInf;
+  } else {
+    r.onset_s = m.duration("onset", 0);
+  }
+  if (m.is_map("shape")) {
+    const ConfigMap s = m.map("shape");
+    s.allow({"ramp", "bursts"});
+    if (s.has("ramp") == s.has("bursts")) s.fail("ramp", "one of ramp or bursts");
+    if (s.has("ramp")) {
+      r.shape = Shape::kRamp;
+      r.ramp_s = s.duration("ramp");
+    } else {
+      const ConfigMap b = s.map("bursts");
+      b.allow({"on", "off"});
+      r.shape = Shape::kBursts;
+      r.burst_on_s = b.duration("on");
+      r.burst_off_s = b.duration("off");
+      if (r.burst_on_s <= 0) b.fail("on", "a positive duration");
+    }
+  } else if (m.has("shape") && m.text("shape") != "step") {
+    m.fail("shape", "step, {ramp: DURATION} or {bursts: {on: DURATION, off: DURATION}}");
+  }
+  if (m.is_map("scope")) {
+    const ConfigMap s = m.map("scope");
+    s.allow({"segment", "min_prompt_tokens"});
+    if (s.has("segment")) {
+      const std::string seg = s.text("segment");
+      const auto it = std::find(segments.begin(), segments.end(), seg);
+      if (it == segments.end()) {
+        std::string list;
+        for (const auto& n : segments) list += (list.empty() ? "" : ", ") + n;
+        s.reject("segment", "unknown segment '" + seg + "'; expected one of: " + list);
+      }
+      r.segment = static_cast<int>(it - segments.begin());
+    }
+    r.min_prompt_tokens = static_cast<uint32_t>(s.count("min_prompt_tokens", 0, 0, 1u << 30));
+  } else if (m.has("scope") && m.text("scope") != "all") {
+    m.fail("scope", "all, {segment: NAME} or {min_prompt_tokens: N}");
+  }
+  r.component = m.text("component", "");
+
+  switch (r.kind) {
+    case Kind::kLatency:
+      r.ttft_multiplier = m.number("ttft_multiplier", 1, 0, kMaxMultiplier);
+      r.itl_multiplier = m.number("itl_multiplier", 1, 0, kMaxMultiplier);
+      if (!m.has("ttft_multiplier") && !m.has("itl_multiplier"))
+        m.fail("ttft_multiplier", "ttft_multiplier or itl_multiplier for a latency regression");
+      break;
+    case Kind::kTailLatency:
+      r.tail_probability = m.probability("probability");
+      r.tail_multiplier = m.number("multiplier", 1, kMaxMultiplier);
+      break;
+    case Kind::kCapacityLoss:
+      r.replicas_lost = static_cast<uint32_t>(m.count("replicas_lost", 0, 0, 1u << 20));
+      r.error_above_batch = static_cast<uint32_t>(m.count("error_above_batch", 0, 0, 1u << 20));
+      if (r.replicas_lost == 0 && r.error_above_batch == 0)
+        m.fail("replicas_lost", "replicas_lost or error_above_batch for a capacity loss");
+      break;
+    case Kind::kErrors:
+      if (m.has("error_rate") == m.has("added_error_rate"))
+        m.fail("error_rate", "exactly one of error_rate or added_error_rate");
+      r.error_rate = m.probability("error_rate", -1);
+      r.added_error_rate = m.probability("added_error_rate", 0);
+      break;
+    case Kind::kQuality: r.quality_drop = m.number("quality_drop", 0, 1); break;
+    case Kind::kHallucination: r.hallucination_rate = m.probability("hallucination_rate"); break;
+    case Kind::kDrift: r.drift_shift = m.number("shift", 0, kMaxMultiplier); break;
+    case Kind::kVerbosity: r.output_multiplier = m.number("output_multiplier", 0, kMaxMultiplier); break;
+    case Kind::kUnsafe: r.unsafe_rate = m.probability("unsafe_rate"); break;
+    case Kind::kCost: r.cost_multiplier = m.number("cost_multiplier", 0, kMaxMultiplier); break;
+  }
+  if (r.kind == Kind::kCapacityLoss && (r.segment >= 0 || r.min_prompt_tokens > 0))
+    m.fail("scope", "all for a capacity loss (a pool loses capacity for every request)");
+  return r;
+}
+
+}  // namespace canarysim

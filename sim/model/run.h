@@ -1,0 +1,91 @@
+// One simulated rollout: traffic arrives, the router splits it by the canary weight,
+// each version serves it, telemetry collects it, and the policy decides at its ticks.
+// Ends at promotion, at the end of a rollback's drain, or at the scenario's horizon.
+#pragma once
+
+#include <cstdint>
+#include <limits>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "sim/model/scenario.h"
+
+namespace canarysim {
+
+enum class Outcome : uint8_t { kPromoted, kRolledBack, kUnfinished };
+const char* outcome_name(Outcome o);
+
+// The outcome of one run. Times are seconds since the rollout started; NaN where a
+// quantity does not apply to the run (for example detection time of a promoted run).
+struct RunResult {
+  static constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+  uint64_t run = 0;  // index within the study
+  Outcome outcome = Outcome::kUnfinished;
+  // A regression had started by the final decision (by the horizon, if unfinished).
+  bool regression_active = false;
+  double decision_time_s = kNaN;     // time of the promote or rollback decision
+  double detection_time_s = kNaN;    // rollback decision minus the regression's onset
+  double time_to_mitigate_s = kNaN;  // until no user traffic reaches the bad canary
+  // User-facing requests the canary served while a regression was active, and the
+  // distinct users who sent them.
+  uint64_t blast_radius_requests = 0;
+  uint64_t blast_radius_users = 0;
+  double rollout_duration_s = kNaN;  // until promoted, or until a rollback has drained
+  uint64_t requests = 0;             // all requests that arrived
+  uint64_t canary_requests = 0;      // of which the canary served
+  uint64_t events = 0;               // events the engine processed
+  std::string reason;                // the policy's reason for its final decision
+  // Infrastructure: replica-seconds of the batched pools, tokens (prompt and output)
+  // served, and their cost at the versions' prices, over the run.
+  double baseline_replica_seconds = 0, canary_replica_seconds = 0;
+  uint64_t baseline_tokens = 0, canary_tokens = 0;
+  double baseline_cost = 0, canary_cost = 0;
+  // Blast radius by traffic segment, in the order of traffic.segments.
+  std::vector<uint64_t> segment_blast_requests, segment_blast_users;
+};
+
+// What monitoring showed for one version over the policy's interval before a tick
+// (NaN where there was no data).
+struct SliSnapshot {
+  uint64_t requests = 0;
+  double error_rate = RunResult::kNaN;
+  double ttft_p50_s = RunResult::kNaN, ttft_p99_s = RunResult::kNaN;
+  double itl_p50_s = RunResult::kNaN, latency_p99_s = RunResult::kNaN;
+  double quality_mean = RunResult::kNaN;
+  uint32_t replicas = 0;  // batched pools: replicas running now
+  uint64_t queued = 0;    // batched pools: requests waiting now
+};
+
+// One point of a run's timeline: the initial weight, every analysis tick, and the end
+// of a rollback's drain.
+struct TracePoint {
+  double time_s;
+  double weight;       // after the decision
+  std::string action;  // set_weight (initial), hold, set_weight, promote, rollback, drained
+  std::string reason;
+  SliSnapshot canary, baseline;
+};
+
+// Runs studies of one scenario and policy. Holds the memory a run needs (event queue,
+// telemetry ring, user bitmap) so that consecutive runs on one thread reuse it.
+// Thread safety: one Simulator per thread; the Scenario and PolicyConfig are shared
+// read-only and must outlive it.
+class Simulator {
+ public:
+  Simulator(const Scenario& scenario, const PolicyConfig& policy);
+  ~Simulator();
+  Simulator(const Simulator&) = delete;
+  Simulator& operator=(const Simulator&) = delete;
+
+  // Run `run` of the study with `seed`. Depends only on (scenario, policy, seed, run).
+  // When `trace` is given, every decision is appended to it.
+  RunResult run(uint64_t seed, uint64_t run, std::vector<TracePoint>* trace = nullptr);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace canarysim

@@ -1,0 +1,143 @@
+#include "sim/model/scenario.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <limits>
+
+#include "sim/io/config.h"
+
+namespace canarysim {
+
+namespace {
+
+VersionSpec parse_version(const ConfigMap& m, const VersionSpec& fallback) {
+  m.allow({"ttft", "inter_token", "batching", "output_scale", "error_rate", "quality",
+           "hallucination_rate", "unsafe_rate", "cost"});
+  VersionSpec v = fallback;
+  if (m.has("batching")) {
+    if (m.has("ttft") || m.has("inter_token"))
+      m.fail(m.has("ttft") ? "ttft" : "inter_token",
+             "no ttft or inter_token with batching: a batched pool's latency comes from its "
+             "iterations");
+    v.serving.batched = true;
+    v.serving.batching = BatchingSpec::parse(m.map("batching"));
+  } else if (m.has("ttft") || m.has("inter_token")) {
+    v.serving.batched = false;
+  }
+  v.serving.ttft = Distribution::parse(m, "ttft", true, v.serving.ttft);
+  v.serving.inter_token = Distribution::parse(m, "inter_token", true, v.serving.inter_token);
+  v.output_scale = m.number("output_scale", v.output_scale, 0, kMaxMultiplier);
+  v.error_rate = m.probability("error_rate", v.error_rate);
+  if (m.has("quality")) {
+    const ConfigMap q = m.map("quality");
+    q.allow({"mean", "sd"});
+    v.quality_mean = q.number("mean", v.quality_mean, 0, 1);
+    v.quality_sd = q.number("sd", v.quality_sd, 0, 1);
+  }
+  v.hallucination_rate = m.probability("hallucination_rate", v.hallucination_rate);
+  v.unsafe_rate = m.probability("unsafe_rate", v.unsafe_rate);
+  if (m.has("cost")) {
+    const ConfigMap c = m.map("cost");
+    c.allow({"replica_hour", "million_tokens"});
+    v.replica_hour_cost = c.number("replica_hour", v.replica_hour_cost, 0, 1e9);
+    v.million_token_cost = c.number("million_tokens", v.million_token_cost, 0, 1e9);
+  }
+  return v;
+}
+
+}  // namespace
+
+Scenario parse_scenario(const ConfigMap& m) {
+  m.allow({"name", "description", "horizon", "traffic", "routing", "baseline", "canary",
+           "topology", "regressions", "telemetry", "policy"});
+  Scenario s;
+  s.file = m.file();
+  s.name = m.text("name", std::filesystem::path(m.file()).stem().string());
+  s.description = m.text("description", "");
+  s.horizon_s = m.duration("horizon", s.horizon_s);
+  if (s.horizon_s <= 0) m.fail("horizon", "a positive duration");
+  if (m.has("traffic")) s.traffic = TrafficSpec::parse(m.map("traffic"));
+  if (m.has("routing")) s.routing = RoutingSpec::parse(m.map("routing"), s.traffic.segments);
+  if (m.has("baseline")) s.baseline = parse_version(m.map("baseline"), VersionSpec{});
+  // The canary is the baseline but for what its section says.
+  s.canary = m.has("canary") ? parse_version(m.map("canary"), s.baseline) : s.baseline;
+  s.topology = Topology::parse(m, "topology");
+
+  std::vector<std::string> segment_names;
+  for (const Segment& seg : s.traffic.segments) segment_names.push_back(seg.name);
+  const std::vector<ConfigMap> regressions = m.maps("regressions");
+  for (size_t i = 0; i < regressions.size(); ++i) {
+    const ConfigMap& rm = regressions[i];
+    Regression r = Regression::parse(rm, i, segment_names);
+    if (!r.component.empty()) {
+      const int c = s.topology.index_of(r.component);
+      if (c < 0 || static_cast<uint32_t>(c) == s.topology.model)
+        rm.fail("component", "the name of a topology component other than model");
+      using K = Regression::Kind;
+      if (r.kind != K::kLatency && r.kind != K::kTailLatency && r.kind != K::kErrors)
+        rm.fail("kind", "latency, tail_latency or errors for a regression in a component");
+      r.shared = s.topology.components[static_cast<size_t>(c)].shared;
+    }
+    if (r.kind == Regression::Kind::kCapacityLoss && !s.canary.serving.batched)
+      rm.fail("kind", "a kind other than capacity_loss: the canary has no batched pool to lose");
+    s.regressions.push_back(r);
+  }
+  if (m.has("telemetry")) {
+    const ConfigMap t = m.map("telemetry");
+    t.allow({"window", "scrape_delay", "eval_sample", "golden"});
+    s.telemetry.window_s = t.duration("window", s.telemetry.window_s);
+    if (s.telemetry.window_s <= 0) t.fail("window", "a positive duration");
+    s.telemetry.scrape_delay_s = t.duration("scrape_delay", s.telemetry.scrape_delay_s);
+    s.telemetry.eval_sample = t.probability("eval_sample", s.telemetry.eval_sample);
+    if (t.has("golden")) {
+      const ConfigMap g = t.map("golden");
+      g.allow({"every", "size"});
+      s.telemetry.golden_every_s = g.duration("every");
+      if (s.telemetry.golden_every_s <= 0) g.fail("every", "a positive duration");
+      s.telemetry.golden_size = static_cast<uint32_t>(g.count("size", 200, 1, 100000));
+    }
+  }
+  if (m.has("policy")) {
+    if (m.is_map("policy")) {
+      s.policy = parse_policy(m.map("policy"));
+    } else {
+      const std::string path = m.file_path("policy");
+      if (!file_exists(path)) {
+        m.reject_missing("policy", "no such policy file " + path +
+                               "; expected a policy file (relative to this scenario) or a "
+                               "policy mapping");
+      }
+      s.policy = load_policy_file(path);
+    }
+  }
+  if (s.policy) check_policy_segments(s, *s.policy);
+  s.source = m.dump();
+  return s;
+}
+
+void check_policy_segments(const Scenario& s, const PolicyConfig& p) {
+  for (const std::string& name : p.segments_used()) {
+    const bool known = std::any_of(s.traffic.segments.begin(), s.traffic.segments.end(),
+                                   [&](const Segment& seg) { return seg.name == name; });
+    if (!known) {
+      std::string list;
+      for (const Segment& seg : s.traffic.segments) list += (list.empty() ? "" : ", ") + seg.name;
+      throw InputError((s.file.empty() ? std::string("<scenario>") : s.file) + ": the " + p.kind() +
+                       " policy names segment '" + name + "'; expected one of this scenario's: " + list);
+    }
+  }
+}
+
+std::string validate_file(const std::string& path) {
+  const ConfigMap m = ConfigMap::parse_file(path);
+  if (m.has("kind")) return path + ": valid " + parse_policy(m)->kind() + " policy";
+  const Scenario s = parse_scenario(m);
+  return path + ": valid scenario '" + s.name + "'" +
+         (s.policy ? " with policy " + s.policy->kind() : std::string(", no policy"));
+}
+
+Scenario load_scenario(const std::string& path) {
+  return parse_scenario(ConfigMap::parse_file(path));
+}
+
+}  // namespace canarysim

@@ -1,0 +1,77 @@
+// A scenario: the traffic, the two versions, the regressions injected into the canary,
+// the monitoring, and the policy under study. The YAML keys are the field names of the
+// structs below and of those they include; these headers are the scenario reference.
+//
+//   name: default
+//   horizon: 4h                    # simulated time limit of one run
+//   traffic: {rate: 200/s, users: 50000, ...}           # sim/model/traffic.h
+//   routing: {first: [internal]}                         # sim/model/router.h
+//   baseline:                                            # VersionSpec below
+//     ttft: {median: 400ms, p99: 1.5s}                   # or batching: ... (sim/model/serving.h)
+//     inter_token: {median: 30ms, p99: 60ms}
+//     error_rate: 0.1%
+//   canary: {}                     # only what differs from the baseline
+//   topology: [...]                # sim/model/topology.h
+//   regressions: [...]             # sim/model/regression.h
+//   telemetry: {window: 10s, scrape_delay: 30s, eval_sample: 2%,
+//               golden: {every: 15m, size: 200}}   # periodic golden-set evaluations
+//   policy: ../policies/presets/stepped.yaml  # a file (relative to this one) or a mapping
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "policies/policy.h"
+#include "sim/model/regression.h"
+#include "sim/model/router.h"
+#include "sim/model/serving.h"
+#include "sim/model/telemetry.h"
+#include "sim/model/topology.h"
+#include "sim/model/traffic.h"
+
+namespace canarysim {
+
+class ConfigMap;
+
+struct VersionSpec {
+  ServingSpec serving;           // ttft and inter_token, or batching
+  double output_scale = 1;       // output tokens relative to the request's (verbosity)
+  double error_rate = 0.001;     // probability that the model fails a request
+  double quality_mean = 0.8;     // quality score of graded responses, normal, clipped to [0, 1]
+  double quality_sd = 0.1;
+  double hallucination_rate = 0.02;  // of successful responses
+  double unsafe_rate = 0.01;         // of answers to adversarial prompts
+  double replica_hour_cost = 0;      // cost of a batched replica-hour
+  double million_token_cost = 0;     // cost of a million tokens, prompt and output
+};
+
+struct Scenario {
+  std::string name;
+  std::string description;
+  std::string file;  // where it was loaded from ("" when built in code)
+  double horizon_s = 4 * 3600;
+  TrafficSpec traffic;
+  RoutingSpec routing;
+  VersionSpec baseline;
+  VersionSpec canary;
+  Topology topology;
+  std::vector<Regression> regressions;
+  TelemetryOptions telemetry;
+  std::shared_ptr<const PolicyConfig> policy;  // null when the scenario names none
+  std::string source;                          // the scenario's text
+};
+
+// Throws InputError naming file, line, key and what was expected.
+Scenario load_scenario(const std::string& path);
+Scenario parse_scenario(const ConfigMap& map);
+
+// Throws InputError when the policy names a traffic segment the scenario does not have.
+void check_policy_segments(const Scenario& scenario, const PolicyConfig& policy);
+
+// Checks a scenario file, or a policy file (one with a top-level `kind`), and describes
+// it in one line. Throws InputError as the loaders do.
+std::string validate_file(const std::string& path);
+
+}  // namespace canarysim

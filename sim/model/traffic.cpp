@@ -1,0 +1,372 @@
+#include "sim/model/traffic.h"
+
+#include <algorithm>
+#include <charconv>
+#include <cstdio>
+#include <cmath>
+#include <fstream>
+#include <limits>
+#include <sstream>
+
+#include "sim/io/config.h"
+
+namespace canarysim {
+
+namespace {
+constexpr double kZ99 = 2.3263478740408408;
+constexpr double kInf = std::numeric_limits<double>::infinity();
+constexpr double kPi = 3.14159265358979323846;
+}  // namespace
+
+Distribution Distribution::from_median_p99(double median, double p99) {
+  return {Kind::kLognormal, median, std::log(p99 / median) / kZ99};
+}
+
+Distribution Distribution::parse(const ConfigMap& parent, const char* key, bool seconds,
+                                 Distribution fallback) {
+  if (!parent.has(key)) return fallback;
+  auto value = [&](const ConfigMap& m, std::string_view k) {
+    return seconds ? m.duration(k) : m.number(k, 0, kMaxTokens);
+  };
+  if (!parent.is_map(key)) {
+    const double v = value(parent, key);
+    if (v <= 0) parent.fail(key, "a positive value");
+    return fixed(v);
+  }
+  const ConfigMap m = parent.map(key);
+  m.allow({"median", "p99", "mean"});
+  if (m.has("mean")) {
+    if (m.has("median") || m.has("p99")) m.fail("mean", "either {mean} or {median, p99}");
+    const double mean = value(m, "mean");
+    if (mean <= 0) m.fail("mean", "a positive value");
+    return exponential(mean);
+  }
+  const double median = value(m, "median");
+  if (median <= 0) m.fail("median", "a positive value");
+  const double p99 = value(m, "p99");
+  if (p99 < median) m.fail("p99", "a p99 at least as large as the median");
+  return p99 == median ? fixed(median) : from_median_p99(median, p99);
+}
+
+// ---------------------------------------------------------------------------------
+// Trace files.
+
+namespace {
+
+// Days since 1970-01-01 of a civil date (Howard Hinnant's algorithm).
+int64_t days_from_civil(int64_t y, unsigned m, unsigned d) {
+  y -= m <= 2;
+  const int64_t era = (y >= 0 ? y : y - 399) / 400;
+  const auto yoe = static_cast<unsigned>(y - era * 400);
+  const unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + static_cast<int64_t>(doe) - 719468;
+}
+
+// Seconds from "YYYY-MM-DD HH:MM:SS[.fraction]" or a plain number of seconds.
+bool parse_timestamp(std::string_view s, double& out) {
+  const char* b = s.data();
+  const char* e = s.data() + s.size();
+  if (s.size() >= 19 && s[4] == '-' && s[7] == '-' && (s[10] == ' ' || s[10] == 'T')) {
+    int y = 0, mo = 0, d = 0, h = 0, mi = 0;
+    double sec = 0;
+    auto num = [](const char* p, const char* q, int& v) {
+      return std::from_chars(p, q, v).ptr == q;
+    };
+    if (!num(b, b + 4, y) || !num(b + 5, b + 7, mo) || !num(b + 8, b + 10, d) ||
+        !num(b + 11, b + 13, h) || !num(b + 14, b + 16, mi))
+      return false;
+    if (std::from_chars(b + 17, e, sec).ptr != e || !(sec >= 0 && sec < 61)) return false;
+    if (mo < 1 || mo > 12 || d < 1 || d > 31 || h < 0 || h > 23 || mi < 0 || mi > 59) return false;
+    out = static_cast<double>(days_from_civil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d))) * 86400 +
+          h * 3600 + mi * 60 + sec;
+    return true;
+  }
+  return std::from_chars(b, e, out).ptr == e && std::isfinite(out);
+}
+
+std::vector<std::string_view> split_csv(std::string_view line) {
+  std::vector<std::string_view> out;
+  size_t start = 0;
+  for (size_t i = 0; i <= line.size(); ++i) {
+    if (i == line.size() || line[i] == ',') {
+      std::string_view f = line.substr(start, i - start);
+      while (!f.empty() && (f.front() == ' ' || f.front() == '"')) f.remove_prefix(1);
+      while (!f.empty() && (f.back() == ' ' || f.back() == '"' || f.back() == '\r'))
+        f.remove_suffix(1);
+      out.push_back(f);
+      start = i + 1;
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+Trace Trace::load(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw MissingFileError(path + ": no such file");
+  Trace t;
+  t.file = path;
+  std::string line;
+  if (!std::getline(in, line)) throw InputError(path + ":1: empty trace; expected a CSV header");
+  // Copies: the views split_csv returns point into `line`, which the next getline reuses.
+  const auto header_views = split_csv(line);
+  const std::vector<std::string> header(header_views.begin(), header_views.end());
+  auto column = [&](std::initializer_list<std::string_view> names, const char* what) {
+    for (size_t i = 0; i < header.size(); ++i)
+      for (auto n : names)
+        if (header[i] == n) return i;
+    std::string list;
+    for (auto n : names) list += (list.empty() ? "" : ", ") + std::string(n);
+    throw InputError(path + ":1: no " + what + " column; expected one of: " + list);
+  };
+  const size_t ts = column({"TIMESTAMP", "timestamp", "time", "arrival_time"}, "timestamp");
+  const size_t pt =
+      column({"ContextTokens", "prompt_tokens", "input_tokens", "context_tokens"}, "prompt-token");
+  const size_t ot =
+      column({"GeneratedTokens", "output_tokens", "generated_tokens"}, "output-token");
+  double first = 0, last = -kInf;
+  for (size_t n = 2; std::getline(in, line); ++n) {
+    if (line.empty() || line == "\r") continue;
+    const auto f = split_csv(line);
+    const std::string at = path + ":" + std::to_string(n) + ": ";
+    if (f.size() != header.size()) {
+      throw InputError(at + "expected " + std::to_string(header.size()) + " fields, got " +
+                       std::to_string(f.size()));
+    }
+    double time;
+    if (!parse_timestamp(f[ts], time)) {
+      throw InputError(at + std::string(header[ts]) +
+                       ": expected seconds or 'YYYY-MM-DD HH:MM:SS.fff', got '" +
+                       std::string(f[ts]) + "'");
+    }
+    if (time < last) {
+      throw InputError(at + std::string(header[ts]) + ": expected rows in time order, got " +
+                       std::string(f[ts]) + " after a later time");
+    }
+    auto tokens = [&](size_t col) {
+      uint32_t v = 0;
+      const auto field = f[col];
+      const auto [end, ec] = std::from_chars(field.data(), field.data() + field.size(), v);
+      if (ec != std::errc() || end != field.data() + field.size() || v > kMaxTokens) {
+        throw InputError(at + std::string(header[col]) + ": expected a whole number of tokens up to 10000000, got '" +
+                         std::string(field) + "'");
+      }
+      return v;
+    };
+    if (t.arrival_s.empty()) first = time;
+    last = time;
+    t.arrival_s.push_back(time - first);
+    t.prompt_tokens.push_back(std::max<uint32_t>(1, tokens(pt)));
+    t.output_tokens.push_back(std::max<uint32_t>(1, tokens(ot)));
+  }
+  if (t.arrival_s.empty()) throw InputError(path + ":2: empty trace; expected at least one row");
+  return t;
+}
+
+// ---------------------------------------------------------------------------------
+// The traffic specification.
+
+double TrafficSpec::rate_at(double t) const {
+  double r = rate_per_s;
+  if (!schedule.empty()) {
+    auto it = std::upper_bound(schedule.begin(), schedule.end(), t,
+                               [](double x, const Piece& p) { return x < p.at_s; });
+    r = it == schedule.begin() ? schedule.front().rate_per_s : std::prev(it)->rate_per_s;
+  }
+  if (diurnal_amplitude > 0)
+    r *= 1 + diurnal_amplitude * std::cos(2 * kPi * (t - diurnal_peak_s) / diurnal_period_s);
+  return r;
+}
+
+double TrafficSpec::max_rate() const {
+  double r = rate_per_s;
+  for (const Piece& p : schedule) r = std::max(r, p.rate_per_s);
+  return r * (1 + diurnal_amplitude) * std::max(1.0, burst_factor);
+}
+
+TrafficSpec TrafficSpec::parse(const ConfigMap& m) {
+  m.allow({"rate", "diurnal", "schedule", "bursts", "trace", "prompt_tokens", "output_tokens",
+           "users", "user_skew", "segments", "adversarial"});
+  TrafficSpec t;
+  if (m.has("trace") && (m.has("rate") || m.has("schedule")))
+    m.fail("trace", "either a trace or a rate model (rate, schedule), not both");
+  if (m.has("rate") && m.has("schedule")) m.fail("schedule", "either rate or schedule, not both");
+  t.rate_per_s = m.rate("rate", t.rate_per_s);
+  const auto pieces = m.maps("schedule");
+  for (size_t i = 0; i < pieces.size(); ++i) {
+    pieces[i].allow({"at", "rate"});
+    const Piece p{pieces[i].duration("at"), pieces[i].rate("rate")};
+    if (i == 0 && p.at_s != 0) pieces[i].fail("at", "0s for the first piece of a schedule");
+    if (i > 0 && p.at_s <= t.schedule.back().at_s)
+      pieces[i].fail("at", "times that increase from piece to piece");
+    t.schedule.push_back(p);
+  }
+  if (!t.schedule.empty()) {  // the mean rate over the schedule's pieces, for reference
+    t.rate_per_s = 0;
+    for (const Piece& p : t.schedule) t.rate_per_s = std::max(t.rate_per_s, p.rate_per_s);
+  }
+  if (m.has("diurnal")) {
+    const ConfigMap d = m.map("diurnal");
+    d.allow({"amplitude", "period", "peak"});
+    t.diurnal_amplitude = d.number("amplitude", 0, 1);
+    t.diurnal_period_s = d.duration("period", t.diurnal_period_s);
+    if (t.diurnal_period_s <= 0) d.fail("period", "a positive duration");
+    t.diurnal_peak_s = d.duration("peak", 0);
+  }
+  if (m.has("bursts")) {
+    const ConfigMap b = m.map("bursts");
+    b.allow({"factor", "every", "lasting"});
+    t.burst_factor = b.number("factor", 1, 1000);
+    t.burst_every_s = b.duration("every");
+    t.burst_lasting_s = b.duration("lasting");
+    if (t.burst_every_s <= 0) b.fail("every", "a positive duration");
+    if (t.burst_lasting_s <= 0) b.fail("lasting", "a positive duration");
+  }
+  if (m.has("trace")) {
+    const ConfigMap tr = m.map("trace");
+    tr.allow({"file", "time_scale", "loop"});
+    const std::string path = tr.file_path("file");
+    if (!std::ifstream(path)) tr.reject_missing("file", "no such trace file " + path);
+    t.trace = std::make_shared<const Trace>(Trace::load(path));
+    t.trace_time_scale = tr.number("time_scale", 1, 1e-6, 1e6);
+    t.trace_loop = tr.flag("loop", true);
+    if (t.trace_loop && !(t.trace->duration_s() > 0))
+      tr.fail("loop", "false for a trace whose rows all share one instant (a looping trace needs a positive span)");
+    t.rate_per_s = static_cast<double>(t.trace->arrival_s.size()) /
+                   std::max(1e-9, t.trace->duration_s() * t.trace_time_scale);
+  }
+  t.prompt_tokens = Distribution::parse(m, "prompt_tokens", false, t.prompt_tokens);
+  t.output_tokens = Distribution::parse(m, "output_tokens", false, t.output_tokens);
+  // Distinct users in the blast radius take one bit each per thread: 10^8 is 12.5 MB.
+  t.users = m.count("users", t.users, 1, 100000000);
+  t.user_skew = m.number("user_skew", 0, 0, 10);
+  const auto segments = m.maps("segments");
+  if (!segments.empty()) {
+    t.segments.clear();
+    double total = 0;
+    for (const ConfigMap& s : segments) {
+      s.allow({"name", "share"});
+      const Segment seg{s.text("name"), s.probability("share")};
+      for (const Segment& other : t.segments)
+        if (other.name == seg.name) s.fail("name", "a segment name not used before");
+      total += seg.share;
+      t.segments.push_back(seg);
+    }
+    if (std::abs(total - 1) > 1e-9) {
+      char buf[96];
+      std::snprintf(buf, sizeof buf, "segment shares add up to %g%%; expected 100%%", total * 100);
+      m.reject("segments", buf);
+    }
+  }
+  t.adversarial_share = m.probability("adversarial", 0);
+  return t;
+}
+
+// ---------------------------------------------------------------------------------
+// Generating requests.
+
+void TrafficSource::reset(uint64_t seed, uint64_t run) {
+  arrivals_ = Rng(seed, run, Stream::kArrivals);
+  draws_ = Rng(seed, run, Stream::kRequests);
+  bursts_ = Rng(seed, run, Stream::kBursts);
+  segment_salt_ = Rng(seed, run, Stream::kSegments).next();
+  in_burst_ = false;
+  next_switch_ = spec_.burst_every_s > 0 ? bursts_.exponential(1 / spec_.burst_every_s) : kInf;
+  trace_index_ = 0;
+  trace_offset_ = 0;
+  bound_ = spec_.max_rate();
+  constant_ = spec_.schedule.empty() && spec_.diurnal_amplitude == 0 && spec_.burst_every_s == 0;
+}
+
+uint64_t TrafficSource::segment_of(uint64_t user) const {
+  if (spec_.segments.size() == 1) return 0;
+  double u = to_unit(mix64(segment_salt_ ^ user));
+  for (size_t i = 0; i + 1 < spec_.segments.size(); ++i) {
+    if (u < spec_.segments[i].share) return i;
+    u -= spec_.segments[i].share;
+  }
+  return spec_.segments.size() - 1;
+}
+
+double TrafficSource::next_arrival(double now) {
+  // Thinning (Lewis and Shedler): propose at the maximum rate, accept with the ratio of
+  // the rate in force to it. Burst state switches come from their own stream.
+  double t = now;
+  for (;;) {
+    t += arrivals_.exponential(bound_);
+    if (constant_) return t;
+    while (next_switch_ <= t) {
+      in_burst_ = !in_burst_;
+      const double mean = in_burst_ ? spec_.burst_lasting_s : spec_.burst_every_s;
+      next_switch_ += bursts_.exponential(1 / mean);
+    }
+    const double rate = spec_.rate_at(t) * (in_burst_ ? spec_.burst_factor : 1);
+    if (arrivals_.uniform() * bound_ < rate) return t;
+  }
+}
+
+uint64_t TrafficSource::draw_user() {
+  const uint64_t n = spec_.users;
+  const double s = spec_.user_skew;
+  if (s == 0 || n == 1) return draws_.below(n);
+  // Zipf by rejection-inversion (Hoermann and Derflinger 1996): O(1), no table.
+  auto h_integral = [s](double x) {
+    const double lx = std::log(x);
+    return std::abs(1 - s) < 1e-9 ? lx : std::expm1((1 - s) * lx) / (1 - s);
+  };
+  auto h = [s](double x) { return std::exp(-s * std::log(x)); };
+  auto h_integral_inverse = [s](double y) {
+    if (std::abs(1 - s) < 1e-9) return std::exp(y);
+    double t = y * (1 - s);
+    if (t < -1) t = -1;
+    return std::exp(std::log1p(t) / (1 - s));
+  };
+  const double x1 = h_integral(1.5) - 1;
+  const double xn = h_integral(static_cast<double>(n) + 0.5);
+  const double cut = 2 - h_integral_inverse(h_integral(2.5) - h(2));
+  for (;;) {
+    const double u = xn + draws_.uniform() * (x1 - xn);
+    const double x = h_integral_inverse(u);
+    double k = std::floor(x + 0.5);
+    k = std::clamp(k, 1.0, static_cast<double>(n));
+    if (k - x <= cut || u >= h_integral(k + 0.5) - h(k)) return static_cast<uint64_t>(k) - 1;
+  }
+}
+
+bool TrafficSource::next(double now, Request& r) {
+  if (spec_.trace) {
+    const Trace& tr = *spec_.trace;
+    if (trace_index_ == tr.arrival_s.size()) {
+      if (!spec_.trace_loop) return false;
+      // The next lap starts one mean gap after the last request.
+      trace_offset_ += tr.duration_s() + tr.duration_s() / static_cast<double>(tr.arrival_s.size());
+      trace_index_ = 0;
+    }
+    r.arrival = (trace_offset_ + tr.arrival_s[trace_index_]) * spec_.trace_time_scale;
+    r.prompt_tokens = tr.prompt_tokens[trace_index_];
+    r.output_tokens = tr.output_tokens[trace_index_];
+    ++trace_index_;
+    draws_.uniform();  // keep the draw count per request the same as without a trace
+    draws_.uniform();
+  } else {
+    r.arrival = next_arrival(now);
+    r.prompt_tokens = token_count(spec_.prompt_tokens.quantile(draws_.uniform_open()));
+    r.output_tokens = token_count(spec_.output_tokens.quantile(draws_.uniform_open()));
+  }
+  r.user = draw_user();
+  r.segment = static_cast<uint32_t>(segment_of(r.user));
+  r.adversarial = draws_.uniform() < spec_.adversarial_share;
+  r.u_ttft = draws_.uniform_open();
+  r.u_itl = draws_.uniform_open();
+  r.u_error = draws_.uniform();
+  r.u_tail = draws_.uniform();
+  r.u_quality = draws_.uniform_open();
+  r.u_hallucination = draws_.uniform();
+  r.u_unsafe = draws_.uniform();
+  r.embedding_seed = draws_.next();
+  return true;
+}
+
+}  // namespace canarysim

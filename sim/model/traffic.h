@@ -1,0 +1,156 @@
+// Traffic: when requests arrive, who sends them, and how many tokens they carry.
+//
+//   traffic:
+//     rate: 200/s                  # mean Poisson rate (not with trace)
+//     diurnal: {amplitude: 0.5, period: 24h, peak: 14h}   # rate x (1 + a cos(2 pi (t - peak) / period))
+//     schedule: [{at: 0s, rate: 100/s}, {at: 30m, rate: 300/s}]  # piecewise rate instead of `rate`
+//     bursts: {factor: 4, every: 10m, lasting: 1m}   # two-state MMPP: rate x factor in bursts
+//     trace: {file: traces/azure-llm-2023-conv.csv, time_scale: 1, loop: true}
+//     prompt_tokens: {median: 1000, p99: 6000}     # or {mean: 1000} (exponential) or fixed
+//     output_tokens: {median: 150, p99: 900}
+//     users: 50000
+//     user_skew: 1.1               # Zipf exponent of user activity (0: uniform)
+//     segments: [{name: internal, share: 2%}, {name: eu, share: 30%}, {name: us, share: 68%}]
+//     adversarial: 1%              # share of prompts that are adversarial
+//
+// Every draw a request makes happens at its arrival, from the run's request stream, in
+// the same order whatever version later serves it (common random numbers).
+#pragma once
+
+#include <cmath>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "sim/model/random.h"
+
+namespace canarysim {
+
+class ConfigMap;
+
+// A positive quantity drawn per request: fixed, lognormal from median and p99, or
+// exponential from its mean. Drawn from one uniform by inversion, so a request keeps
+// its percentile whichever version serves it.
+struct Distribution {
+  enum class Kind { kFixed, kLognormal, kExponential };
+  Kind kind = Kind::kFixed;
+  double median = 1;  // kFixed: the value; kLognormal: the median; kExponential: the mean
+  double sigma = 0;   // kLognormal: of log(value), = ln(p99 / median) / 2.3263
+
+  // The value at percentile u in (0, 1); increasing in u.
+  double quantile(double u) const {
+    switch (kind) {
+      case Kind::kFixed: return median;
+      case Kind::kLognormal: return median * std::exp(sigma * normal_quantile(u));
+      case Kind::kExponential: return -median * std::log1p(-u);
+    }
+    return median;
+  }
+  double mean() const {
+    switch (kind) {
+      case Kind::kLognormal: return median * std::exp(sigma * sigma / 2);
+      default: return median;
+    }
+  }
+  static Distribution fixed(double v) { return {Kind::kFixed, v, 0}; }
+  static Distribution from_median_p99(double median, double p99);
+  static Distribution exponential(double mean) { return {Kind::kExponential, mean, 0}; }
+  // A distribution key of a YAML mapping: a fixed value, {median, p99} or {mean}.
+  // `seconds`: values are durations (else plain numbers).
+  static Distribution parse(const ConfigMap& parent, const char* key, bool seconds,
+                            Distribution fallback);
+};
+
+// A drawn token count as a whole number in [1, kMaxTokens] (a lognormal's far tail, or
+// a multiplied count, must not wrap).
+inline uint32_t token_count(double x) {
+  const double c = std::ceil(x);
+  return c >= 1e7 ? 10000000u : c >= 1 ? static_cast<uint32_t>(c) : 1u;
+}
+
+// A recorded request trace: arrival offsets from the first request, and token counts.
+struct Trace {
+  std::string file;
+  std::vector<double> arrival_s;
+  std::vector<uint32_t> prompt_tokens, output_tokens;
+  double duration_s() const { return arrival_s.empty() ? 0 : arrival_s.back(); }
+  // CSV with a header naming a timestamp column (TIMESTAMP, timestamp, time, arrival_time:
+  // seconds, or "YYYY-MM-DD HH:MM:SS.fffffff"), a prompt-token column (ContextTokens,
+  // prompt_tokens, input_tokens) and an output-token column (GeneratedTokens,
+  // output_tokens). Rows must be in time order. Throws InputError with file and line.
+  static Trace load(const std::string& path);
+};
+
+struct Segment {
+  std::string name;
+  double share = 1;  // of users
+};
+
+struct TrafficSpec {
+  double rate_per_s = 100;  // mean rate; with a schedule, ignored
+  struct Piece {
+    double at_s, rate_per_s;
+  };
+  std::vector<Piece> schedule;  // piecewise-constant rate, sorted by at_s; empty: `rate`
+  double diurnal_amplitude = 0, diurnal_period_s = 86400, diurnal_peak_s = 0;
+  double burst_factor = 1, burst_every_s = 0, burst_lasting_s = 0;  // every_s 0: no bursts
+  std::shared_ptr<const Trace> trace;  // replaces the rate model when set
+  double trace_time_scale = 1;         // multiplies trace timestamps (0.5: twice as fast)
+  bool trace_loop = true;
+
+  Distribution prompt_tokens = Distribution::from_median_p99(800, 6000);
+  Distribution output_tokens = Distribution::from_median_p99(150, 900);
+  uint64_t users = 50000;
+  double user_skew = 0;             // Zipf exponent; 0: uniform
+  std::vector<Segment> segments{{"all", 1.0}};
+  double adversarial_share = 0;
+
+  // The Poisson rate at t, before bursts.
+  double rate_at(double t) const;
+  // An upper bound of rate_at(t) x burst factor, for thinning.
+  double max_rate() const;
+  static TrafficSpec parse(const ConfigMap& m);
+};
+
+// What the traffic model draws for one request.
+struct Request {
+  double arrival = 0;
+  uint64_t user = 0;
+  uint32_t segment = 0;
+  uint32_t prompt_tokens = 1;
+  uint32_t output_tokens = 1;  // before the serving version's output scale
+  bool adversarial = false;
+  // Percentiles for the version models (common random numbers), drawn at arrival.
+  double u_ttft = 0.5, u_itl = 0.5;
+  double u_error = 0, u_tail = 0, u_quality = 0, u_hallucination = 0, u_unsafe = 0;
+  uint64_t embedding_seed = 0;  // seeds the response embedding, when one is drawn
+};
+
+// Generates one run's requests in arrival order.
+class TrafficSource {
+ public:
+  explicit TrafficSource(const TrafficSpec& spec) : spec_(spec) {}
+  void reset(uint64_t seed, uint64_t run);
+  // The next request after `now` (the first when now is the start).
+  // Returns false when a non-looping trace is exhausted.
+  bool next(double now, Request& out);
+  uint64_t segment_of(uint64_t user) const;
+
+ private:
+  double next_arrival(double now);
+  uint64_t draw_user();
+
+  const TrafficSpec& spec_;
+  double bound_ = 0;          // max_rate(), the thinning bound
+  bool constant_ = true;      // a plain Poisson process: no thinning
+  Rng arrivals_{0, 0, Stream::kArrivals}, draws_{0, 0, Stream::kRequests},
+      bursts_{0, 0, Stream::kBursts};
+  uint64_t segment_salt_ = 0;
+  bool in_burst_ = false;
+  double next_switch_ = 0;
+  size_t trace_index_ = 0;
+  double trace_offset_ = 0;
+};
+
+}  // namespace canarysim

@@ -1,0 +1,77 @@
+#include "sim/study/compare.h"
+
+#include <cmath>
+
+namespace canarysim {
+
+namespace {
+
+// The value of a metric for one run, or NaN where it does not apply.
+double value_of(const RunResult& r, const std::string& metric) {
+  if (metric == "rolled_back") return r.outcome == Outcome::kRolledBack;
+  if (metric == "promoted") return r.outcome == Outcome::kPromoted;
+  if (metric == "false_rollback") return r.outcome == Outcome::kRolledBack && !r.regression_active;
+  if (metric == "missed_regression") return r.outcome == Outcome::kPromoted && r.regression_active;
+  if (metric == "detection_time_s") return r.detection_time_s;
+  if (metric == "time_to_mitigate_s") return r.time_to_mitigate_s;
+  if (metric == "blast_radius_requests")
+    return r.regression_active ? static_cast<double>(r.blast_radius_requests) : RunResult::kNaN;
+  if (metric == "blast_radius_users")
+    return r.regression_active ? static_cast<double>(r.blast_radius_users) : RunResult::kNaN;
+  if (metric == "rollout_duration_s") return r.rollout_duration_s;
+  if (metric == "cost") return r.baseline_cost + r.canary_cost;
+  return RunResult::kNaN;
+}
+
+}  // namespace
+
+const std::vector<std::string>& compared_metrics() {
+  static const std::vector<std::string> metrics = {
+      "rolled_back",           "promoted",           "false_rollback",
+      "missed_regression",     "detection_time_s",   "time_to_mitigate_s",
+      "blast_radius_requests", "blast_radius_users", "rollout_duration_s",
+      "cost"};
+  return metrics;
+}
+
+Comparison compare_policies(const Scenario& scenario,
+                            const std::vector<std::shared_ptr<const PolicyConfig>>& policies,
+                            const std::vector<std::string>& names, const StudyOptions& options) {
+  Comparison c;
+  c.policies = names;
+  for (const auto& p : policies) {
+    Scenario s = scenario;
+    s.policy = p;
+    c.studies.push_back(run_study(s, options));
+  }
+  c.differences.resize(policies.size());
+  for (size_t k = 1; k < policies.size(); ++k) {
+    for (const std::string& metric : compared_metrics()) {
+      PairedDifference d;
+      d.metric = metric;
+      double sum = 0, sum2 = 0;
+      for (size_t i = 0; i < c.studies[0].runs.size(); ++i) {
+        const double a = value_of(c.studies[0].runs[i], metric);
+        const double b = value_of(c.studies[k].runs[i], metric);
+        if (std::isnan(a) || std::isnan(b)) continue;
+        ++d.pairs;
+        sum += b - a;
+        sum2 += (b - a) * (b - a);
+      }
+      if (d.pairs > 0) {
+        const double n = static_cast<double>(d.pairs);
+        d.mean = sum / n;
+        const double var = d.pairs > 1 ? (sum2 - n * d.mean * d.mean) / (n - 1) : 0;
+        const double half = 1.959963984540054 * std::sqrt(std::max(0.0, var) / n);
+        d.low = d.mean - half;
+        d.high = d.mean + half;
+      } else {
+        d.mean = d.low = d.high = RunResult::kNaN;
+      }
+      c.differences[k].push_back(d);
+    }
+  }
+  return c;
+}
+
+}  // namespace canarysim

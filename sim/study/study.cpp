@@ -1,0 +1,260 @@
+#include "sim/study/study.h"
+
+#include "sim/study/limits.h"
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <cstring>
+#include <exception>
+#include <limits>
+#include <mutex>
+#include <thread>
+
+#include "sim/io/config.h"
+
+namespace canarysim {
+
+namespace {
+
+// Mean and quantiles by linear interpolation between order statistics (numpy's default,
+// so notebook users get the same numbers from the per-run rows).
+Stats stats_of(std::vector<double> v) {
+  Stats s;
+  s.count = v.size();
+  if (v.empty()) return s;
+  std::sort(v.begin(), v.end());
+  double sum = 0;
+  for (double x : v) sum += x;
+  s.mean = sum / static_cast<double>(v.size());
+  auto q = [&](double p) {
+    const double h = p * static_cast<double>(v.size() - 1);
+    const auto lo = static_cast<size_t>(std::floor(h));
+    const size_t hi = std::min(lo + 1, v.size() - 1);
+    return v[lo] + (h - static_cast<double>(lo)) * (v[hi] - v[lo]);
+  };
+  s.p50 = q(0.5);
+  s.p90 = q(0.9);
+  s.p99 = q(0.99);
+  return s;
+}
+
+}  // namespace
+
+Rate wilson(uint64_t count, uint64_t of) {
+  Rate r;
+  r.count = count;
+  r.of = of;
+  if (of == 0) return r;
+  constexpr double z = 1.959963984540054;
+  const double n = static_cast<double>(of), p = static_cast<double>(count) / n;
+  const double centre = (p + z * z / (2 * n)) / (1 + z * z / n);
+  const double half = z / (1 + z * z / n) * std::sqrt(p * (1 - p) / n + z * z / (4 * n * n));
+  r.rate = p;
+  // Exact at the ends, where rounding would leave 1e-18 above 0 or below 1.
+  r.low = count == 0 ? 0.0 : std::max(0.0, centre - half);
+  r.high = count == of ? 1.0 : std::min(1.0, centre + half);
+  return r;
+}
+
+Summary summarize(const std::vector<RunResult>& runs) {
+  Summary s;
+  s.runs = runs.size();
+  uint64_t false_rollbacks = 0, missed = 0;
+  std::vector<double> detection, mitigation, blast_requests, blast_users, duration;
+  std::vector<double> cost, canary_cost, canary_hours;
+  uint64_t regressed_runs = 0;
+  for (const RunResult& r : runs) {
+    s.events += r.events;
+    cost.push_back(r.baseline_cost + r.canary_cost);
+    canary_cost.push_back(r.canary_cost);
+    canary_hours.push_back(r.canary_replica_seconds / 3600);
+    switch (r.outcome) {
+      case Outcome::kPromoted:
+        ++s.promoted;
+        if (r.regression_active) ++missed;
+        duration.push_back(r.rollout_duration_s);
+        break;
+      case Outcome::kRolledBack:
+        ++s.rolled_back;
+        if (!r.regression_active) ++false_rollbacks;
+        if (r.regression_active) {
+          detection.push_back(r.detection_time_s);
+          mitigation.push_back(r.time_to_mitigate_s);
+        }
+        break;
+      case Outcome::kUnfinished: ++s.unfinished; break;
+    }
+    if (r.regression_active) {
+      blast_requests.push_back(static_cast<double>(r.blast_radius_requests));
+      blast_users.push_back(static_cast<double>(r.blast_radius_users));
+      ++regressed_runs;
+      const size_t n = r.segment_blast_requests.size();
+      s.segment_blast_requests_mean.resize(n, 0);
+      s.segment_blast_users_mean.resize(n, 0);
+      for (size_t k = 0; k < n; ++k) {
+        s.segment_blast_requests_mean[k] += static_cast<double>(r.segment_blast_requests[k]);
+        s.segment_blast_users_mean[k] += static_cast<double>(r.segment_blast_users[k]);
+      }
+    }
+  }
+  for (double& x : s.segment_blast_requests_mean) x /= static_cast<double>(regressed_runs);
+  for (double& x : s.segment_blast_users_mean) x /= static_cast<double>(regressed_runs);
+  s.false_rollback = wilson(false_rollbacks, s.runs);
+  s.missed_regression = wilson(missed, s.runs);
+  s.detection_time_s = stats_of(std::move(detection));
+  s.time_to_mitigate_s = stats_of(std::move(mitigation));
+  s.blast_radius_requests = stats_of(std::move(blast_requests));
+  s.blast_radius_users = stats_of(std::move(blast_users));
+  s.rollout_duration_s = stats_of(std::move(duration));
+  s.cost = stats_of(std::move(cost));
+  s.canary_cost = stats_of(std::move(canary_cost));
+  s.canary_replica_hours = stats_of(std::move(canary_hours));
+  return s;
+}
+
+const std::vector<SummaryMetric>& summary_metrics() {
+  static const std::vector<SummaryMetric> metrics = [] {
+    using Unit = SummaryMetric::Unit;
+    std::vector<SummaryMetric> m = {
+        {"false_rollback_rate", Unit::kRate, [](const Summary& s) { return s.false_rollback.rate; },
+         [](const Summary& s) { return s.false_rollback.high; }},
+        {"missed_regression_rate", Unit::kRate, [](const Summary& s) { return s.missed_regression.rate; },
+         [](const Summary& s) { return s.missed_regression.high; }},
+        {"rollback_rate", Unit::kRate,
+         [](const Summary& s) { return s.runs ? static_cast<double>(s.rolled_back) / s.runs : RunResult::kNaN; },
+         [](const Summary& s) { return s.runs ? wilson(s.rolled_back, s.runs).high : RunResult::kNaN; }}};
+    const std::pair<const char*, Stats Summary::*> stats[] = {
+        {"detection_time", &Summary::detection_time_s},
+        {"time_to_mitigate", &Summary::time_to_mitigate_s},
+        {"rollout_duration", &Summary::rollout_duration_s},
+        {"blast_radius_requests", &Summary::blast_radius_requests},
+        {"blast_radius_users", &Summary::blast_radius_users},
+        {"cost", &Summary::cost},
+        {"canary_cost", &Summary::canary_cost}};
+    const std::pair<const char*, double Stats::*> parts[] = {
+        {"mean", &Stats::mean}, {"p50", &Stats::p50}, {"p90", &Stats::p90}, {"p99", &Stats::p99}};
+    for (const auto& [name, field] : stats) {
+      const Unit unit = std::string(name).find("time") != std::string::npos ||
+                                std::string(name).find("duration") != std::string::npos
+                            ? Unit::kSeconds
+                            : Unit::kNumber;
+      for (const auto& [part, member] : parts)
+        m.push_back({std::string(name) + "_" + part, unit,
+                     [field = field, member = member](const Summary& s) { return (s.*field).*member; }, {}});
+    }
+    return m;
+  }();
+  return metrics;
+}
+
+const SummaryMetric* find_summary_metric(const std::string& name) {
+  for (const SummaryMetric& m : summary_metrics())
+    if (m.name == name) return &m;
+  return nullptr;
+}
+
+const SummaryMetric& summary_metric_at(const ConfigMap& m, const std::string& key, const std::string& name,
+                                       const std::string& what, const std::string& expected) {
+  if (const SummaryMetric* metric = find_summary_metric(name)) return *metric;
+  std::vector<std::string> names;
+  for (const SummaryMetric& x : summary_metrics()) names.push_back(x.name);
+  const std::string guess = nearest(name, names);
+  m.reject(key, "unknown " + what + " '" + name + "'" + (guess.empty() ? "" : " (did you mean '" + guess + "'?)") +
+                    "; expected " + expected);
+}
+
+double metric_value_at(const ConfigMap& m, const std::string& key, const SummaryMetric& metric) {
+  switch (metric.unit) {
+    case SummaryMetric::Unit::kRate: return m.probability(key);
+    case SummaryMetric::Unit::kSeconds: return m.duration(key);
+    case SummaryMetric::Unit::kNumber: break;
+  }
+  return m.number(key, -1e300, 1e300);
+}
+
+Study run_study(const Scenario& scenario, const StudyOptions& options) {
+  check_policy_segments(scenario, *scenario.policy);
+  const unsigned workers = static_cast<unsigned>(
+      std::min<uint64_t>(clamp_threads(options.threads), std::max<uint64_t>(1, options.runs)));
+  check_work(scenario, *scenario.policy, options.runs, workers);
+  Study study;
+  study.runs.resize(options.runs);
+  std::atomic<uint64_t> next{0}, done{0};
+  std::mutex progress_mutex;
+  std::exception_ptr failure;
+  std::mutex failure_mutex;
+
+  const auto start = std::chrono::steady_clock::now();
+  auto work = [&] {
+    try {
+      Simulator sim(scenario, *scenario.policy);
+      for (uint64_t i; (i = next.fetch_add(1)) < options.runs;) {
+        study.runs[i] = sim.run(options.seed, options.first_run + i);
+        const uint64_t finished = done.fetch_add(1) + 1;
+        if (options.progress) {
+          std::unique_lock lock(progress_mutex, std::try_to_lock);
+          if (lock.owns_lock()) options.progress(finished, options.runs);
+        }
+      }
+    } catch (...) {
+      std::lock_guard lock(failure_mutex);
+      if (!failure) failure = std::current_exception();
+      next = options.runs;  // stop the other workers
+    }
+  };
+  std::vector<std::thread> pool;
+  start_threads(pool, workers - 1, work, [&] { next = options.runs; });
+  work();
+  for (auto& t : pool) t.join();
+  if (failure) std::rethrow_exception(failure);
+  if (options.progress) options.progress(options.runs, options.runs);
+
+  study.summary = summarize(study.runs);
+  study.summary.threads = workers;
+  study.summary.wall_s =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  study.summary.events_per_s =
+      study.summary.wall_s > 0 ? static_cast<double>(study.summary.events) / study.summary.wall_s
+                               : 0;
+  return study;
+}
+
+uint64_t results_hash(const std::vector<RunResult>& runs) {
+  uint64_t h = 0xcbf29ce484222325ULL;
+  auto eat = [&h](const void* p, size_t n) {
+    const auto* b = static_cast<const unsigned char*>(p);
+    for (size_t i = 0; i < n; ++i) h = (h ^ b[i]) * 0x100000001b3ULL;
+  };
+  auto eat_double = [&](double x) {
+    if (std::isnan(x)) x = std::numeric_limits<double>::quiet_NaN();  // one NaN pattern
+    eat(&x, sizeof x);
+  };
+  for (const RunResult& r : runs) {
+    eat(&r.run, sizeof r.run);
+    eat(&r.outcome, sizeof r.outcome);
+    eat(&r.regression_active, sizeof r.regression_active);
+    eat_double(r.decision_time_s);
+    eat_double(r.detection_time_s);
+    eat_double(r.time_to_mitigate_s);
+    eat(&r.blast_radius_requests, sizeof r.blast_radius_requests);
+    eat(&r.blast_radius_users, sizeof r.blast_radius_users);
+    eat_double(r.rollout_duration_s);
+    eat(&r.requests, sizeof r.requests);
+    eat(&r.canary_requests, sizeof r.canary_requests);
+    eat(&r.events, sizeof r.events);
+    eat(r.reason.data(), r.reason.size());
+    eat_double(r.baseline_replica_seconds);
+    eat_double(r.canary_replica_seconds);
+    eat(&r.baseline_tokens, sizeof r.baseline_tokens);
+    eat(&r.canary_tokens, sizeof r.canary_tokens);
+    eat_double(r.baseline_cost);
+    eat_double(r.canary_cost);
+    for (uint64_t x : r.segment_blast_requests) eat(&x, sizeof x);
+    for (uint64_t x : r.segment_blast_users) eat(&x, sizeof x);
+  }
+  return h;
+}
+
+}  // namespace canarysim

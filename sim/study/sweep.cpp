@@ -1,0 +1,356 @@
+#include "sim/study/sweep.h"
+
+#include "sim/study/limits.h"
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <condition_variable>
+#include <cstdio>
+#include <exception>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+#include <sstream>
+#include <thread>
+
+#include "sim/model/random.h"
+#include "sim/model/run.h"
+
+namespace canarysim {
+
+namespace {
+
+// "file:12:3: key: rest" -> "key: rest", when the message starts with `file`.
+std::string without_location(const std::string& message, const std::string& file) {
+  if (file.empty() || message.rfind(file, 0) != 0) return message;
+  size_t at = file.size();
+  while (at < message.size() && (message[at] == ':' || std::isdigit(static_cast<unsigned char>(message[at])))) ++at;
+  return message.substr(at < message.size() && message[at] == ' ' ? at + 1 : at);
+}
+
+}  // namespace
+
+Variants::Variants(const std::string& scenario_file, const std::string& policy_file)
+    : scenario_(ConfigMap::parse_file(scenario_file)), policy_(scenario_) {
+  parse_scenario(scenario_);  // reports a bad base file where it is
+  if (!policy_file.empty()) {
+    policy_ = ConfigMap::parse_file(policy_file);
+  } else if (scenario_.is_map("policy")) {
+    policy_ = scenario_.map("policy");
+  } else if (scenario_.has("policy")) {
+    policy_ = ConfigMap::parse_file(scenario_.file_path("policy"));
+  } else {
+    scenario_.fail("policy", "a policy (in the scenario, or named by the sweep's `policy`)");
+  }
+  parse_policy(policy_);
+}
+
+Scenario Variants::make(const std::vector<ConfigMap::Override>& overrides) const {
+  std::vector<ConfigMap::Override> to_scenario, to_policy;
+  for (const auto& [path, value] : overrides) {
+    if (path.rfind("scenario.", 0) == 0) to_scenario.emplace_back(path.substr(9), value);
+    else if (path.rfind("policy.", 0) == 0) to_policy.emplace_back(path.substr(7), value);
+    else throw InputError("'" + path + "' must start with 'scenario.' or 'policy.'");
+  }
+  const ConfigMap s = scenario_.with(to_scenario), p = policy_.with(to_policy);
+  try {
+    Scenario scenario = parse_scenario(s);
+    scenario.policy = parse_policy(p);
+    check_policy_segments(scenario, *scenario.policy);
+    check_work(scenario, *scenario.policy, 1, 1);  // before any point runs
+    return scenario;
+  } catch (const InputError& e) {
+    // The override's value has no line of its own in the base file: drop the location.
+    throw InputError(without_location(without_location(e.what(), s.file()), p.file()));
+  }
+}
+
+namespace {
+
+}  // namespace
+
+std::optional<Quantity> parse_quantity(const std::string& text) {
+  if (!text.empty() && text.back() == '%') {
+    if (auto f = parse_fraction(text)) return Quantity{Quantity::Unit::kPercent, *f};
+    return std::nullopt;
+  }
+  if (auto f = parse_fraction(text)) return Quantity{Quantity::Unit::kNumber, *f};  // "0.02", "3"
+  if (auto d = parse_duration(text)) return Quantity{Quantity::Unit::kDuration, *d};
+  return std::nullopt;
+}
+
+std::string format_quantity(const Quantity& q) {
+  char buf[64];
+  switch (q.unit) {
+    case Quantity::Unit::kDuration: return format_duration(q.value);
+    case Quantity::Unit::kPercent: std::snprintf(buf, sizeof buf, "%.4g%%", 100 * q.value); return buf;
+    case Quantity::Unit::kNumber: break;
+  }
+  std::snprintf(buf, sizeof buf, "%.6g", q.value);
+  return buf;
+}
+
+FieldSampler::FieldSampler(const ConfigMap& spec, const std::string& name) {
+  const ConfigMap m = spec.map(name);
+  m.allow({"min", "max", "scale", "choices"});
+  if (m.has("choices")) {
+    choices_ = m.yaml_items("choices");
+    return;
+  }
+  const std::string lo_text = m.text("min"), hi_text = m.text("max");
+  const auto lo = parse_quantity(lo_text), hi = parse_quantity(hi_text);
+  if (!lo) m.fail("min", "a number, a duration like '5m' or a percentage like '2%'");
+  if (!hi || hi->unit != lo->unit) m.fail("max", "a value written in the same unit as min ('" + lo_text + "')");
+  unit_ = lo->unit;
+  lo_ = lo->value;
+  hi_ = hi->value;
+  // Whole numbers written without a point or exponent sample whole numbers.
+  integer_ = unit_ == Quantity::Unit::kNumber && lo_text.find_first_of(".eE") == std::string::npos &&
+             hi_text.find_first_of(".eE") == std::string::npos;
+  if (!(hi_ > lo_)) m.fail("max", "a value above min");
+  const std::string scale = m.text("scale", "linear");
+  if (scale != "linear" && scale != "log") m.fail("scale", "linear or log");
+  log_ = scale == "log";
+  if (log_ && lo_ <= 0) m.fail("min", "a value above 0 for scale: log");
+}
+
+std::string FieldSampler::draw(Rng& rng) const {
+  if (!choices_.empty()) return choices_[rng.below(choices_.size())];
+  // Whole numbers: every value in [min, max] (log: [min, max + 1) on a log scale).
+  const double top = integer_ ? hi_ + 1 : hi_;
+  const double u = rng.uniform();
+  const double x = log_ ? std::exp(std::log(lo_) + u * (std::log(top) - std::log(lo_))) : lo_ + u * (top - lo_);
+  if (integer_) return std::to_string(static_cast<long long>(std::min(std::floor(x), hi_)));
+  if (unit_ == Quantity::Unit::kDuration) return format_duration(std::max(1.0, std::round(x)));  // whole seconds
+  // Three significant digits: as precise as a person would write a threshold.
+  const double digits = std::pow(10, std::floor(std::log10(std::abs(x))) - 2);
+  return format_quantity({unit_, x == 0 ? 0 : std::round(x / digits) * digits});
+}
+
+namespace {
+
+std::string hex(uint64_t x) {
+  char buf[20];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(x));
+  return buf;
+}
+
+uint64_t fnv(uint64_t h, const std::string& s) {
+  for (unsigned char c : s) h = (h ^ c) * 0x100000001b3ULL;
+  return (h ^ 0xff) * 0x100000001b3ULL;  // a separator, so ("ab","c") != ("a","bc")
+}
+
+}  // namespace
+
+Sweep load_sweep(const std::string& path) {
+  const ConfigMap m = ConfigMap::parse_file(path);
+  m.allow({"name", "description", "scenario", "policy", "runs", "seed", "grid", "points", "random"});
+  Sweep sw;
+  Manifest& mf = sw.manifest;
+  mf.sweep_file = path;
+  mf.sweep_text = m.dump();
+  mf.name = m.text("name", std::filesystem::path(path).stem().string());
+  mf.runs = m.count("runs", 200, 1, 100000000);
+  mf.seed = m.count("seed", 1, 0, UINT64_MAX);
+  const Variants base(m.file_path("scenario"),
+                      m.has("policy") ? m.file_path("policy") : std::string());
+
+  const int kinds = m.has("grid") + m.has("points") + m.has("random");
+  if (kinds != 1) m.fail(kinds ? "points" : "grid", "exactly one of grid, points or random");
+
+  // Each point: its values in field order, and where in the sweep file to blame.
+  std::vector<std::vector<std::string>> values;
+  std::vector<ConfigMap> blame;  // the mapping whose keys are the point's fields
+  if (m.has("grid")) {
+    const ConfigMap g = m.map("grid");
+    sw.fields = g.keys();
+    if (sw.fields.empty()) m.fail("grid", "at least one field with a list of values");
+    values.push_back({});
+    for (const std::string& f : sw.fields) {
+      std::vector<std::vector<std::string>> next;
+      for (const auto& prefix : values)
+        for (const std::string& v : g.yaml_items(f)) {
+          next.push_back(prefix);
+          next.back().push_back(v);
+        }
+      values = std::move(next);
+    }
+    blame.assign(values.size(), g);
+  } else if (m.has("points")) {
+    const std::vector<ConfigMap> list = m.maps("points");
+    if (list.empty()) m.fail("points", "a non-empty list of mappings from fields to values");
+    sw.fields = list[0].keys();
+    for (const ConfigMap& p : list) {
+      if (p.keys() != sw.fields)
+        p.reject(p.keys().empty() ? "" : p.keys().front(),
+                 "every point sets the same fields in the same order as the first (" +
+                     [&] { std::string s; for (const auto& f : sw.fields) s += (s.empty() ? "" : ", ") + f; return s; }() + ")");
+      values.push_back({});
+      for (const std::string& f : sw.fields) values.back().push_back(p.yaml(f));
+      blame.push_back(p);
+    }
+  } else {
+    const ConfigMap r = m.map("random");
+    r.allow({"samples", "seed", "fields"});
+    const uint64_t samples = r.count("samples", 0, 1, 1000000);
+    const ConfigMap spec = r.map("fields");
+    sw.fields = spec.keys();
+    if (sw.fields.empty()) r.fail("fields", "at least one field");
+    std::vector<FieldSampler> fields;
+    for (const std::string& f : sw.fields) fields.emplace_back(spec, f);
+    Rng rng(r.count("seed", mf.seed, 0, UINT64_MAX), 0, Stream::kSamples);
+    for (uint64_t i = 0; i < samples; ++i) {
+      values.push_back({});
+      for (const FieldSampler& f : fields) values.back().push_back(f.draw(rng));
+      blame.push_back(spec);
+    }
+  }
+
+  uint64_t h = fnv(0xcbf29ce484222325ULL, CANARYSIM_VERSION);
+  h = fnv(h, std::to_string(mf.seed) + "/" + std::to_string(mf.runs));
+  for (size_t i = 0; i < values.size(); ++i) {
+    std::vector<ConfigMap::Override> overrides;
+    std::string label;
+    for (size_t k = 0; k < sw.fields.size(); ++k) {
+      overrides.emplace_back(sw.fields[k], values[i][k]);
+      const std::string& f = sw.fields[k];
+      label += (label.empty() ? "" : ", ") + f.substr(f.find('.') + 1) + "=" + values[i][k];
+    }
+    SweepPoint point{label, values[i], {}};
+    try {
+      point.scenario = base.make(overrides);
+    } catch (const InputError& e) {
+      // Blame the field whose value fails on its own, else the first.
+      size_t k = 0;
+      std::string why = e.what();
+      for (size_t j = 0; j < overrides.size(); ++j) {
+        try {
+          base.make({overrides[j]});
+        } catch (const InputError& alone) {
+          k = j, why = alone.what();
+          break;
+        }
+      }
+      blame[i].reject(sw.fields[k], "point " + std::to_string(i) + " (" + label + "): " + why);
+    }
+    h = fnv(fnv(h, point.scenario.source), point.scenario.policy->source);
+    sw.points.push_back(std::move(point));
+  }
+
+  mf.scenario_text = base.scenario_text();
+  mf.policy_text = base.policy_text();
+  mf.points = sw.points.size();
+  mf.fingerprint = hex(h);
+  return sw;
+}
+
+SweepReport run_sweep(const Sweep& sw, const std::string& db, const SweepOptions& o) {
+  if (o.shards == 0 || o.shard == 0 || o.shard > o.shards)
+    throw InputError("--shard " + std::to_string(o.shard) + "/" + std::to_string(o.shards) +
+                     ": expected K/N with 1 <= K <= N");
+  Manifest manifest = sw.manifest;
+  manifest.shard = o.shard;
+  manifest.shards = o.shards;
+  manifest.command_line = o.command_line;
+
+  std::unique_ptr<ResultStore> store;
+  if (o.resume && file_exists(db)) {
+    store = ResultStore::open(db);
+    const Manifest& old = store->manifest();
+    if (old.version != manifest.version)
+      throw InputError(db + ": written by canarysim " + old.version + ", this is " + manifest.version +
+                       "; results of two versions are not mixed");
+    if (old.fingerprint != manifest.fingerprint)
+      throw InputError(db + ": holds sweep '" + old.name + "' (fingerprint " + old.fingerprint + "), not " +
+                       sw.manifest.sweep_file + " as it is now (" + manifest.fingerprint + ")");
+    if (old.shard != o.shard || old.shards != o.shards)
+      throw InputError(db + ": holds shard " + std::to_string(old.shard) + "/" + std::to_string(old.shards) +
+                       ", not " + std::to_string(o.shard) + "/" + std::to_string(o.shards));
+  } else {
+    std::vector<PointRecord> records;
+    for (const SweepPoint& p : sw.points)
+      records.push_back({p.label, p.scenario.source, p.scenario.policy->source, p.values});
+    store = ResultStore::create(db, manifest, sw.fields, records);
+  }
+
+  // The runs of this shard not yet in the store, in (point, run) order.
+  SweepReport report;
+  std::vector<std::pair<uint64_t, uint64_t>> todo;
+  {
+    const auto done = store->finished();
+    size_t d = 0;
+    for (uint64_t p = 0; p < sw.points.size(); ++p)
+      for (uint64_t r = 0; r < sw.manifest.runs; ++r) {
+        if (!in_shard(p, r, sw.manifest.runs, o.shard, o.shards)) continue;
+        ++report.share;
+        while (d < done.size() && done[d] < std::make_pair(p, r)) ++d;
+        if (d < done.size() && done[d] == std::make_pair(p, r)) ++report.present;
+        else todo.emplace_back(p, r);
+      }
+  }
+
+  // Workers run; this thread commits what they finish, every commit_interval_s.
+  const auto start = std::chrono::steady_clock::now();
+  std::atomic<size_t> next{0};
+  std::mutex mutex;
+  std::condition_variable finished_cv;
+  std::vector<std::pair<uint64_t, RunResult>> pending;
+  unsigned running = 0;
+  std::exception_ptr failure;
+  auto work = [&] {
+    try {
+      std::unique_ptr<Simulator> sim;
+      uint64_t sim_point = UINT64_MAX;
+      for (size_t i; (i = next.fetch_add(1)) < todo.size();) {
+        const auto [p, r] = todo[i];
+        const Scenario& s = sw.points[p].scenario;
+        if (p != sim_point) sim = std::make_unique<Simulator>(s, *s.policy), sim_point = p;
+        RunResult result = sim->run(sw.manifest.seed, r);
+        std::lock_guard lock(mutex);
+        pending.emplace_back(p, std::move(result));
+      }
+    } catch (...) {
+      std::lock_guard lock(mutex);
+      if (!failure) failure = std::current_exception();
+      next = todo.size();
+    }
+    std::lock_guard lock(mutex);
+    --running;
+    finished_cv.notify_all();
+  };
+  const unsigned n = static_cast<unsigned>(std::min<size_t>(clamp_threads(o.threads), std::max<size_t>(1, todo.size())));
+  std::vector<std::thread> pool;
+  running = n;
+  start_threads(pool, n, work, [&] { next = todo.size(); });
+  const auto interval = std::chrono::duration<double>(o.commit_interval_s);
+  for (bool last = false; !last;) {
+    std::vector<std::pair<uint64_t, RunResult>> batch;
+    {
+      std::unique_lock lock(mutex);
+      finished_cv.wait_for(lock, interval, [&] { return running == 0; });
+      last = running == 0;
+      batch.swap(pending);
+    }
+    if (!batch.empty()) {
+      try {
+        store->insert(batch);
+      } catch (...) {
+        next = todo.size();  // stop the workers, then report
+        for (std::thread& t : pool) t.join();
+        throw;
+      }
+      report.ran += batch.size();
+      if (o.progress) o.progress(report.ran, todo.size());
+    }
+  }
+  for (std::thread& t : pool) t.join();
+  if (failure) std::rethrow_exception(failure);
+  report.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+
+  if (o.shards == 1) report.summaries = store->write_summaries();
+  return report;
+}
+
+}  // namespace canarysim
