@@ -70,6 +70,15 @@ TEST(CliTest, ValidateAcceptsEveryShippedScenarioAndPolicy) {
   }
 }
 
+TEST(CliTest, ValidateReadsACheckSuiteAndEveryCaseWithoutRunningIt) {
+  const Result r = Cli("validate tests/check/presets.yaml");
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_TRUE(Contains(r.output, "tests/check/presets.yaml: valid check suite 'preset policies'")) << r.output;
+  const Result bad = Cli("validate tests/data/bad-studies/check-unknown-budget.yaml");
+  EXPECT_EQ(bad.exit_code, 2) << bad.output;
+  EXPECT_TRUE(Contains(bad.output, "unknown budget")) << bad.output;
+}
+
 TEST(CliTest, TableSummarisesTheStudy) {
   const Result r = Cli("run scenarios/default.yaml --runs 20 --seed 3 -q");
   EXPECT_EQ(r.exit_code, 0) << r.output;

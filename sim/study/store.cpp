@@ -24,10 +24,15 @@ namespace {
   const char* name = sqlite3_db_filename(db, "main");
   std::string file = name && *name ? name : "the results store";
   if (file.size() > 5 && file.compare(file.size() - 5, 5, ".part") == 0) file.resize(file.size() - 5);
-  if (code == SQLITE_CORRUPT || code == SQLITE_NOTADB)
-    throw InputError(file + ": not a readable results store, damaged or never one (SQLite: " + message +
-                     "); its runs cannot be trusted: run the sweep again with a new --db (for a shard, run "
-                     "that shard again with a new --db, then merge the shards)");
+  const std::string recover =
+      "run the sweep again with a new --db (for a shard, run that shard again with a new --db, then merge the "
+      "shards)";
+  if (code == SQLITE_NOTADB)
+    throw InputError(file + ": not a canarysim results store, or a damaged one (SQLite: " + message +
+                     "); if it was a store, its runs cannot be read: " + recover);
+  if (code == SQLITE_CORRUPT)
+    throw InputError(file + ": damaged results store (SQLite: " + message + "); its runs cannot be trusted: " +
+                     recover);
   if (code == SQLITE_IOERR || code == SQLITE_FULL || code == SQLITE_READONLY || code == SQLITE_CANTOPEN ||
       code == SQLITE_PERM)
     throw InputError(file + ": cannot be read or written (SQLite: " + message +
