@@ -2,6 +2,7 @@
 
 #include <sqlite3.h>
 
+#include <charconv>
 #include <cmath>
 #include <filesystem>
 #include <map>
@@ -261,7 +262,11 @@ Manifest read_manifest(sqlite3* db, const std::string& path) {
   for (const auto& [key, field] : kNumberKeys) {
     const auto it = kv.find(key);
     if (it == kv.end()) throw InputError(path + ": not a canarysim results store (manifest lacks '" + key + "')");
-    m.*field = std::stoull(it->second);
+    const std::string& v = it->second;
+    const auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), m.*field);
+    if (v.empty() || ec != std::errc() || end != v.data() + v.size())
+      throw InputError(path + ": not a canarysim results store (manifest '" + key + "' is '" + v.substr(0, 40) +
+                       "', not a whole number)");
   }
   return m;
 }
@@ -278,7 +283,8 @@ void create_summaries_table(sqlite3* db) {
 template <class Fill, class Finish>
 void build_store(const std::string& path, const Manifest& manifest, Fill&& fill, Finish&& finish) {
   const std::string tmp = path + ".part";
-  for (const char* ext : {"", "-wal", "-shm"}) std::filesystem::remove(tmp + ext);
+  std::error_code ignored;  // a file that cannot be removed shows up when it is opened
+  for (const char* ext : {"", "-wal", "-shm"}) std::filesystem::remove(tmp + ext, ignored);
   {
     auto impl = open_db(tmp, true);
     exec(impl->db, "BEGIN");
@@ -296,10 +302,12 @@ void build_store(const std::string& path, const Manifest& manifest, Fill&& fill,
   // A -wal or -shm left at the final name by a deleted store would be replayed into
   // this one when it is next opened: they belong to nothing now.
   for (const char* ext : {"-wal", "-shm"}) {
-    std::filesystem::remove(tmp + ext);
-    std::filesystem::remove(path + ext);
+    std::filesystem::remove(tmp + ext, ignored);
+    std::filesystem::remove(path + ext, ignored);
   }
-  std::filesystem::rename(tmp, path);
+  std::error_code ec;
+  std::filesystem::rename(tmp, path, ec);
+  if (ec) throw InputError(path + ": cannot be written (" + ec.message() + "); the results are in " + tmp);
 }
 
 }  // namespace

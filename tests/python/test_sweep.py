@@ -354,3 +354,13 @@ def test_export_recomputes_summaries_a_store_lost_and_refuses_an_incomplete_one(
     code, out, err = cli("export", db)
     assert code == 2
     assert "holds 596 of 600 runs and no summaries yet" in err and "--resume" in err, err
+
+
+def test_a_foreign_manifest_value_is_an_input_error(reference, tmp_path):
+    _, one = reference
+    db = str(tmp_path / "s.db")
+    shutil.copy(one, db)
+    execute(db, "UPDATE manifest SET value = 'many' WHERE key = 'runs'")
+    code, out, err = cli("export", db)
+    assert code == 2
+    assert "not a canarysim results store (manifest 'runs' is 'many', not a whole number)" in err, err
