@@ -407,6 +407,7 @@ Imported import_flagger(const std::vector<std::string>& inputs) {
       continue;
     }
     if (const Node range = m["thresholdRange"]) {
+      im.unsupported(range, {"min", "max"}, "not a bound Flagger reads; ignored");
       for (const char* bound : {"min", "max"})
         if (range[bound]) o["thresholdRange"][bound] = range[bound].number();
     }
