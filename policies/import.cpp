@@ -73,9 +73,11 @@ class Node {
   }
   std::string text_or(const std::string& fallback) const { return is_text() ? n_.Scalar() : fallback; }
   double number() const {
-    const auto x = is_text() ? parse_fraction(n_.Scalar()) : std::nullopt;  // "5" or "5%"
-    if (!x || !std::isfinite(*x) || std::abs(*x) > 1e15) fail("a number");
-    return n_.Scalar().back() == '%' ? *x * 100 : *x;
+    // A plain number, as the tools read it: "5%" would need a guess at its unit.
+    const bool unit = is_text() && !n_.Scalar().empty() && n_.Scalar().back() == '%';
+    const auto x = is_text() && !unit ? parse_fraction(n_.Scalar()) : std::nullopt;
+    if (!x || !std::isfinite(*x) || std::abs(*x) > 1e15) fail("a plain number");
+    return *x;
   }
   int whole() const {
     int v = 0;
