@@ -5,7 +5,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "policies/import.h"
+#include "policies/interop/import.h"
 #include "policies/policy.h"
 #include "sim/model/calibrate.h"
 #include "sim/study/check.h"

@@ -1,6 +1,6 @@
 // canarysim import: realistic configurations become policies that load and run, and
 // every field that is not honoured is named in a warning.
-#include "policies/import.h"
+#include "policies/interop/import.h"
 
 #include <gtest/gtest.h>
 

@@ -28,7 +28,7 @@
 #include <iostream>
 
 #include "policies/policy.h"
-#include "policies/import.h"
+#include "policies/interop/import.h"
 #include "sim/model/calibrate.h"
 #include "sim/study/check.h"
 #include "sim/study/compare.h"

@@ -1,4 +1,4 @@
-#include "policies/import.h"
+#include "policies/interop/import.h"
 
 #include <yaml-cpp/depthguard.h>
 #include <yaml-cpp/yaml.h>
@@ -335,7 +335,7 @@ Imported import_argo(const std::vector<std::string>& inputs) {
       }
       const std::string metric = metric_for_query(query);
       if (metric.empty()) {
-        im.warn(mwhere + ": no canarysim metric for query '" + query + "'; metric dropped (see policies/import.h)");
+        im.warn(mwhere + ": no canarysim metric for query '" + query + "'; metric dropped (see policies/interop/import.h)");
         continue;
       }
       o["provider"]["query"] = metric;
