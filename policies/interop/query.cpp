@@ -1,0 +1,1097 @@
+#include "policies/interop/query.h"
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <optional>
+#include <regex>
+#include <stdexcept>
+
+namespace canarysim {
+namespace {
+
+std::string lower(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+bool contains(const std::string& s, const char* w) { return s.find(w) != std::string::npos; }
+bool contains_any(const std::string& s, std::initializer_list<const char*> words) {
+  return std::any_of(words.begin(), words.end(), [&](const char* w) { return contains(s, w); });
+}
+
+// A refusal: what the query measures and why canarysim cannot judge it.
+struct Refusal : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+[[noreturn]] void refuse(const std::string& why) { throw Refusal(why); }
+
+// ---------------------------------------------------------------------------------
+// The syntax tree shared by the dialects.
+
+struct Matcher {
+  std::string label, op, value;  // op: = != =~ !~
+};
+
+struct Ast {
+  enum class Kind { kNumber, kString, kSelector, kCall, kBinary, kNegate } kind;
+  double number = 0;
+  std::string text;  // string; selector: metric name; call: function; binary: operator
+  std::vector<Matcher> matchers;
+  double range_s = 0;  // selector or subquery range; < 0: written but unreadable
+  // Selectors of dialects that always evaluate over the query's window (Datadog, NRQL):
+  // counts in the window, never raw totals since the process started.
+  bool windowed = false;
+  double unit = 0;  // a time selector's unit (query units per second) when the dialect fixes it
+  std::vector<std::shared_ptr<Ast>> args;
+};
+using AstPtr = std::shared_ptr<Ast>;
+
+AstPtr make(Ast::Kind kind) {
+  auto a = std::make_shared<Ast>();
+  a->kind = kind;
+  return a;
+}
+AstPtr number_node(double v) {
+  auto a = make(Ast::Kind::kNumber);
+  a->number = v;
+  return a;
+}
+AstPtr call_node(std::string f, std::vector<AstPtr> args) {
+  auto a = make(Ast::Kind::kCall);
+  a->text = std::move(f);
+  a->args = std::move(args);
+  return a;
+}
+AstPtr binary_node(std::string op, AstPtr l, AstPtr r) {
+  auto a = make(Ast::Kind::kBinary);
+  a->text = std::move(op);
+  a->args = {std::move(l), std::move(r)};
+  return a;
+}
+
+// "5m", "1h30m", "90s", "250ms"; nullopt when not a duration.
+std::optional<double> parse_duration(const std::string& s) {
+  if (s.empty()) return std::nullopt;
+  double total = 0;
+  size_t i = 0;
+  while (i < s.size()) {
+    size_t j = i;
+    while (j < s.size() && (std::isdigit(static_cast<unsigned char>(s[j])) || s[j] == '.')) ++j;
+    if (j == i) return std::nullopt;
+    const double v = std::atof(s.substr(i, j - i).c_str());
+    size_t k = j;
+    while (k < s.size() && std::isalpha(static_cast<unsigned char>(s[k]))) ++k;
+    const std::string unit = s.substr(j, k - j);
+    double mult;
+    if (unit == "ms") mult = 1e-3;
+    else if (unit == "s" || unit.empty()) mult = 1;
+    else if (unit == "m") mult = 60;
+    else if (unit == "h") mult = 3600;
+    else if (unit == "d") mult = 86400;
+    else if (unit == "w") mult = 604800;
+    else if (unit == "y") mult = 31536000;
+    else return std::nullopt;
+    total += v * mult;
+    i = k;
+  }
+  return total;
+}
+
+// Go-template placeholders ({{ interval }}, {{args.service-name}}, {{ .Values.x }}) are
+// replaced by their values when known, else by a marker that reads as a name.
+std::string substitute(const std::string& q, const QueryContext& ctx) {
+  std::string out;
+  size_t i = 0;
+  while (i < q.size()) {
+    const size_t open = q.find("{{", i);
+    if (open == std::string::npos) break;
+    const size_t close = q.find("}}", open + 2);
+    if (close == std::string::npos) break;
+    out += q.substr(i, open - i);
+    std::string key = q.substr(open + 2, close - open - 2);
+    key.erase(0, key.find_first_not_of(" \t-"));
+    key.erase(key.find_last_not_of(" \t-") + 1);
+    if (!key.empty() && key[0] == '.') key.erase(0, 1);
+    const auto it = ctx.variables.find(key);
+    if (it != ctx.variables.end()) {
+      out += it->second;
+    } else {
+      std::string marker = "__var_";
+      for (char c : key) marker += std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
+      out += marker + "__";
+    }
+    i = close + 2;
+  }
+  return out + q.substr(std::min(i, q.size()));
+}
+
+// ---------------------------------------------------------------------------------
+// PromQL, as much as decides meaning: numbers, strings, selectors with matchers and
+// ranges (and subqueries), offset and @, functions and aggregations with by/without,
+// binary operators with their precedence, bool and vector matching (read and ignored).
+
+class PromParser {
+ public:
+  explicit PromParser(std::string s) : s_(std::move(s)) {}
+  AstPtr parse() {
+    AstPtr e = binary(1);
+    skip();
+    if (pos_ != s_.size()) fail("unexpected '" + s_.substr(pos_, 12) + "'");
+    return e;
+  }
+
+ private:
+  [[noreturn]] void fail(const std::string& what) const {
+    refuse("PromQL the reader cannot parse (" + what + " at character " + std::to_string(pos_ + 1) + ")");
+  }
+  void skip() {
+    for (;;) {
+      while (pos_ < s_.size() && std::isspace(static_cast<unsigned char>(s_[pos_]))) ++pos_;
+      if (pos_ < s_.size() && s_[pos_] == '#') {  // a comment to the end of the line
+        while (pos_ < s_.size() && s_[pos_] != '\n') ++pos_;
+        continue;
+      }
+      return;
+    }
+  }
+  bool peek(const char* tok) {
+    skip();
+    return s_.compare(pos_, std::strlen(tok), tok) == 0;
+  }
+  bool accept(const char* tok) {
+    if (!peek(tok)) return false;
+    pos_ += std::strlen(tok);
+    return true;
+  }
+  bool accept_word(const char* word) {
+    skip();
+    const size_t n = std::strlen(word);
+    if (lower(s_.substr(pos_, n)) != word) return false;
+    if (pos_ + n < s_.size() && is_name_char(s_[pos_ + n])) return false;
+    pos_ += n;
+    return true;
+  }
+  void expect(const char* tok) {
+    if (!accept(tok)) fail(std::string("expected '") + tok + "'");
+  }
+  static bool is_name_start(char c) { return std::isalpha(static_cast<unsigned char>(c)) || c == '_' || c == ':'; }
+  static bool is_name_char(char c) { return is_name_start(c) || std::isdigit(static_cast<unsigned char>(c)); }
+  std::string name() {
+    skip();
+    const size_t from = pos_;
+    while (pos_ < s_.size() && (is_name_char(s_[pos_]) || s_[pos_] == '.')) ++pos_;
+    return s_.substr(from, pos_ - from);
+  }
+  struct Depth {
+    explicit Depth(int& d) : d_(d) {
+      if (++d_ > 100) refuse("a query nested more than 100 levels deep");
+    }
+    ~Depth() { --d_; }
+    int& d_;
+  };
+
+  // Precedence climbing over PromQL's binary operators, lowest first.
+  static int precedence(const std::string& op) {
+    if (op == "or") return 1;
+    if (op == "and" || op == "unless") return 2;
+    if (op == "==" || op == "!=" || op == "<=" || op == ">=" || op == "<" || op == ">") return 3;
+    if (op == "+" || op == "-") return 4;
+    if (op == "*" || op == "/" || op == "%" || op == "atan2") return 5;
+    if (op == "^") return 6;
+    return 0;
+  }
+  std::string peek_operator() {
+    skip();
+    for (const char* op : {"==", "!=", "<=", ">=", "<", ">", "+", "-", "*", "/", "%", "^"})
+      if (s_.compare(pos_, std::strlen(op), op) == 0) return op;
+    for (const char* w : {"or", "and", "unless", "atan2"}) {
+      const size_t n = std::strlen(w);
+      if (lower(s_.substr(pos_, n)) == w && (pos_ + n >= s_.size() || !is_name_char(s_[pos_ + n]))) return w;
+    }
+    return "";
+  }
+  AstPtr binary(int min_prec) {
+    Depth d(depth_);
+    AstPtr lhs = unary();
+    for (;;) {
+      const std::string op = peek_operator();
+      const int prec = precedence(op);
+      if (op.empty() || prec < min_prec) return lhs;
+      pos_ += op.size();
+      accept_word("bool");
+      modifiers();
+      // '^' is right-associative; the others left.
+      AstPtr rhs = binary(op == "^" ? prec : prec + 1);
+      lhs = binary_node(op, lhs, rhs);
+    }
+  }
+  // on(...), ignoring(...), group_left(...), group_right(...): matching, not meaning.
+  void modifiers() {
+    for (;;) {
+      if (accept_word("on") || accept_word("ignoring") || accept_word("group_left") || accept_word("group_right")) {
+        if (peek("(")) label_list();
+        continue;
+      }
+      return;
+    }
+  }
+  void label_list() {
+    expect("(");
+    while (!accept(")")) {
+      if (name().empty()) fail("expected a label name");
+      accept(",");
+    }
+  }
+  AstPtr unary() {
+    Depth d(depth_);
+    if (accept("-")) {
+      auto n = make(Ast::Kind::kNegate);
+      n->args = {binary(6)};
+      return n;
+    }
+    if (accept("+")) return binary(6);
+    return postfix(primary());
+  }
+  AstPtr postfix(AstPtr e) {
+    for (;;) {
+      if (accept("[")) {  // a range, or a subquery [range:step]
+        skip();
+        const size_t from = pos_;
+        while (pos_ < s_.size() && s_[pos_] != ']' && s_[pos_] != ':') ++pos_;
+        std::string range = s_.substr(from, pos_ - from);
+        range.erase(range.find_last_not_of(" \t") + 1);
+        if (accept(":")) {
+          while (pos_ < s_.size() && s_[pos_] != ']') ++pos_;
+        }
+        expect("]");
+        const auto d = parse_duration(range);
+        e->range_s = d ? *d : -1;
+      } else if (accept_word("offset")) {
+        accept("-");
+        name();
+      } else if (accept("@")) {
+        skip();
+        while (pos_ < s_.size() && !std::isspace(static_cast<unsigned char>(s_[pos_])) && s_[pos_] != ')') ++pos_;
+      } else {
+        return e;
+      }
+    }
+  }
+  std::string string_literal() {
+    skip();
+    const char quote = s_[pos_++];
+    std::string out;
+    while (pos_ < s_.size() && s_[pos_] != quote) {
+      if (s_[pos_] == '\\' && quote != '`' && pos_ + 1 < s_.size()) {
+        const char c = s_[++pos_];
+        out += c == 'n' ? '\n' : c == 't' ? '\t' : c;
+        ++pos_;
+        continue;
+      }
+      out += s_[pos_++];
+    }
+    if (pos_ >= s_.size()) fail("an unterminated string");
+    ++pos_;
+    return out;
+  }
+  std::vector<Matcher> matchers() {
+    std::vector<Matcher> out;
+    expect("{");
+    while (!accept("}")) {
+      Matcher m;
+      skip();
+      if (pos_ < s_.size() && (s_[pos_] == '"' || s_[pos_] == '\'')) m.label = "__name__", m.op = "=",
+                                                                  m.value = string_literal();
+      else {
+        m.label = name();
+        if (m.label.empty()) fail("expected a label name");
+        for (const char* op : {"=~", "!~", "!=", "="})
+          if (accept(op)) {
+            m.op = op;
+            break;
+          }
+        if (m.op.empty()) fail("expected a label matcher operator");
+        skip();
+        if (pos_ >= s_.size() || (s_[pos_] != '"' && s_[pos_] != '\'' && s_[pos_] != '`')) fail("expected a string");
+        m.value = string_literal();
+      }
+      out.push_back(m);
+      accept(",");
+      if (pos_ >= s_.size()) fail("an unterminated selector");
+    }
+    return out;
+  }
+  static bool is_aggregation(const std::string& f) {
+    static const char* aggs[] = {"sum", "avg", "min", "max", "count", "stddev", "stdvar", "topk", "bottomk",
+                                 "quantile", "count_values", "group", "limitk", "limit_ratio"};
+    return std::any_of(std::begin(aggs), std::end(aggs), [&](const char* a) { return f == a; });
+  }
+  AstPtr primary() {
+    skip();
+    if (pos_ >= s_.size()) fail("an unexpected end");
+    const char c = s_[pos_];
+    if (c == '(') {
+      ++pos_;
+      AstPtr e = binary(1);
+      expect(")");
+      return e;
+    }
+    if (c == '"' || c == '\'' || c == '`') {
+      auto n = make(Ast::Kind::kString);
+      n->text = string_literal();
+      return n;
+    }
+    if (std::isdigit(static_cast<unsigned char>(c)) || (c == '.' && pos_ + 1 < s_.size() && std::isdigit(static_cast<unsigned char>(s_[pos_ + 1])))) {
+      const char* start = s_.c_str() + pos_;
+      char* end = nullptr;
+      const double v = std::strtod(start, &end);
+      pos_ += static_cast<size_t>(end - start);
+      return number_node(v);
+    }
+    if (c == '{') {
+      auto n = make(Ast::Kind::kSelector);
+      n->matchers = matchers();
+      for (const Matcher& m : n->matchers)
+        if (m.label == "__name__" && m.op == "=") n->text = m.value;
+      return n;
+    }
+    if (!is_name_start(c)) fail("unexpected '" + std::string(1, c) + "'");
+    const std::string id = name();
+    const std::string lid = lower(id);
+    if (lid == "inf" || lid == "nan") return number_node(lid == "inf" ? HUGE_VAL : NAN);
+    if (is_aggregation(lid)) {
+      if (accept_word("by") || accept_word("without")) label_list();
+      if (peek("(")) {
+        auto n = call_node(lid, arguments());
+        if (accept_word("by") || accept_word("without")) label_list();
+        return n;
+      }
+    }
+    if (peek("(")) return call_node(lid, arguments());
+    auto n = make(Ast::Kind::kSelector);
+    n->text = id;
+    if (peek("{")) n->matchers = matchers();
+    return n;
+  }
+  std::vector<AstPtr> arguments() {
+    std::vector<AstPtr> args;
+    expect("(");
+    while (!accept(")")) {
+      args.push_back(binary(1));
+      if (!accept(",") && !peek(")")) fail("expected ',' or ')'");
+    }
+    return args;
+  }
+
+  std::string s_;
+  size_t pos_ = 0;
+  int depth_ = 0;
+};
+
+// ---------------------------------------------------------------------------------
+// Datadog metric queries: `sum:trace.http.request.errors{service:web,env:prod}.as_count()
+// / sum:trace.http.request.hits{service:web}.as_count()`, `p99:latency{...}`, with
+// arithmetic, numbers and functions. Tags become matchers (a trailing * a regex).
+
+class DatadogParser {
+ public:
+  explicit DatadogParser(std::string s) : s_(std::move(s)) {}
+  AstPtr parse() {
+    AstPtr e = sum();
+    skip();
+    if (pos_ != s_.size()) fail("unexpected '" + s_.substr(pos_, 12) + "'");
+    return e;
+  }
+
+ private:
+  [[noreturn]] void fail(const std::string& what) const {
+    refuse("a Datadog query the reader cannot parse (" + what + " at character " + std::to_string(pos_ + 1) + ")");
+  }
+  void skip() {
+    while (pos_ < s_.size() && std::isspace(static_cast<unsigned char>(s_[pos_]))) ++pos_;
+  }
+  bool accept(char c) {
+    skip();
+    if (pos_ < s_.size() && s_[pos_] == c) return ++pos_, true;
+    return false;
+  }
+  static bool word_char(char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.';
+  }
+  std::string word() {
+    skip();
+    const size_t from = pos_;
+    while (pos_ < s_.size() && word_char(s_[pos_])) ++pos_;
+    return s_.substr(from, pos_ - from);
+  }
+  AstPtr sum() {
+    if (++depth_ > 100) refuse("a query nested more than 100 levels deep");
+    AstPtr e = product();
+    for (;;) {
+      if (accept('+')) e = binary_node("+", e, product());
+      else if (accept('-')) e = binary_node("-", e, product());
+      else break;
+    }
+    --depth_;
+    return e;
+  }
+  AstPtr product() {
+    AstPtr e = term();
+    for (;;) {
+      if (accept('*')) e = binary_node("*", e, term());
+      else if (accept('/')) e = binary_node("/", e, term());
+      else return e;
+    }
+  }
+  AstPtr term() {
+    skip();
+    if (accept('(')) {
+      AstPtr e = sum();
+      if (!accept(')')) fail("expected ')'");
+      return e;
+    }
+    if (pos_ < s_.size() && (std::isdigit(static_cast<unsigned char>(s_[pos_])) || s_[pos_] == '.')) {
+      const char* start = s_.c_str() + pos_;
+      char* end = nullptr;
+      const double v = std::strtod(start, &end);
+      pos_ += static_cast<size_t>(end - start);
+      return number_node(v);
+    }
+    const std::string first = word();
+    if (first.empty()) fail("expected a metric or a number");
+    if (accept('(')) {  // a function: its first argument carries the meaning
+      std::vector<AstPtr> args{sum()};
+      while (accept(',')) args.push_back(sum());
+      if (!accept(')')) fail("expected ')'");
+      return call_node(lower(first), args);
+    }
+    std::string aggregator, metric = first;
+    if (accept(':')) aggregator = lower(first), metric = word();
+    auto sel = make(Ast::Kind::kSelector);
+    sel->text = metric;
+    if (accept('{')) {
+      skip();
+      const size_t from = pos_;
+      while (pos_ < s_.size() && s_[pos_] != '}') ++pos_;
+      if (!accept('}')) fail("an unterminated tag list");
+      std::string tags = s_.substr(from, pos_ - 1 - from);
+      size_t i = 0;
+      while (i <= tags.size()) {
+        size_t comma = tags.find(',', i);
+        if (comma == std::string::npos) comma = tags.size();
+        std::string tag = tags.substr(i, comma - i);
+        tag.erase(0, tag.find_first_not_of(" "));
+        tag.erase(tag.find_last_not_of(" ") + 1);
+        i = comma + 1;
+        if (tag.empty() || tag == "*") continue;
+        Matcher m;
+        const bool negated = tag[0] == '!';
+        if (negated) tag.erase(0, 1);
+        const size_t colon = tag.find(':');
+        m.label = colon == std::string::npos ? tag : tag.substr(0, colon);
+        std::string value = colon == std::string::npos ? "" : tag.substr(colon + 1);
+        if (value.find('*') != std::string::npos) {
+          std::string re;
+          for (char c : value) re += c == '*' ? std::string(".*") : std::string(1, c);
+          m.op = negated ? "!~" : "=~";
+          m.value = re;
+        } else {
+          m.op = negated ? "!=" : "=";
+          m.value = value;
+        }
+        sel->matchers.push_back(m);
+      }
+    }
+    if (accept('b')) {  // "by {tags}"
+      if (!accept('y') || !accept('{')) fail("expected 'by {...}'");
+      while (pos_ < s_.size() && s_[pos_] != '}') ++pos_;
+      accept('}');
+    }
+    while (accept('.')) {  // .as_count(), .as_rate(), .rollup(...), .fill(...)
+      const std::string fn = lower(word());
+      if (accept('(')) {
+        int depth = 1;
+        while (pos_ < s_.size() && depth > 0) depth += s_[pos_] == '(' ? 1 : s_[pos_] == ')' ? -1 : 0, ++pos_;
+      }
+    }
+    sel->windowed = true;
+    // Datadog APM's trace.*.duration metrics are seconds.
+    if (lower(metric).rfind("trace.", 0) == 0 && contains(lower(metric), "duration")) sel->unit = 1;
+    // p99:metric and avg:metric.99p are the quantiles of a distribution.
+    std::optional<double> q;
+    if (aggregator.size() > 1 && aggregator[0] == 'p' && std::isdigit(static_cast<unsigned char>(aggregator[1])))
+      q = std::atof(aggregator.c_str() + 1) / 100;
+    static const std::regex suffix(R"(^(.*)\.(\d+)p$)");
+    std::smatch sm;
+    if (metric.size() < 256 && std::regex_match(metric, sm, suffix)) sel->text = sm[1], q = std::atof(sm[2].str().c_str()) / 100;
+    if (q) return call_node("histogram_quantile", {number_node(*q), call_node("__distribution", {sel})});
+    if (aggregator == "avg" && is_time_like(metric)) return call_node("__mean", {sel});
+    return sel;
+  }
+  static bool is_time_like(const std::string& m) {
+    const std::string l = lower(m);
+    return contains_any(l, {"duration", "latency", "response_time", "time_to_first_token", "ttft"});
+  }
+
+  std::string s_;
+  size_t pos_ = 0;
+  int depth_ = 0;
+};
+
+// ---------------------------------------------------------------------------------
+// New Relic NRQL, in the shapes canary checks take:
+//   SELECT percentage(count(*), WHERE error IS true) FROM Transaction ...
+//   SELECT percentile(duration, 99) FROM Transaction ...
+//   SELECT average(duration) FROM Transaction ...
+AstPtr parse_nrql(const std::string& q) {
+  const std::string l = lower(q);
+  std::smatch m;
+  const std::string head = l.substr(0, std::min<size_t>(l.size(), 2048));
+  static const std::regex pct(R"(select\s+percentage\s*\(\s*count\s*\(\s*\*\s*\)\s*,\s*where\s+(.*?)\)\s*(as\s+\S+\s+)?from\s+(\w+))");
+  static const std::regex pctl(R"(select\s+percentile\s*\(\s*([\w.]+)\s*,\s*([\d.]+)\s*\)\s*(as\s+\S+\s+)?from\s+(\w+))");
+  static const std::regex avg(R"(select\s+average\s*\(\s*([\w.]+)\s*\)\s*(as\s+\S+\s+)?from\s+(\w+))");
+  if (std::regex_search(head, m, pct)) {
+    const std::string cond = m[1];
+    const bool failures = std::regex_search(cond, std::regex(R"((error\s+is\s+true|error\s*=\s*true|httpresponsecode\s*(>=\s*'?500|like\s+'5%')|response\.status\s*(>=\s*'?500|like\s+'5%')))"));
+    const bool successes = std::regex_search(cond, std::regex(R"((error\s+is\s+(false|null)|error\s*=\s*false|httpresponsecode\s*<\s*'?500))"));
+    if (failures == successes) refuse("an NRQL percentage whose condition ('" + cond + "') is not a failure or success test the reader knows");
+    auto sel = make(Ast::Kind::kSelector);
+    sel->text = failures ? "nrql_failures_total" : "nrql_successes_total";
+    auto all = make(Ast::Kind::kSelector);
+    all->text = "nrql_requests_total";
+    sel->windowed = all->windowed = true;
+    return binary_node("*", binary_node("/", sel, all), number_node(100));
+  }
+  const bool is_pctl = std::regex_search(head, m, pctl);
+  if (is_pctl || std::regex_search(head, m, avg)) {
+    const std::string attribute = m[1];
+    if (attribute != "duration" && attribute != "totaltime" && attribute != "databaseduration")
+      refuse("an NRQL " + std::string(is_pctl ? "percentile" : "average") + " of '" + attribute + "', not a request duration");
+    if (attribute == "databaseduration") refuse("NRQL databaseDuration: time spent in databases, not a request latency");
+    auto sel = make(Ast::Kind::kSelector);
+    sel->text = "duration";
+    sel->unit = 1;  // New Relic's durations are seconds
+    sel->windowed = true;
+    if (is_pctl) return call_node("histogram_quantile", {number_node(std::atof(m[2].str().c_str()) / 100), call_node("__distribution", {sel})});
+    return call_node("__mean", {sel});
+  }
+  refuse("an NRQL query in a shape the reader does not know (it reads percentage(count(*), WHERE ...), "
+         "percentile(duration, N) and average(duration))");
+}
+
+// ---------------------------------------------------------------------------------
+// Meaning, bottom-up.
+
+struct Meaning {
+  enum class Kind { kNumber, kCounter, kBuckets, kSum, kCount, kGauge, kValue } kind = Kind::kNumber;
+  double number = 0;
+  std::string family;   // the metric family name
+  std::string subset;   // counters: all, failures, successes, hallucinations, unsafe, cost, output_tokens
+  std::string side;     // "", canary, stable
+  bool per_second = false, cumulative = true;
+  double window = 0;
+  double unit = 0;      // times: query units per second (1, 1000, 1e6); 0: none
+  std::string metric;   // kValue: the canarysim metric
+  double scale = 1;
+  std::string version = "canary";
+  std::vector<std::string> notes;
+};
+
+// The side a label value names.
+std::string side_of_value(const std::string& v) {
+  const std::string l = lower(v);
+  if (contains(l, "{canary}") || contains(l, "canary")) return "canary";
+  if (contains_any(l, {"{stable}", "stable", "primary", "baseline"})) return "stable";
+  return "";
+}
+
+// Query units per second named by a family (_seconds -> 1, _milliseconds/_ms -> 1000).
+double unit_of(const std::string& family) {
+  std::vector<std::string> words;
+  std::string w;
+  for (char c : lower(family)) {
+    if (c == '_' || c == '.' || c == ':') {
+      if (!w.empty()) words.push_back(w);
+      w.clear();
+    } else {
+      w += c;
+    }
+  }
+  if (!w.empty()) words.push_back(w);
+  for (const std::string& x : words) {
+    if (x == "seconds" || x == "second" || x == "sec" || x == "secs") return 1;
+    if (x == "milliseconds" || x == "millisecond" || x == "ms" || x == "millis") return 1000;
+    if (x == "microseconds" || x == "us" || x == "micros") return 1e6;
+    if (x == "nanoseconds" || x == "ns") return 1e9;
+  }
+  return 0;
+}
+
+// The canarysim SLI of a time family: ttft, itl or latency.
+std::string time_sli(const std::string& family, const QueryContext& ctx, std::vector<std::string>* notes) {
+  const std::string l = lower(family);
+  if (contains_any(l, {"time_to_first_token", "ttft", "first_token"})) return "ttft";
+  if (contains_any(l, {"inter_token", "time_per_output_token", "tpot", "itl"})) return "itl";
+  if (contains_any(l, {"queue", "prefill", "decode", "scheduling", "connect", "dns", "db_", "database"}))
+    refuse("'" + family + "' times a stage canarysim does not judge (only time to first token, inter-token "
+           "and end-to-end latency)");
+  if (contains(l, "e2e")) return "latency";
+  if (contains_any(l, {"duration", "latency", "response_time", "request_time", "responsetime"})) {
+    const std::string sli = ctx.latency == "ttft" ? "ttft" : ctx.latency == "itl" ? "itl" : "latency";
+    notes->push_back("'" + family + "' is a request latency, read as " +
+                     (sli == "latency" ? std::string("end-to-end latency") : sli) + " (--latency e2e|ttft|itl)");
+    return sli;
+  }
+  refuse("'" + family + "' is not a latency canarysim knows (time to first token, inter-token, end-to-end)");
+}
+
+// Which requests a status-like matcher keeps: "all", "failures", "successes" or "" (some
+// other subset), by testing it on sample values of its label's vocabulary.
+std::string classify_matcher(const Matcher& m, std::vector<std::string>* notes) {
+  const std::string label = lower(m.label);
+  std::vector<std::string> ok, bad, client;
+  const bool boolean_label = label == "error" || label == "failed" || label == "failure" || label == "is_error" ||
+                             label == "success" || label == "ok" || label == "succeeded";
+  if (boolean_label) {
+    const bool good_when_true = label == "success" || label == "ok" || label == "succeeded";
+    ok = good_when_true ? std::vector<std::string>{"true", "1"} : std::vector<std::string>{"false", "0", ""};
+    bad = good_when_true ? std::vector<std::string>{"false", "0"} : std::vector<std::string>{"true", "1"};
+  } else if (contains(label, "grpc")) {
+    ok = {"OK"};
+    bad = {"Unavailable", "Internal", "Unknown", "DeadlineExceeded", "ResourceExhausted"};
+  } else if (contains(lower(m.value), "xx")) {
+    ok = {"2xx", "3xx"};
+    bad = {"5xx"};
+    client = {"4xx"};
+  } else if (std::any_of(m.value.begin(), m.value.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); })) {
+    ok = {"200", "201", "204", "302", "304"};
+    bad = {"500", "502", "503", "504"};
+    client = {"400", "404", "429"};
+  } else {
+    // An enumerated vocabulary (success/failure, SUCCESS/SERVER_ERROR, ok/error): the
+    // words the matcher names decide, each known as good or bad.
+    static const char* good_words[] = {"success", "succeeded", "ok", "2xx", "informational", "redirection"};
+    static const char* bad_words[] = {"failure", "failed", "fail", "error", "server_error", "5xx", "timeout", "aborted"};
+    std::vector<std::string> words;
+    std::string w;
+    for (char c : lower(m.value) + "|") {
+      if (std::isalnum(static_cast<unsigned char>(c)) || c == '_') w += c;
+      else if (!w.empty()) words.push_back(w), w.clear();
+    }
+    auto in = [](const std::string& x, const char* const* list, size_t n) {
+      return std::any_of(list, list + n, [&](const char* y) { return x == y; });
+    };
+    bool all_good = !words.empty(), all_bad = !words.empty();
+    for (const std::string& x : words) {
+      all_good &= in(x, good_words, std::size(good_words));
+      all_bad &= in(x, bad_words, std::size(bad_words)) || x == "client_error";
+    }
+    const bool keep = m.op == "=" || m.op == "=~";
+    if (all_bad && std::find(words.begin(), words.end(), "client_error") != words.end())
+      notes->push_back(m.label + m.op + "\"" + m.value + "\" counts client errors as failures; canarysim's failed "
+                       "requests are the server's");
+    if (all_bad) return keep ? "failures" : "successes";
+    if (all_good) return keep ? "successes" : "failures";
+    return "";
+  }
+  if (m.value.size() > 256) refuse("a label matcher longer than 256 characters");
+  std::optional<std::regex> re;
+  if (m.op == "=~" || m.op == "!~") {
+    try {
+      re.emplace(m.value, std::regex::ECMAScript);
+    } catch (const std::regex_error&) {
+      refuse("the label matcher " + m.label + m.op + "\"" + m.value + "\" is not a regular expression the reader knows");
+    }
+  }
+  auto keeps = [&](const std::string& v) {
+    bool match = re ? std::regex_match(v, *re) : v == m.value;
+    return (m.op == "=" || m.op == "=~") ? match : !match;
+  };
+  auto count = [&](const std::vector<std::string>& vs) {
+    return static_cast<size_t>(std::count_if(vs.begin(), vs.end(), keeps));
+  };
+  const size_t k_ok = count(ok), k_bad = count(bad), k_client = count(client);
+  if (k_ok == ok.size() && k_bad == bad.size()) {
+    if (k_client == client.size()) return "all";
+    return "";  // e.g. response_code!="404": all but some client errors
+  }
+  if (k_ok == 0 && k_bad == bad.size()) {
+    if (!client.empty() && k_client > 0)
+      notes->push_back(m.label + m.op + "\"" + m.value + "\" counts client errors (4xx) as failures; canarysim's "
+                       "failed requests are the server's");
+    return "failures";
+  }
+  if (k_ok == ok.size() && k_bad == 0) return "successes";
+  return "";
+}
+
+bool status_like(const std::string& label) {
+  const std::string l = lower(label);
+  return contains_any(l, {"code", "status", "class", "outcome", "result"}) || l == "error" || l == "failed" ||
+         l == "failure" || l == "is_error" || l == "success" || l == "ok" || l == "succeeded";
+}
+
+Meaning selector_meaning(const Ast& a, std::vector<std::string>* notes) {
+  Meaning m;
+  m.family = a.text;
+  const std::string fam = lower(a.text);
+  if (fam.empty()) refuse("a selector without a metric name");
+  if (contains(fam, "__var_")) refuse("the metric name '" + a.text + "' is a template variable the reader cannot resolve");
+  for (const Matcher& x : a.matchers) {
+    const std::string s = side_of_value(x.value);
+    if (s.empty() || x.label == "__name__") continue;
+    if (x.op == "!=" || x.op == "!~") continue;  // excludes a side, names none
+    if (!m.side.empty() && m.side != s) refuse("a selector that names both the canary and the stable version");
+    m.side = s;
+  }
+  m.window = a.range_s > 0 ? a.range_s : 0;
+  auto ends = [&](const char* suffix) {
+    const size_t n = std::strlen(suffix);
+    return fam.size() > n && fam.compare(fam.size() - n, n, suffix) == 0;
+  };
+  if (ends("_bucket") || ends(".bucket")) {
+    m.kind = Meaning::Kind::kBuckets;
+    m.family = a.text.substr(0, a.text.size() - 7);
+    return m;
+  }
+  if (ends("_sum") || ends(".sum")) {
+    m.kind = Meaning::Kind::kSum;
+    m.family = a.text.substr(0, a.text.size() - 4);
+    return m;
+  }
+  // A histogram's _count counts requests: a counter of all of them.
+  m.kind = Meaning::Kind::kCounter;
+  if (contains(fam, "hallucinat")) m.subset = "hallucinations";
+  else if (contains_any(fam, {"unsafe", "jailbreak"})) m.subset = "unsafe";
+  else if (contains(fam, "cost")) m.subset = "cost";
+  else if (contains_any(fam, {"generation_tokens", "output_tokens", "completion_tokens"})) m.subset = "output_tokens";
+  else if (contains_any(fam, {"prompt_tokens", "input_tokens"})) refuse("'" + a.text + "' counts prompt tokens: canarysim does not judge them");
+  else if (contains_any(fam, {"error", "fail", "5xx", "exception"})) m.subset = "failures";
+  else if (contains_any(fam, {"success", "succeeded"})) m.subset = "successes";
+  else if (contains_any(fam, {"quality", "judge_score", "score"})) {
+    m.kind = Meaning::Kind::kGauge;
+    return m;
+  } else m.subset = "all";
+  for (const Matcher& x : a.matchers) {
+    if (!status_like(x.label) || x.label == "__name__") continue;
+    const std::string c = classify_matcher(x, notes);
+    if (c.empty())
+      refuse("the matcher " + x.label + x.op + "\"" + x.value + "\" keeps a set of responses that is neither all, "
+             "the failures nor the successes");
+    if (c == "all") continue;
+    if (m.subset == "all") m.subset = c;
+    else if (m.subset != c) refuse("'" + a.text + "' with " + x.label + x.op + "\"" + x.value + "\" counts " + c +
+                                   " of " + m.subset + ": a set the reader cannot name");
+  }
+  return m;
+}
+
+Meaning value(std::string metric, double scale, std::string side, double window, std::vector<std::string> notes) {
+  Meaning m;
+  m.kind = Meaning::Kind::kValue;
+  m.metric = std::move(metric);
+  m.scale = scale;
+  m.side = std::move(side);
+  m.window = window;
+  m.notes = std::move(notes);
+  return m;
+}
+
+std::string quantile_name(double q) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.4g", q * 100);
+  return std::string("p") + buf;
+}
+
+std::string same_side(const Meaning& a, const Meaning& b, const char* what) {
+  if (!a.side.empty() && !b.side.empty() && a.side != b.side)
+    refuse(std::string(what) + " of the canary and the stable version");
+  return a.side.empty() ? b.side : a.side;
+}
+
+bool near(double a, double b) { return std::abs(a - b) <= 1e-9 * std::max(1.0, std::abs(b)); }
+
+class Reader {
+ public:
+  explicit Reader(const QueryContext& ctx) : ctx_(ctx) {}
+  std::vector<std::string> notes;
+
+  Meaning eval(const Ast& a) {
+    switch (a.kind) {
+      case Ast::Kind::kNumber: {
+        Meaning m;
+        m.number = a.number;
+        return m;
+      }
+      case Ast::Kind::kString: refuse("a string where a number or a series belongs");
+      case Ast::Kind::kSelector: {
+        Meaning m = selector_meaning(a, &notes);
+        if (a.windowed) m.cumulative = false;
+        m.unit = a.unit;
+        return m;
+      }
+      case Ast::Kind::kNegate: refuse("a negated series");
+      case Ast::Kind::kCall: return call(a);
+      case Ast::Kind::kBinary: return binary(a);
+    }
+    refuse("an expression the reader does not know");
+  }
+
+ private:
+  Meaning call(const Ast& a) {
+    const std::string& f = a.text;
+    auto arg = [&](size_t i) {
+      if (i >= a.args.size()) refuse(f + "() with too few arguments");
+      return eval(*a.args[i]);
+    };
+    if (f == "rate" || f == "irate" || f == "increase" || f == "delta" || f == "idelta") {
+      Meaning m = arg(0);
+      if (m.kind == Meaning::Kind::kNumber || m.kind == Meaning::Kind::kValue || m.kind == Meaning::Kind::kGauge)
+        refuse(f + "() of something that is not a counter");
+      m.per_second = f == "rate" || f == "irate";
+      m.cumulative = false;
+      m.window = a.args[0]->range_s > 0 ? a.args[0]->range_s : m.window;
+      if (a.args[0]->range_s < 0) notes.push_back(f + "()'s range is a template value the reader cannot resolve; the window is the interval");
+      return m;
+    }
+    static const char* keep[] = {"sum", "avg", "max", "min", "abs", "ceil", "floor", "round", "clamp", "clamp_min",
+                                 "clamp_max", "scalar", "sort", "sort_desc", "label_replace", "label_join",
+                                 "avg_over_time", "max_over_time", "min_over_time", "last_over_time",
+                                 "quantile_over_time", "__distribution"};
+    if (std::any_of(std::begin(keep), std::end(keep), [&](const char* k) { return f == k; })) {
+      // The first series argument carries the meaning (quantile_over_time's is second).
+      const size_t i = f == "quantile_over_time" ? 1 : 0;
+      Meaning m = arg(i);
+      if (f.size() > 10 && f.compare(f.size() - 10, 10, "_over_time") == 0 && a.args[i]->range_s > 0)
+        m.window = std::max(m.window, a.args[i]->range_s);
+      if ((f == "max" || f == "min" || f == "avg") && m.kind == Meaning::Kind::kCounter)
+        notes.push_back(f + "() over counters where sum() adds them: read as the whole version's");
+      if (f == "clamp" || f == "clamp_min" || f == "clamp_max")
+        notes.push_back(f + "() bounds the value; canarysim judges it unbounded");
+      return m;
+    }
+    if (f == "vector") return arg(0);
+    if (f == "histogram_quantile") {
+      const Meaning q = arg(0);
+      if (q.kind != Meaning::Kind::kNumber || !(q.number > 0 && q.number < 1))
+        refuse("histogram_quantile() with a quantile that is not a number in (0, 1)");
+      Meaning b = arg(1);
+      if (b.kind != Meaning::Kind::kBuckets && !(a.args[1]->kind == Ast::Kind::kCall && a.args[1]->text == "__distribution"))
+        refuse("histogram_quantile() of something that is not a histogram's buckets");
+      return time_value(b, "_" + quantile_name(q.number));
+    }
+    if (f == "__mean") {
+      Meaning b = arg(0);
+      return time_value(b, "_mean");
+    }
+    if (f == "absent" || f == "absent_over_time") refuse(f + "() tests whether a series exists, not what it measures");
+    if (f == "count" || f == "count_values") refuse(f + "() counts series, not requests");
+    if (f == "topk" || f == "bottomk" || f == "quantile" || f == "stddev" || f == "stdvar")
+      refuse(f + "() over series: a statistic across pods, not of the requests");
+    refuse("the function " + f + "(), whose meaning the reader does not know");
+  }
+
+  Meaning time_value(const Meaning& b, const std::string& stat) {
+    const double unit = b.unit > 0 ? b.unit : unit_of(b.family);
+    if (unit == 0)
+      refuse("'" + b.family + "' names no unit (_seconds, _milliseconds, _ms): the reader cannot tell seconds from milliseconds");
+    const std::string sli = time_sli(b.family, ctx_, &notes);
+    return value(sli + stat, unit, b.side, b.window, {});
+  }
+
+  Meaning binary(const Ast& a) {
+    const std::string& op = a.text;
+    Meaning l = eval(*a.args[0]);
+    Meaning r = eval(*a.args[1]);
+    using K = Meaning::Kind;
+    if (op == "or") {
+      if (r.kind == K::kNumber) {
+        notes.push_back("'or vector(" + format(r.number) + ")' turns no data into " + format(r.number) +
+                        "; in canarysim no data stays no data");
+        return l;
+      }
+      refuse("'or' between two series");
+    }
+    if (op == "and" || op == "unless") refuse("'" + op + "', which filters one series by another");
+    if (op == "==" || op == "!=" || op == "<" || op == ">" || op == "<=" || op == ">=")
+      refuse("a comparison (" + op + ") inside the query, which filters rather than measures");
+    if (l.kind == K::kNumber && r.kind == K::kNumber) {
+      Meaning m;
+      if (op == "+") m.number = l.number + r.number;
+      else if (op == "-") m.number = l.number - r.number;
+      else if (op == "*") m.number = l.number * r.number;
+      else if (op == "/") m.number = l.number / r.number;
+      else refuse("the operator " + op + " between numbers");
+      return m;
+    }
+    if (op == "/" && (l.kind == K::kCounter || l.kind == K::kSum) && (r.kind == K::kCounter)) return ratio(l, r);
+    if (l.kind == K::kCounter || r.kind == K::kCounter) refuse(counter_alone(l.kind == K::kCounter ? l : r));
+    if (l.kind == K::kGauge || r.kind == K::kGauge) refuse("arithmetic on a gauge ('" + (l.kind == K::kGauge ? l.family : r.family) + "')");
+    if (l.kind == K::kBuckets || r.kind == K::kBuckets || l.kind == K::kSum || r.kind == K::kSum)
+      refuse("arithmetic on a histogram's raw series");
+    // Values and numbers.
+    if (l.kind == K::kValue && r.kind == K::kNumber) {
+      if (op == "*") return scaled(l, r.number);
+      if (op == "/") return scaled(l, 1 / r.number);
+      refuse("a metric " + op + " a constant, which offsets what it measures");
+    }
+    if (l.kind == K::kNumber && r.kind == K::kValue) {
+      if (op == "*") return scaled(r, l.number);
+      if (op == "-") return complement(l.number, r);
+      refuse("a constant " + op + " a metric");
+    }
+    // Two values: canary against stable.
+    if (l.metric != r.metric || !near(l.scale, r.scale))
+      refuse("'" + op + "' between two different metrics (" + l.metric + ", " + r.metric + ")");
+    if (l.version != "canary" && l.version != "baseline") refuse("a relative check inside another");
+    const bool canary_over_stable = l.side == "canary" && r.side == "stable";
+    if (!canary_over_stable) {
+      if (l.side == "stable" && r.side == "canary")
+        refuse("the stable version " + op + " the canary (the inverse of canarysim's canary-over-stable)");
+      refuse("'" + op + "' between two " + l.metric + " series whose sides (canary, stable) the reader cannot tell apart");
+    }
+    Meaning m = l;
+    if (op == "/") m.version = "ratio", m.scale = 1;
+    else if (op == "-") m.version = "difference";
+    else refuse("the canary " + op + " the stable version");
+    m.side = "canary";
+    m.window = std::max(l.window, r.window);
+    return m;
+  }
+
+  static std::string counter_alone(const Meaning& c) {
+    const std::string what = c.subset == "all" ? "requests" : c.subset;
+    if (c.per_second) return "a rate per second of " + what + " ('" + c.family + "'), not a ratio: canarysim judges ratios (failures / requests)";
+    if (!c.cumulative) return "a count of " + what + " ('" + c.family + "'), not a ratio: canarysim judges ratios (failures / requests)";
+    return "a raw counter ('" + c.family + "') without rate() or increase()";
+  }
+
+  Meaning ratio(const Meaning& n, const Meaning& d) {
+    if (n.cumulative || d.cumulative)
+      refuse("a ratio of raw counters without rate() or increase(): totals since the process started, not a window");
+    const std::string side = same_side(n, d, "a ratio");
+    const double window = std::max(n.window, d.window);
+    if (n.kind == Meaning::Kind::kSum) {  // x_sum / x_count: the mean
+      if (lower(d.family) != lower(n.family) + "_count" && lower(d.family) != lower(n.family) + ".count")
+        refuse("'" + n.family + "_sum' divided by '" + d.family + "', not its own _count");
+      Meaning b = n;
+      b.window = window;
+      b.side = side;
+      return time_value(b, "_mean");
+    }
+    const std::string& a = n.subset;
+    const std::string& b = d.subset;
+    std::string metric;
+    if (b == "all" || (b == "successes" && (a == "output_tokens" || a == "hallucinations"))) {
+      if (a == "failures") metric = "error_rate";
+      else if (a == "successes") metric = "success_rate";
+      else if (a == "hallucinations") metric = "hallucination_rate";
+      else if (a == "unsafe") metric = "unsafe_rate";
+      else if (a == "cost") metric = "cost_per_request";
+      else if (a == "output_tokens") metric = "output_tokens_mean";
+      else if (n.side != d.side) refuse("requests of one version over another's: a traffic share, not a rate");
+      else refuse("requests divided by requests ('" + n.family + "' / '" + d.family + "') with no failure or success filter the reader can see");
+    } else {
+      refuse(a + " per " + b + " ('" + n.family + "' / '" + d.family + "'), not a share of all requests");
+    }
+    if (metric == "hallucination_rate" && b == "all") notes.push_back("hallucinations over all requests: canarysim's rate is over successful responses");
+    return value(metric, 1, side, window, {});
+  }
+
+  Meaning scaled(Meaning v, double k) {
+    if (!std::isfinite(k) || k == 0) refuse("a metric scaled by " + format(k));
+    v.scale *= k;
+    return v;
+  }
+
+  Meaning complement(double c, Meaning v) {
+    const bool rate = v.metric == "error_rate" || v.metric == "success_rate";
+    if (!rate || v.version != "canary")
+      refuse(format(c) + " minus " + v.metric + (v.version == "canary" ? "" : " " + v.version) + ": not a complement the reader knows");
+    if (!near(c, v.scale))
+      refuse(format(c) + " minus " + v.metric + " scaled by " + format(v.scale) + ": neither 1 - x nor 100 - x%");
+    v.metric = v.metric == "error_rate" ? "success_rate" : "error_rate";
+    return v;
+  }
+
+  static std::string format(double x) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.6g", x);
+    return buf;
+  }
+
+  const QueryContext& ctx_;
+};
+
+}  // namespace
+
+QueryMeaning read_query(const std::string& query, const std::string& dialect, const QueryContext& context) {
+  QueryMeaning out;
+  try {
+    if (query.size() > 65536) refuse("a query longer than 64 KiB");
+    std::string text = substitute(query, context);
+    text.erase(0, text.find_first_not_of(" \t\r\n"));
+    if (text.empty()) refuse("an empty query");
+    AstPtr ast;
+    if (dialect == "prometheus") ast = PromParser(text).parse();
+    else if (dialect == "datadog") ast = DatadogParser(text).parse();
+    else if (dialect == "newrelic") ast = parse_nrql(text);
+    else refuse("a " + dialect + " query: the reader knows PromQL, Datadog metric queries and NRQL");
+    Reader reader(context);
+    Meaning m = reader.eval(*ast);
+    switch (m.kind) {
+      case Meaning::Kind::kValue: break;
+      case Meaning::Kind::kNumber: refuse("a constant");
+      case Meaning::Kind::kCounter: refuse([&] {
+        const std::string what = m.subset == "all" ? "requests" : m.subset;
+        return m.per_second ? "a rate per second of " + what + " ('" + m.family + "'), not a ratio: canarysim judges ratios (failures / requests)"
+                            : "a count of " + what + " ('" + m.family + "'), not a ratio: canarysim judges ratios (failures / requests)";
+      }());
+      case Meaning::Kind::kGauge:
+        if (contains_any(lower(m.family), {"quality", "judge_score"})) {
+          m = value("quality_mean", 1, m.side, m.window, {});
+          reader.notes.push_back("'" + m.family + "' read as the mean quality score of graded responses");
+          break;
+        }
+        refuse("a gauge ('" + m.family + "') canarysim does not model");
+      default: refuse("a histogram's raw series ('" + m.family + "'), not a quantile or a mean of it");
+    }
+    out.ok = true;
+    out.metric = m.metric;
+    out.scale = m.scale;
+    out.version = m.version == "canary" && m.side == "stable" ? "baseline" : m.version;
+    out.window_s = m.window;
+    out.notes = reader.notes;
+  } catch (const Refusal& r) {
+    out.ok = false;
+    out.why = r.what();
+  } catch (const std::regex_error&) {
+    out.ok = false;
+    out.why = "a query the reader's regular expressions cannot take";
+  }
+  return out;
+}
+
+std::string rule_text(const QueryMeaning& m, const std::string& op, double threshold) {
+  const bool time = m.metric.rfind("ttft", 0) == 0 || m.metric.rfind("itl", 0) == 0 || m.metric.rfind("latency", 0) == 0;
+  const bool rate = m.metric == "error_rate" || m.metric == "success_rate" || m.metric == "hallucination_rate" ||
+                    m.metric == "unsafe_rate";
+  std::string name = m.metric;
+  if (m.version == "ratio") name += " ratio";
+  else if (m.version == "difference") name += " increase";
+  else if (m.version == "baseline") name += " baseline";
+  char buf[64];
+  const double v = threshold / m.scale;  // canarysim's unit: seconds, fractions
+  if (m.version == "ratio") std::snprintf(buf, sizeof buf, "%.6g", threshold);
+  else if (time && std::abs(v) < 1) std::snprintf(buf, sizeof buf, "%.6gms", v * 1000);
+  else if (time) std::snprintf(buf, sizeof buf, "%.6gs", v);
+  else if (rate) std::snprintf(buf, sizeof buf, "%.6g%%", v * 100);
+  else std::snprintf(buf, sizeof buf, "%.6g", v);
+  return name + " " + op + " " + buf;
+}
+
+}  // namespace canarysim

@@ -1,0 +1,67 @@
+// What a monitoring query measures, read from the query itself (never from keywords
+// alone), so that an imported rule judges the same quantity as the user's.
+//
+// A query is parsed (PromQL fully enough to know its structure; Datadog metric queries
+// and New Relic NRQL in their common shapes) and its meaning is computed bottom-up:
+//
+//   selector of a counter          requests: all, failures or successes, from the
+//                                  status-like labels (status, code, response_code,
+//                                  response_code_class, grpc_code, classification...) by
+//                                  testing the matcher against sample values (500, 5xx,
+//                                  Unavailable, failure / 200, 2xx, OK, success), or
+//                                  from the family name (..._errors_total)
+//   rate(), irate(), increase()    per second or a count over the range; the range is
+//                                  the measurement window
+//   failures / all                 error_rate (successes / all: success_rate); any other
+//                                  pair of counters is refused (odds, traffic shares)
+//   histogram_quantile(q, b)       the q quantile of b's SLI, in b's unit
+//   x_sum / x_count                the mean of x's SLI, in x's unit
+//   c - x, with c the scale of x   the complement (error_rate <-> success_rate)
+//   x * k, x / k                   the scale (percent, milliseconds)
+//   canary / stable, canary - stable   a relative check (version ratio, difference)
+//
+// Units come from family names (_seconds, _milliseconds, _ms, _microseconds, _us); a
+// time without one is refused. The side of a selector is canary when a label value
+// names the canary (contains "canary", or an Argo argument valued from the Latest pod
+// template hash), stable when it names the stable version ("stable", "primary",
+// "baseline", or the Stable hash), otherwise canary: analysis queries measure the
+// canary. Anything else (a rate of events per second, a count, a constant, a
+// comparison, an unknown function, an SLI canarysim does not model) is refused with
+// the reason, for that query only.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+namespace canarysim {
+
+struct QueryContext {
+  // The canarysim SLI a web request latency (request_duration, latency, response_time)
+  // stands for: "e2e" (latency_pXX), "ttft" or "itl".
+  std::string latency = "e2e";
+  // Go-template variables and their values ({{ interval }}, {{args.name}}); a value of
+  // "{canary}" or "{stable}" marks a side (Argo's podTemplateHashValue).
+  std::map<std::string, std::string> variables;
+};
+
+struct QueryMeaning {
+  bool ok = false;
+  std::string why;     // !ok: what the query measures, and why canarysim cannot
+  std::string metric;  // a canarysim metric name (policies/checks.h): error_rate, ttft_p99
+  // The query's value is `scale` times canarysim's (fraction -> percent: 100;
+  // seconds -> milliseconds: 1000).
+  double scale = 1;
+  std::string version = "canary";  // canary, baseline, ratio or difference
+  double window_s = 0;             // the query's range, seconds (0: none written)
+  std::vector<std::string> notes;  // approximations the reading made
+};
+
+// `dialect`: prometheus, datadog or newrelic.
+QueryMeaning read_query(const std::string& query, const std::string& dialect, const QueryContext& context);
+
+// A threshold on a meaning's query value, in canarysim's words:
+// "error_rate <= 1%", "latency_p99 <= 500ms", "ttft_p99 ratio <= 1.2".
+std::string rule_text(const QueryMeaning& meaning, const std::string& op, double threshold);
+
+}  // namespace canarysim

@@ -1,0 +1,129 @@
+// What a monitoring query measures: the reader of policies/interop/query.h on the query
+// shapes real Argo, Flagger and Kayenta configurations hold, and its refusals.
+#include "policies/interop/query.h"
+
+#include <gtest/gtest.h>
+
+namespace canarysim {
+namespace {
+
+QueryMeaning Read(const std::string& q, const std::string& dialect = "prometheus", const std::string& latency = "e2e") {
+  QueryContext ctx;
+  ctx.latency = latency;
+  ctx.variables["args.canary-hash"] = "{canary}";
+  ctx.variables["args.stable-hash"] = "{stable}";
+  ctx.variables["interval"] = "1m";
+  return read_query(q, dialect, ctx);
+}
+
+// "metric scale version window" or "refused: why".
+std::string Says(const std::string& q, const std::string& dialect = "prometheus") {
+  const QueryMeaning m = Read(q, dialect);
+  if (!m.ok) return "refused: " + m.why;
+  char buf[64];
+  std::snprintf(buf, sizeof buf, " %g %s %g", m.scale, m.version.c_str(), m.window_s);
+  return m.metric + buf;
+}
+
+TEST(QueryTest, ErrorAndSuccessRatiosBySide) {
+  EXPECT_EQ(Says(R"(sum(rate(http_requests_total{service="web",status=~"5.."}[5m])) / sum(rate(http_requests_total{service="web"}[5m])))"),
+            "error_rate 1 canary 300");
+  EXPECT_EQ(Says(R"(sum(irate(istio_requests_total{reporter="source",destination_service=~"{{args.service-name}}",response_code!~"5.*"}[5m])) /
+                     sum(irate(istio_requests_total{reporter="source",destination_service=~"{{args.service-name}}"}[5m])))"),
+            "success_rate 1 canary 300");
+  // Flagger's error-rate template written as 100 - success%.
+  EXPECT_EQ(Says(R"(100 - sum(rate(requests_total{namespace="{{ namespace }}",code!~"5.."}[{{ interval }}])) /
+                     sum(rate(requests_total{namespace="{{ namespace }}"}[{{ interval }}])) * 100)"),
+            "error_rate 100 canary 60");
+  // Linkerd's classification label.
+  EXPECT_EQ(Says(R"(sum(rate(response_total{deployment="web",classification!="failure"}[1m])) / sum(rate(response_total{deployment="web"}[1m])))"),
+            "success_rate 1 canary 60");
+  EXPECT_EQ(Says(R"(sum(rate(requests_total{code=~"[4-5].*"}[1m])) / sum(rate(requests_total[1m])) * 100)"),
+            "error_rate 100 canary 60");
+  EXPECT_EQ(Says(R"(sum(rate(envoy_cluster_upstream_rq{response_code_class="5xx"}[1m])) / sum(rate(envoy_cluster_upstream_rq[1m])))"),
+            "error_rate 1 canary 60");
+  EXPECT_EQ(Says(R"(1 - sum(rate(grpc_server_handled_total{grpc_code!="OK"}[2m])) / sum(rate(grpc_server_handled_total[2m])))"),
+            "success_rate 1 canary 120");
+  EXPECT_EQ(Says(R"(sum(rate(http_server_requests_seconds_count{outcome="SERVER_ERROR"}[1m])) / sum(rate(http_server_requests_seconds_count[1m])))"),
+            "error_rate 1 canary 60");
+  EXPECT_EQ(Says(R"(sum(rate(app_request_errors_total[1m])) / sum(rate(app_requests_total[1m])))"), "error_rate 1 canary 60");
+}
+
+TEST(QueryTest, LatencyQuantilesMeansAndUnits) {
+  EXPECT_EQ(Says(R"(histogram_quantile(0.99, sum(rate(http_request_duration_seconds_bucket{app="web"}[5m])) by (le)))"),
+            "latency_p99 1 canary 300");
+  EXPECT_EQ(Says(R"(histogram_quantile(0.95, sum by (le) (rate(istio_request_duration_milliseconds_bucket[1m]))) / 1000)"),
+            "latency_p95 1 canary 60");
+  EXPECT_EQ(Says(R"(histogram_quantile(0.5, sum(rate(response_latency_ms_bucket[1m])) by (le)))"), "latency_p50 1000 canary 60");
+  EXPECT_EQ(Says(R"(histogram_quantile(0.99, sum(rate(vllm:time_to_first_token_seconds_bucket[2m])) by (le)) * 1000)"),
+            "ttft_p99 1000 canary 120");
+  EXPECT_EQ(Says(R"(histogram_quantile(0.9, sum(rate(vllm:time_per_output_token_seconds_bucket[1m])) by (le)))"),
+            "itl_p90 1 canary 60");
+  EXPECT_EQ(Says(R"(sum(rate(http_server_duration_seconds_sum[5m])) / sum(rate(http_server_duration_seconds_count[5m])))"),
+            "latency_mean 1 canary 300");
+  EXPECT_EQ(Read(R"(histogram_quantile(0.99, sum(rate(http_request_duration_seconds_bucket[1m])) by (le)))", "prometheus", "ttft").metric,
+            "ttft_p99");
+}
+
+TEST(QueryTest, CanaryOverStableIsRelative) {
+  EXPECT_EQ(Says(R"(histogram_quantile(0.99, sum(rate(ttft_seconds_bucket{rollouts_pod_template_hash="{{args.canary-hash}}"}[5m])) by (le))
+                    / histogram_quantile(0.99, sum(rate(ttft_seconds_bucket{rollouts_pod_template_hash="{{args.stable-hash}}"}[5m])) by (le)))"),
+            "ttft_p99 1 ratio 300");
+  EXPECT_EQ(Says(R"(sum(rate(req_total{version="canary",code=~"5.."}[1m]))/sum(rate(req_total{version="canary"}[1m]))
+                    - sum(rate(req_total{version="stable",code=~"5.."}[1m]))/sum(rate(req_total{version="stable"}[1m])))"),
+            "error_rate 1 difference 60");
+  EXPECT_EQ(Says(R"(histogram_quantile(0.99, sum(rate(lat_duration_seconds_bucket{track="primary"}[1m])) by (le)))"), "latency_p99 1 baseline 60");
+}
+
+TEST(QueryTest, RefusesWhatItCannotBeSureOf) {
+  auto refused = [](const std::string& q, const std::string& why, const std::string& dialect = "prometheus") {
+    const QueryMeaning m = Read(q, dialect);
+    EXPECT_FALSE(m.ok) << q;
+    EXPECT_NE(m.why.find(why), std::string::npos) << q << " -> " << m.why;
+  };
+  refused(R"(sum(irate(requests_total{status=~"5.*"}[1m])))", "a rate per second of failures");
+  refused(R"(sum(increase(requests_total{status=~"5.*"}[5m])))", "a count of failures");
+  refused(R"(histogram_quantile(0.99, sum(rate(request_duration_bucket[1m])) by (le)))", "names no unit");
+  refused(R"(100 - sum(rate(istio_requests_total{response_code!="404"}[1m])) / sum(rate(istio_requests_total[1m])) * 100)",
+          "neither all, the failures nor the successes");
+  refused(R"(sum(rate(x_total{code=~"5.."}[1m])) / sum(rate(x_total{code!~"5.."}[1m])))", "failures per successes");
+  refused(R"(sum(rate(x_total{code=~"5.."}[1m])) > 0.1)", "a comparison");
+  refused(R"(histogram_quantile(0.99, sum(rate(a_latency_seconds_bucket[1m])) by (le)) / histogram_quantile(0.99, sum(rate(a_latency_seconds_bucket[1m])) by (le)))",
+          "cannot tell apart");
+  refused(R"(sum(rate(vllm:request_queue_time_seconds_sum[1m])) / sum(rate(vllm:request_queue_time_seconds_count[1m])))", "a stage");
+  refused(R"(sum(rate(x_total[1m])) / sum(rate(x_total[1m])))", "no failure or success filter");
+  refused(R"(50 - sum(rate(x_total{code=~"5.."}[1m])) / sum(rate(x_total[1m])))", "neither 1 - x nor 100 - x%");
+  refused(R"(sum(rate(x_total{code=~"5.."}[1m]) / sum(rate(x_total[1m])))", "cannot parse");
+  refused(R"(foo(bar[1m]))", "the function foo()");
+  refused(std::string(300, '(') + "1" + std::string(300, ')'), "nested more than 100 levels");
+  refused(R"(SELECT apdex(duration, t: 0.5) FROM Transaction)", "a shape the reader does not know", "newrelic");
+  refused(R"(sum(rate(requests_total{code=~"5.."}[1m]))/sum(rate(requests_total{code=~"5.."}[1m]))))", "cannot parse");
+}
+
+TEST(QueryTest, DatadogAndNewRelic) {
+  EXPECT_EQ(Says("sum:trace.http.request.errors{service:web,env:prod}.as_count() / sum:trace.http.request.hits{service:web,env:prod}.as_count()",
+                 "datadog"),
+            "error_rate 1 canary 0");
+  EXPECT_EQ(Says("p99:trace.http.request.duration{service:web,version:canary}", "datadog"), "latency_p99 1 canary 0");
+  EXPECT_EQ(Says("(sum:requests.errors{version:canary}.as_count() / sum:requests.total{version:canary}.as_count()) * 100", "datadog"),
+            "error_rate 100 canary 0");
+  EXPECT_EQ(Says("SELECT percentage(count(*), WHERE error IS true) FROM Transaction WHERE appName = 'web' SINCE 5 minutes ago",
+                 "newrelic"),
+            "error_rate 100 canary 0");
+  EXPECT_EQ(Says("SELECT percentile(duration, 95) FROM Transaction WHERE appName = 'web'", "newrelic"), "latency_p95 1 canary 0");
+}
+
+TEST(QueryTest, RulesAreStatedInCanarysimUnits) {
+  QueryMeaning m = Read(R"(100 - sum(rate(r_total{code!~"5.."}[1m])) / sum(rate(r_total[1m])) * 100)");
+  EXPECT_EQ(rule_text(m, "<=", 1), "error_rate <= 1%");
+  m = Read(R"(histogram_quantile(0.99, sum(rate(d_duration_seconds_bucket[1m])) by (le)))");
+  EXPECT_EQ(rule_text(m, "<=", 0.5), "latency_p99 <= 500ms");
+  EXPECT_EQ(rule_text(m, "<=", 2), "latency_p99 <= 2s");
+  m = Read(R"(histogram_quantile(0.99, sum(rate(ttft_milliseconds_bucket{role="canary"}[1m])) by (le)) / histogram_quantile(0.99, sum(rate(ttft_milliseconds_bucket{role="stable"}[1m])) by (le)))");
+  EXPECT_EQ(rule_text(m, "<=", 1.2), "ttft_p99 ratio <= 1.2");
+  m = Read(R"(sum(rate(r_total{code!~"5.."}[1m])) / sum(rate(r_total[1m])))");
+  EXPECT_EQ(rule_text(m, ">=", 0.99), "success_rate >= 99%");
+}
+
+}  // namespace
+}  // namespace canarysim
