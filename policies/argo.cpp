@@ -6,6 +6,7 @@
 //     - setWeight: 5
 //     - pause: {duration: 10m}          # without a duration: paused for a person
 //     - analysis: {templates: [{templateName: error-rate}]}
+//     - setMirrorRoute: {percentage: 50}   # shadow copies of this share of baseline traffic
 //     - setWeight: 25
 //   analysis:                           # background analysis (strategy.canary.analysis)
 //     templates: [{templateName: error-rate}]
@@ -22,13 +23,18 @@
 //           failureLimit: 0             # failed measurements tolerated (default 0)
 //           inconclusiveLimit: 0        # default 0
 //           consecutiveErrorLimit: 4    # default 4
-//           provider: {query: error_rate, version: canary, window: 1m}
+//           dryRun: false               # true: measured and reported, never enforced
+//           provider: {query: error_rate, version: canary, window: 1m, scale: 1}
 //   tick: 10s                           # how often the controller looks (default 10s)
 //   rollback_drain: 0s
 //
 // A measurement reads a canarysim metric (policies/checks.h) over `window` (default: the
-// interval) of the canary, the baseline, their ratio (canary / baseline) or difference.
-// No data is an Error. A true failureCondition fails the measurement; else a true
+// interval) of the canary, the baseline, their ratio (canary / baseline) or difference,
+// times `scale` (the unit the conditions are written in: 100 for percent, 1000 for
+// milliseconds; canarysim's own are fractions and seconds). With no data the conditions
+// are evaluated on an empty result (policies/expr.h): `len(result) == 0 || ...` and
+// `default(result, 0)` decide, any other read of the result is an Error. A dryRun
+// metric is measured but its phase never decides the run. A true failureCondition fails the measurement; else a true
 // successCondition passes it; else it is Inconclusive, or Failed when there is no
 // failureCondition (and Successful when there is only a failureCondition). A metric is
 // Failed once failed measurements exceed failureLimit, Error once consecutive errors
@@ -75,13 +81,15 @@ struct ArgoMetric {
   double initial_delay_s = 0, window_s = 60;
   std::optional<Expression> success, failure;
   uint64_t failure_limit = 0, inconclusive_limit = 0, consecutive_error_limit = 4;
+  double scale = 1;
+  bool dry_run = false;
 };
 
 using Template = std::vector<ArgoMetric>;
 
 struct Step {
-  enum class Kind { kSetWeight, kPause, kAnalysis } kind;
-  double weight = 0;
+  enum class Kind { kSetWeight, kPause, kAnalysis, kMirror } kind;
+  double weight = 0;  // kSetWeight: the canary weight; kMirror: the shadowed share
   double pause_s = kInf;  // kInf: indefinite
   std::vector<const Template*> templates;
 };
@@ -126,6 +134,10 @@ class AnalysisRun {
       // One measurement per tick when due; the next is due an interval after it, as
       // Argo's controller schedules them.
       if (s.phase == Phase::kRunning && s.next <= obs.now() + 1e-9) measure(s, obs);
+      if (s.m->dry_run) {  // observed, never enforced: done once it ends, whatever its phase
+        all_done &= s.phase != Phase::kRunning;
+        continue;
+      }
       if (s.phase == Phase::kFailed || s.phase == Phase::kError || s.phase == Phase::kInconclusive) {
         *reason = "metric " + s.m->name + " " + phase_name(s.phase) + ": " + s.last;
         return s.phase;
@@ -157,17 +169,28 @@ class AnalysisRun {
       case ArgoMetric::Of::kRatio: if (c && b && *b > 0) v = *c / *b; break;
       case ArgoMetric::Of::kDifference: if (c && b) v = *c - *b; break;
     }
+    // Whether the conditions hold: on the value, or on an empty result (nullopt: the
+    // evaluation read the missing result, an Error).
+    std::optional<double> failed, succeeded;
     char buf[96];
-    if (!v) {
-      ++s.consecutive_errors;
+    if (v) {
+      const double x = *v * m.scale;
+      std::snprintf(buf, sizeof buf, "result %.6g", x);
+      s.last = buf;
+      failed = m.failure ? m.failure->eval(x) : 0.0;
+      succeeded = m.success ? m.success->eval(x) : 1.0;
+    } else {
       s.last = "no data";
+      failed = m.failure ? m.failure->eval_without_data() : 0.0;
+      if (failed && *failed == 0) succeeded = m.success ? m.success->eval_without_data() : 1.0;
+    }
+    if (!failed || (*failed == 0 && !succeeded)) {
+      ++s.consecutive_errors;
     } else {
       s.consecutive_errors = 0;
-      std::snprintf(buf, sizeof buf, "result %.6g", *v);
-      s.last = buf;
       Phase p;
-      if (m.failure && m.failure->holds(*v)) p = Phase::kFailed;
-      else if (m.success) p = m.success->holds(*v) ? Phase::kSuccessful : (m.failure ? Phase::kInconclusive : Phase::kFailed);
+      if (*failed != 0) p = Phase::kFailed;
+      else if (m.success) p = *succeeded != 0 ? Phase::kSuccessful : (m.failure ? Phase::kInconclusive : Phase::kFailed);
       else p = Phase::kSuccessful;
       if (p == Phase::kFailed) ++s.failed;
       if (p == Phase::kInconclusive) ++s.inconclusive;
@@ -216,11 +239,16 @@ class Argo final : public Policy {
  private:
   // Enters step k (and any setWeight steps after it, which take no time).
   Decision enter(size_t k, double now, double weight) {
-    double w = weight;
+    double w = weight, mirror = -1;
     bool changed = false;
-    for (step_ = k; step_ < c_.steps.size() && c_.steps[step_].kind == Step::Kind::kSetWeight; ++step_) {
-      w = c_.steps[step_].weight;
-      changed = true;
+    for (step_ = k; step_ < c_.steps.size() && (c_.steps[step_].kind == Step::Kind::kSetWeight ||
+                                                c_.steps[step_].kind == Step::Kind::kMirror); ++step_) {
+      if (c_.steps[step_].kind == Step::Kind::kMirror) {
+        mirror = c_.steps[step_].weight;
+      } else {
+        w = c_.steps[step_].weight;
+        changed = true;
+      }
       maybe_start_background(now);
     }
     maybe_start_background(now);
@@ -229,7 +257,8 @@ class Argo final : public Policy {
     if (c_.steps[step_].kind == Step::Kind::kAnalysis)
       inline_.emplace(c_.steps[step_].templates, now, false);
     const std::string what = "step " + std::to_string(step_ + 1) + " of " + std::to_string(c_.steps.size());
-    return changed ? Decision::set_weight(w, what) : Decision::hold(what);
+    Decision d = changed ? Decision::set_weight(w, what) : Decision::hold(what);
+    return mirror >= 0 ? std::move(d).with_mirror(mirror) : d;
   }
   void maybe_start_background(double now) {
     if (!background_ && !c_.background.empty() && step_ >= c_.background_start)
@@ -269,7 +298,7 @@ std::vector<const Template*> template_refs(const ConfigMap& m, const std::string
 
 ArgoMetric parse_metric(const ConfigMap& m) {
   m.allow({"name", "interval", "count", "initialDelay", "successCondition", "failureCondition",
-           "failureLimit", "inconclusiveLimit", "consecutiveErrorLimit", "provider"});
+           "failureLimit", "inconclusiveLimit", "consecutiveErrorLimit", "provider", "dryRun"});
   ArgoMetric a;
   a.name = m.text("name");
   a.interval_s = m.duration("interval", 0);
@@ -285,8 +314,10 @@ ArgoMetric parse_metric(const ConfigMap& m) {
     if (!e) m.fail(key, "an expression over result, like 'result < 0.01' (" + error + ")");
     (std::string(key) == "successCondition" ? a.success : a.failure) = std::move(e);
   }
+  a.dry_run = m.flag("dryRun", false);
   const ConfigMap p = m.map("provider");
-  p.allow({"query", "version", "window"});
+  p.allow({"query", "version", "window", "scale"});
+  a.scale = p.number("scale", 1, 1e-12, 1e12);
   const std::string query = p.text("query");
   const auto metric = Metric::parse(query);
   if (!metric) p.fail("query", "a canarysim metric name (error_rate, ttft_p99, ...; see policies/checks.h)");
@@ -323,7 +354,7 @@ std::unique_ptr<PolicyConfig> parse_argo(const ConfigMap& m) {
   const auto steps = m.maps("steps");
   for (size_t i = 0; i < steps.size(); ++i) {
     const ConfigMap& s = steps[i];
-    s.allow({"setWeight", "pause", "analysis"});
+    s.allow({"setWeight", "pause", "analysis", "setMirrorRoute"});
     Step step;
     if (s.has("setWeight")) {
       step.kind = Step::Kind::kSetWeight;
@@ -335,6 +366,11 @@ std::unique_ptr<PolicyConfig> parse_argo(const ConfigMap& m) {
         p.allow({"duration"});
         step.pause_s = p.duration("duration", kInf);
       }
+    } else if (s.has("setMirrorRoute")) {
+      step.kind = Step::Kind::kMirror;
+      const ConfigMap r = s.map("setMirrorRoute");
+      r.allow({"name", "percentage"});
+      step.weight = r.has("percentage") ? r.percent("percentage") : 1.0;  // Argo: 100 % of the matched requests
     } else if (s.has("analysis")) {
       step.kind = Step::Kind::kAnalysis;
       const ConfigMap a = s.map("analysis");
@@ -348,7 +384,7 @@ std::unique_ptr<PolicyConfig> parse_argo(const ConfigMap& m) {
         }
       }
     } else {
-      m.fail_item("steps", i, "a step: setWeight, pause or analysis");
+      m.fail_item("steps", i, "a step: setWeight, pause, analysis or setMirrorRoute");
     }
     c->steps.push_back(step);
   }

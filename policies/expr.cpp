@@ -9,7 +9,7 @@ namespace canarysim {
 
 struct Expression::Node {
   enum class Op { kNum, kResult, kNeg, kNot, kAdd, kSub, kMul, kDiv, kLt, kLe, kGt, kGe, kEq, kNe,
-                  kAnd, kOr, kIsNaN };
+                  kAnd, kOr, kIsNaN, kLen, kDefault };
   Op op;
   double value = 0;
   std::shared_ptr<const Node> a, b;
@@ -118,14 +118,33 @@ class Parser {
       expect(")");
       return make(Op::kIsNaN, e);
     }
+    if (accept("len")) {
+      expect("(");
+      expect("result");
+      expect(")");
+      return make(Op::kLen);
+    }
+    if (accept("default")) {
+      expect("(");
+      expect("result");
+      result_suffix();
+      expect(",");
+      Ptr e = parse_or();
+      expect(")");
+      return make(Op::kDefault, e);
+    }
+    for (const char* conversion : {"asFloat", "asInt"}) {
+      if (accept(conversion)) {
+        expect("(");
+        Ptr e = parse_or();
+        expect(")");
+        return e;
+      }
+    }
     if (accept("true")) return make(Op::kNum, nullptr, nullptr, 1);
     if (accept("false")) return make(Op::kNum, nullptr, nullptr, 0);
     if (accept("result")) {
-      if (accept("[")) {
-        skip();
-        if (!accept("0")) error("only result[0] exists: a canarysim measurement is one value");
-        expect("]");
-      }
+      result_suffix();
       return make(Op::kResult);
     }
     const char* start = s_.c_str() + pos_;
@@ -136,16 +155,35 @@ class Parser {
     return make(Op::kNum, nullptr, nullptr, v);
   }
 
+  // [0] and .field after `result`: the one value of a canarysim measurement.
+  void result_suffix() {
+    if (accept("[")) {
+      skip();
+      if (!accept("0")) error("only result[0] exists: a canarysim measurement is one value");
+      expect("]");
+    }
+    while (pos_ < s_.size() && s_[pos_] == '.') {
+      ++pos_;
+      const size_t from = pos_;
+      while (pos_ < s_.size() && (std::isalnum(static_cast<unsigned char>(s_[pos_])) || s_[pos_] == '_')) ++pos_;
+      if (pos_ == from) error("expected a field name after '.'");
+    }
+  }
+
   const std::string& s_;
   size_t pos_ = 0;
 };
 
-double eval_node(const Node& n, double r) {
-  auto a = [&] { return eval_node(*n.a, r); };
-  auto b = [&] { return eval_node(*n.b, r); };
+// `data`: whether the measurement has a value; `touched`: set when evaluation reads a
+// result that is not there.
+double eval_node(const Node& n, double r, bool data, bool* touched) {
+  auto a = [&] { return eval_node(*n.a, r, data, touched); };
+  auto b = [&] { return eval_node(*n.b, r, data, touched); };
   switch (n.op) {
     case Op::kNum: return n.value;
-    case Op::kResult: return r;
+    case Op::kResult:
+      if (!data) *touched = true;
+      return r;
     case Op::kNeg: return -a();
     case Op::kNot: return a() == 0;
     case Op::kAdd: return a() + b();
@@ -161,6 +199,8 @@ double eval_node(const Node& n, double r) {
     case Op::kAnd: return a() != 0 && b() != 0;
     case Op::kOr: return a() != 0 || b() != 0;
     case Op::kIsNaN: return std::isnan(a());
+    case Op::kLen: return data ? 1 : 0;
+    case Op::kDefault: return data ? r : a();
   }
   return 0;
 }
@@ -180,6 +220,16 @@ std::optional<Expression> Expression::parse(const std::string& text, std::string
   }
 }
 
-double Expression::eval(double result) const { return eval_node(*root_, result); }
+double Expression::eval(double result) const {
+  bool touched = false;
+  return eval_node(*root_, result, true, &touched);
+}
+
+std::optional<double> Expression::eval_without_data() const {
+  bool touched = false;
+  const double v = eval_node(*root_, std::nan(""), false, &touched);
+  if (touched) return std::nullopt;
+  return v;
+}
 
 }  // namespace canarysim

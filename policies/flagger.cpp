@@ -14,6 +14,14 @@
 //       thresholdRange: {max: 500}
 //     - name: ttft_p99                # any canarysim metric: latencies in ms, rates in %
 //       thresholdRange: {max: 2000}
+//       scale: 1                      # canarysim's own: the unit the range is written in
+//                                     # (default 1000 for latencies, 100 for rates)
+//       version: ratio                # canarysim's own: canary (default), ratio or
+//                                     # difference (canary against the primary)
+//   iterations: 10            # A/B testing or blue/green instead of a weight ladder:
+//   match_weight: 10          #   A/B: canarysim's own, the share (percent) of traffic
+//                             #   the header/cookie `match` sends to the canary
+//   mirror: true              #   blue/green: the canary sees shadow copies of traffic
 //   rollback_drain: 0s        # canarysim's own; Flagger routes traffic back at once
 //
 // Each interval, in Flagger's order: roll back when failed checks >= threshold; while the
@@ -21,12 +29,15 @@
 // the first weight; otherwise run every metric check, and on any failure, or no data,
 // count one failed check and do not advance; when all pass, advance by stepWeight (or to
 // the next stepWeights entry) until maxWeight, and at maxWeight promote. Failed checks
-// accumulate over the whole analysis. stepWeightPromotion shifts traffic between the
+// accumulate over the whole analysis. With `iterations`, the canary takes match_weight of
+// the traffic (A/B) or shadow copies of all of it (mirror) at the first interval, and is
+// promoted after that many intervals whose checks all pass. stepWeightPromotion shifts traffic between the
 // promoted primary and the canary, both then running the new version, so it changes
 // neither exposure nor outcome: canarysim ends the run at promotion.
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <optional>
 
 #include "policies/checks.h"
 #include "policies/policy.h"
@@ -41,6 +52,7 @@ struct FlaggerMetric {
   Metric metric;
   double scale = 1;  // multiplies the canarysim value into Flagger's unit
   bool success_rate = false;  // request-success-rate: 100 x (1 - error rate)
+  enum class Of { kCanary, kRatio, kDifference } of = Of::kCanary;
   double min = -std::numeric_limits<double>::infinity();
   double max = std::numeric_limits<double>::infinity();
   double window_s = 60;
@@ -53,6 +65,9 @@ struct FlaggerConfig final : PolicyConfig {
   double step_weight = 0.1, max_weight = 0.5;
   double drain_s = 0;
   std::vector<FlaggerMetric> metrics;
+  uint64_t iterations = 0;  // > 0: A/B testing or blue/green
+  double match_weight = 0;  // A/B: the canary's share
+  bool mirror = false;      // blue/green: shadow traffic
 
   std::string kind() const override { return "flagger"; }
   double interval_s() const override { return interval; }
@@ -81,11 +96,22 @@ class Flagger final : public Policy {
       return Decision::rollback("failed checks threshold reached " + std::to_string(failed_), c_.drain_s);
     }
     const double w = obs.weight();
-    if (w == 0 && iterations_++ == 0) {
+    if (c_.iterations > 0 && iterations_++ == 0) {
+      if (c_.mirror) return Decision::hold("starting blue/green analysis on mirrored traffic").with_mirror(1);
+      return Decision::set_weight(c_.match_weight, "starting A/B testing");
+    }
+    if (c_.iterations == 0 && w == 0 && iterations_++ == 0) {
       return Decision::set_weight(c_.next_weight(0), "starting canary analysis");
     }
     for (const FlaggerMetric& m : c_.metrics) {
-      const auto v = m.metric.value(obs.canary(m.window_s));
+      const auto c = m.metric.value(obs.canary(m.window_s));
+      std::optional<double> v = c;
+      if (m.of != FlaggerMetric::Of::kCanary) {
+        const auto b = m.metric.value(obs.baseline(m.window_s));
+        v.reset();
+        if (c && b && m.of == FlaggerMetric::Of::kDifference) v = *c - *b;
+        if (c && b && m.of == FlaggerMetric::Of::kRatio && *b > 0) v = *c / *b;
+      }
       if (!v) return fail("halt advancement: no values found for metric " + m.name);
       const double x = m.success_rate ? 100 * (1 - *v) : *v * m.scale;
       if (x < m.min || x > m.max) {
@@ -94,6 +120,10 @@ class Flagger final : public Policy {
                       m.min, m.max);
         return fail(buf);
       }
+    }
+    if (c_.iterations > 0) {
+      if (++passed_ >= c_.iterations) return Decision::promote("analysis completed successfully");
+      return Decision::hold("iteration " + std::to_string(passed_) + " of " + std::to_string(c_.iterations));
     }
     if (w < c_.max_weight - 1e-12) {
       const double next = c_.next_weight(w);
@@ -109,7 +139,7 @@ class Flagger final : public Policy {
   }
   const FlaggerConfig& c_;
   uint64_t failed_ = 0;
-  uint64_t iterations_ = 0;
+  uint64_t iterations_ = 0, passed_ = 0;
 };
 
 std::unique_ptr<Policy> FlaggerConfig::make() const { return std::make_unique<Flagger>(*this); }
@@ -118,13 +148,22 @@ std::unique_ptr<Policy> FlaggerConfig::make() const { return std::make_unique<Fl
 
 std::unique_ptr<PolicyConfig> parse_flagger(const ConfigMap& m) {
   m.allow({"kind", "interval", "threshold", "stepWeight", "stepWeights", "maxWeight",
-           "stepWeightPromotion", "metrics", "rollback_drain"});
+           "stepWeightPromotion", "metrics", "rollback_drain", "iterations", "match_weight", "mirror"});
   auto c = std::make_unique<FlaggerConfig>();
   c->interval = m.duration("interval", c->interval);
   if (c->interval < 10) m.fail("interval", "an interval of at least 10s, as Flagger requires");
   c->threshold = m.count("threshold", c->threshold, 1, 1000000);
   if (m.has("stepWeight") && m.has("stepWeights")) m.fail("stepWeights", "either stepWeight or stepWeights");
-  if (m.has("stepWeights")) {
+  c->iterations = m.count("iterations", 0, 1, 1000000);
+  if (c->iterations > 0) {
+    for (const char* key : {"stepWeight", "stepWeights", "maxWeight"})
+      if (m.has(key)) m.reject(key, std::string(key) + " and iterations: a weight ladder or A/B testing / blue/green, not both");
+    c->mirror = m.flag("mirror", false);
+    if (m.has("match_weight")) c->match_weight = m.percent("match_weight");
+    if (c->mirror == (c->match_weight > 0))
+      m.fail("iterations", "iterations with match_weight (A/B testing: the share of traffic the match sends) "
+                           "or mirror: true (blue/green), one of them");
+  } else if (m.has("stepWeights")) {
     const auto w = m.numbers("stepWeights");
     for (size_t i = 0; i < w.size(); ++i) {
       if (!(w[i] > 0 && w[i] <= 100)) m.fail_item("stepWeights", i, "a weight in percent, in (0, 100]");
@@ -142,7 +181,7 @@ std::unique_ptr<PolicyConfig> parse_flagger(const ConfigMap& m) {
   if (m.has("stepWeightPromotion")) m.percent("stepWeightPromotion");  // checked, see above
   c->drain_s = m.duration("rollback_drain", 0);
   for (const ConfigMap& mm : m.maps("metrics")) {
-    mm.allow({"name", "thresholdRange", "interval", "templateRef"});
+    mm.allow({"name", "thresholdRange", "interval", "templateRef", "scale", "version"});
     FlaggerMetric fm;
     fm.name = mm.text("name");
     fm.window_s = mm.duration("interval", c->interval);
@@ -160,6 +199,11 @@ std::unique_ptr<PolicyConfig> parse_flagger(const ConfigMap& m) {
       }
       fm.metric = *metric;
       fm.scale = metric->is_time() ? 1000 : metric->is_probability() ? 100 : 1;
+      fm.scale = mm.number("scale", fm.scale, 1e-12, 1e12);
+      const std::string of = mm.text("version", "canary");
+      if (of == "ratio") fm.of = FlaggerMetric::Of::kRatio, fm.scale = mm.number("scale", 1, 1e-12, 1e12);
+      else if (of == "difference") fm.of = FlaggerMetric::Of::kDifference;
+      else if (of != "canary") mm.fail("version", "canary, ratio or difference");
     }
     const ConfigMap range = mm.map("thresholdRange");
     range.allow({"min", "max"});
