@@ -125,7 +125,7 @@ TEST(CliTest, ImportWritesAPolicyAndWarnsOnStderr) {
   const std::string out = std::filesystem::temp_directory_path() / "canarysim_import_test.yaml";
   const Result r = Cli("import flagger policies/examples/flagger-canary.yaml --out " + out);
   EXPECT_EQ(r.exit_code, 0) << r.output;
-  EXPECT_TRUE(Contains(r.output, "warning: spec.analysis.webhooks")) << r.output;
+  EXPECT_TRUE(Contains(r.output, "spec.analysis.webhooks[0]: webhook load-test")) << r.output;
   EXPECT_EQ(Cli("validate " + out).exit_code, 0);
   EXPECT_EQ(Cli("import aws NotAStrategy").exit_code, 2);
   EXPECT_EQ(Cli("import argo no-such-file.yaml").exit_code, 2);

@@ -14,6 +14,8 @@
 #include <map>
 #include <regex>
 
+#include "policies/expr.h"
+#include "policies/interop/query.h"
 #include "sim/io/config.h"
 
 namespace canarysim {
@@ -180,257 +182,605 @@ std::string duration_text(const Node& n) {
   return s;
 }
 
+// A number as a policy file writes it.
+std::string number_text(double x) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.12g", x);
+  return buf;
+}
+
+// The rules a condition keeps on a measurement, found by evaluating it: the condition's
+// truth over the value line changes at its boundaries, located by bisection between
+// sample points (its constants and a logarithmic grid), so any expression over one
+// value is read exactly, whatever its shape. A failure condition keeps its complement.
+// Returns {op, threshold} pairs; empty with `why` set when no rule form fits.
+std::vector<std::pair<std::string, double>> condition_rules(const Expression& e, bool failure, std::string* why) {
+  std::vector<double> points = {0};
+  for (int k = -9; k <= 12; ++k) points.push_back(std::pow(10.0, k)), points.push_back(-std::pow(10.0, k));
+  static const std::regex number(R"([0-9]*\.?[0-9]+([eE][-+]?[0-9]+)?)");
+  const std::string& text = e.text();
+  if (text.size() <= 4096)
+    for (auto it = std::sregex_iterator(text.begin(), text.end(), number); it != std::sregex_iterator(); ++it) {
+      const double c = std::atof(it->str().c_str());
+      for (double x : {c, -c}) points.push_back(x);
+    }
+  std::sort(points.begin(), points.end());
+  points.erase(std::unique(points.begin(), points.end()), points.end());
+  auto holds = [&](double x) { return (e.eval(x) != 0) != failure; };
+  std::vector<std::pair<double, bool>> changes;  // boundary, and truth above it
+  for (size_t i = 0; i + 1 < points.size(); ++i) {
+    double lo = points[i], hi = points[i + 1];
+    const bool a = holds(lo);
+    if (holds(hi) == a) continue;
+    for (int k = 0; k < 200 && hi - lo > 1e-12 * std::max(1.0, std::abs(hi)); ++k) {
+      const double mid = lo + (hi - lo) / 2;
+      (holds(mid) == a ? lo : hi) = mid;
+    }
+    const double at = std::abs(hi) < 1e-300 ? 0 : std::stod(number_text(hi));
+    changes.emplace_back(at, !a);
+  }
+  std::vector<std::pair<std::string, double>> out;
+  if (changes.empty()) {
+    *why = holds(0) ? "holds for every value" : "holds for no value";
+    return out;
+  }
+  if (changes.size() == 1) return {{changes[0].second ? ">=" : "<=", changes[0].first}};
+  if (changes.size() == 2 && changes[0].second && !changes[1].second)
+    return {{">=", changes[0].first}, {"<=", changes[1].first}};
+  *why = "holds outside a band or on several intervals: no rule of the form <= or >= states it";
+  return out;
+}
+
 class Importer {
  public:
+  explicit Importer(const ImportOptions& o) : opt(o) {}
+  const ImportOptions& opt;
   Imported out;
+  std::vector<std::string> comments;  // the rules, for the written policy
+
   void warn(const std::string& w) { out.warnings.push_back(w); }
-  // Warns about every key of `node` not in `known`, under its dotted path.
+  [[noreturn]] void refuse(const std::string& why) { throw ImportRefused(why, out.warnings); }
+  void rule(const std::string& text, const std::string& source) {
+    out.rules.push_back("rule: " + text + "  (" + source + ")");
+    comments.push_back("# rule: " + text + "  (" + source + ")");
+  }
+  // Warns about every key of `node` not in `known`, under its location.
   void unsupported(const Node& node, std::initializer_list<const char*> known, const std::string& why = "not simulated") {
     if (!node.is_map()) return;
     for (const auto& entry : node.entries()) {
       const std::string& key = entry.first;
       if (std::find_if(known.begin(), known.end(), [&](const char* k) { return key == k; }) == known.end())
-        warn(entry.second.path() + ": " + why);
+        warn(entry.second.where() + ": " + why + "; ignored");
     }
+  }
+  QueryMeaning read(const std::string& query, const std::string& dialect, const QueryContext& ctx, const Node& where) {
+    QueryMeaning m = read_query(query, dialect, ctx);
+    for (const std::string& n : m.notes) warn(where.where() + ": " + n);
+    return m;
+  }
+  // The policy text: a header, the rules as comments, the YAML.
+  Imported finish(const std::string& header, const YAML::Node& policy) {
+    if (out.rules.empty())
+      warn("no rule could be kept: the imported policy follows the ladder and cannot roll back on its own");
+    if (opt.strict && !out.warnings.empty())
+      refuse("--strict: " + std::to_string(out.warnings.size()) + " warning(s) above; nothing written");
+    std::string text = "# " + header + " by canarysim import.\n";
+    for (const std::string& c : comments) text += c + "\n";
+    out.yaml = text + emit(policy);
+    return out;
+  }
+  // The one document of `kind` among `docs`, by --name when several; refuses otherwise.
+  Node pick(const std::vector<Node>& docs, const std::string& kind, const std::string& files,
+            const std::map<std::string, std::string>& other_kinds) {
+    if (docs.empty()) {
+      std::string hint;
+      for (const auto& [k, tool] : other_kinds) hint += (hint.empty() ? "" : "; ") + std::string("it holds a ") + k + ": use `import " + tool + "`";
+      refuse("no " + kind + " found in " + files + (hint.empty() ? std::string("; expected kind: ") + kind : " (" + hint + ")"));
+    }
+    std::vector<std::string> names;
+    for (const Node& d : docs) names.push_back(d["metadata"]["name"].text_or("(unnamed)"));
+    if (!opt.name.empty()) {
+      for (size_t i = 0; i < docs.size(); ++i)
+        if (names[i] == opt.name) return docs[i];
+      refuse("no " + kind + " named '" + opt.name + "' in " + files + " (it holds: " + join(names) + ")");
+    }
+    if (docs.size() > 1)
+      refuse(files + " hold " + std::to_string(docs.size()) + " " + kind + "s (" + join(names) + "): pick one with --name");
+    return docs.front();
+  }
+  static std::string join(const std::vector<std::string>& v) {
+    std::string s;
+    for (const std::string& x : v) s += (s.empty() ? "" : ", ") + x;
+    return s;
   }
 };
 
-}  // namespace
+std::string files_text(const std::vector<std::string>& inputs) { return Importer::join(inputs); }
 
-std::string metric_for_query(const std::string& query) {
-  const std::string q = lower(query);
-  std::string pct = "99";
-  // histogram_quantile(0.95, ...): read by hand, since std::regex recurses per character.
-  if (const size_t h = q.find("histogram_quantile"); h != std::string::npos) {
-    size_t i = h + 18;
-    auto spaces = [&] { while (i < q.size() && std::isspace(static_cast<unsigned char>(q[i]))) ++i; };
-    spaces();
-    if (i < q.size() && q[i] == '(') {
-      ++i;
-      spaces();
-      if (i < q.size() && q[i] == '0') ++i;
-      if (i < q.size() && q[i] == '.') {
-        const size_t from = ++i;
-        while (i < q.size() && i - from < 4 && std::isdigit(static_cast<unsigned char>(q[i]))) ++i;
-        if (i > from) pct = q.substr(from, i - from);
-      }
-    }
-  }
-  if (pct.size() == 1) pct += "0";  // 0.9 -> 90
-  auto has = [&](std::initializer_list<const char*> words) {
-    return std::any_of(words.begin(), words.end(), [&](const char* w) { return q.find(w) != std::string::npos; });
-  };
-  if (has({"time_to_first_token", "ttft", "first_token"})) return "ttft_p" + pct;
-  if (has({"inter_token", "time_per_output_token", "itl", "tpot"})) return "itl_p" + pct;
-  if (has({"hallucination"})) return "hallucination_rate";
-  if (has({"unsafe", "jailbreak"})) return "unsafe_rate";
-  if (has({"quality", "judge_score"})) return "quality_mean";
-  if (has({"cost"})) return "cost_per_request";
-  const bool errors = has({"5..", "5.*", "5xx", "=~\"5", "error", "fail"});
-  if (errors) {
-    // A success rate: non-errors (!~ "5..") over all requests.
-    if (has({"!~\"5", "!~'5", "!=\"5", "success"})) return "success_rate";
-    return "error_rate";
-  }
-  if (has({"duration", "latency", "e2e", "response_time"})) return "latency_p" + pct;
-  return "";
-}
-
-namespace {
+// The dialect and query of a provider block, or "" with a warning when canarysim
+// cannot read it.
+struct ProviderQuery {
+  std::string dialect, query;
+  Node where;
+};
 
 // ---------------------------------------------------------------------------------
 // Argo Rollouts: a Rollout and AnalysisTemplates, in any number of files and documents.
 
-Imported import_argo(const std::vector<std::string>& inputs) {
-  Importer im;
-  Node rollout;
+class ArgoImporter {
+ public:
+  ArgoImporter(Importer& im, std::map<std::string, Node> templates) : im_(im), templates_(std::move(templates)) {}
+
+  // An analysis block (step, background, or blue/green pre/post) as canarysim template
+  // references; empty when nothing in it could be kept.
+  YAML::Node analysis(const Node& a) {
+    YAML::Node refs(YAML::NodeType::Sequence);
+    std::vector<Node> items = a["templates"].items();
+    if (a["templateName"]) items.push_back(a);  // the deprecated single-template form
+    im_.unsupported(a, {"templates", "templateName", "args", "dryRun", "measurementRetention", "startingStep"}, "not simulated");
+    std::map<std::string, std::string> args;
+    for (const Node& arg : a["args"].items()) args[arg["name"].text()] = arg_value(arg);
+    std::vector<std::string> dry;
+    for (const Node& d : a["dryRun"].items()) dry.push_back(d["metricName"].text());
+    for (const Node& t : items) {
+      const std::string name = t["templateName"].text();
+      const std::string key = convert(name, t, args, dry);
+      if (key.empty()) continue;
+      YAML::Node ref;
+      ref["templateName"] = key;
+      refs.push_back(ref);
+    }
+    return refs;
+  }
+  YAML::Node templates() const { return out_; }
+
+ private:
+  // An argument's value: literal, or the side a pod template hash names.
+  std::string arg_value(const Node& arg) {
+    if (arg["value"]) return arg["value"].text();
+    const Node from = arg["valueFrom"];
+    if (from["podTemplateHashValue"]) {
+      const std::string v = from["podTemplateHashValue"].text();
+      if (v == "Latest") return "{canary}";
+      if (v == "Stable") return "{stable}";
+    }
+    return "";  // fieldRef, secretKeyRef: unknown here
+  }
+
+  // A template converted under the given arguments and dry-run patterns; its key in the
+  // policy's templates ("" when no metric could be kept).
+  std::string convert(const std::string& name, const Node& ref, const std::map<std::string, std::string>& args,
+                      const std::vector<std::string>& dry_patterns) {
+    const auto it = templates_.find(name);
+    if (it == templates_.end()) {
+      im_.warn(ref.where() + ": no AnalysisTemplate or ClusterAnalysisTemplate named '" + name +
+               "' in the files given; its metrics are not judged");
+      return "";
+    }
+    const Node spec = it->second["spec"];
+    QueryContext ctx;
+    ctx.latency = im_.opt.latency;
+    std::vector<std::string> dry = dry_patterns;
+    for (const Node& d : spec["dryRun"].items()) dry.push_back(d["metricName"].text());
+    for (const Node& arg : spec["args"].items()) {
+      const std::string arg_name = arg["name"].text();
+      std::string v = args.count(arg_name) ? args.at(arg_name) : arg_value(arg);
+      if (!v.empty()) ctx.variables["args." + arg_name] = v;
+    }
+    std::string key = name;
+    for (const std::string& d : dry_patterns) key += "+dryRun:" + d;
+    if (done_.count(key)) return done_[key];
+    im_.unsupported(spec, {"metrics", "args", "dryRun", "measurementRetention"});
+    YAML::Node metrics(YAML::NodeType::Sequence);
+    for (const Node& m : spec["metrics"].items()) {
+      YAML::Node o = metric(m, ctx, dry);
+      if (o.IsDefined() && !o.IsNull()) metrics.push_back(o);
+    }
+    if (metrics.size() == 0) {
+      im_.warn(it->second.where() + ": AnalysisTemplate " + name + ": no metric could be kept; the analysis is dropped");
+      return done_[key] = "";
+    }
+    out_[key]["metrics"] = metrics;
+    return done_[key] = key;
+  }
+
+  static bool dry_run(const std::string& metric, const std::vector<std::string>& patterns) {
+    for (const std::string& p : patterns) {
+      if (p == metric || p == ".*" || p == "*") return true;
+      try {
+        if (p.size() <= 256 && std::regex_match(metric, std::regex(p))) return true;
+      } catch (const std::regex_error&) {
+      }
+    }
+    return false;
+  }
+
+  // A whole number field, substituting arguments; Argo's default when unknown.
+  std::optional<int> whole(const Node& n, const QueryContext& ctx) {
+    if (!n) return std::nullopt;
+    std::string s = n.text();
+    if (s.find("{{") != std::string::npos) {
+      std::string key = s.substr(s.find("{{") + 2);
+      key = key.substr(0, key.find("}}"));
+      key.erase(0, key.find_first_not_of(" "));
+      key.erase(key.find_last_not_of(" ") + 1);
+      const auto it = ctx.variables.find(key);
+      int v = 0;
+      if (it != ctx.variables.end()) {
+        const auto [end, ec] = std::from_chars(it->second.data(), it->second.data() + it->second.size(), v);
+        if (ec == std::errc() && end == it->second.data() + it->second.size() && v >= 0) return v;
+      }
+      im_.warn(n.where() + ": '" + s + "' is an argument with no whole-number value in the files; Argo's default is used");
+      return std::nullopt;
+    }
+    return n.whole();
+  }
+
+  YAML::Node metric(const Node& m, const QueryContext& ctx, const std::vector<std::string>& dry) {
+    const std::string name = m["name"].text();
+    const std::string where = m.where() + " (metric " + name + ")";
+    im_.unsupported(m, {"name", "interval", "initialDelay", "count", "failureLimit", "inconclusiveLimit",
+                        "consecutiveErrorLimit", "successCondition", "failureCondition", "provider"});
+    // The provider's query.
+    std::string dialect, query;
+    Node qnode;
+    for (const auto& [provider, p] : m["provider"].entries()) {
+      if (provider == "prometheus") dialect = "prometheus", qnode = p["query"];
+      else if (provider == "datadog") dialect = "datadog", qnode = p["query"];
+      else if (provider == "newRelic") dialect = "newrelic", qnode = p["query"];
+      else {
+        im_.warn(where + ": provider " + provider + " is not read by canarysim (it reads prometheus, datadog and "
+                 "newRelic queries); metric dropped");
+        return YAML::Node();
+      }
+    }
+    if (dialect.empty() || !qnode.is_text()) {
+      im_.warn(where + ": no provider query; metric dropped");
+      return YAML::Node();
+    }
+    const QueryMeaning meaning = im_.read(qnode.text(), dialect, ctx, qnode);
+    if (!meaning.ok) {
+      im_.warn(where + ": its query (" + qnode.where() + ") is " + meaning.why + "; metric dropped");
+      return YAML::Node();
+    }
+    YAML::Node o;
+    o["name"] = name;
+    for (const char* key : {"interval", "initialDelay"})
+      if (m[key]) o[key] = duration_text(m[key]);
+    for (const char* key : {"count", "failureLimit", "inconclusiveLimit", "consecutiveErrorLimit"})
+      if (const auto v = whole(m[key], ctx)) o[key] = *v;
+    const bool is_dry = dry_run(name, dry);
+    for (const char* key : {"successCondition", "failureCondition"}) {
+      if (!m[key]) continue;
+      const std::string text = m[key].text();
+      std::string error;
+      const auto e = Expression::parse(text, &error);
+      if (!e) {
+        im_.warn(m[key].where() + ": '" + text + "' is not a condition canarysim evaluates (" + error + "); metric dropped");
+        return YAML::Node();
+      }
+      o[key] = text;
+      std::string why;
+      const bool failure = std::string(key) == "failureCondition";
+      const auto rules = condition_rules(*e, failure, &why);
+      if (rules.empty()) im_.warn(m[key].where() + ": '" + text + "' " + why);
+      if (is_dry) continue;
+      for (const auto& [op, x] : rules)
+        im_.rule(rule_text(meaning, op, x), m[key].where() + ": " + name + (failure ? " fails otherwise" : "") +
+                                                 ", query at " + qnode.where());
+    }
+    if (!m["successCondition"] && !m["failureCondition"])
+      im_.warn(where + ": no successCondition or failureCondition: every measurement succeeds");
+    if (is_dry) {
+      o["dryRun"] = true;
+      im_.warn(where + ": dryRun: measured and reported, never enforced");
+    }
+    o["provider"]["query"] = meaning.metric;
+    if (meaning.version != "canary") o["provider"]["version"] = meaning.version;
+    if (meaning.scale != 1) o["provider"]["scale"] = meaning.scale;
+    if (meaning.window_s > 0) o["provider"]["window"] = number_text(meaning.window_s) + "s";
+    return o;
+  }
+
+  Importer& im_;
+  std::map<std::string, Node> templates_;
+  std::map<std::string, std::string> done_;
+  YAML::Node out_{YAML::NodeType::Map};
+};
+
+Imported import_argo(const std::vector<std::string>& inputs, const ImportOptions& opt) {
+  Importer im(opt);
+  std::vector<Node> rollouts;
   std::map<std::string, Node> templates;
+  std::map<std::string, std::string> other;
   for (const std::string& path : inputs) {
     for (const Node& doc : load_documents(path)) {
       const std::string kind = kind_of(doc);
-      if (kind == "Rollout") {
-        rollout = doc;
-      } else if (kind == "AnalysisTemplate" || kind == "ClusterAnalysisTemplate") {
-        templates[doc["metadata"]["name"].text()] = doc;
-      } else if (!kind.empty()) {
-        im.warn(path + ": a " + kind + " is not part of a rollout policy; ignored");
-      }
+      if (kind == "Rollout") rollouts.push_back(doc);
+      else if (kind == "AnalysisTemplate" || kind == "ClusterAnalysisTemplate") templates[doc["metadata"]["name"].text()] = doc;
+      else if (kind == "Canary" || kind == "MetricTemplate") other[kind] = "flagger";
+      else if (doc.is_map() && doc["metrics"] && doc["classifier"]) other["Kayenta canary config"] = "kayenta";
+      else if (!kind.empty()) im.warn(doc.where() + ": a " + kind + " is not part of a rollout policy; ignored");
     }
   }
-  if (!rollout) throw InputError(inputs.front() + ": no Rollout found; expected kind: Rollout");
+  const Node rollout = im.pick(rollouts, "Rollout", files_text(inputs), other);
   const Node strategy = rollout["spec"]["strategy"];
-  const Node canary = strategy["canary"];
-  if (!canary) throw InputError(strategy.where() + ".canary: missing; expected a canary strategy");
-  im.unsupported(strategy, {"canary"});
-  im.unsupported(canary, {"steps", "analysis"}, "not simulated (canarysim routes by weight with sticky users)");
-
+  ArgoImporter argo(im, templates);
   YAML::Node out;
   out["kind"] = "argo";
-  std::vector<std::string> used;
-  auto template_refs = [&](const Node& analysis) {
-    YAML::Node refs(YAML::NodeType::Sequence);
-    for (const Node& t : analysis["templates"].items()) {
-      YAML::Node ref;
-      ref["templateName"] = t["templateName"].text();
-      used.push_back(t["templateName"].text());
-      refs.push_back(ref);
-    }
-    if (analysis["args"]) im.warn(analysis["args"].path() + ": not substituted; queries map to canarysim metrics");
-    return refs;
-  };
   YAML::Node steps(YAML::NodeType::Sequence);
-  for (const Node& s : canary["steps"].items()) {
+  auto add_analysis_step = [&](const Node& a) {
+    const YAML::Node refs = argo.analysis(a);
+    if (refs.size() == 0) return;
     YAML::Node step;
-    if (!s.is_map()) s.fail("a step (a mapping such as {setWeight: 20})");
-    if (s["setWeight"]) {
-      step["setWeight"] = s["setWeight"].number();
-    } else if (s["pause"]) {
-      YAML::Node pause(YAML::NodeType::Map);
-      if (s["pause"].is_map() && s["pause"]["duration"]) pause["duration"] = duration_text(s["pause"]["duration"]);
-      step["pause"] = pause;
-    } else if (s["analysis"]) {
-      step["analysis"]["templates"] = template_refs(s["analysis"]);
-    } else {
-      const auto e = s.entries();
-      im.warn(s.path() + ": " + (e.empty() ? std::string("step") : e.front().first) + " is not simulated; skipped");
-      continue;
-    }
+    step["analysis"]["templates"] = refs;
     steps.push_back(step);
-  }
-  out["steps"] = steps;
-  if (const Node bg = canary["analysis"]) {
-    out["analysis"]["templates"] = template_refs(bg);
-    if (bg["startingStep"]) out["analysis"]["startingStep"] = bg["startingStep"].whole();
-  }
-  for (const std::string& name : used) {
-    if (out["templates"][name]) continue;
-    const auto it = templates.find(name);
-    if (it == templates.end()) throw InputError("templates: no AnalysisTemplate named '" + name + "' in the files given");
-    const Node spec = it->second["spec"];
-    im.unsupported(spec, {"metrics", "args"});
-    YAML::Node metrics(YAML::NodeType::Sequence);
-    for (const Node& m : spec["metrics"].items()) {
-      const std::string mwhere = "AnalysisTemplate " + name + ".metrics." + m["name"].text();
-      YAML::Node o;
-      o["name"] = m["name"].text();
-      for (const char* key : {"interval", "initialDelay"})
-        if (m[key]) o[key] = duration_text(m[key]);
-      for (const char* key : {"count", "failureLimit", "inconclusiveLimit", "consecutiveErrorLimit"}) {
-        if (!m[key]) continue;
-        if (m[key].text_or("").find("{{") != std::string::npos) {
-          im.warn(mwhere + "." + key + ": a template argument; left at Argo's default");
-          continue;
+  };
+  if (const Node canary = strategy["canary"]) {
+    im.unsupported(strategy, {"canary"});
+    im.unsupported(canary, {"steps", "analysis"}, "not simulated (canarysim routes by weight with sticky users)");
+    for (const Node& s : canary["steps"].items()) {
+      if (!s.is_map()) s.fail("a step (a mapping such as {setWeight: 20})");
+      YAML::Node step;
+      if (s["setWeight"]) {
+        step["setWeight"] = s["setWeight"].number();
+      } else if (s["pause"]) {
+        YAML::Node pause(YAML::NodeType::Map);
+        if (s["pause"].is_map() && s["pause"]["duration"]) pause["duration"] = duration_text(s["pause"]["duration"]);
+        else im.warn(s.where() + ": a pause without a duration waits for a person: the simulated rollout stops there, unfinished");
+        step["pause"] = pause;
+      } else if (s["analysis"]) {
+        add_analysis_step(s["analysis"]);
+        continue;
+      } else if (s["setMirrorRoute"]) {
+        const Node r = s["setMirrorRoute"];
+        if (!r["match"] && !r["percentage"]) {
+          step["setMirrorRoute"]["percentage"] = 0;  // a route without match removes the mirror
+        } else {
+          step["setMirrorRoute"]["percentage"] = r["percentage"] ? r["percentage"].number() : 100.0;
+          if (r["match"]) im.warn(r["match"].where() + ": mirrors the matched requests; canarysim mirrors that share of all traffic");
         }
-        o[key] = m[key].whole();
-      }
-      for (const char* key : {"successCondition", "failureCondition"})
-        if (m[key]) o[key] = m[key].text();
-      im.unsupported(m, {"name", "interval", "initialDelay", "count", "failureLimit", "inconclusiveLimit",
-                         "consecutiveErrorLimit", "successCondition", "failureCondition", "provider"});
-      std::string query;
-      for (const auto& [provider, p] : m["provider"].entries()) {
-        for (const char* key : {"query", "metricName", "expression"})
-          if (p.is_map() && p[key].is_text()) query += p[key].text() + " ";
-        if (query.empty()) im.warn(mwhere + ".provider." + provider + ": no query canarysim can read");
-      }
-      const std::string metric = metric_for_query(query);
-      if (metric.empty()) {
-        im.warn(mwhere + ": no canarysim metric for query '" + query + "'; metric dropped (see policies/interop/import.h)");
+      } else if (s["setCanaryScale"]) {
+        im.warn(s.where() + ": setCanaryScale: canarysim scales the canary pool with its weight (scenario autoscale); step dropped");
+        continue;
+      } else if (s["setHeaderRoute"]) {
+        im.warn(s.where() + ": setHeaderRoute sends requests by header; canarysim routes by weight; step dropped");
+        continue;
+      } else if (s["experiment"]) {
+        const Node e = s["experiment"];
+        if (e["analyses"]) {
+          YAML::Node refs(YAML::NodeType::Sequence);
+          for (const Node& an : e["analyses"].items()) add_analysis_step(an);
+          im.warn(s.where() + ": experiment: its variants' own ReplicaSets are not simulated; its analyses judge the canary");
+        } else {
+          im.warn(s.where() + ": experiment without analyses: nothing canarysim judges; step dropped");
+        }
+        continue;
+      } else {
+        const auto e = s.entries();
+        im.warn(s.where() + ": " + (e.empty() ? std::string("an empty step") : e.front().first) + " is not simulated; step dropped");
         continue;
       }
-      o["provider"]["query"] = metric;
-      metrics.push_back(o);
+      steps.push_back(step);
     }
-    if (metrics.size() == 0)
-      throw InputError(it->second.where() + ": AnalysisTemplate " + name + ": no metric could be mapped to a canarysim metric");
-    out["templates"][name]["metrics"] = metrics;
+    if (const Node bg = canary["analysis"]) {
+      const YAML::Node refs = argo.analysis(bg);
+      if (refs.size() > 0) {
+        out["analysis"]["templates"] = refs;
+        if (bg["startingStep"]) out["analysis"]["startingStep"] = bg["startingStep"].whole();
+      }
+    }
+  } else if (const Node bg = strategy["blueGreen"]) {
+    im.unsupported(strategy, {"blueGreen"});
+    im.unsupported(bg, {"activeService", "previewService", "prePromotionAnalysis", "postPromotionAnalysis",
+                        "autoPromotionEnabled", "autoPromotionSeconds", "scaleDownDelaySeconds", "previewReplicaCount",
+                        "abortScaleDownDelaySeconds", "scaleDownDelayRevisionLimit"});
+    // The preview stack serves no users: canarysim validates it on shadow traffic.
+    YAML::Node mirror;
+    mirror["setMirrorRoute"]["percentage"] = 100;
+    steps.push_back(mirror);
+    im.warn(bg.where() + ": blueGreen: the preview is judged on shadow copies of live traffic (Argo's preview "
+            "service serves only whoever calls it)");
+    if (const Node pre = bg["prePromotionAnalysis"]) add_analysis_step(pre);
+    const bool auto_promote = !bg["autoPromotionEnabled"] || bg["autoPromotionEnabled"].boolean();
+    YAML::Node pause;
+    if (!auto_promote) {
+      pause["pause"] = YAML::Node(YAML::NodeType::Map);
+      im.warn(bg["autoPromotionEnabled"].where() + ": false: promotion waits for a person; the simulated rollout stops there, unfinished");
+      steps.push_back(pause);
+    } else if (bg["autoPromotionSeconds"]) {
+      pause["pause"]["duration"] = std::to_string(bg["autoPromotionSeconds"].whole()) + "s";
+      steps.push_back(pause);
+    }
+    YAML::Node off, full;
+    off["setMirrorRoute"]["percentage"] = 0;
+    full["setWeight"] = 100;
+    steps.push_back(off);
+    steps.push_back(full);
+    if (const Node post = bg["postPromotionAnalysis"]) {
+      add_analysis_step(post);
+      im.warn(post.where() + ": after the switch, a failed analysis switches back at once (scaleDownDelaySeconds keeps "
+              "the old stack; canarysim's rollback is instant)");
+    }
+  } else {
+    im.refuse(strategy.where() + ": expected a canary or blueGreen strategy");
   }
-  im.out.yaml = "# Imported from Argo Rollouts (" + rollout.file() + ") by canarysim import.\n" + emit(out);
-  return im.out;
+  if (steps.size() == 0) im.refuse(strategy.where() + ": no step canarysim can simulate");
+  out["steps"] = steps;
+  const YAML::Node t = argo.templates();
+  if (t.size() > 0) out["templates"] = t;
+  return im.finish("Imported from Argo Rollouts (" + rollout.where() + ")", out);
 }
 
 // ---------------------------------------------------------------------------------
 // Flagger: a Canary, and MetricTemplates for its custom metrics.
 
-Imported import_flagger(const std::vector<std::string>& inputs) {
-  Importer im;
-  Node canary;
-  std::map<std::string, std::string> template_queries;
+Imported import_flagger(const std::vector<std::string>& inputs, const ImportOptions& opt) {
+  Importer im(opt);
+  std::vector<Node> canaries;
+  std::map<std::string, Node> metric_templates;
+  std::map<std::string, std::string> other;
   for (const std::string& path : inputs) {
     for (const Node& doc : load_documents(path)) {
       const std::string kind = kind_of(doc);
-      if (kind == "Canary") canary = doc;
-      else if (kind == "MetricTemplate") template_queries[doc["metadata"]["name"].text()] = doc["spec"]["query"].text();
-      else if (!kind.empty()) im.warn(path + ": a " + kind + " is not part of a rollout policy; ignored");
+      if (kind == "Canary") canaries.push_back(doc);
+      else if (kind == "MetricTemplate") metric_templates[doc["metadata"]["name"].text()] = doc;
+      else if (kind == "Rollout" || kind == "AnalysisTemplate" || kind == "ClusterAnalysisTemplate") other[kind] = "argo";
+      else if (doc.is_map() && doc["metrics"] && doc["classifier"]) other["Kayenta canary config"] = "kayenta";
+      else if (!kind.empty()) im.warn(doc.where() + ": a " + kind + " is not part of a rollout policy; ignored");
     }
   }
-  if (!canary) throw InputError(inputs.front() + ": no Canary found; expected kind: Canary");
+  const Node canary = im.pick(canaries, "Canary", files_text(inputs), other);
   const Node spec = canary["spec"];
-  im.unsupported(spec, {"analysis"}, "not simulated (deployment, service and autoscaler wiring)");
+  im.unsupported(spec, {"analysis", "canaryAnalysis", "targetRef", "service", "autoscalerRef", "ingressRef",
+                        "progressDeadlineSeconds", "provider", "skipAnalysis", "revertOnDeletion", "upstreamRef",
+                        "suspend"},
+                 "not simulated");
   if (spec["skipAnalysis"] && spec["skipAnalysis"].boolean())
-    im.warn("spec.skipAnalysis: true promotes without analysis in Flagger; canarysim runs the analysis");
+    im.warn(spec["skipAnalysis"].where() + ": true promotes without analysis in Flagger; canarysim runs the analysis");
   const Node a = spec["analysis"] ? spec["analysis"] : spec["canaryAnalysis"];
-  if (!a) throw InputError(spec.where() + ".analysis: missing; expected Flagger's analysis");
-  im.unsupported(a, {"interval", "threshold", "maxWeight", "stepWeight", "stepWeights", "stepWeightPromotion", "metrics"});
+  if (!a) im.refuse(spec.where() + ": no analysis (or canaryAnalysis): nothing to import");
+  im.unsupported(a, {"interval", "threshold", "maxWeight", "stepWeight", "stepWeights", "stepWeightPromotion", "metrics",
+                     "iterations", "match", "mirror", "mirrorWeight", "webhooks", "alerts", "primaryReadyThreshold",
+                     "canaryReadyThreshold", "sessionAffinity"});
+  for (const Node& hook : a["webhooks"].items())
+    im.warn(hook.where() + ": webhook " + hook["name"].text_or("?") + " (" + hook["type"].text_or("rollout") +
+            "): load tests and gates are not simulated; dropped");
+  for (const char* key : {"primaryReadyThreshold", "canaryReadyThreshold", "sessionAffinity", "alerts"})
+    if (a[key]) im.warn(a[key].where() + ": not simulated; ignored");
   YAML::Node out;
   out["kind"] = "flagger";
-  if (a["interval"]) out["interval"] = duration_text(a["interval"]);
-  for (const char* key : {"threshold", "maxWeight", "stepWeight", "stepWeightPromotion"})
-    if (a[key]) out[key] = a[key].number();
-  if (a["stepWeights"]) {
-    YAML::Node weights(YAML::NodeType::Sequence);
-    for (const Node& w : a["stepWeights"].items()) weights.push_back(w.number());
-    out["stepWeights"] = weights;
+  const std::string interval = a["interval"] ? duration_text(a["interval"]) : "1m";
+  out["interval"] = interval;
+  if (a["threshold"]) out["threshold"] = a["threshold"].whole();
+  if (a["iterations"]) {
+    out["iterations"] = a["iterations"].whole();
+    if (a["match"]) {
+      out["match_weight"] = opt.match_weight;
+      im.warn(a["match"].where() + ": A/B testing: the header/cookie match decides who reaches the canary; canarysim "
+              "sends it " + number_text(opt.match_weight) + " % of users (--match-weight)");
+    } else {
+      out["mirror"] = true;
+      if (!a["mirror"] || !a["mirror"].boolean())
+        im.warn(a["iterations"].where() + ": blue/green: Flagger judges the canary on load-test traffic from webhooks; "
+                "canarysim judges it on shadow copies of live traffic");
+    }
+    for (const char* key : {"stepWeight", "stepWeights", "maxWeight"})
+      if (a[key]) im.warn(a[key].where() + ": not used with iterations; ignored");
+  } else {
+    for (const char* key : {"maxWeight", "stepWeight", "stepWeightPromotion"})
+      if (a[key]) out[key] = a[key].number();
+    if (a["stepWeights"]) {
+      YAML::Node weights(YAML::NodeType::Sequence);
+      for (const Node& w : a["stepWeights"].items()) weights.push_back(w.number());
+      out["stepWeights"] = weights;
+    }
+    if (!a["stepWeight"] && !a["stepWeights"]) im.refuse(a.where() + ": neither stepWeight, stepWeights nor iterations");
+    if (a["mirror"]) im.warn(a["mirror"].where() + ": mirroring with a weight ladder is not simulated; ignored");
   }
+  // Template variables, as Flagger fills them.
+  QueryContext ctx;
+  ctx.latency = opt.latency;
+  const std::string target = spec["targetRef"]["name"].text_or("");
+  ctx.variables["name"] = canary["metadata"]["name"].text_or("");
+  ctx.variables["namespace"] = canary["metadata"]["namespace"].text_or("default");
+  ctx.variables["target"] = target;
+  ctx.variables["service"] = spec["service"]["name"].text_or(target);
   YAML::Node metrics(YAML::NodeType::Sequence);
   for (const Node& m : a["metrics"].items()) {
     const std::string name = m["name"].text();
-    YAML::Node o;
-    if (m["templateRef"]) {
-      const std::string ref = m["templateRef"]["name"].text();
-      const auto it = template_queries.find(ref);
-      const std::string metric = it == template_queries.end() ? "" : metric_for_query(it->second);
-      if (metric.empty()) {
-        im.warn(m.where() + " (" + name + "): " +
-                (it == template_queries.end() ? "MetricTemplate '" + ref + "' not among the files given"
-                                              : "no canarysim metric for its query") + "; metric dropped");
+    const std::string where = m.where() + " (metric " + name + ")";
+    im.unsupported(m, {"name", "thresholdRange", "threshold", "interval", "templateRef", "templateVariables", "query"});
+    QueryMeaning meaning;
+    Node qnode;
+    QueryContext mctx = ctx;
+    mctx.variables["interval"] = m["interval"] ? duration_text(m["interval"]) : interval;
+    for (const auto& [k, v] : m["templateVariables"].entries()) mctx.variables["variables." + k] = v.text_or("");
+    const bool builtin = !m["templateRef"] && !m["query"] && (name == "request-success-rate" || name == "request-duration");
+    if (builtin) {
+      meaning.ok = true;
+      meaning.metric = name == "request-success-rate" ? "success_rate" : "latency_p99";
+      meaning.scale = name == "request-success-rate" ? 100 : 1000;
+      if (name == "request-duration" && opt.latency != "e2e") meaning.metric = opt.latency + "_p99";
+    } else if (m["templateRef"] || m["query"]) {
+      std::string dialect = "prometheus";
+      if (m["templateRef"]) {
+        const std::string ref = m["templateRef"]["name"].text();
+        const auto it = metric_templates.find(ref);
+        if (it == metric_templates.end()) {
+          im.warn(where + ": MetricTemplate '" + ref + "' is not among the files given; metric dropped");
+          continue;
+        }
+        const std::string type = it->second["spec"]["provider"]["type"].text_or("prometheus");
+        if (type == "datadog") dialect = "datadog";
+        else if (type == "newrelic") dialect = "newrelic";
+        else if (type != "prometheus") {
+          im.warn(where + ": MetricTemplate " + ref + " uses provider " + type + ", which canarysim does not read "
+                  "(prometheus, datadog, newrelic); metric dropped");
+          continue;
+        }
+        qnode = it->second["spec"]["query"];
+      } else {
+        qnode = m["query"];  // Flagger's deprecated inline query
+      }
+      meaning = im.read(qnode.text(), dialect, mctx, qnode);
+      if (!meaning.ok) {
+        im.warn(where + ": its query (" + qnode.where() + ") is " + meaning.why + "; metric dropped");
         continue;
       }
-      if (metric == "success_rate") {
-        im.warn(m.where() + " (" + name + "): a success ratio; judged as request-success-rate (percent)");
-        o["name"] = "request-success-rate";
-      } else {
-        o["name"] = metric;
+      if (meaning.version == "baseline") {
+        im.warn(where + ": its query measures the primary alone, which Flagger's analysis of the canary never "
+                "judges in canarysim; metric dropped");
+        continue;
       }
-    } else if (name == "request-success-rate" || name == "request-duration") {
-      o["name"] = name;
     } else {
-      im.warn(m.where() + " (" + name + "): neither built in nor a templateRef; metric dropped");
+      im.warn(where + ": neither built in (request-success-rate, request-duration) nor a templateRef; metric dropped");
       continue;
     }
+    YAML::Node o;
+    o["name"] = meaning.metric;
+    o["scale"] = meaning.scale;
+    if (meaning.version != "canary") o["version"] = meaning.version;
+    std::optional<double> lo, hi;
     if (const Node range = m["thresholdRange"]) {
-      im.unsupported(range, {"min", "max"}, "not a bound Flagger reads; ignored");
-      for (const char* bound : {"min", "max"})
-        if (range[bound]) o["thresholdRange"][bound] = range[bound].number();
+      for (const auto& entry : range.entries())
+        if (entry.first != "min" && entry.first != "max") im.warn(entry.second.where() + ": not a bound Flagger reads; ignored");
+      if (range["min"]) lo = range["min"].number();
+      if (range["max"]) hi = range["max"].number();
     }
-    if (m["threshold"]) o["thresholdRange"][name == "request-duration" ? "max" : "min"] = m["threshold"].number();
+    if (m["threshold"]) {
+      // Flagger's deprecated threshold: a minimum for the success rate, a maximum otherwise.
+      (builtin && name == "request-success-rate" ? lo : hi) = m["threshold"].number();
+    }
+    if (!lo && !hi) {
+      im.warn(where + ": no thresholdRange: Flagger fails nothing on it; metric dropped");
+      continue;
+    }
+    const std::string source = m.where() + ": " + name + (qnode ? ", query at " + qnode.where() : std::string(", built in"));
+    if (lo) o["thresholdRange"]["min"] = *lo, im.rule(rule_text(meaning, ">=", *lo), source);
+    if (hi) o["thresholdRange"]["max"] = *hi, im.rule(rule_text(meaning, "<=", *hi), source);
     if (m["interval"]) o["interval"] = duration_text(m["interval"]);
+    else if (meaning.window_s > 0) o["interval"] = number_text(meaning.window_s) + "s";
     metrics.push_back(o);
   }
-  if (metrics.size() == 0) throw InputError(a.where() + ".metrics: no metric canarysim can judge");
   out["metrics"] = metrics;
-  im.out.yaml = "# Imported from a Flagger Canary (" + inputs.front() + ") by canarysim import.\n" + emit(out);
-  return im.out;
+  return im.finish("Imported from a Flagger Canary (" + canary.where() + ")", out);
 }
 
 // ---------------------------------------------------------------------------------
 // Kayenta: a canary config (JSON).
 
 Imported import_kayenta(const std::vector<std::string>& inputs, const ImportOptions& opt) {
-  Importer im;
+  Importer im(opt);
   const std::vector<Node> docs = load_documents(inputs.front());
-  if (docs.empty() || !docs[0].is_map() || !docs[0]["metrics"])
-    throw InputError(inputs.front() + ": metrics: missing; expected a Kayenta canary config");
+  if (docs.empty() || !docs[0].is_map() || !docs[0]["metrics"]) {
+    for (const Node& d : docs) {
+      const std::string kind = kind_of(d);
+      if (kind == "Rollout" || kind == "AnalysisTemplate") im.refuse("no Kayenta canary config in " + inputs.front() + " (it holds a " + kind + ": use `import argo`)");
+      if (kind == "Canary" || kind == "MetricTemplate") im.refuse("no Kayenta canary config in " + inputs.front() + " (it holds a " + kind + ": use `import flagger`)");
+    }
+    im.refuse(inputs.front() + ": metrics: missing; expected a Kayenta canary config");
+  }
   const Node cfg = docs[0];
   im.unsupported(cfg, {"metrics", "classifier", "name", "description", "configVersion", "applications", "judge",
                        "templates", "createdTimestamp", "updatedTimestamp", "createdTimestampIso",
@@ -442,43 +792,96 @@ Imported import_kayenta(const std::vector<std::string>& inputs, const ImportOpti
   out["interval"] = opt.interval;
   out["step"] = "1m";
   im.warn("schedule: lifetime " + opt.lifetime + ", interval " + opt.interval + ", weight " +
-          std::to_string(static_cast<int>(opt.weight_percent)) +
-          " % from the command line (a Kayenta config holds no schedule; Spinnaker's stage does)");
+          number_text(opt.weight_percent) + " % from the command line (a Kayenta config holds no schedule; Spinnaker's stage does)");
+  QueryContext ctx;
+  ctx.latency = opt.latency;
   YAML::Node metrics(YAML::NodeType::Sequence);
   for (const Node& m : cfg["metrics"].items()) {
     const std::string name = m["name"].text();
-    const std::string where = "metrics." + name;
+    const std::string where = m.where() + " (metric " + name + ")";
+    const Node q = m["query"];
+    const std::string type = q["type"].text_or("prometheus");
+    std::string dialect = type == "prometheus" ? "prometheus" : type == "datadog" ? "datadog" : type == "newrelic" ? "newrelic" : "";
     std::string query;
-    for (const auto& [key, part] : m["query"].entries())
-      if (part.is_text()) query += part.text() + " ";
-    const std::string metric = metric_for_query(query + " " + name);
-    if (metric.empty() || metric == "success_rate") {
-      im.warn(where + ": no canarysim metric for query '" + query + "'; metric dropped");
+    if (q["customInlineTemplate"]) {
+      query = q["customInlineTemplate"].text();
+      const size_t colon = query.find(':');
+      if (colon != std::string::npos && colon < 12) query = query.substr(colon + 1);  // "PromQL:..."
+    } else if (q["select"]) {
+      query = q["select"].text();
+    } else if (q["metricName"]) {
+      query = q["metricName"].text();
+      if (dialect == "prometheus") {
+        // Kayenta's query: the metric over the step, filtered by the named template.
+        std::string filter;
+        if (q["customFilterTemplate"]) filter = cfg["templates"][q["customFilterTemplate"].text()].text_or("");
+        query = "rate(" + query + "{" + filter + "}[1m])";
+      }
+    }
+    if (lower(name + " " + query).find("apdex") != std::string::npos) {
+      im.warn(where + ": Apdex is a satisfaction score (higher is better) over latency thresholds canarysim does not "
+              "compute; metric dropped");
       continue;
+    }
+    if (dialect.empty() || query.empty()) {
+      im.warn(where + ": a " + type + " query canarysim does not read; metric dropped");
+      continue;
+    }
+    QueryMeaning meaning = im.read(query, dialect, ctx, q);
+    if (!meaning.ok && meaning.why.rfind("a rate per second of failures", 0) == 0) {
+      // Kayenta gives canary and baseline equal traffic: their failures per second
+      // compare as their error rates do.
+      meaning.ok = true;
+      meaning.metric = "error_rate";
+      im.warn(where + ": failures per second, compared as error rates (Kayenta's canary and baseline take equal traffic)");
+    }
+    if (!meaning.ok) {
+      im.warn(where + ": its query is " + meaning.why + "; metric dropped");
+      continue;
+    }
+    const Node c = m["analysisConfigurations"]["canary"];
+    std::string direction = c["direction"].text_or("either");
+    bool flipped = false;
+    if (meaning.metric == "success_rate") {  // judged as the error rate, direction reversed
+      meaning.metric = "error_rate";
+      flipped = true;
+      direction = direction == "increase" ? "decrease" : direction == "decrease" ? "increase" : direction;
+      im.warn(where + ": a success rate, judged as the error rate with the direction reversed (" + direction + ")");
     }
     YAML::Node o;
     o["name"] = name;
-    o["metric"] = metric;
+    o["metric"] = meaning.metric;
     YAML::Node groups(YAML::NodeType::Sequence);
     for (const Node& g : m["groups"].items()) groups.push_back(g.text());
     if (m["groups"].is_text()) groups.push_back(m["groups"].text());
     o["groups"] = groups;
-    const Node c = m["analysisConfigurations"]["canary"];
-    if (c["direction"]) o["direction"] = c["direction"].text();
+    o["direction"] = direction;
     if (c["critical"]) o["critical"] = c["critical"].boolean();
+    double allowed_up = 1, allowed_down = 1;
     if (const Node e = c["effectSize"]) {
-      if (e["measure"]) o["effect_size"]["measure"] = e["measure"].text();
-      for (const auto& [from, to] : std::vector<std::pair<const char*, const char*>>{
-               {"allowedIncrease", "allowed_increase"}, {"criticalIncrease", "critical_increase"},
-               {"allowedDecrease", "allowed_decrease"}, {"criticalDecrease", "critical_decrease"}})
-        if (e[from]) o["effect_size"][to] = e[from].number();
+      if (flipped) {
+        im.warn(e.where() + ": effect sizes on a success rate do not carry over to the error rate; dropped");
+      } else {
+        if (e["measure"]) o["effect_size"]["measure"] = e["measure"].text();
+        for (const auto& [from, to] : std::vector<std::pair<const char*, const char*>>{
+                 {"allowedIncrease", "allowed_increase"}, {"criticalIncrease", "critical_increase"},
+                 {"allowedDecrease", "allowed_decrease"}, {"criticalDecrease", "critical_decrease"}})
+          if (e[from]) o["effect_size"][to] = e[from].number();
+        if (e["allowedIncrease"]) allowed_up = e["allowedIncrease"].number();
+        if (e["allowedDecrease"]) allowed_down = e["allowedDecrease"].number();
+      }
     }
-    im.unsupported(c, {"direction", "critical", "effectSize", "nanStrategy"});
+    im.unsupported(c, {"direction", "critical", "effectSize", "nanStrategy", "outliers"});
     if (c["nanStrategy"] && c["nanStrategy"].text() == "replace")
-      im.warn(where + ": nanStrategy replace; canarysim removes missing points");
+      im.warn(c["nanStrategy"].where() + ": replace; canarysim removes missing points");
+    QueryMeaning relative = meaning;
+    relative.version = "ratio";
+    const std::string source = m.where() + ": " + name + " (Mann-Whitney, canary against baseline)";
+    if (direction != "decrease") im.rule(rule_text(relative, "<=", allowed_up), source);
+    if (direction != "increase") im.rule(rule_text(relative, ">=", allowed_down), source);
     metrics.push_back(o);
   }
-  if (metrics.size() == 0) throw InputError(inputs.front() + ": metrics: none maps to a canarysim metric");
+  if (metrics.size() == 0) im.refuse(cfg["metrics"].where() + ": no metric maps to a canarysim metric (see the warnings above)");
   out["metrics"] = metrics;
   const Node cl = cfg["classifier"];
   for (const auto& [group, weight] : cl["groupWeights"].entries()) out["classifier"]["group_weights"][group] = weight.number();
@@ -490,15 +893,14 @@ Imported import_kayenta(const std::vector<std::string>& inputs, const ImportOpti
     out["classifier"]["score_thresholds"]["marginal"] = 75;
     im.warn("classifier.scoreThresholds: not in the config (Spinnaker's stage sets them); pass 95, marginal 75");
   }
-  im.out.yaml = "# Imported from a Kayenta canary config (" + inputs.front() + ") by canarysim import.\n" + emit(out);
-  return im.out;
+  return im.finish("Imported from a Kayenta canary config (" + inputs.front() + ")", out);
 }
 
 // ---------------------------------------------------------------------------------
 // AWS CodeDeploy and AppConfig predefined strategies.
 
-Imported import_aws(const std::vector<std::string>& names) {
-  Importer im;
+Imported import_aws(const std::vector<std::string>& names, const ImportOptions& opt) {
+  Importer im(opt);
   if (names.size() != 1) throw InputError("aws: expected one predefined strategy name");
   const std::string& name = names.front();
   std::vector<double> steps;
@@ -572,8 +974,10 @@ Imported import_aws(const std::vector<std::string>& names) {
           "strategy name does not carry; canarysim adds an alarm on an error rate above 1 %: replace it with yours");
   if (steps.size() == 1 && final_bake_s == 0)
     im.warn("steps: all at once with no bake: the new version takes all traffic at once and nothing judges it");
-  im.out.yaml = "# Imported from the AWS predefined strategy " + name + " by canarysim import.\n" + emit(out);
-  return im.out;
+  QueryMeaning alarm;
+  alarm.metric = "error_rate";
+  im.rule(rule_text(alarm, "<=", 0.01), "canarysim's stand-in for the CloudWatch alarms of " + name);
+  return im.finish("Imported from the AWS predefined strategy " + name, out);
 }
 
 }  // namespace
@@ -581,10 +985,10 @@ Imported import_aws(const std::vector<std::string>& names) {
 Imported import_policy(const std::string& tool, const std::vector<std::string>& inputs, const ImportOptions& options) {
   if (inputs.empty()) throw InputError(tool + ": expected at least one input");
   try {
-    if (tool == "argo") return import_argo(inputs);
-    if (tool == "flagger") return import_flagger(inputs);
+    if (tool == "argo") return import_argo(inputs, options);
+    if (tool == "flagger") return import_flagger(inputs, options);
     if (tool == "kayenta") return import_kayenta(inputs, options);
-    if (tool == "aws") return import_aws(inputs);
+    if (tool == "aws") return import_aws(inputs, options);
   } catch (const YAML::Exception& e) {
     throw InputError(inputs.front() + ": " + e.what());
   }

@@ -772,10 +772,12 @@ Meaning selector_meaning(const Ast& a, std::vector<std::string>* notes) {
   else if (contains_any(fam, {"prompt_tokens", "input_tokens"})) refuse("'" + a.text + "' counts prompt tokens: canarysim does not judge them");
   else if (contains_any(fam, {"error", "fail", "5xx", "exception"})) m.subset = "failures";
   else if (contains_any(fam, {"success", "succeeded"})) m.subset = "successes";
-  else if (contains_any(fam, {"quality", "judge_score", "score"})) {
-    m.kind = Meaning::Kind::kGauge;
+  else if (contains_any(fam, {"request", "response", "hits", "handled", "calls", "rq", "_count", ".count",
+                               "_total", "transaction"})) m.subset = "all";
+  else {
+    m.kind = Meaning::Kind::kGauge;  // not a counter of requests: a gauge (quality scores, GPU memory)
     return m;
-  } else m.subset = "all";
+  }
   for (const Matcher& x : a.matchers) {
     if (!status_like(x.label) || x.label == "__name__") continue;
     const std::string c = classify_matcher(x, notes);
@@ -851,7 +853,8 @@ class Reader {
     if (f == "rate" || f == "irate" || f == "increase" || f == "delta" || f == "idelta") {
       Meaning m = arg(0);
       if (m.kind == Meaning::Kind::kNumber || m.kind == Meaning::Kind::kValue || m.kind == Meaning::Kind::kGauge)
-        refuse(f + "() of something that is not a counter");
+        refuse(f + "() of " + (m.family.empty() ? std::string("something") : "'" + m.family + "'") +
+               ", which is not a counter of requests the reader recognises");
       m.per_second = f == "rate" || f == "irate";
       m.cumulative = false;
       m.window = a.args[0]->range_s > 0 ? a.args[0]->range_s : m.window;

@@ -199,10 +199,17 @@ struct ImportArgs {
 };
 
 int import_command(const ImportArgs& a) {
-  const Imported imported = import_policy(a.tool, a.inputs, a.options);
-  // The result must load: a file the importer writes is a file canarysim accepts.
-  parse_policy(ConfigMap::parse_string(imported.yaml, "<imported>"));
+  Imported imported;
+  try {
+    imported = import_policy(a.tool, a.inputs, a.options);
+  } catch (const ImportRefused& refused) {
+    for (const std::string& w : refused.warnings) std::cerr << "warning: " << w << "\n";
+    throw;
+  }
   for (const std::string& w : imported.warnings) std::cerr << "warning: " << w << "\n";
+  for (const std::string& r : imported.rules) std::cerr << r << "\n";
+  // The result must load: a file the importer writes is a file canarysim accepts.
+  parse_policy(ConfigMap::parse_string(imported.yaml, "the policy imported from " + a.inputs.front()));
   std::ofstream file;
   output(a.out, file) << imported.yaml;
   return 0;
@@ -488,6 +495,16 @@ int main(int argc, char** argv) {
   import_cmd->add_option("--lifetime", imp.options.lifetime, "kayenta: analysis lifetime")->capture_default_str();
   import_cmd->add_option("--interval", imp.options.interval, "kayenta: judgement interval")->capture_default_str();
   import_cmd->add_option("--weight", imp.options.weight_percent, "kayenta: canary weight, percent")->capture_default_str();
+  import_cmd->add_option("--name", imp.options.name, "argo, flagger: the Rollout or Canary to import when the files hold several");
+  import_cmd->add_option("--latency", imp.options.latency,
+                         "The LLM latency a web request latency (request_duration, latency) stands for")
+      ->check(CLI::IsMember({"e2e", "ttft", "itl"}))
+      ->capture_default_str();
+  import_cmd->add_option("--match-weight", imp.options.match_weight,
+                         "flagger A/B testing: percent of users the header/cookie match sends to the canary")
+      ->check(CLI::Range(0.01, 100.0))
+      ->capture_default_str();
+  import_cmd->add_flag("--strict", imp.options.strict, "Refuse the import on any warning (nothing dropped or approximated)");
 
   std::string check_suite;
   bool check_update = false;
