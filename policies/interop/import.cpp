@@ -240,9 +240,15 @@ class Importer {
 
   void warn(const std::string& w) { out.warnings.push_back(w); }
   [[noreturn]] void refuse(const std::string& why) { throw ImportRefused(why, out.warnings); }
-  void rule(const std::string& text, const std::string& source) {
+  // States a rule kept on a query's value: `op` and `threshold` in the query's units.
+  void rule(const QueryMeaning& m, const std::string& op, double threshold, const std::string& source) {
+    const std::string text = rule_text(m, op, threshold);
     out.rules.push_back("rule: " + text + "  (" + source + ")");
     comments.push_back("# rule: " + text + "  (" + source + ")");
+    // Web services answer in milliseconds; an LLM completion streams for seconds.
+    if (m.metric.rfind("latency_", 0) == 0 && m.version == "canary" && op == "<=" && threshold / m.scale < 2)
+      warn(source + ": " + text + " looks like a web latency: LLM completions stream for seconds end to end; if it "
+           "meant the time to the first token, import with --latency ttft");
   }
   // Warns about every key of `node` not in `known`, under its location.
   void unsupported(const Node& node, std::initializer_list<const char*> known, const std::string& why = "not simulated") {
@@ -466,7 +472,7 @@ class ArgoImporter {
       if (rules.empty()) im_.warn(m[key].where() + ": '" + text + "' " + why);
       if (is_dry) continue;
       for (const auto& [op, x] : rules)
-        im_.rule(rule_text(meaning, op, x), m[key].where() + ": " + name + (failure ? " fails otherwise" : "") +
+        im_.rule(meaning, op, x, m[key].where() + ": " + name + (failure ? " fails otherwise" : "") +
                                                  ", query at " + qnode.where());
     }
     if (!m["successCondition"] && !m["failureCondition"])
@@ -607,6 +613,10 @@ Imported import_argo(const std::vector<std::string>& inputs, const ImportOptions
   }
   if (steps.size() == 0) im.refuse(strategy.where() + ": no step canarysim can simulate");
   out["steps"] = steps;
+  // What Argo has no field for, as canarysim export-policy writes it.
+  const Node notes = rollout["metadata"]["annotations"];
+  if (notes["canarysim.io/tick"]) out["tick"] = notes["canarysim.io/tick"].text();
+  if (notes["canarysim.io/rollback-drain"]) out["rollback_drain"] = notes["canarysim.io/rollback-drain"].text();
   const YAML::Node t = argo.templates();
   if (t.size() > 0) out["templates"] = t;
   return im.finish("Imported from Argo Rollouts (" + rollout.where() + ")", out);
@@ -653,9 +663,13 @@ Imported import_flagger(const std::vector<std::string>& inputs, const ImportOpti
   const std::string interval = a["interval"] ? duration_text(a["interval"]) : "1m";
   out["interval"] = interval;
   if (a["threshold"]) out["threshold"] = a["threshold"].whole();
+  const Node notes = canary["metadata"]["annotations"];
+  if (notes["canarysim.io/rollback-drain"]) out["rollback_drain"] = notes["canarysim.io/rollback-drain"].text();
   if (a["iterations"]) {
     out["iterations"] = a["iterations"].whole();
-    if (a["match"]) {
+    if (a["match"] && notes["canarysim.io/match-weight"]) {
+      out["match_weight"] = notes["canarysim.io/match-weight"].number();
+    } else if (a["match"]) {
       out["match_weight"] = opt.match_weight;
       im.warn(a["match"].where() + ": A/B testing: the header/cookie match decides who reaches the canary; canarysim "
               "sends it " + number_text(opt.match_weight) + " % of users (--match-weight)");
@@ -757,8 +771,8 @@ Imported import_flagger(const std::vector<std::string>& inputs, const ImportOpti
       continue;
     }
     const std::string source = m.where() + ": " + name + (qnode ? ", query at " + qnode.where() : std::string(", built in"));
-    if (lo) o["thresholdRange"]["min"] = *lo, im.rule(rule_text(meaning, ">=", *lo), source);
-    if (hi) o["thresholdRange"]["max"] = *hi, im.rule(rule_text(meaning, "<=", *hi), source);
+    if (lo) o["thresholdRange"]["min"] = *lo, im.rule(meaning, ">=", *lo, source);
+    if (hi) o["thresholdRange"]["max"] = *hi, im.rule(meaning, "<=", *hi, source);
     if (m["interval"]) o["interval"] = duration_text(m["interval"]);
     else if (meaning.window_s > 0) o["interval"] = number_text(meaning.window_s) + "s";
     metrics.push_back(o);
@@ -877,8 +891,8 @@ Imported import_kayenta(const std::vector<std::string>& inputs, const ImportOpti
     QueryMeaning relative = meaning;
     relative.version = "ratio";
     const std::string source = m.where() + ": " + name + " (Mann-Whitney, canary against baseline)";
-    if (direction != "decrease") im.rule(rule_text(relative, "<=", allowed_up), source);
-    if (direction != "increase") im.rule(rule_text(relative, ">=", allowed_down), source);
+    if (direction != "decrease") im.rule(relative, "<=", allowed_up, source);
+    if (direction != "increase") im.rule(relative, ">=", allowed_down, source);
     metrics.push_back(o);
   }
   if (metrics.size() == 0) im.refuse(cfg["metrics"].where() + ": no metric maps to a canarysim metric (see the warnings above)");
@@ -976,7 +990,7 @@ Imported import_aws(const std::vector<std::string>& names, const ImportOptions& 
     im.warn("steps: all at once with no bake: the new version takes all traffic at once and nothing judges it");
   QueryMeaning alarm;
   alarm.metric = "error_rate";
-  im.rule(rule_text(alarm, "<=", 0.01), "canarysim's stand-in for the CloudWatch alarms of " + name);
+  im.rule(alarm, "<=", 0.01, "canarysim's stand-in for the CloudWatch alarms of " + name);
   return im.finish("Imported from the AWS predefined strategy " + name, out);
 }
 

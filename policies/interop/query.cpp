@@ -951,9 +951,11 @@ class Reader {
     if (l.metric != r.metric || !near(l.scale, r.scale))
       refuse("'" + op + "' between two different metrics (" + l.metric + ", " + r.metric + ")");
     if (l.version != "canary" && l.version != "baseline") refuse("a relative check inside another");
-    const bool canary_over_stable = l.side == "canary" && r.side == "stable";
+    // An unmarked selector measures the canary (see query.h), so one series that names
+    // the stable version is enough to tell the two apart.
+    const bool canary_over_stable = l.side != "stable" && r.side == "stable";
     if (!canary_over_stable) {
-      if (l.side == "stable" && r.side == "canary")
+      if (l.side == "stable" && r.side != "stable")
         refuse("the stable version " + op + " the canary (the inverse of canarysim's canary-over-stable)");
       refuse("'" + op + "' between two " + l.metric + " series whose sides (canary, stable) the reader cannot tell apart");
     }

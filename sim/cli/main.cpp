@@ -28,6 +28,7 @@
 #include <iostream>
 
 #include "policies/policy.h"
+#include "policies/interop/export.h"
 #include "policies/interop/import.h"
 #include "sim/model/calibrate.h"
 #include "sim/study/check.h"
@@ -321,6 +322,33 @@ int sweep_command(const SweepArgs& a, const std::string& command_line) {
   return 0;
 }
 
+struct ExportPolicyArgs {
+  std::string tool, policy, out, metrics, name = "llm-serving";
+  bool print_metrics = false;
+};
+
+int export_policy_command(const ExportPolicyArgs& a) {
+  if (a.print_metrics) {
+    std::cout << default_metric_mapping();
+    return 0;
+  }
+  if (a.tool.empty() || a.policy.empty()) throw InputError("export-policy: expected a tool (argo or flagger) and a policy file");
+  const Exported exported = export_policy(a.tool, a.policy, a.metrics, a.name);
+  for (const std::string& w : exported.warnings) std::cerr << "warning: " << w << "\n";
+  if (a.out.empty()) {
+    for (size_t i = 0; i < exported.files.size(); ++i) std::cout << (i ? "---\n" : "") << exported.files[i].second;
+    return 0;
+  }
+  make_folder(a.out);
+  for (const auto& [name, text] : exported.files) {
+    const std::string path = a.out + "/" + name;
+    std::ofstream file;
+    output(path, file) << text;
+    std::cerr << "wrote " << path << "\n";
+  }
+  return 0;
+}
+
 struct ExportArgs {
   std::string db, table = "summaries", format = "csv", out;
 };
@@ -534,6 +562,15 @@ int main(int argc, char** argv) {
   merge_cmd->add_option("shards", merge_inputs, "Every shard's store")->required();
 
   ExportArgs exp;
+  ExportPolicyArgs xp;
+  CLI::App* export_policy_cmd = app.add_subcommand(
+      "export-policy", "Write an argo or flagger policy as the Rollout + AnalysisTemplates or Canary + MetricTemplates to apply");
+  export_policy_cmd->add_option("tool", xp.tool, "argo or flagger")->check(CLI::IsMember({"argo", "flagger"}));
+  export_policy_cmd->add_option("policy", xp.policy, "The canarysim policy file (kind: argo or kind: flagger)");
+  export_policy_cmd->add_option("--out", xp.out, "Write the files into this folder instead of standard output");
+  export_policy_cmd->add_option("--metrics", xp.metrics, "The metric mapping: PromQL for each SLI (default: vLLM's names)");
+  export_policy_cmd->add_option("--name", xp.name, "The Rollout or Canary name, and its workload's")->capture_default_str();
+  export_policy_cmd->add_flag("--print-metrics", xp.print_metrics, "Print the default metric mapping, to edit a copy");
   CLI::App* export_cmd = app.add_subcommand("export", "Write a results store's table as CSV or JSON");
   export_cmd->add_option("db", exp.db, "Results store")->required();
   export_cmd->add_option("--table", exp.table, "summaries (per point), runs or points")
@@ -590,6 +627,7 @@ int main(int argc, char** argv) {
     if (*sweep_cmd) return sweep_command(sweep, command_line);
     if (*merge_cmd) return merge_command(merge_out, merge_inputs, command_line);
     if (*export_cmd) return export_command(exp);
+    if (*export_policy_cmd) return export_policy_command(xp);
     if (*tune_cmd) return tune_command(tune);
     if (*power_cmd) return power_command(power);
   } catch (const InputError& e) {

@@ -1,0 +1,114 @@
+// canarysim export-policy: every policy it writes imports back to a policy whose study
+// is the same run for run, and every kind it cannot express is refused with the reason.
+#include "policies/interop/export.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "policies/interop/import.h"
+#include "policies/policy.h"
+#include "sim/io/config.h"
+#include "sim/model/scenario.h"
+#include "sim/study/study.h"
+
+namespace canarysim {
+namespace {
+
+namespace fs = std::filesystem;
+const std::string kSource = CANARYSIM_SOURCE_DIR;
+
+// Exports `policy` with `tool`, writes the files, imports them back.
+Imported RoundTrip(const std::string& tool, const std::string& policy, const std::string& dir) {
+  const Exported e = export_policy(tool, policy);
+  fs::create_directories(dir);
+  std::vector<std::string> files;
+  for (const auto& [name, text] : e.files) {
+    std::ofstream(dir + "/" + name) << text;
+    files.push_back(dir + "/" + name);
+  }
+  return import_policy(tool, files);
+}
+
+std::vector<RunResult> Runs(Scenario scenario, std::shared_ptr<const PolicyConfig> policy) {
+  scenario.policy = std::move(policy);
+  StudyOptions o;
+  o.runs = 24;
+  o.seed = 7;
+  return run_study(scenario, o).runs;
+}
+
+void ExpectSameStudy(const std::string& tool, const std::string& policy) {
+  SCOPED_TRACE(policy);
+  const std::string dir = testing::TempDir() + "/roundtrip-" + fs::path(policy).stem().string();
+  const Imported back = RoundTrip(tool, policy, dir);
+  const auto original = load_policy_file(policy);
+  const auto imported = parse_policy(ConfigMap::parse_string(back.yaml, "<round trip>"));
+  EXPECT_EQ(imported->kind(), original->kind());
+  EXPECT_FALSE(back.rules.empty());
+  for (const char* scenario : {"error-spike.yaml", "aa-null.yaml"}) {
+    const Scenario s = load_scenario(kSource + "/scenarios/" + scenario);
+    const auto a = Runs(s, original), b = Runs(s, imported);
+    ASSERT_EQ(a.size(), b.size());
+    size_t decided = 0;
+    for (size_t i = 0; i < a.size(); ++i) {
+      SCOPED_TRACE(std::string(scenario) + " run " + std::to_string(i) + ": " + a[i].reason + " | " + b[i].reason);
+      EXPECT_EQ(a[i].outcome, b[i].outcome);
+      EXPECT_EQ(a[i].decision_time_s == b[i].decision_time_s || (std::isnan(a[i].decision_time_s) && std::isnan(b[i].decision_time_s)), true);
+      EXPECT_EQ(a[i].blast_radius_requests, b[i].blast_radius_requests);
+      EXPECT_EQ(a[i].canary_requests, b[i].canary_requests);
+      EXPECT_EQ(a[i].canary_tokens, b[i].canary_tokens);
+      decided += a[i].outcome != Outcome::kUnfinished;
+    }
+    std::printf("%s on %s: %zu of %zu runs decided, identical after export and import\n", policy.c_str(), scenario,
+                decided, a.size());
+  }
+}
+
+TEST(ExportTest, ArgoPoliciesRoundTripRunForRun) {
+  ExpectSameStudy("argo", kSource + "/policies/presets/argo.yaml");
+  ExpectSameStudy("argo", kSource + "/tests/data/roundtrip/argo-shadow-dryrun.yaml");
+}
+
+TEST(ExportTest, FlaggerPoliciesRoundTripRunForRun) {
+  ExpectSameStudy("flagger", kSource + "/policies/presets/flagger.yaml");
+  for (const char* f : {"flagger-ab.yaml", "flagger-blue-green.yaml", "flagger-step-weights.yaml"})
+    ExpectSameStudy("flagger", kSource + "/tests/data/roundtrip/" + f);
+}
+
+TEST(ExportTest, KindsWithoutAnExactFormAreRefusedWithTheReason) {
+  for (const auto& entry : fs::directory_iterator(kSource + "/policies/presets")) {
+    const auto policy = load_policy_file(entry.path().string());
+    const std::string kind = policy->kind();
+    if (kind == "argo" || kind == "flagger") continue;
+    try {
+      export_policy("argo", entry.path().string());
+      ADD_FAILURE() << entry.path() << " exported";
+    } catch (const InputError& e) {
+      EXPECT_NE(std::string(e.what()).find("kind: " + kind + ": export-policy writes argo and flagger policies exactly"),
+                std::string::npos)
+          << e.what();
+    }
+  }
+  EXPECT_THROW(export_policy("flagger", kSource + "/policies/presets/argo.yaml"), InputError);
+}
+
+TEST(ExportTest, AMappingThatWouldNotRoundTripIsRefused) {
+  const std::string mapping = testing::TempDir() + "/bad-mapping.yaml";
+  std::string text = default_metric_mapping();
+  // A latency histogram without a unit in its name: import could not tell its unit.
+  const std::string from = "vllm:time_to_first_token_seconds_bucket";
+  text.replace(text.find(from), from.size(), "vllm:time_to_first_token_bucket");
+  std::ofstream(mapping) << text;
+  try {
+    export_policy("flagger", kSource + "/policies/presets/flagger.yaml", mapping);
+    ADD_FAILURE() << "exported";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("reads back as nothing"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("names no unit"), std::string::npos) << e.what();
+  }
+}
+
+}  // namespace
+}  // namespace canarysim
