@@ -341,8 +341,9 @@ std::unique_ptr<PolicyConfig> parse_argo(const ConfigMap& m) {
   c->tick = m.duration("tick", 10);
   if (c->tick <= 0) m.fail("tick", "a positive duration");
   c->drain_s = m.duration("rollback_drain", 0);
-  const ConfigMap templates = m.map("templates");
-  // Template names are the mapping's keys; each is {metrics: [...]}.
+  // Template names are the mapping's keys; each is {metrics: [...]}. A ladder of
+  // setWeight and pause steps needs none.
+  const ConfigMap templates = m.has("templates") ? m.map("templates") : ConfigMap::parse_string("{}", m.file());
   for (const std::string& name : templates.keys()) {
     const ConfigMap t = templates.map(name);
     t.allow({"metrics", "args"});

@@ -50,7 +50,7 @@ TEST(ImportTest, KayentaConfigDropsWhatItCannotMeasure) {
   EXPECT_EQ(Load(i)->kind(), "kayenta");
   EXPECT_NE(i.yaml.find("metric: ttft_p90"), std::string::npos) << i.yaml;
   EXPECT_NE(i.yaml.find("metric: error_rate"), std::string::npos) << i.yaml;
-  EXPECT_TRUE(Warned(i, "(metric gpu_memory_used): its query is rate() of 'DCGM_FI_DEV_FB_USED', which is not a counter"));
+  EXPECT_TRUE(Warned(i, "(metric gpu_memory_used): its query was not read: rate() of 'DCGM_FI_DEV_FB_USED', which is not a counter"));
   EXPECT_TRUE(Warned(i, "nanStrategy: replace"));
   EXPECT_TRUE(Warned(i, "lifetime 2h, interval 30m"));
 }

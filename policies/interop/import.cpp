@@ -197,13 +197,18 @@ std::string number_text(double x) {
 std::vector<std::pair<std::string, double>> condition_rules(const Expression& e, bool failure, std::string* why) {
   std::vector<double> points = {0};
   for (int k = -9; k <= 12; ++k) points.push_back(std::pow(10.0, k)), points.push_back(-std::pow(10.0, k));
-  static const std::regex number(R"([0-9]*\.?[0-9]+([eE][-+]?[0-9]+)?)");
+  // The condition's constants (read by hand: std::regex recurses per character).
   const std::string& text = e.text();
-  if (text.size() <= 4096)
-    for (auto it = std::sregex_iterator(text.begin(), text.end(), number); it != std::sregex_iterator(); ++it) {
-      const double c = std::atof(it->str().c_str());
-      for (double x : {c, -c}) points.push_back(x);
+  for (size_t i = 0; i < text.size();) {
+    if (!std::isdigit(static_cast<unsigned char>(text[i])) && !(text[i] == '.' && i + 1 < text.size() && std::isdigit(static_cast<unsigned char>(text[i + 1])))) {
+      ++i;
+      continue;
     }
+    char* end = nullptr;
+    const double c = std::strtod(text.c_str() + i, &end);
+    i = std::max(i + 1, static_cast<size_t>(end - text.c_str()));
+    if (std::isfinite(c)) points.push_back(c), points.push_back(-c);
+  }
   std::sort(points.begin(), points.end());
   points.erase(std::unique(points.begin(), points.end()), points.end());
   auto holds = [&](double x) { return (e.eval(x) != 0) != failure; };
@@ -276,12 +281,19 @@ class Importer {
     return out;
   }
   // The one document of `kind` among `docs`, by --name when several; refuses otherwise.
+  // `other_kinds`: kinds of other tools found, each with the tool that reads it.
   Node pick(const std::vector<Node>& docs, const std::string& kind, const std::string& files,
-            const std::map<std::string, std::string>& other_kinds) {
+            const std::vector<std::pair<std::string, std::string>>& other_kinds) {
     if (docs.empty()) {
-      std::string hint;
-      for (const auto& [k, tool] : other_kinds) hint += (hint.empty() ? "" : "; ") + std::string("it holds a ") + k + ": use `import " + tool + "`";
-      refuse("no " + kind + " found in " + files + (hint.empty() ? std::string("; expected kind: ") + kind : " (" + hint + ")"));
+      std::string held, tool;
+      for (size_t i = 0; i < other_kinds.size(); ++i) {
+        const std::string& k = other_kinds[i].first;
+        const bool vowel = std::string("AEIOU").find(k[0]) != std::string::npos;
+        held += std::string(i == 0 ? "" : " and ") + (vowel ? "an " : "a ") + k;
+        tool = other_kinds[i].second;
+      }
+      refuse("no " + kind + " found in " + files +
+             (held.empty() ? "; expected kind: " + kind : " (it holds " + held + ": use `import " + tool + "`)"));
     }
     std::vector<std::string> names;
     for (const Node& d : docs) names.push_back(d["metadata"]["name"].text_or("(unnamed)"));
@@ -291,7 +303,7 @@ class Importer {
       refuse("no " + kind + " named '" + opt.name + "' in " + files + " (it holds: " + join(names) + ")");
     }
     if (docs.size() > 1)
-      refuse(files + " hold " + std::to_string(docs.size()) + " " + kind + "s (" + join(names) + "): pick one with --name");
+      refuse(files + (files.find(", ") == std::string::npos ? " holds " : " hold ") + std::to_string(docs.size()) + " " + kind + "s (" + join(names) + "): pick one with --name");
     return docs.front();
   }
   static std::string join(const std::vector<std::string>& v) {
@@ -373,9 +385,15 @@ class ArgoImporter {
       std::string v = args.count(arg_name) ? args.at(arg_name) : arg_value(arg);
       if (!v.empty()) ctx.variables["args." + arg_name] = v;
     }
+    // One converted template per distinct use: its arguments and dry-run patterns may
+    // change what its metrics read and enforce.
+    std::string signature = name;
+    for (const auto& [k, v] : ctx.variables) signature += "\n" + k + "=" + v;
+    for (const std::string& d : dry_patterns) signature += "\ndryRun:" + d;
+    if (done_.count(signature)) return done_[signature];
     std::string key = name;
-    for (const std::string& d : dry_patterns) key += "+dryRun:" + d;
-    if (done_.count(key)) return done_[key];
+    for (int n = 2; out_[key]; ++n) key = name + "-" + std::to_string(n);
+    const std::string& done_key = signature;
     im_.unsupported(spec, {"metrics", "args", "dryRun", "measurementRetention"});
     YAML::Node metrics(YAML::NodeType::Sequence);
     for (const Node& m : spec["metrics"].items()) {
@@ -384,10 +402,10 @@ class ArgoImporter {
     }
     if (metrics.size() == 0) {
       im_.warn(it->second.where() + ": AnalysisTemplate " + name + ": no metric could be kept; the analysis is dropped");
-      return done_[key] = "";
+      return done_[done_key] = "";
     }
     out_[key]["metrics"] = metrics;
-    return done_[key] = key;
+    return done_[done_key] = key;
   }
 
   static bool dry_run(const std::string& metric, const std::vector<std::string>& patterns) {
@@ -446,7 +464,7 @@ class ArgoImporter {
     }
     const QueryMeaning meaning = im_.read(qnode.text(), dialect, ctx, qnode);
     if (!meaning.ok) {
-      im_.warn(where + ": its query (" + qnode.where() + ") is " + meaning.why + "; metric dropped");
+      im_.warn(where + ": its query (" + qnode.where() + ") was not read: " + meaning.why + "; metric dropped");
       return YAML::Node();
     }
     YAML::Node o;
@@ -498,14 +516,17 @@ Imported import_argo(const std::vector<std::string>& inputs, const ImportOptions
   Importer im(opt);
   std::vector<Node> rollouts;
   std::map<std::string, Node> templates;
-  std::map<std::string, std::string> other;
+  std::vector<std::pair<std::string, std::string>> other;
+  auto held = [&](const std::string& kind, const char* tool) {
+    if (std::find(other.begin(), other.end(), std::make_pair(kind, std::string(tool))) == other.end()) other.emplace_back(kind, tool);
+  };
   for (const std::string& path : inputs) {
     for (const Node& doc : load_documents(path)) {
       const std::string kind = kind_of(doc);
       if (kind == "Rollout") rollouts.push_back(doc);
       else if (kind == "AnalysisTemplate" || kind == "ClusterAnalysisTemplate") templates[doc["metadata"]["name"].text()] = doc;
-      else if (kind == "Canary" || kind == "MetricTemplate") other[kind] = "flagger";
-      else if (doc.is_map() && doc["metrics"] && doc["classifier"]) other["Kayenta canary config"] = "kayenta";
+      else if (kind == "Canary" || kind == "MetricTemplate") held(kind, "flagger");
+      else if (doc.is_map() && doc["metrics"] && doc["classifier"]) held("Kayenta canary config", "kayenta");
       else if (!kind.empty()) im.warn(doc.where() + ": a " + kind + " is not part of a rollout policy; ignored");
     }
   }
@@ -629,14 +650,17 @@ Imported import_flagger(const std::vector<std::string>& inputs, const ImportOpti
   Importer im(opt);
   std::vector<Node> canaries;
   std::map<std::string, Node> metric_templates;
-  std::map<std::string, std::string> other;
+  std::vector<std::pair<std::string, std::string>> other;
+  auto held = [&](const std::string& kind, const char* tool) {
+    if (std::find(other.begin(), other.end(), std::make_pair(kind, std::string(tool))) == other.end()) other.emplace_back(kind, tool);
+  };
   for (const std::string& path : inputs) {
     for (const Node& doc : load_documents(path)) {
       const std::string kind = kind_of(doc);
       if (kind == "Canary") canaries.push_back(doc);
       else if (kind == "MetricTemplate") metric_templates[doc["metadata"]["name"].text()] = doc;
-      else if (kind == "Rollout" || kind == "AnalysisTemplate" || kind == "ClusterAnalysisTemplate") other[kind] = "argo";
-      else if (doc.is_map() && doc["metrics"] && doc["classifier"]) other["Kayenta canary config"] = "kayenta";
+      else if (kind == "Rollout" || kind == "AnalysisTemplate" || kind == "ClusterAnalysisTemplate") held(kind, "argo");
+      else if (doc.is_map() && doc["metrics"] && doc["classifier"]) held("Kayenta canary config", "kayenta");
       else if (!kind.empty()) im.warn(doc.where() + ": a " + kind + " is not part of a rollout policy; ignored");
     }
   }
@@ -739,7 +763,7 @@ Imported import_flagger(const std::vector<std::string>& inputs, const ImportOpti
       }
       meaning = im.read(qnode.text(), dialect, mctx, qnode);
       if (!meaning.ok) {
-        im.warn(where + ": its query (" + qnode.where() + ") is " + meaning.why + "; metric dropped");
+        im.warn(where + ": its query (" + qnode.where() + ") was not read: " + meaning.why + "; metric dropped");
         continue;
       }
       if (meaning.version == "baseline") {
@@ -790,8 +814,11 @@ Imported import_kayenta(const std::vector<std::string>& inputs, const ImportOpti
   if (docs.empty() || !docs[0].is_map() || !docs[0]["metrics"]) {
     for (const Node& d : docs) {
       const std::string kind = kind_of(d);
-      if (kind == "Rollout" || kind == "AnalysisTemplate") im.refuse("no Kayenta canary config in " + inputs.front() + " (it holds a " + kind + ": use `import argo`)");
-      if (kind == "Canary" || kind == "MetricTemplate") im.refuse("no Kayenta canary config in " + inputs.front() + " (it holds a " + kind + ": use `import flagger`)");
+      const char* vowel = std::string("AEIOU").find(kind.empty() ? 'x' : kind[0]) != std::string::npos ? "an " : "a ";
+      if (kind == "Rollout" || kind == "AnalysisTemplate" || kind == "ClusterAnalysisTemplate")
+        im.refuse("no Kayenta canary config in " + inputs.front() + " (it holds " + vowel + kind + ": use `import argo`)");
+      if (kind == "Canary" || kind == "MetricTemplate")
+        im.refuse("no Kayenta canary config in " + inputs.front() + " (it holds " + vowel + kind + ": use `import flagger`)");
     }
     im.refuse(inputs.front() + ": metrics: missing; expected a Kayenta canary config");
   }
@@ -850,7 +877,7 @@ Imported import_kayenta(const std::vector<std::string>& inputs, const ImportOpti
       im.warn(where + ": failures per second, compared as error rates (Kayenta's canary and baseline take equal traffic)");
     }
     if (!meaning.ok) {
-      im.warn(where + ": its query is " + meaning.why + "; metric dropped");
+      im.warn(where + ": its query was not read: " + meaning.why + "; metric dropped");
       continue;
     }
     const Node c = m["analysisConfigurations"]["canary"];

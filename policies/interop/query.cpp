@@ -550,10 +550,13 @@ class DatadogParser {
 AstPtr parse_nrql(const std::string& q) {
   const std::string l = lower(q);
   std::smatch m;
-  const std::string head = l.substr(0, std::min<size_t>(l.size(), 2048));
-  static const std::regex pct(R"(select\s+percentage\s*\(\s*count\s*\(\s*\*\s*\)\s*,\s*where\s+(.*?)\)\s*(as\s+\S+\s+)?from\s+(\w+))");
-  static const std::regex pctl(R"(select\s+percentile\s*\(\s*([\w.]+)\s*,\s*([\d.]+)\s*\)\s*(as\s+\S+\s+)?from\s+(\w+))");
-  static const std::regex avg(R"(select\s+average\s*\(\s*([\w.]+)\s*\)\s*(as\s+\S+\s+)?from\s+(\w+))");
+  const std::string head = l.substr(0, std::min<size_t>(l.size(), 1024));
+  // The clauses may come in any order (FROM Transaction SELECT ... is NRQL too).
+  static const std::regex pct(R"(percentage\s*\(\s*count\s*\(\s*\*\s*\)\s*,\s*where\s+(.*?)\))");
+  static const std::regex pctl(R"(percentile\s*\(\s*([\w.]+)\s*,\s*([\d.]+)\s*\))");
+  static const std::regex avg(R"(average\s*\(\s*([\w.]+)\s*\))");
+  if (!std::regex_search(head, std::regex(R"(\bselect\b)")))
+    refuse("an NRQL query without SELECT");
   if (std::regex_search(head, m, pct)) {
     const std::string cond = m[1];
     const bool failures = std::regex_search(cond, std::regex(R"((error\s+is\s+true|error\s*=\s*true|httpresponsecode\s*(>=\s*'?500|like\s+'5%')|response\.status\s*(>=\s*'?500|like\s+'5%')))"));
