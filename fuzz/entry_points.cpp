@@ -3,9 +3,13 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <cstdio>
 #include <fstream>
+#include <sstream>
 
+#include "policies/interop/export.h"
 #include "policies/interop/import.h"
+#include "policies/interop/query.h"
 #include "policies/policy.h"
 #include "sim/model/calibrate.h"
 #include "sim/study/check.h"
@@ -98,6 +102,36 @@ void read_aws(const std::string& path) {
   parse_policy(ConfigMap::parse_string(imported.yaml, "<imported>"));
 }
 
+// A monitoring query in each dialect the reader knows; its rules stated as import would.
+void read_query(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream text;
+  text << in.rdbuf();
+  QueryContext ctx;
+  ctx.variables["args.canary-hash"] = "{canary}";
+  ctx.variables["interval"] = "1m";
+  for (const char* dialect : {"prometheus", "datadog", "newrelic"}) {
+    const QueryMeaning m = read_query(text.str(), dialect, ctx);
+    if (m.ok) rule_text(m, "<=", 1.5);
+  }
+}
+
+// A policy written back as Argo or Flagger files (as its kind allows), imported again.
+void read_export(const std::string& path) {
+  const auto policy = load_policy_file(path);
+  const std::string tool = policy->kind();
+  if (tool != "argo" && tool != "flagger") return;
+  const Exported e = export_policy(tool, path);
+  std::vector<std::string> files;
+  for (const auto& [name, text] : e.files) {
+    files.push_back(path + "." + name);
+    std::ofstream(files.back(), std::ios::binary) << text;
+  }
+  const Imported back = import_policy(tool, files);
+  parse_policy(ConfigMap::parse_string(back.yaml, "<imported>"));
+  for (const std::string& f : files) std::remove(f.c_str());
+}
+
 void read_trace(const std::string& path) { Trace::load(path); }
 
 void read_profile(const std::string& path) {
@@ -113,6 +147,7 @@ const std::vector<EntryPoint>& entry_points() {
       {"import_argo", "yaml", read_argo},  {"import_flagger", "yaml", read_flagger},
       {"import_kayenta", "json", read_kayenta}, {"import_aws", "txt", read_aws},
       {"trace", "csv", read_trace},        {"calibrate", "csv", read_profile},
+      {"query", "txt", read_query},        {"export_policy", "yaml", read_export},
   };
   return all;
 }

@@ -13,7 +13,7 @@ build=$1 seconds=$2
 shift 2
 entries=("$@")
 [ ${#entries[@]} -gt 0 ] || entries=(scenario policy sweep tune power check import_argo import_flagger
-                                     import_kayenta import_aws trace calibrate)
+                                     import_kayenta import_aws trace calibrate query export_policy)
 
 seeds() {
   case $1 in
@@ -21,7 +21,9 @@ seeds() {
     policy) echo policies/presets tests/data/bad ;;
     sweep|tune|power) echo results/studies tests/data/sweeps tests/data/bad-studies ;;
     check) echo tests/check tests/data/bad-studies ;;
-    import_*) echo policies/examples ;;
+    import_*) echo policies/examples tests/data/import-corpus ;;
+    query) echo tests/data/queries ;;
+    export_policy) echo policies/presets tests/data/roundtrip ;;
     trace) echo scenarios/traces ;;
     calibrate) echo scenarios/profiles ;;
   esac

@@ -23,6 +23,7 @@
 //                             #   the header/cookie `match` sends to the canary
 //   mirror: true              #   blue/green: the canary sees shadow copies of traffic
 //   rollback_drain: 0s        # canarysim's own; Flagger routes traffic back at once
+//   (metrics may be empty: the ladder then runs unjudged, as Flagger's does)
 //
 // Each interval, in Flagger's order: roll back when failed checks >= threshold; while the
 // canary has no traffic yet (weight 0 before the first step) skip the analysis and set
@@ -212,7 +213,8 @@ std::unique_ptr<PolicyConfig> parse_flagger(const ConfigMap& m) {
     fm.max = range.number("max", fm.max, -1e300, 1e300);
     c->metrics.push_back(fm);
   }
-  if (c->metrics.empty()) m.fail("metrics", "a list of at least one metric check");
+  // No metrics: the ladder runs unjudged and always promotes (an imported Canary whose
+  // checks were all webhooks or unreadable queries; import says so).
   return c;
 }
 

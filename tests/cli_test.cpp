@@ -132,6 +132,48 @@ TEST(CliTest, ImportWritesAPolicyAndWarnsOnStderr) {
   std::filesystem::remove(out);
 }
 
+TEST(CliTest, ImportStatesEveryRuleAndPrintsWarningsBeforeARefusal) {
+  const std::string corpus = "tests/data/import-corpus/";
+  Result r = Cli("import flagger " + corpus + "01-flagger-error-rate-complement/canary.yaml");
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_TRUE(Contains(r.output, "rule: error_rate <= 1%  (tests/data/import-corpus/01-flagger-error-rate-complement/canary.yaml:21:9"))
+      << r.output;
+  EXPECT_TRUE(Contains(r.output, "# rule: error_rate <= 1%")) << r.output;  // in the policy too
+  // A refusal: exit 2, the warnings gathered first, then the error naming the file.
+  r = Cli("import argo --strict " + corpus + "19-argo-unmappable-provider/rollout.yaml");
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  const size_t warning = r.output.find("warning: " + corpus + "19-argo-unmappable-provider/rollout.yaml:23:7");
+  const size_t error = r.output.find("error: --strict: 2 warning(s) above");
+  EXPECT_NE(warning, std::string::npos) << r.output;
+  EXPECT_NE(error, std::string::npos) << r.output;
+  EXPECT_LT(warning, error) << r.output;
+  r = Cli("import argo " + corpus + "23-argo-given-a-canary/canary.yaml");
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_TRUE(Contains(r.output, "it holds a Canary and a MetricTemplate: use `import flagger`")) << r.output;
+  EXPECT_EQ(Cli("import argo --latency web " + corpus + "06-argo-ratio-canary-stable/rollout.yaml").exit_code, 2);
+  EXPECT_TRUE(Contains(Cli("import --help").output, "--strict"));
+}
+
+TEST(CliTest, ExportPolicyWritesFilesThatImportBack) {
+  const std::string dir = std::filesystem::temp_directory_path() / "canarysim_export_test";
+  std::filesystem::remove_all(dir);
+  Result r = Cli("export-policy argo policies/presets/argo.yaml --out " + dir);
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_TRUE(Contains(r.output, "wrote " + dir + "/rollout.yaml")) << r.output;
+  EXPECT_TRUE(Contains(r.output, "canarysim.io/rollback-drain")) << r.output;
+  r = Cli("import argo " + dir + "/rollout.yaml " + dir + "/analysis-templates.yaml");
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_TRUE(Contains(r.output, "rule: ttft_p90 ratio <= 1.15")) << r.output;
+  EXPECT_TRUE(Contains(r.output, "rollback_drain: 30s")) << r.output;
+  r = Cli("export-policy flagger policies/presets/stepped.yaml");
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_TRUE(Contains(r.output, "kind: stepped: export-policy writes argo and flagger policies exactly")) << r.output;
+  EXPECT_TRUE(Contains(Cli("export-policy --print-metrics").output, "vllm:time_to_first_token_seconds_bucket"));
+  EXPECT_TRUE(Contains(Cli("export-policy --help").output, "--metrics"));
+  EXPECT_EQ(Cli("export-policy").exit_code, 2);
+  std::filesystem::remove_all(dir);
+}
+
 TEST(CliTest, TimelineShowsEveryDecision) {
   const Result r = Cli("timeline scenarios/default.yaml --run 0");
   EXPECT_EQ(r.exit_code, 0) << r.output;
