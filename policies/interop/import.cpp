@@ -315,12 +315,38 @@ class Importer {
 
 std::string files_text(const std::vector<std::string>& inputs) { return Importer::join(inputs); }
 
-// The dialect and query of a provider block, or "" with a warning when canarysim
-// cannot read it.
-struct ProviderQuery {
-  std::string dialect, query;
-  Node where;
+// The documents of the files given, sorted: those of `kind`, the templates of
+// `template_kinds` by name, and the kinds another tool reads (for the wrong-tool hint);
+// any other kind is warned about and ignored.
+struct Documents {
+  std::vector<Node> main;
+  std::map<std::string, Node> templates;
+  std::vector<std::pair<std::string, std::string>> other;  // kind, the tool that reads it
 };
+
+Documents sort_documents(Importer& im, const std::vector<std::string>& inputs, const std::string& kind,
+                         std::initializer_list<const char*> template_kinds) {
+  static const std::pair<const char*, const char*> kTools[] = {
+      {"Rollout", "argo"}, {"AnalysisTemplate", "argo"}, {"ClusterAnalysisTemplate", "argo"},
+      {"Canary", "flagger"}, {"MetricTemplate", "flagger"}};
+  Documents out;
+  auto held = [&](const std::string& k, const std::string& tool) {
+    if (std::find(out.other.begin(), out.other.end(), std::make_pair(k, tool)) == out.other.end()) out.other.emplace_back(k, tool);
+  };
+  for (const std::string& path : inputs) {
+    for (const Node& doc : load_documents(path)) {
+      const std::string k = kind_of(doc);
+      const bool is_template = std::any_of(template_kinds.begin(), template_kinds.end(), [&](const char* t) { return k == t; });
+      const auto tool = std::find_if(std::begin(kTools), std::end(kTools), [&](const auto& t) { return k == t.first; });
+      if (k == kind) out.main.push_back(doc);
+      else if (is_template) out.templates[doc["metadata"]["name"].text()] = doc;
+      else if (tool != std::end(kTools)) held(k, tool->second);
+      else if (doc.is_map() && doc["metrics"] && doc["classifier"]) held("Kayenta canary config", "kayenta");
+      else if (!k.empty()) im.warn(doc.where() + ": a " + k + " is not part of a rollout policy; ignored");
+    }
+  }
+  return out;
+}
 
 // ---------------------------------------------------------------------------------
 // Argo Rollouts: a Rollout and AnalysisTemplates, in any number of files and documents.
@@ -514,22 +540,10 @@ class ArgoImporter {
 
 Imported import_argo(const std::vector<std::string>& inputs, const ImportOptions& opt) {
   Importer im(opt);
-  std::vector<Node> rollouts;
-  std::map<std::string, Node> templates;
-  std::vector<std::pair<std::string, std::string>> other;
-  auto held = [&](const std::string& kind, const char* tool) {
-    if (std::find(other.begin(), other.end(), std::make_pair(kind, std::string(tool))) == other.end()) other.emplace_back(kind, tool);
-  };
-  for (const std::string& path : inputs) {
-    for (const Node& doc : load_documents(path)) {
-      const std::string kind = kind_of(doc);
-      if (kind == "Rollout") rollouts.push_back(doc);
-      else if (kind == "AnalysisTemplate" || kind == "ClusterAnalysisTemplate") templates[doc["metadata"]["name"].text()] = doc;
-      else if (kind == "Canary" || kind == "MetricTemplate") held(kind, "flagger");
-      else if (doc.is_map() && doc["metrics"] && doc["classifier"]) held("Kayenta canary config", "kayenta");
-      else if (!kind.empty()) im.warn(doc.where() + ": a " + kind + " is not part of a rollout policy; ignored");
-    }
-  }
+  const Documents docs = sort_documents(im, inputs, "Rollout", {"AnalysisTemplate", "ClusterAnalysisTemplate"});
+  const std::vector<Node>& rollouts = docs.main;
+  const std::map<std::string, Node>& templates = docs.templates;
+  const auto& other = docs.other;
   const Node rollout = im.pick(rollouts, "Rollout", files_text(inputs), other);
   const Node strategy = rollout["spec"]["strategy"];
   ArgoImporter argo(im, templates);
@@ -648,22 +662,10 @@ Imported import_argo(const std::vector<std::string>& inputs, const ImportOptions
 
 Imported import_flagger(const std::vector<std::string>& inputs, const ImportOptions& opt) {
   Importer im(opt);
-  std::vector<Node> canaries;
-  std::map<std::string, Node> metric_templates;
-  std::vector<std::pair<std::string, std::string>> other;
-  auto held = [&](const std::string& kind, const char* tool) {
-    if (std::find(other.begin(), other.end(), std::make_pair(kind, std::string(tool))) == other.end()) other.emplace_back(kind, tool);
-  };
-  for (const std::string& path : inputs) {
-    for (const Node& doc : load_documents(path)) {
-      const std::string kind = kind_of(doc);
-      if (kind == "Canary") canaries.push_back(doc);
-      else if (kind == "MetricTemplate") metric_templates[doc["metadata"]["name"].text()] = doc;
-      else if (kind == "Rollout" || kind == "AnalysisTemplate" || kind == "ClusterAnalysisTemplate") held(kind, "argo");
-      else if (doc.is_map() && doc["metrics"] && doc["classifier"]) held("Kayenta canary config", "kayenta");
-      else if (!kind.empty()) im.warn(doc.where() + ": a " + kind + " is not part of a rollout policy; ignored");
-    }
-  }
+  const Documents docs = sort_documents(im, inputs, "Canary", {"MetricTemplate"});
+  const std::vector<Node>& canaries = docs.main;
+  const std::map<std::string, Node>& metric_templates = docs.templates;
+  const auto& other = docs.other;
   const Node canary = im.pick(canaries, "Canary", files_text(inputs), other);
   const Node spec = canary["spec"];
   im.unsupported(spec, {"analysis", "canaryAnalysis", "targetRef", "service", "autoscalerRef", "ingressRef",
