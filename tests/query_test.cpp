@@ -49,7 +49,26 @@ TEST(QueryTest, ErrorAndSuccessRatiosBySide) {
   EXPECT_EQ(Says(R"(sum(rate(app_request_errors_total[1m])) / sum(rate(app_requests_total[1m])))"), "error_rate 1 canary 60");
 }
 
+TEST(QueryTest, StatusMatchersKeepFailuresSuccessesOrNeither) {
+  EXPECT_EQ(Says(R"(sum by (service) (rate(requests_total{code=~"2.."}[1m])) / ignoring(code) sum by (service) (rate(requests_total[1m])))"),
+            "success_rate 1 canary 60");
+  EXPECT_EQ(Says(R"(sum(rate(requests_total{status="500"}[1m])) / sum(rate(requests_total[1m])))"), "error_rate 1 canary 60");
+  EXPECT_EQ(Says(R"(sum(rate(traefik_service_requests_total{code!~"2.."}[5m])) / sum(rate(traefik_service_requests_total[5m])))"),
+            "error_rate 1 canary 300");
+  EXPECT_EQ(Says(R"(sum(rate(llm_requests_total{outcome="timeout"}[5m])) / sum(rate(llm_requests_total[5m])))"), "error_rate 1 canary 300");
+  // 200 is refused as a success filter's complement: 201, 204 and 4xx would count as failures.
+  EXPECT_NE(Says(R"(sum(rate(requests_total{status!="200"}[1m])) / sum(rate(requests_total[1m])))").find("refused: the matcher"),
+            std::string::npos);
+  // What a matcher approximates is said.
+  const QueryMeaning m = Read(R"(sum(rate(r_total{status="500"}[1m])) / sum(rate(r_total[1m])))");
+  ASSERT_EQ(m.notes.size(), 1u);
+  EXPECT_NE(m.notes[0].find("counts only some server errors"), std::string::npos) << m.notes[0];
+}
+
 TEST(QueryTest, LatencyQuantilesMeansAndUnits) {
+  // Micrometer names a request family with a unit and no latency word.
+  EXPECT_EQ(Says(R"(histogram_quantile(0.99, sum(rate(http_server_requests_seconds_bucket{uri!~".*actuator.*"}[5m])) by (le)))"),
+            "latency_p99 1 canary 300");
   EXPECT_EQ(Says(R"(histogram_quantile(0.99, sum(rate(http_request_duration_seconds_bucket{app="web"}[5m])) by (le)))"),
             "latency_p99 1 canary 300");
   EXPECT_EQ(Says(R"(histogram_quantile(0.95, sum by (le) (rate(istio_request_duration_milliseconds_bucket[1m]))) / 1000)"),

@@ -638,12 +638,15 @@ double unit_of(const std::string& family) {
 std::string time_sli(const std::string& family, const QueryContext& ctx, std::vector<std::string>* notes) {
   const std::string l = lower(family);
   if (contains_any(l, {"time_to_first_token", "ttft", "first_token"})) return "ttft";
-  if (contains_any(l, {"inter_token", "time_per_output_token", "tpot", "itl"})) return "itl";
+  if (contains_any(l, {"inter_token", "time_per_output_token", "time_per_token", "tpot", "itl"})) return "itl";
   if (contains_any(l, {"queue", "prefill", "decode", "scheduling", "connect", "dns", "db_", "database"}))
     refuse("'" + family + "' times a stage canarysim does not judge (only time to first token, inter-token "
            "and end-to-end latency)");
   if (contains(l, "e2e")) return "latency";
-  if (contains_any(l, {"duration", "latency", "response_time", "request_time", "responsetime"})) {
+  // A time of whole requests: named so, or a request family with a time unit
+  // (Micrometer's http_server_requests_seconds).
+  if (contains_any(l, {"duration", "latency", "response_time", "request_time", "responsetime"}) ||
+      (unit_of(family) > 0 && contains(l, "request"))) {
     const std::string sli = ctx.latency == "ttft" ? "ttft" : ctx.latency == "itl" ? "itl" : "latency";
     notes->push_back("'" + family + "' is a request latency, read as " +
                      (sli == "latency" ? std::string("end-to-end latency") : sli) + " (--latency e2e|ttft|itl)");
@@ -652,13 +655,18 @@ std::string time_sli(const std::string& family, const QueryContext& ctx, std::ve
   refuse("'" + family + "' is not a latency canarysim knows (time to first token, inter-token, end-to-end)");
 }
 
-// Which requests a status-like matcher keeps: "all", "failures", "successes" or "" (some
-// other subset), by testing it on sample values of its label's vocabulary.
+// Which requests a status-like matcher keeps: "all", "failures", "successes" or "" (a
+// set that is neither), by testing it on sample values of its label's vocabulary:
+// successes (2xx, OK, success), failures (5xx, Unavailable, failure) and the rest
+// (3xx, 4xx) that canarysim's requests never have. A matcher that keeps some failures
+// and no success counts failures (noted when it keeps only some, or the rest too);
+// some successes and no failure, successes; everything, all.
 std::string classify_matcher(const Matcher& m, std::vector<std::string>* notes) {
   const std::string label = lower(m.label);
-  std::vector<std::string> ok, bad, client;
+  std::vector<std::string> ok, bad, rest;
   const bool boolean_label = label == "error" || label == "failed" || label == "failure" || label == "is_error" ||
                              label == "success" || label == "ok" || label == "succeeded";
+  if (m.value.size() > 256) refuse("a label matcher longer than 256 characters");
   if (boolean_label) {
     const bool good_when_true = label == "success" || label == "ok" || label == "succeeded";
     ok = good_when_true ? std::vector<std::string>{"true", "1"} : std::vector<std::string>{"false", "0", ""};
@@ -666,14 +674,15 @@ std::string classify_matcher(const Matcher& m, std::vector<std::string>* notes) 
   } else if (contains(label, "grpc")) {
     ok = {"OK"};
     bad = {"Unavailable", "Internal", "Unknown", "DeadlineExceeded", "ResourceExhausted"};
+    rest = {"NotFound", "InvalidArgument", "Canceled", "PermissionDenied"};
   } else if (contains(lower(m.value), "xx")) {
-    ok = {"2xx", "3xx"};
+    ok = {"2xx"};
     bad = {"5xx"};
-    client = {"4xx"};
+    rest = {"3xx", "4xx"};
   } else if (std::any_of(m.value.begin(), m.value.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); })) {
-    ok = {"200", "201", "204", "302", "304"};
+    ok = {"200", "201", "204"};
     bad = {"500", "502", "503", "504"};
-    client = {"400", "404", "429"};
+    rest = {"302", "304", "400", "404", "429"};
   } else {
     // An enumerated vocabulary (success/failure, SUCCESS/SERVER_ERROR, ok/error): the
     // words the matcher names decide, each known as good or bad.
@@ -701,7 +710,6 @@ std::string classify_matcher(const Matcher& m, std::vector<std::string>* notes) 
     if (all_good) return keep ? "successes" : "failures";
     return "";
   }
-  if (m.value.size() > 256) refuse("a label matcher longer than 256 characters");
   std::optional<std::regex> re;
   if (m.op == "=~" || m.op == "!~") {
     try {
@@ -711,24 +719,27 @@ std::string classify_matcher(const Matcher& m, std::vector<std::string>* notes) 
     }
   }
   auto keeps = [&](const std::string& v) {
-    bool match = re ? std::regex_match(v, *re) : v == m.value;
+    const bool match = re ? std::regex_match(v, *re) : v == m.value;
     return (m.op == "=" || m.op == "=~") ? match : !match;
   };
   auto count = [&](const std::vector<std::string>& vs) {
     return static_cast<size_t>(std::count_if(vs.begin(), vs.end(), keeps));
   };
-  const size_t k_ok = count(ok), k_bad = count(bad), k_client = count(client);
-  if (k_ok == ok.size() && k_bad == bad.size()) {
-    if (k_client == client.size()) return "all";
-    return "";  // e.g. response_code!="404": all but some client errors
-  }
-  if (k_ok == 0 && k_bad == bad.size()) {
-    if (!client.empty() && k_client > 0)
-      notes->push_back(m.label + m.op + "\"" + m.value + "\" counts client errors (4xx) as failures; canarysim's "
-                       "failed requests are the server's");
+  const size_t k_ok = count(ok), k_bad = count(bad), k_rest = count(rest);
+  const std::string matcher = m.label + m.op + "\"" + m.value + "\"";
+  if (k_ok == ok.size() && k_bad == bad.size() && k_rest == rest.size()) return "all";
+  if (k_bad > 0 && k_ok == 0) {
+    if (k_bad < bad.size())
+      notes->push_back(matcher + " counts only some server errors; read as all of canarysim's failed requests");
+    if (k_rest > 0)
+      notes->push_back(matcher + " also counts responses that are neither (3xx, 4xx) as failures; canarysim's "
+                       "requests succeed or fail");
     return "failures";
   }
-  if (k_ok == ok.size() && k_bad == 0) return "successes";
+  if (k_ok > 0 && k_bad == 0) {
+    if (k_ok < ok.size()) notes->push_back(matcher + " counts only some successes; read as all of them");
+    return "successes";
+  }
   return "";
 }
 
