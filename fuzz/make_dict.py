@@ -10,7 +10,7 @@ import re
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 keys = set()
 for path in glob.glob(os.path.join(ROOT, "sim", "**", "*.cpp"), recursive=True) + glob.glob(
-        os.path.join(ROOT, "policies", "*.cpp")):
+        os.path.join(ROOT, "policies", "**", "*.cpp"), recursive=True):
     text = open(path).read()
     for m in re.finditer(r"allow\(\{([^}]*)\}", text, re.S):
         keys.update(re.findall(r'"([A-Za-z_][A-Za-z0-9_]*)"', m.group(1)))

@@ -7,6 +7,9 @@
 //     - pause: {duration: 10m}          # without a duration: paused for a person
 //     - analysis: {templates: [{templateName: error-rate}]}
 //     - setMirrorRoute: {percentage: 50}   # shadow copies of this share of baseline traffic
+//     - setCanaryScale: {weight: 25}      # the canary pool sized for 25 % of the fleet,
+//                                         # whatever its traffic (an autoscaled batched
+//                                         # pool); {matchTrafficWeight: true}: by weight again
 //     - setWeight: 25
 //   analysis:                           # background analysis (strategy.canary.analysis)
 //     templates: [{templateName: error-rate}]
@@ -88,8 +91,9 @@ struct ArgoMetric {
 using Template = std::vector<ArgoMetric>;
 
 struct Step {
-  enum class Kind { kSetWeight, kPause, kAnalysis, kMirror } kind;
-  double weight = 0;  // kSetWeight: the canary weight; kMirror: the shadowed share
+  enum class Kind { kSetWeight, kPause, kAnalysis, kMirror, kScale } kind;
+  double weight = 0;  // kSetWeight: the canary weight; kMirror: the shadowed share;
+                      // kScale: the fleet share the canary pool is sized for (0: by weight)
   double pause_s = kInf;  // kInf: indefinite
   std::vector<const Template*> templates;
 };
@@ -239,12 +243,15 @@ class Argo final : public Policy {
  private:
   // Enters step k (and any setWeight steps after it, which take no time).
   Decision enter(size_t k, double now, double weight) {
-    double w = weight, mirror = -1;
+    double w = weight, mirror = -1, scale = -1;
     bool changed = false;
     for (step_ = k; step_ < c_.steps.size() && (c_.steps[step_].kind == Step::Kind::kSetWeight ||
-                                                c_.steps[step_].kind == Step::Kind::kMirror); ++step_) {
+                                                c_.steps[step_].kind == Step::Kind::kMirror ||
+                                                c_.steps[step_].kind == Step::Kind::kScale); ++step_) {
       if (c_.steps[step_].kind == Step::Kind::kMirror) {
         mirror = c_.steps[step_].weight;
+      } else if (c_.steps[step_].kind == Step::Kind::kScale) {
+        scale = c_.steps[step_].weight;
       } else {
         w = c_.steps[step_].weight;
         changed = true;
@@ -258,6 +265,7 @@ class Argo final : public Policy {
       inline_.emplace(c_.steps[step_].templates, now, false);
     const std::string what = "step " + std::to_string(step_ + 1) + " of " + std::to_string(c_.steps.size());
     Decision d = changed ? Decision::set_weight(w, what) : Decision::hold(what);
+    if (scale >= 0) d = std::move(d).with_canary_scale(scale);
     return mirror >= 0 ? std::move(d).with_mirror(mirror) : d;
   }
   void maybe_start_background(double now) {
@@ -355,7 +363,7 @@ std::unique_ptr<PolicyConfig> parse_argo(const ConfigMap& m) {
   const auto steps = m.maps("steps");
   for (size_t i = 0; i < steps.size(); ++i) {
     const ConfigMap& s = steps[i];
-    s.allow({"setWeight", "pause", "analysis", "setMirrorRoute"});
+    s.allow({"setWeight", "pause", "analysis", "setMirrorRoute", "setCanaryScale"});
     Step step;
     if (s.has("setWeight")) {
       step.kind = Step::Kind::kSetWeight;
@@ -372,6 +380,14 @@ std::unique_ptr<PolicyConfig> parse_argo(const ConfigMap& m) {
       const ConfigMap r = s.map("setMirrorRoute");
       r.allow({"name", "percentage"});
       step.weight = r.has("percentage") ? r.percent("percentage") : 1.0;  // Argo: 100 % of the matched requests
+    } else if (s.has("setCanaryScale")) {
+      step.kind = Step::Kind::kScale;
+      const ConfigMap r = s.map("setCanaryScale");
+      r.allow({"weight", "matchTrafficWeight"});
+      if (r.has("weight") == r.flag("matchTrafficWeight", false))
+        r.fail("weight", "weight (percent of the fleet) or matchTrafficWeight: true, one of them");
+      step.weight = r.has("weight") ? r.percent("weight") : 0;
+      if (r.has("weight") && step.weight <= 0) r.fail("weight", "a positive percent of the fleet");
     } else if (s.has("analysis")) {
       step.kind = Step::Kind::kAnalysis;
       const ConfigMap a = s.map("analysis");
@@ -385,7 +401,7 @@ std::unique_ptr<PolicyConfig> parse_argo(const ConfigMap& m) {
         }
       }
     } else {
-      m.fail_item("steps", i, "a step: setWeight, pause, analysis or setMirrorRoute");
+      m.fail_item("steps", i, "a step: setWeight, pause, analysis, setMirrorRoute or setCanaryScale");
     }
     c->steps.push_back(step);
   }

@@ -33,6 +33,10 @@ struct Decision {
   // Any action: from now on the canary may serve only these traffic segments (a rollout
   // plan's region waves); empty: unchanged. {"*"}: every segment again.
   std::vector<std::string> segments;
+  // Any action: the canary's batched pool is sized from now on, whatever the weight, for
+  // this share of the fleet (Argo's setCanaryScale: a pre-scaled canary; the replicas
+  // start after the autoscale lag); 0: sized by the weight again; < 0: unchanged.
+  double canary_scale = -1;
 
   Decision with_segments(std::vector<std::string> s) && {
     segments = std::move(s);
@@ -42,14 +46,18 @@ struct Decision {
     mirror = share;
     return std::move(*this);
   }
-
-  static Decision hold(std::string reason = {}) { return {Action::kHold, 0, 0, std::move(reason), -1, {}}; }
-  static Decision set_weight(double w, std::string reason) {
-    return {Action::kSetWeight, w, 0, std::move(reason), -1, {}};
+  Decision with_canary_scale(double share) && {
+    canary_scale = share;
+    return std::move(*this);
   }
-  static Decision promote(std::string reason) { return {Action::kPromote, 1, 0, std::move(reason), -1, {}}; }
+
+  static Decision hold(std::string reason = {}) { return {Action::kHold, 0, 0, std::move(reason), -1, {}, -1}; }
+  static Decision set_weight(double w, std::string reason) {
+    return {Action::kSetWeight, w, 0, std::move(reason), -1, {}, -1};
+  }
+  static Decision promote(std::string reason) { return {Action::kPromote, 1, 0, std::move(reason), -1, {}, -1}; }
   static Decision rollback(std::string reason, double drain_s) {
-    return {Action::kRollback, 0, drain_s, std::move(reason), -1, {}};
+    return {Action::kRollback, 0, drain_s, std::move(reason), -1, {}, -1};
   }
 };
 

@@ -31,10 +31,10 @@ Imported RoundTrip(const std::string& tool, const std::string& policy, const std
   return import_policy(tool, files);
 }
 
-std::vector<RunResult> Runs(Scenario scenario, std::shared_ptr<const PolicyConfig> policy) {
+std::vector<RunResult> Runs(Scenario scenario, std::shared_ptr<const PolicyConfig> policy, uint64_t runs) {
   scenario.policy = std::move(policy);
   StudyOptions o;
-  o.runs = 24;
+  o.runs = runs;
   o.seed = 7;
   return run_study(scenario, o).runs;
 }
@@ -47,9 +47,10 @@ void ExpectSameStudy(const std::string& tool, const std::string& policy) {
   const auto imported = parse_policy(ConfigMap::parse_string(back.yaml, "<round trip>"));
   EXPECT_EQ(imported->kind(), original->kind());
   EXPECT_FALSE(back.rules.empty());
-  for (const char* scenario : {"error-spike.yaml", "aa-null.yaml"}) {
-    const Scenario s = load_scenario(kSource + "/scenarios/" + scenario);
-    const auto a = Runs(s, original), b = Runs(s, imported);
+  for (const char* scenario : {"scenarios/error-spike.yaml", "scenarios/aa-null.yaml", "tests/data/roundtrip/autoscaled.yaml"}) {
+    const Scenario s = load_scenario(kSource + "/" + scenario);
+    const uint64_t runs = std::string(scenario).find("autoscaled") == std::string::npos ? 24 : 4;
+    const auto a = Runs(s, original, runs), b = Runs(s, imported, runs);
     ASSERT_EQ(a.size(), b.size());
     size_t decided = 0;
     for (size_t i = 0; i < a.size(); ++i) {
@@ -59,6 +60,7 @@ void ExpectSameStudy(const std::string& tool, const std::string& policy) {
       EXPECT_EQ(a[i].blast_radius_requests, b[i].blast_radius_requests);
       EXPECT_EQ(a[i].canary_requests, b[i].canary_requests);
       EXPECT_EQ(a[i].canary_tokens, b[i].canary_tokens);
+      EXPECT_EQ(a[i].canary_replica_seconds, b[i].canary_replica_seconds);
       decided += a[i].outcome != Outcome::kUnfinished;
     }
     std::printf("%s on %s: %zu of %zu runs decided, identical after export and import\n", policy.c_str(), scenario,

@@ -291,3 +291,39 @@ TEST(SummaryTest, CountsFalseRollbacksAndMissedRegressions) {
 
 }  // namespace
 }  // namespace canarysim
+
+namespace canarysim {
+namespace {
+
+// Argo's setCanaryScale: the canary pool is sized for a share of the fleet whatever its
+// traffic (after the autoscale lag), and follows the weight again on matchTrafficWeight.
+TEST(StudyTest, SetCanaryScalePreScalesTheCanaryPool) {
+  const std::string scenario = R"(
+horizon: 20m
+traffic: {rate: 20/s, users: 5000, prompt_tokens: {median: 400, p99: 2000}, output_tokens: {median: 100, p99: 400}}
+baseline: {batching: {profile: profiles/llama2-70b-h100-tp8.yaml, autoscale: {fleet: 16, min: 1, max: 16, lag: 1m}}}
+canary: {batching: {profile: profiles/llama2-70b-h100-tp8.yaml, autoscale: {fleet: 16, min: 1, max: 16, lag: 1m}}}
+)";
+  auto replica_seconds = [&](const std::string& steps) {
+    Scenario s = parse_scenario(ConfigMap::parse_string(
+        scenario, std::string(CANARYSIM_SOURCE_DIR) + "/scenarios/prescale.yaml"));
+    s.policy = parse_policy(ConfigMap::parse_string("kind: argo\nsteps:\n" + steps, "<policy>"));
+    StudyOptions o;
+    o.runs = 2;
+    return run_study(s, o).runs[0].canary_replica_seconds;
+  };
+  const double by_weight = replica_seconds("  - setWeight: 10\n  - pause: {duration: 10m}\n");
+  const double prescaled =
+      replica_seconds("  - setCanaryScale: {weight: 50}\n  - setWeight: 10\n  - pause: {duration: 10m}\n");
+  const double matched = replica_seconds(
+      "  - setCanaryScale: {weight: 50}\n  - setWeight: 10\n  - setCanaryScale: {matchTrafficWeight: true}\n"
+      "  - pause: {duration: 10m}\n");
+  std::printf("canary replica-seconds: by weight %.0f, pre-scaled to 50 %% %.0f, matched again %.0f\n", by_weight,
+              prescaled, matched);
+  // 10 % of a 16-replica fleet is 2 replicas; 50 % is 8, for the ten minutes after the lag.
+  EXPECT_GT(prescaled, 3 * by_weight);
+  EXPECT_DOUBLE_EQ(matched, by_weight);
+}
+
+}  // namespace
+}  // namespace canarysim

@@ -177,6 +177,10 @@ Exported export_argo(const ConfigMap& p, Exporter& ex, const std::string& name) 
       if (s.is_map("pause") && s.map("pause").has("duration")) step["pause"]["duration"] = s.map("pause").text("duration");
     } else if (s.has("analysis")) {
       step["analysis"] = refs(s.map("analysis"));
+    } else if (s.has("setCanaryScale")) {
+      const ConfigMap c = s.map("setCanaryScale");
+      if (c.has("weight")) step["setCanaryScale"]["weight"] = YAML::Load(number_text(c.percent("weight") * 100));
+      else step["setCanaryScale"]["matchTrafficWeight"] = true;
     } else if (s.has("setMirrorRoute")) {
       const ConfigMap r = s.map("setMirrorRoute");
       step["setMirrorRoute"]["name"] = r.text("name", "canarysim-mirror");

@@ -582,8 +582,27 @@ Imported import_argo(const std::vector<std::string>& inputs, const ImportOptions
           if (r["match"]) im.warn(r["match"].where() + ": mirrors the matched requests; canarysim mirrors that share of all traffic");
         }
       } else if (s["setCanaryScale"]) {
-        im.warn(s.where() + ": setCanaryScale: canarysim scales the canary pool with its weight (scenario autoscale); step dropped");
-        continue;
+        const Node c = s["setCanaryScale"];
+        if (c["matchTrafficWeight"] && c["matchTrafficWeight"].boolean()) {
+          step["setCanaryScale"]["matchTrafficWeight"] = true;
+        } else if (c["weight"]) {
+          step["setCanaryScale"]["weight"] = c["weight"].number();
+        } else if (c["replicas"]) {
+          // Argo's replicas are of spec.replicas; canarysim sizes the pool by fleet share.
+          const Node total = rollout["spec"]["replicas"];
+          if (!total) {
+            im.warn(c["replicas"].where() + ": replicas without spec.replicas: no share of the fleet to size the "
+                    "canary pool for; step dropped");
+            continue;
+          }
+          const double share = 100.0 * c["replicas"].number() / std::max(1.0, total.number());
+          step["setCanaryScale"]["weight"] = std::min(100.0, share);
+          im.warn(c.where() + ": " + number_text(c["replicas"].number()) + " of spec.replicas " + number_text(total.number()) +
+                  ": the canary pool is sized for " + number_text(std::min(100.0, share)) + " % of the scenario's fleet");
+        } else {
+          im.warn(c.where() + ": neither replicas, weight nor matchTrafficWeight; step dropped");
+          continue;
+        }
       } else if (s["setHeaderRoute"]) {
         im.warn(s.where() + ": setHeaderRoute sends requests by header; canarysim routes by weight; step dropped");
         continue;

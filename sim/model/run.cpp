@@ -93,6 +93,7 @@ struct Simulator::Impl final : CompletionSink {
   std::vector<InFlight> inflight;
   std::vector<uint32_t> free_slots;
   double drain_s = 0;
+  double canary_scale = 0;  // > 0: the canary pool is sized for this share of the fleet
   RunResult result;
   std::vector<TracePoint>* trace = nullptr;
 
@@ -144,6 +145,7 @@ RunResult Simulator::Impl::run(uint64_t seed, uint64_t run_index) {
   inflight.clear();
   free_slots.clear();
   drain_s = 0;
+  canary_scale = 0;
   result = RunResult{};
   result.run = run_index;
   result.segment_blast_requests.assign(sc.traffic.segments.size(), 0);
@@ -409,14 +411,14 @@ void Simulator::Impl::on_tick() {
   if (d.action == Decision::Action::kPromote) router.set_weight(1);
   if (d.mirror >= 0) router.set_mirror(std::clamp(d.mirror, 0.0, 1.0));
   if (!d.segments.empty()) restrict_segments(d.segments);
+  const bool rescaled = d.canary_scale >= 0 && d.canary_scale != canary_scale;
+  if (rescaled) canary_scale = std::min(d.canary_scale, 1.0);
   if (trace) {
     trace->push_back({now, router.weight(), action_name(d.action), d.reason,
                       snapshot(Version::kCanary), snapshot(Version::kBaseline)});
   }
-  if (router.weight() != before) {
-    start_regressions_at_weight(router.weight());
-    rescale(router.weight(), now);
-  }
+  if (router.weight() != before) start_regressions_at_weight(router.weight());
+  if (router.weight() != before || rescaled) rescale(router.weight(), now);
 
   if (d.action == Decision::Action::kPromote) {
     result.reason = d.reason;
@@ -482,15 +484,17 @@ void Simulator::Impl::start_regressions_at_weight(double weight) {
   }
 }
 
-// Sizes the autoscaled pools for `weight`, `delay` seconds from now (at once if < 0).
+// Sizes the autoscaled pools for `weight` (the canary's for `canary_scale` of the fleet
+// when the policy pre-scaled it), `delay` seconds from now (at once if < 0).
 void Simulator::Impl::rescale(double weight, double delay) {
-  const double canary_share = router.canary_share(weight);
+  const double traffic_share = router.canary_share(weight);
+  const double canary_share = canary_scale > 0 ? canary_scale : traffic_share;
   for (int v = 0; v < kVersions; ++v) {
     if (!pools[v]) continue;
     const BatchingSpec& b = spec(static_cast<Version>(v)).serving.batching;
     uint32_t n = b.replicas;
     if (b.autoscaled) {
-      const double share = v ? canary_share : 1 - canary_share;
+      const double share = v ? canary_share : 1 - traffic_share;
       const auto want = static_cast<uint32_t>(std::ceil(share * b.autoscale.fleet - 1e-9));
       n = std::clamp(want, b.autoscale.min, b.autoscale.max);
     }
