@@ -470,7 +470,7 @@ class ArgoImporter {
     const std::string name = m["name"].text();
     const std::string where = m.where() + " (metric " + name + ")";
     im_.unsupported(m, {"name", "interval", "initialDelay", "count", "failureLimit", "inconclusiveLimit",
-                        "consecutiveErrorLimit", "successCondition", "failureCondition", "provider"});
+                        "consecutiveErrorLimit", "successCondition", "failureCondition", "provider", "muted"});
     // The provider's query.
     std::string dialect, query;
     Node qnode;
@@ -499,7 +499,8 @@ class ArgoImporter {
       if (m[key]) o[key] = duration_text(m[key]);
     for (const char* key : {"count", "failureLimit", "inconclusiveLimit", "consecutiveErrorLimit"})
       if (const auto v = whole(m[key], ctx)) o[key] = *v;
-    const bool is_dry = dry_run(name, dry);
+    // `muted: true`, which some teams' tooling adds, reads as a dry run: observed, never enforced.
+    const bool is_dry = dry_run(name, dry) || (m["muted"] && m["muted"].boolean());
     for (const char* key : {"successCondition", "failureCondition"}) {
       if (!m[key]) continue;
       const std::string text = m[key].text();
@@ -749,7 +750,11 @@ Imported import_flagger(const std::vector<std::string>& inputs, const ImportOpti
   for (const Node& m : a["metrics"].items()) {
     const std::string name = m["name"].text();
     const std::string where = m.where() + " (metric " + name + ")";
-    im.unsupported(m, {"name", "thresholdRange", "threshold", "interval", "templateRef", "templateVariables", "query"});
+    im.unsupported(m, {"name", "thresholdRange", "threshold", "interval", "templateRef", "templateVariables", "query", "muted"});
+    if (m["muted"] && m["muted"].boolean()) {
+      im.warn(where + ": muted: observed, never enforced; a flagger policy only enforces, so the metric is dropped");
+      continue;
+    }
     QueryMeaning meaning;
     Node qnode;
     QueryContext mctx = ctx;
