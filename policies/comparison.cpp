@@ -35,6 +35,23 @@ std::optional<Batch> batch_of(const Metric& m, const WindowStats& c, const Windo
   return std::nullopt;
 }
 
+std::optional<Batch> exceedance_batch(const Metric& m, const WindowStats& c, const WindowStats& b, double threshold,
+                                      double tolerance) {
+  const Histogram& hb = histogram_of(m, b);
+  const Histogram& hc = histogram_of(m, c);
+  if (hb.count() == 0 || hc.count() == 0) return std::nullopt;
+  const double xc = double(hc.count_above((1 + tolerance) * threshold));
+  const double xb = double(hb.count_from(threshold));
+  if (xc + xb == 0) return std::nullopt;
+  return Batch{xc, xc + xb, double(hc.count()) / double(hc.count() + hb.count())};
+}
+
+std::optional<double> baseline_quantile(const Metric& m, const WindowStats& b) {
+  const Histogram& hb = histogram_of(m, b);
+  if (hb.count() == 0) return std::nullopt;
+  return hb.quantile(m.quantile);
+}
+
 std::optional<double> z_of(const Metric& m, const WindowStats& c, const WindowStats& b, double min_samples) {
   if (m.is_rate()) {
     const auto [xc, nc] = counts(m, c);

@@ -20,6 +20,20 @@ struct Batch {
 // above the baseline's quantile, with p0 = 1 - q. nullopt without data.
 std::optional<Batch> batch_of(const Metric& metric, const WindowStats& canary, const WindowStats& baseline);
 
+// Two-sample evidence on a latency quantile that stays valid at any sample size: with a
+// threshold t fixed before the batch (the baseline's q-quantile in an earlier batch),
+// the canary's requests above (1 + tolerance) t and the baseline's at or above t. If the
+// canary's latency is at most (1 + tolerance) times the baseline's in distribution, each
+// such request is the canary's with probability at most p0 = the canary's share of the
+// batch's requests (exactly so without replacement, which only narrows the spread; see
+// sequential.cpp). Bucket edges are rounded against the canary. nullopt without data.
+std::optional<Batch> exceedance_batch(const Metric& metric, const WindowStats& canary, const WindowStats& baseline,
+                                      double threshold, double tolerance);
+
+// The baseline's q-quantile of a quantile metric, for the next batch's threshold;
+// nullopt without baseline data.
+std::optional<double> baseline_quantile(const Metric& metric, const WindowStats& baseline);
+
 // A standardized difference, canary minus baseline, for control charts: rates by the
 // pooled two-proportion z, means by Welch's z, quantiles by the exceedance z.
 std::optional<double> z_of(const Metric& metric, const WindowStats& canary, const WindowStats& baseline,

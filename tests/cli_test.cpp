@@ -117,8 +117,24 @@ TEST(CliTest, CompareReportsPairedDifferences) {
                        "policies/presets/sequential.yaml --runs 20 --format csv");
   EXPECT_EQ(r.exit_code, 0) << r.output;
   EXPECT_TRUE(Contains(r.output, "policy,against,metric,pairs,mean_difference,ci95_low,ci95_high")) << r.output;
-  EXPECT_TRUE(Contains(r.output, "policies/presets/sequential.yaml,policies/presets/stepped.yaml,detection_time_s,"))
+  EXPECT_TRUE(Contains(r.output, "\"policies/presets/sequential.yaml\",\"policies/presets/stepped.yaml\",detection_time_s,"))
       << r.output;
+  // The table says "-" where a figure does not apply, never nan; JSON says null.
+  const std::string out = std::filesystem::temp_directory_path() / "canarysim_compare.json";
+  Result t = Cli("compare scenarios/aa-null.yaml policies/presets/stepped.yaml policies/presets/flagger.yaml --runs 4");
+  EXPECT_EQ(t.exit_code, 0) << t.output;
+  EXPECT_FALSE(Contains(t.output, "nan")) << t.output;
+  EXPECT_TRUE(Contains(t.output, "missed")) << t.output;
+  EXPECT_TRUE(Contains(t.output, "blast users")) << t.output;
+  EXPECT_TRUE(Contains(t.output, "detection_time_s                    -  [-, -]  (0 pairs)")) << t.output;
+  t = Cli("compare scenarios/aa-null.yaml policies/presets/stepped.yaml policies/presets/flagger.yaml --runs 4 "
+          "--format json --out " + out);
+  EXPECT_EQ(t.exit_code, 0) << t.output;
+  std::ifstream in(out);
+  const std::string json((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_TRUE(Contains(json, "\"missed_regressions\": 0")) << json;
+  EXPECT_TRUE(Contains(json, "{\"metric\": \"detection_time_s\", \"pairs\": 0, \"mean\": null")) << json;
+  std::filesystem::remove(out);
 }
 
 TEST(CliTest, ImportWritesAPolicyAndWarnsOnStderr) {

@@ -327,3 +327,83 @@ canary: {batching: {profile: profiles/llama2-70b-h100-tp8.yaml, autoscale: {flee
 
 }  // namespace
 }  // namespace canarysim
+
+namespace canarysim {
+namespace {
+
+// The corner of the validity grid where the sequential test broke its promise (12-16 % of
+// good releases rolled back at alpha 5 %): 5 requests/s, looking every 10 s. 400 runs:
+// were the rate the 12 % it was, the Wilson interval's lower end would be near 9 %; the
+// test asks that the interval reach down to alpha, i.e. that the data fit a rate <= 5 %.
+TEST(PolicyStudyTest, SequentialStaysWithinAlphaAtFiveRequestsPerSecond) {
+  const ConfigMap aa = ConfigMap::parse_file(std::string(CANARYSIM_SOURCE_DIR) + "/scenarios/aa-null.yaml");
+  Scenario s = parse_scenario(aa.with({{"traffic.rate", "5/s"}, {"policy", "null"}}));
+  s.policy = parse_policy(ConfigMap::parse_string(
+      "kind: sequential\nalpha: 5%\ntests: [error_rate, ttft_p90]\ninterval: 10s\nbake_time: 10m\n", "<test>"));
+  StudyOptions o;
+  o.runs = 400;
+  o.seed = 11;
+  const Summary r = run_study(s, o).summary;
+  std::printf("sequential at 5/s, looking every 10 s: false rollback rate %.4f [%.4f, %.4f] over %llu runs\n",
+              r.false_rollback.rate, r.false_rollback.low, r.false_rollback.high,
+              static_cast<unsigned long long>(r.runs));
+  EXPECT_LE(r.false_rollback.low, 0.05);
+  EXPECT_EQ(r.unfinished, 0u);
+}
+
+// A tolerance makes a real difference within it no regression: a canary 30 % slower is
+// rolled back at tolerance 0 (rightly: it is slower) and promoted at tolerance 50 % in
+// nearly every run (H0 holds there, so alpha bounds the rollbacks: 5 % of 60 is 3).
+TEST(PolicyStudyTest, SequentialToleranceAcceptsAHarmlessDifference) {
+  const ConfigMap aa = ConfigMap::parse_file(std::string(CANARYSIM_SOURCE_DIR) + "/scenarios/aa-null.yaml");
+  Scenario s = parse_scenario(aa.with({{"regressions", "[{kind: latency, ttft_multiplier: 1.3, onset: 0s}]"},
+                                       {"policy", "null"}}));
+  auto rolled_back = [&](const char* tolerance) {
+    s.policy = parse_policy(ConfigMap::parse_string(
+        std::string("kind: sequential\nalpha: 5%\ntests: [ttft_p90]\ninterval: 1m\nbake_time: 10m\ntolerance: ") +
+            tolerance + "\n",
+        "<test>"));
+    StudyOptions o;
+    o.runs = 60;
+    return run_study(s, o).summary.rolled_back;
+  };
+  const uint64_t strict = rolled_back("0%"), tolerant = rolled_back("50%");
+  std::printf("canary 30 %% slower: rolled back in %llu of 60 runs at tolerance 0, %llu at 50 %%\n",
+              static_cast<unsigned long long>(strict), static_cast<unsigned long long>(tolerant));
+  EXPECT_GE(strict, 57u);
+  EXPECT_LE(tolerant, 6u);
+}
+
+}  // namespace
+}  // namespace canarysim
+
+namespace canarysim {
+namespace {
+
+// A rollback decided before any data could show the regression (onset + window + scrape
+// delay) is luck, not a detection: counted apart, with no detection time.
+TEST(StudyTest, ARollbackBeforeTheEvidenceIsNotADetection) {
+  auto study = [](const char* onset) {
+    const ConfigMap aa = ConfigMap::parse_file(std::string(CANARYSIM_SOURCE_DIR) + "/scenarios/aa-null.yaml");
+    Scenario s = parse_scenario(aa.with({{"regressions", std::string("[{kind: errors, error_rate: 5%, onset: ") + onset + "}]"},
+                                         {"policy", "null"}}));
+    // Rolls back at the first tick (60 s) whatever it sees: any request fails the check.
+    s.policy = parse_policy(ConfigMap::parse_string(
+        "kind: stepped\nfailure_limit: 0\ninterval: 1m\nchecks: [{metric: request_count, max: 0}]\n", "<test>"));
+    StudyOptions o;
+    o.runs = 10;
+    return run_study(s, o);
+  };
+  const Study lucky = study("60s");  // onset at the tick: its data arrives at 60 + 10 + 30 s
+  EXPECT_EQ(lucky.summary.rolled_back_before_evidence.count, 10u);
+  EXPECT_EQ(lucky.summary.detection_time_s.count, 0u);
+  EXPECT_EQ(lucky.summary.false_rollback.count, 0u);
+  for (const RunResult& r : lucky.runs) EXPECT_TRUE(r.before_evidence && std::isnan(r.detection_time_s));
+  const Study seen = study("15s");  // evidence from 15 + 10 + 30 = 55 s, before the tick
+  EXPECT_EQ(seen.summary.rolled_back_before_evidence.count, 0u);
+  EXPECT_EQ(seen.summary.detection_time_s.count, 10u);
+  EXPECT_DOUBLE_EQ(seen.runs[0].detection_time_s, 45);
+}
+
+}  // namespace
+}  // namespace canarysim

@@ -69,3 +69,38 @@ TEST_F(TelemetryTest, ResetForgetsEverything) {
 
 }  // namespace
 }  // namespace canarysim
+
+namespace canarysim {
+namespace {
+
+// Exact time: 0.1 s windows read every 0.3 s (tick k at k x 0.3 s, as the runner places
+// ticks), with a 0.3 s lookback and a decimal scrape delay, over an hour. Every read must
+// see three whole windows, each exactly once: consecutive reads meet, never overlap or
+// skip, and every request recorded is read once.
+TEST(TelemetryTimeTest, DecimalWindowsAreReadExactlyOnceOverAnHour) {
+  Completion c;
+  c.latency = c.ttft = 0.001;
+  const int64_t windows = 36000;
+  // The ring holds only recent windows: record as time goes, and read at every tick.
+  Telemetry live(TelemetryOptions{0.1, 0.7}, 0.3, 10);
+  uint64_t seen = 0;
+  double last_to = -1;
+  int64_t recorded = 0;
+  for (int64_t k = 1; k * 3 <= windows + 9; ++k) {
+    const double now = 0.3 * static_cast<double>(k);
+    for (; recorded < windows && (static_cast<double>(recorded) + 0.5) * 0.1 < now; ++recorded) {
+      const double t = (static_cast<double>(recorded) + 0.5) * 0.1;
+      live.record(Version::kCanary, t, t + 0.001, c);
+    }
+    const WindowStats w = live.read(Version::kCanary, now, 0.3);
+    if (w.to <= 0) continue;
+    if (last_to >= 0) ASSERT_NEAR(w.from, last_to, 1e-9) << "read at " << now;
+    if (w.from > 0) ASSERT_NEAR(w.to - w.from, 0.3, 1e-9) << "read at " << now;
+    last_to = w.to;
+    seen += w.requests;
+  }
+  EXPECT_EQ(seen, static_cast<uint64_t>(windows));
+}
+
+}  // namespace
+}  // namespace canarysim

@@ -217,7 +217,7 @@ int import_command(const ImportArgs& a) {
 }
 
 struct CompareArgs {
-  std::string scenario, format = "table";
+  std::string scenario, format = "table", out;
   std::vector<std::string> policies;
   uint64_t runs = 1000, seed = 1;
   unsigned threads = 0;
@@ -236,30 +236,11 @@ int compare_command(const CompareArgs& a) {
   o.seed = a.seed;
   o.threads = threads_option(a.threads);
   const Comparison c = compare_policies(scenario, configs, names, o);
-  if (a.format == "csv") {
-    std::cout << "policy,against,metric,pairs,mean_difference,ci95_low,ci95_high\n";
-    for (size_t k = 1; k < c.differences.size(); ++k)
-      for (const PairedDifference& d : c.differences[k])
-        std::printf("%s,%s,%s,%llu,%.10g,%.10g,%.10g\n", names[k].c_str(), names[0].c_str(), d.metric.c_str(),
-                    static_cast<unsigned long long>(d.pairs), d.mean, d.low, d.high);
-    return 0;
-  }
-  std::printf("canarysim %s: scenario %s, %llu runs, seed %llu, common random numbers\n\n", CANARYSIM_VERSION,
-              scenario.name.c_str(), static_cast<unsigned long long>(a.runs), static_cast<unsigned long long>(a.seed));
-  std::printf("%-44s %9s %9s %12s %12s %12s\n", "policy", "rollbacks", "false", "detect p50", "blast mean",
-              "rollout p50");
-  for (size_t k = 0; k < c.studies.size(); ++k) {
-    const Summary& s = c.studies[k].summary;
-    std::printf("%-44s %9llu %9llu %11.1fs %12.0f %11.1fm\n", names[k].c_str(),
-                static_cast<unsigned long long>(s.rolled_back), static_cast<unsigned long long>(s.false_rollback.count),
-                s.detection_time_s.p50, s.blast_radius_requests.mean, s.rollout_duration_s.p50 / 60);
-  }
-  for (size_t k = 1; k < c.differences.size(); ++k) {
-    std::printf("\n%s minus %s, paired by run (mean, 95%% interval):\n", names[k].c_str(), names[0].c_str());
-    for (const PairedDifference& d : c.differences[k])
-      std::printf("  %-24s %12.4g  [%.4g, %.4g]  (%llu pairs)\n", d.metric.c_str(), d.mean, d.low, d.high,
-                  static_cast<unsigned long long>(d.pairs));
-  }
+  ReportContext ctx;
+  ctx.scenario = scenario.name;
+  ctx.seed = a.seed;
+  std::ofstream file;
+  write_comparison(output(a.out, file), c, ctx, a.runs, a.format);
   return 0;
 }
 
@@ -508,9 +489,10 @@ int main(int argc, char** argv) {
   compare_cmd->add_option("--runs", cmp.runs, "Monte Carlo runs")->capture_default_str()->check(CLI::Range(uint64_t{2}, uint64_t{100000000}));
   compare_cmd->add_option("--seed", cmp.seed, "Seed")->capture_default_str();
   compare_cmd->add_option("--threads", cmp.threads, "Threads (0: one per core)")->capture_default_str();
-  compare_cmd->add_option("--format", cmp.format, "table or csv (paired differences)")
+  compare_cmd->add_option("--format", cmp.format, "table, json, or csv (paired differences)")
       ->capture_default_str()
-      ->check(CLI::IsMember({"table", "csv"}));
+      ->check(CLI::IsMember({"table", "json", "csv"}));
+  compare_cmd->add_option("--out", cmp.out, "Write to this file instead of standard output");
 
   ImportArgs imp;
   CLI::App* import_cmd = app.add_subcommand(

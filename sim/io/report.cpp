@@ -47,6 +47,72 @@ std::string percent(double x) {
 
 }  // namespace
 
+void write_comparison(std::ostream& out, const Comparison& c, const ReportContext& ctx, uint64_t runs,
+                      const std::string& format) {
+  const std::vector<std::string>& names = c.policies;
+  auto difference_value = [](double x) { return std::isnan(x) ? std::string("-") : json_number(x); };
+  if (format == "csv") {
+    out << "policy,against,metric,pairs,mean_difference,ci95_low,ci95_high\n";
+    for (size_t k = 1; k < c.differences.size(); ++k)
+      for (const PairedDifference& d : c.differences[k])
+        out << csv_quote(names[k]) << ',' << csv_quote(names[0]) << ',' << d.metric << ',' << d.pairs << ','
+            << csv_number(d.mean) << ',' << csv_number(d.low) << ',' << csv_number(d.high) << '\n';
+    return;
+  }
+  if (format == "json") {
+    out << "{\n  \"canarysim_version\": " << json_string(CANARYSIM_VERSION) << ",\n  \"scenario\": "
+        << json_string(ctx.scenario) << ",\n  \"runs\": " << runs << ",\n  \"seed\": " << ctx.seed
+        << ",\n  \"policies\": [";
+    for (size_t k = 0; k < c.studies.size(); ++k) {
+      const Summary& s = c.studies[k].summary;
+      out << (k ? ",\n" : "\n") << "    {\"policy\": " << json_string(names[k]) << ", \"rolled_back\": " << s.rolled_back
+          << ", \"promoted\": " << s.promoted << ", \"unfinished\": " << s.unfinished
+          << ", \"false_rollbacks\": " << s.false_rollback.count << ", " << rate_json("false_rollback_rate", s.false_rollback)
+          << ", \"missed_regressions\": " << s.missed_regression.count << ", "
+          << rate_json("missed_regression_rate", s.missed_regression)
+          << ", \"detection_time_s_p50\": " << num(s.detection_time_s.p50)
+          << ", \"blast_radius_requests_mean\": " << num(s.blast_radius_requests.mean)
+          << ", \"blast_radius_users_mean\": " << num(s.blast_radius_users.mean)
+          << ", \"rollout_duration_s_p50\": " << num(s.rollout_duration_s.p50) << ", \"differences\": [";
+      if (k > 0)
+        for (size_t i = 0; i < c.differences[k].size(); ++i) {
+          const PairedDifference& d = c.differences[k][i];
+          out << (i ? ", " : "") << "{\"metric\": " << json_string(d.metric) << ", \"pairs\": " << d.pairs
+              << ", \"mean\": " << num(d.mean) << ", \"ci95\": [" << num(d.low) << ", " << num(d.high) << "]}";
+        }
+      out << "]}";
+    }
+    out << "\n  ]\n}\n";
+    return;
+  }
+  char buf[320];
+  std::snprintf(buf, sizeof buf, "canarysim %s: scenario %s, %llu runs, seed %llu, common random numbers\n\n",
+                CANARYSIM_VERSION, ctx.scenario.c_str(), static_cast<unsigned long long>(runs),
+                static_cast<unsigned long long>(ctx.seed));
+  out << buf;
+  std::snprintf(buf, sizeof buf, "%-40s %9s %6s %7s %11s %11s %11s %11s\n", "policy", "rollbacks", "false", "missed",
+                "detect p50", "blast reqs", "blast users", "rollout p50");
+  out << buf;
+  for (size_t k = 0; k < c.studies.size(); ++k) {
+    const Summary& s = c.studies[k].summary;
+    std::snprintf(buf, sizeof buf, "%-40s %9llu %6llu %7llu %11s %11s %11s %11s\n", names[k].c_str(),
+                  static_cast<unsigned long long>(s.rolled_back), static_cast<unsigned long long>(s.false_rollback.count),
+                  static_cast<unsigned long long>(s.missed_regression.count), human_time(s.detection_time_s.p50).c_str(),
+                  human_count(s.blast_radius_requests.mean).c_str(), human_count(s.blast_radius_users.mean).c_str(),
+                  human_time(s.rollout_duration_s.p50).c_str());
+    out << buf;
+  }
+  for (size_t k = 1; k < c.differences.size(); ++k) {
+    out << "\n" << names[k] << " minus " << names[0] << ", paired by run (mean, 95% interval):\n";
+    for (const PairedDifference& d : c.differences[k]) {
+      std::snprintf(buf, sizeof buf, "  %-24s %12s  [%s, %s]  (%llu pairs)\n", d.metric.c_str(),
+                    difference_value(d.mean).c_str(), difference_value(d.low).c_str(), difference_value(d.high).c_str(),
+                    static_cast<unsigned long long>(d.pairs));
+      out << buf;
+    }
+  }
+}
+
 std::string segments_json(const ReportContext& ctx, const Summary& s) {
   std::string out = "[";
   for (size_t k = 0; k < ctx.segments.size(); ++k) {
@@ -121,6 +187,8 @@ void write_table(std::ostream& out, const Study& study, const ReportContext& ctx
   };
   rate_line("false rollback rate", s.false_rollback, "rolled back with no regression active");
   rate_line("missed regression", s.missed_regression, "promoted with a regression active");
+  if (s.rolled_back_before_evidence.count > 0)
+    rate_line("before evidence", s.rolled_back_before_evidence, "rolled back before data could show the regression");
   out << "\n";
   char buf[200];
   std::snprintf(buf, sizeof buf, "%-26s %6s %10s %10s %10s %10s\n", "", "runs", "mean", "p50",
@@ -176,6 +244,8 @@ void write_json(std::ostream& out, const Study& study, const ReportContext& ctx,
       << rate_json("false_rollback_rate", s.false_rollback)
       << ",\n    \"missed_regressions\": " << s.missed_regression.count << ", "
       << rate_json("missed_regression_rate", s.missed_regression)
+      << ",\n    \"rolled_back_before_evidence\": " << s.rolled_back_before_evidence.count << ", "
+      << rate_json("rolled_back_before_evidence_rate", s.rolled_back_before_evidence)
       << ",\n    \"detection_time_s\": " << stats_json(s.detection_time_s)
       << ",\n    \"time_to_mitigate_s\": " << stats_json(s.time_to_mitigate_s)
       << ",\n    \"blast_radius_requests\": " << stats_json(s.blast_radius_requests)
@@ -197,6 +267,7 @@ void write_json(std::ostream& out, const Study& study, const ReportContext& ctx,
           << (r.regression_active ? "true" : "false")
           << ", \"decision_time_s\": " << num(r.decision_time_s)
           << ", \"detection_time_s\": " << num(r.detection_time_s)
+          << ", \"before_evidence\": " << (r.before_evidence ? "true" : "false")
           << ", \"time_to_mitigate_s\": " << num(r.time_to_mitigate_s)
           << ", \"blast_radius_requests\": " << r.blast_radius_requests
           << ", \"blast_radius_users\": " << r.blast_radius_users
@@ -217,14 +288,14 @@ void write_json(std::ostream& out, const Study& study, const ReportContext& ctx,
 }
 
 void write_csv(std::ostream& out, const Study& study) {
-  out << "run,outcome,regression_active,decision_time_s,detection_time_s,time_to_mitigate_s,"
+  out << "run,outcome,regression_active,decision_time_s,detection_time_s,before_evidence,time_to_mitigate_s,"
          "blast_radius_requests,blast_radius_users,rollout_duration_s,requests,canary_requests,"
          "events,baseline_replica_seconds,canary_replica_seconds,baseline_tokens,canary_tokens,"
          "baseline_cost,canary_cost,reason\n";
   for (const RunResult& r : study.runs) {
     out << r.run << ',' << outcome_name(r.outcome) << ',' << (r.regression_active ? 1 : 0) << ','
         << csv_number(r.decision_time_s) << ',' << csv_number(r.detection_time_s) << ','
-        << csv_number(r.time_to_mitigate_s) << ',' << r.blast_radius_requests << ','
+        << (r.before_evidence ? 1 : 0) << ',' << csv_number(r.time_to_mitigate_s) << ',' << r.blast_radius_requests << ','
         << r.blast_radius_users << ',' << csv_number(r.rollout_duration_s) << ',' << r.requests << ','
         << r.canary_requests << ',' << r.events << ',' << num(r.baseline_replica_seconds) << ','
         << num(r.canary_replica_seconds) << ',' << r.baseline_tokens << ',' << r.canary_tokens

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "sim/study/compare.h"
 #include "sim/study/study.h"
 
 namespace canarysim {
@@ -28,6 +29,13 @@ void write_csv(std::ostream& out, const Study& study);
 // One run's timeline (see TracePoint): a table, or CSV with one row per point.
 void write_timeline_table(std::ostream& out, const std::vector<TracePoint>& trace);
 void write_timeline_csv(std::ostream& out, const std::vector<TracePoint>& trace);
+
+// `canarysim compare`: each policy's outcomes (rollbacks, false rollbacks, missed
+// regressions, detection p50, blast radius in requests and users, rollout p50) and each
+// policy's paired differences with the first, as a table ("-" where a figure does not
+// apply), JSON (null there) or CSV (one row per difference; empty there).
+void write_comparison(std::ostream& out, const Comparison& comparison, const ReportContext& context,
+                      uint64_t runs, const std::string& format);
 
 // The per-segment blast radius as a JSON list of objects.
 std::string segments_json(const ReportContext& context, const Summary& summary);

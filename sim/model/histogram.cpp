@@ -23,6 +23,12 @@ uint64_t Histogram::count_above(double seconds) const {
   return n;
 }
 
+uint64_t Histogram::count_from(double seconds) const {
+  uint64_t n = 0;
+  for (int i = bucket_of(seconds); i < kBuckets; ++i) n += counts_[i];
+  return n;
+}
+
 double Histogram::quantile(double q) const {
   assert(count_ > 0 && q > 0 && q <= 1);
   const auto rank = static_cast<uint64_t>(std::ceil(q * static_cast<double>(count_)));

@@ -48,6 +48,9 @@ class Histogram {
   // Values in buckets wholly above the bucket holding `seconds`: a count of values above
   // it that never overcounts (values in its own bucket are not counted).
   uint64_t count_above(double seconds) const;
+  // Values in the bucket holding `seconds` and every bucket above it: a count of values at
+  // or above it that never undercounts.
+  uint64_t count_from(double seconds) const;
   // Midpoint of a bucket: the value reported for every sample in it.
   static double bucket_mid(int bucket);
 

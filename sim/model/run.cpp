@@ -94,6 +94,7 @@ struct Simulator::Impl final : CompletionSink {
   std::vector<uint32_t> free_slots;
   double drain_s = 0;
   double canary_scale = 0;  // > 0: the canary pool is sized for this share of the fleet
+  uint64_t ticks = 0;       // analysis ticks taken this run
   RunResult result;
   std::vector<TracePoint>* trace = nullptr;
 
@@ -158,7 +159,8 @@ RunResult Simulator::Impl::run(uint64_t seed, uint64_t run_index) {
     if (sc.regressions[i].onset_weight < 0) engine.schedule_at(sc.regressions[i].onset_s, kShape, i);
   start_regressions_at_weight(router.weight());
   if (traffic.next(0, next)) engine.schedule_at(next.arrival, kArrival);
-  engine.schedule(pc.interval_s(), kTick);
+  ticks = 0;
+  engine.schedule_at(pc.interval_s(), kTick);
   golden = Rng(seed, run_index, Stream::kGolden);
   if (sc.telemetry.golden_every_s > 0) engine.schedule(sc.telemetry.golden_every_s, kGolden);
 
@@ -432,7 +434,9 @@ void Simulator::Impl::on_tick() {
     if (d.drain_s > 0) engine.schedule(d.drain_s, kDrained);
     else finish(Outcome::kRolledBack);
   } else {
-    engine.schedule(pc.interval_s(), kTick);
+    // Tick k at k x interval: multiplied, never accumulated, so that decimal intervals
+    // (0.1 s) do not drift against the telemetry windows.
+    engine.schedule_at(pc.interval_s() * static_cast<double>(++ticks + 1), kTick);
   }
 }
 
@@ -516,7 +520,11 @@ void Simulator::Impl::finish(Outcome outcome) {
   }
   result.rollout_duration_s = now;
   if (outcome == Outcome::kRolledBack && result.regression_active) {
-    result.detection_time_s = result.decision_time_s - bad_since;
+    // The first data that could show the regression: its onset's window, delivered after
+    // the scrape delay. A rollback before then was not a detection.
+    const double evidence = bad_since + sc.telemetry.window_s + sc.telemetry.scrape_delay_s;
+    if (result.decision_time_s < evidence - 1e-9) result.before_evidence = true;
+    else result.detection_time_s = result.decision_time_s - bad_since;
     result.time_to_mitigate_s = now - bad_since;
   }
   if (trace && outcome == Outcome::kRolledBack && drain_s > 0)

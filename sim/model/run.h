@@ -27,6 +27,9 @@ struct RunResult {
   bool regression_active = false;
   double decision_time_s = kNaN;     // time of the promote or rollback decision
   double detection_time_s = kNaN;    // rollback decision minus the regression's onset
+  // Rolled back with a regression active, but before the first data that could show it
+  // (onset + telemetry window + scrape delay): not a detection (detection_time_s NaN).
+  bool before_evidence = false;
   double time_to_mitigate_s = kNaN;  // until no user traffic reaches the bad canary
   // User-facing requests the canary served while a regression was active, and the
   // distinct users who sent them.

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <array>
+#include <cmath>
 #include <cstdint>
 #include <vector>
 
@@ -117,7 +118,12 @@ class Telemetry {
     int64_t window = -1;  // which window this slot currently holds
     WindowStats stats;
   };
-  int64_t window_of(double t) const { return static_cast<int64_t>(t / options_.window_s); }
+  // The window holding time t. A time a rounding error short of a boundary (a tick at
+  // 3 x 0.1 s reads 0.30000000000000004, a delay subtracted from it less) belongs to the
+  // window the boundary starts, so that reads at exact multiples of the window meet.
+  int64_t window_of(double t) const {
+    return static_cast<int64_t>(std::floor(t / options_.window_s + 1e-9));
+  }
   Slot& slot_for(Version v, int64_t window) {
     Slot& s = ring_[static_cast<size_t>(v) * slots_ + static_cast<size_t>(window % slots_)];
     if (s.window != window) {

@@ -61,7 +61,7 @@ Rate wilson(uint64_t count, uint64_t of) {
 Summary summarize(const std::vector<RunResult>& runs) {
   Summary s;
   s.runs = runs.size();
-  uint64_t false_rollbacks = 0, missed = 0;
+  uint64_t false_rollbacks = 0, missed = 0, before_evidence = 0;
   std::vector<double> detection, mitigation, blast_requests, blast_users, duration;
   std::vector<double> cost, canary_cost, canary_hours;
   uint64_t regressed_runs = 0;
@@ -80,7 +80,8 @@ Summary summarize(const std::vector<RunResult>& runs) {
         ++s.rolled_back;
         if (!r.regression_active) ++false_rollbacks;
         if (r.regression_active) {
-          detection.push_back(r.detection_time_s);
+          if (r.before_evidence) ++before_evidence;
+          else detection.push_back(r.detection_time_s);
           mitigation.push_back(r.time_to_mitigate_s);
         }
         break;
@@ -103,6 +104,7 @@ Summary summarize(const std::vector<RunResult>& runs) {
   for (double& x : s.segment_blast_users_mean) x /= static_cast<double>(regressed_runs);
   s.false_rollback = wilson(false_rollbacks, s.runs);
   s.missed_regression = wilson(missed, s.runs);
+  s.rolled_back_before_evidence = wilson(before_evidence, s.runs);
   s.detection_time_s = stats_of(std::move(detection));
   s.time_to_mitigate_s = stats_of(std::move(mitigation));
   s.blast_radius_requests = stats_of(std::move(blast_requests));
@@ -122,6 +124,9 @@ const std::vector<SummaryMetric>& summary_metrics() {
          [](const Summary& s) { return s.false_rollback.high; }},
         {"missed_regression_rate", Unit::kRate, [](const Summary& s) { return s.missed_regression.rate; },
          [](const Summary& s) { return s.missed_regression.high; }},
+        {"rolled_back_before_evidence_rate", Unit::kRate,
+         [](const Summary& s) { return s.rolled_back_before_evidence.rate; },
+         [](const Summary& s) { return s.rolled_back_before_evidence.high; }},
         {"rollback_rate", Unit::kRate,
          [](const Summary& s) { return s.runs ? static_cast<double>(s.rolled_back) / s.runs : RunResult::kNaN; },
          [](const Summary& s) { return s.runs ? wilson(s.rolled_back, s.runs).high : RunResult::kNaN; }}};

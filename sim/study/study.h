@@ -46,7 +46,10 @@ struct Summary {
   Rate false_rollback;
   // Promotions decided while a regression was active, over all runs.
   Rate missed_regression;
-  Stats detection_time_s;       // rolled back with a regression active
+  // Rollbacks with a regression active decided before any data could show it, over all
+  // runs: luck, not detection (they count in no detection time).
+  Rate rolled_back_before_evidence;
+  Stats detection_time_s;       // rolled back with a regression active, on evidence
   Stats time_to_mitigate_s;     // likewise
   Stats blast_radius_requests;  // runs in which a regression was active
   Stats blast_radius_users;     // likewise
@@ -72,7 +75,8 @@ struct Study {
 };
 
 // The figures of a summary by name, as budgets, objectives and constraints name them:
-//   false_rollback_rate, missed_regression_rate, rollback_rate (rates, in [0, 1]),
+//   false_rollback_rate, missed_regression_rate, rollback_rate,
+//   rolled_back_before_evidence_rate (rates, in [0, 1]),
 //   detection_time_*, time_to_mitigate_*, rollout_duration_* (seconds),
 //   blast_radius_requests_*, blast_radius_users_*, cost_*, canary_cost_*, where * is
 //   mean, p50, p90 or p99. NaN where the figure does not apply (no detections).
