@@ -114,6 +114,26 @@ struct ArgoConfig final : PolicyConfig {
     return w;
   }
   std::unique_ptr<Policy> make() const override;
+  std::vector<SampleNeed> sample_needs() const override {
+    double first = 0;  // the first share the canary takes: a weight, or shadow traffic
+    for (const Step& s : steps)
+      if ((s.kind == Step::Kind::kSetWeight || s.kind == Step::Kind::kMirror) && s.weight > 0) {
+        first = s.weight;
+        break;
+      }
+    std::vector<SampleNeed> out;
+    for (const auto& [name, t] : templates)
+      for (size_t i = 0; i < t.size(); ++i) {
+        SampleNeed n;
+        n.field = "templates." + name + ".metrics[" + std::to_string(i) + "]";
+        n.what = t[i].name;
+        n.window_s = t[i].window_s;
+        n.weight = first;
+        n.requests = requests_needed(t[i].metric, 1);
+        out.push_back(n);
+      }
+    return out;
+  }
 };
 
 // One AnalysisRun: the measurements of a set of templates' metrics.

@@ -1,5 +1,8 @@
 #include "policies/checks.h"
 
+#include <algorithm>
+#include <cmath>
+
 #include <cstdio>
 #include <limits>
 
@@ -40,6 +43,11 @@ std::optional<Metric> Metric::parse(const std::string& name) {
   m.stat = Stat::kQuantile;
   m.quantile = q / 100;
   return m;
+}
+
+double requests_needed(const Metric& m, double min_samples) {
+  const double tail = m.stat == Metric::Stat::kQuantile ? std::ceil(1 / (1 - m.quantile) - 1e-9) : 1;
+  return std::max(min_samples, tail);
 }
 
 std::optional<double> Metric::value(const WindowStats& w) const {

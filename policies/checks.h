@@ -49,6 +49,10 @@ struct Metric {
   std::optional<double> value(const WindowStats& w) const;
 };
 
+// Canary requests a judgement of `metric` needs: min_samples, and for a quantile q at
+// least 1 / (1 - q) (a p99 from fewer than 100 requests is their maximum, or less).
+double requests_needed(const Metric& metric, double min_samples);
+
 struct CheckResult {
   enum class Status { kPass, kFail, kNoData };
   Status status = Status::kNoData;

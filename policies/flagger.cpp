@@ -79,6 +79,21 @@ struct FlaggerConfig final : PolicyConfig {
   }
   std::unique_ptr<Policy> make() const override;
 
+  std::vector<SampleNeed> sample_needs() const override {
+    std::vector<SampleNeed> out;
+    const double first = iterations > 0 ? (mirror ? 1 : match_weight) : next_weight(0);
+    for (size_t i = 0; i < metrics.size(); ++i) {
+      SampleNeed n;
+      n.field = "metrics[" + std::to_string(i) + "]";
+      n.what = metrics[i].name;
+      n.window_s = metrics[i].window_s;
+      n.weight = first;
+      n.requests = requests_needed(metrics[i].metric, 1);
+      out.push_back(n);
+    }
+    return out;
+  }
+
   double next_weight(double w) const {
     if (step_weights.empty()) return std::min(1.0, w + step_weight);
     for (double s : step_weights)

@@ -64,6 +64,16 @@ struct KayentaConfig final : PolicyConfig {
 
   std::string kind() const override { return "kayenta"; }
   double interval_s() const override { return step; }
+  // Mann-Whitney at 98 % cannot reject with fewer than 5 points a side: its interval is
+  // then [min, max] of the differences, so the judgement is a coin flip of noise.
+  std::vector<SampleNeed> sample_needs() const override {
+    SampleNeed n;
+    n.field = lookback > 0 && lookback < interval ? "lookback" : "interval";
+    n.what = "each metric's series";
+    n.points = std::floor((lookback > 0 ? std::min(lookback, interval) : interval) / step + 1e-9);
+    n.needs_points = 5;
+    return {n};
+  }
   double max_lookback_s() const override { return step; }
   std::unique_ptr<Policy> make() const override;
 };

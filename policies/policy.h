@@ -100,6 +100,16 @@ class Policy {
   virtual Decision decide(const Observation& observation) = 0;
 };
 
+// What one judgement of a policy rests on, for the warnings of `validate` and `import`
+// when it is too little (sample_warnings() in sim/model/scenario.h): `requests` canary
+// requests in `window_s` of data at canary share `weight` (its first), or `points` data
+// points per series where its test needs `needs_points`.
+struct SampleNeed {
+  std::string field, what;  // where the policy sets it ("checks[1]"), and what it judges
+  double window_s = 0, weight = 0, requests = 0;
+  double points = -1, needs_points = 0;  // points < 0: not a test on series of points
+};
+
 // A validated policy file. Immutable and shared by all threads of a study.
 class PolicyConfig {
  public:
@@ -112,6 +122,8 @@ class PolicyConfig {
   virtual std::unique_ptr<Policy> make() const = 0;
   // Traffic segments the policy names, checked against the scenario's when both meet.
   virtual std::vector<std::string> segments_used() const { return {}; }
+  // What its judgements need (see SampleNeed); none by default.
+  virtual std::vector<SampleNeed> sample_needs() const { return {}; }
   // The policy file's text, for manifests and reports.
   std::string source;
 };

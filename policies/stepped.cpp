@@ -50,6 +50,19 @@ struct SteppedConfig final : PolicyConfig {
   double interval_s() const override { return interval; }
   double max_lookback_s() const override { return interval; }
   std::unique_ptr<Policy> make() const override;
+  std::vector<SampleNeed> sample_needs() const override {
+    std::vector<SampleNeed> out;
+    for (size_t i = 0; i < checks.size(); ++i) {
+      SampleNeed n;
+      n.field = "checks[" + std::to_string(i) + "]";
+      n.what = checks[i].name;
+      n.window_s = interval;
+      n.weight = shadow_s > 0 ? shadow_share : steps[0];
+      n.requests = requests_needed(checks[i].metric, static_cast<double>(checks[i].min_samples));
+      out.push_back(n);
+    }
+    return out;
+  }
 };
 
 class Stepped final : public Policy {

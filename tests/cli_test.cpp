@@ -190,6 +190,24 @@ TEST(CliTest, ExportPolicyWritesFilesThatImportBack) {
   std::filesystem::remove_all(dir);
 }
 
+TEST(CliTest, ValidateWarnsWhenAJudgementRestsOnTooFewData) {
+  const std::string dir = std::filesystem::temp_directory_path() / "canarysim_sample_warnings";
+  std::filesystem::create_directories(dir);
+  {
+    std::ofstream(dir + "/low.yaml") << "horizon: 2h\ntraffic: {rate: 5/s}\npolicy: " CANARYSIM_SOURCE_DIR
+                                        "/policies/presets/stepped-p99.yaml\n";
+  }
+  Result r = Cli("validate " + dir + "/low.yaml");
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_TRUE(Contains(r.output, "warning: " + dir + "/low.yaml: checks[1] (ttft-p99-ratio): at the first canary share "
+                                 "(1 %) and the scenario's rate (5/s), its 3m window holds about 9 canary requests; it "
+                                 "needs at least 300")) << r.output;
+  // At the shipped scenarios' traffic the same preset is well fed: no warning.
+  r = Cli("validate scenarios/tail-latency.yaml policies/presets/stepped-p99.yaml");
+  EXPECT_FALSE(Contains(r.output, "warning")) << r.output;
+  std::filesystem::remove_all(dir);
+}
+
 TEST(CliTest, TimelineShowsEveryDecision) {
   const Result r = Cli("timeline scenarios/default.yaml --run 0");
   EXPECT_EQ(r.exit_code, 0) << r.output;

@@ -41,6 +41,8 @@ void CheckCase(const fs::path& dir, Counts* counts) {
     o.name = opt.text("name", "");
     o.strict = opt.flag("strict", false);
     o.match_weight = opt.number("match_weight", o.match_weight, 0, 100);
+    o.interval = opt.text("interval", o.interval);
+    o.lifetime = opt.text("lifetime", o.lifetime);
   }
   std::vector<std::string> warnings;
   auto expect_warnings = [&] {

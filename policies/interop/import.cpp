@@ -16,6 +16,8 @@
 
 #include "policies/expr.h"
 #include "policies/interop/query.h"
+#include "policies/policy.h"
+#include "sim/model/scenario.h"
 #include "sim/io/config.h"
 
 namespace canarysim {
@@ -271,6 +273,9 @@ class Importer {
   }
   // The policy text: a header, the rules as comments, the YAML.
   Imported finish(const std::string& header, const YAML::Node& policy) {
+    // Judgements that rest on too few points, whatever the traffic (Kayenta's series).
+    for (const std::string& w : sample_warnings(*parse_policy(ConfigMap::parse_string(emit(policy), "<imported>")), nullptr))
+      warn("the imported policy's " + w);
     if (out.rules.empty())
       warn("no rule could be kept: the imported policy follows the ladder and cannot roll back on its own");
     if (opt.strict && !out.warnings.empty())

@@ -1,6 +1,7 @@
 #include "sim/model/scenario.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <filesystem>
 #include <limits>
 
@@ -128,12 +129,46 @@ void check_policy_segments(const Scenario& s, const PolicyConfig& p) {
   }
 }
 
+std::vector<std::string> sample_warnings(const PolicyConfig& policy, const Scenario* scenario) {
+  std::vector<std::string> out;
+  auto fmt = [](double x) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.3g", x);
+    return std::string(buf);
+  };
+  for (const SampleNeed& n : policy.sample_needs()) {
+    if (n.points >= 0 && n.points < n.needs_points) {
+      out.push_back(n.field + ": a judgement of " + n.what + " rests on " + fmt(n.points) +
+                    " points per version; its test needs at least " + fmt(n.needs_points) +
+                    " (with fewer, the judgement is noise)");
+    }
+    if (!scenario || n.requests <= 0 || n.window_s <= 0) continue;
+    const double rate = scenario->traffic.rate_per_s;
+    const double expected = rate * n.weight * n.window_s;
+    if (expected < n.requests)
+      out.push_back(n.field + " (" + n.what + "): at the first canary share (" + fmt(100 * n.weight) +
+                    " %) and the scenario's rate (" + fmt(rate) + "/s), its " + format_duration(n.window_s) +
+                    " window holds about " + fmt(expected) + " canary requests; it needs at least " + fmt(n.requests));
+  }
+  return out;
+}
+
 std::string validate_file(const std::string& path) {
   const ConfigMap m = ConfigMap::parse_file(path);
-  if (m.has("kind")) return path + ": valid " + parse_policy(m)->kind() + " policy";
-  const Scenario s = parse_scenario(m);
-  return path + ": valid scenario '" + s.name + "'" +
-         (s.policy ? " with policy " + s.policy->kind() : std::string(", no policy"));
+  std::string text;
+  std::vector<std::string> warnings;
+  if (m.has("kind")) {
+    const auto p = parse_policy(m);
+    text = path + ": valid " + p->kind() + " policy";
+    warnings = sample_warnings(*p, nullptr);
+  } else {
+    const Scenario s = parse_scenario(m);
+    text = path + ": valid scenario '" + s.name + "'" +
+           (s.policy ? " with policy " + s.policy->kind() : std::string(", no policy"));
+    if (s.policy) warnings = sample_warnings(*s.policy, &s);
+  }
+  for (const std::string& w : warnings) text += "\nwarning: " + path + ": " + w;
+  return text;
 }
 
 Scenario load_scenario(const std::string& path) {

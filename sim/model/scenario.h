@@ -70,8 +70,16 @@ Scenario parse_scenario(const ConfigMap& map);
 // Throws InputError when the policy names a traffic segment the scenario does not have.
 void check_policy_segments(const Scenario& scenario, const PolicyConfig& policy);
 
+// Where a policy's judgements rest on fewer data than their tests need (see SampleNeed):
+// series of too few points, whatever the traffic; and, with a scenario, windows that at
+// the policy's first canary share and the scenario's (mean) rate hold fewer canary
+// requests than a check's min_samples or its quantile needs. One message each, naming
+// the field and the expected count.
+std::vector<std::string> sample_warnings(const PolicyConfig& policy, const Scenario* scenario);
+
 // Checks a scenario file, or a policy file (one with a top-level `kind`), and describes
-// it in one line. Throws InputError as the loaders do.
+// it in one line, followed by a "warning: ..." line for each of its sample_warnings().
+// Throws InputError as the loaders do.
 std::string validate_file(const std::string& path);
 
 }  // namespace canarysim
