@@ -229,24 +229,61 @@ TEST(CliTest, CheckExitsThreeWhenABudgetIsBreached) {
   EXPECT_TRUE(Contains(r.output, "BREACH budget detection_time_p90")) << r.output;
 }
 
-TEST(CliTest, CheckFlagsAChangeBeyondNoiseAgainstTheBaseline) {
-  // A copy of the preset suite whose baseline claims a far lower false rollback rate and
-  // a far faster detection than the presets have.
+TEST(CliTest, CheckFailsOnlyOnWorseFiguresPairedByRun) {
+  // A suite on the error spike whose policy file the test swaps: the preset, then the same
+  // ladder judged every 3 minutes (slower detection, bigger blast radius).
   const auto dir = std::filesystem::temp_directory_path() / "canarysim_check_test";
+  std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
   const std::string root = CANARYSIM_SOURCE_DIR;
-  std::ofstream(dir / "suite.yaml") << "name: t\nruns: 40\nbaseline: base.json\ncases:\n"
-                                    << "  - {name: spike, scenario: " << root << "/scenarios/error-spike.yaml}\n";
-  std::ofstream(dir / "base.json") << R"({"cases": {"spike": {"false_rollback_rate": 0, "missed_regression_rate": 0,
-      "detection_time_mean": 30, "detection_time_sd": 5, "detection_count": 40,
-      "blast_radius_requests_mean": 100, "blast_radius_requests_sd": 10, "blast_count": 40}}})";
-  const Result r = Cli("check " + (dir / "suite.yaml").string());
+  std::ofstream(dir / "suite.yaml") << "name: t\nruns: 20\nmax_runs: 80\nbaseline: base.json\ncases:\n"
+                                    << "  - {name: spike, scenario: " << root
+                                    << "/scenarios/error-spike.yaml, policy: policy.yaml}\n";
+  auto use = [&](const std::string& interval) {
+    std::ofstream(dir / "policy.yaml") << "kind: stepped\ninterval: " << interval
+                                       << "\nchecks: [{metric: error_rate, max: 1%}]\n";
+  };
+  const std::string check = "check " + (dir / "suite.yaml").string();
+  use("1m");
+  EXPECT_EQ(Cli(check + " --update-baseline").exit_code, 0);
+  Result r = Cli(check);
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_TRUE(Contains(r.output, "same      baseline detection_time           0 [0, 0] over 20 pairs")) << r.output;
+  use("3m");  // worse: exit 3, named
+  r = Cli(check);
   EXPECT_EQ(r.exit_code, 3) << r.output;
-  EXPECT_TRUE(Contains(r.output, "CHANGE baseline detection_time_mean")) << r.output;
-  // Rewriting the baseline makes the same suite pass.
-  EXPECT_EQ(Cli("check " + (dir / "suite.yaml").string() + " --update-baseline").exit_code, 0);
-  EXPECT_EQ(Cli("check " + (dir / "suite.yaml").string()).exit_code, 0);
+  EXPECT_TRUE(Contains(r.output, "WORSE     baseline detection_time")) << r.output;
+  EXPECT_TRUE(Contains(r.output, "baseline: WORSE beyond tolerance")) << r.output;
+  // The other way round, the same difference is an improvement: reported, never failing.
+  EXPECT_EQ(Cli(check + " --update-baseline").exit_code, 0);
+  use("1m");
+  r = Cli(check);
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_TRUE(Contains(r.output, "better    baseline detection_time")) << r.output;
+  // --runs auto: a baseline of 80 runs, and a change too small to decide in 20 runs.
+  use("1m");
+  EXPECT_EQ(Cli(check + " --update-baseline --runs auto").exit_code, 0);
+  std::ofstream(dir / "policy.yaml") << "kind: stepped\ninterval: 1m\nchecks: [{metric: error_rate, max: 1.1%}]\n";
+  r = Cli(check + " --runs auto");
+  EXPECT_TRUE(Contains(r.output, "runs added until each comparison is decided, at most 80")) << r.output;
+  EXPECT_TRUE(Contains(r.output, "spike (")) << r.output;
+  EXPECT_EQ(Cli(check + " --runs 5").exit_code, 2);
+  EXPECT_EQ(Cli(check + " --runs many").exit_code, 2);
   std::filesystem::remove_all(dir);
+}
+
+TEST(CliTest, RunStopsOnceThePrecisionIsReached) {
+  // The error spike is rolled back in every run: the Wilson interval of n of n runs is
+  // [1 - 3.84/n, 1] roughly, narrower than 2 points from 200 runs on (100 is not enough).
+  Result r = Cli("run scenarios/error-spike.yaml --precision 0.02 --precision-metric rollback_rate -q --format json");
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_TRUE(Contains(r.output, "precision: rollback_rate 1.0000 [0.9812, 1.0000] (width 0.0188 < 0.0200) after 200 runs"))
+      << r.output;
+  EXPECT_TRUE(Contains(r.output, "\"runs\": 200")) << r.output;
+  // The cap: --runs.
+  r = Cli("run scenarios/error-spike.yaml --precision 0.001 --precision-metric rollback_rate --runs 150 -q --format json");
+  EXPECT_TRUE(Contains(r.output, "after 150 runs (the cap: --runs)")) << r.output;
+  EXPECT_EQ(Cli("run scenarios/aa-null.yaml --precision 0.02 --precision-metric detection_time_p50 -q").exit_code, 2);
 }
 
 TEST(CliTest, SameSeedGivesTheSameOutputWhateverTheThreads) {

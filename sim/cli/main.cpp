@@ -52,10 +52,12 @@ constexpr int kExitInternal = 1;
 constexpr int kExitCheckFailed = 3;  // a check's budget or baseline breached; tune found nothing
 
 struct RunArgs {
-  std::string scenario, policy, format = "table", out;
+  std::string scenario, policy, format = "table", out, precision_metric = "false_rollback_rate";
   uint64_t runs = 1000, seed = 1;
+  double precision = 0;  // > 0: stop once the metric's 95 % interval is narrower
   unsigned threads = 0;
   bool quiet = false;
+  bool runs_given = false;
 };
 
 // Progress on stderr: a line redrawn in place when stderr is a terminal; otherwise, with
@@ -130,7 +132,18 @@ int run_command(const RunArgs& a) {
   options.threads = threads_option(a.threads);
   Progress progress(!a.quiet);
   options.progress = [&progress](uint64_t done, uint64_t total) { progress(done, total); };
-  const Study study = run_study(scenario, options);
+  if (a.precision > 0) options.runs = a.runs_given ? a.runs : 100000;  // the cap
+  const Study study = a.precision > 0 ? run_study_to_precision(scenario, options, a.precision_metric, a.precision)
+                                      : run_study(scenario, options);
+  if (a.precision > 0) {
+    const SummaryMetric* m = find_summary_metric(a.precision_metric);
+    const Rate r = wilson(static_cast<uint64_t>(std::llround(m->value(study.summary) * study.summary.runs)), study.summary.runs);
+    std::fprintf(stderr, "precision: %s %.4f [%.4f, %.4f] (width %.4f %s %.4f) after %llu runs%s\n",
+                 a.precision_metric.c_str(), m->value(study.summary), r.low, r.high, r.high - r.low,
+                 r.high - r.low < a.precision ? "<" : ">=", a.precision,
+                 static_cast<unsigned long long>(study.summary.runs),
+                 r.high - r.low < a.precision ? "" : " (the cap: --runs)");
+  }
 
   ReportContext context{scenario.name, scenario.policy->kind(), a.seed, {}};
   for (const Segment& seg : scenario.traffic.segments) context.segments.push_back(seg.name);
@@ -391,8 +404,19 @@ int power_command(const StudyFileArgs& a) {
   return 0;
 }
 
-int check_command(const std::string& suite, bool update, unsigned threads) {
-  const CheckOutcome c = run_check(suite, update, threads_option(threads));
+int check_command(const std::string& suite, bool update, unsigned threads, const std::string& runs) {
+  CheckOptions o;
+  o.update_baseline = update;
+  o.threads = threads_option(threads);
+  if (runs == "auto") {
+    o.auto_runs = true;
+  } else if (!runs.empty()) {
+    const auto n = parse_fraction(runs);
+    if (!n || *n < 10 || *n > 1e8 || *n != std::floor(*n))
+      throw InputError("--runs: expected a whole number of runs from 10 to 100000000, or auto; got '" + runs + "'");
+    o.runs = static_cast<uint64_t>(*n);
+  }
+  const CheckOutcome c = run_check(suite, o);
   std::cout << c.report;
   return c.budgets_ok && c.baseline_ok ? 0 : kExitCheckFailed;
 }
@@ -451,7 +475,7 @@ int main(int argc, char** argv) {
   CLI::App* run_cmd = app.add_subcommand("run", "Run a Monte Carlo study of a scenario");
   run_cmd->add_option("scenario", run.scenario, "Scenario YAML file")->required();
   run_cmd->add_option("--policy", run.policy, "Policy YAML file (overrides the scenario's)");
-  run_cmd->add_option("--runs", run.runs, "Monte Carlo runs")
+  CLI::Option* run_runs = run_cmd->add_option("--runs", run.runs, "Monte Carlo runs")
       ->capture_default_str()
       ->check(CLI::Range(uint64_t{1}, uint64_t{100000000}));
   run_cmd->add_option("--seed", run.seed, "Seed of the study")->capture_default_str();
@@ -463,6 +487,12 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"table", "json", "csv"}));
   run_cmd->add_option("--out", run.out, "Write to this file instead of standard output");
   run_cmd->add_flag("--quiet,-q", run.quiet, "No progress line on stderr");
+  run_cmd->add_option("--precision", run.precision,
+                      "Add runs (100, then doubling) until the metric's 95 % interval is narrower than this "
+                      "(0.02: two points); --runs is then the cap (default 100000)")
+      ->check(CLI::Range(1e-6, 1.0));
+  run_cmd->add_option("--precision-metric", run.precision_metric, "The rate --precision watches")
+      ->capture_default_str();
 
   std::vector<std::string> to_validate;
   CLI::App* validate_cmd =
@@ -525,6 +555,9 @@ int main(int argc, char** argv) {
   check_cmd->add_option("suite", check_suite, "Suite YAML file")->required();
   check_cmd->add_flag("--update-baseline", check_update, "Rewrite the suite's baseline file");
   check_cmd->add_option("--threads", check_threads, "Threads (0: one per core)");
+  std::string check_runs;
+  check_cmd->add_option("--runs", check_runs,
+                        "Runs per case, or auto: add runs until every comparison with the baseline is decided");
 
   SweepArgs sweep;
   CLI::App* sweep_cmd = app.add_subcommand(
@@ -599,13 +632,16 @@ int main(int argc, char** argv) {
   }
 
   try {
-    if (*run_cmd) return run_command(run);
+    if (*run_cmd) {
+      run.runs_given = run_runs->count() > 0;
+      return run_command(run);
+    }
     if (*validate_cmd) return validate_command(to_validate);
     if (*calibrate_cmd) return calibrate_command(calibrate);
     if (*timeline_cmd) return timeline_command(timeline);
     if (*compare_cmd) return compare_command(cmp);
     if (*import_cmd) return import_command(imp);
-    if (*check_cmd) return check_command(check_suite, check_update, check_threads);
+    if (*check_cmd) return check_command(check_suite, check_update, check_threads, check_runs);
     if (*sweep_cmd) return sweep_command(sweep, command_line);
     if (*merge_cmd) return merge_command(merge_out, merge_inputs, command_line);
     if (*export_cmd) return export_command(exp);

@@ -1,6 +1,8 @@
 #include "sim/study/check.h"
 
+#include <array>
 #include <cmath>
+#include <iterator>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -20,45 +22,79 @@ namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
-// The figures a case is judged and compared on.
-struct Figures {
-  double runs = 0;
-  double false_rollback_rate = 0, missed_regression_rate = 0;
-  double detection_p90 = kNaN, mitigation_p90 = kNaN, rollout_p50 = kNaN;
-  // Means with the runs' standard deviation and count, for the noise bound.
-  double detection_mean = kNaN, detection_sd = kNaN, detection_n = 0;
-  double blast_mean = kNaN, blast_sd = kNaN, blast_n = 0;
+// The figures a case is compared on against its baseline, run by run: each worse when
+// higher. Rates are 0/1 per run (tolerance in absolute points), the others values where
+// they apply (tolerance relative to the baseline's mean over the pairs).
+struct Figure {
+  const char* name;
+  bool rate;
+  double (*of)(const RunResult&);
 };
+const Figure kFigures[] = {
+    {"false_rollback_rate", true,
+     [](const RunResult& r) { return r.outcome == Outcome::kRolledBack && !r.regression_active ? 1.0 : 0.0; }},
+    {"missed_regression_rate", true,
+     [](const RunResult& r) { return r.outcome == Outcome::kPromoted && r.regression_active ? 1.0 : 0.0; }},
+    {"detection_time", false, [](const RunResult& r) { return r.detection_time_s; }},
+    {"blast_radius_requests", false,
+     [](const RunResult& r) { return r.regression_active ? static_cast<double>(r.blast_radius_requests) : kNaN; }},
+    {"rollout_duration", false,
+     [](const RunResult& r) { return r.outcome == Outcome::kPromoted ? r.rollout_duration_s : kNaN; }},
+};
+constexpr size_t kFigureCount = sizeof kFigures / sizeof kFigures[0];
+using PerRun = std::array<std::vector<double>, kFigureCount>;
 
-void mean_sd(const std::vector<double>& v, double& mean, double& sd, double& n) {
-  n = static_cast<double>(v.size());
-  if (v.empty()) return;
-  double s = 0, ss = 0;
-  for (double x : v) s += x, ss += x * x;
-  mean = s / n;
-  sd = v.size() > 1 ? std::sqrt(std::max(0.0, (ss - n * mean * mean) / (n - 1))) : 0;
+void append_runs(PerRun& into, const std::vector<RunResult>& runs) {
+  for (const RunResult& r : runs)
+    for (size_t f = 0; f < kFigureCount; ++f) into[f].push_back(kFigures[f].of(r));
 }
 
-Figures figures_of(const Study& st) {
-  Figures f;
-  const Summary& s = st.summary;
-  f.runs = static_cast<double>(s.runs);
-  f.false_rollback_rate = s.false_rollback.rate;
-  f.missed_regression_rate = s.missed_regression.rate;
-  f.detection_p90 = s.detection_time_s.p90;
-  f.mitigation_p90 = s.time_to_mitigate_s.p90;
-  f.rollout_p50 = s.rollout_duration_s.p50;
-  std::vector<double> detection, blast;
-  for (const RunResult& r : st.runs) {
-    if (!std::isnan(r.detection_time_s)) detection.push_back(r.detection_time_s);
-    if (r.regression_active) blast.push_back(static_cast<double>(r.blast_radius_requests));
-  }
-  mean_sd(detection, f.detection_mean, f.detection_sd, f.detection_n);
-  mean_sd(blast, f.blast_mean, f.blast_sd, f.blast_n);
-  return f;
+// The summary line of a case.
+struct Figures {
+  double false_rollback_rate = 0, missed_regression_rate = 0;
+  double detection_p90 = kNaN, rollout_p50 = kNaN, blast_mean = kNaN;
+};
+Figures figures_of(const Summary& s) {
+  return {s.false_rollback.rate, s.missed_regression.rate, s.detection_time_s.p90, s.rollout_duration_s.p50,
+          s.blast_radius_requests.mean};
 }
 
 std::string num(double x) { return json_number(x); }
+
+// The verdict on one figure, paired by run against the baseline.
+struct Verdict {
+  enum class Kind { kNotApplicable, kSame, kBetter, kWorse, kUndecided } kind = Kind::kNotApplicable;
+  uint64_t pairs = 0;
+  double mean = kNaN, low = kNaN, high = kNaN, tolerance = 0;
+};
+
+// Runs 0..n-1 of `now` against the same runs of `before`: the mean per-run difference
+// with its 95 % interval. Worse when the interval lies wholly above the tolerance; not
+// worse (same, or better when it lies wholly below 0) when it lies at or below it;
+// else undecided (more runs would tell).
+Verdict compare_paired(const std::vector<double>& now, const std::vector<double>& before, size_t n, bool rate,
+                       double tolerance) {
+  Verdict v;
+  double sum = 0, sum2 = 0, base = 0;
+  for (size_t i = 0; i < n && i < now.size() && i < before.size(); ++i) {
+    if (std::isnan(now[i]) || std::isnan(before[i])) continue;
+    const double d = now[i] - before[i];
+    ++v.pairs, sum += d, sum2 += d * d, base += before[i];
+  }
+  if (v.pairs == 0) return v;
+  const double k = static_cast<double>(v.pairs);
+  v.mean = sum / k;
+  const double var = v.pairs > 1 ? std::max(0.0, (sum2 - k * v.mean * v.mean) / (k - 1)) : 0;
+  const double half = v.pairs > 1 ? 1.959963984540054 * std::sqrt(var / k) : (v.mean == 0 ? 0 : HUGE_VAL);
+  v.low = v.mean - half;
+  v.high = v.mean + half;
+  v.tolerance = rate ? tolerance : tolerance * std::abs(base / k);
+  if (v.low > v.tolerance + 1e-12) v.kind = Verdict::Kind::kWorse;
+  else if (v.high < -1e-12) v.kind = Verdict::Kind::kBetter;
+  else if (v.high <= v.tolerance + 1e-12) v.kind = Verdict::Kind::kSame;
+  else v.kind = Verdict::Kind::kUndecided;
+  return v;
+}
 
 double read_number(const ConfigMap& m, const char* key) {
   return m.has(key) ? m.number(key, -1e300, 1e300) : kNaN;
@@ -73,27 +109,47 @@ struct Case {
   std::string name;
   Scenario scenario;
   std::vector<Budget> budgets;
+  uint64_t runs = 0;  // this case's runs (default: the suite's)
+  std::array<double, kFigureCount> tolerance{};
 };
 
 struct Suite {
   std::string name, baseline_path;
   StudyOptions options;
+  uint64_t max_runs = 3200;  // the cap of --runs auto
   std::vector<Case> cases;
 };
 
+// Tolerances by figure name: rates in points (1%), the others relative (10%).
+void read_tolerances(const ConfigMap& m, std::array<double, kFigureCount>& into) {
+  if (!m.has("tolerance")) return;
+  const ConfigMap t = m.map("tolerance");
+  std::vector<std::string> names;
+  for (const Figure& f : kFigures) names.push_back(f.name);
+  t.allow(names);
+  for (size_t f = 0; f < kFigureCount; ++f)
+    if (t.has(kFigures[f].name)) into[f] = t.probability(kFigures[f].name, 0);
+}
+
 // Reads the suite and every case's scenario, policy and budgets, before anything runs.
 Suite parse_suite(const ConfigMap& suite, const std::string& suite_path) {
-  suite.allow({"name", "runs", "seed", "baseline", "cases"});
+  suite.allow({"name", "runs", "max_runs", "seed", "baseline", "tolerance", "cases"});
   Suite out;
   out.name = suite.text("name", suite_path);
   out.options.runs = suite.count("runs", 300, 10, 100000000);
+  out.max_runs = suite.count("max_runs", 3200, 10, 100000000);
   out.options.seed = suite.count("seed", 1, 0, UINT64_MAX);
   out.baseline_path = suite.has("baseline") ? suite.file_path("baseline") : "";
+  std::array<double, kFigureCount> tolerance{};
+  for (size_t f = 0; f < kFigureCount; ++f) tolerance[f] = kFigures[f].rate ? 0 : 0.05;
+  read_tolerances(suite, tolerance);
   const auto cases = suite.maps("cases");
   if (cases.empty()) suite.fail("cases", "a list of at least one case");
   for (const ConfigMap& c : cases) {
-    c.allow({"name", "scenario", "policy", "budgets"});
-    Case k{c.text("name"), load_scenario(c.file_path("scenario")), {}};
+    c.allow({"name", "scenario", "policy", "budgets", "runs", "tolerance"});
+    Case k{c.text("name"), load_scenario(c.file_path("scenario")), {}, c.count("runs", out.options.runs, 10, 100000000),
+           tolerance};
+    read_tolerances(c, k.tolerance);
     if (c.has("policy")) k.scenario.policy = load_policy_file(c.file_path("policy"));
     if (!k.scenario.policy) c.fail("policy", "a policy file (the scenario has none)");
     check_policy_segments(k.scenario, *k.scenario.policy);
@@ -113,6 +169,41 @@ Suite parse_suite(const ConfigMap& suite, const std::string& suite_path) {
   return out;
 }
 
+// A baseline case's per-run figures (empty when the baseline predates them).
+PerRun read_per_run(const ConfigMap& old) {
+  PerRun out;
+  if (!old.has("per_run")) return out;
+  const ConfigMap pr = old.map("per_run");
+  for (size_t f = 0; f < kFigureCount; ++f) {
+    if (!pr.has(kFigures[f].name)) continue;
+    for (const std::string& item : pr.yaml_items(kFigures[f].name)) {
+      const auto x = parse_fraction(item);
+      out[f].push_back(x ? *x : kNaN);  // null: the figure does not apply to that run
+    }
+  }
+  return out;
+}
+
+std::string per_run_json(const PerRun& runs) {
+  std::string out = "{";
+  for (size_t f = 0; f < kFigureCount; ++f) {
+    out += std::string(f ? ", " : "") + "\"" + kFigures[f].name + "\": [";
+    for (size_t i = 0; i < runs[f].size(); ++i) out += (i ? "," : "") + num(runs[f][i]);
+    out += "]";
+  }
+  return out + "}";
+}
+
+const char* verdict_word(Verdict::Kind k) {
+  switch (k) {
+    case Verdict::Kind::kWorse: return "WORSE";
+    case Verdict::Kind::kBetter: return "better";
+    case Verdict::Kind::kSame: return "same";
+    case Verdict::Kind::kUndecided: return "undecided";
+    default: return "n/a";
+  }
+}
+
 }  // namespace
 
 std::string load_check_suite(const std::string& suite_path) {
@@ -122,11 +213,19 @@ std::string load_check_suite(const std::string& suite_path) {
 }
 
 CheckOutcome run_check(const std::string& suite_path, bool update_baseline, unsigned threads) {
+  CheckOptions o;
+  o.update_baseline = update_baseline;
+  o.threads = threads;
+  return run_check(suite_path, o);
+}
+
+CheckOutcome run_check(const std::string& suite_path, const CheckOptions& opt) {
   const ConfigMap suite = ConfigMap::parse_file(suite_path);
   Suite parsed = parse_suite(suite, suite_path);
-  const std::string& name = parsed.name;
-  StudyOptions& options = parsed.options;
-  options.threads = threads;
+  StudyOptions options = parsed.options;
+  options.threads = opt.threads;
+  if (opt.runs > 0)
+    for (Case& c : parsed.cases) c.runs = opt.runs;
   const std::string& baseline_path = parsed.baseline_path;
 
   std::map<std::string, ConfigMap> baseline;
@@ -139,90 +238,107 @@ CheckOutcome run_check(const std::string& suite_path, bool update_baseline, unsi
   }
 
   std::ostringstream report, json;
-  report << "canarysim check: " << name << " (" << options.runs << " runs per case, seed " << options.seed
-         << ")\n";
-  json << "{\n  \"canarysim_version\": " << json_string(CANARYSIM_VERSION) << ",\n  \"suite\": " << json_string(name)
-       << ",\n  \"runs\": " << options.runs << ",\n  \"seed\": " << options.seed << ",\n  \"cases\": {";
+  report << "canarysim check: " << parsed.name << " (seed " << options.seed
+         << (opt.auto_runs ? ", runs added until each comparison is decided, at most " + std::to_string(parsed.max_runs)
+                           : std::string()) << ")\n";
+  json << "{\n  \"canarysim_version\": " << json_string(CANARYSIM_VERSION) << ",\n  \"suite\": "
+       << json_string(parsed.name) << ",\n  \"seed\": " << options.seed << ",\n  \"cases\": {";
+  char line[320];
+  size_t undecided_figures = 0;
   for (size_t i = 0; i < parsed.cases.size(); ++i) {
-    const std::string& case_name = parsed.cases[i].name;
-    const Scenario& scenario = parsed.cases[i].scenario;
-    const std::vector<Budget>& budgets = parsed.cases[i].budgets;
-    const Study study = run_study(scenario, options);
-    const Figures f = figures_of(study);
-    char line[256];
+    const Case& c = parsed.cases[i];
+    const auto it = baseline.find(c.name);
+    const PerRun before = it != baseline.end() ? read_per_run(it->second) : PerRun{};
+    // How many runs: the case's; with --runs auto, doubled (in run order, so the same
+    // every time) while a comparison is undecided, up to the cap and the baseline's runs;
+    // when writing the baseline with --runs auto, the cap (so later checks can extend).
+    uint64_t n = c.runs, cap = c.runs;
+    if (opt.auto_runs && opt.update_baseline) {
+      n = cap = std::max(c.runs, parsed.max_runs);
+    } else if (opt.auto_runs && !before[0].empty()) {
+      cap = std::max<uint64_t>(std::min<uint64_t>(parsed.max_runs, before[0].size()), 10);
+      n = std::min(c.runs, cap);
+    }
+    PerRun now;
+    std::vector<RunResult> runs;
+    std::array<Verdict, kFigureCount> verdicts{};
+    for (uint64_t done = 0;;) {
+      StudyOptions o = options;
+      o.first_run = done;
+      o.runs = n - done;
+      Study st = run_study(c.scenario, o);
+      append_runs(now, st.runs);
+      runs.insert(runs.end(), std::make_move_iterator(st.runs.begin()), std::make_move_iterator(st.runs.end()));
+      done = n;
+      bool undecided = false;
+      if (!before[0].empty())
+        for (size_t f = 0; f < kFigureCount; ++f) {
+          verdicts[f] = compare_paired(now[f], before[f], n, kFigures[f].rate, c.tolerance[f]);
+          undecided |= verdicts[f].kind == Verdict::Kind::kUndecided;
+        }
+      if (!opt.auto_runs || opt.update_baseline || !undecided || n >= cap) break;
+      n = std::min<uint64_t>(2 * n, cap);
+    }
+    const Summary summary = summarize(runs);
+    const Figures f = figures_of(summary);
     std::snprintf(line, sizeof line,
-                  "\n%s: false rollbacks %.2f %%, missed %.2f %%, detection p90 %s, blast mean %s, rollout p50 %s\n",
-                  case_name.c_str(), 100 * f.false_rollback_rate, 100 * f.missed_regression_rate,
-                  std::isnan(f.detection_p90) ? "-" : (num(f.detection_p90) + "s").c_str(),
+                  "\n%s (%llu runs): false rollbacks %.2f %%, missed %.2f %%, detection p90 %s, blast mean %s, "
+                  "rollout p50 %s\n",
+                  c.name.c_str(), static_cast<unsigned long long>(n), 100 * f.false_rollback_rate,
+                  100 * f.missed_regression_rate, short_duration(f.detection_p90).c_str(),
                   std::isnan(f.blast_mean) ? "-" : num(std::round(f.blast_mean)).c_str(),
-                  std::isnan(f.rollout_p50) ? "-" : (num(f.rollout_p50) + "s").c_str());
+                  short_duration(f.rollout_p50).c_str());
     report << line;
-    for (const Budget& b : budgets) {
-      const double v = find_summary_metric(b.key)->value(study.summary);
+    for (const Budget& b : c.budgets) {
+      const double v = find_summary_metric(b.key)->value(summary);
       // A quantity that does not apply (no detection in an A/A case) is within budget.
       const bool ok = std::isnan(v) || v <= b.limit;
       out.budgets_ok &= ok;
-      std::snprintf(line, sizeof line, "  %-6s budget %-28s %12.6g (limit %.6g)\n", ok ? "ok" : "BREACH",
+      std::snprintf(line, sizeof line, "  %-9s budget %-28s %12.6g (limit %.6g)\n", ok ? "ok" : "BREACH",
                     b.key.c_str(), v, b.limit);
       report << line;
     }
-    // Against the baseline: flag changes beyond three standard errors of the difference.
-    if (const auto it = baseline.find(case_name); it != baseline.end()) {
-      const ConfigMap& old = it->second;
-      auto rate_change = [&](const char* key, double now_v) {
-        const double before = read_number(old, key);
-        if (std::isnan(before)) return;
-        const double p = std::max((before + now_v) / 2, 0.5 / f.runs);
-        const double noise = 3 * std::sqrt(2 * p * (1 - p) / f.runs);
-        const bool changed = std::abs(now_v - before) > noise;
-        out.baseline_ok &= !changed;
-        std::snprintf(line, sizeof line, "  %-6s baseline %-26s %.4f -> %.4f (noise %.4f)\n",
-                      changed ? "CHANGE" : "same", key, before, now_v, noise);
+    if (it != baseline.end() && before[0].empty()) {
+      report << "  the baseline has no per-run figures (an older canarysim wrote it): rewrite it with "
+                "--update-baseline\n";
+    } else if (it != baseline.end() && !opt.update_baseline) {
+      for (size_t k = 0; k < kFigureCount; ++k) {
+        const Verdict& v = verdicts[k];
+        out.baseline_ok &= v.kind != Verdict::Kind::kWorse;
+        undecided_figures += v.kind == Verdict::Kind::kUndecided;
+        if (v.kind == Verdict::Kind::kNotApplicable) continue;
+        const bool rate = kFigures[k].rate;
+        auto show = [&](double x) { return rate ? num(std::round(x * 1e6) / 1e4) + "pt" : num(std::round(x * 1000) / 1000); };
+        std::snprintf(line, sizeof line, "  %-9s baseline %-24s %s [%s, %s] over %llu pairs (tolerance %s)\n",
+                      verdict_word(v.kind), kFigures[k].name, show(v.mean).c_str(), show(v.low).c_str(),
+                      show(v.high).c_str(), static_cast<unsigned long long>(v.pairs), show(v.tolerance).c_str());
         report << line;
-      };
-      auto mean_change = [&](const char* key, const char* sd_key, const char* n_key, double now_v, double sd,
-                             double n) {
-        const double before = read_number(old, key), before_sd = read_number(old, sd_key),
-                     before_n = read_number(old, n_key);
-        if (std::isnan(before) || std::isnan(now_v) || n < 2 || before_n < 2) return;
-        const double noise = 3 * std::sqrt(sd * sd / n + before_sd * before_sd / before_n);
-        const bool changed = std::abs(now_v - before) > noise;
-        out.baseline_ok &= !changed;
-        std::snprintf(line, sizeof line, "  %-6s baseline %-26s %.6g -> %.6g (noise %.3g)\n",
-                      changed ? "CHANGE" : "same", key, before, now_v, noise);
-        report << line;
-      };
-      rate_change("false_rollback_rate", f.false_rollback_rate);
-      rate_change("missed_regression_rate", f.missed_regression_rate);
-      mean_change("detection_time_mean", "detection_time_sd", "detection_count", f.detection_mean, f.detection_sd,
-                  f.detection_n);
-      mean_change("blast_radius_requests_mean", "blast_radius_requests_sd", "blast_count", f.blast_mean, f.blast_sd,
-                  f.blast_n);
-    } else if (out.baseline_found) {
-      report << "  new    case, not in the baseline\n";
+      }
+    } else if (out.baseline_found && it == baseline.end()) {
+      report << "  new       case, not in the baseline\n";
     }
-    json << (i ? "," : "") << "\n    " << json_string(case_name) << ": {\"false_rollback_rate\": "
-         << num(f.false_rollback_rate) << ", \"missed_regression_rate\": " << num(f.missed_regression_rate)
-         << ", \"detection_time_mean\": " << num(f.detection_mean) << ", \"detection_time_sd\": "
-         << num(f.detection_sd) << ", \"detection_count\": " << num(f.detection_n)
-         << ", \"blast_radius_requests_mean\": " << num(f.blast_mean) << ", \"blast_radius_requests_sd\": "
-         << num(f.blast_sd) << ", \"blast_count\": " << num(f.blast_n) << ", \"detection_time_p90\": "
-         << num(f.detection_p90) << ", \"rollout_duration_p50\": " << num(f.rollout_p50) << "}";
+    json << (i ? "," : "") << "\n    " << json_string(c.name) << ": {\"runs\": " << n
+         << ", \"false_rollback_rate\": " << num(f.false_rollback_rate) << ", \"missed_regression_rate\": "
+         << num(f.missed_regression_rate) << ", \"detection_time_p90\": " << num(f.detection_p90)
+         << ", \"rollout_duration_p50\": " << num(f.rollout_p50) << ",\n      \"per_run\": " << per_run_json(now) << "}";
   }
   json << "\n  }\n}\n";
   out.new_baseline = json.str();
-  if (!out.baseline_found && !baseline_path.empty() && !update_baseline)
+  if (!out.baseline_found && !baseline_path.empty() && !opt.update_baseline)
     report << "\nno baseline yet at " << baseline_path << ": run with --update-baseline to write one\n";
-  if (update_baseline) {
+  if (opt.update_baseline) {
     if (baseline_path.empty()) suite.fail("baseline", "a baseline file to write");
-    std::ofstream f(baseline_path);
-    if (!f) throw InputError(baseline_path + ": cannot be written");
-    f << out.new_baseline;
+    std::ofstream file(baseline_path);
+    if (!file) throw InputError(baseline_path + ": cannot be written");
+    file << out.new_baseline;
     report << "\nwrote the baseline " << baseline_path << "\n";
     out.baseline_ok = true;
   }
   report << "\n" << (out.budgets_ok ? "budgets: all within" : "budgets: BREACHED") << "; "
-         << (out.baseline_ok ? "baseline: no change beyond noise" : "baseline: CHANGED beyond noise") << "\n";
+         << (out.baseline_ok ? "baseline: nothing worse beyond tolerance" : "baseline: WORSE beyond tolerance") << "\n";
+  if (undecided_figures > 0)
+    report << undecided_figures << " figure(s) undecided: their intervals straddle the tolerance; more runs would tell "
+           << (opt.auto_runs ? "(raise max_runs, and rewrite the baseline with --runs auto)" : "(--runs auto)") << "\n";
   out.report = report.str();
   return out;
 }

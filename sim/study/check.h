@@ -17,13 +17,25 @@
 //         blast_radius_requests_mean: 5000
 //         rollout_duration_p50: 2h
 //
+//   tolerance: {detection_time: 10%, false_rollback_rate: 1%}   # suite-wide, or per case
+//   max_runs: 3200                # the cap of --runs auto
+//   (a case may set its own `runs` and `tolerance`)
+//
 // Seeds are fixed, so a case's results change only when the code, the policy or the
-// scenario does. Against the baseline, a change is flagged only when it exceeds the
-// run-to-run noise of a study of this size: three standard errors of the difference of
-// two independent studies (binomial for rates, the runs' standard deviation for means),
-// a conservative bound since both use the same seeds.
+// scenario does. The baseline keeps every run's figures, so that the comparison is
+// paired run by run on common random numbers: for each figure (false rollback and missed
+// regression, per run 0 or 1; detection time, blast radius in requests and rollout
+// duration, where they apply) the mean per-run difference with its 95 % interval. The
+// check is one-sided: a figure breaches only when it is WORSE, its interval wholly above
+// the tolerance (rates: absolute points, default 0; the others: relative to the
+// baseline's mean, default 5 %); better figures are reported and never fail; a figure
+// whose interval straddles the tolerance is undecided. With --runs auto, runs are added in
+// order (doubling; the same runs every time) until no figure is undecided, up to
+// max_runs and the baseline's runs, and the runs used are printed. Budgets are absolute
+// limits on summary metrics, checked on the runs used.
 #pragma once
 
+#include <cstdint>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -42,7 +54,15 @@ struct CheckOutcome {
 // Throws InputError on a bad suite.
 std::string load_check_suite(const std::string& suite_path);
 
-// Throws InputError on a bad suite. `update_baseline` writes new_baseline to the file.
+struct CheckOptions {
+  bool update_baseline = false;  // write new_baseline to the suite's baseline file
+  unsigned threads = 0;
+  uint64_t runs = 0;             // > 0: every case's runs (the suite's otherwise)
+  bool auto_runs = false;        // --runs auto (with update_baseline: record max_runs runs)
+};
+
+// Throws InputError on a bad suite.
+CheckOutcome run_check(const std::string& suite_path, const CheckOptions& options);
 CheckOutcome run_check(const std::string& suite_path, bool update_baseline, unsigned threads);
 
 }  // namespace canarysim

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <iterator>
 #include <cmath>
 #include <cstring>
 #include <exception>
@@ -224,6 +225,40 @@ Study run_study(const Scenario& scenario, const StudyOptions& options) {
       study.summary.wall_s > 0 ? static_cast<double>(study.summary.events) / study.summary.wall_s
                                : 0;
   return study;
+}
+
+Study run_study_to_precision(const Scenario& scenario, const StudyOptions& options, const std::string& metric,
+                             double width) {
+  const SummaryMetric* m = find_summary_metric(metric);
+  if (!m || m->unit != SummaryMetric::Unit::kRate) {
+    std::string rates;
+    for (const SummaryMetric& x : summary_metrics())
+      if (x.unit == SummaryMetric::Unit::kRate) rates += (rates.empty() ? "" : ", ") + x.name;
+    throw InputError("--precision-metric: '" + metric + "' is not a rate; expected one of " + rates);
+  }
+  Study all;
+  double wall = 0;
+  uint64_t target = std::min<uint64_t>(100, options.runs);
+  for (;;) {
+    StudyOptions o = options;
+    o.first_run = options.first_run + all.runs.size();
+    o.runs = target - all.runs.size();
+    Study more = run_study(scenario, o);
+    wall += more.summary.wall_s;
+    all.summary.threads = more.summary.threads;
+    all.runs.insert(all.runs.end(), std::make_move_iterator(more.runs.begin()), std::make_move_iterator(more.runs.end()));
+    const Summary s = summarize(all.runs);
+    const uint64_t count = static_cast<uint64_t>(std::llround(m->value(s) * static_cast<double>(s.runs)));
+    const Rate r = wilson(count, s.runs);
+    if (r.high - r.low < width || target >= options.runs) break;
+    target = std::min<uint64_t>(2 * target, options.runs);
+  }
+  const unsigned threads = all.summary.threads;
+  all.summary = summarize(all.runs);
+  all.summary.threads = threads;
+  all.summary.wall_s = wall;
+  all.summary.events_per_s = wall > 0 ? static_cast<double>(all.summary.events) / wall : 0;
+  return all;
 }
 
 uint64_t results_hash(const std::vector<RunResult>& runs) {

@@ -99,6 +99,14 @@ const SummaryMetric& summary_metric_at(const ConfigMap& m, const std::string& ke
 // The value under `key` of `m` in the metric's unit: a probability, a duration or a number.
 double metric_value_at(const ConfigMap& m, const std::string& key, const SummaryMetric& metric);
 
+// Runs in batches (100 runs, then doubling: in run order, so the runs are those of a
+// study of that size) until the 95 % Wilson interval of the rate `metric` (a summary
+// metric with a rate unit: false_rollback_rate, missed_regression_rate, ...) is narrower
+// than `width`, or options.runs runs are done. Throws InputError naming the metric when it
+// is not a rate. REQUIRES: scenario.policy is set.
+Study run_study_to_precision(const Scenario& scenario, const StudyOptions& options, const std::string& metric,
+                             double width);
+
 // REQUIRES: scenario.policy is set.
 Study run_study(const Scenario& scenario, const StudyOptions& options);
 
