@@ -52,26 +52,30 @@ std::optional<double> baseline_quantile(const Metric& m, const WindowStats& b) {
   return hb.quantile(m.quantile);
 }
 
-std::optional<double> z_of(const Metric& m, const WindowStats& c, const WindowStats& b, double min_samples) {
+std::optional<double> z_of(const Metric& m, const WindowStats& c, const WindowStats& b, double min_samples,
+                           double factor) {
   if (m.is_rate()) {
     const auto [xc, nc] = counts(m, c);
     const auto [xb, nb] = counts(m, b);
     if (nc < min_samples || nb < min_samples) return std::nullopt;
     const double p = (xc + xb) / (nc + nb);
     const double se = std::sqrt(std::max(p * (1 - p), 1e-12) * (1 / nc + 1 / nb));
-    return (xc / nc - xb / nb) / se;
+    return (xc / nc - factor * xb / nb) / se;
   }
   if (m.sli == Metric::Sli::kQuality) {
     const double nc = double(c.graded), nb = double(b.graded);
     if (nc < min_samples || nb < min_samples) return std::nullopt;
     const double mc = c.quality_sum / nc, mb = b.quality_sum / nb;
     const double vc = std::max(0.0, c.quality_sq_sum / nc - mc * mc), vb = std::max(0.0, b.quality_sq_sum / nb - mb * mb);
-    return (mc - mb) / std::sqrt(std::max(vc / nc + vb / nb, 1e-12));
+    return (mc - factor * mb) / std::sqrt(std::max(vc / nc + vb / nb, 1e-12));
   }
   if (m.stat == Metric::Stat::kQuantile) {
-    const auto batch = batch_of(m, c, b);
-    if (!batch || batch->n < min_samples) return std::nullopt;
-    return (batch->x / batch->n - batch->p0) / std::sqrt(batch->p0 * (1 - batch->p0) / batch->n);
+    const Histogram& hb = histogram_of(m, b);
+    const Histogram& hc = histogram_of(m, c);
+    if (hb.count() == 0 || static_cast<double>(hc.count()) < min_samples) return std::nullopt;
+    const double n = static_cast<double>(hc.count()), p0 = 1 - m.quantile;
+    const double x = static_cast<double>(hc.count_above(factor * hb.quantile(m.quantile)));
+    return (x / n - p0) / std::sqrt(p0 * (1 - p0) / n);
   }
   return std::nullopt;
 }

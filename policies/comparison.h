@@ -34,9 +34,11 @@ std::optional<Batch> exceedance_batch(const Metric& metric, const WindowStats& c
 // nullopt without baseline data.
 std::optional<double> baseline_quantile(const Metric& metric, const WindowStats& baseline);
 
-// A standardized difference, canary minus baseline, for control charts: rates by the
-// pooled two-proportion z, means by Welch's z, quantiles by the exceedance z.
+// A standardized difference, canary minus baseline times `factor` (1 + tolerance, or
+// 1 - tolerance for a metric whose harm is a decrease), for control charts: rates by the
+// pooled two-proportion z, means by Welch's z, quantiles by the exceedance z (canary
+// requests above `factor` times the baseline's quantile).
 std::optional<double> z_of(const Metric& metric, const WindowStats& canary, const WindowStats& baseline,
-                           double min_samples);
+                           double min_samples, double factor = 1);
 
 }  // namespace canarysim

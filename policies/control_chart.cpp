@@ -5,7 +5,7 @@
 namespace canarysim {
 
 ChartSpec ChartSpec::parse(const ConfigMap& m, std::vector<std::string> own) {
-  own.insert(own.end(), {"kind", "metric", "direction", "min_samples"});
+  own.insert(own.end(), {"kind", "metric", "direction", "min_samples", "tolerance"});
   own.insert(own.end(), LadderSpec::keys().begin(), LadderSpec::keys().end());
   m.allow(own);
   ChartSpec c;
@@ -19,6 +19,8 @@ ChartSpec ChartSpec::parse(const ConfigMap& m, std::vector<std::string> own) {
   if (d != "increase" && d != "decrease") m.fail("direction", "increase or decrease");
   c.sign = d == "increase" ? 1 : -1;
   c.min_samples = static_cast<double>(m.count("min_samples", 50, 1, 1000000000));
+  c.tolerance = m.probability("tolerance", 0);
+  if (c.tolerance < 0 || c.tolerance >= 1) m.fail("tolerance", "a relative tolerance in [0, 100%)");
   return c;
 }
 

@@ -15,7 +15,13 @@ struct ChartSpec {
   Metric metric;
   int sign = 1;  // +1: alarm on increases (errors, latency); -1: on decreases (quality)
   double min_samples = 50;
-  // Parses metric, direction, min_samples and the ladder; `own` are the chart's keys.
+  // A relative difference that is no harm (`tolerance: 10%`): the canary is compared with
+  // the baseline times 1 + tolerance (direction increase) or 1 - tolerance (decrease).
+  double tolerance = 0;
+  // The factor applied to the baseline's value: 1 + sign x tolerance.
+  double baseline_factor() const { return 1 + sign * tolerance; }
+  // Parses metric, direction, min_samples, tolerance and the ladder; `own` are the
+  // chart's keys.
   static ChartSpec parse(const ConfigMap& m, std::vector<std::string> own);
 };
 

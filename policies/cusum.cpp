@@ -8,6 +8,7 @@
 //   h: 5                      # decision interval (default 5; 8 for rates)
 //   shift: 2                  # rates: the rate multiple to detect (default 2)
 //   min_samples: 50           # per version per interval, else the tick is skipped
+//   tolerance: 0%             # a relative difference that is no harm (baseline x 1.1)
 //   steps, bake_time, interval, rollback_drain   # the ladder (policies/ladder.h)
 //
 // Latency quantiles and quality: each interval gives a standardized difference z
@@ -50,10 +51,12 @@ class Cusum final : public Policy {
     std::optional<double> step;
     if (c_.chart.metric.is_rate()) {
       if (const auto b = batch_of(c_.chart.metric, canary, baseline)) {
-        const double p0 = b->p0, p1 = c_.shift * p0 / (c_.shift * p0 + 1 - p0);
+        // Under "no harm" the canary's rate is at most (1 + tolerance) times the baseline's.
+        const double tau = c_.chart.baseline_factor();
+        const double p0 = tau * b->p0 / (tau * b->p0 + 1 - b->p0), p1 = c_.shift * p0 / (c_.shift * p0 + 1 - p0);
         step = b->x * std::log(p1 / p0) + (b->n - b->x) * std::log((1 - p1) / (1 - p0));
       }
-    } else if (const auto z = z_of(c_.chart.metric, canary, baseline, c_.chart.min_samples)) {
+    } else if (const auto z = z_of(c_.chart.metric, canary, baseline, c_.chart.min_samples, c_.chart.baseline_factor())) {
       step = c_.chart.sign * *z - c_.k;
     }
     if (step) {

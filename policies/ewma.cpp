@@ -6,6 +6,7 @@
 //   lambda: 0.2               # weight of the newest interval (default 0.2)
 //   limit: 3                  # control limit, in the chart's asymptotic sd (default 3)
 //   min_samples: 50
+//   tolerance: 0%             # a relative difference that is no harm (baseline x 1.1)
 //   steps, bake_time, interval, rollback_drain   # the ladder (policies/ladder.h)
 //
 // E = lambda z + (1 - lambda) E over the intervals' standardized differences z (signed
@@ -36,7 +37,8 @@ class Ewma final : public Policy {
   double initial_weight() const override { return ladder_.initial_weight(); }
   Decision decide(const Observation& obs) override {
     const double t = c_.chart.ladder.interval_s;
-    if (const auto z = z_of(c_.chart.metric, obs.canary(t), obs.baseline(t), c_.chart.min_samples)) {
+    if (const auto z = z_of(c_.chart.metric, obs.canary(t), obs.baseline(t), c_.chart.min_samples,
+                            c_.chart.baseline_factor())) {
       e_ = c_.lambda * c_.chart.sign * *z + (1 - c_.lambda) * e_;
       const double bound = c_.limit * std::sqrt(c_.lambda / (2 - c_.lambda));
       if (e_ > bound) {

@@ -407,3 +407,30 @@ TEST(StudyTest, ARollbackBeforeTheEvidenceIsNotADetection) {
 
 }  // namespace
 }  // namespace canarysim
+
+namespace canarysim {
+namespace {
+
+// The control charts take the same tolerance: a canary 30 % slower at TTFT p90 is caught
+// by CUSUM at tolerance 0 and left alone at tolerance 50 %.
+TEST(PolicyStudyTest, ControlChartsTakeATolerance) {
+  const ConfigMap aa = ConfigMap::parse_file(std::string(CANARYSIM_SOURCE_DIR) + "/scenarios/aa-null.yaml");
+  Scenario s = parse_scenario(aa.with({{"regressions", "[{kind: latency, ttft_multiplier: 1.3, onset: 0s}]"},
+                                       {"policy", "null"}}));
+  auto rolled_back = [&](const char* tolerance) {
+    s.policy = parse_policy(ConfigMap::parse_string(
+        std::string("kind: cusum\nmetric: ttft_p90\ninterval: 1m\nbake_time: 10m\ntolerance: ") + tolerance + "\n",
+        "<test>"));
+    StudyOptions o;
+    o.runs = 30;
+    return run_study(s, o).summary.rolled_back;
+  };
+  const uint64_t strict = rolled_back("0%"), tolerant = rolled_back("50%");
+  std::printf("cusum, canary 30 %% slower: rolled back in %llu of 30 runs at tolerance 0, %llu at 50 %%\n",
+              static_cast<unsigned long long>(strict), static_cast<unsigned long long>(tolerant));
+  EXPECT_GE(strict, 28u);
+  EXPECT_LE(tolerant, 2u);
+}
+
+}  // namespace
+}  // namespace canarysim
