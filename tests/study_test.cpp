@@ -354,24 +354,25 @@ TEST(PolicyStudyTest, SequentialStaysWithinAlphaAtFiveRequestsPerSecond) {
 // A tolerance makes a real difference within it no regression: a canary 30 % slower is
 // rolled back at tolerance 0 (rightly: it is slower) and promoted at tolerance 50 % in
 // nearly every run (H0 holds there, so alpha bounds the rollbacks: 5 % of 60 is 3).
-TEST(PolicyStudyTest, SequentialToleranceAcceptsAHarmlessDifference) {
+// Rollbacks of a canary 30 % slower at TTFT (from the start, on the A/A scenario) by
+// `policy` (YAML without its tolerance) at the given tolerance, over `runs` runs.
+uint64_t RollbacksOfASlowerCanary(const std::string& policy, const char* tolerance, uint64_t runs) {
   const ConfigMap aa = ConfigMap::parse_file(std::string(CANARYSIM_SOURCE_DIR) + "/scenarios/aa-null.yaml");
   Scenario s = parse_scenario(aa.with({{"regressions", "[{kind: latency, ttft_multiplier: 1.3, onset: 0s}]"},
                                        {"policy", "null"}}));
-  auto rolled_back = [&](const char* tolerance) {
-    s.policy = parse_policy(ConfigMap::parse_string(
-        std::string("kind: sequential\nalpha: 5%\ntests: [ttft_p90]\ninterval: 1m\nbake_time: 10m\ntolerance: ") +
-            tolerance + "\n",
-        "<test>"));
-    StudyOptions o;
-    o.runs = 60;
-    return run_study(s, o).summary.rolled_back;
-  };
-  const uint64_t strict = rolled_back("0%"), tolerant = rolled_back("50%");
-  std::printf("canary 30 %% slower: rolled back in %llu of 60 runs at tolerance 0, %llu at 50 %%\n",
-              static_cast<unsigned long long>(strict), static_cast<unsigned long long>(tolerant));
-  EXPECT_GE(strict, 57u);
-  EXPECT_LE(tolerant, 6u);
+  s.policy = parse_policy(ConfigMap::parse_string(policy + "tolerance: " + tolerance + "\n", "<test>"));
+  StudyOptions o;
+  o.runs = runs;
+  const uint64_t n = run_study(s, o).summary.rolled_back;
+  std::printf("%scanary 30 %% slower: rolled back in %llu of %llu runs at tolerance %s\n", policy.c_str(),
+              static_cast<unsigned long long>(n), static_cast<unsigned long long>(runs), tolerance);
+  return n;
+}
+
+TEST(PolicyStudyTest, SequentialToleranceAcceptsAHarmlessDifference) {
+  const std::string policy = "kind: sequential\nalpha: 5%\ntests: [ttft_p90]\ninterval: 1m\nbake_time: 10m\n";
+  EXPECT_GE(RollbacksOfASlowerCanary(policy, "0%", 60), 57u);
+  EXPECT_LE(RollbacksOfASlowerCanary(policy, "50%", 60), 6u);
 }
 
 }  // namespace
@@ -414,22 +415,9 @@ namespace {
 // The control charts take the same tolerance: a canary 30 % slower at TTFT p90 is caught
 // by CUSUM at tolerance 0 and left alone at tolerance 50 %.
 TEST(PolicyStudyTest, ControlChartsTakeATolerance) {
-  const ConfigMap aa = ConfigMap::parse_file(std::string(CANARYSIM_SOURCE_DIR) + "/scenarios/aa-null.yaml");
-  Scenario s = parse_scenario(aa.with({{"regressions", "[{kind: latency, ttft_multiplier: 1.3, onset: 0s}]"},
-                                       {"policy", "null"}}));
-  auto rolled_back = [&](const char* tolerance) {
-    s.policy = parse_policy(ConfigMap::parse_string(
-        std::string("kind: cusum\nmetric: ttft_p90\ninterval: 1m\nbake_time: 10m\ntolerance: ") + tolerance + "\n",
-        "<test>"));
-    StudyOptions o;
-    o.runs = 30;
-    return run_study(s, o).summary.rolled_back;
-  };
-  const uint64_t strict = rolled_back("0%"), tolerant = rolled_back("50%");
-  std::printf("cusum, canary 30 %% slower: rolled back in %llu of 30 runs at tolerance 0, %llu at 50 %%\n",
-              static_cast<unsigned long long>(strict), static_cast<unsigned long long>(tolerant));
-  EXPECT_GE(strict, 28u);
-  EXPECT_LE(tolerant, 2u);
+  const std::string policy = "kind: cusum\nmetric: ttft_p90\ninterval: 1m\nbake_time: 10m\n";
+  EXPECT_GE(RollbacksOfASlowerCanary(policy, "0%", 30), 28u);
+  EXPECT_LE(RollbacksOfASlowerCanary(policy, "50%", 30), 2u);
 }
 
 }  // namespace
