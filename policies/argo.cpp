@@ -130,6 +130,7 @@ struct ArgoConfig final : PolicyConfig {
         n.window_s = t[i].window_s;
         n.weight = first;
         n.requests = requests_needed(t[i].metric, 1);
+        n.why = requests_needed_why(t[i].metric, 1);
         out.push_back(n);
       }
     return out;

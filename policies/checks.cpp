@@ -50,6 +50,14 @@ double requests_needed(const Metric& m, double min_samples) {
   return std::max(min_samples, tail);
 }
 
+std::string requests_needed_why(const Metric& m, double min_samples) {
+  const double need = requests_needed(m, min_samples);
+  char buf[96];
+  if (need > min_samples) std::snprintf(buf, sizeof buf, "a p%.4g needs %.0f requests", 100 * m.quantile, need);
+  else std::snprintf(buf, sizeof buf, "min_samples %.0f", min_samples);
+  return buf;
+}
+
 std::optional<double> Metric::value(const WindowStats& w) const {
   switch (sli) {
     case Sli::kErrorRate:

@@ -52,6 +52,8 @@ struct Metric {
 // Canary requests a judgement of `metric` needs: min_samples, and for a quantile q at
 // least 1 / (1 - q) (a p99 from fewer than 100 requests is their maximum, or less).
 double requests_needed(const Metric& metric, double min_samples);
+// Why, in words: "min_samples 300", "a p99 needs 100 requests".
+std::string requests_needed_why(const Metric& metric, double min_samples);
 
 struct CheckResult {
   enum class Status { kPass, kFail, kNoData };

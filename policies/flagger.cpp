@@ -89,6 +89,7 @@ struct FlaggerConfig final : PolicyConfig {
       n.window_s = metrics[i].window_s;
       n.weight = first;
       n.requests = requests_needed(metrics[i].metric, 1);
+      n.why = requests_needed_why(metrics[i].metric, 1);
       out.push_back(n);
     }
     return out;

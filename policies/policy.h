@@ -106,6 +106,7 @@ class Policy {
 // points per series where its test needs `needs_points`.
 struct SampleNeed {
   std::string field, what;  // where the policy sets it ("checks[1]"), and what it judges
+  std::string why;          // why it needs that many ("a p99 needs 100"), for people
   double window_s = 0, weight = 0, requests = 0;
   double points = -1, needs_points = 0;  // points < 0: not a test on series of points
 };

@@ -25,6 +25,7 @@
 // a failure, or with a check lacking data, never advances the weight. A tick where every
 // check passes advances to the next step once the current one has baked for bake_time.
 // Leaving the last step below 100, or reaching a step of 100, promotes.
+#include <algorithm>
 #include <cmath>
 #include <memory>
 
@@ -59,6 +60,13 @@ struct SteppedConfig final : PolicyConfig {
       n.window_s = interval;
       n.weight = shadow_s > 0 ? shadow_share : steps[0];
       n.requests = requests_needed(checks[i].metric, static_cast<double>(checks[i].min_samples));
+      n.why = requests_needed_why(checks[i].metric, static_cast<double>(checks[i].min_samples));
+      // An absolute bound on a rate that one event breaches is a coin flip on rare events.
+      if (checks[i].metric.is_rate() && checks[i].max && *checks[i].max > 0 &&
+          std::ceil(1 / *checks[i].max - 1e-9) > n.requests) {
+        n.requests = std::ceil(1 / *checks[i].max - 1e-9);
+        n.why = "one event in fewer breaches its max";
+      }
       out.push_back(n);
     }
     return out;

@@ -93,7 +93,8 @@ def main():
                                           "--quiet", "--format", "json"], capture_output=True, text=True)
                     os.remove(spath)
                     if out.returncode != 0:
-                        row["cells"][(rate, interval)] = {"error": out.stderr.strip().splitlines()[-1]}
+                        error = out.stderr.strip().splitlines()[-1].replace(ppath, f"policies/presets/{preset} at {interval}")
+                        row["cells"][(rate, interval)] = {"error": error}
                         continue
                     summary = json.loads(out.stdout)["summary"]
                     row["cells"][(rate, interval)] = {

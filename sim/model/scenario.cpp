@@ -148,7 +148,8 @@ std::vector<std::string> sample_warnings(const PolicyConfig& policy, const Scena
     if (expected < n.requests)
       out.push_back(n.field + " (" + n.what + "): at the first canary share (" + fmt(100 * n.weight) +
                     " %) and the scenario's rate (" + fmt(rate) + "/s), its " + format_duration(n.window_s) +
-                    " window holds about " + fmt(expected) + " canary requests; it needs at least " + fmt(n.requests));
+                    " window holds about " + fmt(expected) + " canary requests; it needs at least " + fmt(n.requests) +
+                    (n.why.empty() ? "" : " (" + n.why + ")"));
   }
   return out;
 }
