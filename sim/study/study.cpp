@@ -81,7 +81,9 @@ Summary summarize(const std::vector<RunResult>& runs) {
         ++s.rolled_back;
         if (!r.regression_active) ++false_rollbacks;
         if (r.regression_active) {
-          if (r.before_evidence) ++before_evidence;
+          // A rollback with a regression active has a detection time unless it came
+          // before the evidence (runs read back from a results store carry only that).
+          if (r.before_evidence || std::isnan(r.detection_time_s)) ++before_evidence;
           else detection.push_back(r.detection_time_s);
           mitigation.push_back(r.time_to_mitigate_s);
         }
