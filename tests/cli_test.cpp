@@ -226,7 +226,7 @@ TEST(CliTest, CalibratePrintsTheFit) {
 TEST(CliTest, CheckExitsThreeWhenABudgetIsBreached) {
   const Result r = Cli("check tests/check/tight-budget.yaml");
   EXPECT_EQ(r.exit_code, 3) << r.output;
-  EXPECT_TRUE(Contains(r.output, "BREACH budget detection_time_p90")) << r.output;
+  EXPECT_TRUE(Contains(r.output, "BREACH    budget detection_time_p90")) << r.output;
 }
 
 TEST(CliTest, CheckFailsOnlyOnWorseFiguresPairedByRun) {

@@ -422,3 +422,23 @@ TEST(PolicyStudyTest, ControlChartsTakeATolerance) {
 
 }  // namespace
 }  // namespace canarysim
+
+namespace canarysim {
+namespace {
+
+// failed_requests counts the user requests that got an error: on aa-null both versions
+// fail 0.1 % of requests, so each run's count is binomial around 0.1 % of its requests
+// (within 5 standard deviations; shadow copies never count).
+TEST(StudyTest, FailedRequestsAreTheUsersErrors) {
+  StudyOptions o;
+  o.runs = 4;
+  const Study st = run_study(load_scenario(std::string(CANARYSIM_SOURCE_DIR) + "/scenarios/aa-null.yaml"), o);
+  for (const RunResult& r : st.runs) {
+    const double n = static_cast<double>(r.requests), expected = 0.001 * n;
+    EXPECT_NEAR(static_cast<double>(r.failed_requests), expected, 5 * std::sqrt(expected * 0.999)) << r.run;
+  }
+  EXPECT_EQ(st.summary.failed_requests.count, 4u);
+}
+
+}  // namespace
+}  // namespace canarysim

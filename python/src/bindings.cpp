@@ -124,6 +124,7 @@ py::dict run_columns(const std::vector<RunResult>& runs) {
   d["detection_time_s"] = column<double>(runs, [](const RunResult& r) { return r.detection_time_s; });
   d["time_to_mitigate_s"] = column<double>(runs, [](const RunResult& r) { return r.time_to_mitigate_s; });
   d["before_evidence"] = column<bool>(runs, [](const RunResult& r) { return r.before_evidence; });
+  d["failed_requests"] = column<int64_t>(runs, [](const RunResult& r) { return static_cast<int64_t>(r.failed_requests); });
   d["blast_radius_requests"] = column<int64_t>(runs, [](const RunResult& r) { return static_cast<int64_t>(r.blast_radius_requests); });
   d["blast_radius_users"] = column<int64_t>(runs, [](const RunResult& r) { return static_cast<int64_t>(r.blast_radius_users); });
   d["rollout_duration_s"] = column<double>(runs, [](const RunResult& r) { return r.rollout_duration_s; });
@@ -165,6 +166,7 @@ py::dict summary_dict(const Summary& s) {
   d["rolled_back_before_evidence_rate"] = s.rolled_back_before_evidence.rate;
   d["detection_time_s"] = stats_dict(s.detection_time_s);
   d["time_to_mitigate_s"] = stats_dict(s.time_to_mitigate_s);
+  d["failed_requests"] = stats_dict(s.failed_requests);
   d["blast_radius_requests"] = stats_dict(s.blast_radius_requests);
   d["blast_radius_users"] = stats_dict(s.blast_radius_users);
   d["rollout_duration_s"] = stats_dict(s.rollout_duration_s);

@@ -206,6 +206,7 @@ void write_table(std::ostream& out, const Study& study, const ReportContext& ctx
   row("blast radius (requests)", s.blast_radius_requests, false);
   row("blast radius (users)", s.blast_radius_users, false);
   row("rollout duration", s.rollout_duration_s, true);
+  row("failed requests", s.failed_requests, false);
   if (s.cost.mean > 0 || s.canary_replica_hours.mean > 0) {
     std::snprintf(buf, sizeof buf, "%-26s %6llu %10.2f %10.2f %10.2f %10.2f\n", "cost per run",
                   static_cast<unsigned long long>(s.cost.count), s.cost.mean, s.cost.p50,
@@ -251,6 +252,7 @@ void write_json(std::ostream& out, const Study& study, const ReportContext& ctx,
       << ",\n    \"blast_radius_requests\": " << stats_json(s.blast_radius_requests)
       << ",\n    \"blast_radius_users\": " << stats_json(s.blast_radius_users)
       << ",\n    \"rollout_duration_s\": " << stats_json(s.rollout_duration_s)
+      << ",\n    \"failed_requests\": " << stats_json(s.failed_requests)
       << ",\n    \"cost\": " << stats_json(s.cost)
       << ",\n    \"canary_cost\": " << stats_json(s.canary_cost)
       << ",\n    \"canary_replica_hours\": " << stats_json(s.canary_replica_hours)
@@ -272,7 +274,8 @@ void write_json(std::ostream& out, const Study& study, const ReportContext& ctx,
           << ", \"blast_radius_requests\": " << r.blast_radius_requests
           << ", \"blast_radius_users\": " << r.blast_radius_users
           << ", \"rollout_duration_s\": " << num(r.rollout_duration_s)
-          << ", \"requests\": " << r.requests << ", \"canary_requests\": " << r.canary_requests
+          << ", \"requests\": " << r.requests << ", \"failed_requests\": " << r.failed_requests
+          << ", \"canary_requests\": " << r.canary_requests
           << ", \"events\": " << r.events
           << ", \"baseline_replica_seconds\": " << num(r.baseline_replica_seconds)
           << ", \"canary_replica_seconds\": " << num(r.canary_replica_seconds)
@@ -289,7 +292,7 @@ void write_json(std::ostream& out, const Study& study, const ReportContext& ctx,
 
 void write_csv(std::ostream& out, const Study& study) {
   out << "run,outcome,regression_active,decision_time_s,detection_time_s,before_evidence,time_to_mitigate_s,"
-         "blast_radius_requests,blast_radius_users,rollout_duration_s,requests,canary_requests,"
+         "blast_radius_requests,blast_radius_users,rollout_duration_s,requests,failed_requests,canary_requests,"
          "events,baseline_replica_seconds,canary_replica_seconds,baseline_tokens,canary_tokens,"
          "baseline_cost,canary_cost,reason\n";
   for (const RunResult& r : study.runs) {
@@ -297,7 +300,7 @@ void write_csv(std::ostream& out, const Study& study) {
         << csv_number(r.decision_time_s) << ',' << csv_number(r.detection_time_s) << ','
         << (r.before_evidence ? 1 : 0) << ',' << csv_number(r.time_to_mitigate_s) << ',' << r.blast_radius_requests << ','
         << r.blast_radius_users << ',' << csv_number(r.rollout_duration_s) << ',' << r.requests << ','
-        << r.canary_requests << ',' << r.events << ',' << num(r.baseline_replica_seconds) << ','
+        << r.failed_requests << ',' << r.canary_requests << ',' << r.events << ',' << num(r.baseline_replica_seconds) << ','
         << num(r.canary_replica_seconds) << ',' << r.baseline_tokens << ',' << r.canary_tokens
         << ',' << num(r.baseline_cost) << ',' << num(r.canary_cost) << ',' << csv_quote(r.reason)
         << '\n';

@@ -49,6 +49,7 @@ struct InFlight {
   Completion outcome;              // all but the timings
   uint64_t embedding_seed;
   double drift;
+  bool user_facing;                // a user's request (not a shadow copy)
 };
 
 }  // namespace
@@ -325,7 +326,7 @@ void Simulator::Impl::serve(Version v, const Request& r, bool user_facing) {
       free_slots.pop_back();
     }
     inflight[slot] = InFlight{v, now, paths, ttft_mult, itl_mult, c,
-                              c.graded ? r.embedding_seed : 0, e.drift};
+                              c.graded ? r.embedding_seed : 0, e.drift, user_facing};
     pool->submit(Job{now + paths.pre, c.prompt_tokens, c.output_tokens, slot});
   } else {
     const ServingSpec& sv = vs.serving;
@@ -341,6 +342,7 @@ void Simulator::Impl::serve(Version v, const Request& r, bool user_facing) {
       c.embedding = embedding;
     }
     telemetry.record(v, now, now + c.latency, c);
+    if (user_facing && c.error) ++result.failed_requests;
   }
 }
 
@@ -361,6 +363,7 @@ void Simulator::Impl::completed(const Job& job, double first_token, double done,
   }
   const double now = engine.now();
   telemetry.record(f.version, now, std::max(now, f.arrival + c.latency), c);
+  if (f.user_facing && c.error) ++result.failed_requests;
   free_slots.push_back(job.id);
 }
 

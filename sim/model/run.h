@@ -37,6 +37,7 @@ struct RunResult {
   uint64_t blast_radius_users = 0;
   double rollout_duration_s = kNaN;  // until promoted, or until a rollback has drained
   uint64_t requests = 0;             // all requests that arrived
+  uint64_t failed_requests = 0;      // of which users got an error (either version)
   uint64_t canary_requests = 0;      // of which the canary served
   uint64_t events = 0;               // events the engine processed
   std::string reason;                // the policy's reason for its final decision

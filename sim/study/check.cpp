@@ -40,6 +40,7 @@ const Figure kFigures[] = {
      [](const RunResult& r) { return r.regression_active ? static_cast<double>(r.blast_radius_requests) : kNaN; }},
     {"rollout_duration", false,
      [](const RunResult& r) { return r.outcome == Outcome::kPromoted ? r.rollout_duration_s : kNaN; }},
+    {"failed_requests", false, [](const RunResult& r) { return static_cast<double>(r.failed_requests); }},
 };
 constexpr size_t kFigureCount = sizeof kFigures / sizeof kFigures[0];
 using PerRun = std::array<std::vector<double>, kFigureCount>;

@@ -24,8 +24,8 @@
 // Seeds are fixed, so a case's results change only when the code, the policy or the
 // scenario does. The baseline keeps every run's figures, so that the comparison is
 // paired run by run on common random numbers: for each figure (false rollback and missed
-// regression, per run 0 or 1; detection time, blast radius in requests and rollout
-// duration, where they apply) the mean per-run difference with its 95 % interval. The
+// regression, per run 0 or 1; detection time, blast radius in requests, rollout duration
+// and the user requests that failed, where they apply) the mean per-run difference with its 95 % interval. The
 // check is one-sided: a figure breaches only when it is WORSE, its interval wholly above
 // the tolerance (rates: absolute points, default 0; the others: relative to the
 // baseline's mean, default 5 %); better figures are reported and never fail; a figure

@@ -63,12 +63,13 @@ Summary summarize(const std::vector<RunResult>& runs) {
   Summary s;
   s.runs = runs.size();
   uint64_t false_rollbacks = 0, missed = 0, before_evidence = 0;
-  std::vector<double> detection, mitigation, blast_requests, blast_users, duration;
+  std::vector<double> detection, mitigation, blast_requests, blast_users, duration, failed;
   std::vector<double> cost, canary_cost, canary_hours;
   uint64_t regressed_runs = 0;
   for (const RunResult& r : runs) {
     s.events += r.events;
     cost.push_back(r.baseline_cost + r.canary_cost);
+    failed.push_back(static_cast<double>(r.failed_requests));
     canary_cost.push_back(r.canary_cost);
     canary_hours.push_back(r.canary_replica_seconds / 3600);
     switch (r.outcome) {
@@ -113,6 +114,7 @@ Summary summarize(const std::vector<RunResult>& runs) {
   s.blast_radius_requests = stats_of(std::move(blast_requests));
   s.blast_radius_users = stats_of(std::move(blast_users));
   s.rollout_duration_s = stats_of(std::move(duration));
+  s.failed_requests = stats_of(std::move(failed));
   s.cost = stats_of(std::move(cost));
   s.canary_cost = stats_of(std::move(canary_cost));
   s.canary_replica_hours = stats_of(std::move(canary_hours));
@@ -137,6 +139,7 @@ const std::vector<SummaryMetric>& summary_metrics() {
         {"detection_time", &Summary::detection_time_s},
         {"time_to_mitigate", &Summary::time_to_mitigate_s},
         {"rollout_duration", &Summary::rollout_duration_s},
+        {"failed_requests", &Summary::failed_requests},
         {"blast_radius_requests", &Summary::blast_radius_requests},
         {"blast_radius_users", &Summary::blast_radius_users},
         {"cost", &Summary::cost},

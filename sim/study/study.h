@@ -54,6 +54,7 @@ struct Summary {
   Stats blast_radius_requests;  // runs in which a regression was active
   Stats blast_radius_users;     // likewise
   Stats rollout_duration_s;     // promoted runs
+  Stats failed_requests;        // user requests that got an error, per run (all runs)
   // Infrastructure per run (all runs): cost at the versions' prices, and the canary's part.
   Stats cost;
   Stats canary_cost;
@@ -77,7 +78,7 @@ struct Study {
 // The figures of a summary by name, as budgets, objectives and constraints name them:
 //   false_rollback_rate, missed_regression_rate, rollback_rate,
 //   rolled_back_before_evidence_rate (rates, in [0, 1]),
-//   detection_time_*, time_to_mitigate_*, rollout_duration_* (seconds),
+//   detection_time_*, time_to_mitigate_*, rollout_duration_* (seconds), failed_requests_*,
 //   blast_radius_requests_*, blast_radius_users_*, cost_*, canary_cost_*, where * is
 //   mean, p50, p90 or p99. NaN where the figure does not apply (no detections).
 struct SummaryMetric {
