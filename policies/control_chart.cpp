@@ -4,6 +4,17 @@
 
 namespace canarysim {
 
+SampleNeed ChartSpec::sample_need() const {
+  SampleNeed n;
+  n.field = "min_samples";
+  n.what = metric.name;
+  n.window_s = ladder.interval_s;
+  n.weight = ladder.steps.front();
+  n.requests = requests_needed(metric, min_samples);
+  n.why = requests_needed_why(metric, min_samples) + "; an interval with fewer is skipped";
+  return n;
+}
+
 ChartSpec ChartSpec::parse(const ConfigMap& m, std::vector<std::string> own) {
   own.insert(own.end(), {"kind", "metric", "direction", "min_samples", "tolerance"});
   own.insert(own.end(), LadderSpec::keys().begin(), LadderSpec::keys().end());

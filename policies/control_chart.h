@@ -7,6 +7,7 @@
 
 #include "policies/checks.h"
 #include "policies/ladder.h"
+#include "policies/policy.h"
 
 namespace canarysim {
 
@@ -20,6 +21,9 @@ struct ChartSpec {
   double tolerance = 0;
   // The factor applied to the baseline's value: 1 + sign x tolerance.
   double baseline_factor() const { return 1 + sign * tolerance; }
+  // An interval with fewer than min_samples canary requests is skipped: what a judgement
+  // needs (policies/policy.h), at the ladder's first weight.
+  SampleNeed sample_need() const;
   // Parses metric, direction, min_samples, tolerance and the ladder; `own` are the
   // chart's keys.
   static ChartSpec parse(const ConfigMap& m, std::vector<std::string> own);

@@ -29,6 +29,7 @@ struct EwmaConfig final : PolicyConfig {
   double interval_s() const override { return chart.ladder.interval_s; }
   double max_lookback_s() const override { return chart.ladder.interval_s; }
   std::unique_ptr<Policy> make() const override;
+  std::vector<SampleNeed> sample_needs() const override { return {chart.sample_need()}; }
 };
 
 class Ewma final : public Policy {
