@@ -143,10 +143,11 @@ const BadStudy kBadStudies[] = {
      "a value written in the same unit as min ('1m'), got '20'"},
     {"tune-unknown-metric.yaml",
      "tests/data/bad-studies/tune-unknown-metric.yaml:6:12: objective: unknown metric 'blast_radius_mean'; "
-     "expected one of: false_rollback_rate, missed_regression_rate, "
+     "expected one of: false_rollback_rate, missed_regression_rate, rolled_back_before_evidence_rate, "
      "rollback_rate, detection_time_mean, detection_time_p50, detection_time_p90, detection_time_p99, "
      "time_to_mitigate_mean, time_to_mitigate_p50, time_to_mitigate_p90, time_to_mitigate_p99, "
      "rollout_duration_mean, rollout_duration_p50, rollout_duration_p90, rollout_duration_p99, "
+     "failed_requests_mean, failed_requests_p50, failed_requests_p90, failed_requests_p99, "
      "blast_radius_requests_mean, blast_radius_requests_p50, blast_radius_requests_p90, "
      "blast_radius_requests_p99, blast_radius_users_mean, blast_radius_users_p50, blast_radius_users_p90, "
      "blast_radius_users_p99, cost_mean, cost_p50, cost_p90, cost_p99, canary_cost_mean, canary_cost_p50, "
