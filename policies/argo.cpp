@@ -124,14 +124,8 @@ struct ArgoConfig final : PolicyConfig {
     std::vector<SampleNeed> out;
     for (const auto& [name, t] : templates)
       for (size_t i = 0; i < t.size(); ++i) {
-        SampleNeed n;
-        n.field = "templates." + name + ".metrics[" + std::to_string(i) + "]";
-        n.what = t[i].name;
-        n.window_s = t[i].window_s;
-        n.weight = first;
-        n.requests = requests_needed(t[i].metric, 1);
-        n.why = requests_needed_why(t[i].metric, 1);
-        out.push_back(n);
+        out.push_back(request_need("templates." + name + ".metrics[" + std::to_string(i) + "]", t[i].name,
+                                   t[i].metric, 1, t[i].window_s, first));
       }
     return out;
   }

@@ -50,12 +50,19 @@ double requests_needed(const Metric& m, double min_samples) {
   return std::max(min_samples, tail);
 }
 
-std::string requests_needed_why(const Metric& m, double min_samples) {
-  const double need = requests_needed(m, min_samples);
+SampleNeed request_need(std::string field, std::string what, const Metric& m, double min_samples, double window_s,
+                        double weight) {
+  SampleNeed n;
+  n.field = std::move(field);
+  n.what = std::move(what);
+  n.window_s = window_s;
+  n.weight = weight;
+  n.requests = requests_needed(m, min_samples);
   char buf[96];
-  if (need > min_samples) std::snprintf(buf, sizeof buf, "a p%.4g needs %.0f requests", 100 * m.quantile, need);
+  if (n.requests > min_samples) std::snprintf(buf, sizeof buf, "a p%.4g needs %.0f requests", 100 * m.quantile, n.requests);
   else std::snprintf(buf, sizeof buf, "min_samples %.0f", min_samples);
-  return buf;
+  n.why = buf;
+  return n;
 }
 
 std::optional<double> Metric::value(const WindowStats& w) const {

@@ -19,6 +19,7 @@
 #include <optional>
 #include <string>
 
+#include "policies/policy.h"
 #include "sim/model/telemetry.h"
 
 namespace canarysim {
@@ -52,8 +53,11 @@ struct Metric {
 // Canary requests a judgement of `metric` needs: min_samples, and for a quantile q at
 // least 1 / (1 - q) (a p99 from fewer than 100 requests is their maximum, or less).
 double requests_needed(const Metric& metric, double min_samples);
-// Why, in words: "min_samples 300", "a p99 needs 100 requests".
-std::string requests_needed_why(const Metric& metric, double min_samples);
+// What a judgement of `metric` over `window_s` of data at canary share `weight` needs
+// (policies/policy.h): requests_needed(), with why in words ("min_samples 300", "a p99
+// needs 100 requests").
+SampleNeed request_need(std::string field, std::string what, const Metric& metric, double min_samples,
+                        double window_s, double weight);
 
 struct CheckResult {
   enum class Status { kPass, kFail, kNoData };

@@ -25,13 +25,6 @@ std::optional<Batch> batch_of(const Metric& m, const WindowStats& c, const Windo
     if (nc == 0 || nb == 0 || xc + xb == 0) return std::nullopt;
     return Batch{xc, xc + xb, nc / (nc + nb)};
   }
-  if (m.stat == Metric::Stat::kQuantile) {
-    const Histogram& hb = histogram_of(m, b);
-    const Histogram& hc = histogram_of(m, c);
-    if (hb.count() == 0 || hc.count() == 0) return std::nullopt;
-    const double threshold = hb.quantile(m.quantile);
-    return Batch{double(hc.count_above(threshold)), double(hc.count()), 1 - m.quantile};
-  }
   return std::nullopt;
 }
 

@@ -9,15 +9,15 @@
 
 namespace canarysim {
 
-// Successes in a batch, for a count test: canary events X out of n trials, and the
-// probability p0 an event has under "no difference" (at most, for quantile tests).
+// Events in a batch, for a count test: X of the n events fell on the canary, each with
+// probability p0 under "no difference".
 struct Batch {
   double x = 0, n = 0, p0 = 0;
 };
 
-// Rates: errors (or hallucinations, unsafe answers) that fell on the canary among all
-// such events, with p0 the canary's share of the trials. Quantiles: canary requests
-// above the baseline's quantile, with p0 = 1 - q. nullopt without data.
+// Rate metrics: errors (or hallucinations, unsafe answers) that fell on the canary among
+// all such events, with p0 the canary's share of the trials. nullopt without data, or
+// for a metric that is not a rate (quantiles: exceedance_batch).
 std::optional<Batch> batch_of(const Metric& metric, const WindowStats& canary, const WindowStats& baseline);
 
 // Two-sample evidence on a latency quantile that stays valid at any sample size: with a

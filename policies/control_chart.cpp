@@ -5,13 +5,8 @@
 namespace canarysim {
 
 SampleNeed ChartSpec::sample_need() const {
-  SampleNeed n;
-  n.field = "min_samples";
-  n.what = metric.name;
-  n.window_s = ladder.interval_s;
-  n.weight = ladder.steps.front();
-  n.requests = requests_needed(metric, min_samples);
-  n.why = requests_needed_why(metric, min_samples) + "; an interval with fewer is skipped";
+  SampleNeed n = request_need("min_samples", metric.name, metric, min_samples, ladder.interval_s, ladder.steps.front());
+  n.why += "; an interval with fewer is skipped";
   return n;
 }
 

@@ -83,14 +83,8 @@ struct FlaggerConfig final : PolicyConfig {
     std::vector<SampleNeed> out;
     const double first = iterations > 0 ? (mirror ? 1 : match_weight) : next_weight(0);
     for (size_t i = 0; i < metrics.size(); ++i) {
-      SampleNeed n;
-      n.field = "metrics[" + std::to_string(i) + "]";
-      n.what = metrics[i].name;
-      n.window_s = metrics[i].window_s;
-      n.weight = first;
-      n.requests = requests_needed(metrics[i].metric, 1);
-      n.why = requests_needed_why(metrics[i].metric, 1);
-      out.push_back(n);
+      out.push_back(request_need("metrics[" + std::to_string(i) + "]", metrics[i].name, metrics[i].metric, 1,
+                                 metrics[i].window_s, first));
     }
     return out;
   }

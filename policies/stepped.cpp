@@ -54,13 +54,9 @@ struct SteppedConfig final : PolicyConfig {
   std::vector<SampleNeed> sample_needs() const override {
     std::vector<SampleNeed> out;
     for (size_t i = 0; i < checks.size(); ++i) {
-      SampleNeed n;
-      n.field = "checks[" + std::to_string(i) + "]";
-      n.what = checks[i].name;
-      n.window_s = interval;
-      n.weight = shadow_s > 0 ? shadow_share : steps[0];
-      n.requests = requests_needed(checks[i].metric, static_cast<double>(checks[i].min_samples));
-      n.why = requests_needed_why(checks[i].metric, static_cast<double>(checks[i].min_samples));
+      SampleNeed n = request_need("checks[" + std::to_string(i) + "]", checks[i].name, checks[i].metric,
+                                  static_cast<double>(checks[i].min_samples), interval,
+                                  shadow_s > 0 ? shadow_share : steps[0]);
       // An absolute bound on a rate that one event breaches is a coin flip on rare events.
       if (checks[i].metric.is_rate() && checks[i].max && *checks[i].max > 0 &&
           std::ceil(1 / *checks[i].max - 1e-9) > n.requests) {

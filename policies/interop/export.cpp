@@ -8,6 +8,7 @@
 
 #include "policies/checks.h"
 #include "policies/interop/query.h"
+#include "policies/interop/text.h"
 #include "policies/policy.h"
 #include "sim/io/config.h"
 
@@ -52,12 +53,6 @@ slis:
 
 namespace {
 
-std::string number_text(double x) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.12g", x);
-  return buf;
-}
-
 // A PromQL duration (whole units only: 90s, 2m, 1500ms).
 std::string prom_duration(double s) {
   const double ms = std::round(s * 1000);
@@ -71,16 +66,10 @@ void replace_all(std::string& s, const std::string& from, const std::string& to)
   for (size_t i = s.find(from); i != std::string::npos; i = s.find(from, i + to.size())) s.replace(i, from.size(), to);
 }
 
-std::string emit(const YAML::Node& n) {
-  YAML::Emitter out;
-  out << n;
-  return std::string(out.c_str()) + "\n";
-}
-
 class Exporter {
  public:
   Exporter(const std::string& tool, const std::string& mapping_path)
-      : tool_(tool), mapping_(mapping_path.empty() ? ConfigMap::parse_string(default_metric_mapping(), "<default metric mapping>")
+      : mapping_(mapping_path.empty() ? ConfigMap::parse_string(default_metric_mapping(), "<default metric mapping>")
                                                     : ConfigMap::parse_file(mapping_path)) {
     mapping_.allow({"prometheus", "selectors", "slis"});
     const ConfigMap sel = mapping_.map("selectors").map(tool);
@@ -89,7 +78,6 @@ class Exporter {
     stable_ = sel.text("stable");
   }
   std::string address() const { return mapping_.text("prometheus", "http://prometheus:9090"); }
-  std::vector<std::string> warnings;
 
   // The PromQL of a metric of one version (canary, baseline, ratio, difference), scaled
   // into the unit the conditions are written in. `window`: PromQL text or a template.
@@ -131,7 +119,6 @@ class Exporter {
   }
 
  private:
-  std::string tool_;
   ConfigMap mapping_;
   std::string canary_, stable_;
 };
@@ -367,9 +354,7 @@ Exported export_policy(const std::string& tool, const std::string& policy_path, 
     throw InputError(policy_path + ": kind: " + kind + ": " + why);
   }
   Exporter ex(tool, mapping_path);
-  Exported out = tool == "argo" ? export_argo(p, ex, name) : export_flagger(p, ex, name);
-  out.warnings.insert(out.warnings.begin(), ex.warnings.begin(), ex.warnings.end());
-  return out;
+  return tool == "argo" ? export_argo(p, ex, name) : export_flagger(p, ex, name);
 }
 
 }  // namespace canarysim

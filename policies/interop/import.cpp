@@ -16,6 +16,7 @@
 
 #include "policies/expr.h"
 #include "policies/interop/query.h"
+#include "policies/interop/text.h"
 #include "policies/policy.h"
 #include "sim/model/scenario.h"
 #include "sim/io/config.h"
@@ -23,11 +24,6 @@
 namespace canarysim {
 
 namespace {
-
-std::string lower(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
 
 // A node of a user's configuration with its place in the file. Every access checks the
 // node's type before touching it, so no yaml-cpp exception reaches the user, and every
@@ -171,24 +167,11 @@ std::vector<Node> load_documents(const std::string& path) {
 // The kind of a Kubernetes-style document ("" when it is not a mapping with a kind).
 std::string kind_of(const Node& doc) { return doc.is_map() ? doc["kind"].text_or("") : ""; }
 
-std::string emit(const YAML::Node& n) {
-  YAML::Emitter out;
-  out << n;
-  return std::string(out.c_str()) + "\n";
-}
-
 // Argo and Flagger durations are "10m" strings or whole seconds.
 std::string duration_text(const Node& n) {
   const std::string s = n.text();
   if (!s.empty() && std::all_of(s.begin(), s.end(), ::isdigit)) return s + "s";
   return s;
-}
-
-// A number as a policy file writes it.
-std::string number_text(double x) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.12g", x);
-  return buf;
 }
 
 // The rules a condition keeps on a measurement, found by evaluating it: the condition's

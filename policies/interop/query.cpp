@@ -1,4 +1,5 @@
 #include "policies/interop/query.h"
+#include "policies/interop/text.h"
 
 #include <algorithm>
 #include <cctype>
@@ -14,10 +15,6 @@
 namespace canarysim {
 namespace {
 
-std::string lower(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
 bool contains(const std::string& s, const char* w) { return s.find(w) != std::string::npos; }
 bool contains_any(const std::string& s, std::initializer_list<const char*> words) {
   return std::any_of(words.begin(), words.end(), [&](const char* w) { return contains(s, w); });
@@ -831,6 +828,14 @@ std::string same_side(const Meaning& a, const Meaning& b, const char* what) {
 
 bool near(double a, double b) { return std::abs(a - b) <= 1e-9 * std::max(1.0, std::abs(b)); }
 
+// Why a counter alone (not in a ratio) is refused.
+std::string counter_alone(const Meaning& c) {
+  const std::string what = c.subset == "all" ? "requests" : c.subset;
+  if (c.per_second) return "a rate per second of " + what + " ('" + c.family + "'), not a ratio: canarysim judges ratios (failures / requests)";
+  if (!c.cumulative) return "a count of " + what + " ('" + c.family + "'), not a ratio: canarysim judges ratios (failures / requests)";
+  return "a raw counter ('" + c.family + "') without rate() or increase()";
+}
+
 class Reader {
  public:
   explicit Reader(const QueryContext& ctx) : ctx_(ctx) {}
@@ -927,7 +932,7 @@ class Reader {
     using K = Meaning::Kind;
     if (op == "or") {
       if (r.kind == K::kNumber) {
-        notes.push_back("'or vector(" + format(r.number) + ")' turns no data into " + format(r.number) +
+        notes.push_back("'or vector(" + number_text(r.number) + ")' turns no data into " + number_text(r.number) +
                         "; in canarysim no data stays no data");
         return l;
       }
@@ -982,12 +987,6 @@ class Reader {
     return m;
   }
 
-  static std::string counter_alone(const Meaning& c) {
-    const std::string what = c.subset == "all" ? "requests" : c.subset;
-    if (c.per_second) return "a rate per second of " + what + " ('" + c.family + "'), not a ratio: canarysim judges ratios (failures / requests)";
-    if (!c.cumulative) return "a count of " + what + " ('" + c.family + "'), not a ratio: canarysim judges ratios (failures / requests)";
-    return "a raw counter ('" + c.family + "') without rate() or increase()";
-  }
 
   Meaning ratio(const Meaning& n, const Meaning& d) {
     if (n.cumulative || d.cumulative)
@@ -1022,7 +1021,7 @@ class Reader {
   }
 
   Meaning scaled(Meaning v, double k) {
-    if (!std::isfinite(k) || k == 0) refuse("a metric scaled by " + format(k));
+    if (!std::isfinite(k) || k == 0) refuse("a metric scaled by " + number_text(k));
     v.scale *= k;
     return v;
   }
@@ -1030,17 +1029,11 @@ class Reader {
   Meaning complement(double c, Meaning v) {
     const bool rate = v.metric == "error_rate" || v.metric == "success_rate";
     if (!rate || v.version != "canary")
-      refuse(format(c) + " minus " + v.metric + (v.version == "canary" ? "" : " " + v.version) + ": not a complement the reader knows");
+      refuse(number_text(c) + " minus " + v.metric + (v.version == "canary" ? "" : " " + v.version) + ": not a complement the reader knows");
     if (!near(c, v.scale))
-      refuse(format(c) + " minus " + v.metric + " scaled by " + format(v.scale) + ": neither 1 - x nor 100 - x%");
+      refuse(number_text(c) + " minus " + v.metric + " scaled by " + number_text(v.scale) + ": neither 1 - x nor 100 - x%");
     v.metric = v.metric == "error_rate" ? "success_rate" : "error_rate";
     return v;
-  }
-
-  static std::string format(double x) {
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%.6g", x);
-    return buf;
   }
 
   const QueryContext& ctx_;
@@ -1065,11 +1058,7 @@ QueryMeaning read_query(const std::string& query, const std::string& dialect, co
     switch (m.kind) {
       case Meaning::Kind::kValue: break;
       case Meaning::Kind::kNumber: refuse("a constant");
-      case Meaning::Kind::kCounter: refuse([&] {
-        const std::string what = m.subset == "all" ? "requests" : m.subset;
-        return m.per_second ? "a rate per second of " + what + " ('" + m.family + "'), not a ratio: canarysim judges ratios (failures / requests)"
-                            : "a count of " + what + " ('" + m.family + "'), not a ratio: canarysim judges ratios (failures / requests)";
-      }());
+      case Meaning::Kind::kCounter: refuse(counter_alone(m));
       case Meaning::Kind::kGauge:
         if (contains_any(lower(m.family), {"quality", "judge_score"})) {
           m = value("quality_mean", 1, m.side, m.window, {});

@@ -1,0 +1,20 @@
+// Small text helpers the interop files share (import, export, query). Internal to
+// policies/interop/.
+#pragma once
+
+#include <string>
+
+namespace YAML {
+class Node;
+}
+
+namespace canarysim {
+
+// ASCII lower case.
+std::string lower(std::string s);
+// A number as a policy file or a message writes it: up to 12 significant digits.
+std::string number_text(double x);
+// A YAML node as block-style text, ending in a newline.
+std::string emit(const YAML::Node& n);
+
+}  // namespace canarysim
