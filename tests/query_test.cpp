@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 namespace canarysim {
 namespace {
 
@@ -60,9 +62,26 @@ TEST(QueryTest, StatusMatchersKeepFailuresSuccessesOrNeither) {
   EXPECT_NE(Says(R"(sum(rate(requests_total{status!="200"}[1m])) / sum(rate(requests_total[1m])))").find("refused: the matcher"),
             std::string::npos);
   // What a matcher approximates is said.
-  const QueryMeaning m = Read(R"(sum(rate(r_total{status="500"}[1m])) / sum(rate(r_total[1m])))");
+  const QueryMeaning m = Read(R"(sum(rate(r_total{status="500",track="canary"}[1m])) / sum(rate(r_total{track="canary"}[1m])))");
   ASSERT_EQ(m.notes.size(), 1u);
   EXPECT_NE(m.notes[0].find("counts only some server errors"), std::string::npos) << m.notes[0];
+}
+
+TEST(QueryTest, AQueryThatNamesNoVersionIsSaid) {
+  auto noted = [](const std::string& q, const std::string& canary_name = "") {
+    QueryContext ctx;
+    ctx.canary_name = canary_name;
+    const QueryMeaning m = read_query(q, "prometheus", ctx);
+    return std::any_of(m.notes.begin(), m.notes.end(),
+                       [](const std::string& n) { return n.find("the query names no version") != std::string::npos; });
+  };
+  // The whole ingress: both versions, unless the tool scopes it.
+  EXPECT_TRUE(noted(R"(sum(rate(nginx_ingress_controller_requests{status=~"5.."}[5m])) / sum(rate(nginx_ingress_controller_requests[5m])))"));
+  EXPECT_FALSE(noted(R"(sum(rate(x_total{code=~"5..",svc="{{args.service}}"}[5m])) / sum(rate(x_total{svc="{{args.service}}"}[5m])))"));
+  EXPECT_FALSE(noted(R"(sum(rate(x_total{code=~"5..",deployment="podinfo"}[5m])) / sum(rate(x_total{deployment="podinfo"}[5m])))", "podinfo"));
+  QueryContext scoped;
+  scoped.versions_scoped = true;
+  EXPECT_TRUE(read_query(R"(sum(rate(x_total{code=~"5.."}[5m])) / sum(rate(x_total[5m])))", "prometheus", scoped).notes.empty());
 }
 
 TEST(QueryTest, LatencyQuantilesMeansAndUnits) {

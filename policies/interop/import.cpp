@@ -734,6 +734,7 @@ Imported import_flagger(const std::vector<std::string>& inputs, const ImportOpti
   ctx.variables["namespace"] = canary["metadata"]["namespace"].text_or("default");
   ctx.variables["target"] = target;
   ctx.variables["service"] = spec["service"]["name"].text_or(target);
+  ctx.canary_name = target;
   YAML::Node metrics(YAML::NodeType::Sequence);
   for (const Node& m : a["metrics"].items()) {
     const std::string name = m["name"].text();
@@ -850,6 +851,7 @@ Imported import_kayenta(const std::vector<std::string>& inputs, const ImportOpti
           number_text(opt.weight_percent) + " % from the command line (a Kayenta config holds no schedule; Spinnaker's stage does)");
   QueryContext ctx;
   ctx.latency = opt.latency;
+  ctx.versions_scoped = true;  // Kayenta queries each scope, canary and baseline, itself
   YAML::Node metrics(YAML::NodeType::Sequence);
   for (const Node& m : cfg["metrics"].items()) {
     const std::string name = m["name"].text();

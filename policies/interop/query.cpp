@@ -1068,6 +1068,12 @@ QueryMeaning read_query(const std::string& query, const std::string& dialect, co
         refuse("a gauge ('" + m.family + "') canarysim does not model");
       default: refuse("a histogram's raw series ('" + m.family + "'), not a quantile or a mean of it");
     }
+    const bool templated = query.find("{{") != std::string::npos || query.find("${") != std::string::npos;
+    const bool named = !context.canary_name.empty() && query.find(context.canary_name) != std::string::npos;
+    if (m.side.empty() && !templated && !named && !context.versions_scoped && !contains(lower(query), "canary"))
+      reader.notes.push_back("the query names no version (no canary or stable label, no template variable): read "
+                             "as the canary's; if it measures both versions, your check is diluted by the stable "
+                             "traffic where canarysim's is not");
     out.ok = true;
     out.metric = m.metric;
     out.scale = m.scale;

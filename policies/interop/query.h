@@ -25,7 +25,9 @@
 // names the canary (contains "canary", or an Argo argument valued from the Latest pod
 // template hash), stable when it names the stable version ("stable", "primary",
 // "baseline", or the Stable hash), otherwise canary: analysis queries measure the
-// canary. Anything else (a rate of events per second, a count, a constant, a
+// canary. A query that names no version at all (no such label, no template variable, not
+// the canary's workload name) is read as the canary's with a note: if it measures both
+// versions, the user's check is diluted where canarysim's is not. Anything else (a rate of events per second, a count, a constant, a
 // comparison, an unknown function, an SLI canarysim does not model) is refused with
 // the reason, for that query only.
 #pragma once
@@ -43,6 +45,12 @@ struct QueryContext {
   // Go-template variables and their values ({{ interval }}, {{args.name}}); a value of
   // "{canary}" or "{stable}" marks a side (Argo's podTemplateHashValue).
   std::map<std::string, std::string> variables;
+  // The canary's workload name as files write it literally (Flagger's target), which
+  // names the version as a template variable would.
+  std::string canary_name;
+  // The tool runs the query once per version itself (Kayenta's scopes): no selector
+  // needs to name one.
+  bool versions_scoped = false;
 };
 
 struct QueryMeaning {

@@ -143,7 +143,9 @@ std::vector<std::string> sample_warnings(const PolicyConfig& policy, const Scena
                     " (with fewer, the judgement is noise)");
     }
     if (!scenario || n.requests <= 0 || n.window_s <= 0) continue;
-    const double rate = scenario->traffic.rate_per_s;
+    // The rate where the first weight applies: the start (a schedule's first piece, the
+    // diurnal curve at 0; a trace's mean rate).
+    const double rate = scenario->traffic.trace ? scenario->traffic.rate_per_s : scenario->traffic.rate_at(0);
     const double expected = rate * n.weight * n.window_s;
     if (expected < n.requests)
       out.push_back(n.field + " (" + n.what + "): at the first canary share (" + fmt(100 * n.weight) +

@@ -72,7 +72,7 @@ void check_policy_segments(const Scenario& scenario, const PolicyConfig& policy)
 
 // Where a policy's judgements rest on fewer data than their tests need (see SampleNeed):
 // series of too few points, whatever the traffic; and, with a scenario, windows that at
-// the policy's first canary share and the scenario's (mean) rate hold fewer canary
+// the policy's first canary share and the scenario's rate at the start hold fewer canary
 // requests than a check's min_samples or its quantile needs. One message each, naming
 // the field and the expected count.
 std::vector<std::string> sample_warnings(const PolicyConfig& policy, const Scenario* scenario);
