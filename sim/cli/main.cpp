@@ -1,11 +1,14 @@
 // canarysim: the command line.
 //   canarysim run SCENARIO.yaml [--policy FILE] [--runs N] [--seed S] [--threads T]
 //                               [--format table|json|csv] [--out FILE] [--quiet]
+//                               [--precision W [--precision-metric RATE]]
 //   canarysim validate FILE...
 //   canarysim timeline SCENARIO.yaml [--run K] [--seed S] [--policy FILE] [--format table|csv]
 //   canarysim compare SCENARIO.yaml POLICY.yaml POLICY.yaml... [--runs N] [--seed S]
-//   canarysim import argo|flagger|kayenta|aws FILE...
-//   canarysim check SUITE.yaml [--update-baseline]
+//                               [--format table|json|csv] [--out FILE]
+//   canarysim import argo|flagger|kayenta|aws FILE... [--name N] [--latency L] [--strict]
+//   canarysim export-policy argo|flagger POLICY.yaml [--out DIR] [--metrics MAPPING.yaml]
+//   canarysim check SUITE.yaml [--update-baseline] [--runs N|auto]
 //   canarysim sweep SWEEP.yaml [--db FILE] [--resume] [--shard K/N] [--threads T] [--quiet]
 //   canarysim merge OUT.db SHARD.db...
 //   canarysim export DB [--table summaries|runs|points] [--format csv|json] [--out FILE]
@@ -13,7 +16,8 @@
 //   canarysim power POWER.yaml [--out DIR] [--threads T] [--quiet]
 //   canarysim calibrate PROFILE.csv [--model M] [--hardware H] [--tensor-parallel N] [--out F]
 // Exit codes: 0 done, 2 bad input (the message names file, line, key and what was
-// expected), 1 internal error, 3 a check's budget or baseline breached, or tune found
+// expected), 1 internal error, 3 a check's budget breached or a figure worse than the
+// baseline's, or tune found
 // no candidate that meets its constraints.
 #include <unistd.h>
 
