@@ -17,8 +17,7 @@
 //   canarysim calibrate PROFILE.csv [--model M] [--hardware H] [--tensor-parallel N] [--out F]
 // Exit codes: 0 done, 2 bad input (the message names file, line, key and what was
 // expected), 1 internal error, 3 a check's budget breached or a figure worse than the
-// baseline's, or tune found
-// no candidate that meets its constraints.
+// baseline's, or tune found no candidate that meets its constraints.
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
