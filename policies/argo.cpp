@@ -106,6 +106,12 @@ struct ArgoConfig final : PolicyConfig {
   double tick = 10, drain_s = 0;
 
   std::string kind() const override { return "argo"; }
+  double max_weight() const override {
+    double w = 0;
+    for (const Step& s : steps)
+      if (s.kind == Step::Kind::kSetWeight) w = std::max(w, s.weight);
+    return w > 0 ? w : 1;
+  }
   double interval_s() const override { return tick; }
   double max_lookback_s() const override {
     double w = tick;

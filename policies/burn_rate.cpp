@@ -32,6 +32,7 @@ struct Rule {
 
 struct BurnRateConfig final : PolicyConfig {
   LadderSpec ladder;
+  double max_weight() const override { return ladder.max_weight(); }
   double budget = 0.001;
   enum class Sli { kErrors, kTtft, kItl, kLatency } sli = Sli::kErrors;
   double threshold_s = 0;

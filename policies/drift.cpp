@@ -27,6 +27,7 @@ namespace {
 
 struct DriftConfig final : PolicyConfig {
   LadderSpec ladder;
+  double max_weight() const override { return ladder.max_weight(); }
   double alpha = 0.01, max_drop = -1, lookback = 600;
   uint64_t min_graded = 100, failure_limit = 1;
   std::string kind() const override { return "drift"; }

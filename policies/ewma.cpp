@@ -28,6 +28,7 @@ struct EwmaConfig final : PolicyConfig {
   std::string kind() const override { return "ewma"; }
   double interval_s() const override { return chart.ladder.interval_s; }
   double max_lookback_s() const override { return chart.ladder.interval_s; }
+  double max_weight() const override { return chart.ladder.max_weight(); }
   std::unique_ptr<Policy> make() const override;
   std::vector<SampleNeed> sample_needs() const override { return {chart.sample_need()}; }
 };

@@ -63,7 +63,8 @@ struct FlaggerConfig final : PolicyConfig {
   double interval = 60;
   uint64_t threshold = 5;
   std::vector<double> step_weights;  // fractions; empty: use step_weight
-  double step_weight = 0.1, max_weight = 0.5;
+  double step_weight = 0.1, max_share = 0.5;
+  double max_weight() const override { return iterations > 0 ? 1 : max_share; }
   double drain_s = 0;
   std::vector<FlaggerMetric> metrics;
   uint64_t iterations = 0;  // > 0: A/B testing or blue/green
@@ -136,7 +137,7 @@ class Flagger final : public Policy {
       if (++passed_ >= c_.iterations) return Decision::promote("analysis completed successfully");
       return Decision::hold("iteration " + std::to_string(passed_) + " of " + std::to_string(c_.iterations));
     }
-    if (w < c_.max_weight - 1e-12) {
+    if (w < c_.max_share - 1e-12) {
       const double next = c_.next_weight(w);
       return Decision::set_weight(next, "advance canary weight " + std::to_string(std::lround(next * 100)));
     }
@@ -181,14 +182,14 @@ std::unique_ptr<PolicyConfig> parse_flagger(const ConfigMap& m) {
       if (i > 0 && w[i] <= w[i - 1]) m.fail_item("stepWeights", i, "weights that increase");
       c->step_weights.push_back(w[i] / 100);
     }
-    c->max_weight = c->step_weights.back();
-    if (m.has("maxWeight")) c->max_weight = m.percent("maxWeight");
+    c->max_share = c->step_weights.back();
+    if (m.has("maxWeight")) c->max_share = m.percent("maxWeight");
   } else {
     c->step_weight = m.percent("stepWeight");
     if (c->step_weight <= 0) m.fail("stepWeight", "a positive weight in percent");
-    c->max_weight = m.has("maxWeight") ? m.percent("maxWeight") : 0.5;
+    c->max_share = m.has("maxWeight") ? m.percent("maxWeight") : 0.5;
   }
-  if (c->max_weight <= 0) m.fail("maxWeight", "a positive weight in percent");
+  if (c->max_share <= 0) m.fail("maxWeight", "a positive weight in percent");
   if (m.has("stepWeightPromotion")) m.percent("stepWeightPromotion");  // checked, see above
   c->drain_s = m.duration("rollback_drain", 0);
   for (const ConfigMap& mm : m.maps("metrics")) {

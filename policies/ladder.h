@@ -8,6 +8,7 @@
 // Leaving the last step below 100, or reaching a step of 100, promotes.
 #pragma once
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -24,6 +25,14 @@ struct LadderSpec {
   // The ladder's keys, for ConfigMap::allow alongside the policy's own.
   static const std::vector<std::string>& keys();
   static LadderSpec parse(const ConfigMap& m);
+  // The largest weight served before promotion: reaching 100 promotes at once.
+  double max_weight() const { return served_max(steps); }
+  static double served_max(const std::vector<double>& steps) {
+    double w = 0;
+    for (double s : steps)
+      if (s < 1) w = std::max(w, s);
+    return w > 0 ? w : 1;
+  }
 };
 
 // Per-run position on the ladder.

@@ -123,6 +123,9 @@ class PolicyConfig {
   virtual std::unique_ptr<Policy> make() const = 0;
   // Traffic segments the policy names, checked against the scenario's when both meet.
   virtual std::vector<std::string> segments_used() const { return {}; }
+  // The largest canary share of user traffic the rollout serves before it promotes, for
+  // capacity checks; 1 when the policy cannot say less.
+  virtual double max_weight() const { return 1; }
   // What its judgements need (see SampleNeed); none by default.
   virtual std::vector<SampleNeed> sample_needs() const { return {}; }
   // The policy file's text, for manifests and reports.

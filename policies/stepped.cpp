@@ -30,6 +30,7 @@
 #include <memory>
 
 #include "policies/checks.h"
+#include "policies/ladder.h"
 #include "policies/policy.h"
 #include "policies/registry.h"
 #include "sim/io/config.h"
@@ -48,6 +49,10 @@ struct SteppedConfig final : PolicyConfig {
   std::vector<Check> checks;
 
   std::string kind() const override { return "stepped"; }
+  double max_weight() const override {
+    const double w = final_bake_s > 0 ? *std::max_element(steps.begin(), steps.end()) : LadderSpec::served_max(steps);
+    return std::max(w, shadow_share);
+  }
   double interval_s() const override { return interval; }
   double max_lookback_s() const override { return interval; }
   std::unique_ptr<Policy> make() const override;

@@ -79,7 +79,7 @@ const BadInput kBadInputs[] = {
      "tests/data/bad/unknown-regression-kind.yaml:2:11: regressions[0].kind: unknown "
      "regression kind 'latncy' (did you mean 'latency'?); expected one of: latency, "
      "tail_latency, capacity_loss, errors, quality, hallucination, drift, verbosity, unsafe, "
-     "cost"},
+     "cost, kv_footprint, prefix_cache"},
     {"latency-regression-without-multiplier.yaml",
      "tests/data/bad/latency-regression-without-multiplier.yaml:2:5: "
      "regressions[0].ttft_multiplier: missing; expected ttft_multiplier or itl_multiplier for "

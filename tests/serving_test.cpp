@@ -23,11 +23,14 @@ struct Collector : CompletionSink {
     Job job;
     double first_token, done;
     bool failed;
+    Failure failure;
   };
   std::vector<Done> done;
-  void completed(const Job& job, double first_token, double t, bool failed) override {
-    done.push_back({job, first_token, t, failed});
+  std::vector<Job> preempted_jobs;
+  void completed(const Job& job, double first_token, double t, Failure failure) override {
+    done.push_back({job, first_token, t, failure != Failure::kNone, failure});
   }
+  void preempted(const Job& job) override { preempted_jobs.push_back(job); }
 };
 
 // Erlang C: the probability that an arrival waits in an M/M/c queue.
@@ -75,7 +78,7 @@ TEST(ServingTest, ReproducesErlangCWaitingTimeAtUtilisationPointEight) {
       pool.submit(Job{engine.now(), t, 1, static_cast<uint32_t>(sent)});
       if (++sent < kCustomers) engine.schedule(arrivals.exponential(lambda), kArrival);
     } else {
-      pool.on_iteration(BatchingPool::target_of(e.target));
+      pool.on_event(BatchingPool::target_of(e.target));
     }
     for (const auto& d : sink.done) {
       if (d.job.id < kWarmup) continue;
@@ -134,7 +137,7 @@ TEST(ServingTest, CalibratedPoolReproducesMeasuredTokenTimes) {
     pool.reset(0);  // queue the whole batch first, so that it prefills in one iteration
     for (int i = 0; i < batch; ++i) pool.submit(Job{0, 512, 129, static_cast<uint32_t>(i)});
     pool.set_replicas(1);
-    engine.run(Engine::kNever, [&](const Event& e) { pool.on_iteration(BatchingPool::target_of(e.target)); });
+    engine.run(Engine::kNever, [&](const Event& e) { pool.on_event(BatchingPool::target_of(e.target)); });
     ASSERT_EQ(sink.done.size(), static_cast<size_t>(batch));
     const auto& d = sink.done.front();
     const double token_time = (d.done - d.first_token) / 128;
@@ -159,7 +162,7 @@ class PoolTest : public ::testing::Test {
     for (int i = 0; i < n; ++i) pool_.submit(Job{engine_.now(), 100, output_tokens, next_id_++});
   }
   void RunUntil(double t) {
-    engine_.run(t, [&](const Event& e) { pool_.on_iteration(BatchingPool::target_of(e.target)); });
+    engine_.run(t, [&](const Event& e) { pool_.on_event(BatchingPool::target_of(e.target)); });
   }
   BatchingSpec spec_;
   Engine engine_;
@@ -258,6 +261,246 @@ TEST_F(PoolTest, AdmissionsAboveTheErrorBatchSizeFail) {
   int failed = 0;
   for (const auto& d : sink_.done) failed += d.failed;
   EXPECT_EQ(failed, 2);
+}
+
+// ---------------------------------------------------------------------------------
+// Overload: deadlines, patience, a bounded queue.
+
+TEST_F(PoolTest, ARequestPastItsDeadlineFailsWhereverItIs) {
+  spec_.max_batch = 1;
+  // One slot; each request decodes 100 tokens: 1.01 s (prefill iteration and 100 decodes... the
+  // first token comes with the prefill, so 100 iterations in all: 1.00 s).
+  for (uint32_t i = 0; i < 3; ++i) {
+    Job j{0, 100, 100, i};
+    j.deadline = 1.5;
+    pool_.submit(j);
+  }
+  Start(1);
+  RunUntil(10);
+  ASSERT_EQ(sink_.done.size(), 3u);
+  EXPECT_EQ(sink_.done[0].failure, Failure::kNone);
+  EXPECT_NEAR(sink_.done[0].done, 1.0, 1e-9);
+  // The second was decoding (admitted at 1.0, first token at 1.01) and the third queued:
+  // both fail at the deadline, the decoding one with its first token, freeing the slot.
+  EXPECT_EQ(sink_.done[1].failure, Failure::kTimeout);
+  EXPECT_EQ(sink_.done[2].failure, Failure::kTimeout);
+  for (int k : {1, 2}) EXPECT_DOUBLE_EQ(sink_.done[k].done, 1.5);
+  const bool second_decoding = sink_.done[1].job.id == 1 ? sink_.done[1].first_token > 0 : sink_.done[2].first_token > 0;
+  EXPECT_TRUE(second_decoding);
+  EXPECT_EQ(pool_.queued(), 0u);
+}
+
+TEST_F(PoolTest, AUserGivesUpOnlyWhileWaitingForAdmission) {
+  spec_.max_batch = 1;
+  for (uint32_t i = 0; i < 3; ++i) {
+    Job j{0, 100, 100, i};
+    j.give_up = 0.5;  // the first is admitted at once and keeps its place
+    pool_.submit(j);
+  }
+  Start(1);
+  RunUntil(10);
+  ASSERT_EQ(sink_.done.size(), 3u);
+  int abandoned = 0;
+  for (const auto& d : sink_.done) {
+    if (d.failure == Failure::kAbandoned) {
+      ++abandoned;
+      EXPECT_DOUBLE_EQ(d.done, 0.5);
+      EXPECT_LT(d.first_token, 0);
+    }
+  }
+  EXPECT_EQ(abandoned, 2);
+}
+
+TEST_F(PoolTest, ArrivalsBeyondMaxQueueAreRejectedAtOnce) {
+  spec_.max_batch = 1;
+  spec_.max_queue = 2;
+  Start(1);
+  Submit(5, 100);  // one admitted, two queued, two rejected
+  int rejected = 0;
+  for (const auto& d : sink_.done) rejected += d.failure == Failure::kRejected && d.done == 0;
+  EXPECT_EQ(rejected, 2);
+  EXPECT_EQ(pool_.queued(), 2u);
+  RunUntil(10);
+  EXPECT_EQ(sink_.done.size(), 5u);
+}
+
+// ---------------------------------------------------------------------------------
+// KV cache.
+
+TEST_F(PoolTest, ACacheLargerThanAnyBatchChangesNothing) {
+  // The limit case: with memory for everything, timings are those of no KV model at all.
+  auto run = [](uint64_t kv_tokens) {
+    BatchingSpec spec;
+    spec.b0_s = 0.02;
+    spec.b1_s = 1e-5;
+    spec.b2_s = 3e-4;
+    spec.max_batch = 16;
+    spec.kv_cache.tokens = kv_tokens;
+    Engine engine;
+    Collector sink;
+    BatchingPool pool(spec, engine, kIteration, 0, sink);
+    pool.reset(2);
+    Rng rng(7, 0, Stream::kRequests);
+    for (uint32_t i = 0; i < 400; ++i) {
+      engine.run(0.05 * i, [&](const Event& e) { pool.on_event(BatchingPool::target_of(e.target)); });
+      pool.submit(Job{engine.now(), 1 + static_cast<uint32_t>(rng.uniform() * 2000),
+                      1 + static_cast<uint32_t>(rng.uniform() * 300), i});
+    }
+    engine.run(Engine::kNever, [&](const Event& e) { pool.on_event(BatchingPool::target_of(e.target)); });
+    return sink.done;
+  };
+  const auto without = run(0), with = run(1'000'000'000);
+  ASSERT_EQ(without.size(), with.size());
+  for (size_t i = 0; i < with.size(); ++i) {
+    EXPECT_EQ(with[i].job.id, without[i].job.id);
+    EXPECT_EQ(with[i].done, without[i].done);
+  }
+}
+
+TEST_F(PoolTest, PreemptsTheLatestArrivalWhenGrowthOverflowsTheCache) {
+  // Prompts of 100, outputs of 50: a sequence holds up to 150 tokens. A cache of 600
+  // holds four at their longest: four never preempt; five are all admitted (5 x 101 fit)
+  // and overflow once each holds more than 120 (after 20 tokens), so the latest arrival
+  // is preempted, recomputed later, and still completes.
+  spec_.max_batch = 16;
+  spec_.kv_cache.tokens = 600;
+  for (int n : {4, 5}) {
+    sink_.done.clear();
+    sink_.preempted_jobs.clear();
+    pool_.reset(0);
+    for (uint32_t i = 0; i < static_cast<uint32_t>(n); ++i)
+      pool_.submit(Job{engine_.now() + 1e-3 * i, 100, 50, next_id_++});
+    Start(1);
+    RunUntil(engine_.now() + 60);
+    ASSERT_EQ(sink_.done.size(), static_cast<size_t>(n));
+    for (const auto& d : sink_.done) EXPECT_EQ(d.failure, Failure::kNone);
+    if (n == 4) {
+      EXPECT_TRUE(sink_.preempted_jobs.empty());
+    } else {
+      ASSERT_FALSE(sink_.preempted_jobs.empty());
+      EXPECT_EQ(sink_.preempted_jobs.front().id, next_id_ - 1);  // the latest arrival
+      EXPECT_GT(sink_.preempted_jobs.front().generated, 19u);
+      // Resumed, it finished after the others, having kept its first token's time.
+      EXPECT_EQ(sink_.done.back().job.id, next_id_ - 1);
+      EXPECT_NEAR(sink_.done.back().first_token, sink_.done.front().first_token, 1e-9);
+    }
+  }
+}
+
+TEST_F(PoolTest, ASequenceLongerThanTheWholeCacheFails) {
+  spec_.kv_cache.tokens = 120;
+  pool_.submit(Job{0, 100, 50, 0});  // fits at admission (101), outgrows the cache alone
+  pool_.submit(Job{0, 200, 5, 1});   // does not fit even empty
+  Start(1);
+  RunUntil(10);
+  ASSERT_EQ(sink_.done.size(), 2u);
+  for (const auto& d : sink_.done) EXPECT_EQ(d.failure, Failure::kError);
+}
+
+// Poisson-free, by hand: iterations of 10 ms whatever the batch, prompts of 100 and
+// outputs of 100 tokens, so a sequence lives 100 iterations (1.0 s) and arrivals every
+// 1/rate keep about rate x 1.0 sequences in flight, holding about 150 tokens on average
+// (101 to 200). A cache of 3,000 tokens then fills at about 3,000 / 151 = 20 sequences:
+// 20 requests/s. At 15/s (about 2,300 tokens) nothing is preempted; at 25/s (about
+// 3,800) preemptions recur.
+TEST(KvCacheTest, PreemptionsAppearOnlyAboveTheLoadThatFillsTheCache) {
+  auto preemptions_at = [](double rate) {
+    BatchingSpec spec;
+    spec.b0_s = 0.01;
+    spec.b1_s = 0;
+    spec.b2_s = 0;
+    spec.max_batch = 256;
+    spec.kv_cache.tokens = 3000;
+    Engine engine;
+    Collector sink;
+    BatchingPool pool(spec, engine, kIteration, 0, sink);
+    pool.reset(1);
+    for (uint32_t i = 0; i < static_cast<uint32_t>(30 * rate); ++i) {
+      engine.run(i / rate, [&](const Event& e) { pool.on_event(BatchingPool::target_of(e.target)); });
+      pool.submit(Job{engine.now(), 100, 100, i});
+    }
+    engine.run(Engine::kNever, [&](const Event& e) { pool.on_event(BatchingPool::target_of(e.target)); });
+    return sink.preempted_jobs.size();
+  };
+  for (double rate : {15, 19, 20, 21, 25}) std::printf("%g/s: %zu preemptions\n", rate, preemptions_at(rate));
+  EXPECT_EQ(preemptions_at(15), 0u);
+  EXPECT_EQ(preemptions_at(19), 0u);
+  EXPECT_GT(preemptions_at(25), 10u);
+}
+
+TEST(KvCacheTest, DerivesLlama70bCapacityFromItsShape) {
+  // 2 x 80 layers x 8 KV heads x 128 x 2 bytes = 327,680 bytes a token; 8 x 80 GB x 0.9
+  // = 576 GB less 138 GB of weights leaves 438 GB: 1,336,669 tokens.
+  EXPECT_EQ(KvCacheSpec::derive(8, 80, 0.9, 138, 80, 8, 128, 2), 1336669u);
+  EXPECT_EQ(KvCacheSpec::derive(1, 80, 0.9, 138, 80, 8, 128, 2), 0u);  // weights do not fit
+}
+
+// ---------------------------------------------------------------------------------
+// Schedulers, chunked prefill, prefix cache, start-up.
+
+TEST_F(PoolTest, ChunkedPrefillSplitsALongPromptOverIterations) {
+  spec_.b1_s = 1e-4;
+  spec_.chunk_tokens = 512;
+  pool_.submit(Job{0, 5000, 1, 0});
+  Start(1);
+  RunUntil(10);
+  ASSERT_EQ(sink_.done.size(), 1u);
+  // ceil(5000 / 512) = 10 iterations of 10 ms, plus 5000 tokens of 0.1 ms.
+  EXPECT_NEAR(sink_.done[0].first_token, 10 * 0.01 + 5000 * 1e-4, 1e-9);
+}
+
+TEST_F(PoolTest, CachedPromptTokensAreNotPrefilled) {
+  spec_.b1_s = 1e-4;
+  Job j{0, 5000, 1, 0};
+  j.cached_tokens = 4000;
+  pool_.submit(j);
+  Start(1);
+  RunUntil(10);
+  ASSERT_EQ(sink_.done.size(), 1u);
+  EXPECT_NEAR(sink_.done[0].first_token, 0.01 + 1000 * 1e-4, 1e-9);
+}
+
+TEST_F(PoolTest, PrefillFirstStallsDecodingWhileMixedDoesNot) {
+  // One sequence decoding; a long prompt arrives. prefill_first runs its prefill alone
+  // (decoding waits one 0.51 s iteration); mixed decodes alongside it.
+  spec_.b1_s = 1e-4;
+  spec_.max_batch = 8;
+  for (Scheduler s : {Scheduler::kMixed, Scheduler::kPrefillFirst}) {
+    spec_.scheduler = s;
+    sink_.done.clear();
+    pool_.reset(1);
+    const double t0 = engine_.now();
+    pool_.submit(Job{t0, 1, 50, next_id_++});
+    RunUntil(t0 + 0.1);
+    pool_.submit(Job{engine_.now(), 5000, 1, next_id_++});
+    RunUntil(t0 + 10);
+    ASSERT_EQ(sink_.done.size(), 2u);
+    const auto& decoder = sink_.done[0].job.prompt_tokens == 1 ? sink_.done[0] : sink_.done[1];
+    const double decode_time = decoder.done - decoder.first_token;
+    // 49 tokens; mixed: 48 iterations of 10 ms and one of 510 ms, the same for prefill_first
+    // plus the decoding iteration that the prefill displaced.
+    const double mixed = 48 * 0.01 + 0.51;
+    EXPECT_NEAR(decode_time, s == Scheduler::kMixed ? mixed : mixed + 0.01, 1e-9);
+  }
+}
+
+TEST_F(PoolTest, NewReplicasServeOnlyAfterStartUp) {
+  spec_.startup_s = 60;
+  spec_.max_batch = 1;
+  Start(1);  // after reset(0): a start, so it loads weights too
+  EXPECT_EQ(pool_.ready_replicas(), 0u);
+  Submit(1, 10);
+  RunUntil(59);
+  EXPECT_TRUE(sink_.done.empty());
+  RunUntil(61);
+  ASSERT_EQ(sink_.done.size(), 1u);
+  EXPECT_NEAR(sink_.done[0].first_token, 60.01, 1e-9);
+  EXPECT_NEAR(pool_.replica_seconds(), 61, 1e-9);  // paid for while loading
+  pool_.set_replicas(0);  // a replica stopped while starting never serves
+  pool_.set_replicas(1);
+  pool_.set_replicas(0);
+  RunUntil(200);
+  EXPECT_EQ(pool_.ready_replicas(), 0u);
 }
 
 }  // namespace

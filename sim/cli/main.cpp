@@ -34,6 +34,7 @@
 #include "policies/interop/export.h"
 #include "policies/interop/import.h"
 #include "sim/model/calibrate.h"
+#include "sim/model/capacity.h"
 #include "sim/study/check.h"
 #include "sim/study/compare.h"
 #include "sim/io/config.h"
@@ -113,6 +114,14 @@ Scenario scenario_with_policy(const std::string& scenario_file, const std::strin
     throw InputError(scenario_file + ": policy: missing; expected a policy in the scenario or --policy FILE");
   }
   check_policy_segments(scenario, *scenario.policy);
+  // Each batched pool's load at peak, on stderr; a pool that cannot carry it is a warning.
+  const auto warnings = capacity_warnings(scenario, scenario.policy.get());
+  for (const std::string& line : capacity_lines(scenario, scenario.policy.get())) {
+    const bool warned = std::any_of(warnings.begin(), warnings.end(),
+                                    [&](const std::string& w) { return w.rfind(line, 0) == 0; });
+    if (!warned) std::cerr << "capacity: " << line << "\n";
+  }
+  for (const std::string& w : warnings) std::cerr << "warning: " << scenario_file << ": " << w << "\n";
   return scenario;
 }
 

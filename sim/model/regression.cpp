@@ -28,6 +28,8 @@ const KindInfo kKinds[] = {
     {"verbosity", Regression::Kind::kVerbosity, {"output_multiplier"}},
     {"unsafe", Regression::Kind::kUnsafe, {"unsafe_rate"}},
     {"cost", Regression::Kind::kCost, {"cost_multiplier"}},
+    {"kv_footprint", Regression::Kind::kKvFootprint, {"multiplier"}},
+    {"prefix_cache", Regression::Kind::kPrefixCache, {"hit_multiplier"}},
 };
 }  // namespace
 
@@ -163,9 +165,11 @@ Regression Regression::parse(const ConfigMap& m, size_t index,
     case Kind::kVerbosity: r.output_multiplier = m.number("output_multiplier", 0, kMaxMultiplier); break;
     case Kind::kUnsafe: r.unsafe_rate = m.probability("unsafe_rate"); break;
     case Kind::kCost: r.cost_multiplier = m.number("cost_multiplier", 0, kMaxMultiplier); break;
+    case Kind::kKvFootprint: r.kv_multiplier = m.number("multiplier", 0.01, kMaxMultiplier); break;
+    case Kind::kPrefixCache: r.cache_hit_multiplier = m.number("hit_multiplier", 0, 1); break;
   }
-  if (r.kind == Kind::kCapacityLoss && (r.segment >= 0 || r.min_prompt_tokens > 0))
-    m.fail("scope", "all for a capacity loss (a pool loses capacity for every request)");
+  if ((r.kind == Kind::kCapacityLoss || r.kind == Kind::kKvFootprint) && (r.segment >= 0 || r.min_prompt_tokens > 0))
+    m.fail("scope", "all for a pool-wide regression (it acts on every request of the pool)");
   return r;
 }
 

@@ -41,6 +41,8 @@ struct Regression {
     kVerbosity,      // output_multiplier: more output tokens (latency and cost)
     kUnsafe,         // unsafe_rate: added, on adversarial prompts
     kCost,           // cost_multiplier: per-request cost
+    kKvFootprint,    // multiplier: KV-cache memory per token (a batched pool with kv_cache)
+    kPrefixCache,    // hit_multiplier: the cached share of each prompt (0: no more hits)
   };
   enum class Shape { kStep, kRamp, kBursts };
 
@@ -66,11 +68,13 @@ struct Regression {
   double output_multiplier = 1;
   double unsafe_rate = 0;
   double cost_multiplier = 1;
+  double kv_multiplier = 1;
+  double cache_hit_multiplier = 1;
 
   // True when the effect acts on every request of a pool at once (slower iterations,
   // lost replicas), rather than request by request.
   bool pool_wide() const {
-    return kind == Kind::kCapacityLoss ||
+    return kind == Kind::kCapacityLoss || kind == Kind::kKvFootprint ||
            (kind == Kind::kLatency && segment < 0 && min_prompt_tokens == 0 && component.empty());
   }
   bool in_scope(uint32_t segment_of_request, uint32_t prompt_tokens) const {

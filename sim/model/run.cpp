@@ -24,11 +24,16 @@ const char* outcome_name(Outcome o) {
 
 namespace {
 
-enum EventType : uint32_t { kArrival, kTick, kShape, kDrained, kIteration, kScale, kGolden };
+enum EventType : uint32_t { kArrival, kTick, kShape, kDrained, kIteration, kScale, kGolden, kEnd };
 constexpr double kInf = std::numeric_limits<double>::infinity();
 constexpr int kVersions = 2;
 
 int index_of(Version v) { return static_cast<int>(v); }
+
+// A request's patience percentile: from its own seed, so that no random stream shifts.
+double patience_uniform(const Request& r) {
+  return (static_cast<double>(mix64(r.embedding_seed ^ 0x243f6a8885a308d3ULL) >> 11) + 0.5) * 0x1.0p-53;
+}
 
 // What the active regressions do to one request on one version.
 struct Effects {
@@ -37,6 +42,7 @@ struct Effects {
   double error_set = -1, error_added = 0;
   double quality_drop = 0, hallucination_added = 0, unsafe_added = 0;
   double drift = 0, output = 1, cost = 1;
+  double cache_hit = 1;  // multiplies the prompt's cached share
   bool hit = false;  // in scope of a regression that makes the canary bad
 };
 
@@ -62,6 +68,7 @@ struct Simulator::Impl final : CompletionSink {
         traffic(s.traffic),
         users_hit((s.traffic.users + 63) / 64),
         regs(s.regressions.size()) {
+    for (const Regression& g : s.regressions) has_bad_release |= !g.shared;
     router.configure(s.traffic.segments, s.routing);
     const VersionSpec* specs[kVersions] = {&s.baseline, &s.canary};
     for (int v = 0; v < kVersions; ++v) {
@@ -87,6 +94,8 @@ struct Simulator::Impl final : CompletionSink {
   std::vector<RegressionState> regs;
   std::vector<uint32_t> active;  // regressions with intensity > 0, in scenario order
   double bad_since = kInf;       // earliest onset of a canary-specific regression
+  bool has_bad_release = false;  // the scenario has a canary-specific regression
+  bool promoted = false;         // counting a promoted bad canary's exposure until the end
 
   std::unique_ptr<Policy> policy;
   Rng golden{0, 0, Stream::kGolden};
@@ -118,7 +127,10 @@ struct Simulator::Impl final : CompletionSink {
   void apply_pool_effects();
   void start_regressions_at_weight(double weight);
   void rescale(double weight, double delay);
-  void completed(const Job& job, double first_token, double done, bool failed) override;
+  void completed(const Job& job, double first_token, double done, Failure failure) override;
+  void preempted(const Job& job) override;
+  void count_exposure(const Request& r);
+  void count_failure(Version v, const Completion& c, bool user_facing);
   const VersionSpec& spec(Version v) const { return v == Version::kCanary ? sc.canary : sc.baseline; }
   SliSnapshot snapshot(Version v) const;
 };
@@ -148,6 +160,7 @@ RunResult Simulator::Impl::run(uint64_t seed, uint64_t run_index) {
   free_slots.clear();
   drain_s = 0;
   canary_scale = 0;
+  promoted = false;
   result = RunResult{};
   result.run = run_index;
   result.segment_blast_requests.assign(sc.traffic.segments.size(), 0);
@@ -168,12 +181,13 @@ RunResult Simulator::Impl::run(uint64_t seed, uint64_t run_index) {
   engine.run(sc.horizon_s, [this](const Event& e) {
     switch (e.type) {
       case kArrival: on_arrival(); break;
-      case kIteration: pools[BatchingPool::pool_of(e.target)]->on_iteration(BatchingPool::target_of(e.target)); break;
+      case kIteration: pools[BatchingPool::pool_of(e.target)]->on_event(BatchingPool::target_of(e.target)); break;
       case kTick: on_tick(); break;
       case kShape: on_shape(e.target); break;
       case kScale: on_scale(e.target); break;
       case kDrained: finish(Outcome::kRolledBack); break;
       case kGolden: on_golden(); break;
+      case kEnd: engine.stop(); break;
     }
   });
 
@@ -190,6 +204,7 @@ RunResult Simulator::Impl::run(uint64_t seed, uint64_t run_index) {
   for (int v = 0; v < kVersions; ++v) {
     const double rs = pools[v] ? pools[v]->replica_seconds() : 0;
     (v ? result.canary_replica_seconds : result.baseline_replica_seconds) = rs;
+    result.gpu_hours += rs / 3600 * spec(static_cast<Version>(v)).serving.batching.gpus;
     (v ? result.canary_cost : result.baseline_cost) +=
         rs / 3600 * spec(static_cast<Version>(v)).replica_hour_cost;
   }
@@ -225,6 +240,8 @@ Effects Simulator::Impl::effects_for(Version v, const Request& r) const {
       case Regression::Kind::kVerbosity: e.output *= 1 + s * (g.output_multiplier - 1); break;
       case Regression::Kind::kUnsafe: e.unsafe_added += s * g.unsafe_rate; break;
       case Regression::Kind::kCost: e.cost *= 1 + s * (g.cost_multiplier - 1); break;
+      case Regression::Kind::kKvFootprint: break;  // pool-wide
+      case Regression::Kind::kPrefixCache: e.cache_hit *= 1 + s * (g.cache_hit_multiplier - 1); break;
     }
   }
   return e;
@@ -233,6 +250,11 @@ Effects Simulator::Impl::effects_for(Version v, const Request& r) const {
 void Simulator::Impl::on_arrival() {
   const double now = engine.now();
   const Request r = next;
+  if (promoted) {  // every request goes to the promoted canary; only exposure is counted
+    count_exposure(r);
+    if (traffic.next(now, next)) engine.schedule_at(next.arrival, kArrival);
+    return;
+  }
   const Version v = router.to_canary(r.user, r.segment, now) ? Version::kCanary : Version::kBaseline;
   serve(v, r, /*user_facing=*/true);
   // Shadow traffic: a copy of some baseline requests, answered by the canary and discarded.
@@ -254,6 +276,7 @@ void Simulator::Impl::serve(Version v, const Request& r, bool user_facing) {
   Completion c;
   const double p_error = std::min(1.0, std::max(vs.error_rate, e.error_set) + e.error_added);
   c.error = r.u_error < p_error;
+  c.failure = c.error ? Failure::kError : Failure::kNone;
   c.adversarial = r.adversarial;
   c.unsafe = r.adversarial && r.u_unsafe < std::min(1.0, vs.unsafe_rate + e.unsafe_added);
   c.hallucinated = r.u_hallucination < std::min(1.0, vs.hallucination_rate + e.hallucination_added);
@@ -302,14 +325,7 @@ void Simulator::Impl::serve(Version v, const Request& r, bool user_facing) {
   if (v == Version::kCanary) {
     if (user_facing) ++result.canary_requests;
     result.canary_tokens += tokens;
-    if (user_facing && e.hit && bad_since <= now) {
-      ++result.blast_radius_requests;
-      ++result.segment_blast_requests[r.segment];
-      uint64_t& word = users_hit[r.user >> 6];
-      const uint64_t bit = uint64_t{1} << (r.user & 63);
-      if (!(word & bit)) ++result.segment_blast_users[r.segment];
-      word |= bit;
-    }
+    if (user_facing && e.hit && bad_since <= now) count_exposure(r);
   } else {
     result.baseline_tokens += tokens;
   }
@@ -327,7 +343,17 @@ void Simulator::Impl::serve(Version v, const Request& r, bool user_facing) {
     }
     inflight[slot] = InFlight{v, now, paths, ttft_mult, itl_mult, c,
                               c.graded ? r.embedding_seed : 0, e.drift, user_facing};
-    pool->submit(Job{now + paths.pre, c.prompt_tokens, c.output_tokens, slot});
+    Job job;
+    job.arrival = now + paths.pre;
+    job.prompt_tokens = c.prompt_tokens;
+    job.output_tokens = c.output_tokens;
+    const double cached = r.cached_tokens >= 0 ? static_cast<double>(r.cached_tokens)
+                                               : vs.prefix_cache_share * c.prompt_tokens;
+    job.cached_tokens = static_cast<uint32_t>(cached * e.cache_hit);
+    job.id = slot;
+    if (vs.timeout_s > 0) job.deadline = now + vs.timeout_s;
+    if (vs.has_patience) job.give_up = now + vs.patience.quantile(patience_uniform(r));
+    pool->submit(job);
   } else {
     const ServingSpec& sv = vs.serving;
     const double model_ttft = sv.ttft.quantile(r.u_ttft) * ttft_mult;
@@ -341,15 +367,62 @@ void Simulator::Impl::serve(Version v, const Request& r, bool user_facing) {
       for (double& x : embedding) x = er.normal() + e.drift / std::sqrt(double{kEmbeddingDims});
       c.embedding = embedding;
     }
-    telemetry.record(v, now, now + c.latency, c);
-    if (user_facing && c.error) ++result.failed_requests;
+    // A user gives up waiting for the first token; the server's deadline cuts the rest.
+    double fail_after = kInf;
+    if (!c.error && vs.has_patience) {
+      const double patience = vs.patience.quantile(patience_uniform(r));
+      if (c.ttft > patience) {
+        fail_after = patience;
+        c.failure = Failure::kAbandoned;
+      }
+    }
+    if (!c.error && vs.timeout_s > 0 && c.latency > vs.timeout_s && vs.timeout_s < fail_after) {
+      fail_after = vs.timeout_s;
+      c.failure = Failure::kTimeout;
+    }
+    c.error |= c.failure != Failure::kNone;
+    telemetry.record(v, now, now + (fail_after < kInf ? fail_after : c.latency), c);
+    count_failure(v, c, user_facing);
   }
 }
 
-void Simulator::Impl::completed(const Job& job, double first_token, double done, bool failed) {
+// A user-facing request reached the canary while a regression made it bad.
+void Simulator::Impl::count_exposure(const Request& r) {
+  if (promoted && (bad_since > engine.now() || !effects_for(Version::kCanary, r).hit)) return;
+  ++result.blast_radius_requests;
+  ++result.segment_blast_requests[r.segment];
+  uint64_t& word = users_hit[r.user >> 6];
+  const uint64_t bit = uint64_t{1} << (r.user & 63);
+  if (!(word & bit)) ++result.segment_blast_users[r.segment];
+  word |= bit;
+}
+
+void Simulator::Impl::count_failure(Version v, const Completion& c, bool user_facing) {
+  if (!user_facing || !c.error) return;
+  ++result.failed_requests;
+  ++(v == Version::kCanary ? result.canary_failed_requests : result.baseline_failed_requests);
+  result.timed_out_requests += c.failure == Failure::kTimeout;
+  result.rejected_requests += c.failure == Failure::kRejected;
+  result.abandoned_requests += c.failure == Failure::kAbandoned;
+}
+
+void Simulator::Impl::preempted(const Job& job) {
+  telemetry.record_preemption(inflight[job.id].version, engine.now());
+  ++result.preemptions;
+}
+
+void Simulator::Impl::completed(const Job& job, double first_token, double done, Failure failure) {
   InFlight& f = inflight[job.id];
   Completion c = f.outcome;
-  c.error |= failed;
+  if (failure != Failure::kNone) {
+    // It did not finish: counted as a failure of its kind when it left, with no timing.
+    c.error = true;
+    c.failure = failure;
+    telemetry.record(f.version, done, done, c);
+    count_failure(f.version, c, f.user_facing);
+    free_slots.push_back(job.id);
+    return;
+  }
   const double model_ttft = (first_token - job.arrival) * f.ttft_mult;
   const double decode = (done - first_token) * f.itl_mult;
   c.ttft = f.paths.pre + model_ttft;
@@ -363,7 +436,7 @@ void Simulator::Impl::completed(const Job& job, double first_token, double done,
   }
   const double now = engine.now();
   telemetry.record(f.version, now, std::max(now, f.arrival + c.latency), c);
-  if (f.user_facing && c.error) ++result.failed_requests;
+  count_failure(f.version, c, f.user_facing);
   free_slots.push_back(job.id);
 }
 
@@ -390,6 +463,7 @@ SliSnapshot Simulator::Impl::snapshot(Version v) const {
 // prompt, shared by the two versions), graded by their quality models; the canary's
 // quality regressions of scope `all` apply.
 void Simulator::Impl::on_golden() {
+  if (promoted) return;
   const double now = engine.now();
   double drop = 0;
   for (uint32_t i : active) {
@@ -465,6 +539,7 @@ void Simulator::Impl::apply_pool_effects() {
   if (!pool) return;
   double prefill = 1, decode = 1;
   uint32_t lost = 0, error_above = 0;
+  double kv = 1;
   for (uint32_t i : active) {
     const Regression& g = sc.regressions[i];
     if (!g.pool_wide()) continue;
@@ -472,6 +547,8 @@ void Simulator::Impl::apply_pool_effects() {
     if (g.kind == Regression::Kind::kLatency) {
       prefill *= 1 + s * (g.ttft_multiplier - 1);
       decode *= 1 + s * (g.itl_multiplier - 1);
+    } else if (g.kind == Regression::Kind::kKvFootprint) {
+      kv *= 1 + s * (g.kv_multiplier - 1);
     } else {
       lost += static_cast<uint32_t>(std::lround(s * g.replicas_lost));
       if (g.error_above_batch && s > 0)
@@ -481,6 +558,7 @@ void Simulator::Impl::apply_pool_effects() {
   pool->set_slowdown(prefill, decode);
   pool->set_lost_replicas(lost);
   pool->set_error_above_batch(error_above);
+  pool->set_kv_footprint(kv);
 }
 
 void Simulator::Impl::start_regressions_at_weight(double weight) {
@@ -520,6 +598,15 @@ void Simulator::Impl::finish(Outcome outcome) {
   if (outcome == Outcome::kPromoted) {
     result.decision_time_s = now;
     result.regression_active = bad_since <= now;
+  }
+  // A promoted bad canary keeps exposing users until someone notices: arrivals go on
+  // (counted, not served) until the incident-detection delay or the horizon.
+  if (outcome == Outcome::kPromoted && has_bad_release) {
+    result.rollout_duration_s = now;
+    promoted = true;
+    const double end = sc.incident_detection_s >= 0 ? now + sc.incident_detection_s : kInf;
+    if (end < sc.horizon_s) engine.schedule_at(end, kEnd);
+    return;
   }
   result.rollout_duration_s = now;
   if (outcome == Outcome::kRolledBack && result.regression_active) {

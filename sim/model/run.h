@@ -32,12 +32,18 @@ struct RunResult {
   bool before_evidence = false;
   double time_to_mitigate_s = kNaN;  // until no user traffic reaches the bad canary
   // User-facing requests the canary served while a regression was active, and the
-  // distinct users who sent them.
+  // distinct users who sent them. After a promotion with a canary-specific regression in
+  // the scenario, counting goes on until the scenario's incident_detection delay (or the
+  // horizon): a missed regression keeps hurting after the rollout ends.
   uint64_t blast_radius_requests = 0;
   uint64_t blast_radius_users = 0;
   double rollout_duration_s = kNaN;  // until promoted, or until a rollback has drained
   uint64_t requests = 0;             // all requests that arrived
-  uint64_t failed_requests = 0;      // of which users got an error (either version)
+  uint64_t failed_requests = 0;      // of which users got an error (either version):
+  uint64_t baseline_failed_requests = 0, canary_failed_requests = 0;  // by version
+  // Of the failed: server timeouts, rejections at a full queue, users who gave up waiting.
+  uint64_t timed_out_requests = 0, rejected_requests = 0, abandoned_requests = 0;
+  uint64_t preemptions = 0;          // decoding sequences preempted for KV-cache memory
   uint64_t canary_requests = 0;      // of which the canary served
   uint64_t events = 0;               // events the engine processed
   std::string reason;                // the policy's reason for its final decision
@@ -46,6 +52,7 @@ struct RunResult {
   double baseline_replica_seconds = 0, canary_replica_seconds = 0;
   uint64_t baseline_tokens = 0, canary_tokens = 0;
   double baseline_cost = 0, canary_cost = 0;
+  double gpu_hours = 0;  // replica-hours of both pools times GPUs per replica
   // Blast radius by traffic segment, in the order of traffic.segments.
   std::vector<uint64_t> segment_blast_requests, segment_blast_users;
 };

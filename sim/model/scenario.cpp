@@ -6,6 +6,7 @@
 #include <limits>
 
 #include "sim/io/config.h"
+#include "sim/model/capacity.h"
 
 namespace canarysim {
 
@@ -13,7 +14,8 @@ namespace {
 
 VersionSpec parse_version(const ConfigMap& m, const VersionSpec& fallback) {
   m.allow({"ttft", "inter_token", "batching", "output_scale", "error_rate", "quality",
-           "hallucination_rate", "unsafe_rate", "cost"});
+           "hallucination_rate", "unsafe_rate", "cost", "timeout", "patience", "max_queue",
+           "prefix_cache"});
   VersionSpec v = fallback;
   if (m.has("batching")) {
     if (m.has("ttft") || m.has("inter_token"))
@@ -22,9 +24,20 @@ VersionSpec parse_version(const ConfigMap& m, const VersionSpec& fallback) {
              "iterations");
     v.serving.batched = true;
     v.serving.batching = BatchingSpec::parse(m.map("batching"));
+    if (fallback.serving.batched) v.serving.batching.max_queue = fallback.serving.batching.max_queue;
   } else if (m.has("ttft") || m.has("inter_token")) {
     v.serving.batched = false;
   }
+  v.timeout_s = m.duration("timeout", v.timeout_s);
+  if (m.has("patience")) {
+    v.has_patience = true;
+    v.patience = Distribution::parse(m, "patience", true, v.patience);
+  }
+  if (m.has("max_queue")) {
+    if (!v.serving.batched) m.fail("max_queue", "no max_queue without batching: a sampled version has no queue");
+    v.serving.batching.max_queue = static_cast<uint32_t>(m.count("max_queue", 0, 1, 1u << 30));
+  }
+  v.prefix_cache_share = m.probability("prefix_cache", v.prefix_cache_share);
   v.serving.ttft = Distribution::parse(m, "ttft", true, v.serving.ttft);
   v.serving.inter_token = Distribution::parse(m, "inter_token", true, v.serving.inter_token);
   v.output_scale = m.number("output_scale", v.output_scale, 0, kMaxMultiplier);
@@ -49,7 +62,7 @@ VersionSpec parse_version(const ConfigMap& m, const VersionSpec& fallback) {
 }  // namespace
 
 Scenario parse_scenario(const ConfigMap& m) {
-  m.allow({"name", "description", "horizon", "traffic", "routing", "baseline", "canary",
+  m.allow({"name", "description", "horizon", "incident_detection", "traffic", "routing", "baseline", "canary",
            "topology", "regressions", "telemetry", "policy"});
   Scenario s;
   s.file = m.file();
@@ -57,12 +70,14 @@ Scenario parse_scenario(const ConfigMap& m) {
   s.description = m.text("description", "");
   s.horizon_s = m.duration("horizon", s.horizon_s);
   if (s.horizon_s <= 0) m.fail("horizon", "a positive duration");
+  s.incident_detection_s = m.duration("incident_detection", s.incident_detection_s);
   if (m.has("traffic")) s.traffic = TrafficSpec::parse(m.map("traffic"));
   if (m.has("routing")) s.routing = RoutingSpec::parse(m.map("routing"), s.traffic.segments);
   if (m.has("baseline")) s.baseline = parse_version(m.map("baseline"), VersionSpec{});
   // The canary is the baseline but for what its section says.
   s.canary = m.has("canary") ? parse_version(m.map("canary"), s.baseline) : s.baseline;
   s.topology = Topology::parse(m, "topology");
+  size_auto_pools(s);
 
   std::vector<std::string> segment_names;
   for (const Segment& seg : s.traffic.segments) segment_names.push_back(seg.name);
@@ -81,6 +96,14 @@ Scenario parse_scenario(const ConfigMap& m) {
     }
     if (r.kind == Regression::Kind::kCapacityLoss && !s.canary.serving.batched)
       rm.fail("kind", "a kind other than capacity_loss: the canary has no batched pool to lose");
+    if (r.kind == Regression::Kind::kKvFootprint &&
+        (!s.canary.serving.batched || s.canary.serving.batching.kv_cache.tokens == 0))
+      rm.fail("kind", "a kind other than kv_footprint: the canary has no batched pool with a kv_cache");
+    if (r.kind == Regression::Kind::kPrefixCache &&
+        (!s.canary.serving.batched ||
+         (s.canary.prefix_cache_share == 0 && !(s.traffic.trace && !s.traffic.trace->cached_tokens.empty()))))
+      rm.fail("kind", "a kind other than prefix_cache: the canary has no prefix cache (a batched pool with "
+                      "prefix_cache, or a trace with a cached_tokens column)");
     s.regressions.push_back(r);
   }
   if (m.has("telemetry")) {
@@ -169,6 +192,8 @@ std::string validate_file(const std::string& path) {
     text = path + ": valid scenario '" + s.name + "'" +
            (s.policy ? " with policy " + s.policy->kind() : std::string(", no policy"));
     if (s.policy) warnings = sample_warnings(*s.policy, &s);
+    for (const std::string& line : capacity_lines(s, s.policy.get())) text += "\ncapacity: " + line;
+    for (const std::string& w : capacity_warnings(s, s.policy.get())) warnings.push_back(w);
   }
   for (const std::string& w : warnings) text += "\nwarning: " + path + ": " + w;
   return text;

@@ -45,6 +45,17 @@ struct VersionSpec {
   double unsafe_rate = 0.01;         // of answers to adversarial prompts
   double replica_hour_cost = 0;      // cost of a batched replica-hour
   double million_token_cost = 0;     // cost of a million tokens, prompt and output
+  // Overload, as clients and servers bound it (0 / unset: unbounded). A request not
+  // finished `timeout` after arrival fails then (server deadline; sampled versions too);
+  // a user whose request waits longer than their `patience` for its first token gives up
+  // (a distribution, drawn per request); `max_queue` (batched: in `batching`) rejects
+  // arrivals that find that many waiting.
+  double timeout_s = 0;
+  bool has_patience = false;
+  Distribution patience;
+  // Share of each prompt served from the prefix cache (batched: not prefilled), unless the
+  // trace gives each request's cached tokens.
+  double prefix_cache_share = 0;
 };
 
 struct Scenario {
@@ -52,6 +63,9 @@ struct Scenario {
   std::string description;
   std::string file;  // where it was loaded from ("" when built in code)
   double horizon_s = 4 * 3600;
+  // After a promotion with a bad canary, the time until the on-call notices and mitigates:
+  // blast radius keeps counting that long (capped at the horizon). <0: until the horizon.
+  double incident_detection_s = -1;
   TrafficSpec traffic;
   RoutingSpec routing;
   VersionSpec baseline;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cassert>
+#include <cmath>
 #include <filesystem>
 #include <limits>
 
@@ -10,12 +11,27 @@
 namespace canarysim {
 
 namespace {
-// Heap order for decoding sequences: the one finishing first on top.
+// Heap orders: the decoding sequence finishing first, the earliest deadline, on top.
 constexpr auto later = [](const auto& a, const auto& b) { return a.finish > b.finish; };
+constexpr auto later_expiry = [](const auto& a, const auto& b) { return a.at > b.at; };
+
+// Context tokens a job holds in the KV cache once prefilled: its prompt and what it had
+// generated before a preemption.
+int64_t context_of(const Job& j) { return int64_t{j.prompt_tokens} + j.generated; }
 }  // namespace
 
+uint64_t KvCacheSpec::derive(double gpus, double gpu_memory_gb, double memory_utilization,
+                             double weights_gb, double layers, double kv_heads, double head_dim,
+                             double bytes_per_value) {
+  const double bytes_per_token = 2 * layers * kv_heads * head_dim * bytes_per_value;
+  const double free_bytes = (gpus * gpu_memory_gb * memory_utilization - weights_gb) * 1e9;
+  if (!(bytes_per_token > 0) || !(free_bytes > 0)) return 0;
+  return static_cast<uint64_t>(free_bytes / bytes_per_token);
+}
+
 BatchingSpec BatchingSpec::parse(const ConfigMap& m) {
-  m.allow({"profile", "iteration", "max_batch", "token_budget", "replicas", "autoscale"});
+  m.allow({"profile", "iteration", "max_batch", "token_budget", "scheduler", "chunk_tokens",
+           "kv_cache", "gpus", "replicas", "autoscale", "target_utilization", "startup"});
   BatchingSpec b;
   auto read_iteration = [&b](const ConfigMap& it) {
     it.allow({"base", "per_prefill_token", "per_decoding_sequence"});
@@ -32,25 +48,72 @@ BatchingSpec BatchingSpec::parse(const ConfigMap& m) {
     const ConfigMap p = ConfigMap::parse_file(path);
     p.allow({"model", "hardware", "tensor_parallel", "iteration", "fit", "source"});
     read_iteration(p.map("iteration"));
+    b.gpus = static_cast<uint32_t>(p.count("tensor_parallel", b.gpus, 1, 1024));
   } else {
     read_iteration(m.map("iteration"));
   }
+  b.gpus = static_cast<uint32_t>(m.count("gpus", b.gpus, 1, 1024));
   b.max_batch = static_cast<uint32_t>(m.count("max_batch", b.max_batch, 1, 1 << 16));
   b.token_budget = static_cast<uint32_t>(m.count("token_budget", b.token_budget, 1, 1 << 24));
+  const std::string scheduler = m.text("scheduler", "mixed");
+  if (scheduler == "prefill_first") b.scheduler = Scheduler::kPrefillFirst;
+  else if (scheduler != "mixed") m.fail("scheduler", "mixed or prefill_first");
+  b.chunk_tokens = static_cast<uint32_t>(m.count("chunk_tokens", 0, 1, 1 << 24));
+  if (b.chunk_tokens && b.scheduler != Scheduler::kMixed)
+    m.fail("chunk_tokens", "no chunk_tokens with scheduler prefill_first (chunked prefill mixes "
+                           "prefill chunks into decoding iterations)");
+  if (m.has("kv_cache")) {
+    const ConfigMap k = m.map("kv_cache");
+    k.allow({"tokens", "gpu_memory_gb", "memory_utilization", "weights_gb", "layers", "kv_heads",
+             "head_dim", "bytes_per_value"});
+    if (k.has("tokens")) {
+      for (const char* other : {"gpu_memory_gb", "weights_gb", "layers", "kv_heads", "head_dim"})
+        if (k.has(other)) k.fail(other, "either tokens or the model's shape, not both");
+      b.kv_cache.tokens = k.count("tokens", 0, 1, uint64_t{1} << 40);
+    } else {
+      b.kv_cache.tokens = KvCacheSpec::derive(
+          b.gpus, k.number("gpu_memory_gb", 0.001, 1e6), k.probability("memory_utilization", 0.9),
+          k.number("weights_gb", 0, 1e7), k.number("layers", 1, 1e4), k.number("kv_heads", 1, 1e4),
+          k.number("head_dim", 1, 1e5), k.number("bytes_per_value", 2, 0.125, 8));
+      if (b.kv_cache.tokens == 0)
+        k.fail("weights_gb", "weights that leave KV-cache memory free (gpus x gpu_memory_gb x "
+                             "memory_utilization above weights_gb)");
+    }
+  }
   if (m.has("replicas") && m.has("autoscale")) m.fail("autoscale", "either replicas or autoscale");
-  b.replicas = static_cast<uint32_t>(m.count("replicas", b.replicas, 1, 1 << 20));
+  auto is_auto = [](const ConfigMap& c, const char* key) { return c.has(key) && !c.is_map(key) && c.text(key) == "auto"; };
+  if (is_auto(m, "replicas")) b.auto_size = true;
+  else b.replicas = static_cast<uint32_t>(m.count("replicas", b.replicas, 1, 1 << 20));
   if (m.has("autoscale")) {
     const ConfigMap a = m.map("autoscale");
     a.allow({"fleet", "min", "max", "lag"});
     b.autoscaled = true;
-    b.autoscale.fleet = static_cast<uint32_t>(a.count("fleet", b.autoscale.fleet, 1, 1 << 20));
+    if (is_auto(a, "fleet")) {
+      b.auto_size = true;
+      if (a.has("max")) a.fail("max", "no max with fleet: auto (the sized fleet is the maximum)");
+    } else {
+      b.autoscale.fleet = static_cast<uint32_t>(a.count("fleet", b.autoscale.fleet, 1, 1 << 20));
+    }
     b.autoscale.min = static_cast<uint32_t>(a.count("min", b.autoscale.min, 1, 1 << 20));
     b.autoscale.max =
         static_cast<uint32_t>(a.count("max", std::max(b.autoscale.fleet, b.autoscale.min), 1, 1 << 20));
     if (b.autoscale.max < b.autoscale.min) a.fail("max", "a maximum at least the minimum");
     b.autoscale.lag_s = a.duration("lag", b.autoscale.lag_s);
   }
+  b.target_utilization = m.probability("target_utilization", b.target_utilization);
+  if (b.target_utilization <= 0) m.fail("target_utilization", "a utilization above 0 %");
+  if (m.has("target_utilization") && !b.auto_size)
+    m.fail("target_utilization", "replicas: auto or autoscale: {fleet: auto} with target_utilization");
+  b.startup_s = m.duration("startup", 0);
   return b;
+}
+
+double replica_capacity(const BatchingSpec& b, double prefill_tokens, double context_tokens,
+                        double output_tokens) {
+  double n = b.max_batch;
+  if (b.kv_cache.tokens > 0)
+    n = std::min(n, std::max(1.0, static_cast<double>(b.kv_cache.tokens) / (context_tokens + output_tokens / 2 + 1)));
+  return n / (output_tokens * (b.b0_s + b.b2_s * n) + b.b1_s * prefill_tokens * n);
 }
 
 BatchingPool::BatchingPool(const BatchingSpec& spec, Engine& engine, uint32_t event_type,
@@ -60,13 +123,19 @@ BatchingPool::BatchingPool(const BatchingSpec& spec, Engine& engine, uint32_t ev
 void BatchingPool::reset(uint32_t replicas) {
   replicas_.clear();
   queue_.clear();
+  live_queued_ = 0;
   idle_.clear();
+  track_.clear();
+  expiries_.clear();
+  next_deadline_event_ = Job::kNever;
   target_ = lost_ = running_ = 0;
-  prefill_slowdown_ = decode_slowdown_ = 1;
+  prefill_slowdown_ = decode_slowdown_ = kv_factor_ = 1;
   error_above_batch_ = 0;
   replica_seconds_ = 0;
   last_account_ = engine_.now();
-  set_replicas(replicas);
+  target_ = replicas;
+  account();
+  for (uint32_t i = 0; i < replicas; ++i) start_replica(i, /*at_once=*/true);
 }
 
 void BatchingPool::account() {
@@ -79,6 +148,12 @@ double BatchingPool::replica_seconds() const {
   return replica_seconds_ + running_ * (engine_.now() - last_account_);
 }
 
+uint32_t BatchingPool::ready_replicas() const {
+  uint32_t n = 0;
+  for (const Replica& r : replicas_) n += r.running && !r.retiring && !r.starting;
+  return n;
+}
+
 void BatchingPool::set_replicas(uint32_t n) {
   target_ = n;
   apply_size();
@@ -89,25 +164,39 @@ void BatchingPool::set_lost_replicas(uint32_t n) {
   apply_size();
 }
 
-// Brings the running count towards target - lost: starts replicas (they take work at
-// once), or retires idle ones now and busy ones when their batch empties.
+// Starts replica i: it serves at once, or after the start-up time (an event).
+void BatchingPool::start_replica(uint32_t i, bool at_once) {
+  if (i == replicas_.size()) replicas_.emplace_back();
+  Replica& r = replicas_[i];
+  r = Replica{};
+  r.running = true;
+  ++running_;
+  if (at_once || spec_.startup_s <= 0) {
+    r.ready_at = engine_.now();
+    idle_.push_back(i);
+  } else {
+    r.starting = true;
+    r.ready_at = engine_.now() + spec_.startup_s;
+    engine_.schedule_at(r.ready_at, event_type_, (pool_id_ << 24) | i);
+  }
+}
+
+// Brings the running count towards target - lost: starts replicas (they take work once
+// started up), or retires idle or starting ones now and busy ones when their batch empties.
 void BatchingPool::apply_size() {
   account();
   const uint32_t want = target_ > lost_ ? target_ - lost_ : 0;
   uint32_t effective = 0;  // running and not retiring
   for (const Replica& r : replicas_) effective += r.running && !r.retiring;
   for (uint32_t i = 0; effective < want; ++i) {
-    if (i == replicas_.size()) replicas_.emplace_back();
-    Replica& r = replicas_[i];
-    if (r.running && r.retiring) {  // un-retire first: it is still warm
+    if (i < replicas_.size() && replicas_[i].running && replicas_[i].retiring) {
+      Replica& r = replicas_[i];  // un-retire first: it is still warm
       r.retiring = false;
       ++effective;
       if (!r.busy) idle_.push_back(i);
-    } else if (!r.running) {
-      r.running = true;
-      ++running_;
+    } else if (i == replicas_.size() || !replicas_[i].running) {
+      start_replica(i, /*at_once=*/false);
       ++effective;
-      idle_.push_back(i);
     }
   }
   for (uint32_t i = static_cast<uint32_t>(replicas_.size()); i-- > 0 && effective > want;) {
@@ -117,21 +206,37 @@ void BatchingPool::apply_size() {
     if (r.busy) {
       r.retiring = true;
     } else {
-      r.running = false;
+      if (!r.starting) idle_.erase(std::find(idle_.begin(), idle_.end(), i));
+      r.running = r.starting = false;
       --running_;
-      idle_.erase(std::find(idle_.begin(), idle_.end(), i));
     }
   }
-  // New replicas pull queued work now.
-  while (!idle_.empty() && !queue_.empty()) {
+  // Ready replicas pull queued work now.
+  while (!idle_.empty() && live_queued_ > 0) {
     const uint32_t r = idle_.back();
     idle_.pop_back();
     start_iteration(r);
   }
 }
 
-void BatchingPool::submit(const Job& job) {
+void BatchingPool::submit(Job job) {
+  if (job.id >= track_.size()) track_.resize(job.id + 1);
+  Track& t = track_[job.id];
+  job.gen = ++t.gen;
+  job.generated = job.prefilled = 0;
+  job.first_token = -1;
+  t.arrival = job.arrival;
+  t.first_token = -1;
+  if (spec_.max_queue > 0 && live_queued_ >= spec_.max_queue) {
+    t.where = Where::kGone;
+    sink_.completed(job, -1, engine_.now(), Failure::kRejected);
+    return;
+  }
+  t.where = Where::kQueued;
   queue_.push_back(job);
+  ++live_queued_;
+  if (job.deadline < Job::kNever) watch(job.deadline, job, /*abandon=*/false);
+  if (job.give_up < job.deadline) watch(job.give_up, job, /*abandon=*/true);
   if (!idle_.empty()) {
     const uint32_t r = idle_.back();
     idle_.pop_back();
@@ -139,26 +244,164 @@ void BatchingPool::submit(const Job& job) {
   }
 }
 
+void BatchingPool::watch(double at, const Job& job, bool abandon) {
+  expiries_.push_back({at, job.id, job.gen, abandon});
+  std::push_heap(expiries_.begin(), expiries_.end(), later_expiry);
+  if (at < next_deadline_event_) {
+    next_deadline_event_ = at;
+    engine_.schedule_at(at, event_type_, (pool_id_ << 24) | kDeadlineTarget);
+  }
+}
+
+void BatchingPool::leave(const Job& job, double first_token, Failure failure) {
+  track_[job.id].where = Where::kGone;
+  sink_.completed(job, first_token, engine_.now(), failure);
+}
+
+void BatchingPool::on_event(uint32_t target) {
+  if (target == kDeadlineTarget) return on_deadlines();
+  Replica& r = replicas_[target];
+  if (r.starting) {
+    // A start-up ended: this start's if due now (a replica stopped while starting and
+    // started again has a later ready time; the earlier event finds it still starting).
+    if (r.ready_at != engine_.now()) return;
+    r.starting = false;
+    return start_iteration(target);
+  }
+  if (r.busy) end_iteration(target);  // else a stale start-up of a stopped replica
+}
+
+// Deadlines that came: requests still queued, prefilling or decoding fail now.
+void BatchingPool::on_deadlines() {
+  const double now = engine_.now();
+  if (now >= next_deadline_event_) next_deadline_event_ = Job::kNever;
+  while (!expiries_.empty() && expiries_.front().at <= now) {
+    std::pop_heap(expiries_.begin(), expiries_.end(), later_expiry);
+    const Expiry e = expiries_.back();
+    expiries_.pop_back();
+    Track& t = track_[e.id];
+    if (t.gen != e.gen || t.where == Where::kGone) continue;
+    if (e.abandon && (t.where != Where::kQueued || t.first_token >= 0)) continue;
+    Job stub;
+    stub.id = e.id;
+    stub.gen = e.gen;
+    stub.arrival = t.arrival;
+    if (t.where == Where::kQueued) {
+      --live_queued_;  // its queue entry is skipped when it reaches the front
+    } else if (t.where == Where::kDecoding) {
+      Replica& r = replicas_[t.replica];
+      const auto it = std::find_if(r.decoding.begin(), r.decoding.end(),
+                                   [&](const Decoding& d) { return d.job.id == e.id && d.job.gen == e.gen; });
+      assert(it != r.decoding.end());
+      r.kv_offsets -= it->offset;
+      stub = it->job;
+      *it = r.decoding.back();
+      r.decoding.pop_back();
+      std::make_heap(r.decoding.begin(), r.decoding.end(), later);
+    }
+    // A prefilling job stays in its iteration (the work is spent) and is dropped at its end.
+    leave(stub, t.first_token, e.abandon ? Failure::kAbandoned : Failure::kTimeout);
+  }
+  if (!expiries_.empty() && expiries_.front().at < next_deadline_event_) {
+    next_deadline_event_ = expiries_.front().at;
+    engine_.schedule_at(next_deadline_event_, event_type_, (pool_id_ << 24) | kDeadlineTarget);
+  }
+}
+
+// KV-cache tokens replica r holds, or will hold after its next iteration grows every
+// decoding sequence by a token, at footprint 1.
+double BatchingPool::kv_in_use(const Replica& r, bool next) const {
+  const auto n = static_cast<int64_t>(r.decoding.size());
+  return static_cast<double>(r.kv_offsets + n * static_cast<int64_t>(r.steps + (next ? 1 : 0)) + r.kv_reserved);
+}
+
+// Preempts decoding sequences, most recent arrival first, until the next iteration's
+// growth fits; a sequence too long for the whole cache fails.
+void BatchingPool::preempt_for_memory(Replica& r) {
+  const double capacity = static_cast<double>(spec_.kv_cache.tokens) / kv_factor_;
+  while (!r.decoding.empty() && kv_in_use(r, true) > capacity) {
+    auto victim = r.decoding.begin();
+    for (auto it = r.decoding.begin(); it != r.decoding.end(); ++it)
+      if (it->job.arrival > victim->job.arrival) victim = it;
+    Decoding d = *victim;
+    *victim = r.decoding.back();
+    r.decoding.pop_back();
+    std::make_heap(r.decoding.begin(), r.decoding.end(), later);
+    r.kv_offsets -= d.offset;
+    if (r.decoding.empty() && r.kv_reserved == 0) {
+      // Alone and still over: no preemption can make room for it.
+      leave(d.job, d.job.first_token, Failure::kError);
+      break;
+    }
+    d.job.generated = static_cast<uint32_t>(d.offset + static_cast<int64_t>(r.steps)) - d.job.prompt_tokens;
+    d.job.prefilled = 0;
+    track_[d.job.id].where = Where::kQueued;
+    queue_.push_front(d.job);
+    ++live_queued_;
+    sink_.preempted(d.job);
+  }
+}
+
 void BatchingPool::start_iteration(uint32_t index) {
   Replica& r = replicas_[index];
+  const bool kv = spec_.kv_cache.tokens > 0;
+  if (kv) preempt_for_memory(r);
+  const double capacity = kv ? static_cast<double>(spec_.kv_cache.tokens) / kv_factor_ : 0;
+  // Prefill tokens of this iteration: chunks of prompts carried over first (chunked only).
   uint64_t prefill_tokens = 0;
+  r.chunk.clear();
+  for (const Job& j : r.prefilling) {
+    const auto left = static_cast<uint64_t>(context_of(j) - j.prefilled);
+    const uint64_t c = std::min<uint64_t>(left, spec_.chunk_tokens - prefill_tokens);
+    r.chunk.push_back(static_cast<uint32_t>(c));
+    prefill_tokens += c;
+  }
+  const uint64_t budget = spec_.chunk_tokens ? spec_.chunk_tokens : spec_.token_budget;
   while (!r.retiring && !queue_.empty()) {  // a retiring replica only finishes its batch
+    Job& next = queue_.front();
+    if (!live(next, Where::kQueued)) {  // timed out or abandoned while waiting
+      queue_.pop_front();
+      continue;
+    }
     const size_t batch = r.decoding.size() + r.prefilling.size();
     if (batch >= spec_.max_batch) break;
-    const Job& next = queue_.front();
-    // A prompt longer than the budget is prefilled alone: it waits for an iteration with
-    // no other prefill, not for an empty batch (that would block the queue behind it).
-    if (prefill_tokens > 0 && prefill_tokens + next.prompt_tokens > spec_.token_budget) break;
+    const int64_t context = context_of(next);
+    const auto todo = static_cast<uint64_t>(context - std::min<int64_t>(next.cached_tokens, context - 1));
+    uint64_t chunk = todo;
+    if (spec_.chunk_tokens) {
+      if (prefill_tokens >= budget) break;
+      chunk = std::min(todo, budget - prefill_tokens);
+    } else if (prefill_tokens > 0 && prefill_tokens + todo > budget) {
+      // A prompt longer than the budget is prefilled alone: it waits for an iteration with
+      // no other prefill, not for an empty batch (that would block the queue behind it).
+      break;
+    }
+    if (kv && kv_in_use(r, true) + static_cast<double>(context + 1) > capacity) {
+      if (batch > 0) break;  // waits for memory to free
+      // An empty replica cannot hold it: it never can.
+      const Job failed = next;
+      queue_.pop_front();
+      --live_queued_;
+      leave(failed, failed.first_token, Failure::kError);
+      continue;
+    }
     if (error_above_batch_ > 0 && batch >= error_above_batch_) {
       // Failure under load: the replica cannot take more than this and rejects.
       const Job rejected = next;
       queue_.pop_front();
-      sink_.completed(rejected, engine_.now(), engine_.now(), true);
+      --live_queued_;
+      leave(rejected, -1, Failure::kError);
       continue;
     }
-    prefill_tokens += next.prompt_tokens;
+    next.prefilled = static_cast<uint32_t>(context) - static_cast<uint32_t>(todo);
+    track_[next.id].where = Where::kPrefilling;
+    track_[next.id].replica = index;
+    r.kv_reserved += context + 1;
     r.prefilling.push_back(next);
+    r.chunk.push_back(static_cast<uint32_t>(chunk));
+    prefill_tokens += chunk;
     queue_.pop_front();
+    --live_queued_;
   }
   if (r.prefilling.empty() && r.decoding.empty()) {
     r.busy = false;
@@ -172,33 +415,56 @@ void BatchingPool::start_iteration(uint32_t index) {
     return;
   }
   r.busy = true;
+  // prefill_first: an iteration with prefills runs only them; decoding waits.
+  r.decodes = !r.decoding.empty() &&
+              (spec_.scheduler == Scheduler::kMixed || r.prefilling.empty());
+  const double decoding = r.decodes ? static_cast<double>(r.decoding.size()) : 0;
   const double dt = spec_.b1_s * static_cast<double>(prefill_tokens) * prefill_slowdown_ +
-                    (spec_.b0_s + spec_.b2_s * static_cast<double>(r.decoding.size())) *
-                        decode_slowdown_;
+                    (spec_.b0_s + spec_.b2_s * decoding) * decode_slowdown_;
   engine_.schedule(dt, event_type_, (pool_id_ << 24) | index);
 }
 
-void BatchingPool::on_iteration(uint32_t index) {
+void BatchingPool::end_iteration(uint32_t index) {
   Replica& r = replicas_[index];
   const double now = engine_.now();
-  ++r.iterations;
+  if (r.decodes) ++r.steps;
   // Sequences decoding in this iteration produced a token; those whose last it was leave.
-  while (!r.decoding.empty() && r.decoding.front().finish <= r.iterations) {
+  while (!r.decoding.empty() && r.decoding.front().finish <= r.steps) {
     std::pop_heap(r.decoding.begin(), r.decoding.end(), later);
     const Decoding d = r.decoding.back();
     r.decoding.pop_back();
-    sink_.completed(d.job, d.first_token, now, false);
+    r.kv_offsets -= d.offset;
+    leave(d.job, d.job.first_token, Failure::kNone);
   }
-  // Sequences prefilled in this iteration have their first token now.
-  for (const Job& job : r.prefilling) {
-    if (job.output_tokens <= 1) {
-      sink_.completed(job, now, now, false);
+  // Sequences whose prefill ended have their next token now (the first, unless resumed
+  // after a preemption); chunked prompts with more to go carry over.
+  size_t kept = 0;
+  for (size_t k = 0; k < r.prefilling.size(); ++k) {
+    Job j = r.prefilling[k];
+    const int64_t context = context_of(j);
+    if (!live(j, Where::kPrefilling)) {  // timed out during the iteration
+      r.kv_reserved -= context + 1;
       continue;
     }
-    r.decoding.push_back({r.iterations + job.output_tokens - 1, now, job});
+    j.prefilled += r.chunk[k];
+    if (j.prefilled < context) {
+      r.prefilling[kept++] = j;
+      continue;
+    }
+    r.kv_reserved -= context + 1;
+    if (j.first_token < 0) j.first_token = track_[j.id].first_token = now;
+    ++j.generated;
+    if (j.generated >= j.output_tokens) {
+      leave(j, j.first_token, Failure::kNone);
+      continue;
+    }
+    const int64_t offset = context + 1 - static_cast<int64_t>(r.steps);
+    r.kv_offsets += offset;
+    track_[j.id].where = Where::kDecoding;
+    r.decoding.push_back({r.steps + (j.output_tokens - j.generated), offset, j});
     std::push_heap(r.decoding.begin(), r.decoding.end(), later);
   }
-  r.prefilling.clear();
+  r.prefilling.resize(kept);
   start_iteration(index);
 }
 

@@ -14,6 +14,9 @@ void WindowStats::add(const Completion& c) {
   unsafe += c.unsafe;
   if (c.error) {
     ++errors;
+    timeouts += c.failure == Failure::kTimeout;
+    rejected += c.failure == Failure::kRejected;
+    abandoned += c.failure == Failure::kAbandoned;
     return;
   }
   output_tokens += c.output_tokens;
@@ -38,6 +41,10 @@ void WindowStats::add(const Completion& c) {
 void WindowStats::merge(const WindowStats& o) {
   requests += o.requests;
   errors += o.errors;
+  timeouts += o.timeouts;
+  rejected += o.rejected;
+  abandoned += o.abandoned;
+  preemptions += o.preemptions;
   hallucinations += o.hallucinations;
   adversarial += o.adversarial;
   unsafe += o.unsafe;

@@ -26,9 +26,20 @@ constexpr double kMaxRecordedLatencyS = 600;
 // Dimensions of the simulated response embeddings that drift checks compare.
 constexpr int kEmbeddingDims = 8;
 
+// Why a request did not finish. Every failure counts as an error in error_rate; timeouts,
+// rejections and abandonments are also counted on their own (timeout_rate, ...).
+enum class Failure : uint8_t {
+  kNone,
+  kError,      // the model or a component failed it
+  kTimeout,    // not finished by the version's timeout (server-side deadline)
+  kRejected,   // the queue was full at arrival (HTTP 429)
+  kAbandoned,  // its user gave up while it waited for admission (client disconnect)
+};
+
 // One finished request, as monitoring sees it.
 struct Completion {
-  bool error = false;
+  bool error = false;      // failed in any way (failure says how, when not a plain error)
+  Failure failure = Failure::kNone;
   bool hallucinated = false;
   bool adversarial = false;
   bool unsafe = false;     // an unsafe answer (to an adversarial prompt)
@@ -46,7 +57,9 @@ struct Completion {
 struct WindowStats {
   double from = 0, to = 0;  // the time range covered, seconds
   uint64_t requests = 0;    // finished requests, successful or not
-  uint64_t errors = 0;
+  uint64_t errors = 0;       // failed in any way, timeouts, rejections and abandons included
+  uint64_t timeouts = 0, rejected = 0, abandoned = 0;
+  uint64_t preemptions = 0;  // sequences preempted for KV-cache memory (when they happened)
   uint64_t hallucinations = 0;
   uint64_t adversarial = 0, unsafe = 0;
   uint64_t graded = 0;
@@ -101,6 +114,9 @@ class Telemetry {
   void record(Version v, double now, double done, const Completion& c) {
     slot_for(v, window_of(done < now + max_latency_s_ ? done : now + max_latency_s_)).stats.add(c);
   }
+
+  // Records a preemption of a decoding sequence at `now`.
+  void record_preemption(Version v, double now) { ++slot_for(v, window_of(now)).stats.preemptions; }
 
   // Records a golden-set evaluation of one prompt, graded `quality`, at `now`.
   void record_golden(Version v, double now, double quality) {

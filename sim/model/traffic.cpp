@@ -126,6 +126,10 @@ Trace Trace::load(const std::string& path) {
       column({"ContextTokens", "prompt_tokens", "input_tokens", "context_tokens"}, "prompt-token");
   const size_t ot =
       column({"GeneratedTokens", "output_tokens", "generated_tokens"}, "output-token");
+  // Optional: prompt tokens served from the prefix cache.
+  size_t ct = header.size();
+  for (size_t i = 0; i < header.size(); ++i)
+    if (header[i] == "cached_tokens" || header[i] == "CachedTokens") ct = i;
   double first = 0, last = -kInf;
   for (size_t n = 2; std::getline(in, line); ++n) {
     if (line.empty() || line == "\r") continue;
@@ -160,6 +164,13 @@ Trace Trace::load(const std::string& path) {
     t.arrival_s.push_back(time - first);
     t.prompt_tokens.push_back(std::max<uint32_t>(1, tokens(pt)));
     t.output_tokens.push_back(std::max<uint32_t>(1, tokens(ot)));
+    if (ct < header.size()) {
+      const uint32_t cached = tokens(ct);
+      if (cached > t.prompt_tokens.back())
+        throw InputError(at + std::string(header[ct]) + ": expected at most the prompt's " +
+                         std::to_string(t.prompt_tokens.back()) + " tokens, got " + std::to_string(cached));
+      t.cached_tokens.push_back(cached);
+    }
   }
   if (t.arrival_s.empty()) throw InputError(path + ":2: empty trace; expected at least one row");
   return t;
@@ -347,6 +358,7 @@ bool TrafficSource::next(double now, Request& r) {
     r.arrival = (trace_offset_ + tr.arrival_s[trace_index_]) * spec_.trace_time_scale;
     r.prompt_tokens = tr.prompt_tokens[trace_index_];
     r.output_tokens = tr.output_tokens[trace_index_];
+    r.cached_tokens = tr.cached_tokens.empty() ? -1 : static_cast<int64_t>(tr.cached_tokens[trace_index_]);
     ++trace_index_;
     draws_.uniform();  // keep the draw count per request the same as without a trace
     draws_.uniform();

@@ -74,11 +74,13 @@ struct Trace {
   std::string file;
   std::vector<double> arrival_s;
   std::vector<uint32_t> prompt_tokens, output_tokens;
+  std::vector<uint32_t> cached_tokens;  // optional column cached_tokens: empty when absent
   double duration_s() const { return arrival_s.empty() ? 0 : arrival_s.back(); }
   // CSV with a header naming a timestamp column (TIMESTAMP, timestamp, time, arrival_time:
   // seconds, or "YYYY-MM-DD HH:MM:SS.fffffff"), a prompt-token column (ContextTokens,
   // prompt_tokens, input_tokens) and an output-token column (GeneratedTokens,
-  // output_tokens). Rows must be in time order. Throws InputError with file and line.
+  // output_tokens), and optionally a cached_tokens column (prompt tokens served from the
+  // prefix cache). Rows must be in time order. Throws InputError with file and line.
   static Trace load(const std::string& path);
 };
 
@@ -120,6 +122,7 @@ struct Request {
   uint32_t segment = 0;
   uint32_t prompt_tokens = 1;
   uint32_t output_tokens = 1;  // before the serving version's output scale
+  int64_t cached_tokens = -1;  // prompt tokens in the prefix cache, from a trace (-1: none given)
   bool adversarial = false;
   // Percentiles for the version models (common random numbers), drawn at arrival.
   double u_ttft = 0.5, u_itl = 0.5;
