@@ -18,7 +18,9 @@ std::optional<Metric> Metric::parse(const std::string& name) {
       {"request_count", Sli::kRequestCount},   {"quality_mean", Sli::kQuality},
       {"success_rate", Sli::kSuccessRate},     {"golden_quality_mean", Sli::kGoldenQuality},
       {"hallucination_rate", Sli::kHallucinationRate}, {"unsafe_rate", Sli::kUnsafeRate},
-      {"output_tokens_mean", Sli::kOutputTokens}, {"cost_per_request", Sli::kCostPerRequest}};
+      {"output_tokens_mean", Sli::kOutputTokens}, {"cost_per_request", Sli::kCostPerRequest},
+      {"timeout_rate", Sli::kTimeoutRate},     {"rejected_rate", Sli::kRejectedRate},
+      {"abandoned_rate", Sli::kAbandonedRate}, {"preemption_rate", Sli::kPreemptionRate}};
   for (const auto& [plain, sli] : kPlain) {
     if (name == plain) {
       m.sli = sli;
@@ -31,6 +33,7 @@ std::optional<Metric> Metric::parse(const std::string& name) {
   if (sli == "ttft") m.sli = Sli::kTtft;
   else if (sli == "itl") m.sli = Sli::kItl;
   else if (sli == "latency") m.sli = Sli::kLatency;
+  else if (sli == "token_gap") m.sli = Sli::kTokenGap;
   else return std::nullopt;
   if (stat == "mean") {
     m.stat = Stat::kMean;
@@ -92,9 +95,22 @@ std::optional<double> Metric::value(const WindowStats& w) const {
     case Sli::kCostPerRequest:
       if (w.requests == 0) return std::nullopt;
       return w.cost / static_cast<double>(w.requests);
+    case Sli::kTimeoutRate:
+    case Sli::kRejectedRate:
+    case Sli::kAbandonedRate: {
+      if (w.requests == 0) return std::nullopt;
+      const uint64_t n = sli == Sli::kTimeoutRate ? w.timeouts : sli == Sli::kRejectedRate ? w.rejected : w.abandoned;
+      return static_cast<double>(n) / static_cast<double>(w.requests);
+    }
+    case Sli::kPreemptionRate:
+      if (w.requests == 0) return std::nullopt;
+      return static_cast<double>(w.preemptions) / static_cast<double>(w.requests);
     default: break;
   }
-  const Histogram& h = sli == Sli::kTtft ? w.ttft : sli == Sli::kItl ? w.itl : w.latency;
+  const Histogram& h = sli == Sli::kTtft      ? w.ttft
+                       : sli == Sli::kItl     ? w.itl
+                       : sli == Sli::kTokenGap ? w.token_gap
+                                              : w.latency;
   if (h.count() == 0) return std::nullopt;
   return stat == Stat::kMean ? h.mean() : h.quantile(quantile);
 }
@@ -108,7 +124,8 @@ Check Check::parse(const ConfigMap& m) {
     m.fail("metric",
            "a metric name: error_rate, success_rate, request_count, quality_mean, golden_quality_mean, "
            "hallucination_rate, "
-           "unsafe_rate, output_tokens_mean, cost_per_request, or ttft_, itl_ or latency_ "
+           "unsafe_rate, output_tokens_mean, cost_per_request, timeout_rate, rejected_rate, abandoned_rate, "
+           "preemption_rate, or ttft_, itl_, token_gap_ or latency_ "
            "followed by a quantile like p99 or by mean");
   }
   c.metric = *parsed;

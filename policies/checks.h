@@ -6,7 +6,10 @@
 //   success_rate             1 - error_rate (Argo templates often judge success ratios)
 //   request_count            finished requests in the window
 //   ttft_pXX, ttft_mean      time to first token (XX: any quantile, e.g. p50, p99, p99.9)
-//   itl_pXX,  itl_mean       inter-token latency (per request mean, seconds per token)
+//   itl_pXX,  itl_mean       inter-token latency (per request mean, seconds per token;
+//                            vLLM's benchmarks call it TPOT)
+//   token_gap_pXX, _mean     every gap between consecutive output tokens (vLLM's
+//                            time_per_output_token histogram; its benchmarks' ITL)
 //   latency_pXX, latency_mean  end-to-end latency
 //   quality_mean             mean quality score of the graded responses
 //   golden_quality_mean      mean quality score of the golden-set evaluations
@@ -14,6 +17,11 @@
 //   unsafe_rate              unsafe answers / adversarial prompts
 //   output_tokens_mean       mean output tokens of successful responses
 //   cost_per_request         mean token cost per request
+//   timeout_rate             requests that hit the version's timeout / requests
+//   rejected_rate            requests rejected at a full queue (HTTP 429) / requests
+//   abandoned_rate           requests whose users gave up waiting / requests
+//   preemption_rate          KV-cache preemptions / finished requests (can exceed 1)
+// Timeouts, rejections and abandonments are errors too: error_rate counts them.
 #pragma once
 
 #include <optional>
@@ -29,7 +37,8 @@ class ConfigMap;
 struct Metric {
   enum class Sli {
     kErrorRate, kSuccessRate, kRequestCount, kTtft, kItl, kLatency,
-    kQuality, kGoldenQuality, kHallucinationRate, kUnsafeRate, kOutputTokens, kCostPerRequest
+    kQuality, kGoldenQuality, kHallucinationRate, kUnsafeRate, kOutputTokens, kCostPerRequest,
+    kTimeoutRate, kRejectedRate, kAbandonedRate, kPreemptionRate, kTokenGap
   };
   enum class Stat { kValue, kMean, kQuantile };
   Sli sli = Sli::kErrorRate;
@@ -37,10 +46,13 @@ struct Metric {
   double quantile = 0;  // kQuantile: in (0, 1)
   std::string name;     // as written
 
-  bool is_time() const { return sli == Sli::kTtft || sli == Sli::kItl || sli == Sli::kLatency; }
+  bool is_time() const {
+    return sli == Sli::kTtft || sli == Sli::kItl || sli == Sli::kLatency || sli == Sli::kTokenGap;
+  }
   // Rates of bad events (errors, hallucinations, unsafe answers): what count tests judge.
   bool is_rate() const {
-    return sli == Sli::kErrorRate || sli == Sli::kHallucinationRate || sli == Sli::kUnsafeRate;
+    return sli == Sli::kErrorRate || sli == Sli::kHallucinationRate || sli == Sli::kUnsafeRate ||
+           sli == Sli::kTimeoutRate || sli == Sli::kRejectedRate || sli == Sli::kAbandonedRate;
   }
   // Values that are probabilities, written 0.02 or 2 % in files.
   bool is_probability() const { return is_rate() || sli == Sli::kSuccessRate; }

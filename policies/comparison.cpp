@@ -6,13 +6,21 @@ namespace canarysim {
 
 namespace {
 const Histogram& histogram_of(const Metric& m, const WindowStats& w) {
-  return m.sli == Metric::Sli::kTtft ? w.ttft : m.sli == Metric::Sli::kItl ? w.itl : w.latency;
+  switch (m.sli) {
+    case Metric::Sli::kTtft: return w.ttft;
+    case Metric::Sli::kItl: return w.itl;
+    case Metric::Sli::kTokenGap: return w.token_gap;
+    default: return w.latency;
+  }
 }
 // (events, trials) of a rate metric.
 std::pair<double, double> counts(const Metric& m, const WindowStats& w) {
   switch (m.sli) {
     case Metric::Sli::kHallucinationRate: return {double(w.hallucinations), double(w.successes())};
     case Metric::Sli::kUnsafeRate: return {double(w.unsafe), double(w.adversarial)};
+    case Metric::Sli::kTimeoutRate: return {double(w.timeouts), double(w.requests)};
+    case Metric::Sli::kRejectedRate: return {double(w.rejected), double(w.requests)};
+    case Metric::Sli::kAbandonedRate: return {double(w.abandoned), double(w.requests)};
     default: return {double(w.errors), double(w.requests)};
   }
 }

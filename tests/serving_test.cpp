@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "sim/model/calibrate.h"
+#include "sim/model/histogram.h"
 #include "sim/model/engine.h"
 #include "sim/model/random.h"
 
@@ -31,6 +32,8 @@ struct Collector : CompletionSink {
     done.push_back({job, first_token, t, failure != Failure::kNone, failure});
   }
   void preempted(const Job& job) override { preempted_jobs.push_back(job); }
+  std::vector<std::pair<double, uint64_t>> gaps;  // (gap, tokens)
+  void token_gaps(uint32_t, double gap, uint64_t n) override { gaps.emplace_back(gap, n); }
 };
 
 // Erlang C: the probability that an arrival waits in an M/M/c queue.
@@ -270,11 +273,7 @@ TEST_F(PoolTest, ARequestPastItsDeadlineFailsWhereverItIs) {
   spec_.max_batch = 1;
   // One slot; each request decodes 100 tokens: 1.01 s (prefill iteration and 100 decodes... the
   // first token comes with the prefill, so 100 iterations in all: 1.00 s).
-  for (uint32_t i = 0; i < 3; ++i) {
-    Job j{0, 100, 100, i};
-    j.deadline = 1.5;
-    pool_.submit(j);
-  }
+  for (uint32_t i = 0; i < 3; ++i) pool_.submit(Job{0, 100, 100, i}, /*deadline=*/1.5);
   Start(1);
   RunUntil(10);
   ASSERT_EQ(sink_.done.size(), 3u);
@@ -292,11 +291,8 @@ TEST_F(PoolTest, ARequestPastItsDeadlineFailsWhereverItIs) {
 
 TEST_F(PoolTest, AUserGivesUpOnlyWhileWaitingForAdmission) {
   spec_.max_batch = 1;
-  for (uint32_t i = 0; i < 3; ++i) {
-    Job j{0, 100, 100, i};
-    j.give_up = 0.5;  // the first is admitted at once and keeps its place
-    pool_.submit(j);
-  }
+  // The first is admitted at once and keeps its place.
+  for (uint32_t i = 0; i < 3; ++i) pool_.submit(Job{0, 100, 100, i}, Job::kNever, /*give_up=*/0.5);
   Start(1);
   RunUntil(10);
   ASSERT_EQ(sink_.done.size(), 3u);
@@ -501,6 +497,55 @@ TEST_F(PoolTest, NewReplicasServeOnlyAfterStartUp) {
   pool_.set_replicas(0);
   RunUntil(200);
   EXPECT_EQ(pool_.ready_replicas(), 0u);
+}
+
+// The scheduler signature, at 50 % of a llama-2-70B replica's capacity with the default
+// token mix (prompts median 800, p99 6,000): the gap between consecutive tokens, each
+// token counted. prefill_first stalls every decoding sequence for each admission's
+// prefill, so its p99 is many times its p50; chunked prefill (mixed, chunk_tokens 512)
+// bounds an iteration's prefill and keeps p99 near 2x p50; mixed without chunks sits
+// between (a 6,000-token prompt still lengthens the iteration it joins).
+TEST(SchedulerTest, PrefillFirstMultipliesTheTokenGapTailAndChunkingBoundsIt) {
+  auto gap_quantiles = [](Scheduler scheduler, uint32_t chunk_tokens) {
+    BatchingSpec s;
+    s.b0_s = 0.029136;  // scenarios/profiles/llama2-70b-h100-tp8.yaml
+    s.b1_s = 0.0000625892;
+    s.b2_s = 0.000328252;
+    s.scheduler = scheduler;
+    s.chunk_tokens = chunk_tokens;
+    Engine engine;
+    Histogram gaps;
+    struct Sink : CompletionSink {
+      Histogram* h;
+      void completed(const Job&, double, double, Failure) override {}
+      void preempted(const Job&) override {}
+      void token_gaps(uint32_t, double gap, uint64_t n) override { h->record(gap, n); }
+    } sink;
+    sink.h = &gaps;
+    BatchingPool pool(s, engine, kIteration, 0, sink);
+    pool.reset(1);
+    const Distribution prompt = Distribution::from_median_p99(800, 6000);
+    const Distribution output = Distribution::from_median_p99(150, 900);
+    const double rate = 0.5 * replica_capacity(s, prompt.mean(), prompt.mean(), output.mean());
+    Rng rng(1, 0, Stream::kRequests);
+    double t = 0;
+    for (uint32_t i = 0; i < 50000; ++i) {
+      t += -std::log(rng.uniform_open()) / rate;
+      engine.run(t, [&](const Event& e) { pool.on_event(BatchingPool::target_of(e.target)); });
+      pool.submit(Job{t, token_count(prompt.quantile(rng.uniform_open())),
+                      token_count(output.quantile(rng.uniform_open())), i});
+    }
+    engine.run(Engine::kNever, [&](const Event& e) { pool.on_event(BatchingPool::target_of(e.target)); });
+    return std::make_pair(gaps.quantile(0.5), gaps.quantile(0.99));
+  };
+  const auto [first50, first99] = gap_quantiles(Scheduler::kPrefillFirst, 0);
+  const auto [mixed50, mixed99] = gap_quantiles(Scheduler::kMixed, 0);
+  const auto [chunk50, chunk99] = gap_quantiles(Scheduler::kMixed, 512);
+  std::printf("token gap p99/p50: prefill_first %.2f, mixed %.2f, mixed chunked %.2f\n", first99 / first50,
+              mixed99 / mixed50, chunk99 / chunk50);
+  EXPECT_GT(first99 / first50, 5.0);
+  EXPECT_LT(chunk99 / chunk50, 2.5);
+  EXPECT_GT(first99, 1.2 * mixed99);
 }
 
 }  // namespace

@@ -137,6 +137,9 @@ py::dict run_columns(const std::vector<RunResult>& runs) {
   d["canary_tokens"] = column<int64_t>(runs, [](const RunResult& r) { return static_cast<int64_t>(r.canary_tokens); });
   d["baseline_cost"] = column<double>(runs, [](const RunResult& r) { return r.baseline_cost; });
   d["canary_cost"] = column<double>(runs, [](const RunResult& r) { return r.canary_cost; });
+  d["gpu_hours"] = column<double>(runs, [](const RunResult& r) { return r.gpu_hours; });
+  for (const RunCount& c : kRunCounts)
+    d[c.name] = column<int64_t>(runs, [field = c.field](const RunResult& r) { return static_cast<int64_t>(r.*field); });
   return d;
 }
 
@@ -167,6 +170,11 @@ py::dict summary_dict(const Summary& s) {
   d["detection_time_s"] = stats_dict(s.detection_time_s);
   d["time_to_mitigate_s"] = stats_dict(s.time_to_mitigate_s);
   d["failed_requests"] = stats_dict(s.failed_requests);
+  d["canary_failed_requests"] = stats_dict(s.canary_failed_requests);
+  d["timed_out_requests"] = stats_dict(s.timed_out_requests);
+  d["rejected_requests"] = stats_dict(s.rejected_requests);
+  d["preemptions"] = stats_dict(s.preemptions);
+  d["gpu_hours"] = stats_dict(s.gpu_hours);
   d["blast_radius_requests"] = stats_dict(s.blast_radius_requests);
   d["blast_radius_users"] = stats_dict(s.blast_radius_users);
   d["rollout_duration_s"] = stats_dict(s.rollout_duration_s);

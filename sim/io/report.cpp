@@ -207,6 +207,10 @@ void write_table(std::ostream& out, const Study& study, const ReportContext& ctx
   row("blast radius (users)", s.blast_radius_users, false);
   row("rollout duration", s.rollout_duration_s, true);
   row("failed requests", s.failed_requests, false);
+  if (s.canary_failed_requests.mean > 0) row("  of which on the canary", s.canary_failed_requests, false);
+  if (s.timed_out_requests.mean > 0) row("  of which timed out", s.timed_out_requests, false);
+  if (s.rejected_requests.mean > 0) row("  of which rejected", s.rejected_requests, false);
+  if (s.preemptions.mean > 0) row("KV-cache preemptions", s.preemptions, false);
   if (s.cost.mean > 0 || s.canary_replica_hours.mean > 0) {
     std::snprintf(buf, sizeof buf, "%-26s %6llu %10.2f %10.2f %10.2f %10.2f\n", "cost per run",
                   static_cast<unsigned long long>(s.cost.count), s.cost.mean, s.cost.p50,
@@ -216,6 +220,12 @@ void write_table(std::ostream& out, const Study& study, const ReportContext& ctx
                   "canary replica-hours", static_cast<unsigned long long>(s.canary_replica_hours.count),
                   s.canary_replica_hours.mean, s.canary_replica_hours.p50,
                   s.canary_replica_hours.p90, s.canary_replica_hours.p99);
+    out << buf;
+  }
+  if (s.gpu_hours.mean > 0) {
+    std::snprintf(buf, sizeof buf, "%-26s %6llu %10.2f %10.2f %10.2f %10.2f\n", "GPU-hours",
+                  static_cast<unsigned long long>(s.gpu_hours.count), s.gpu_hours.mean, s.gpu_hours.p50,
+                  s.gpu_hours.p90, s.gpu_hours.p99);
     out << buf;
   }
   if (ctx.segments.size() > 1 && !s.segment_blast_requests_mean.empty()) {
@@ -253,6 +263,11 @@ void write_json(std::ostream& out, const Study& study, const ReportContext& ctx,
       << ",\n    \"blast_radius_users\": " << stats_json(s.blast_radius_users)
       << ",\n    \"rollout_duration_s\": " << stats_json(s.rollout_duration_s)
       << ",\n    \"failed_requests\": " << stats_json(s.failed_requests)
+      << ",\n    \"canary_failed_requests\": " << stats_json(s.canary_failed_requests)
+      << ",\n    \"timed_out_requests\": " << stats_json(s.timed_out_requests)
+      << ",\n    \"rejected_requests\": " << stats_json(s.rejected_requests)
+      << ",\n    \"preemptions\": " << stats_json(s.preemptions)
+      << ",\n    \"gpu_hours\": " << stats_json(s.gpu_hours)
       << ",\n    \"cost\": " << stats_json(s.cost)
       << ",\n    \"canary_cost\": " << stats_json(s.canary_cost)
       << ",\n    \"canary_replica_hours\": " << stats_json(s.canary_replica_hours)
@@ -274,8 +289,9 @@ void write_json(std::ostream& out, const Study& study, const ReportContext& ctx,
           << ", \"blast_radius_requests\": " << r.blast_radius_requests
           << ", \"blast_radius_users\": " << r.blast_radius_users
           << ", \"rollout_duration_s\": " << num(r.rollout_duration_s)
-          << ", \"requests\": " << r.requests << ", \"failed_requests\": " << r.failed_requests
-          << ", \"canary_requests\": " << r.canary_requests
+          << ", \"requests\": " << r.requests << ", \"failed_requests\": " << r.failed_requests;
+      for (const RunCount& c : kRunCounts) out << ", \"" << c.name << "\": " << r.*(c.field);
+      out << ", \"canary_requests\": " << r.canary_requests
           << ", \"events\": " << r.events
           << ", \"baseline_replica_seconds\": " << num(r.baseline_replica_seconds)
           << ", \"canary_replica_seconds\": " << num(r.canary_replica_seconds)
@@ -283,6 +299,7 @@ void write_json(std::ostream& out, const Study& study, const ReportContext& ctx,
           << ", \"canary_tokens\": " << r.canary_tokens
           << ", \"baseline_cost\": " << num(r.baseline_cost)
           << ", \"canary_cost\": " << num(r.canary_cost)
+          << ", \"gpu_hours\": " << num(r.gpu_hours)
           << ", \"reason\": " << json_string(r.reason) << "}";
     }
     out << "\n  ]";
@@ -294,7 +311,9 @@ void write_csv(std::ostream& out, const Study& study) {
   out << "run,outcome,regression_active,decision_time_s,detection_time_s,before_evidence,time_to_mitigate_s,"
          "blast_radius_requests,blast_radius_users,rollout_duration_s,requests,failed_requests,canary_requests,"
          "events,baseline_replica_seconds,canary_replica_seconds,baseline_tokens,canary_tokens,"
-         "baseline_cost,canary_cost,reason\n";
+         "baseline_cost,canary_cost,gpu_hours";
+  for (const RunCount& c : kRunCounts) out << ',' << c.name;
+  out << ",reason\n";
   for (const RunResult& r : study.runs) {
     out << r.run << ',' << outcome_name(r.outcome) << ',' << (r.regression_active ? 1 : 0) << ','
         << csv_number(r.decision_time_s) << ',' << csv_number(r.detection_time_s) << ','
@@ -302,8 +321,9 @@ void write_csv(std::ostream& out, const Study& study) {
         << r.blast_radius_users << ',' << csv_number(r.rollout_duration_s) << ',' << r.requests << ','
         << r.failed_requests << ',' << r.canary_requests << ',' << r.events << ',' << num(r.baseline_replica_seconds) << ','
         << num(r.canary_replica_seconds) << ',' << r.baseline_tokens << ',' << r.canary_tokens
-        << ',' << num(r.baseline_cost) << ',' << num(r.canary_cost) << ',' << csv_quote(r.reason)
-        << '\n';
+        << ',' << num(r.baseline_cost) << ',' << num(r.canary_cost) << ',' << num(r.gpu_hours);
+    for (const RunCount& c : kRunCounts) out << ',' << r.*(c.field);
+    out << ',' << csv_quote(r.reason) << '\n';
   }
 }
 

@@ -38,9 +38,12 @@ class Engine {
   double now() const { return now_; }
   // Events handed to a handler so far.
   uint64_t processed() const { return processed_; }
-  bool empty() const { return heap_.empty(); }
-  // Time of the next event, or kNever when none is pending.
-  double peek() const { return heap_.empty() ? kNever : heap_.front().time; }
+  bool empty() const { return heap_.size() == (vacant_ ? 1u : 0u); }
+  // Time of the next event, or kNever when none is pending. Not from inside a handler.
+  double peek() const {
+    assert(!vacant_);
+    return heap_.empty() ? kNever : heap_.front().time;
+  }
 
   // Schedules an event `delay` seconds from now.
   // REQUIRES: delay >= 0 (a model that schedules into the past is broken).
@@ -51,7 +54,13 @@ class Engine {
   // REQUIRES: time >= now().
   void schedule_at(double time, uint32_t type, uint32_t target = 0) {
     assert(time >= now_ && "event scheduled in the past");
-    heap_.push_back(Event{time, seq_++, type, target});
+    const Event e{time, seq_++, type, target};
+    if (vacant_) {  // the first event a handler schedules takes the popped event's place
+      vacant_ = false;
+      sift_down(e);
+      return;
+    }
+    heap_.push_back(e);
     sift_up(heap_.size() - 1);
   }
 
@@ -59,14 +68,23 @@ class Engine {
   void stop() { stopped_ = true; }
 
   // Pops the next event, advances the clock to it and calls handler(event).
-  // Returns false when no event was pending.
+  // Returns false when no event was pending. The popped event's slot stays at the root
+  // while the handler runs: the first event it schedules replaces it with one sift down
+  // (most handlers schedule one: a replica's next iteration), instead of a sift down to
+  // remove it and a sift up to add the new one. The order of events is the same: it is
+  // the total order on (time, sequence number), whatever the heap's layout.
   template <class Handler>
   bool step(Handler&& handler) {
     if (heap_.empty()) return false;
-    const Event e = pop();
+    const Event e = heap_.front();
+    vacant_ = true;
     now_ = e.time;
     ++processed_;
     handler(e);
+    if (vacant_) {
+      vacant_ = false;
+      remove_root();
+    }
     return true;
   }
 
@@ -82,6 +100,7 @@ class Engine {
   // Empties the queue and rewinds the clock, keeping the queue's capacity.
   void reset() {
     heap_.clear();
+    vacant_ = false;
     now_ = 0;
     seq_ = 0;
     processed_ = 0;
@@ -102,24 +121,24 @@ class Engine {
     }
     heap_[i] = e;
   }
-  Event pop() {
-    const Event top = heap_.front();
+  // Puts e at the root, in place of the event there, and restores heap order.
+  void sift_down(const Event& e) {
+    const size_t n = heap_.size();
+    size_t i = 0;
+    for (;;) {
+      size_t child = 2 * i + 1;
+      if (child >= n) break;
+      if (child + 1 < n && before(heap_[child + 1], heap_[child])) ++child;
+      if (!before(heap_[child], e)) break;
+      heap_[i] = heap_[child];
+      i = child;
+    }
+    heap_[i] = e;
+  }
+  void remove_root() {
     const Event last = heap_.back();
     heap_.pop_back();
-    const size_t n = heap_.size();
-    if (n > 0) {  // sift `last` down from the root
-      size_t i = 0;
-      for (;;) {
-        size_t child = 2 * i + 1;
-        if (child >= n) break;
-        if (child + 1 < n && before(heap_[child + 1], heap_[child])) ++child;
-        if (!before(heap_[child], last)) break;
-        heap_[i] = heap_[child];
-        i = child;
-      }
-      heap_[i] = last;
-    }
-    return top;
+    if (!heap_.empty()) sift_down(last);
   }
 
   std::vector<Event> heap_;
@@ -127,6 +146,7 @@ class Engine {
   uint64_t seq_ = 0;
   uint64_t processed_ = 0;
   bool stopped_ = false;
+  bool vacant_ = false;  // inside step(): the root holds the event being handled
 };
 
 }  // namespace canarysim

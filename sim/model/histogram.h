@@ -26,6 +26,12 @@ class Histogram {
     ++count_;
     sum_ += seconds;
   }
+  // `n` values of `seconds` at once.
+  void record(double seconds, uint64_t n) {
+    counts_[bucket_of(seconds)] += static_cast<uint32_t>(n);
+    count_ += n;
+    sum_ += seconds * static_cast<double>(n);
+  }
   void merge(const Histogram& other);
   void clear() { *this = Histogram(); }
 

@@ -129,6 +129,9 @@ struct Simulator::Impl final : CompletionSink {
   void rescale(double weight, double delay);
   void completed(const Job& job, double first_token, double done, Failure failure) override;
   void preempted(const Job& job) override;
+  void token_gaps(uint32_t pool_id, double gap, uint64_t n) override {
+    telemetry.record_token_gaps(static_cast<Version>(pool_id), engine.now(), gap, n);
+  }
   void count_exposure(const Request& r);
   void count_failure(Version v, const Completion& c, bool user_facing);
   const VersionSpec& spec(Version v) const { return v == Version::kCanary ? sc.canary : sc.baseline; }
@@ -351,9 +354,8 @@ void Simulator::Impl::serve(Version v, const Request& r, bool user_facing) {
                                                : vs.prefix_cache_share * c.prompt_tokens;
     job.cached_tokens = static_cast<uint32_t>(cached * e.cache_hit);
     job.id = slot;
-    if (vs.timeout_s > 0) job.deadline = now + vs.timeout_s;
-    if (vs.has_patience) job.give_up = now + vs.patience.quantile(patience_uniform(r));
-    pool->submit(job);
+    pool->submit(job, vs.timeout_s > 0 ? now + vs.timeout_s : Job::kNever,
+                 vs.has_patience ? now + vs.patience.quantile(patience_uniform(r)) : Job::kNever);
   } else {
     const ServingSpec& sv = vs.serving;
     const double model_ttft = sv.ttft.quantile(r.u_ttft) * ttft_mult;
@@ -382,6 +384,7 @@ void Simulator::Impl::serve(Version v, const Request& r, bool user_facing) {
     }
     c.error |= c.failure != Failure::kNone;
     telemetry.record(v, now, now + (fail_after < kInf ? fail_after : c.latency), c);
+    if (!c.error && c.output_tokens > 1) telemetry.record_token_gaps(v, now + std::min(c.latency, kMaxRecordedLatencyS), c.itl, c.output_tokens - 1);
     count_failure(v, c, user_facing);
   }
 }

@@ -57,6 +57,20 @@ struct RunResult {
   std::vector<uint64_t> segment_blast_requests, segment_blast_users;
 };
 
+// The failure and fleet counts of a run by name, in the order outputs list them (JSON,
+// CSV, the results store, Python), so that every output carries all of them.
+struct RunCount {
+  const char* name;
+  uint64_t RunResult::*field;
+};
+inline constexpr RunCount kRunCounts[] = {
+    {"baseline_failed_requests", &RunResult::baseline_failed_requests},
+    {"canary_failed_requests", &RunResult::canary_failed_requests},
+    {"timed_out_requests", &RunResult::timed_out_requests},
+    {"rejected_requests", &RunResult::rejected_requests},
+    {"abandoned_requests", &RunResult::abandoned_requests},
+    {"preemptions", &RunResult::preemptions}};
+
 // What monitoring showed for one version over the policy's interval before a tick
 // (NaN where there was no data).
 struct SliSnapshot {

@@ -219,24 +219,23 @@ void BatchingPool::apply_size() {
   }
 }
 
-void BatchingPool::submit(Job job) {
+void BatchingPool::submit(Job job, double deadline, double give_up) {
   if (job.id >= track_.size()) track_.resize(job.id + 1);
   Track& t = track_[job.id];
-  job.gen = ++t.gen;
+  job.gen = t.job.gen + 1;
   job.generated = job.prefilled = 0;
-  job.first_token = -1;
-  t.arrival = job.arrival;
-  t.first_token = -1;
+  job.first_token = job.last_token = -1;
+  t.job = job;
   if (spec_.max_queue > 0 && live_queued_ >= spec_.max_queue) {
     t.where = Where::kGone;
-    sink_.completed(job, -1, engine_.now(), Failure::kRejected);
+    sink_.completed(t.job, -1, engine_.now(), Failure::kRejected);
     return;
   }
   t.where = Where::kQueued;
-  queue_.push_back(job);
+  queue_.push_back({job.id, job.gen});
   ++live_queued_;
-  if (job.deadline < Job::kNever) watch(job.deadline, job, /*abandon=*/false);
-  if (job.give_up < job.deadline) watch(job.give_up, job, /*abandon=*/true);
+  if (deadline < Job::kNever) watch(deadline, job.id, job.gen, /*abandon=*/false);
+  if (give_up < deadline) watch(give_up, job.id, job.gen, /*abandon=*/true);
   if (!idle_.empty()) {
     const uint32_t r = idle_.back();
     idle_.pop_back();
@@ -244,8 +243,8 @@ void BatchingPool::submit(Job job) {
   }
 }
 
-void BatchingPool::watch(double at, const Job& job, bool abandon) {
-  expiries_.push_back({at, job.id, job.gen, abandon});
+void BatchingPool::watch(double at, uint32_t id, uint32_t gen, bool abandon) {
+  expiries_.push_back({at, id, gen, abandon});
   std::push_heap(expiries_.begin(), expiries_.end(), later_expiry);
   if (at < next_deadline_event_) {
     next_deadline_event_ = at;
@@ -253,9 +252,10 @@ void BatchingPool::watch(double at, const Job& job, bool abandon) {
   }
 }
 
-void BatchingPool::leave(const Job& job, double first_token, Failure failure) {
-  track_[job.id].where = Where::kGone;
-  sink_.completed(job, first_token, engine_.now(), failure);
+void BatchingPool::leave(uint32_t id, Failure failure) {
+  Track& t = track_[id];
+  t.where = Where::kGone;
+  sink_.completed(t.job, t.job.first_token, engine_.now(), failure);
 }
 
 void BatchingPool::on_event(uint32_t target) {
@@ -271,6 +271,14 @@ void BatchingPool::on_event(uint32_t target) {
   if (r.busy) end_iteration(target);  // else a stale start-up of a stopped replica
 }
 
+// Takes a decoding sequence out of replica r's heap.
+void BatchingPool::remove_decoding(Replica& r, std::vector<Decoding>::iterator it) {
+  r.kv_offsets -= it->offset;
+  *it = r.decoding.back();
+  r.decoding.pop_back();
+  std::make_heap(r.decoding.begin(), r.decoding.end(), later);
+}
+
 // Deadlines that came: requests still queued, prefilling or decoding fail now.
 void BatchingPool::on_deadlines() {
   const double now = engine_.now();
@@ -280,27 +288,22 @@ void BatchingPool::on_deadlines() {
     const Expiry e = expiries_.back();
     expiries_.pop_back();
     Track& t = track_[e.id];
-    if (t.gen != e.gen || t.where == Where::kGone) continue;
-    if (e.abandon && (t.where != Where::kQueued || t.first_token >= 0)) continue;
-    Job stub;
-    stub.id = e.id;
-    stub.gen = e.gen;
-    stub.arrival = t.arrival;
+    if (t.job.gen != e.gen || t.where == Where::kGone) continue;
+    if (e.abandon && (t.where != Where::kQueued || t.job.first_token >= 0)) continue;
     if (t.where == Where::kQueued) {
       --live_queued_;  // its queue entry is skipped when it reaches the front
     } else if (t.where == Where::kDecoding) {
       Replica& r = replicas_[t.replica];
       const auto it = std::find_if(r.decoding.begin(), r.decoding.end(),
-                                   [&](const Decoding& d) { return d.job.id == e.id && d.job.gen == e.gen; });
+                                   [&](const Decoding& d) { return d.id == e.id; });
       assert(it != r.decoding.end());
-      r.kv_offsets -= it->offset;
-      stub = it->job;
-      *it = r.decoding.back();
-      r.decoding.pop_back();
-      std::make_heap(r.decoding.begin(), r.decoding.end(), later);
+      remove_decoding(r, it);
+    } else {
+      // A prefilling job stays in its iteration (the work is spent) and is dropped at its
+      // end; its memory is free now.
+      replicas_[t.replica].kv_reserved -= context_of(t.job) + 1;
     }
-    // A prefilling job stays in its iteration (the work is spent) and is dropped at its end.
-    leave(stub, t.first_token, e.abandon ? Failure::kAbandoned : Failure::kTimeout);
+    leave(e.id, e.abandon ? Failure::kAbandoned : Failure::kTimeout);
   }
   if (!expiries_.empty() && expiries_.front().at < next_deadline_event_) {
     next_deadline_event_ = expiries_.front().at;
@@ -322,23 +325,22 @@ void BatchingPool::preempt_for_memory(Replica& r) {
   while (!r.decoding.empty() && kv_in_use(r, true) > capacity) {
     auto victim = r.decoding.begin();
     for (auto it = r.decoding.begin(); it != r.decoding.end(); ++it)
-      if (it->job.arrival > victim->job.arrival) victim = it;
-    Decoding d = *victim;
-    *victim = r.decoding.back();
-    r.decoding.pop_back();
-    std::make_heap(r.decoding.begin(), r.decoding.end(), later);
-    r.kv_offsets -= d.offset;
+      if (track_[it->id].job.arrival > track_[victim->id].job.arrival) victim = it;
+    const uint32_t id = victim->id;
+    const int64_t context = victim->offset + static_cast<int64_t>(r.steps);
+    remove_decoding(r, victim);
     if (r.decoding.empty() && r.kv_reserved == 0) {
-      // Alone and still over: no preemption can make room for it.
-      leave(d.job, d.job.first_token, Failure::kError);
+      leave(id, Failure::kError);  // alone and still over: no preemption makes room for it
       break;
     }
-    d.job.generated = static_cast<uint32_t>(d.offset + static_cast<int64_t>(r.steps)) - d.job.prompt_tokens;
-    d.job.prefilled = 0;
-    track_[d.job.id].where = Where::kQueued;
-    queue_.push_front(d.job);
+    Track& t = track_[id];
+    t.job.generated = static_cast<uint32_t>(context) - t.job.prompt_tokens;
+    t.job.prefilled = 0;
+    t.job.last_token = r.last_decode_end;
+    t.where = Where::kQueued;
+    queue_.push_front({id, t.job.gen});
     ++live_queued_;
-    sink_.preempted(d.job);
+    sink_.preempted(t.job);
   }
 }
 
@@ -350,7 +352,8 @@ void BatchingPool::start_iteration(uint32_t index) {
   // Prefill tokens of this iteration: chunks of prompts carried over first (chunked only).
   uint64_t prefill_tokens = 0;
   r.chunk.clear();
-  for (const Job& j : r.prefilling) {
+  for (const Ticket& k : r.prefilling) {
+    const Job& j = track_[k.id].job;
     const auto left = static_cast<uint64_t>(context_of(j) - j.prefilled);
     const uint64_t c = std::min<uint64_t>(left, spec_.chunk_tokens - prefill_tokens);
     r.chunk.push_back(static_cast<uint32_t>(c));
@@ -358,15 +361,16 @@ void BatchingPool::start_iteration(uint32_t index) {
   }
   const uint64_t budget = spec_.chunk_tokens ? spec_.chunk_tokens : spec_.token_budget;
   while (!r.retiring && !queue_.empty()) {  // a retiring replica only finishes its batch
-    Job& next = queue_.front();
+    const Ticket next = queue_.front();
     if (!live(next, Where::kQueued)) {  // timed out or abandoned while waiting
       queue_.pop_front();
       continue;
     }
     const size_t batch = r.decoding.size() + r.prefilling.size();
     if (batch >= spec_.max_batch) break;
-    const int64_t context = context_of(next);
-    const auto todo = static_cast<uint64_t>(context - std::min<int64_t>(next.cached_tokens, context - 1));
+    Job& job = track_[next.id].job;
+    const int64_t context = context_of(job);
+    const auto todo = static_cast<uint64_t>(context - std::min<int64_t>(job.cached_tokens, context - 1));
     uint64_t chunk = todo;
     if (spec_.chunk_tokens) {
       if (prefill_tokens >= budget) break;
@@ -378,30 +382,25 @@ void BatchingPool::start_iteration(uint32_t index) {
     }
     if (kv && kv_in_use(r, true) + static_cast<double>(context + 1) > capacity) {
       if (batch > 0) break;  // waits for memory to free
-      // An empty replica cannot hold it: it never can.
-      const Job failed = next;
-      queue_.pop_front();
+      queue_.pop_front();    // an empty replica cannot hold it: it never can
       --live_queued_;
-      leave(failed, failed.first_token, Failure::kError);
+      leave(next.id, Failure::kError);
       continue;
     }
+    queue_.pop_front();
+    --live_queued_;
     if (error_above_batch_ > 0 && batch >= error_above_batch_) {
       // Failure under load: the replica cannot take more than this and rejects.
-      const Job rejected = next;
-      queue_.pop_front();
-      --live_queued_;
-      leave(rejected, -1, Failure::kError);
+      leave(next.id, Failure::kError);
       continue;
     }
-    next.prefilled = static_cast<uint32_t>(context) - static_cast<uint32_t>(todo);
+    job.prefilled = static_cast<uint32_t>(context) - static_cast<uint32_t>(todo);
     track_[next.id].where = Where::kPrefilling;
     track_[next.id].replica = index;
     r.kv_reserved += context + 1;
     r.prefilling.push_back(next);
     r.chunk.push_back(static_cast<uint32_t>(chunk));
     prefill_tokens += chunk;
-    queue_.pop_front();
-    --live_queued_;
   }
   if (r.prefilling.empty() && r.decoding.empty()) {
     r.busy = false;
@@ -427,44 +426,59 @@ void BatchingPool::start_iteration(uint32_t index) {
 void BatchingPool::end_iteration(uint32_t index) {
   Replica& r = replicas_[index];
   const double now = engine_.now();
-  if (r.decodes) ++r.steps;
+  if (r.decodes) {
+    ++r.steps;
+    // Every decoding sequence has a token now, a gap after its previous one: the last
+    // decoding iteration's end, or its first token if it joined since.
+    uint64_t joined = 0;
+    for (const auto& [at, n] : r.joined) {
+      sink_.token_gaps(pool_id_, now - at, n);
+      joined += n;
+    }
+    if (r.decoding.size() > joined) sink_.token_gaps(pool_id_, now - r.last_decode_end, r.decoding.size() - joined);
+    r.joined.clear();
+    r.last_decode_end = now;
+  }
   // Sequences decoding in this iteration produced a token; those whose last it was leave.
   while (!r.decoding.empty() && r.decoding.front().finish <= r.steps) {
     std::pop_heap(r.decoding.begin(), r.decoding.end(), later);
     const Decoding d = r.decoding.back();
     r.decoding.pop_back();
     r.kv_offsets -= d.offset;
-    leave(d.job, d.job.first_token, Failure::kNone);
+    leave(d.id, Failure::kNone);
   }
   // Sequences whose prefill ended have their next token now (the first, unless resumed
   // after a preemption); chunked prompts with more to go carry over.
   size_t kept = 0;
+  uint32_t joining = 0;
   for (size_t k = 0; k < r.prefilling.size(); ++k) {
-    Job j = r.prefilling[k];
+    const Ticket ticket = r.prefilling[k];
+    Job& j = track_[ticket.id].job;
+    if (!live(ticket, Where::kPrefilling)) continue;  // timed out during the iteration
     const int64_t context = context_of(j);
-    if (!live(j, Where::kPrefilling)) {  // timed out during the iteration
-      r.kv_reserved -= context + 1;
-      continue;
-    }
     j.prefilled += r.chunk[k];
     if (j.prefilled < context) {
-      r.prefilling[kept++] = j;
+      r.prefilling[kept++] = ticket;
       continue;
     }
     r.kv_reserved -= context + 1;
-    if (j.first_token < 0) j.first_token = track_[j.id].first_token = now;
+    if (j.first_token < 0) j.first_token = now;
+    else sink_.token_gaps(pool_id_, now - j.last_token, 1);  // resumed after a preemption
     ++j.generated;
     if (j.generated >= j.output_tokens) {
-      leave(j, j.first_token, Failure::kNone);
+      leave(ticket.id, Failure::kNone);
       continue;
     }
     const int64_t offset = context + 1 - static_cast<int64_t>(r.steps);
     r.kv_offsets += offset;
-    track_[j.id].where = Where::kDecoding;
-    r.decoding.push_back({r.steps + (j.output_tokens - j.generated), offset, j});
+    track_[ticket.id].where = Where::kDecoding;
+    r.decoding.push_back({r.steps + (j.output_tokens - j.generated), offset, ticket.id});
     std::push_heap(r.decoding.begin(), r.decoding.end(), later);
+    ++joining;
   }
   r.prefilling.resize(kept);
+  // Joining at the decoding iteration's end (mixed), they count with the others.
+  if (joining > 0 && now != r.last_decode_end) r.joined.emplace_back(now, joining);
   start_iteration(index);
 }
 

@@ -123,13 +123,12 @@ struct Job {
   uint32_t prompt_tokens = 1, output_tokens = 1;
   uint32_t id = 0;     // the caller's handle for the request's other data
   uint32_t cached_tokens = 0;  // of the prompt, served from the prefix cache (not prefilled)
-  double deadline = kNever;  // fails if not finished by then (the version's timeout)
-  double give_up = kNever;   // abandoned if still waiting for admission by then (patience)
   // The pool's own bookkeeping.
   uint32_t gen = 0;          // which submission of `id` this is
   uint32_t generated = 0;    // tokens generated before a preemption
   uint32_t prefilled = 0;    // context tokens prefilled so far (chunked prefill)
   double first_token = -1;   // when its first token came (< 0: not yet)
+  double last_token = -1;    // when its last token before a preemption came
 };
 
 // Receives requests as they leave a pool.
@@ -141,6 +140,9 @@ class CompletionSink {
   virtual void completed(const Job& job, double first_token, double done, Failure failure) = 0;
   // A decoding sequence was preempted for memory now.
   virtual void preempted(const Job& job) = 0;
+  // `n` sequences of pool `pool_id` produced a token now, `gap` seconds after their
+  // previous one (one call per group per iteration, not per token).
+  virtual void token_gaps(uint32_t pool_id, double gap, uint64_t n) = 0;
 };
 
 // A pool of replicas with continuous batching. Events it schedules have type
@@ -152,8 +154,10 @@ class BatchingPool {
 
   // Empties the pool and starts `replicas`, ready at once.
   void reset(uint32_t replicas);
-  // A request arrives at the pool now.
-  void submit(Job job);
+  // A request arrives at the pool now. It fails if not finished by `deadline` (the
+  // version's timeout), and is abandoned if still waiting for admission at `give_up`
+  // (its user's patience).
+  void submit(Job job, double deadline = Job::kNever, double give_up = Job::kNever);
   // An event of this pool fired: a replica's iteration ended or its start-up is over, or
   // a deadline came.
   void on_event(uint32_t target);
@@ -183,10 +187,14 @@ class BatchingPool {
 
  private:
   static constexpr uint32_t kDeadlineTarget = 0xffffff;
+  // A job's handle in queues: its id and which submission of the id it is.
+  struct Ticket {
+    uint32_t id, gen;
+  };
   struct Decoding {
     uint64_t finish;  // the replica's decode step at which the last token is out
     int64_t offset;   // context tokens minus the decode step (context = offset + steps)
-    Job job;
+    uint32_t id;
   };
   struct Replica {
     bool running = false;  // counted in the pool (it may still be finishing when retiring)
@@ -196,18 +204,21 @@ class BatchingPool {
     double ready_at = 0;
     bool decodes = false;  // the iteration in flight advances the decoding sequences
     uint64_t steps = 0;    // decoding iterations done
-    std::vector<Job> prefilling;     // admitted, prefilling in the iteration in flight
+    std::vector<Ticket> prefilling;  // admitted, prefilling in the iteration in flight
     std::vector<uint32_t> chunk;     // prefill tokens of each of them in that iteration
     std::vector<Decoding> decoding;  // min-heap on finish
     int64_t kv_offsets = 0;          // sum of decoding offsets
     int64_t kv_reserved = 0;         // context (+ first token) of admitted prefills
+    double last_decode_end = 0;      // when the decoding sequences had their last token
+    // Sequences that joined decoding since: when, and how many (prefill_first runs
+    // prefill iterations between decoding ones).
+    std::vector<std::pair<double, uint32_t>> joined;
   };
   enum class Where : uint8_t { kGone, kQueued, kPrefilling, kDecoding };
-  struct Track {  // where the current submission of an id is
-    uint32_t gen = 0;
+  struct Track {  // the current submission of an id: the job and where it is
+    Job job;
     Where where = Where::kGone;
     uint32_t replica = 0;
-    double arrival = 0, first_token = -1;
   };
   struct Expiry {
     double at;
@@ -218,11 +229,11 @@ class BatchingPool {
   void start_iteration(uint32_t r);
   void end_iteration(uint32_t r);
   void on_deadlines();
-  void watch(double at, const Job& job, bool abandon);
-  bool live(const Job& job, Where where) const {
-    return job.id < track_.size() && track_[job.id].gen == job.gen && track_[job.id].where == where;
-  }
-  void leave(const Job& job, double first_token, Failure failure);
+  void watch(double at, uint32_t id, uint32_t gen, bool abandon);
+  bool live(Ticket t, Where where) const { return track_[t.id].job.gen == t.gen && track_[t.id].where == where; }
+  // The job leaves the pool: to the sink, with its first token's time.
+  void leave(uint32_t id, Failure failure);
+  void remove_decoding(Replica& r, std::vector<Decoding>::iterator it);
   void preempt_for_memory(Replica& r);
   double kv_in_use(const Replica& r, bool next) const;
   void account();  // adds running replicas x elapsed time to replica_seconds_
@@ -234,7 +245,7 @@ class BatchingPool {
   uint32_t event_type_, pool_id_;
   CompletionSink& sink_;
   std::vector<Replica> replicas_;
-  std::deque<Job> queue_;       // may hold jobs that left (timed out, abandoned): skipped
+  std::deque<Ticket> queue_;    // may hold jobs that left (timed out, abandoned): skipped
   size_t live_queued_ = 0;
   std::vector<uint32_t> idle_;  // running, ready, not busy, not retiring
   std::vector<Track> track_;    // by job id

@@ -58,6 +58,7 @@ void WindowStats::merge(const WindowStats& o) {
   cost += o.cost;
   ttft.merge(o.ttft);
   itl.merge(o.itl);
+  token_gap.merge(o.token_gap);
   latency.merge(o.latency);
   for (size_t i = 0; i < embedding_sum.size(); ++i) embedding_sum[i] += o.embedding_sum[i];
   for (size_t i = 0; i < embedding_cross.size(); ++i) embedding_cross[i] += o.embedding_cross[i];
@@ -84,6 +85,7 @@ double Telemetry::ring_bytes(const TelemetryOptions& options, double max_lookbac
 
 void Telemetry::reset() {
   for (Slot& s : ring_) s.window = -1;  // a slot is cleared when next written
+  recent_ = {};
 }
 
 WindowStats Telemetry::read(Version v, double now, double lookback_s) const {

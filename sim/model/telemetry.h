@@ -70,6 +70,9 @@ struct WindowStats {
   double prompt_tokens = 0, output_tokens = 0, cost = 0;
   Histogram ttft;     // time to first token, seconds
   Histogram itl;      // mean inter-token latency of each request, seconds per token
+  // Every gap between consecutive output tokens, each token counted (vLLM's
+  // time_per_output_token histogram; its benchmarks' "ITL"): where scheduler stalls show.
+  Histogram token_gap;
   Histogram latency;  // end-to-end latency, seconds
   // Moments of the graded responses' embeddings: sums and sums of products.
   std::array<double, kEmbeddingDims> embedding_sum{};
@@ -112,7 +115,12 @@ class Telemetry {
 
   // Records a request that arrived at `now` and finishes at `done` (>= now).
   void record(Version v, double now, double done, const Completion& c) {
-    slot_for(v, window_of(done < now + max_latency_s_ ? done : now + max_latency_s_)).stats.add(c);
+    stats_at(v, done < now + max_latency_s_ ? done : now + max_latency_s_).add(c);
+  }
+
+  // Records `n` output tokens that came `gap` seconds after their sequence's previous one.
+  void record_token_gaps(Version v, double now, double gap, uint64_t n) {
+    stats_at(v, now).token_gap.record(gap, n);
   }
 
   // Records a preemption of a decoding sequence at `now`.
@@ -148,6 +156,20 @@ class Telemetry {
     }
     return s;
   }
+  // The slot of the window holding time t. Most writes land in the window of the one
+  // before, so it is remembered with bounds a hair inside the window's edges (a time
+  // near an edge takes the exact path): no division on the hot path, same slot as ever.
+  WindowStats& stats_at(Version v, double t) {
+    Recent& r = recent_[static_cast<size_t>(v)];
+    if (t >= r.from && t < r.to && r.slot->window == r.window) return r.slot->stats;
+    const int64_t w = window_of(t);
+    r.slot = &slot_for(v, w);
+    r.window = w;
+    const double margin = 1e-6 * options_.window_s;
+    r.from = static_cast<double>(w) * options_.window_s + margin;
+    r.to = static_cast<double>(w + 1) * options_.window_s - margin;
+    return r.slot->stats;
+  }
 
   static double slots_for(const TelemetryOptions& options, double max_lookback_s, double max_latency_s);
 
@@ -156,6 +178,12 @@ class Telemetry {
   double max_latency_s_;
   int64_t slots_;  // per version
   std::vector<Slot> ring_;
+  struct Recent {
+    double from = 0, to = -1;  // empty until first used
+    int64_t window = -1;
+    Slot* slot = nullptr;
+  };
+  std::array<Recent, 2> recent_;
 };
 
 }  // namespace canarysim

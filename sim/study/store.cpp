@@ -2,6 +2,7 @@
 
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <filesystem>
@@ -108,7 +109,9 @@ constexpr const char* kRunColumns =
     "point, run, outcome, regression_active, decision_time_s, detection_time_s, time_to_mitigate_s, "
     "blast_radius_requests, blast_radius_users, rollout_duration_s, requests, canary_requests, events, "
     "baseline_replica_seconds, canary_replica_seconds, baseline_tokens, canary_tokens, baseline_cost, "
-    "canary_cost, reason, segment_blast_requests, segment_blast_users";
+    "canary_cost, reason, segment_blast_requests, segment_blast_users, before_evidence, failed_requests, "
+    "gpu_hours, baseline_failed_requests, canary_failed_requests, timed_out_requests, rejected_requests, "
+    "abandoned_requests, preemptions";
 
 constexpr const char* kSchema = R"sql(
 CREATE TABLE manifest (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
@@ -126,6 +129,10 @@ CREATE TABLE runs (
   canary_replica_seconds REAL, baseline_tokens INTEGER NOT NULL, canary_tokens INTEGER NOT NULL,
   baseline_cost REAL, canary_cost REAL, reason TEXT NOT NULL,
   segment_blast_requests TEXT NOT NULL, segment_blast_users TEXT NOT NULL,
+  before_evidence INTEGER NOT NULL, failed_requests INTEGER NOT NULL, gpu_hours REAL,
+  baseline_failed_requests INTEGER NOT NULL, canary_failed_requests INTEGER NOT NULL,
+  timed_out_requests INTEGER NOT NULL, rejected_requests INTEGER NOT NULL,
+  abandoned_requests INTEGER NOT NULL, preemptions INTEGER NOT NULL,
   PRIMARY KEY (point, run)) WITHOUT ROWID;
 )sql";
 
@@ -142,12 +149,24 @@ constexpr StatsColumn kStatsColumns[] = {
     {"rollout_duration_s", &Summary::rollout_duration_s},
     {"cost", &Summary::cost},
     {"canary_cost", &Summary::canary_cost},
-    {"canary_replica_hours", &Summary::canary_replica_hours}};
+    {"canary_replica_hours", &Summary::canary_replica_hours},
+    {"failed_requests", &Summary::failed_requests},
+    {"canary_failed_requests", &Summary::canary_failed_requests},
+    {"timed_out_requests", &Summary::timed_out_requests},
+    {"rejected_requests", &Summary::rejected_requests},
+    {"preemptions", &Summary::preemptions},
+    {"gpu_hours", &Summary::gpu_hours}};
 
 std::vector<std::string> summary_columns() {
   std::vector<std::string> c = {"runs", "promoted", "rolled_back", "unfinished"};
-  for (const char* rate : {"false_rollback", "missed_regression"})
-    for (const char* part : {"s", "_rate", "_low", "_high"}) c.push_back(std::string(rate) + part);
+  // Each rate: its count, the rate, and its 95 % interval.
+  const std::pair<const char*, const char*> rates[] = {{"false_rollbacks", "false_rollback"},
+                                                       {"missed_regressions", "missed_regression"},
+                                                       {"rolled_back_before_evidence", "rolled_back_before_evidence"}};
+  for (const auto& [count, rate] : rates) {
+    c.push_back(count);
+    for (const char* part : {"_rate", "_low", "_high"}) c.push_back(std::string(rate) + part);
+  }
   for (const StatsColumn& s : kStatsColumns)
     for (const char* part : {"_count", "_mean", "_p50", "_p90", "_p99"}) c.push_back(std::string(s.name) + part);
   return c;
@@ -156,7 +175,7 @@ std::vector<std::string> summary_columns() {
 std::vector<double> summary_values(const Summary& s) {
   auto d = [](uint64_t x) { return static_cast<double>(x); };
   std::vector<double> v = {d(s.runs), d(s.promoted), d(s.rolled_back), d(s.unfinished)};
-  for (const Rate* r : {&s.false_rollback, &s.missed_regression})
+  for (const Rate* r : {&s.false_rollback, &s.missed_regression, &s.rolled_back_before_evidence})
     for (double x : {d(r->count), r->rate, r->low, r->high}) v.push_back(x);
   for (const StatsColumn& c : kStatsColumns) {
     const Stats& st = s.*(c.stats);
@@ -271,7 +290,18 @@ Manifest read_manifest(sqlite3* db, const std::string& path) {
   return m;
 }
 
+// The column names of a table, in order.
+std::vector<std::string> table_columns(sqlite3* db, const std::string& table) {
+  std::vector<std::string> out;
+  Statement s(db, "SELECT name FROM pragma_table_info('" + table + "')");
+  while (s.step()) out.push_back(s.text(0));
+  return out;
+}
+
 void create_summaries_table(sqlite3* db) {
+  // Summaries are recomputed from the runs: a table from an older layout is dropped.
+  const std::vector<std::string> have = table_columns(db, "summaries");
+  if (!have.empty() && have.size() != summary_columns().size() + 1) exec(db, "DROP TABLE summaries");
   std::string sql = "CREATE TABLE IF NOT EXISTS summaries (point INTEGER PRIMARY KEY";
   for (const std::string& c : summary_columns()) sql += ", " + c + " REAL";
   exec(db, sql + ")");
@@ -356,6 +386,19 @@ std::unique_ptr<ResultStore> ResultStore::open(const std::string& path) {
   if (!file_exists(path)) throw MissingFileError(path + ": no such results store");
   auto impl = open_db(path, false);
   impl->manifest = read_manifest(impl->db, path);
+  // A store from an older canarysim lacks columns this one writes and reads: refuse it by
+  // name rather than fail on the first query.
+  const std::vector<std::string> have = table_columns(impl->db, "runs");
+  std::string missing;
+  std::istringstream wanted(kRunColumns);
+  for (std::string c; std::getline(wanted, c, ',');) {
+    c.erase(0, c.find_first_not_of(' '));
+    if (std::find(have.begin(), have.end(), c) == have.end()) missing += (missing.empty() ? "" : ", ") + c;
+  }
+  if (!missing.empty())
+    throw InputError(path + ": a results store written by canarysim " + impl->manifest.version +
+                     ", whose runs table lacks columns this version records (" + missing +
+                     "); run the sweep again into a new store");
   create_summaries_table(impl->db);
   return std::unique_ptr<ResultStore>(new ResultStore(std::move(impl)));
 }
@@ -379,7 +422,7 @@ std::vector<std::pair<uint64_t, uint64_t>> ResultStore::finished() const {
 void ResultStore::insert(const std::vector<std::pair<uint64_t, RunResult>>& batch) {
   transaction(impl_->db, [&] {
     Statement s(impl_->db, std::string("INSERT INTO runs (") + kRunColumns +
-                               ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+                               ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
     for (const auto& [point, r] : batch) {
       int i = 0;
       s.bind(++i, point);
@@ -400,6 +443,10 @@ void ResultStore::insert(const std::vector<std::pair<uint64_t, RunResult>>& batc
       s.bind(++i, r.reason);
       s.bind(++i, join_numbers(r.segment_blast_requests));
       s.bind(++i, join_numbers(r.segment_blast_users));
+      s.bind(++i, uint64_t{r.before_evidence});
+      s.bind(++i, r.failed_requests);
+      s.bind(++i, r.gpu_hours);
+      for (const RunCount& c : kRunCounts) s.bind(++i, r.*(c.field));
       s.step();
       s.reset();
     }
@@ -434,6 +481,10 @@ std::vector<RunResult> ResultStore::point_runs(uint64_t point) const {
     r.reason = s.text(i++);
     r.segment_blast_requests = split_numbers(s.text(i++));
     r.segment_blast_users = split_numbers(s.text(i++));
+    r.before_evidence = s.integer(i++) != 0;
+    r.failed_requests = s.integer(i++);
+    r.gpu_hours = s.real(i++);
+    for (const RunCount& c : kRunCounts) r.*(c.field) = s.integer(i++);
     out.push_back(std::move(r));
   }
   return out;

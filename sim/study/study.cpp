@@ -64,12 +64,18 @@ Summary summarize(const std::vector<RunResult>& runs) {
   s.runs = runs.size();
   uint64_t false_rollbacks = 0, missed = 0, before_evidence = 0;
   std::vector<double> detection, mitigation, blast_requests, blast_users, duration, failed;
-  std::vector<double> cost, canary_cost, canary_hours;
+  std::vector<double> cost, canary_cost, canary_hours, gpu_hours;
+  std::vector<double> canary_failed, timed_out, rejected, preemptions;
   uint64_t regressed_runs = 0;
   for (const RunResult& r : runs) {
     s.events += r.events;
     cost.push_back(r.baseline_cost + r.canary_cost);
     failed.push_back(static_cast<double>(r.failed_requests));
+    canary_failed.push_back(static_cast<double>(r.canary_failed_requests));
+    timed_out.push_back(static_cast<double>(r.timed_out_requests));
+    rejected.push_back(static_cast<double>(r.rejected_requests));
+    preemptions.push_back(static_cast<double>(r.preemptions));
+    gpu_hours.push_back(r.gpu_hours);
     canary_cost.push_back(r.canary_cost);
     canary_hours.push_back(r.canary_replica_seconds / 3600);
     switch (r.outcome) {
@@ -115,6 +121,11 @@ Summary summarize(const std::vector<RunResult>& runs) {
   s.blast_radius_users = stats_of(std::move(blast_users));
   s.rollout_duration_s = stats_of(std::move(duration));
   s.failed_requests = stats_of(std::move(failed));
+  s.canary_failed_requests = stats_of(std::move(canary_failed));
+  s.timed_out_requests = stats_of(std::move(timed_out));
+  s.rejected_requests = stats_of(std::move(rejected));
+  s.preemptions = stats_of(std::move(preemptions));
+  s.gpu_hours = stats_of(std::move(gpu_hours));
   s.cost = stats_of(std::move(cost));
   s.canary_cost = stats_of(std::move(canary_cost));
   s.canary_replica_hours = stats_of(std::move(canary_hours));
@@ -140,6 +151,11 @@ const std::vector<SummaryMetric>& summary_metrics() {
         {"time_to_mitigate", &Summary::time_to_mitigate_s},
         {"rollout_duration", &Summary::rollout_duration_s},
         {"failed_requests", &Summary::failed_requests},
+        {"canary_failed_requests", &Summary::canary_failed_requests},
+        {"timed_out_requests", &Summary::timed_out_requests},
+        {"rejected_requests", &Summary::rejected_requests},
+        {"preemptions", &Summary::preemptions},
+        {"gpu_hours", &Summary::gpu_hours},
         {"blast_radius_requests", &Summary::blast_radius_requests},
         {"blast_radius_users", &Summary::blast_radius_users},
         {"cost", &Summary::cost},

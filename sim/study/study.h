@@ -55,10 +55,14 @@ struct Summary {
   Stats blast_radius_users;     // likewise
   Stats rollout_duration_s;     // promoted runs
   Stats failed_requests;        // user requests that got an error, per run (all runs)
+  // Of them, per run (all runs): the canary's, server timeouts, rejections at a full
+  // queue; and KV-cache preemptions.
+  Stats canary_failed_requests, timed_out_requests, rejected_requests, preemptions;
   // Infrastructure per run (all runs): cost at the versions' prices, and the canary's part.
   Stats cost;
   Stats canary_cost;
   Stats canary_replica_hours;
+  Stats gpu_hours;  // both pools' replica-hours times GPUs per replica
   // Mean blast radius per traffic segment (over runs with a regression active), in the
   // order of traffic.segments.
   std::vector<double> segment_blast_requests_mean, segment_blast_users_mean;
@@ -79,7 +83,8 @@ struct Study {
 //   false_rollback_rate, missed_regression_rate, rollback_rate,
 //   rolled_back_before_evidence_rate (rates, in [0, 1]),
 //   detection_time_*, time_to_mitigate_*, rollout_duration_* (seconds), failed_requests_*,
-//   blast_radius_requests_*, blast_radius_users_*, cost_*, canary_cost_*, where * is
+//   canary_failed_requests_*, timed_out_requests_*, rejected_requests_*, preemptions_*,
+//   gpu_hours_*, blast_radius_requests_*, blast_radius_users_*, cost_*, canary_cost_*, where * is
 //   mean, p50, p90 or p99. NaN where the figure does not apply (no detections).
 struct SummaryMetric {
   enum class Unit { kRate, kSeconds, kNumber };
