@@ -111,6 +111,27 @@ struct SampleNeed {
   double points = -1, needs_points = 0;  // points < 0: not a test on series of points
 };
 
+// How the rollout moves replicas, any policy kind (`deployment:` in the policy file):
+//   deployment:
+//     stable_scale: static   # static (default): the stable fleet stays whole until promotion,
+//                            # so a rollback is a switch. dynamic (Argo's dynamicStableScale;
+//                            # a big bang replacing in place): the stable fleet shrinks as the
+//                            # canary grows, and a rollback must start its replicas again
+//                            # (the baseline's startup) before traffic can move back.
+//     canary_scale: weight   # weight (default): the canary fleet follows its share; full: a
+//                            # whole fleet from the start (blue-green's standby fleet).
+//     prescale: false        # true: before each weight increase, start the canary replicas
+//                            # the new weight needs and shift traffic once they are ready
+//                            # (Flagger; Argo's setCanaryScale before setWeight).
+// Fleets that follow a share are autoscaled batched pools, fixed batched pools under
+// stable_scale: dynamic, and sampled versions given `replicas`.
+struct Deployment {
+  bool dynamic_stable = false;
+  bool full_canary = false;
+  bool prescale = false;
+  static Deployment parse(const ConfigMap& policy);  // reads `deployment`, if there
+};
+
 // A validated policy file. Immutable and shared by all threads of a study.
 class PolicyConfig {
  public:
@@ -130,6 +151,7 @@ class PolicyConfig {
   virtual std::vector<SampleNeed> sample_needs() const { return {}; }
   // The policy file's text, for manifests and reports.
   std::string source;
+  Deployment deployment;
 };
 
 using PolicyParser = std::unique_ptr<PolicyConfig> (*)(const ConfigMap& file);

@@ -33,6 +33,22 @@ const char* action_name(Decision::Action a) {
   return "?";
 }
 
+Deployment Deployment::parse(const ConfigMap& policy) {
+  Deployment d;
+  if (!policy.has("deployment")) return d;
+  const ConfigMap m = policy.map("deployment");
+  m.allow({"stable_scale", "canary_scale", "prescale"});
+  const std::string stable = m.text("stable_scale", "static");
+  if (stable != "static" && stable != "dynamic") m.fail("stable_scale", "static or dynamic");
+  d.dynamic_stable = stable == "dynamic";
+  const std::string canary = m.text("canary_scale", "weight");
+  if (canary != "weight" && canary != "full") m.fail("canary_scale", "weight or full");
+  d.full_canary = canary == "full";
+  d.prescale = m.flag("prescale", false);
+  if (d.prescale && d.full_canary) m.fail("prescale", "no prescale with canary_scale: full (a full fleet needs none)");
+  return d;
+}
+
 std::vector<std::string> policy_kinds() {
   std::vector<std::string> out;
   for (const auto& [kind, parser] : registry()) out.push_back(kind);
@@ -50,7 +66,8 @@ std::shared_ptr<const PolicyConfig> parse_policy(const ConfigMap& m) {
                          (guess.empty() ? "" : " (did you mean '" + guess + "'?)") +
                          "; expected one of: " + known);
   }
-  std::unique_ptr<PolicyConfig> config = it->second(m);
+  std::unique_ptr<PolicyConfig> config = it->second(m.permitting({"deployment"}));
+  config->deployment = Deployment::parse(m);
   config->source = m.dump();
   return config;
 }

@@ -18,6 +18,31 @@ struct BadInput {
 
 // Paths are relative to the source tree, as a user in it would type them.
 const BadInput kBadInputs[] = {
+    {"max-queue-without-batching.yaml",
+     "tests/data/bad/max-queue-without-batching.yaml:3:14: baseline.max_queue: expected no "
+     "max_queue without batching: a sampled version has no queue, got '100'"},
+    {"chunk-tokens-with-prefill-first.yaml",
+     "tests/data/bad/chunk-tokens-with-prefill-first.yaml:5:19: baseline.batching.chunk_tokens: "
+     "expected no chunk_tokens with scheduler prefill_first (chunked prefill mixes prefill "
+     "chunks into decoding iterations), got '512'"},
+    {"unknown-scheduler.yaml",
+     "tests/data/bad/unknown-scheduler.yaml:4:16: baseline.batching.scheduler: expected mixed "
+     "or prefill_first, got 'fcfs'"},
+    {"kv-footprint-without-kv-cache.yaml",
+     "tests/data/bad/kv-footprint-without-kv-cache.yaml:5:12: regressions[0].kind: expected a "
+     "kind other than kv_footprint: the canary has no batched pool with a kv_cache, got "
+     "'kv_footprint'"},
+    {"kv-cache-weights-too-large.yaml",
+     "tests/data/bad/kv-cache-weights-too-large.yaml:5:47: "
+     "baseline.batching.kv_cache.weights_gb: expected weights that leave KV-cache memory free "
+     "(gpus x gpu_memory_gb x memory_utilization above weights_gb), got '140'"},
+    {"target-utilization-without-auto.yaml",
+     "tests/data/bad/target-utilization-without-auto.yaml:5:25: "
+     "baseline.batching.target_utilization: expected replicas: auto or autoscale: {fleet: auto} "
+     "with target_utilization, got '70%'"},
+    {"deployment-bad-stable-scale.yaml",
+     "tests/data/bad/deployment-bad-stable-scale.yaml:2:28: deployment.stable_scale: expected "
+     "static or dynamic, got 'shrink'"},
     {"unknown-key.yaml",
      "tests/data/bad/unknown-key.yaml:3:3: traffic.rte: unknown key (did you mean 'rate'?); "
      "expected one of: rate, diurnal, schedule, bursts, trace, prompt_tokens, output_tokens, "

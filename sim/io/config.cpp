@@ -19,6 +19,7 @@ struct ConfigMap::Impl {
   YAML::Node node;   // always a mapping
   std::string file;  // as the user named it
   std::string path;  // dotted path of `node` from the top of the file
+  std::vector<std::string> also_allowed;  // see permitting()
 };
 
 namespace {
@@ -264,7 +265,15 @@ void ConfigMap::allow(std::initializer_list<std::string_view> keys) const {
   allow(std::vector<std::string>(keys.begin(), keys.end()));
 }
 
-void ConfigMap::allow(const std::vector<std::string>& known) const {
+ConfigMap ConfigMap::permitting(std::vector<std::string> keys) const {
+  auto impl = std::make_shared<Impl>(*impl_);
+  impl->also_allowed.insert(impl->also_allowed.end(), keys.begin(), keys.end());
+  return ConfigMap(impl);
+}
+
+void ConfigMap::allow(const std::vector<std::string>& only) const {
+  std::vector<std::string> known = only;
+  known.insert(known.end(), impl_->also_allowed.begin(), impl_->also_allowed.end());
   std::vector<std::string> seen;
   for (const auto& kv : impl_->node) {
     const std::string key = kv.first.Scalar();

@@ -55,6 +55,9 @@ class ConfigMap {
   static ConfigMap parse_string(const std::string& text, const std::string& name);
 
   // Fails on the first key not in `keys`, suggesting the nearest known one.
+  // The same mapping, whose allow() also accepts `keys` (keys a caller reads itself,
+  // such as the `deployment` section every policy kind shares).
+  ConfigMap permitting(std::vector<std::string> keys) const;
   void allow(std::initializer_list<std::string_view> keys) const;
   void allow(const std::vector<std::string>& keys) const;
   bool has(std::string_view key) const;

@@ -24,7 +24,9 @@ const char* outcome_name(Outcome o) {
 
 namespace {
 
-enum EventType : uint32_t { kArrival, kTick, kShape, kDrained, kIteration, kScale, kGolden, kEnd };
+enum EventType : uint32_t {
+  kArrival, kTick, kShape, kDrained, kIteration, kScale, kGolden, kEnd, kDrainStart, kApplyWeight
+};
 constexpr double kInf = std::numeric_limits<double>::infinity();
 constexpr int kVersions = 2;
 
@@ -104,6 +106,10 @@ struct Simulator::Impl final : CompletionSink {
   std::vector<uint32_t> free_slots;
   double drain_s = 0;
   double canary_scale = 0;  // > 0: the canary pool is sized for this share of the fleet
+  // Sampled versions' fleets (VersionSpec::replicas): replicas running, and their seconds.
+  uint32_t fleet[kVersions] = {0, 0};
+  double fleet_seconds[kVersions] = {0, 0}, fleet_since = 0;
+  double pending_weight = -1;  // prescale: the weight to shift to once the canary is ready
   uint64_t ticks = 0;       // analysis ticks taken this run
   RunResult result;
   std::vector<TracePoint>* trace = nullptr;
@@ -121,6 +127,9 @@ struct Simulator::Impl final : CompletionSink {
   void on_tick();
   void on_shape(uint32_t regression);
   void on_scale(uint32_t target);
+  void set_fleet(int v, uint32_t n);
+  void start_drain();
+  void apply_weight(double weight);
   void finish(Outcome outcome);
 
   Effects effects_for(Version v, const Request& r) const;
@@ -164,6 +173,10 @@ RunResult Simulator::Impl::run(uint64_t seed, uint64_t run_index) {
   drain_s = 0;
   canary_scale = 0;
   promoted = false;
+  pending_weight = -1;
+  fleet[0] = fleet[1] = 0;
+  fleet_seconds[0] = fleet_seconds[1] = 0;
+  fleet_since = 0;
   result = RunResult{};
   result.run = run_index;
   result.segment_blast_requests.assign(sc.traffic.segments.size(), 0);
@@ -191,6 +204,10 @@ RunResult Simulator::Impl::run(uint64_t seed, uint64_t run_index) {
       case kDrained: finish(Outcome::kRolledBack); break;
       case kGolden: on_golden(); break;
       case kEnd: engine.stop(); break;
+      case kDrainStart: start_drain(); break;
+      case kApplyWeight:
+        if (pending_weight >= 0) apply_weight(pending_weight);
+        break;
     }
   });
 
@@ -204,8 +221,9 @@ RunResult Simulator::Impl::run(uint64_t seed, uint64_t run_index) {
   result.events = engine.processed();
   for (uint64_t word : users_hit) result.blast_radius_users += std::popcount(word);
   // Token costs were added request by request; replica costs are added here.
+  set_fleet(0, fleet[0]);  // brings the fleets' seconds up to now
   for (int v = 0; v < kVersions; ++v) {
-    const double rs = pools[v] ? pools[v]->replica_seconds() : 0;
+    const double rs = pools[v] ? pools[v]->replica_seconds() : fleet_seconds[v];
     (v ? result.canary_replica_seconds : result.baseline_replica_seconds) = rs;
     result.gpu_hours += rs / 3600 * spec(static_cast<Version>(v)).serving.batching.gpus;
     (v ? result.canary_cost : result.baseline_cost) +=
@@ -489,7 +507,24 @@ void Simulator::Impl::on_tick() {
   const double now = engine.now();
   const Decision d = policy->decide(Observation(now, router.weight(), telemetry));
   const double before = router.weight();
-  if (d.action == Decision::Action::kSetWeight) router.set_weight(std::clamp(d.weight, 0.0, 1.0));
+  if (d.action != Decision::Action::kHold) pending_weight = -1;  // a newer decision stands
+  if (d.action == Decision::Action::kSetWeight) {
+    const double w = std::clamp(d.weight, 0.0, 1.0);
+    // Prescale: a canary fleet that follows its share grows first; traffic follows once
+    // the new replicas serve (the autoscaler's lag, then start-up).
+    const BatchingSpec& cb = sc.canary.serving.batching;
+    const bool grows = pc.deployment.prescale && w > before &&
+                       (pools[1] ? cb.autoscaled : sc.canary.replicas > 0);
+    if (grows) {
+      pending_weight = w;
+      canary_scale = std::max(canary_scale, w);
+      rescale(before, now);
+      const double ready = (pools[1] ? cb.autoscale.lag_s : 0) + sc.canary.startup_s;
+      engine.schedule(ready, kApplyWeight);
+    } else {
+      router.set_weight(w);
+    }
+  }
   if (d.action == Decision::Action::kPromote) router.set_weight(1);
   if (d.mirror >= 0) router.set_mirror(std::clamp(d.mirror, 0.0, 1.0));
   if (!d.segments.empty()) restrict_segments(d.segments);
@@ -509,10 +544,19 @@ void Simulator::Impl::on_tick() {
     result.reason = d.reason;
     result.decision_time_s = now;
     result.regression_active = bad_since <= now;
-    router.drain(now, d.drain_s);
     drain_s = d.drain_s;
-    if (d.drain_s > 0) engine.schedule(d.drain_s, kDrained);
-    else finish(Outcome::kRolledBack);
+    // A stable fleet that shrank with the canary's share (stable_scale: dynamic; a big
+    // bang that replaced it) must start its replicas again before traffic can move back.
+    if (pc.deployment.dynamic_stable && router.weight() > 0 && sc.baseline.startup_s > 0) {
+      const BatchingSpec& bb = sc.baseline.serving.batching;
+      if (pools[0] && !bb.autoscaled) pools[0]->set_replicas(bb.replicas);
+      if (!pools[0] && sc.baseline.replicas > 0) set_fleet(0, sc.baseline.replicas);
+      engine.schedule(sc.baseline.startup_s, kDrainStart);
+      if (trace) trace->push_back({now, router.weight(), "redeploy", "the stable fleet starts again before traffic moves back",
+                                   snapshot(Version::kCanary), snapshot(Version::kBaseline)});
+    } else {
+      start_drain();
+    }
   } else {
     // Tick k at k x interval: multiplied, never accumulated, so that decimal intervals
     // (0.1 s) do not drift against the telemetry windows.
@@ -576,19 +620,60 @@ void Simulator::Impl::start_regressions_at_weight(double weight) {
 // when the policy pre-scaled it), `delay` seconds from now (at once if < 0).
 void Simulator::Impl::rescale(double weight, double delay) {
   const double traffic_share = router.canary_share(weight);
-  const double canary_share = canary_scale > 0 ? canary_scale : traffic_share;
+  const Deployment& dep = pc.deployment;
+  // The canary carries its weight and any shadow copies; a full canary is a whole fleet.
+  const double canary_share = dep.full_canary ? 1.0
+                              : canary_scale > 0 ? std::max(canary_scale, router.mirror())
+                                                 : std::max(traffic_share, router.mirror());
+  auto share_of = [&](int v) { return v ? canary_share : 1 - traffic_share; };
+  auto sized = [](double share, uint32_t fleet) { return static_cast<uint32_t>(std::ceil(share * fleet - 1e-9)); };
   for (int v = 0; v < kVersions; ++v) {
-    if (!pools[v]) continue;
-    const BatchingSpec& b = spec(static_cast<Version>(v)).serving.batching;
+    const VersionSpec& vs = spec(static_cast<Version>(v));
+    if (!pools[v]) {
+      // A sampled fleet: the stable one whole unless dynamic, the canary by its share.
+      if (vs.replicas == 0) continue;
+      const uint32_t n = v || dep.dynamic_stable ? sized(share_of(v), vs.replicas) : vs.replicas;
+      if (delay < 0 || n != fleet[v]) set_fleet(v, n);
+      continue;
+    }
+    const BatchingSpec& b = vs.serving.batching;
     uint32_t n = b.replicas;
     if (b.autoscaled) {
-      const double share = v ? canary_share : 1 - traffic_share;
-      const auto want = static_cast<uint32_t>(std::ceil(share * b.autoscale.fleet - 1e-9));
-      n = std::clamp(want, b.autoscale.min, b.autoscale.max);
+      n = std::clamp(sized(share_of(v), b.autoscale.fleet), b.autoscale.min, b.autoscale.max);
+    } else if (v == 0 && dep.dynamic_stable) {
+      n = sized(share_of(v), b.replicas);  // shrinks at once; grows after start-up
+      if (delay >= 0) pools[v]->set_replicas(n);
     }
     if (delay < 0) pools[v]->reset(n);
     else if (b.autoscaled) engine.schedule(b.autoscale.lag_s, kScale, (static_cast<uint32_t>(v) << 24) | n);
   }
+}
+
+// Rollback: the canary's weight falls to 0 over the policy's drain.
+void Simulator::Impl::start_drain() {
+  router.drain(engine.now(), drain_s);
+  if (drain_s > 0) engine.schedule(drain_s, kDrained);
+  else finish(Outcome::kRolledBack);
+}
+
+void Simulator::Impl::apply_weight(double weight) {
+  pending_weight = -1;
+  const double before = router.weight();
+  router.set_weight(weight);
+  if (trace) trace->push_back({engine.now(), weight, "set_weight", "prescaled canary ready", snapshot(Version::kCanary),
+                               snapshot(Version::kBaseline)});
+  if (weight != before) {
+    start_regressions_at_weight(weight);
+    rescale(weight, engine.now());
+  }
+}
+
+// A sampled version's fleet runs n replicas from now on.
+void Simulator::Impl::set_fleet(int v, uint32_t n) {
+  const double now = engine.now();
+  for (int k = 0; k < kVersions; ++k) fleet_seconds[k] += fleet[k] * (now - fleet_since);
+  fleet_since = now;
+  fleet[v] = n;
 }
 
 void Simulator::Impl::on_scale(uint32_t target) {

@@ -15,7 +15,7 @@ namespace {
 VersionSpec parse_version(const ConfigMap& m, const VersionSpec& fallback) {
   m.allow({"ttft", "inter_token", "batching", "output_scale", "error_rate", "quality",
            "hallucination_rate", "unsafe_rate", "cost", "timeout", "patience", "max_queue",
-           "prefix_cache"});
+           "prefix_cache", "startup", "replicas"});
   VersionSpec v = fallback;
   if (m.has("batching")) {
     if (m.has("ttft") || m.has("inter_token"))
@@ -38,6 +38,13 @@ VersionSpec parse_version(const ConfigMap& m, const VersionSpec& fallback) {
     v.serving.batching.max_queue = static_cast<uint32_t>(m.count("max_queue", 0, 1, 1u << 30));
   }
   v.prefix_cache_share = m.probability("prefix_cache", v.prefix_cache_share);
+  v.startup_s = m.duration("startup", v.startup_s);
+  if (v.serving.batched) {
+    v.serving.batching.startup_s = v.startup_s;
+    if (m.has("replicas")) m.fail("replicas", "replicas inside batching for a batched version");
+  } else {
+    v.replicas = static_cast<uint32_t>(m.count("replicas", v.replicas, 1, 1 << 20));
+  }
   v.serving.ttft = Distribution::parse(m, "ttft", true, v.serving.ttft);
   v.serving.inter_token = Distribution::parse(m, "inter_token", true, v.serving.inter_token);
   v.output_scale = m.number("output_scale", v.output_scale, 0, kMaxMultiplier);

@@ -56,6 +56,12 @@ struct VersionSpec {
   // Share of each prompt served from the prefix cache (batched: not prefilled), unless the
   // trace gives each request's cached tokens.
   double prefix_cache_share = 0;
+  // Deployment: a new replica serves `startup` after it starts (weight load, warm-up;
+  // batched pools and redeploys alike). A sampled version may give `replicas`, the fleet
+  // that carries all traffic: it is costed (cost.replica_hour) and scaled like a pool,
+  // without a latency effect. 0: no fleet accounted.
+  double startup_s = 0;
+  uint32_t replicas = 0;
 };
 
 struct Scenario {

@@ -31,7 +31,7 @@ uint64_t KvCacheSpec::derive(double gpus, double gpu_memory_gb, double memory_ut
 
 BatchingSpec BatchingSpec::parse(const ConfigMap& m) {
   m.allow({"profile", "iteration", "max_batch", "token_budget", "scheduler", "chunk_tokens",
-           "kv_cache", "gpus", "replicas", "autoscale", "target_utilization", "startup"});
+           "kv_cache", "gpus", "replicas", "autoscale", "target_utilization"});
   BatchingSpec b;
   auto read_iteration = [&b](const ConfigMap& it) {
     it.allow({"base", "per_prefill_token", "per_decoding_sequence"});
@@ -104,7 +104,6 @@ BatchingSpec BatchingSpec::parse(const ConfigMap& m) {
   if (b.target_utilization <= 0) m.fail("target_utilization", "a utilization above 0 %");
   if (m.has("target_utilization") && !b.auto_size)
     m.fail("target_utilization", "replicas: auto or autoscale: {fleet: auto} with target_utilization");
-  b.startup_s = m.duration("startup", 0);
   return b;
 }
 

@@ -19,7 +19,6 @@
 //     replicas: 8          # a fixed pool (or auto: sized by the capacity check); or:
 //     autoscale: {fleet: 16, min: 1, max: 16, lag: 3m}   # fleet: auto sizes it too
 //     target_utilization: 70%   # what `auto` sizes for (default 70 %)
-//     startup: 5m          # a new replica loads weights and warms up this long (default 0)
 //
 // One iteration of a replica takes b0 + b1 * (prompt tokens prefilled in it) + b2 *
 // (sequences decoding in it). Waiting requests are admitted at the start of an iteration,
@@ -101,7 +100,7 @@ struct BatchingSpec {
   Autoscale autoscale;
   bool auto_size = false;           // replicas: auto / fleet: auto, resolved by the scenario
   double target_utilization = 0.7;  // what auto sizes for
-  double startup_s = 0;             // a new replica serves this long after it starts
+  double startup_s = 0;             // a new replica serves this long after it starts (the version's startup)
   uint32_t max_queue = 0;           // requests waiting beyond which arrivals are rejected (0: none)
 
   static BatchingSpec parse(const ConfigMap& m);
