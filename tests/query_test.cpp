@@ -95,7 +95,12 @@ TEST(QueryTest, LatencyQuantilesMeansAndUnits) {
   EXPECT_EQ(Says(R"(histogram_quantile(0.5, sum(rate(response_latency_ms_bucket[1m])) by (le)))"), "latency_p50 1000 canary 60");
   EXPECT_EQ(Says(R"(histogram_quantile(0.99, sum(rate(vllm:time_to_first_token_seconds_bucket[2m])) by (le)) * 1000)"),
             "ttft_p99 1000 canary 120");
+  // vLLM observes every interval between tokens there: a token gap, not a request's mean.
   EXPECT_EQ(Says(R"(histogram_quantile(0.9, sum(rate(vllm:time_per_output_token_seconds_bucket[1m])) by (le)))"),
+            "token_gap_p90 1 canary 60");
+  EXPECT_EQ(Says(R"(histogram_quantile(0.9, sum(rate(vllm:inter_token_latency_seconds_bucket[1m])) by (le)))"),
+            "token_gap_p90 1 canary 60");
+  EXPECT_EQ(Says(R"(histogram_quantile(0.9, sum(rate(vllm:request_time_per_output_token_seconds_bucket[1m])) by (le)))"),
             "itl_p90 1 canary 60");
   EXPECT_EQ(Says(R"(sum(rate(http_server_duration_seconds_sum[5m])) / sum(rate(http_server_duration_seconds_count[5m])))"),
             "latency_mean 1 canary 300");

@@ -631,11 +631,17 @@ double unit_of(const std::string& family) {
   return 0;
 }
 
-// The canarysim SLI of a time family: ttft, itl or latency.
+// The canarysim SLI of a time family: ttft, itl (each request's mean time per output
+// token), token_gap (every interval between tokens) or latency. vLLM observes each
+// interval in inter_token_latency_seconds (and its deprecated time_per_output_token_seconds),
+// and each request's mean in request_time_per_output_token_seconds; TGI's
+// request_mean_time_per_token is a per-request mean, as benchmarks' TPOT is.
 std::string time_sli(const std::string& family, const QueryContext& ctx, std::vector<std::string>* notes) {
   const std::string l = lower(family);
   if (contains_any(l, {"time_to_first_token", "ttft", "first_token"})) return "ttft";
-  if (contains_any(l, {"inter_token", "time_per_output_token", "time_per_token", "tpot", "itl"})) return "itl";
+  if (contains_any(l, {"request_time_per_output_token", "mean_time_per_token", "mean_time_per_output_token", "tpot"}))
+    return "itl";
+  if (contains_any(l, {"inter_token", "time_per_output_token", "time_per_token", "itl"})) return "token_gap";
   if (contains_any(l, {"queue", "prefill", "decode", "scheduling", "connect", "dns", "db_", "database"}))
     refuse("'" + family + "' times a stage canarysim does not judge (only time to first token, inter-token "
            "and end-to-end latency)");
@@ -1091,7 +1097,8 @@ QueryMeaning read_query(const std::string& query, const std::string& dialect, co
 }
 
 std::string rule_text(const QueryMeaning& m, const std::string& op, double threshold) {
-  const bool time = m.metric.rfind("ttft", 0) == 0 || m.metric.rfind("itl", 0) == 0 || m.metric.rfind("latency", 0) == 0;
+  const bool time = m.metric.rfind("ttft", 0) == 0 || m.metric.rfind("itl", 0) == 0 ||
+                    m.metric.rfind("token_gap", 0) == 0 || m.metric.rfind("latency", 0) == 0;
   const bool rate = m.metric == "error_rate" || m.metric == "success_rate" || m.metric == "hallucination_rate" ||
                     m.metric == "unsafe_rate";
   std::string name = m.metric;
