@@ -206,5 +206,45 @@ TEST(FleetTest, SampledTimeoutsAndPatienceFailTheSlowRequests) {
   EXPECT_EQ(ok.failed_requests, 0u);
 }
 
+TEST(FleetTest, APrefixCacheRegressionSlowsPrefillAndCutsCapacity) {
+  // Prompts of 4,000 tokens, 75 % of them cached on both versions; the canary loses its
+  // hits (hit_multiplier 0): it prefills four times as many tokens, so its TTFT rises and
+  // a replica carries fewer requests.
+  const std::string yaml =
+      "horizon: 10m\ntraffic: {rate: 20/s, prompt_tokens: 4000, output_tokens: 50}\n"
+      "baseline:\n  batching: {iteration: {base: 20ms, per_prefill_token: 0.1ms, per_decoding_sequence: 0.3ms}, replicas: 8}\n"
+      "  prefix_cache: 75%\n"
+      "regressions: [{kind: prefix_cache, hit_multiplier: 0}]\n"
+      "policy: {kind: stepped, steps: [50], bake_time: 1h, checks: [{metric: error_rate, max: 50%}]}\n";
+  const Scenario s = Parse(yaml);
+  const TokenMix mix = token_mix(s.traffic, s.baseline);
+  EXPECT_NEAR(mix.prefill, 1000, 1e-9);
+  EXPECT_NEAR(mix.context, 4000, 1e-9);
+  Simulator sim(s, *s.policy);
+  std::vector<TracePoint> trace;
+  sim.run(1, 0, &trace);
+  ASSERT_GE(trace.size(), 5u);
+  const TracePoint& p = trace[4];
+  // Unloaded prefill: 20 ms + 1,000 x 0.1 ms = 120 ms against 20 ms + 4,000 x 0.1 ms = 420 ms.
+  EXPECT_GT(p.canary.ttft_p50_s, 3 * p.baseline.ttft_p50_s) << p.canary.ttft_p50_s << " " << p.baseline.ttft_p50_s;
+}
+
+TEST(FleetTest, TheProductionScenarioIsSizedForItsPeakAndItsSlowCanaryBitesAtTwentyFivePercent) {
+  const Scenario s = load_scenario(std::string(CANARYSIM_SOURCE_DIR) + "/scenarios/production.yaml");
+  const auto loads = pool_loads(s, s.policy.get());
+  ASSERT_EQ(loads.size(), 2u);
+  EXPECT_NEAR(loads[0].peak_rate, 1050 * 1.43, 1);  // the diurnal crest, an hour in
+  EXPECT_NEAR(loads[0].utilization(), 0.70, 0.01);  // fleet: auto at target_utilization
+  EXPECT_TRUE(capacity_warnings(s, s.policy.get()).empty());
+  // At 5 % (a 40-replica floor) the 45 % slower canary passes; at 25 %, prescaled and
+  // serving from 21 minutes, its queue grows and the TTFT ratio check rolls it back.
+  for (const RunResult& r : RunStudy(s, 2).runs) {
+    EXPECT_EQ(r.outcome, Outcome::kRolledBack);
+    EXPECT_TRUE(r.regression_active);
+    EXPECT_GT(r.decision_time_s, 21 * 60);
+    EXPECT_LT(r.decision_time_s, 30 * 60);
+  }
+}
+
 }  // namespace
 }  // namespace canarysim

@@ -87,6 +87,20 @@ TEST(TraceTest, ABadRowIsNamedByFileLineAndColumn) {
   }
 }
 
+TEST(TraceTest, ACachedTokensColumnGivesEachRequestsPrefixCacheHit) {
+  const std::string path = ::testing::TempDir() + "cached-trace.csv";
+  std::ofstream(path) << "timestamp,prompt_tokens,output_tokens,cached_tokens\n0,1000,10,600\n0.5,200,10,0\n";
+  const Trace t = Trace::load(path);
+  EXPECT_EQ(t.cached_tokens, (std::vector<uint32_t>{600, 0}));
+  std::ofstream(path) << "timestamp,prompt_tokens,output_tokens,cached_tokens\n0,100,10,600\n";
+  try {
+    Trace::load(path);
+    FAIL();
+  } catch (const InputError& e) {
+    EXPECT_EQ(std::string(e.what()), path + ":2: cached_tokens: expected at most the prompt's 100 tokens, got 600");
+  }
+}
+
 TEST(TrafficTest, PoissonRateIsTheConfiguredRate) {
   const auto r = Generate(Parse("rate: 100/s\n"), 3600);
   // Poisson count over an hour: mean 360,000, sd 600.

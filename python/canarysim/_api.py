@@ -176,8 +176,9 @@ class Study:
         """The summary's distributions as a DataFrame: one row per metric."""
         rows = {}
         for key in ("detection_time_s", "time_to_mitigate_s", "blast_radius_requests",
-                    "blast_radius_users", "rollout_duration_s", "cost", "canary_cost",
-                    "canary_replica_hours"):
+                    "blast_radius_users", "rollout_duration_s", "failed_requests",
+                    "canary_failed_requests", "timed_out_requests", "rejected_requests",
+                    "preemptions", "cost", "canary_cost", "canary_replica_hours", "gpu_hours"):
             rows[key] = self.summary[key]
         return pd.DataFrame.from_dict(rows, orient="index")
 

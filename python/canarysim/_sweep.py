@@ -23,7 +23,9 @@ _RUN_COLUMNS = (
     "run, outcome, regression_active, decision_time_s, detection_time_s, time_to_mitigate_s, "
     "blast_radius_requests, blast_radius_users, rollout_duration_s, requests, canary_requests, events, "
     "baseline_replica_seconds, canary_replica_seconds, baseline_tokens, canary_tokens, baseline_cost, "
-    "canary_cost, reason, segment_blast_requests, segment_blast_users"
+    "canary_cost, reason, segment_blast_requests, segment_blast_users, before_evidence, failed_requests, "
+    "gpu_hours, baseline_failed_requests, canary_failed_requests, timed_out_requests, rejected_requests, "
+    "abandoned_requests, preemptions"
 )
 
 

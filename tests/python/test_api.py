@@ -46,6 +46,34 @@ def test_runs_frame_has_typed_numpy_columns():
     assert len(study.reasons) == 30
 
 
+def test_fleet_outcomes_reach_the_frames():
+    # A fleet with a queue bound and a timeout, far too small for its traffic: failures of
+    # each kind, preemptions and GPU-hours per run, in typed columns and in the summary.
+    scenario = """
+horizon: 5m
+traffic: {rate: 200/s}
+baseline:
+  batching: {iteration: {base: 30ms, per_prefill_token: 90us, per_decoding_sequence: 320us},
+             replicas: 4, gpus: 8, kv_cache: {tokens: 20000}}
+  timeout: 30s
+  max_queue: 500
+canary: {}
+policy: {kind: stepped, steps: [50], bake_time: 10m, checks: [{metric: ttft_p50, max: 1h}]}
+"""
+    import yaml
+    study = cs.run(yaml.safe_load(scenario), runs=2)
+    f = study.runs
+    for c in ("baseline_failed_requests", "canary_failed_requests", "timed_out_requests",
+              "rejected_requests", "abandoned_requests", "preemptions"):
+        assert f[c].dtype == np.int64, c
+    assert f["gpu_hours"].dtype == np.float64
+    assert (f["rejected_requests"] > 0).all() and (f["timed_out_requests"] > 0).all()
+    assert (f["failed_requests"] == f["baseline_failed_requests"] + f["canary_failed_requests"]).all()
+    assert np.allclose(f["gpu_hours"], (f["baseline_replica_seconds"] + f["canary_replica_seconds"]) * 8 / 3600)
+    assert study.summary["rejected_requests"]["mean"] == f["rejected_requests"].mean()
+    assert "gpu_hours" in study.summary_frame().index
+
+
 def test_summary_is_a_plain_dict_and_a_frame():
     s = cs.run("scenarios/error-spike.yaml", runs=30).summary
     assert isinstance(s, dict)
