@@ -5,7 +5,9 @@ measured on the same good and bad releases with common random numbers.
     .venv/bin/python results/strategies.py [runs]      (about 3 minutes for 200 runs)
 
 Good release: scenarios/aa-null.yaml (every rollback is false). Bad release:
-scenarios/error-spike.yaml (errors 0.1 % -> 2 % ten minutes in).
+scenarios/error-spike.yaml (errors 0.1 % -> 2 % ten minutes in). Both run a self-hosted
+fleet of 48 replicas at 98.32 a replica-hour, 5 minutes to start a replica: big bang
+replaces it in place (a rollback redeploys), blue-green keeps it as a standby.
 """
 
 import os
@@ -43,7 +45,13 @@ def main():
         "",
         f"Regenerate with `.venv/bin/python results/strategies.py {runs}`. {runs} runs each, seed 1,",
         "the same traffic for every strategy. Bad release: `error-spike` (errors 0.1 % -> 2 % at",
-        "10 min); good release: `aa-null`. Cost: tokens at 2 per million, shadow copies included.",
+        "10 min); good release: `aa-null`. Both serve from a fleet of 48 replicas at 98.32 a",
+        "replica-hour, and a new replica takes 5 minutes to load weights. Cost counts every",
+        "replica running, standby and starting ones included: big bang replaces the fleet in",
+        "place (`deployment: {stable_scale: dynamic}`), so its rollback is a redeploy and its",
+        "mitigation waits 5 minutes for the old fleet; blue-green keeps the old fleet as a",
+        "standby and runs a whole new one (`canary_scale: full`), so its rollback is a switch",
+        "and it pays for two fleets; a canary keeps the stable fleet whole and grows a small one.",
         "",
         "| strategy | policy | blast radius, requests (bad, mean) | users (bad, mean) | detection p50 (bad) | time to mitigate p50 (bad) | false rollback rate (good) | rollout duration p50 (good) | cost per run (good, mean) |",
         "|---|---|---|---|---|---|---|---|---|",
