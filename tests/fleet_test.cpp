@@ -138,6 +138,24 @@ TEST(FleetTest, ABigBangRollsBackByRedeployingTheOldFleet) {
     EXPECT_NEAR(r.rollout_duration_s, r.decision_time_s, 1e-6);
 }
 
+TEST(FleetTest, ABigBangOnABatchedFleetStartsTheOldPoolAgainBeforeMovingTraffic) {
+  // The old pool of 10 replicas is gone at 100 % (no replica-seconds while the canary
+  // serves alone); the rollback starts all 10 (2 minutes each) and only then drains.
+  const std::string policy = "{kind: stepped, steps: [100], bake_time: 0s, final_bake: 30m, interval: 1m, "
+                             "rollback_drain: 0s, checks: [{metric: error_rate, max: 2%}], "
+                             "deployment: {stable_scale: dynamic}}";
+  const Scenario s = Parse("horizon: 1h\ntraffic: {rate: 10/s, prompt_tokens: 500, output_tokens: 50}\n"
+                           "baseline:\n  batching: {iteration: " + std::string(kIteration) + ", replicas: 10}\n"
+                           "  startup: 2m\n  error_rate: 0.1%\n"
+                           "regressions: [{kind: errors, onset: 3m, error_rate: 20%}]\n"
+                           "policy: " + policy + "\n");
+  for (const RunResult& r : RunStudy(s, 3).runs) {
+    ASSERT_EQ(r.outcome, Outcome::kRolledBack);
+    EXPECT_NEAR(r.rollout_duration_s - r.decision_time_s, 120, 1e-6);
+    EXPECT_NEAR(r.baseline_replica_seconds, 10 * 120, 1e-6);  // only the restart
+  }
+}
+
 TEST(FleetTest, FleetCostsFollowTheDeployment) {
   // Good release, promoted after 30 minutes at 100 %: replaced in place, one fleet is paid
   // for; blue-green's standby doubles it; a plain canary keeps the stable fleet whole.

@@ -549,7 +549,8 @@ void Simulator::Impl::on_tick() {
     // bang that replaced it) must start its replicas again before traffic can move back.
     if (pc.deployment.dynamic_stable && router.weight() > 0 && sc.baseline.startup_s > 0) {
       const BatchingSpec& bb = sc.baseline.serving.batching;
-      if (pools[0] && !bb.autoscaled) pools[0]->set_replicas(bb.replicas);
+      if (pools[0]) pools[0]->set_replicas(bb.autoscaled ? std::clamp(bb.autoscale.fleet, bb.autoscale.min, bb.autoscale.max)
+                                                         : bb.replicas);
       if (!pools[0] && sc.baseline.replicas > 0) set_fleet(0, sc.baseline.replicas);
       engine.schedule(sc.baseline.startup_s, kDrainStart);
       if (trace) trace->push_back({now, router.weight(), "redeploy", "the stable fleet starts again before traffic moves back",
