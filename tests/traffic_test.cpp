@@ -101,6 +101,82 @@ TEST(TraceTest, ACachedTokensColumnGivesEachRequestsPrefixCacheHit) {
   }
 }
 
+// Empirical distributions: every given quantile is drawn exactly; drawn quantiles of a
+// histogram match its buckets' cumulative shares to within the sampling error.
+Distribution ParseDistribution(const std::string& yaml, bool seconds) {
+  const ConfigMap m = ConfigMap::parse_string("d: " + yaml + "\n", "<test>");
+  return Distribution::parse(m, "d", seconds, Distribution::fixed(1));
+}
+
+TEST(DistributionTest, QuantilesAreDrawnExactlyAndTheTailContinuesTheLastPiece) {
+  const Distribution d = ParseDistribution("{quantiles: {p50: 400ms, p90: 900ms, p99: 2.5s, p99.9: 6s}}", true);
+  EXPECT_NEAR(d.quantile(0.5), 0.4, 1e-12);
+  EXPECT_NEAR(d.quantile(0.9), 0.9, 1e-12);
+  EXPECT_NEAR(d.quantile(0.99), 2.5, 1e-12);
+  EXPECT_NEAR(d.quantile(0.999), 6.0, 1e-9);
+  // Between p90 and p99, lognormal through both points: the probit midpoint is their
+  // geometric mean.
+  const double zmid = (normal_quantile(0.9) + normal_quantile(0.99)) / 2;
+  EXPECT_NEAR(d.quantile(0.5 * std::erfc(-zmid / std::sqrt(2.0))), std::sqrt(0.9 * 2.5), 1e-6);
+  EXPECT_GT(d.quantile(0.9999), 6.0);  // the tail goes on
+  EXPECT_LT(d.quantile(0.01), 0.4);
+  for (double u = 0.001; u < 1; u += 0.001) EXPECT_LE(d.quantile(u), d.quantile(u + 0.0005));
+}
+
+TEST(DistributionTest, APrometheusHistogramIsDrawnBucketForBucket) {
+  const Distribution d =
+      ParseDistribution("{histogram: {le: [0.1, 0.25, 0.5, 1, 2.5, +Inf], count: [120, 480, 900, 990, 1000, 1000]}}", true);
+  // 200,000 draws: each bucket's share within 4 standard errors (at most 0.0011).
+  Rng rng(5, 0, Stream::kRequests);
+  const double bounds[] = {0.1, 0.25, 0.5, 1, 2.5};
+  const double share[] = {0.12, 0.48, 0.90, 0.99, 1.0};
+  int below[5] = {};
+  constexpr int kDraws = 200000;
+  for (int i = 0; i < kDraws; ++i) {
+    const double x = d.quantile(rng.uniform_open());
+    for (int b = 0; b < 5; ++b) below[b] += x <= bounds[b];
+  }
+  for (int b = 0; b < 5; ++b) {
+    const double p = share[b], se = std::sqrt(p * (1 - p) / kDraws);
+    EXPECT_NEAR(below[b] / double{kDraws}, p, 4 * se + 1e-12) << "le " << bounds[b];
+  }
+  EXPECT_NEAR(d.quantile(0.3), 0.1 + 0.15 * (0.3 - 0.12) / 0.36, 1e-12);  // linear in the bucket
+  // The mean by buckets' midpoints: 0.12 x 0.05 + 0.36 x 0.175 + 0.42 x 0.375 + 0.09 x 0.75 + 0.01 x 1.75.
+  EXPECT_NEAR(d.mean(), 0.006 + 0.063 + 0.1575 + 0.0675 + 0.0175, 1e-4);
+}
+
+TEST(DistributionTest, EmpiricalTokenCountsWorkForTraffic) {
+  const TrafficSpec t = Parse("prompt_tokens: {quantiles: {p50: 800, p99: 6000}}\n"
+                              "output_tokens: {histogram: {le: [50, 200, 1000], count: [10, 80, 100]}}\n");
+  EXPECT_NEAR(t.prompt_tokens.quantile(0.5), 800, 1e-9);
+  EXPECT_NEAR(t.output_tokens.quantile(0.8), 200, 1e-9);
+}
+
+TEST(DistributionTest, BadTablesAreNamed) {
+  auto message = [](const std::string& yaml) {
+    try {
+      ParseDistribution(yaml, true);
+    } catch (const InputError& e) {
+      return std::string(e.what());
+    }
+    return std::string("accepted");
+  };
+  EXPECT_EQ(message("{quantiles: {p90: 1s, p50: 2s}}"),
+            "<test>:1:31: d.quantiles.p50: expected quantiles in increasing order (p50 before p90), got '2s'");
+  EXPECT_EQ(message("{quantiles: {p50: 2s, p90: 1s}}"),
+            "<test>:1:31: d.quantiles.p90: expected a value at least the previous quantile's, got '1s'");
+  EXPECT_EQ(message("{quantiles: {median: 1s, p90: 2s}}"),
+            "<test>:1:25: d.quantiles.median: 'median' is not a quantile; expected keys like p50, p90, p99, p99.9");
+  EXPECT_EQ(message("{histogram: {le: [1, 0.5], count: [1, 2]}}"),
+            "<test>:1:25: d.histogram.le[1]: expected bucket bounds in increasing order, got '0.5'");
+  EXPECT_EQ(message("{histogram: {le: [1, 2], count: [5, 2]}}"),
+            "<test>:1:40: d.histogram.count[1]: expected cumulative counts, never below the one before, got '2'");
+  EXPECT_EQ(message("{histogram: {le: [1, 2], count: [0, 0]}}"),
+            "<test>:1:36: d.histogram.count: expected a histogram with at least one observation, got a list");
+  EXPECT_EQ(message("{median: 1s, histogram: {le: [1], count: [1]}}"), 
+            "<test>:1:13: d.median: expected one form: {quantiles}, {histogram}, {median, p99} or {mean}, got '1s'");
+}
+
 TEST(TrafficTest, PoissonRateIsTheConfiguredRate) {
   const auto r = Generate(Parse("rate: 100/s\n"), 3600);
   // Poisson count over an hour: mean 360,000, sd 600.

@@ -22,6 +22,113 @@ Distribution Distribution::from_median_p99(double median, double p99) {
   return {Kind::kLognormal, median, std::log(p99 / median) / kZ99};
 }
 
+double QuantileTable::at(double u) const {
+  const size_t n = p.size();
+  if (!log_normal_scale) {  // a histogram: p from 0 to 1, linear within a bucket
+    const auto it = std::lower_bound(p.begin(), p.end(), u);
+    if (it == p.end()) return x.back();
+    const size_t i = static_cast<size_t>(it - p.begin());
+    if (i == 0) return x.front();
+    const double span = p[i] - p[i - 1];
+    return span > 0 ? x[i - 1] + (x[i] - x[i - 1]) * (u - p[i - 1]) / span : x[i];
+  }
+  // Quantiles: straight in (probit p, log x); beyond the ends, the nearest piece goes on.
+  const double z = normal_quantile(u);
+  size_t i = static_cast<size_t>(std::lower_bound(p.begin(), p.end(), u) - p.begin());
+  i = std::clamp<size_t>(i, 1, n - 1);
+  const double z0 = normal_quantile(p[i - 1]), z1 = normal_quantile(p[i]);
+  const double l0 = std::log(x[i - 1]), l1 = std::log(x[i]);
+  return std::exp(l0 + (l1 - l0) * (z - z0) / (z1 - z0));
+}
+
+Distribution Distribution::empirical(QuantileTable t) {
+  // The mean by the midpoint rule over 10,000 equal slices of probability (well within a
+  // percent for any tail a table describes; the mean only sizes capacity estimates).
+  constexpr int kSlices = 10000;
+  double sum = 0;
+  for (int k = 0; k < kSlices; ++k) sum += t.at((k + 0.5) / kSlices);
+  t.mean = sum / kSlices;
+  Distribution d;
+  d.kind = Kind::kEmpirical;
+  d.median = t.at(0.5);
+  d.table = std::make_shared<const QuantileTable>(std::move(t));
+  return d;
+}
+
+namespace {
+
+// {quantiles: {p50: 400ms, ...}}: at least two, probabilities and values increasing.
+Distribution parse_quantiles(const ConfigMap& m, bool seconds) {
+  QuantileTable t;
+  t.log_normal_scale = true;
+  for (const std::string& k : m.keys()) {
+    char* end = nullptr;
+    const double q = k.size() > 1 && k[0] == 'p' ? std::strtod(k.c_str() + 1, &end) : -1;
+    if (!(end && *end == '\0' && q > 0 && q < 100))
+      m.reject(k, "'" + k + "' is not a quantile; expected keys like p50, p90, p99, p99.9");
+    const double v = seconds ? m.duration(k) : m.number(k, 0, kMaxTokens);
+    if (!(v > 0)) m.fail(k, "a positive value");
+    if (!t.p.empty() && q / 100 <= t.p.back()) m.fail(k, "quantiles in increasing order (p50 before p90)");
+    if (!t.x.empty() && v < t.x.back()) m.fail(k, "a value at least the previous quantile's");
+    t.p.push_back(q / 100);
+    t.x.push_back(v);
+  }
+  if (t.p.size() < 2) m.fail(m.keys().empty() ? "p50" : m.keys().front(), "at least two quantiles, like p50 and p99");
+  return Distribution::empirical(std::move(t));
+}
+
+// {histogram: {le: [...], count: [...]}}: Prometheus bucket bounds and cumulative counts.
+Distribution parse_histogram(const ConfigMap& m) {
+  m.allow({"le", "count"});
+  const std::vector<std::string> le = m.texts("le");
+  const std::vector<std::string> count = m.texts("count");
+  if (count.size() != le.size())
+    m.fail("count", "one cumulative count per bucket bound (" + std::to_string(le.size()) + ")");
+  QuantileTable t;
+  t.p.push_back(0);
+  t.x.push_back(0);
+  double last_bound = 0, last_count = 0;
+  std::vector<double> bounds, counts;
+  for (size_t i = 0; i < le.size(); ++i) {
+    char* end = nullptr;
+    // +Inf as Prometheus writes it, or YAML's .inf.
+    std::string bound = le[i];
+    if (!bound.empty() && bound[0] == '+') bound.erase(0, 1);
+    if (bound.size() > 1 && bound[0] == '.' && (bound[1] == 'i' || bound[1] == 'I')) bound.erase(0, 1);
+    const double b = std::strtod(bound.c_str(), &end);
+    const bool inf = std::isinf(b) && b > 0;
+    if (!end || *end != '\0' || std::isnan(b) || b < 0 || (inf && i + 1 != le.size()))
+      m.fail_item("le", i, "a bucket bound: a number of at least 0, or +Inf last");
+    if (i > 0 && !(b > last_bound)) m.fail_item("le", i, "bucket bounds in increasing order");
+    const double c = std::strtod(count[i].c_str(), &end);
+    if (!end || *end != '\0' || !(c >= 0) || std::isinf(c))
+      m.fail_item("count", i, "a cumulative count: a number of at least 0");
+    if (c < last_count) m.fail_item("count", i, "cumulative counts, never below the one before");
+    last_bound = b;
+    last_count = c;
+    bounds.push_back(b);
+    counts.push_back(c);
+  }
+  if (!(last_count > 0)) m.fail("count", "a histogram with at least one observation");
+  double top = 0;  // the highest finite bound
+  for (double b : bounds)
+    if (!std::isinf(b)) top = b;
+  if (!(top > 0)) m.fail("le", "at least one finite bucket bound above 0");
+  for (size_t i = 0; i < bounds.size(); ++i) {
+    const double p = counts[i] / last_count;
+    if (std::isinf(bounds[i])) {
+      t.p.push_back(p);  // the +Inf bucket: drawn at the highest finite bound
+      t.x.push_back(top);
+    } else {
+      t.p.push_back(p);
+      t.x.push_back(bounds[i]);
+    }
+  }
+  return Distribution::empirical(std::move(t));
+}
+
+}  // namespace
+
 Distribution Distribution::parse(const ConfigMap& parent, const char* key, bool seconds,
                                  Distribution fallback) {
   if (!parent.has(key)) return fallback;
@@ -34,7 +141,13 @@ Distribution Distribution::parse(const ConfigMap& parent, const char* key, bool 
     return fixed(v);
   }
   const ConfigMap m = parent.map(key);
-  m.allow({"median", "p99", "mean"});
+  m.allow({"median", "p99", "mean", "quantiles", "histogram"});
+  if (m.has("quantiles") || m.has("histogram")) {
+    for (const char* other : {"median", "p99", "mean", "quantiles", "histogram"})
+      if (m.has(other) && (m.has("quantiles") ? std::string(other) != "quantiles" : std::string(other) != "histogram"))
+        m.fail(other, "one form: {quantiles}, {histogram}, {median, p99} or {mean}");
+    return m.has("quantiles") ? parse_quantiles(m.map("quantiles"), seconds) : parse_histogram(m.map("histogram"));
+  }
   if (m.has("mean")) {
     if (m.has("median") || m.has("p99")) m.fail("mean", "either {mean} or {median, p99}");
     const double mean = value(m, "mean");

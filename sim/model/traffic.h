@@ -29,14 +29,33 @@ namespace canarysim {
 
 class ConfigMap;
 
-// A positive quantity drawn per request: fixed, lognormal from median and p99, or
-// exponential from its mean. Drawn from one uniform by inversion, so a request keeps
-// its percentile whichever version serves it.
+// An empirical distribution as knots of its quantile function (see Distribution).
+struct QuantileTable {
+  std::vector<double> p, x;  // increasing cumulative probabilities and their values
+  bool log_normal_scale = false;  // interpolate in (probit p, log x); else linear in (p, x)
+  double mean = 0;
+  double at(double u) const;
+};
+
+// A positive quantity drawn per request: fixed, lognormal from median and p99,
+// exponential from its mean, or empirical: from quantiles or a Prometheus histogram.
+// Drawn from one uniform by inversion, so a request keeps its percentile whichever
+// version serves it.
+//   {quantiles: {p50: 400ms, p90: 900ms, p99: 2.5s, p99.9: 6s}}
+//     between two quantiles, straight in (probit p, log x): lognormal pieces through the
+//     given points, so every given quantile is drawn exactly; beyond the first and the
+//     last, the nearest piece goes on (a lognormal tail).
+//   {histogram: {le: [0.1, 0.25, 0.5, 1, 2.5, +Inf], count: [120, 480, 900, 990, 1000, 1000]}}
+//     Prometheus bucket bounds (in seconds for latencies) and cumulative counts; within
+//     a bucket linear, as histogram_quantile interpolates, from 0 below the first bound;
+//     the +Inf bucket's share is drawn at the highest finite bound (histogram_quantile's
+//     answer there too: a histogram says nothing beyond it).
 struct Distribution {
-  enum class Kind { kFixed, kLognormal, kExponential };
+  enum class Kind { kFixed, kLognormal, kExponential, kEmpirical };
   Kind kind = Kind::kFixed;
   double median = 1;  // kFixed: the value; kLognormal: the median; kExponential: the mean
   double sigma = 0;   // kLognormal: of log(value), = ln(p99 / median) / 2.3263
+  std::shared_ptr<const QuantileTable> table;  // kEmpirical
 
   // The value at percentile u in (0, 1); increasing in u.
   double quantile(double u) const {
@@ -44,19 +63,23 @@ struct Distribution {
       case Kind::kFixed: return median;
       case Kind::kLognormal: return median * std::exp(sigma * normal_quantile(u));
       case Kind::kExponential: return -median * std::log1p(-u);
+      case Kind::kEmpirical: return table->at(u);
     }
     return median;
   }
   double mean() const {
     switch (kind) {
       case Kind::kLognormal: return median * std::exp(sigma * sigma / 2);
+      case Kind::kEmpirical: return table->mean;
       default: return median;
     }
   }
   static Distribution fixed(double v) { return {Kind::kFixed, v, 0}; }
   static Distribution from_median_p99(double median, double p99);
   static Distribution exponential(double mean) { return {Kind::kExponential, mean, 0}; }
-  // A distribution key of a YAML mapping: a fixed value, {median, p99} or {mean}.
+  static Distribution empirical(QuantileTable table);
+  // A distribution key of a YAML mapping: a fixed value, {median, p99}, {mean},
+  // {quantiles: ...} or {histogram: ...}.
   // `seconds`: values are durations (else plain numbers).
   static Distribution parse(const ConfigMap& parent, const char* key, bool seconds,
                             Distribution fallback);
