@@ -16,7 +16,7 @@ CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=Release -DPython_EXECUTABLE=$(PYTHON)
 
 DEBIAN_PACKAGES := build-essential cmake ninja-build pkg-config \
   libboost-graph-dev libeigen3-dev libyaml-cpp-dev libcli11-dev libgtest-dev libbenchmark-dev \
-  libsqlite3-dev pybind11-dev python3-pybind11 python3-dev python3-venv python3-pip \
+  libsqlite3-dev zlib1g-dev pybind11-dev python3-pybind11 python3-dev python3-venv python3-pip \
   python3-setuptools python3-wheel python3-numpy python3-pandas python3-matplotlib \
   python3-yaml python3-pytest python3-scipy python3-nbformat python3-nbclient python3-ipykernel \
   python3-distributed jupyter-nbconvert slurm-wlm munge clang libclang-rt-14-dev

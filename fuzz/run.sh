@@ -24,7 +24,7 @@ seeds() {
     import_*) echo policies/examples tests/data/import-corpus ;;
     query) echo tests/data/queries ;;
     export_policy) echo policies/presets tests/data/roundtrip ;;
-    trace) echo scenarios/traces ;;
+    trace) echo scenarios/traces tests/data/traces ;;
     calibrate) echo scenarios/profiles ;;
   esac
 }

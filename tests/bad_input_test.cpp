@@ -18,6 +18,8 @@ struct BadInput {
 
 // Paths are relative to the source tree, as a user in it would type them.
 const BadInput kBadInputs[] = {
+    {"trace-unknown-schema.yaml",
+     "tests/data/bad/trace-unknown-schema.yaml:2:76: traffic.trace.schema: expected one of azure, azure-2024, mooncake, burstgpt, got 'sharegpt'"},
     {"max-queue-without-batching.yaml",
      "tests/data/bad/max-queue-without-batching.yaml:3:14: baseline.max_queue: expected no "
      "max_queue without batching: a sampled version has no queue, got '100'"},

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "sim/io/config.h"
+#include "sim/model/scenario.h"
 
 namespace canarysim {
 namespace {
@@ -83,7 +84,7 @@ TEST(TraceTest, ABadRowIsNamedByFileLineAndColumn) {
     FAIL();
   } catch (const InputError& e) {
     EXPECT_EQ(std::string(e.what()),
-              path + ":3: ContextTokens: expected a whole number of tokens up to 10000000, got 'lots'");
+              path + ":3: ContextTokens: expected a whole number of tokens, got 'lots'");
   }
 }
 
@@ -97,7 +98,7 @@ TEST(TraceTest, ACachedTokensColumnGivesEachRequestsPrefixCacheHit) {
     Trace::load(path);
     FAIL();
   } catch (const InputError& e) {
-    EXPECT_EQ(std::string(e.what()), path + ":2: cached_tokens: expected at most the prompt's 100 tokens, got 600");
+    EXPECT_EQ(std::string(e.what()), path + ":2: cached_tokens: expected at most the prompt's 100 tokens, got '600'");
   }
 }
 
@@ -175,6 +176,131 @@ TEST(DistributionTest, BadTablesAreNamed) {
             "<test>:1:36: d.histogram.count: expected a histogram with at least one observation, got a list");
   EXPECT_EQ(message("{median: 1s, histogram: {le: [1], count: [1]}}"), 
             "<test>:1:13: d.median: expected one form: {quantiles}, {histogram}, {median, p99} or {mean}, got '1s'");
+}
+
+// Traces in the shapes public traces come in (tests/data/traces/make_traces.py wrote them;
+// the totals below are the script's own counts): every row, every token, exactly.
+std::string TraceData(const std::string& name) { return std::string(CANARYSIM_SOURCE_DIR) + "/tests/data/traces/" + name; }
+
+TraceFormat Format(const std::string& yaml) {
+  return TraceFormat::parse(ConfigMap::parse_string(yaml.empty() ? "{}" : yaml, "<test>"));
+}
+
+uint64_t Sum(const std::vector<uint32_t>& v) {
+  uint64_t s = 0;
+  for (uint32_t x : v) s += x;
+  return s;
+}
+
+TEST(TraceTest, MooncakeJsonLinesReplayWithExactTotals) {
+  const Trace t = Trace::load(TraceData("mooncake.jsonl"), Format("schema: mooncake"));
+  EXPECT_EQ(t.arrival_s.size(), 200u);
+  EXPECT_EQ(Sum(t.prompt_tokens), 1878552u);
+  EXPECT_EQ(Sum(t.output_tokens), 77866u);
+  EXPECT_NEAR(t.duration_s(), (190063 - 663) / 1000.0, 1e-9);  // milliseconds
+  // The extension alone picks JSON lines; the column names are found; the unit is not
+  // (the reader cannot know milliseconds) and the scenario warns about it (below).
+  EXPECT_EQ(Trace::load(TraceData("mooncake.jsonl")).arrival_s.size(), 200u);
+  const auto warned = [](const std::string& trace) {
+    return parse_scenario(ConfigMap::parse_string("horizon: 1h\ntraffic: {trace: {file: " + TraceData("mooncake.jsonl") +
+                                                      trace + "}}\n", "<test>")).warnings;
+  };
+  const auto w = warned("");
+  ASSERT_EQ(w.size(), 1u);
+  EXPECT_NE(w[0].find("times read as s, inferred): whole-number times a mean 951.759s apart look like milliseconds"),
+            std::string::npos) << w[0];
+  EXPECT_TRUE(warned(", time_unit: ms").empty());
+  EXPECT_EQ(warned(", time_unit: s, time_scale: 10").size(), 1u);  // a 2.6 h mean gap
+}
+
+TEST(TraceTest, BurstGptCsvKeepsItsFailuresAndTotals) {
+  const Trace t = Trace::load(TraceData("burstgpt.csv"), Format("schema: burstgpt"));
+  EXPECT_EQ(t.arrival_s.size(), 300u);
+  EXPECT_EQ(Sum(t.prompt_tokens), 597733u);
+  EXPECT_EQ(t.failures(), 11u);  // rows with 0 response tokens
+  EXPECT_EQ(Sum(t.output_tokens) - t.failures(), 138889u);  // a failure's 0 is kept as 1
+  EXPECT_NEAR(t.duration_s(), 1370 - 7, 1e-9);
+  // Without zero_output: failed, a 0 is an error naming its line.
+  try {
+    Trace::load(TraceData("burstgpt.csv"), Format("columns: {time: Timestamp, prompt_tokens: Request tokens, "
+                                                  "output_tokens: Response tokens}"));
+    FAIL();
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find(": Response tokens: expected at least 1 output token (or zero_output: failed"),
+              std::string::npos)
+        << e.what();
+  }
+}
+
+TEST(TraceTest, Azure2024DatetimesWithZoneOffsetsAndGzip) {
+  for (const char* file : {"azure-2024.csv", "azure-2024.csv.gz"}) {
+    const Trace t = Trace::load(TraceData(file), Format("schema: azure-2024"));
+    EXPECT_EQ(t.arrival_s.size(), 250u) << file;
+    EXPECT_EQ(Sum(t.prompt_tokens), 1139336u) << file;
+    EXPECT_EQ(Sum(t.output_tokens), 82919u) << file;
+    EXPECT_NEAR(t.duration_s(), 62.984710 - 0.177683, 1e-6) << file;
+  }
+}
+
+TEST(TraceTest, DatetimesReadEveryCommonSpelling) {
+  const std::string path = ::testing::TempDir() + "datetimes.csv";
+  std::ofstream(path) << "time,prompt_tokens,output_tokens\n"
+                         "2024-05-10T00:00:00Z,1,1\n"
+                         "2024-05-10 02:00:01.5+02:00,1,1\n"  // 00:00:01.5 UTC
+                         "2024-05-09T19:00:03-0500,1,1\n";    // 00:00:03 UTC
+  const Trace t = Trace::load(path);
+  EXPECT_EQ(t.arrival_s, (std::vector<double>{0, 1.5, 3}));
+}
+
+TEST(TraceTest, NoMalformedValuePassesSilently) {
+  auto message = [](const std::string& rows, const std::string& yaml = "") {
+    const std::string path = ::testing::TempDir() + "strict.csv";
+    std::ofstream(path) << "time,prompt_tokens,output_tokens,user\n" << rows;
+    try {
+      Trace::load(path, Format(yaml));
+    } catch (const InputError& e) {
+      return std::string(e.what()).substr(path.size());
+    }
+    return std::string("accepted");
+  };
+  EXPECT_EQ(message("0,,5,a\n"), ":2: prompt_tokens: expected a whole number of tokens, got ''");
+  EXPECT_EQ(message("0,-3,5,a\n"), ":2: prompt_tokens: expected a whole number of tokens, got '-3'");
+  EXPECT_EQ(message("0,2.5,5,a\n"), ":2: prompt_tokens: expected a whole number of tokens, got '2.5'");
+  EXPECT_EQ(message("0,4294967296,5,a\n"),
+            ":2: prompt_tokens: expected a whole number of tokens up to 10000000, got '4294967296'");
+  EXPECT_EQ(message("0,18446744073709551616,5,a\n"),
+            ":2: prompt_tokens: expected a whole number of tokens up to 10000000, got '18446744073709551616'");
+  EXPECT_EQ(message("0,0,5,a\n"), ":2: prompt_tokens: expected a prompt of at least 1 token, got '0'");
+  EXPECT_EQ(message("0,5,0,a\n"),
+            ":2: output_tokens: expected at least 1 output token (or zero_output: failed, when 0 marks a failed "
+            "request), got '0'");
+  EXPECT_EQ(message("0,5,5,a\n", "zero_output: failed"), "accepted");
+  EXPECT_EQ(message("5,5,5,a\n3,5,5,a\n"),
+            ":3: time: expected rows in time order (out_of_order allows 0s; this row is 2s before the one above), got '3'");
+  EXPECT_EQ(message("5,5,5,a\n3,5,5,a\n", "out_of_order: 2s"), "accepted");
+  EXPECT_EQ(message("soon,5,5,a\n", "time_unit: ms"), ":2: time: expected a time of at least 0 in ms (time_unit: ms), got 'soon'");
+  EXPECT_EQ(message("0,5,5,\n", "columns: {user: user}"), ":2: user: expected a user id, got ''");
+  EXPECT_EQ(message("0,5,5,a\n", "columns: {segment: user}"),
+            ":2: user: expected one of the scenario's segments: , got 'a'");
+  EXPECT_EQ(message("0,5,5,a\n", "columns: {time: when}"),
+            ":1: no column 'when' (the time column); the file has: time, prompt_tokens, output_tokens, user");
+}
+
+TEST(TraceTest, UserSegmentAndFailedColumnsReplaceTheSyntheticOnes) {
+  const std::string path = ::testing::TempDir() + "users.csv";
+  std::ofstream(path) << "time,prompt_tokens,output_tokens,user,region,status\n"
+                         "0,10,5,alice,eu,1\n1,10,5,bob,us,0\n2,10,5,alice,eu,true\n";
+  const TrafficSpec spec = Parse("trace: {file: " + path + ", loop: false, columns: {user: user, segment: region, failed: status}}\n"
+                                 "users: 1000\nsegments: [{name: eu, share: 50%}, {name: us, share: 50%}]\n");
+  TrafficSource source(spec);
+  source.reset(1, 0);
+  std::vector<Request> r(3);
+  for (Request& q : r) ASSERT_TRUE(source.next(0, q));
+  EXPECT_EQ(r[0].user, r[2].user);  // the same user, wherever the synthetic draw would put it
+  EXPECT_NE(r[0].user, r[1].user);
+  EXPECT_EQ(r[0].segment, 0u);
+  EXPECT_EQ(r[1].segment, 1u);
+  EXPECT_EQ(std::vector<bool>({r[0].failed, r[1].failed, r[2].failed}), (std::vector<bool>{true, false, true}));
 }
 
 TEST(TrafficTest, PoissonRateIsTheConfiguredRate) {

@@ -122,6 +122,7 @@ Scenario scenario_with_policy(const std::string& scenario_file, const std::strin
     if (!warned) std::cerr << "capacity: " << line << "\n";
   }
   for (const std::string& w : warnings) std::cerr << "warning: " << scenario_file << ": " << w << "\n";
+  for (const std::string& w : scenario.warnings) std::cerr << "warning: " << scenario_file << ": " << w << "\n";
   return scenario;
 }
 

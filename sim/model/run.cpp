@@ -296,7 +296,7 @@ void Simulator::Impl::serve(Version v, const Request& r, bool user_facing) {
   // The outcome that does not depend on timing, from the request's own draws.
   Completion c;
   const double p_error = std::min(1.0, std::max(vs.error_rate, e.error_set) + e.error_added);
-  c.error = r.u_error < p_error;
+  c.error = r.u_error < p_error || r.failed;
   c.failure = c.error ? Failure::kError : Failure::kNone;
   c.adversarial = r.adversarial;
   c.unsafe = r.adversarial && r.u_unsafe < std::min(1.0, vs.unsafe_rate + e.unsafe_added);

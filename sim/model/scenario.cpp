@@ -79,6 +79,22 @@ Scenario parse_scenario(const ConfigMap& m) {
   if (s.horizon_s <= 0) m.fail("horizon", "a positive duration");
   s.incident_detection_s = m.duration("incident_detection", s.incident_detection_s);
   if (m.has("traffic")) s.traffic = TrafficSpec::parse(m.map("traffic"));
+  if (const Trace* tr = s.traffic.trace.get()) {
+    // A time unit that makes the trace implausible, said with the key that fixes it.
+    const double gap = tr->mean_gap_s * s.traffic.trace_time_scale;
+    const double span = tr->duration_s() * s.traffic.trace_time_scale;
+    const std::string where = "traffic.trace (" + tr->file + ", times read as " + tr->time_unit +
+                              (tr->unit_inferred ? ", inferred" : "") + "): ";
+    if (gap > 3600)
+      s.warnings.push_back(where + "the mean gap between requests is " + format_duration(gap) +
+                           "; is time_unit right (ms, us)?");
+    else if (span > 1000 * s.horizon_s)
+      s.warnings.push_back(where + "the trace spans " + format_duration(span) + ", over 1,000 times the horizon (" +
+                           format_duration(s.horizon_s) + "); is time_unit right (ms, us)?");
+    else if (tr->unit_inferred && tr->time_unit == "s" && tr->integer_times && gap >= 100)
+      s.warnings.push_back(where + "whole-number times a mean " + format_duration(gap) +
+                           " apart look like milliseconds; set time_unit (s if they are seconds)");
+  }
   if (m.has("routing")) s.routing = RoutingSpec::parse(m.map("routing"), s.traffic.segments);
   if (m.has("baseline")) s.baseline = parse_version(m.map("baseline"), VersionSpec{});
   // The canary is the baseline but for what its section says.
@@ -200,6 +216,7 @@ std::string validate_file(const std::string& path) {
            (s.policy ? " with policy " + s.policy->kind() : std::string(", no policy"));
     if (s.policy) warnings = sample_warnings(*s.policy, &s);
     for (const std::string& line : capacity_lines(s, s.policy.get())) text += "\ncapacity: " + line;
+    for (const std::string& w : s.warnings) warnings.push_back(w);
     for (const std::string& w : capacity_warnings(s, s.policy.get())) warnings.push_back(w);
   }
   for (const std::string& w : warnings) text += "\nwarning: " + path + ": " + w;

@@ -81,6 +81,9 @@ struct Scenario {
   TelemetryOptions telemetry;
   std::shared_ptr<const PolicyConfig> policy;  // null when the scenario names none
   std::string source;                          // the scenario's text
+  // What the reader accepted but doubts (a trace's time unit that makes it implausible):
+  // validate, run and timeline print each as a warning.
+  std::vector<std::string> warnings;
 };
 
 // Throws InputError naming file, line, key and what was expected.

@@ -162,134 +162,6 @@ Distribution Distribution::parse(const ConfigMap& parent, const char* key, bool 
 }
 
 // ---------------------------------------------------------------------------------
-// Trace files.
-
-namespace {
-
-// Days since 1970-01-01 of a civil date (Howard Hinnant's algorithm).
-int64_t days_from_civil(int64_t y, unsigned m, unsigned d) {
-  y -= m <= 2;
-  const int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const auto yoe = static_cast<unsigned>(y - era * 400);
-  const unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + static_cast<int64_t>(doe) - 719468;
-}
-
-// Seconds from "YYYY-MM-DD HH:MM:SS[.fraction]" or a plain number of seconds.
-bool parse_timestamp(std::string_view s, double& out) {
-  const char* b = s.data();
-  const char* e = s.data() + s.size();
-  if (s.size() >= 19 && s[4] == '-' && s[7] == '-' && (s[10] == ' ' || s[10] == 'T')) {
-    int y = 0, mo = 0, d = 0, h = 0, mi = 0;
-    double sec = 0;
-    auto num = [](const char* p, const char* q, int& v) {
-      return std::from_chars(p, q, v).ptr == q;
-    };
-    if (!num(b, b + 4, y) || !num(b + 5, b + 7, mo) || !num(b + 8, b + 10, d) ||
-        !num(b + 11, b + 13, h) || !num(b + 14, b + 16, mi))
-      return false;
-    if (std::from_chars(b + 17, e, sec).ptr != e || !(sec >= 0 && sec < 61)) return false;
-    if (mo < 1 || mo > 12 || d < 1 || d > 31 || h < 0 || h > 23 || mi < 0 || mi > 59) return false;
-    out = static_cast<double>(days_from_civil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d))) * 86400 +
-          h * 3600 + mi * 60 + sec;
-    return true;
-  }
-  return std::from_chars(b, e, out).ptr == e && std::isfinite(out);
-}
-
-std::vector<std::string_view> split_csv(std::string_view line) {
-  std::vector<std::string_view> out;
-  size_t start = 0;
-  for (size_t i = 0; i <= line.size(); ++i) {
-    if (i == line.size() || line[i] == ',') {
-      std::string_view f = line.substr(start, i - start);
-      while (!f.empty() && (f.front() == ' ' || f.front() == '"')) f.remove_prefix(1);
-      while (!f.empty() && (f.back() == ' ' || f.back() == '"' || f.back() == '\r'))
-        f.remove_suffix(1);
-      out.push_back(f);
-      start = i + 1;
-    }
-  }
-  return out;
-}
-
-}  // namespace
-
-Trace Trace::load(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw MissingFileError(path + ": no such file");
-  Trace t;
-  t.file = path;
-  std::string line;
-  if (!std::getline(in, line)) throw InputError(path + ":1: empty trace; expected a CSV header");
-  // Copies: the views split_csv returns point into `line`, which the next getline reuses.
-  const auto header_views = split_csv(line);
-  const std::vector<std::string> header(header_views.begin(), header_views.end());
-  auto column = [&](std::initializer_list<std::string_view> names, const char* what) {
-    for (size_t i = 0; i < header.size(); ++i)
-      for (auto n : names)
-        if (header[i] == n) return i;
-    std::string list;
-    for (auto n : names) list += (list.empty() ? "" : ", ") + std::string(n);
-    throw InputError(path + ":1: no " + what + " column; expected one of: " + list);
-  };
-  const size_t ts = column({"TIMESTAMP", "timestamp", "time", "arrival_time"}, "timestamp");
-  const size_t pt =
-      column({"ContextTokens", "prompt_tokens", "input_tokens", "context_tokens"}, "prompt-token");
-  const size_t ot =
-      column({"GeneratedTokens", "output_tokens", "generated_tokens"}, "output-token");
-  // Optional: prompt tokens served from the prefix cache.
-  size_t ct = header.size();
-  for (size_t i = 0; i < header.size(); ++i)
-    if (header[i] == "cached_tokens" || header[i] == "CachedTokens") ct = i;
-  double first = 0, last = -kInf;
-  for (size_t n = 2; std::getline(in, line); ++n) {
-    if (line.empty() || line == "\r") continue;
-    const auto f = split_csv(line);
-    const std::string at = path + ":" + std::to_string(n) + ": ";
-    if (f.size() != header.size()) {
-      throw InputError(at + "expected " + std::to_string(header.size()) + " fields, got " +
-                       std::to_string(f.size()));
-    }
-    double time;
-    if (!parse_timestamp(f[ts], time)) {
-      throw InputError(at + std::string(header[ts]) +
-                       ": expected seconds or 'YYYY-MM-DD HH:MM:SS.fff', got '" +
-                       std::string(f[ts]) + "'");
-    }
-    if (time < last) {
-      throw InputError(at + std::string(header[ts]) + ": expected rows in time order, got " +
-                       std::string(f[ts]) + " after a later time");
-    }
-    auto tokens = [&](size_t col) {
-      uint32_t v = 0;
-      const auto field = f[col];
-      const auto [end, ec] = std::from_chars(field.data(), field.data() + field.size(), v);
-      if (ec != std::errc() || end != field.data() + field.size() || v > kMaxTokens) {
-        throw InputError(at + std::string(header[col]) + ": expected a whole number of tokens up to 10000000, got '" +
-                         std::string(field) + "'");
-      }
-      return v;
-    };
-    if (t.arrival_s.empty()) first = time;
-    last = time;
-    t.arrival_s.push_back(time - first);
-    t.prompt_tokens.push_back(std::max<uint32_t>(1, tokens(pt)));
-    t.output_tokens.push_back(std::max<uint32_t>(1, tokens(ot)));
-    if (ct < header.size()) {
-      const uint32_t cached = tokens(ct);
-      if (cached > t.prompt_tokens.back())
-        throw InputError(at + std::string(header[ct]) + ": expected at most the prompt's " +
-                         std::to_string(t.prompt_tokens.back()) + " tokens, got " + std::to_string(cached));
-      t.cached_tokens.push_back(cached);
-    }
-  }
-  if (t.arrival_s.empty()) throw InputError(path + ":2: empty trace; expected at least one row");
-  return t;
-}
-
-// ---------------------------------------------------------------------------------
 // The traffic specification.
 
 double TrafficSpec::rate_at(double t) const {
@@ -348,19 +220,6 @@ TrafficSpec TrafficSpec::parse(const ConfigMap& m) {
     if (t.burst_every_s <= 0) b.fail("every", "a positive duration");
     if (t.burst_lasting_s <= 0) b.fail("lasting", "a positive duration");
   }
-  if (m.has("trace")) {
-    const ConfigMap tr = m.map("trace");
-    tr.allow({"file", "time_scale", "loop"});
-    const std::string path = tr.file_path("file");
-    if (!std::ifstream(path)) tr.reject_missing("file", "no such trace file " + path);
-    t.trace = std::make_shared<const Trace>(Trace::load(path));
-    t.trace_time_scale = tr.number("time_scale", 1, 1e-6, 1e6);
-    t.trace_loop = tr.flag("loop", true);
-    if (t.trace_loop && !(t.trace->duration_s() > 0))
-      tr.fail("loop", "false for a trace whose rows all share one instant (a looping trace needs a positive span)");
-    t.rate_per_s = static_cast<double>(t.trace->arrival_s.size()) /
-                   std::max(1e-9, t.trace->duration_s() * t.trace_time_scale);
-  }
   t.prompt_tokens = Distribution::parse(m, "prompt_tokens", false, t.prompt_tokens);
   t.output_tokens = Distribution::parse(m, "output_tokens", false, t.output_tokens);
   // Distinct users in the blast radius take one bit each per thread: 10^8 is 12.5 MB.
@@ -385,6 +244,21 @@ TrafficSpec TrafficSpec::parse(const ConfigMap& m) {
     }
   }
   t.adversarial_share = m.probability("adversarial", 0);
+  if (m.has("trace")) {  // after the segments, which a trace's segment column names
+    const ConfigMap tr = m.map("trace");
+    tr.allow({"file", "time_scale", "loop", "format", "schema", "columns", "time_unit", "out_of_order", "zero_output"});
+    const std::string path = tr.file_path("file");
+    if (!std::ifstream(path)) tr.reject_missing("file", "no such trace file " + path);
+    std::vector<std::string> names;
+    for (const Segment& seg : t.segments) names.push_back(seg.name);
+    t.trace = std::make_shared<const Trace>(Trace::load(path, TraceFormat::parse(tr), names));
+    t.trace_time_scale = tr.number("time_scale", 1, 1e-6, 1e6);
+    t.trace_loop = tr.flag("loop", true);
+    if (t.trace_loop && !(t.trace->duration_s() > 0))
+      tr.fail("loop", "false for a trace whose rows all share one instant (a looping trace needs a positive span)");
+    t.rate_per_s = static_cast<double>(t.trace->arrival_s.size()) /
+                   std::max(1e-9, t.trace->duration_s() * t.trace_time_scale);
+  }
   return t;
 }
 
@@ -472,7 +346,7 @@ bool TrafficSource::next(double now, Request& r) {
     r.prompt_tokens = tr.prompt_tokens[trace_index_];
     r.output_tokens = tr.output_tokens[trace_index_];
     r.cached_tokens = tr.cached_tokens.empty() ? -1 : static_cast<int64_t>(tr.cached_tokens[trace_index_]);
-    ++trace_index_;
+    r.failed = !tr.failed.empty() && tr.failed[trace_index_];
     draws_.uniform();  // keep the draw count per request the same as without a trace
     draws_.uniform();
   } else {
@@ -480,8 +354,17 @@ bool TrafficSource::next(double now, Request& r) {
     r.prompt_tokens = token_count(spec_.prompt_tokens.quantile(draws_.uniform_open()));
     r.output_tokens = token_count(spec_.output_tokens.quantile(draws_.uniform_open()));
   }
-  r.user = draw_user();
+  r.user = draw_user();  // drawn whatever the trace says, so later draws keep their places
   r.segment = static_cast<uint32_t>(segment_of(r.user));
+  if (spec_.trace) {  // a trace's own users and segments replace the synthetic ones
+    const Trace& tr = *spec_.trace;
+    if (!tr.user.empty()) {
+      r.user = tr.user[trace_index_] % spec_.users;
+      r.segment = static_cast<uint32_t>(segment_of(r.user));
+    }
+    if (!tr.segment.empty()) r.segment = tr.segment[trace_index_];
+    ++trace_index_;
+  }
   r.adversarial = draws_.uniform() < spec_.adversarial_share;
   r.u_ttft = draws_.uniform_open();
   r.u_itl = draws_.uniform_open();

@@ -5,7 +5,7 @@
 //     diurnal: {amplitude: 0.5, period: 24h, peak: 14h}   # rate x (1 + a cos(2 pi (t - peak) / period))
 //     schedule: [{at: 0s, rate: 100/s}, {at: 30m, rate: 300/s}]  # piecewise rate instead of `rate`
 //     bursts: {factor: 4, every: 10m, lasting: 1m}   # two-state MMPP: rate x factor in bursts
-//     trace: {file: traces/azure-llm-2023-conv.csv, time_scale: 1, loop: true}
+//     trace: {file: traces/azure-llm-2023-conv.csv, time_scale: 1, loop: true}  # sim/model/trace.h
 //     prompt_tokens: {median: 1000, p99: 6000}     # or {mean: 1000} (exponential) or fixed
 //     output_tokens: {median: 150, p99: 900}
 //     users: 50000
@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "sim/model/random.h"
+#include "sim/model/trace.h"
 
 namespace canarysim {
 
@@ -92,21 +93,6 @@ inline uint32_t token_count(double x) {
   return c >= 1e7 ? 10000000u : c >= 1 ? static_cast<uint32_t>(c) : 1u;
 }
 
-// A recorded request trace: arrival offsets from the first request, and token counts.
-struct Trace {
-  std::string file;
-  std::vector<double> arrival_s;
-  std::vector<uint32_t> prompt_tokens, output_tokens;
-  std::vector<uint32_t> cached_tokens;  // optional column cached_tokens: empty when absent
-  double duration_s() const { return arrival_s.empty() ? 0 : arrival_s.back(); }
-  // CSV with a header naming a timestamp column (TIMESTAMP, timestamp, time, arrival_time:
-  // seconds, or "YYYY-MM-DD HH:MM:SS.fffffff"), a prompt-token column (ContextTokens,
-  // prompt_tokens, input_tokens) and an output-token column (GeneratedTokens,
-  // output_tokens), and optionally a cached_tokens column (prompt tokens served from the
-  // prefix cache). Rows must be in time order. Throws InputError with file and line.
-  static Trace load(const std::string& path);
-};
-
 struct Segment {
   std::string name;
   double share = 1;  // of users
@@ -146,6 +132,7 @@ struct Request {
   uint32_t prompt_tokens = 1;
   uint32_t output_tokens = 1;  // before the serving version's output scale
   int64_t cached_tokens = -1;  // prompt tokens in the prefix cache, from a trace (-1: none given)
+  bool failed = false;         // a trace says the request failed (its user got an error)
   bool adversarial = false;
   // Percentiles for the version models (common random numbers), drawn at arrival.
   double u_ttft = 0.5, u_itl = 0.5;

@@ -1,0 +1,458 @@
+#include "sim/model/trace.h"
+
+#include <zlib.h>
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <functional>
+#include <limits>
+#include <memory>
+#include <string_view>
+
+#include "sim/io/config.h"
+
+namespace canarysim {
+
+namespace {
+
+constexpr const char* kRoles[] = {"time", "prompt_tokens", "output_tokens", "cached_tokens", "user", "segment", "failed"};
+
+struct Schema {
+  const char *name, *format, *time, *prompt, *output, *unit;
+  bool zero_output_fails;
+};
+constexpr Schema kSchemas[] = {
+    {"azure", "csv", "TIMESTAMP", "ContextTokens", "GeneratedTokens", "datetime", false},
+    {"azure-2024", "csv", "TIMESTAMP", "ContextTokens", "GeneratedTokens", "datetime", false},
+    {"mooncake", "jsonl", "timestamp", "input_length", "output_length", "ms", false},
+    {"burstgpt", "csv", "Timestamp", "Request tokens", "Response tokens", "s", true},
+};
+
+// Column names found without a schema, by role.
+const std::vector<std::string>& default_names(const std::string& role) {
+  static const std::map<std::string, std::vector<std::string>> names = {
+      {"time", {"TIMESTAMP", "timestamp", "Timestamp", "time", "arrival_time"}},
+      {"prompt_tokens",
+       {"ContextTokens", "prompt_tokens", "input_tokens", "context_tokens", "input_length", "Request tokens"}},
+      {"output_tokens", {"GeneratedTokens", "output_tokens", "generated_tokens", "output_length", "Response tokens"}},
+      {"cached_tokens", {"cached_tokens", "CachedTokens"}},
+  };
+  static const std::vector<std::string> none;
+  const auto it = names.find(role);
+  return it == names.end() ? none : it->second;
+}
+
+// Days since 1970-01-01 of a civil date (Howard Hinnant's algorithm).
+int64_t days_from_civil(int64_t y, unsigned m, unsigned d) {
+  y -= m <= 2;
+  const int64_t era = (y >= 0 ? y : y - 399) / 400;
+  const auto yoe = static_cast<unsigned>(y - era * 400);
+  const unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + static_cast<int64_t>(doe) - 719468;
+}
+
+// Seconds since 1970 (UTC) of "YYYY-MM-DD HH:MM:SS[.fraction][Z|+HH:MM|-HHMM]", with a
+// space or a T between date and time.
+bool parse_datetime(std::string_view s, double& out) {
+  if (s.size() < 19 || s[4] != '-' || s[7] != '-' || (s[10] != ' ' && s[10] != 'T') || s[13] != ':' || s[16] != ':')
+    return false;
+  const char* b = s.data();
+  auto num = [](const char* p, const char* q, int& v) { return std::from_chars(p, q, v).ptr == q; };
+  int y = 0, mo = 0, d = 0, h = 0, mi = 0;
+  if (!num(b, b + 4, y) || !num(b + 5, b + 7, mo) || !num(b + 8, b + 10, d) || !num(b + 11, b + 13, h) ||
+      !num(b + 14, b + 16, mi))
+    return false;
+  // Seconds and fraction, then the zone.
+  size_t end = 17;
+  while (end < s.size() && (std::isdigit(static_cast<unsigned char>(s[end])) || s[end] == '.')) ++end;
+  double sec = 0;
+  if (std::from_chars(b + 17, b + end, sec).ptr != b + end || !(sec >= 0 && sec < 61)) return false;
+  double offset = 0;
+  std::string_view zone = s.substr(end);
+  if (zone == "Z" || zone == "z") {
+    zone = {};
+  } else if (!zone.empty()) {
+    if (zone[0] != '+' && zone[0] != '-') return false;
+    const int sign = zone[0] == '-' ? -1 : 1;
+    std::string digits;
+    for (char c : zone.substr(1))
+      if (c != ':') digits += c;
+    int zh = 0, zm = 0;
+    if (digits.size() != 4 || !num(digits.data(), digits.data() + 2, zh) || !num(digits.data() + 2, digits.data() + 4, zm) ||
+        zh > 23 || zm > 59)
+      return false;
+    offset = sign * (zh * 3600 + zm * 60);
+  }
+  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h < 0 || h > 23 || mi < 0 || mi > 59) return false;
+  out = static_cast<double>(days_from_civil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d))) * 86400 +
+        h * 3600 + mi * 60 + sec - offset;
+  return true;
+}
+
+std::vector<std::string_view> split_csv(std::string_view line) {
+  std::vector<std::string_view> out;
+  size_t start = 0;
+  bool quoted = false;
+  for (size_t i = 0; i <= line.size(); ++i) {
+    if (i < line.size() && line[i] == '"') quoted = !quoted;
+    if (i == line.size() || (line[i] == ',' && !quoted)) {
+      std::string_view f = line.substr(start, i - start);
+      while (!f.empty() && (f.front() == ' ' || f.front() == '"')) f.remove_prefix(1);
+      while (!f.empty() && (f.back() == ' ' || f.back() == '"' || f.back() == '\r')) f.remove_suffix(1);
+      out.push_back(f);
+      start = i + 1;
+    }
+  }
+  return out;
+}
+
+// The top-level members of one JSON object on a line, scalars as their text (strings
+// unquoted), arrays and objects skipped. False when the line is not such an object.
+bool parse_json_object(std::string_view s, std::vector<std::pair<std::string, std::string>>& out) {
+  out.clear();
+  size_t i = 0;
+  auto ws = [&] {
+    while (i < s.size() && std::isspace(static_cast<unsigned char>(s[i]))) ++i;
+  };
+  auto string = [&](std::string& v) {
+    if (i >= s.size() || s[i] != '"') return false;
+    for (++i; i < s.size() && s[i] != '"'; ++i) {
+      if (s[i] == '\\') {
+        if (++i >= s.size()) return false;
+        v += s[i] == 'n' ? '\n' : s[i] == 't' ? '\t' : s[i];
+      } else {
+        v += s[i];
+      }
+    }
+    if (i >= s.size()) return false;
+    ++i;
+    return true;
+  };
+  ws();
+  if (i >= s.size() || s[i] != '{') return false;
+  ++i;
+  ws();
+  if (i < s.size() && s[i] == '}') return true;
+  for (;;) {
+    ws();
+    std::string key, value;
+    if (!string(key)) return false;
+    ws();
+    if (i >= s.size() || s[i] != ':') return false;
+    ++i;
+    ws();
+    if (i >= s.size()) return false;
+    if (s[i] == '"') {
+      if (!string(value)) return false;
+    } else if (s[i] == '[' || s[i] == '{') {
+      int depth = 0;
+      bool in_string = false;
+      for (; i < s.size(); ++i) {
+        const char c = s[i];
+        if (in_string) {
+          if (c == '\\') ++i;
+          else if (c == '"') in_string = false;
+        } else if (c == '"') {
+          in_string = true;
+        } else if (c == '[' || c == '{') {
+          ++depth;
+        } else if ((c == ']' || c == '}') && --depth == 0) {
+          ++i;
+          break;
+        }
+      }
+      if (depth != 0) return false;
+      value = "<nested>";
+    } else {
+      const size_t start = i;
+      while (i < s.size() && s[i] != ',' && s[i] != '}' && !std::isspace(static_cast<unsigned char>(s[i]))) ++i;
+      value = std::string(s.substr(start, i - start));
+      if (value.empty()) return false;
+    }
+    out.emplace_back(std::move(key), std::move(value));
+    ws();
+    if (i < s.size() && s[i] == ',') {
+      ++i;
+      continue;
+    }
+    if (i < s.size() && s[i] == '}') {
+      ++i;
+      ws();
+      return i == s.size();
+    }
+    return false;
+  }
+}
+
+// Lines of a file, gzip-compressed or not.
+class LineReader {
+ public:
+  explicit LineReader(const std::string& path) : file_(gzopen(path.c_str(), "rb")) {}
+  ~LineReader() {
+    if (file_) gzclose(file_);
+  }
+  LineReader(const LineReader&) = delete;
+  LineReader& operator=(const LineReader&) = delete;
+  bool ok() const { return file_ != nullptr; }
+  bool next(std::string& line) {
+    line.clear();
+    char buf[65536];
+    while (gzgets(file_, buf, sizeof buf)) {
+      line += buf;
+      if (!line.empty() && line.back() == '\n') {
+        line.pop_back();
+        if (!line.empty() && line.back() == '\r') line.pop_back();
+        return true;
+      }
+    }
+    int err = 0;
+    gzerror(file_, &err);
+    if (err != Z_OK && err != Z_STREAM_END) throw InputError("corrupt compressed data");
+    return !line.empty();
+  }
+
+ private:
+  gzFile file_;
+};
+
+uint64_t fnv1a(std::string_view s) {
+  uint64_t h = 1469598103934665603ULL;
+  for (unsigned char c : s) h = (h ^ c) * 1099511628211ULL;
+  return h;
+}
+
+}  // namespace
+
+TraceFormat TraceFormat::parse(const ConfigMap& tr) {
+  TraceFormat f;
+  if (tr.has("schema")) {
+    const std::string name = tr.text("schema");
+    const Schema* schema = nullptr;
+    std::vector<std::string> names;
+    for (const Schema& s : kSchemas) {
+      names.emplace_back(s.name);
+      if (name == s.name) schema = &s;
+    }
+    if (!schema) {
+      std::string list;
+      for (const std::string& n : names) list += (list.empty() ? "" : ", ") + n;
+      tr.fail("schema", "one of " + list);
+    }
+    f.format = schema->format;
+    f.time_unit = schema->unit;
+    f.columns = {{"time", schema->time}, {"prompt_tokens", schema->prompt}, {"output_tokens", schema->output}};
+    f.zero_output_fails = schema->zero_output_fails;
+  }
+  if (tr.has("format")) {
+    f.format = tr.text("format");
+    if (f.format != "csv" && f.format != "jsonl") tr.fail("format", "csv or jsonl");
+  }
+  if (tr.has("columns")) {
+    const ConfigMap c = tr.map("columns");
+    c.allow(std::vector<std::string>(std::begin(kRoles), std::end(kRoles)));
+    for (const char* role : kRoles)
+      if (c.has(role)) f.columns[role] = c.text(role);
+  }
+  if (tr.has("time_unit")) {
+    f.time_unit = tr.text("time_unit");
+    if (f.time_unit != "s" && f.time_unit != "ms" && f.time_unit != "us" && f.time_unit != "datetime")
+      tr.fail("time_unit", "s, ms, us or datetime");
+  }
+  f.out_of_order_s = tr.duration("out_of_order", 0);
+  if (tr.has("zero_output")) {
+    const std::string z = tr.text("zero_output");
+    if (z != "error" && z != "failed") tr.fail("zero_output", "error or failed");
+    f.zero_output_fails = z == "failed";
+  }
+  return f;
+}
+
+uint64_t Trace::failures() const {
+  return static_cast<uint64_t>(std::count(failed.begin(), failed.end(), uint8_t{1}));
+}
+
+Trace Trace::load(const std::string& path, const TraceFormat& format, const std::vector<std::string>& segments) {
+  if (!std::filesystem::exists(path)) throw MissingFileError(path + ": no such file");
+  LineReader in(path);
+  if (!in.ok()) throw InputError(path + ": cannot be read");
+  std::string fmt = format.format;
+  if (fmt.empty()) {
+    std::string name = path;
+    if (name.size() > 3 && name.compare(name.size() - 3, 3, ".gz") == 0) name.resize(name.size() - 3);
+    const std::string ext = std::filesystem::path(name).extension().string();
+    fmt = ext == ".jsonl" || ext == ".ndjson" || ext == ".json" ? "jsonl" : "csv";
+  }
+  const bool jsonl = fmt == "jsonl";
+
+  Trace t;
+  t.file = path;
+  std::string line;
+  size_t n = 0;  // line number
+  std::vector<std::string> header;
+  if (!jsonl) {
+    if (!in.next(line)) throw InputError(path + ":1: empty trace; expected a CSV header");
+    n = 1;
+    for (std::string_view v : split_csv(line)) header.emplace_back(v);
+  }
+  // The column of each role: named by the format, or found by name. Required: time and
+  // both token counts.
+  std::map<std::string, std::string> column;
+  auto resolve = [&](const std::vector<std::string>& available) {
+    for (const char* role : kRoles) {
+      const auto named = format.columns.find(role);
+      if (named != format.columns.end()) {
+        if (std::find(available.begin(), available.end(), named->second) == available.end()) {
+          std::string list;
+          for (const std::string& a : available) list += (list.empty() ? "" : ", ") + a;
+          throw InputError(path + ":" + std::to_string(std::max<size_t>(n, 1)) + ": no column '" + named->second +
+                           "' (the " + role + " column); the file has: " + list);
+        }
+        column[role] = named->second;
+        continue;
+      }
+      for (const std::string& name : default_names(role))
+        if (std::find(available.begin(), available.end(), name) != available.end()) {
+          column[role] = name;
+          break;
+        }
+      const std::string r = role;
+      if (!column.count(role) && (r == "time" || r == "prompt_tokens" || r == "output_tokens")) {
+        std::string list;
+        for (const std::string& name : default_names(role)) list += (list.empty() ? "" : ", ") + name;
+        throw InputError(path + ":" + std::to_string(std::max<size_t>(n, 1)) + ": no " + r +
+                         " column; expected one of: " + list + " (or name it in columns)");
+      }
+    }
+  };
+  if (!jsonl) resolve(header);
+
+  std::string unit = format.time_unit;
+  double first = 0, last = -std::numeric_limits<double>::infinity();
+  std::vector<std::pair<std::string, std::string>> members;
+  std::vector<std::string_view> fields;
+  bool any_failed = false;
+  while (in.next(line)) {
+    ++n;
+    if (line.empty() || line.find_first_not_of(" \t") == std::string::npos) continue;
+    const std::string at = path + ":" + std::to_string(n) + ": ";
+    // The value of a role on this line, and the column's name for messages.
+    std::function<std::string_view(const std::string&)> get;
+    if (jsonl) {
+      if (!parse_json_object(line, members)) throw InputError(at + "expected one JSON object on the line");
+      if (column.empty()) {
+        std::vector<std::string> keys;
+        for (const auto& [k, v] : members) keys.push_back(k);
+        resolve(keys);
+      }
+      get = [&](const std::string& role) -> std::string_view {
+        const std::string& name = column.at(role);
+        for (const auto& [k, v] : members)
+          if (k == name) return v;
+        throw InputError(at + "no '" + name + "' in this object (the " + role + " column)");
+      };
+    } else {
+      fields = split_csv(line);
+      if (fields.size() != header.size())
+        throw InputError(at + "expected " + std::to_string(header.size()) + " fields, got " + std::to_string(fields.size()));
+      get = [&](const std::string& role) -> std::string_view {
+        const std::string& name = column.at(role);
+        return fields[static_cast<size_t>(std::find(header.begin(), header.end(), name) - header.begin())];
+      };
+    }
+    auto bad = [&](const std::string& role, std::string_view value, const std::string& expected) {
+      throw InputError(at + column.at(role) + ": expected " + expected + ", got '" + std::string(value) + "'");
+    };
+    // Time.
+    const std::string_view tv = get("time");
+    if (unit.empty()) {
+      double probe = 0;
+      unit = parse_datetime(tv, probe) ? "datetime" : "s";
+    }
+    double time = 0;
+    if (unit == "datetime") {
+      if (!parse_datetime(tv, time)) bad("time", tv, "a datetime like '2024-05-10 00:00:00.009930+00:00' (time_unit: datetime)");
+    } else {
+      t.integer_times = t.integer_times && tv.find_first_of(".eE") == std::string_view::npos;
+      const auto [end, ec] = std::from_chars(tv.data(), tv.data() + tv.size(), time);
+      if (ec != std::errc() || end != tv.data() + tv.size() || !std::isfinite(time) || time < 0)
+        bad("time", tv, "a time of at least 0 in " + unit + " (time_unit: " + unit + ")");
+      time *= unit == "ms" ? 1e-3 : unit == "us" ? 1e-6 : 1;
+    }
+    if (time < last - format.out_of_order_s - 1e-9)
+      bad("time", tv, "rows in time order (out_of_order allows " + format_duration(format.out_of_order_s) +
+                          "; this row is " + format_duration(last - time) + " before the one above)");
+    time = std::max(time, last);
+    // Token counts: whole numbers in [0, 10^7]; what zero means is the column's.
+    auto tokens = [&](const std::string& role) {
+      const std::string_view v = get(role);
+      uint64_t x = 0;
+      const char* b = v.data();
+      const char* e = b + v.size();
+      const auto [p, ec] = std::from_chars(b, e, x);
+      if (ec == std::errc::result_out_of_range) bad(role, v, "a whole number of tokens up to 10000000");
+      // A whole number; "52.0" is one too (JSON writers emit it).
+      const bool whole = !v.empty() && ec == std::errc() &&
+                         (p == e || (*p == '.' && p + 1 < e && std::all_of(p + 1, e, [](char c) { return c == '0'; })));
+      if (!whole) bad(role, v, "a whole number of tokens");
+      if (x > static_cast<uint64_t>(kMaxTokens)) bad(role, v, "a whole number of tokens up to 10000000");
+      return static_cast<uint32_t>(x);
+    };
+    const uint32_t prompt = tokens("prompt_tokens");
+    if (prompt == 0) bad("prompt_tokens", "0", "a prompt of at least 1 token");
+    const uint32_t output = tokens("output_tokens");
+    bool failed = false;
+    if (output == 0) {
+      if (!format.zero_output_fails)
+        bad("output_tokens", "0", "at least 1 output token (or zero_output: failed, when 0 marks a failed request)");
+      failed = true;
+    }
+    if (column.count("failed")) {
+      std::string v(get("failed"));
+      std::transform(v.begin(), v.end(), v.begin(), [](unsigned char c) { return std::tolower(c); });
+      const bool yes = v == "1" || v == "true" || v == "yes";
+      if (!yes && !(v.empty() || v == "0" || v == "false" || v == "no"))
+        bad("failed", get("failed"), "a failure flag: 1, true or yes; 0, false, no or empty");
+      failed |= yes;
+    }
+    if (column.count("cached_tokens")) {
+      const uint32_t cached = tokens("cached_tokens");
+      if (cached > prompt)
+        bad("cached_tokens", std::to_string(cached), "at most the prompt's " + std::to_string(prompt) + " tokens");
+      t.cached_tokens.push_back(cached);
+    }
+    if (column.count("user")) {
+      const std::string_view v = get("user");
+      if (v.empty()) bad("user", v, "a user id");
+      t.user.push_back(fnv1a(v));
+    }
+    if (column.count("segment")) {
+      const std::string_view v = get("segment");
+      const auto it = std::find(segments.begin(), segments.end(), std::string(v));
+      if (it == segments.end()) {
+        std::string list;
+        for (const std::string& s : segments) list += (list.empty() ? "" : ", ") + s;
+        bad("segment", v, "one of the scenario's segments: " + list);
+      }
+      t.segment.push_back(static_cast<uint32_t>(it - segments.begin()));
+    }
+    if (t.arrival_s.empty()) first = time;
+    last = time;
+    t.arrival_s.push_back(time - first);
+    t.prompt_tokens.push_back(prompt);
+    t.output_tokens.push_back(std::max<uint32_t>(1, output));
+    t.failed.push_back(failed);
+    any_failed |= failed;
+  }
+  if (t.arrival_s.empty()) throw InputError(path + ":" + std::to_string(n + 1) + ": empty trace; expected at least one row");
+  if (!any_failed) t.failed.clear();
+  t.time_unit = unit;
+  t.unit_inferred = format.time_unit.empty();
+  t.mean_gap_s = t.arrival_s.size() > 1 ? t.duration_s() / static_cast<double>(t.arrival_s.size() - 1) : 0;
+  return t;
+}
+
+}  // namespace canarysim
