@@ -182,6 +182,39 @@ for col, (cap, lag) in enumerate([(12, "30s"), (48, "0s")]):
     axes[0, col].set_title(f"max {cap} replicas, lag {lag}: {t.attrs['outcome']}")
 plt.tight_layout()
 """),
+        md("""
+## Your own service, from Prometheus
+
+A study is only as good as its scenario. `canarysim fit prometheus` writes one from a
+service's monitoring data: the request rate as a schedule, TTFT and inter-token latency as
+the histograms themselves, the error ratio (`docs/fit.md` has the PromQL and `curl`
+commands for vLLM and TGI). Here, the example exports of a six-hour window of a vLLM
+service:
+"""),
+        code("""
+import glob, os, subprocess, tempfile
+exports = sorted(glob.glob("../scenarios/fitted-example/*.json"))
+path = os.path.join(tempfile.mkdtemp(), "my-service.yaml")
+subprocess.run([os.path.abspath("../build/canarysim"), "fit", "prometheus", *exports, "--name", "my-service",
+                "--policy", os.path.abspath("../policies/presets/stepped.yaml"), "--out", path], check=True)
+text = open(path).read()
+print(chr(10).join(l for l in text.splitlines() if not l.startswith("    - {at")))
+"""),
+        md("""
+The canary is identical to the baseline, so every rollback is a false one. This
+service's TTFT is bimodal, and a p90 ratio judged on 100 samples is noisy: the stepped
+preset, tuned on lognormal latencies, rolls back good releases here. The same question on
+the fitted scenario tells which policy to trust with this service:
+"""),
+        code("""
+rows = []
+for p in ["stepped", "stepped-relative", "sequential", "kayenta"]:
+    s = cs.run(path, f"../policies/presets/{p}.yaml", runs=40, seed=1).summary
+    rows.append({"policy": p, "false rollback rate": s["false_rollback_rate"],
+                 "95 % CI": "[%.2f, %.2f]" % s["false_rollback_rate_ci95"],
+                 "rollout p50 (min)": s["rollout_duration_s"]["p50"] / 60})
+pd.DataFrame(rows)
+"""),
     ],
     "05-python-policy.ipynb": [
         md("""

@@ -23,11 +23,28 @@ TEST(CliTest, HelpListsTheCommandsAndExitsZero) {
 }
 
 TEST(CliTest, EveryCommandHasHelp) {
-  for (const char* command : {"run", "validate", "timeline", "compare", "import", "calibrate", "check"}) {
+  for (const char* command : {"run", "validate", "timeline", "compare", "import", "calibrate", "check", "fit",
+                              "fit prometheus", "export-policy", "sweep", "merge", "export", "tune", "power"}) {
     const Result r = Cli(std::string(command) + " --help");
     EXPECT_EQ(r.exit_code, 0) << command;
     EXPECT_TRUE(Contains(r.output, "Usage")) << r.output;
   }
+}
+
+TEST(CliTest, FitWritesTheShippedExampleScenarioAndRefusesBadExports) {
+  const std::string out = ::testing::TempDir() + "fitted.yaml";
+  const Result r = Cli("fit prometheus scenarios/fitted-example/request_rate.json scenarios/fitted-example/ttft_buckets.json "
+                       "scenarios/fitted-example/inter_token_buckets.json scenarios/fitted-example/e2e_latency_buckets.json "
+                       "scenarios/fitted-example/error_ratio.json --name fitted-example --out " + out);
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  // The shipped scenario is this output under its hand-written header.
+  std::ifstream written(out), shipped(std::string(CANARYSIM_SOURCE_DIR) + "/scenarios/fitted-example.yaml");
+  const std::string a((std::istreambuf_iterator<char>(written)), {}), b((std::istreambuf_iterator<char>(shipped)), {});
+  ASSERT_FALSE(a.empty());
+  EXPECT_NE(b.find(a), std::string::npos);  // the shipped file adds a header and its policy
+  const Result bad = Cli("fit prometheus scenarios/fitted-example/make_export.py");
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_TRUE(Contains(bad.output, "make_export.py")) << bad.output;
 }
 
 TEST(CliTest, VersionPrintsTheVersion) {

@@ -33,6 +33,7 @@
 #include "policies/policy.h"
 #include "policies/interop/export.h"
 #include "policies/interop/import.h"
+#include "sim/io/fit.h"
 #include "sim/model/calibrate.h"
 #include "sim/model/capacity.h"
 #include "sim/study/check.h"
@@ -434,6 +435,25 @@ int check_command(const std::string& suite, bool update, unsigned threads, const
   return c.budgets_ok && c.baseline_ok ? 0 : kExitCheckFailed;
 }
 
+struct FitArgs {
+  FitInputs inputs;
+  std::string rate, ttft, itl, latency, errors, name = "fitted", policy, out;
+};
+
+int fit_command(FitArgs a) {
+  for (const auto& [role, file] : {std::pair<const char*, std::string&>{"rate", a.rate}, {"ttft", a.ttft},
+                                   {"itl", a.itl}, {"latency", a.latency}, {"errors", a.errors}})
+    if (!file.empty()) a.inputs.assigned[role] = file;
+  const std::string text = fit_prometheus(a.inputs, a.name, a.policy);
+  std::ofstream file;
+  output(a.out, file) << text;
+  if (!a.out.empty()) {
+    validate_file(a.out);  // what fit writes must load as a scenario
+    std::cerr << "wrote " << a.out << "\n";
+  }
+  return 0;
+}
+
 struct CalibrateArgs {
   std::string profile, model, hardware, out;
   int tensor_parallel = 0;
@@ -620,6 +640,21 @@ int main(int argc, char** argv) {
       "Power study YAML file", "Folder for power.csv and power.svg (default: NAME-power)");
 
   CalibrateArgs calibrate;
+  FitArgs fit;
+  CLI::App* fit_cmd = app.add_subcommand("fit", "Write a scenario's traffic and latencies from monitoring data");
+  fit_cmd->require_subcommand(1);
+  CLI::App* fit_prom = fit_cmd->add_subcommand(
+      "prometheus", "From Prometheus HTTP API exports (query_range or query JSON, as curl saves them; docs/fit.md)");
+  fit_prom->add_option("files", fit.inputs.files, "Exports, each classified by its metric name or file name");
+  fit_prom->add_option("--rate", fit.rate, "The request-rate export (requests/s)");
+  fit_prom->add_option("--ttft", fit.ttft, "The time-to-first-token histogram export (buckets by le)");
+  fit_prom->add_option("--itl", fit.itl, "The inter-token latency histogram export");
+  fit_prom->add_option("--latency", fit.latency, "The end-to-end latency histogram export (for comparison)");
+  fit_prom->add_option("--errors", fit.errors, "The error-ratio export (in [0, 1])");
+  fit_prom->add_option("--name", fit.name, "The scenario's name")->capture_default_str();
+  fit_prom->add_option("--policy", fit.policy, "A policy file for the scenario to name (relative to --out's folder)");
+  fit_prom->add_option("--out", fit.out, "Write the scenario here (checked by loading it) instead of standard output");
+
   CLI::App* calibrate_cmd = app.add_subcommand(
       "calibrate", "Fit a batched pool's iteration time to a measured serving profile (CSV)");
   calibrate_cmd->add_option("profile", calibrate.profile, "Profile CSV (Splitwise schema)")->required();
@@ -651,6 +686,7 @@ int main(int argc, char** argv) {
     }
     if (*validate_cmd) return validate_command(to_validate);
     if (*calibrate_cmd) return calibrate_command(calibrate);
+    if (*fit_prom) return fit_command(fit);
     if (*timeline_cmd) return timeline_command(timeline);
     if (*compare_cmd) return compare_command(cmp);
     if (*import_cmd) return import_command(imp);

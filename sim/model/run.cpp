@@ -225,7 +225,7 @@ RunResult Simulator::Impl::run(uint64_t seed, uint64_t run_index) {
   for (int v = 0; v < kVersions; ++v) {
     const double rs = pools[v] ? pools[v]->replica_seconds() : fleet_seconds[v];
     (v ? result.canary_replica_seconds : result.baseline_replica_seconds) = rs;
-    result.gpu_hours += rs / 3600 * spec(static_cast<Version>(v)).serving.batching.gpus;
+    if (pools[v]) result.gpu_hours += rs / 3600 * spec(static_cast<Version>(v)).serving.batching.gpus;
     (v ? result.canary_cost : result.baseline_cost) +=
         rs / 3600 * spec(static_cast<Version>(v)).replica_hour_cost;
   }

@@ -52,7 +52,7 @@ struct RunResult {
   double baseline_replica_seconds = 0, canary_replica_seconds = 0;
   uint64_t baseline_tokens = 0, canary_tokens = 0;
   double baseline_cost = 0, canary_cost = 0;
-  double gpu_hours = 0;  // replica-hours of both pools times GPUs per replica
+  double gpu_hours = 0;  // replica-hours of the batched pools times their GPUs per replica
   // Blast radius by traffic segment, in the order of traffic.segments.
   std::vector<uint64_t> segment_blast_requests, segment_blast_users;
 };
