@@ -20,7 +20,8 @@ std::optional<Metric> Metric::parse(const std::string& name) {
       {"hallucination_rate", Sli::kHallucinationRate}, {"unsafe_rate", Sli::kUnsafeRate},
       {"output_tokens_mean", Sli::kOutputTokens}, {"cost_per_request", Sli::kCostPerRequest},
       {"timeout_rate", Sli::kTimeoutRate},     {"rejected_rate", Sli::kRejectedRate},
-      {"abandoned_rate", Sli::kAbandonedRate}, {"preemption_rate", Sli::kPreemptionRate}};
+      {"abandoned_rate", Sli::kAbandonedRate}, {"preemption_rate", Sli::kPreemptionRate},
+      {"preemption_count", Sli::kPreemptionCount}};
   for (const auto& [plain, sli] : kPlain) {
     if (name == plain) {
       m.sli = sli;
@@ -105,6 +106,7 @@ std::optional<double> Metric::value(const WindowStats& w) const {
     case Sli::kPreemptionRate:
       if (w.requests == 0) return std::nullopt;
       return static_cast<double>(w.preemptions) / static_cast<double>(w.requests);
+    case Sli::kPreemptionCount: return static_cast<double>(w.preemptions);
     default: break;
   }
   const Histogram& h = sli == Sli::kTtft      ? w.ttft
@@ -125,7 +127,7 @@ Check Check::parse(const ConfigMap& m) {
            "a metric name: error_rate, success_rate, request_count, quality_mean, golden_quality_mean, "
            "hallucination_rate, "
            "unsafe_rate, output_tokens_mean, cost_per_request, timeout_rate, rejected_rate, abandoned_rate, "
-           "preemption_rate, or ttft_, itl_, token_gap_ or latency_ "
+           "preemption_rate, preemption_count, or ttft_, itl_, token_gap_ or latency_ "
            "followed by a quantile like p99 or by mean");
   }
   c.metric = *parsed;

@@ -21,6 +21,7 @@
 //   rejected_rate            requests rejected at a full queue (HTTP 429) / requests
 //   abandoned_rate           requests whose users gave up waiting / requests
 //   preemption_rate          KV-cache preemptions / finished requests (can exceed 1)
+//   preemption_count         KV-cache preemptions in the window
 // Timeouts, rejections and abandonments are errors too: error_rate counts them.
 #pragma once
 
@@ -38,7 +39,7 @@ struct Metric {
   enum class Sli {
     kErrorRate, kSuccessRate, kRequestCount, kTtft, kItl, kLatency,
     kQuality, kGoldenQuality, kHallucinationRate, kUnsafeRate, kOutputTokens, kCostPerRequest,
-    kTimeoutRate, kRejectedRate, kAbandonedRate, kPreemptionRate, kTokenGap
+    kTimeoutRate, kRejectedRate, kAbandonedRate, kPreemptionRate, kPreemptionCount, kTokenGap
   };
   enum class Stat { kValue, kMean, kQuantile };
   Sli sli = Sli::kErrorRate;

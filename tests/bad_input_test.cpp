@@ -89,7 +89,7 @@ const BadInput kBadInputs[] = {
      "tests/data/bad/unknown-metric.yaml:3:13: checks[0].metric: expected a metric name: "
      "error_rate, success_rate, request_count, quality_mean, golden_quality_mean, "
      "hallucination_rate, unsafe_rate, output_tokens_mean, cost_per_request, timeout_rate, "
-     "rejected_rate, abandoned_rate, preemption_rate, or ttft_, itl_, token_gap_ or "
+     "rejected_rate, abandoned_rate, preemption_rate, preemption_count, or ttft_, itl_, token_gap_ or "
      "latency_ followed by a quantile like p99 or by mean, got 'ttft_p999x'"},
     {"check-without-bound.yaml",
      "tests/data/bad/check-without-bound.yaml:3:5: checks[0].max: missing; expected at least "

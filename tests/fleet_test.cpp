@@ -247,6 +247,25 @@ TEST(FleetTest, APrefixCacheRegressionSlowsPrefillAndCutsCapacity) {
   EXPECT_GT(p.canary.ttft_p50_s, 3 * p.baseline.ttft_p50_s) << p.canary.ttft_p50_s << " " << p.baseline.ttft_p50_s;
 }
 
+TEST(FleetTest, AKvFootprintRegressionShowsAsPreemptionsThatAPolicyCanCheck) {
+  // 40 sequences of about 300 tokens fit a 20,000-token cache with room to spare; four
+  // times the footprint per token does not: the canary preempts, the baseline never.
+  const Scenario s = Parse(
+      "horizon: 20m\ntraffic: {rate: 40/s, prompt_tokens: 200, output_tokens: 100}\n"
+      "baseline:\n  batching: {iteration: {base: 20ms, per_prefill_token: 0.01ms, per_decoding_sequence: 0.2ms},"
+      " replicas: 2, max_batch: 64, kv_cache: {tokens: 20000}}\n"
+      "regressions: [{kind: kv_footprint, multiplier: 4}]\n"
+      "policy: {kind: stepped, steps: [50], bake_time: 10m, checks: [{metric: preemption_count, max: 0}]}\n");
+  for (const RunResult& r : RunStudy(s, 2).runs) {
+    EXPECT_EQ(r.outcome, Outcome::kRolledBack);
+    EXPECT_GT(r.preemptions, 0u);
+    EXPECT_NE(r.reason.find("preemption_count"), std::string::npos) << r.reason;
+  }
+  Scenario healthy = s;
+  healthy.regressions.clear();
+  for (const RunResult& r : RunStudy(healthy, 2).runs) EXPECT_EQ(r.preemptions, 0u);
+}
+
 TEST(FleetTest, TheProductionScenarioIsSizedForItsPeakAndItsSlowCanaryBitesAtTwentyFivePercent) {
   const Scenario s = load_scenario(std::string(CANARYSIM_SOURCE_DIR) + "/scenarios/production.yaml");
   const auto loads = pool_loads(s, s.policy.get());
