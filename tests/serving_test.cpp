@@ -36,6 +36,36 @@ struct Collector : CompletionSink {
   void token_gaps(uint32_t, double gap, uint64_t n) override { gaps.emplace_back(gap, n); }
 };
 
+// A pool spec with iterations of b0 + b1 x prefill tokens + b2 x decoding sequences.
+BatchingSpec Spec(double b0, double b1, double b2, uint32_t max_batch) {
+  BatchingSpec spec;
+  spec.b0_s = b0;
+  spec.b1_s = b1;
+  spec.b2_s = b2;
+  spec.max_batch = max_batch;
+  return spec;
+}
+
+// Submits the jobs `next(i, job)` makes (false: no more), each at its arrival, to a pool
+// of `replicas`, runs it until it is empty and returns what left it.
+template <class Next>
+Collector Drive(const BatchingSpec& spec, uint32_t replicas, Next next, double kv_footprint = 1) {
+  Engine engine;
+  Collector sink;
+  BatchingPool pool(spec, engine, 1, 0, sink);
+  pool.reset(replicas);
+  pool.set_kv_footprint(kv_footprint);
+  auto handle = [&](const Event& e) { pool.on_event(BatchingPool::target_of(e.target)); };
+  Job job;
+  for (uint32_t i = 0; next(i, job); ++i) {
+    engine.run(job.arrival, handle);
+    job.id = i;
+    pool.submit(job);
+  }
+  engine.run(Engine::kNever, handle);
+  return sink;
+}
+
 // Erlang C: the probability that an arrival waits in an M/M/c queue.
 double ErlangC(int c, double a) {
   double term = 1, sum = 1;  // a^k / k!
@@ -326,24 +356,13 @@ TEST_F(PoolTest, ArrivalsBeyondMaxQueueAreRejectedAtOnce) {
 TEST_F(PoolTest, ACacheLargerThanAnyBatchChangesNothing) {
   // The limit case: with memory for everything, timings are those of no KV model at all.
   auto run = [](uint64_t kv_tokens) {
-    BatchingSpec spec;
-    spec.b0_s = 0.02;
-    spec.b1_s = 1e-5;
-    spec.b2_s = 3e-4;
-    spec.max_batch = 16;
+    BatchingSpec spec = Spec(0.02, 1e-5, 3e-4, 16);
     spec.kv_cache.tokens = kv_tokens;
-    Engine engine;
-    Collector sink;
-    BatchingPool pool(spec, engine, kIteration, 0, sink);
-    pool.reset(2);
     Rng rng(7, 0, Stream::kRequests);
-    for (uint32_t i = 0; i < 400; ++i) {
-      engine.run(0.05 * i, [&](const Event& e) { pool.on_event(BatchingPool::target_of(e.target)); });
-      pool.submit(Job{engine.now(), 1 + static_cast<uint32_t>(rng.uniform() * 2000),
-                      1 + static_cast<uint32_t>(rng.uniform() * 300), i});
-    }
-    engine.run(Engine::kNever, [&](const Event& e) { pool.on_event(BatchingPool::target_of(e.target)); });
-    return sink.done;
+    return Drive(spec, 2, [&](uint32_t i, Job& j) {
+             j = Job{0.05 * i, 1 + static_cast<uint32_t>(rng.uniform() * 2000), 1 + static_cast<uint32_t>(rng.uniform() * 300)};
+             return i < 400;
+           }).done;
   };
   const auto without = run(0), with = run(1'000'000'000);
   ASSERT_EQ(without.size(), with.size());
@@ -401,22 +420,12 @@ TEST_F(PoolTest, ASequenceLongerThanTheWholeCacheFails) {
 // 3,800) preemptions recur.
 TEST(KvCacheTest, PreemptionsAppearOnlyAboveTheLoadThatFillsTheCache) {
   auto preemptions_at = [](double rate) {
-    BatchingSpec spec;
-    spec.b0_s = 0.01;
-    spec.b1_s = 0;
-    spec.b2_s = 0;
-    spec.max_batch = 256;
+    BatchingSpec spec = Spec(0.01, 0, 0, 256);
     spec.kv_cache.tokens = 3000;
-    Engine engine;
-    Collector sink;
-    BatchingPool pool(spec, engine, kIteration, 0, sink);
-    pool.reset(1);
-    for (uint32_t i = 0; i < static_cast<uint32_t>(30 * rate); ++i) {
-      engine.run(i / rate, [&](const Event& e) { pool.on_event(BatchingPool::target_of(e.target)); });
-      pool.submit(Job{engine.now(), 100, 100, i});
-    }
-    engine.run(Engine::kNever, [&](const Event& e) { pool.on_event(BatchingPool::target_of(e.target)); });
-    return sink.preempted_jobs.size();
+    return Drive(spec, 1, [&](uint32_t i, Job& j) {
+             j = Job{i / rate, 100, 100};
+             return i < 30 * rate;
+           }).preempted_jobs.size();
   };
   for (double rate : {15, 19, 20, 21, 25}) std::printf("%g/s: %zu preemptions\n", rate, preemptions_at(rate));
   EXPECT_EQ(preemptions_at(15), 0u);
@@ -432,26 +441,15 @@ TEST(KvCacheTest, PreemptionsAppearOnlyAboveTheLoadThatFillsTheCache) {
 // model's on twice the memory is the same cache, request for request.
 TEST(KvCacheTest, ACacheForOneSequenceMakesAReplicaAnMD1Queue) {
   auto run = [](uint64_t tokens, double footprint) {
-    BatchingSpec spec;
-    spec.b0_s = 0.01;
-    spec.b1_s = 0;
-    spec.b2_s = 0;
-    spec.max_batch = 64;
+    BatchingSpec spec = Spec(0.01, 0, 0, 64);
     spec.kv_cache.tokens = tokens;
-    Engine engine;
-    Collector sink;
-    BatchingPool pool(spec, engine, kIteration, 0, sink);
-    pool.reset(1);
-    pool.set_kv_footprint(footprint);
     Rng rng(3, 0, Stream::kArrivals);
     double t = 0;
-    for (uint32_t i = 0; i < 200000; ++i) {
-      t += -std::log(rng.uniform_open()) / 0.5;
-      engine.run(t, [&](const Event& e) { pool.on_event(BatchingPool::target_of(e.target)); });
-      pool.submit(Job{t, 100, 100, i});
-    }
-    engine.run(Engine::kNever, [&](const Event& e) { pool.on_event(BatchingPool::target_of(e.target)); });
-    return sink.done;
+    return Drive(spec, 1, [&](uint32_t i, Job& j) {
+             t += -std::log(rng.uniform_open()) / 0.5;
+             j = Job{t, 100, 100};
+             return i < 200000;
+           }, footprint).done;
   };
   const auto done = run(200, 1);
   double wait = 0;
@@ -550,35 +548,22 @@ TEST_F(PoolTest, NewReplicasServeOnlyAfterStartUp) {
 // between (a 6,000-token prompt still lengthens the iteration it joins).
 TEST(SchedulerTest, PrefillFirstMultipliesTheTokenGapTailAndChunkingBoundsIt) {
   auto gap_quantiles = [](Scheduler scheduler, uint32_t chunk_tokens) {
-    BatchingSpec s;
-    s.b0_s = 0.029136;  // scenarios/profiles/llama2-70b-h100-tp8.yaml
-    s.b1_s = 0.0000625892;
-    s.b2_s = 0.000328252;
+    // scenarios/profiles/llama2-70b-h100-tp8.yaml
+    BatchingSpec s = Spec(0.029136, 0.0000625892, 0.000328252, 64);
     s.scheduler = scheduler;
     s.chunk_tokens = chunk_tokens;
-    Engine engine;
-    Histogram gaps;
-    struct Sink : CompletionSink {
-      Histogram* h;
-      void completed(const Job&, double, double, Failure) override {}
-      void preempted(const Job&) override {}
-      void token_gaps(uint32_t, double gap, uint64_t n) override { h->record(gap, n); }
-    } sink;
-    sink.h = &gaps;
-    BatchingPool pool(s, engine, kIteration, 0, sink);
-    pool.reset(1);
     const Distribution prompt = Distribution::from_median_p99(800, 6000);
     const Distribution output = Distribution::from_median_p99(150, 900);
     const double rate = 0.5 * replica_capacity(s, prompt.mean(), prompt.mean(), output.mean());
     Rng rng(1, 0, Stream::kRequests);
     double t = 0;
-    for (uint32_t i = 0; i < 50000; ++i) {
+    const Collector c = Drive(s, 1, [&](uint32_t i, Job& j) {
       t += -std::log(rng.uniform_open()) / rate;
-      engine.run(t, [&](const Event& e) { pool.on_event(BatchingPool::target_of(e.target)); });
-      pool.submit(Job{t, token_count(prompt.quantile(rng.uniform_open())),
-                      token_count(output.quantile(rng.uniform_open())), i});
-    }
-    engine.run(Engine::kNever, [&](const Event& e) { pool.on_event(BatchingPool::target_of(e.target)); });
+      j = Job{t, token_count(prompt.quantile(rng.uniform_open())), token_count(output.quantile(rng.uniform_open()))};
+      return i < 50000;
+    });
+    Histogram gaps;
+    for (const auto& [gap, n] : c.gaps) gaps.record(gap, n);
     return std::make_pair(gaps.quantile(0.5), gaps.quantile(0.99));
   };
   const auto [first50, first99] = gap_quantiles(Scheduler::kPrefillFirst, 0);
