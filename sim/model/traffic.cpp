@@ -19,7 +19,7 @@ constexpr double kPi = 3.14159265358979323846;
 }  // namespace
 
 Distribution Distribution::from_median_p99(double median, double p99) {
-  return {Kind::kLognormal, median, std::log(p99 / median) / kZ99};
+  return {Kind::kLognormal, median, std::log(p99 / median) / kZ99, nullptr};
 }
 
 double QuantileTable::at(double u) const {

@@ -75,9 +75,9 @@ struct Distribution {
       default: return median;
     }
   }
-  static Distribution fixed(double v) { return {Kind::kFixed, v, 0}; }
+  static Distribution fixed(double v) { return {Kind::kFixed, v, 0, nullptr}; }
   static Distribution from_median_p99(double median, double p99);
-  static Distribution exponential(double mean) { return {Kind::kExponential, mean, 0}; }
+  static Distribution exponential(double mean) { return {Kind::kExponential, mean, 0, nullptr}; }
   static Distribution empirical(QuantileTable table);
   // A distribution key of a YAML mapping: a fixed value, {median, p99}, {mean},
   // {quantiles: ...} or {histogram: ...}.
