@@ -211,6 +211,21 @@ TEST(TraceTest, MooncakeJsonLinesReplayWithExactTotals) {
             std::string::npos) << w[0];
   EXPECT_TRUE(warned(", time_unit: ms").empty());
   EXPECT_EQ(warned(", time_unit: s, time_scale: 10").size(), 1u);  // a 2.6 h mean gap
+  // A span over 1,000 horizons: 189 s of trace for a 0.1 s horizon.
+  const auto span = parse_scenario(ConfigMap::parse_string("horizon: 100ms\ntraffic: {trace: {file: " +
+                                                               TraceData("mooncake.jsonl") + ", time_unit: ms}}\n",
+                                                           "<test>")).warnings;
+  ASSERT_EQ(span.size(), 1u);
+  EXPECT_NE(span[0].find("over 1,000 times the horizon (100ms); is time_unit right"), std::string::npos) << span[0];
+}
+
+TEST(TraceTest, TheAzureSchemaNamesWhatTheFinderFinds) {
+  const std::string shipped = std::string(CANARYSIM_SOURCE_DIR) + "/scenarios/traces/azure-llm-2023-conv.csv";
+  const Trace found = Trace::load(shipped), named = Trace::load(shipped, Format("schema: azure"));
+  EXPECT_EQ(named.arrival_s, found.arrival_s);
+  EXPECT_EQ(named.prompt_tokens, found.prompt_tokens);
+  EXPECT_EQ(named.output_tokens, found.output_tokens);
+  EXPECT_EQ(named.arrival_s.size(), 19366u);
 }
 
 TEST(TraceTest, BurstGptCsvKeepsItsFailuresAndTotals) {
