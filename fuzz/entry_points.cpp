@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 
@@ -17,6 +18,7 @@
 #include "sim/study/limits.h"
 #include "sim/study/power.h"
 #include "sim/model/run.h"
+#include "sim/io/fit.h"
 #include "sim/model/scenario.h"
 #include "sim/study/sweep.h"
 #include "sim/study/tune.h"
@@ -134,6 +136,37 @@ void read_export(const std::string& path) {
 
 void read_trace(const std::string& path) { Trace::load(path); }
 
+// The same bytes as JSON lines, with every optional column named.
+void read_trace_jsonl(const std::string& path) {
+  TraceFormat f;
+  f.format = "jsonl";
+  Trace::load(path, f);
+  f.columns = {{"user", "user"}, {"segment", "segment"}, {"failed", "failed"}, {"cached_tokens", "cached"}};
+  f.zero_output_fails = true;
+  Trace::load(path, f, {"eu", "us"});
+}
+
+// A Prometheus export read as each role; what fit writes must load as a scenario, so a
+// scenario that does not is a finding, not a rejected input.
+void read_fit(const std::string& path) {
+  for (const char* role : {"rate", "ttft", "itl", "latency", "errors"}) {
+    FitInputs in;
+    in.assigned[role] = path;
+    std::string text;
+    try {
+      text = fit_prometheus(in, "fuzzed");
+    } catch (const InputError&) {
+      continue;
+    }
+    try {
+      parse_scenario(ConfigMap::parse_string(text, "<fitted>"));
+    } catch (const InputError& e) {
+      std::fprintf(stderr, "fit wrote a scenario that does not load: %s\n%s\n", e.what(), text.c_str());
+      std::abort();
+    }
+  }
+}
+
 void read_profile(const std::string& path) {
   for (const ProfileFit& f : fit_profiles(load_profile(path))) profile_yaml(f, path);
 }
@@ -148,6 +181,7 @@ const std::vector<EntryPoint>& entry_points() {
       {"import_kayenta", "json", read_kayenta}, {"import_aws", "txt", read_aws},
       {"trace", "csv", read_trace},        {"calibrate", "csv", read_profile},
       {"query", "txt", read_query},        {"export_policy", "yaml", read_export},
+      {"trace_jsonl", "jsonl", read_trace_jsonl}, {"fit_prometheus", "json", read_fit},
   };
   return all;
 }

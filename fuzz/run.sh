@@ -13,7 +13,8 @@ build=$1 seconds=$2
 shift 2
 entries=("$@")
 [ ${#entries[@]} -gt 0 ] || entries=(scenario policy sweep tune power check import_argo import_flagger
-                                     import_kayenta import_aws trace calibrate query export_policy)
+                                     import_kayenta import_aws trace trace_jsonl calibrate query export_policy
+                                     fit_prometheus)
 
 seeds() {
   case $1 in
@@ -24,7 +25,8 @@ seeds() {
     import_*) echo policies/examples tests/data/import-corpus ;;
     query) echo tests/data/queries ;;
     export_policy) echo policies/presets tests/data/roundtrip ;;
-    trace) echo scenarios/traces tests/data/traces ;;
+    trace|trace_jsonl) echo scenarios/traces tests/data/traces ;;
+    fit_prometheus) echo scenarios/fitted-example ;;
     calibrate) echo scenarios/profiles ;;
   esac
 }

@@ -444,7 +444,14 @@ int fit_command(FitArgs a) {
   for (const auto& [role, file] : {std::pair<const char*, std::string&>{"rate", a.rate}, {"ttft", a.ttft},
                                    {"itl", a.itl}, {"latency", a.latency}, {"errors", a.errors}})
     if (!file.empty()) a.inputs.assigned[role] = file;
+  // What fit writes must load: checked before it is written (the policy, a path relative
+  // to the output, is checked with the file below).
   const std::string text = fit_prometheus(a.inputs, a.name, a.policy);
+  try {
+    parse_scenario(ConfigMap::parse_string(fit_prometheus(a.inputs, a.name), "<fitted>"));
+  } catch (const InputError& e) {
+    throw InputError(std::string("fit prometheus: the exports give a scenario canarysim cannot load: ") + e.what());
+  }
   std::ofstream file;
   output(a.out, file) << text;
   if (!a.out.empty()) {

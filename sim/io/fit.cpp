@@ -39,8 +39,17 @@ std::string fmt(double x, const char* spec = "%.6g") {
   return buf;
 }
 
+// Seconds to the millisecond, as a duration a scenario reads back exactly: "300s", "0.5s".
+std::string seconds_text(double s) {
+  std::string t = fmt(s, "%.3f");
+  while (t.back() == '0') t.pop_back();
+  if (t.back() == '.') t.pop_back();
+  return t + "s";
+}
+
 // One sample value as Prometheus writes it: a string holding a number, NaN or +-Inf.
 bool sample_value(const YAML::Node& v, double& out) {
+  if (!v.IsScalar()) throw InputError("a sample value must be a string like \"12.5\"");
   const std::string s = v.Scalar();
   if (s == "NaN") return false;
   if (s == "+Inf") out = kInf;
@@ -53,7 +62,19 @@ bool sample_value(const YAML::Node& v, double& out) {
   return true;
 }
 
+Result read_result_nodes(const std::string& path);
+
+// Every yaml-cpp surprise (a node of another type than the API's) becomes an InputError
+// naming the file.
 Result read_result(const std::string& path) {
+  try {
+    return read_result_nodes(path);
+  } catch (const YAML::Exception& e) {
+    throw InputError(path + ": not a Prometheus API response (" + e.msg + ")");
+  }
+}
+
+Result read_result_nodes(const std::string& path) {
   if (!std::filesystem::exists(path)) throw MissingFileError(path + ": no such file");
   YAML::Node root;
   try {
@@ -77,6 +98,7 @@ Result read_result(const std::string& path) {
   for (size_t i = 0; i < result.size(); ++i) {
     const std::string at = where + "data.result[" + std::to_string(i) + "]: ";
     Series s;
+    if (!result[i].IsMap()) throw InputError(at + "expected a series: {\"metric\": {...}, \"values\": [...]}");
     if (result[i]["metric"] && result[i]["metric"].IsMap())
       for (const auto& kv : result[i]["metric"]) s.labels[kv.first.Scalar()] = kv.second.Scalar();
     auto add = [&](const YAML::Node& pair, size_t k) {
@@ -91,7 +113,12 @@ Result read_result(const std::string& path) {
       } catch (const InputError& e) {
         throw InputError(at + "sample " + std::to_string(k) + ": " + e.what());
       }
-      s.samples.emplace_back(pair[0].as<double>(), v);
+      char* end = nullptr;
+      const std::string ts = pair[0].IsScalar() ? pair[0].Scalar() : "";
+      const double t = std::strtod(ts.c_str(), &end);
+      if (ts.empty() || *end != '\0' || !std::isfinite(t))
+        throw InputError(at + "sample " + std::to_string(k) + ": '" + ts + "' is not a time (Unix seconds)");
+      s.samples.emplace_back(t, v);
     };
     if (r.type == "matrix") {
       const YAML::Node values = result[i]["values"];
@@ -239,25 +266,40 @@ std::string fit_prometheus(const FitInputs& in, const std::string& name, const s
     std::map<double, double> total;  // unix time -> requests/s, series summed
     for (const Series& s : r.series)
       for (const auto& [t, v] : s.samples) {
-        if (!std::isfinite(v) || v < 0)
-          throw InputError(r.file + ": a request rate of " + fmt(v) + " at " + fmt(t, "%.3f") + "; expected a rate of at least 0");
+        if (!std::isfinite(v) || v < 0 || v > 1e6)
+          throw InputError(r.file + ": a request rate of " + fmt(v) + " at " + fmt(t, "%.3f") +
+                           "; expected requests per second from 0 to 1,000,000");
         total[t] += v;
       }
     if (total.empty()) throw InputError(r.file + ": every sample is NaN; no rate to fit");
+    for (const auto& [t, v] : total)
+      if (v <= 0)
+        throw InputError(r.file + ": no requests at " + fmt(t, "%.3f") +
+                         " (0/s); a schedule needs a positive rate in every piece: narrow the range to when the "
+                         "service had traffic");
     const double t0 = total.begin()->first;
     if (total.size() == 1) {
       traffic = "  rate: " + fmt(total.begin()->second, "%.6g") + "/s\n";
     } else {
       std::vector<double> gaps;
-      for (auto it = std::next(total.begin()); it != total.end(); ++it) gaps.push_back(it->first - std::prev(it)->first);
+      for (auto it = std::next(total.begin()); it != total.end(); ++it) {
+        gaps.push_back(it->first - std::prev(it)->first);
+        if (gaps.back() < 1e-3)
+          throw InputError(r.file + ": samples " + fmt(gaps.back()) + " s apart at " + fmt(it->first, "%.3f") +
+                           "; expected a range query's steps (at least 1 ms)");
+      }
       std::nth_element(gaps.begin(), gaps.begin() + static_cast<long>(gaps.size() / 2), gaps.end());
       const double step = gaps[gaps.size() / 2];
       horizon = total.rbegin()->first - t0 + step;
+      horizon = std::ceil(horizon * 1000) / 1000;  // written to the millisecond
+      if (horizon > 365 * 86400.0)
+        throw InputError(r.file + ": the samples span " + format_duration(horizon) +
+                         "; expected a range of at most 365 days (a scenario's longest horizon)");
       traffic = "  schedule:   # requests/s at each step of the range, from " + fmt(step, "%g") + " s steps\n";
       double last = -1;
       for (const auto& [t, v] : total) {
         if (v == last) continue;  // an unchanged rate needs no new piece
-        traffic += "    - {at: " + format_duration(t - t0) + ", rate: " + fmt(v, "%.6g") + "/s}\n";
+        traffic += "    - {at: " + seconds_text(t - t0) + ", rate: " + fmt(v, "%.6g") + "/s}\n";
         last = v;
       }
     }
@@ -301,7 +343,7 @@ std::string fit_prometheus(const FitInputs& in, const std::string& name, const s
                 fmt(100 * sum / static_cast<double>(n), "%.4g") + "%\n";
   }
   std::string out = head + notes + "name: " + name + "\n";
-  if (horizon > 0) out += "horizon: " + format_duration(horizon) + "\n";
+  if (horizon > 0) out += "horizon: " + seconds_text(horizon) + "\n";
   if (!traffic.empty()) out += "traffic:\n" + traffic;
   if (!baseline.empty()) out += "baseline:\n" + baseline;
   out += "canary: {}   # the release under study: what differs from the baseline\n";

@@ -13,7 +13,9 @@
 // Histogram series are bucket counts: a vector's values, or a matrix's samples summed
 // per bucket (one increase per step, as `increase(...[STEP])` at that step writes them).
 // NaN samples are skipped (said in a comment), a series that stops before the others
-// ends is counted for the samples it has, and every histogram needs its +Inf bucket.
+// ends is counted for the samples it has, and every histogram needs its +Inf bucket. A
+// step with no requests at all is refused (a schedule's pieces have positive rates), and
+// so is a range beyond a scenario's: over 365 days, steps under 1 ms, rates over 10^6/s.
 // docs/fit.md gives the PromQL and curl commands for vLLM and TGI.
 #pragma once
 
