@@ -116,13 +116,10 @@ Scenario scenario_with_policy(const std::string& scenario_file, const std::strin
   }
   check_policy_segments(scenario, *scenario.policy);
   // Each batched pool's load at peak, on stderr; a pool that cannot carry it is a warning.
-  const auto warnings = capacity_warnings(scenario, scenario.policy.get());
-  for (const std::string& line : capacity_lines(scenario, scenario.policy.get())) {
-    const bool warned = std::any_of(warnings.begin(), warnings.end(),
-                                    [&](const std::string& w) { return w.rfind(line, 0) == 0; });
-    if (!warned) std::cerr << "capacity: " << line << "\n";
+  for (const CapacityNote& n : capacity_notes(scenario, scenario.policy.get())) {
+    if (n.warning.empty()) std::cerr << "capacity: " << n.line << "\n";
+    else std::cerr << "warning: " << scenario_file << ": " << n.warning << "\n";
   }
-  for (const std::string& w : warnings) std::cerr << "warning: " << scenario_file << ": " << w << "\n";
   for (const std::string& w : scenario.warnings) std::cerr << "warning: " << scenario_file << ": " << w << "\n";
   return scenario;
 }
@@ -446,14 +443,14 @@ int fit_command(FitArgs a) {
     if (!file.empty()) a.inputs.assigned[role] = file;
   // What fit writes must load: checked before it is written (the policy, a path relative
   // to the output, is checked with the file below).
-  const std::string text = fit_prometheus(a.inputs, a.name, a.policy);
+  const std::string text = fit_prometheus(a.inputs, a.name);
   try {
-    parse_scenario(ConfigMap::parse_string(fit_prometheus(a.inputs, a.name), "<fitted>"));
+    parse_scenario(ConfigMap::parse_string(text, "<fitted>"));
   } catch (const InputError& e) {
     throw InputError(std::string("fit prometheus: the exports give a scenario canarysim cannot load: ") + e.what());
   }
   std::ofstream file;
-  output(a.out, file) << text;
+  output(a.out, file) << text << (a.policy.empty() ? "" : "policy: " + a.policy + "\n");
   if (!a.out.empty()) {
     validate_file(a.out);  // what fit writes must load as a scenario
     std::cerr << "wrote " << a.out << "\n";

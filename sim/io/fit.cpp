@@ -244,7 +244,7 @@ std::string describe(const Result& r) {
 
 }  // namespace
 
-std::string fit_prometheus(const FitInputs& in, const std::string& name, const std::string& policy) {
+std::string fit_prometheus(const FitInputs& in, const std::string& name) {
   std::vector<std::string> files = in.files;
   for (const auto& [role, file] : in.assigned) files.push_back(file);
   if (files.empty()) throw InputError("fit prometheus: no files; expected Prometheus API responses (docs/fit.md)");
@@ -347,7 +347,6 @@ std::string fit_prometheus(const FitInputs& in, const std::string& name, const s
   if (!traffic.empty()) out += "traffic:\n" + traffic;
   if (!baseline.empty()) out += "baseline:\n" + baseline;
   out += "canary: {}   # the release under study: what differs from the baseline\n";
-  if (!policy.empty()) out += "policy: " + policy + "\n";
   return out;
 }
 

@@ -32,7 +32,6 @@ struct FitInputs {
 
 // The scenario text (YAML with comments). Throws InputError naming the file, and the
 // series or sample, for anything it cannot read.
-// `policy`: a policy file for the scenario to name (as given), or "".
-std::string fit_prometheus(const FitInputs& inputs, const std::string& name, const std::string& policy = "");
+std::string fit_prometheus(const FitInputs& inputs, const std::string& name);
 
 }  // namespace canarysim

@@ -99,36 +99,34 @@ std::vector<PoolLoad> pool_loads(const Scenario& s, const PolicyConfig* policy) 
   return out;
 }
 
-std::vector<std::string> capacity_lines(const Scenario& s, const PolicyConfig* policy) {
-  std::vector<std::string> out;
+std::vector<CapacityNote> capacity_notes(const Scenario& s, const PolicyConfig* policy) {
+  std::vector<CapacityNote> out;
+  const std::string bursts =
+      s.traffic.burst_every_s > 0 ? "; bursts multiply the rate by " + amount(s.traffic.burst_factor) + " on top" : "";
   for (const PoolLoad& p : pool_loads(s, policy)) {
-    const std::string who = version_name(p.version);
     const std::string share = p.version == Version::kCanary
                                   ? " at its largest share (" + amount(100 * p.share) + " %)"
                                   : "";
     char pct[32];
     std::snprintf(pct, sizeof pct, "%.0f %%", 100 * p.utilization());
-    out.push_back(who + ": " + amount(p.replicas) + " replicas carry about " + amount(p.capacity()) +
-                  " requests/s of this mix; peak offered " + amount(p.offered()) + "/s" + share + " (" + pct + ")");
+    CapacityNote n;
+    n.line = std::string(version_name(p.version)) + ": " + amount(p.replicas) + " replicas carry about " +
+             amount(p.capacity()) + " requests/s of this mix; peak offered " + amount(p.offered()) + "/s" + share +
+             " (" + pct + ")";
+    if (p.utilization() > 1)
+      n.warning = n.line + ": it cannot carry the peak; its queue grows without bound there (add replicas, or write "
+                           "replicas: auto)" + bursts;
+    else if (p.utilization() > 0.85)
+      n.warning = n.line + ": near its ceiling; queueing delay climbs steeply above 85 %" + bursts;
+    out.push_back(std::move(n));
   }
   return out;
 }
 
 std::vector<std::string> capacity_warnings(const Scenario& s, const PolicyConfig* policy) {
   std::vector<std::string> out;
-  const std::vector<PoolLoad> loads = pool_loads(s, policy);
-  const std::vector<std::string> lines = capacity_lines(s, policy);
-  for (size_t i = 0; i < loads.size(); ++i) {
-    const double u = loads[i].utilization();
-    const std::string bursts =
-        s.traffic.burst_every_s > 0 ? "; bursts multiply the rate by " + amount(s.traffic.burst_factor) + " on top" : "";
-    if (u > 1) {
-      out.push_back(lines[i] + ": it cannot carry the peak; its queue grows without bound there (add replicas, "
-                               "or write replicas: auto)" + bursts);
-    } else if (u > 0.85) {
-      out.push_back(lines[i] + ": near its ceiling; queueing delay climbs steeply above 85 %" + bursts);
-    }
-  }
+  for (const CapacityNote& n : capacity_notes(s, policy))
+    if (!n.warning.empty()) out.push_back(n.warning);
   return out;
 }
 

@@ -40,10 +40,15 @@ TokenMix token_mix(const TrafficSpec& traffic, const VersionSpec& version);
 
 // One entry per batched pool. `policy` may be null (the canary is then offered all).
 std::vector<PoolLoad> pool_loads(const Scenario& scenario, const PolicyConfig* policy);
-// A line per pool ("baseline: 60 replicas carry about 1,050 requests/s of this mix; peak
-// offered 1,500/s (143 %)"), and a warning for each pool above 100 % (cannot carry it) or
-// above 85 % (queueing grows steeply), for validate, run and timeline.
-std::vector<std::string> capacity_lines(const Scenario& scenario, const PolicyConfig* policy);
+// Per pool, for validate, run and timeline: a line ("baseline: 60 replicas carry about
+// 1,050 requests/s of this mix; peak offered 1,500/s (143 %)"), and a warning when the
+// pool is above 100 % (it cannot carry the peak) or above 85 % (queueing grows steeply).
+struct CapacityNote {
+  std::string line;
+  std::string warning;  // "" when the pool carries its peak with room
+};
+std::vector<CapacityNote> capacity_notes(const Scenario& scenario, const PolicyConfig* policy);
+// The warnings alone.
 std::vector<std::string> capacity_warnings(const Scenario& scenario, const PolicyConfig* policy);
 
 // Sizes the pools written `auto` for all traffic at peak at their target_utilization.

@@ -128,6 +128,7 @@ struct Simulator::Impl final : CompletionSink {
   void on_shape(uint32_t regression);
   void on_scale(uint32_t target);
   void set_fleet(int v, uint32_t n);
+  void account_fleets();
   void start_drain();
   void apply_weight(double weight);
   void finish(Outcome outcome);
@@ -221,7 +222,7 @@ RunResult Simulator::Impl::run(uint64_t seed, uint64_t run_index) {
   result.events = engine.processed();
   for (uint64_t word : users_hit) result.blast_radius_users += std::popcount(word);
   // Token costs were added request by request; replica costs are added here.
-  set_fleet(0, fleet[0]);  // brings the fleets' seconds up to now
+  account_fleets();
   for (int v = 0; v < kVersions; ++v) {
     const double rs = pools[v] ? pools[v]->replica_seconds() : fleet_seconds[v];
     (v ? result.canary_replica_seconds : result.baseline_replica_seconds) = rs;
@@ -669,11 +670,16 @@ void Simulator::Impl::apply_weight(double weight) {
   }
 }
 
-// A sampled version's fleet runs n replicas from now on.
-void Simulator::Impl::set_fleet(int v, uint32_t n) {
+// Adds the sampled fleets' replica-seconds up to now.
+void Simulator::Impl::account_fleets() {
   const double now = engine.now();
   for (int k = 0; k < kVersions; ++k) fleet_seconds[k] += fleet[k] * (now - fleet_since);
   fleet_since = now;
+}
+
+// A sampled version's fleet runs n replicas from now on.
+void Simulator::Impl::set_fleet(int v, uint32_t n) {
+  account_fleets();
   fleet[v] = n;
 }
 

@@ -215,9 +215,11 @@ std::string validate_file(const std::string& path) {
     text = path + ": valid scenario '" + s.name + "'" +
            (s.policy ? " with policy " + s.policy->kind() : std::string(", no policy"));
     if (s.policy) warnings = sample_warnings(*s.policy, &s);
-    for (const std::string& line : capacity_lines(s, s.policy.get())) text += "\ncapacity: " + line;
+    const std::vector<CapacityNote> notes = capacity_notes(s, s.policy.get());
+    for (const CapacityNote& n : notes) text += "\ncapacity: " + n.line;
     for (const std::string& w : s.warnings) warnings.push_back(w);
-    for (const std::string& w : capacity_warnings(s, s.policy.get())) warnings.push_back(w);
+    for (const CapacityNote& n : notes)
+      if (!n.warning.empty()) warnings.push_back(n.warning);
   }
   for (const std::string& w : warnings) text += "\nwarning: " + path + ": " + w;
   return text;

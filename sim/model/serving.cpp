@@ -310,18 +310,18 @@ void BatchingPool::on_deadlines() {
   }
 }
 
-// KV-cache tokens replica r holds, or will hold after its next iteration grows every
-// decoding sequence by a token, at footprint 1.
-double BatchingPool::kv_in_use(const Replica& r, bool next) const {
+// KV-cache tokens replica r will hold once its next iteration grows every decoding
+// sequence by a token, at footprint 1.
+double BatchingPool::kv_next(const Replica& r) const {
   const auto n = static_cast<int64_t>(r.decoding.size());
-  return static_cast<double>(r.kv_offsets + n * static_cast<int64_t>(r.steps + (next ? 1 : 0)) + r.kv_reserved);
+  return static_cast<double>(r.kv_offsets + n * static_cast<int64_t>(r.steps + 1) + r.kv_reserved);
 }
 
 // Preempts decoding sequences, most recent arrival first, until the next iteration's
 // growth fits; a sequence too long for the whole cache fails.
 void BatchingPool::preempt_for_memory(Replica& r) {
   const double capacity = static_cast<double>(spec_.kv_cache.tokens) / kv_factor_;
-  while (!r.decoding.empty() && kv_in_use(r, true) > capacity) {
+  while (!r.decoding.empty() && kv_next(r) > capacity) {
     auto victim = r.decoding.begin();
     for (auto it = r.decoding.begin(); it != r.decoding.end(); ++it)
       if (track_[it->id].job.arrival > track_[victim->id].job.arrival) victim = it;
@@ -379,7 +379,7 @@ void BatchingPool::start_iteration(uint32_t index) {
       // no other prefill, not for an empty batch (that would block the queue behind it).
       break;
     }
-    if (kv && kv_in_use(r, true) + static_cast<double>(context + 1) > capacity) {
+    if (kv && kv_next(r) + static_cast<double>(context + 1) > capacity) {
       if (batch > 0) break;  // waits for memory to free
       queue_.pop_front();    // an empty replica cannot hold it: it never can
       --live_queued_;

@@ -234,7 +234,7 @@ class BatchingPool {
   void leave(uint32_t id, Failure failure);
   void remove_decoding(Replica& r, std::vector<Decoding>::iterator it);
   void preempt_for_memory(Replica& r);
-  double kv_in_use(const Replica& r, bool next) const;
+  double kv_next(const Replica& r) const;
   void account();  // adds running replicas x elapsed time to replica_seconds_
   void apply_size();
   void start_replica(uint32_t i, bool at_once);
