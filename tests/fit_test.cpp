@@ -109,6 +109,8 @@ TEST(FitTest, ExplicitRolesVectorsNaNAndStaleSeries) {
   EXPECT_NEAR(s.baseline.serving.ttft.quantile(0.5), 0.5, 1e-12);
   EXPECT_NEAR(s.baseline.serving.ttft.quantile(0.7), 0.75, 1e-12);
   EXPECT_NEAR(s.baseline.serving.ttft.quantile(0.95), 1.0, 1e-12);  // +Inf: the top bound
+  // ... and said in the scenario's comment.
+  EXPECT_NE(fit_prometheus(in, "x").find("10 observations above 1s (the +Inf bucket) are drawn at 1s"), std::string::npos);
 }
 
 TEST(FitTest, WhatItCannotReadIsNamed) {

@@ -219,6 +219,22 @@ TEST(TraceTest, MooncakeJsonLinesReplayWithExactTotals) {
   EXPECT_NE(span[0].find("over 1,000 times the horizon (100ms); is time_unit right"), std::string::npos) << span[0];
 }
 
+TEST(TraceTest, WhatTheReaderAssumesIsSaid) {
+  // Numeric times with no unit given are read as seconds, out loud; a user column with
+  // more users than the scenario's would merge them.
+  const std::string path = ::testing::TempDir() + "assumed.csv";
+  std::ofstream(path) << "time,prompt_tokens,output_tokens,user\n0.5,10,5,a\n1.5,10,5,b\n2.5,10,5,c\n";
+  const auto warnings = [&](const std::string& extra) {
+    return parse_scenario(ConfigMap::parse_string("traffic: {users: 2, trace: {file: " + path + extra + "}}\n", "<test>"))
+        .warnings;
+  };
+  const auto w = warnings(", columns: {user: user}");
+  ASSERT_EQ(w.size(), 2u);
+  EXPECT_NE(w[0].find("numbers read as seconds, as neither time_unit nor a schema says"), std::string::npos) << w[0];
+  EXPECT_NE(w[1].find("its user column names 3 users but traffic.users is 2"), std::string::npos) << w[1];
+  EXPECT_TRUE(warnings(", time_unit: s").empty());
+}
+
 TEST(TraceTest, TheAzureSchemaNamesWhatTheFinderFinds) {
   const std::string shipped = std::string(CANARYSIM_SOURCE_DIR) + "/scenarios/traces/azure-llm-2023-conv.csv";
   const Trace found = Trace::load(shipped), named = Trace::load(shipped, Format("schema: azure"));

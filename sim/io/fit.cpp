@@ -312,6 +312,11 @@ std::string fit_prometheus(const FitInputs& in, const std::string& name) {
     std::string q;
     for (double p : {0.5, 0.9, 0.99})
       q += std::string(q.empty() ? "" : ", ") + "p" + fmt(100 * p, "%g") + " " + format_duration(histogram_quantile(p, b));
+    // Observations beyond the last finite bound are drawn at it: said here.
+    const size_t n = b.le.size();
+    if (n > 1 && b.count[n - 1] > b.count[n - 2])
+      q += "; " + fmt(b.count[n - 1] - b.count[n - 2], "%.0f") + " observations above " +
+           format_duration(b.le[n - 2]) + " (the +Inf bucket) are drawn at " + format_duration(b.le[n - 2]);
     const std::string line = std::string(what) + " as histogram_quantile reads the export: " + q +
                              (b.repaired ? " (counts made monotone, as histogram_quantile does)" : "") +
                              (b.steps_dropped ? "; " + std::to_string(b.steps_dropped) + " step(s) missing a bucket left out" : "");

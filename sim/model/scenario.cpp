@@ -94,6 +94,14 @@ Scenario parse_scenario(const ConfigMap& m) {
     else if (tr->unit_inferred && tr->time_unit == "s" && tr->integer_times && gap >= 100)
       s.warnings.push_back(where + "whole-number times a mean " + format_duration(gap) +
                            " apart look like milliseconds; set time_unit (s if they are seconds)");
+    else if (tr->unit_inferred && tr->time_unit == "s")
+      s.warnings.push_back(where + "numbers read as seconds, as neither time_unit nor a schema says; set "
+                                   "time_unit (s, ms or us) to say so");
+    if (tr->distinct_users > s.traffic.users)
+      s.warnings.push_back("traffic.trace (" + tr->file + "): its user column names " +
+                           std::to_string(tr->distinct_users) + " users but traffic.users is " +
+                           std::to_string(s.traffic.users) + ": users share ids, and blast radius in users "
+                           "undercounts; set users to at least " + std::to_string(tr->distinct_users));
   }
   if (m.has("routing")) s.routing = RoutingSpec::parse(m.map("routing"), s.traffic.segments);
   if (m.has("baseline")) s.baseline = parse_version(m.map("baseline"), VersionSpec{});

@@ -451,6 +451,9 @@ Trace Trace::load(const std::string& path, const TraceFormat& format, const std:
   if (!any_failed) t.failed.clear();
   t.time_unit = unit;
   t.unit_inferred = format.time_unit.empty();
+  std::vector<uint64_t> users = t.user;
+  std::sort(users.begin(), users.end());
+  t.distinct_users = static_cast<uint64_t>(std::unique(users.begin(), users.end()) - users.begin());
   t.mean_gap_s = t.arrival_s.size() > 1 ? t.duration_s() / static_cast<double>(t.arrival_s.size() - 1) : 0;
   return t;
 }

@@ -14,6 +14,9 @@
 //     time_scale: 1                  # multiplies the trace's times (0.5: twice as fast)
 //     loop: true                     # replay again from the start when it ends
 //
+// Without time_unit or a schema, numeric times are read as seconds and a warning says
+// so; a user column naming more users than traffic.users is warned about too.
+//
 // Schemas (shorthands for format, columns, time_unit and zero_output):
 //   azure       csv, TIMESTAMP / ContextTokens / GeneratedTokens, datetime (2023 traces)
 //   azure-2024  the same, datetimes with zone offsets (the 2024 week-long traces)
@@ -66,6 +69,7 @@ struct Trace {
   std::string time_unit;       // as read: given, or inferred from the first value
   bool unit_inferred = false;  // no time_unit and no schema said it
   bool integer_times = true;   // every time a whole number (milliseconds often are)
+  uint64_t distinct_users = 0; // in the user column (0: none)
   double duration_s() const { return arrival_s.empty() ? 0 : arrival_s.back(); }
   uint64_t failures() const;
 
