@@ -37,6 +37,11 @@ struct CompositeConfig final : PolicyConfig {
     return t;
   }
   std::unique_ptr<Policy> make() const override;
+  std::string weighs_counts() const override {
+    for (const auto& c : children)
+      if (std::string w = c->weighs_counts(); !w.empty()) return c->kind() + " child: " + w;
+    return {};
+  }
 };
 
 class Composite final : public Policy {

@@ -39,6 +39,7 @@ struct CusumConfig final : PolicyConfig {
   double interval_s() const override { return chart.ladder.interval_s; }
   double max_lookback_s() const override { return chart.ladder.interval_s; }
   double max_weight() const override { return chart.ladder.max_weight(); }
+  std::string weighs_counts() const override { return "per-interval log-likelihood ratios of counts"; }
   std::unique_ptr<Policy> make() const override;
   std::vector<SampleNeed> sample_needs() const override { return {chart.sample_need()}; }
 };

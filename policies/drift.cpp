@@ -28,6 +28,7 @@ namespace {
 struct DriftConfig final : PolicyConfig {
   LadderSpec ladder;
   double max_weight() const override { return ladder.max_weight(); }
+  std::string weighs_counts() const override { return "Hotelling's T2 on the graded responses"; }
   double alpha = 0.01, max_drop = -1, lookback = 600;
   uint64_t min_graded = 100, failure_limit = 1;
   std::string kind() const override { return "drift"; }

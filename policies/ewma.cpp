@@ -29,6 +29,7 @@ struct EwmaConfig final : PolicyConfig {
   double interval_s() const override { return chart.ladder.interval_s; }
   double max_lookback_s() const override { return chart.ladder.interval_s; }
   double max_weight() const override { return chart.ladder.max_weight(); }
+  std::string weighs_counts() const override { return "z-scores of per-interval counts"; }
   std::unique_ptr<Policy> make() const override;
   std::vector<SampleNeed> sample_needs() const override { return {chart.sample_need()}; }
 };

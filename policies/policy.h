@@ -149,6 +149,11 @@ class PolicyConfig {
   virtual double max_weight() const { return 1; }
   // What its judgements need (see SampleNeed); none by default.
   virtual std::vector<SampleNeed> sample_needs() const { return {}; }
+  // What in it weighs evidence by the number of requests (a likelihood ratio, a z-score:
+  // a statistic whose strength grows with the counts), for people; "" when nothing does.
+  // Scaled fidelity refuses such a policy: counts scaled back from a 1-in-w sample carry
+  // 1/w of the information they claim (sim/model/fidelity.h).
+  virtual std::string weighs_counts() const { return {}; }
   // The policy file's text, for manifests and reports.
   std::string source;
   Deployment deployment;

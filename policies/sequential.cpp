@@ -47,6 +47,7 @@ namespace {
 struct SequentialConfig final : PolicyConfig {
   LadderSpec ladder;
   double max_weight() const override { return ladder.max_weight(); }
+  std::string weighs_counts() const override { return "likelihood ratios of event counts"; }
   double alpha = 0.05, tolerance = 0;
   std::vector<Metric> tests;
   std::vector<double> effects{1.5, 2, 3, 5};

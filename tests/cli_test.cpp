@@ -68,6 +68,20 @@ TEST(CliTest, UnknownOptionsAndBadValuesExitTwo) {
   EXPECT_EQ(Cli("").exit_code, 2);
 }
 
+TEST(CliTest, FidelityScaledSaysWhatItSimulatesAndRefusesWhatItCannotHold) {
+  const Result r = Cli("run scenarios/batched.yaml --runs 4 --fidelity scaled:8 -q");
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_TRUE(Contains(r.output, "fidelity: scaled, 1 user in 8: pools baseline 8 of 64 canary 4 of 32 replicas"))
+      << r.output;
+  EXPECT_EQ(Cli("run scenarios/batched.yaml --runs 2 --fidelity fast").exit_code, 2);
+  const Result seq = Cli("run scenarios/batched.yaml --runs 2 --fidelity scaled --policy policies/presets/sequential.yaml");
+  EXPECT_EQ(seq.exit_code, 2);
+  EXPECT_TRUE(Contains(seq.output, "the sequential policy weighs evidence by request counts")) << seq.output;
+  const Result sampled = Cli("run scenarios/default.yaml --runs 2 --fidelity scaled");
+  EXPECT_EQ(sampled.exit_code, 2);
+  EXPECT_TRUE(Contains(sampled.output, "scenarios/default.yaml: fidelity: scaled: no batched pool")) << sampled.output;
+}
+
 TEST(CliTest, MissingFilesExitTwo) {
   const Result r = Cli("run no-such.yaml");
   EXPECT_EQ(r.exit_code, 2);

@@ -57,7 +57,7 @@ constexpr int kExitInternal = 1;
 constexpr int kExitCheckFailed = 3;  // a check's budget or baseline breached; tune found nothing
 
 struct RunArgs {
-  std::string scenario, policy, format = "table", out, precision_metric = "false_rollback_rate";
+  std::string scenario, policy, format = "table", out, precision_metric = "false_rollback_rate", fidelity;
   uint64_t runs = 1000, seed = 1;
   double precision = 0;  // > 0: stop once the metric's 95 % interval is narrower
   unsigned threads = 0;
@@ -107,14 +107,35 @@ unsigned threads_option(unsigned requested) {
   return requested == 0 ? 0 : n;
 }
 
+// --fidelity, when given, replaces the scenario's; a scaled study says what it simulates
+// (and what it doubts) on stderr, and is refused here, before any run, where it cannot hold.
+void apply_fidelity(Scenario& scenario, const std::string& option,
+                    const std::vector<std::shared_ptr<const PolicyConfig>>& policies) {
+  if (!option.empty()) scenario.fidelity = Fidelity::from_option(option);
+  if (!scenario.fidelity.scaled) return;
+  std::vector<std::string> warnings;
+  Scenario shrunk;
+  for (const auto& p : policies) shrunk = shrink(scenario, *p, p == policies.front() ? &warnings : nullptr);
+  std::cerr << "fidelity: scaled, 1 user in " << shrunk.fidelity.sample << ": pools";
+  for (const VersionSpec* v : {&shrunk.baseline, &shrunk.canary})
+    if (v->serving.batched)
+      std::cerr << " " << (v == &shrunk.baseline ? "baseline " : "canary ") << v->serving.batching.fleet() << " of "
+                << (v == &shrunk.baseline ? scenario.baseline : scenario.canary).serving.batching.fleet();
+  std::cerr << " replicas for all traffic; counts scaled back by " << shrunk.fidelity.sample
+            << " (results/fidelity-modes.md)\n";
+  for (const std::string& w : warnings) std::cerr << "warning: " << scenario.file << ": " << w << "\n";
+}
+
 // The scenario with its policy, or the one --policy names instead.
-Scenario scenario_with_policy(const std::string& scenario_file, const std::string& policy_file) {
+Scenario scenario_with_policy(const std::string& scenario_file, const std::string& policy_file,
+                              const std::string& fidelity = "") {
   Scenario scenario = load_scenario(scenario_file);
   if (!policy_file.empty()) scenario.policy = load_policy_file(policy_file);
   if (!scenario.policy) {
     throw InputError(scenario_file + ": policy: missing; expected a policy in the scenario or --policy FILE");
   }
   check_policy_segments(scenario, *scenario.policy);
+  apply_fidelity(scenario, fidelity, {scenario.policy});
   // Each batched pool's load at peak, on stderr; a pool that cannot carry it is a warning.
   for (const CapacityNote& n : capacity_notes(scenario, scenario.policy.get())) {
     if (n.warning.empty()) std::cerr << "capacity: " << n.line << "\n";
@@ -133,7 +154,7 @@ std::ostream& output(const std::string& path, std::ofstream& file) {
 }
 
 int run_command(const RunArgs& a) {
-  const Scenario scenario = scenario_with_policy(a.scenario, a.policy);
+  const Scenario scenario = scenario_with_policy(a.scenario, a.policy, a.fidelity);
   std::ofstream file;
   std::ostream& out = output(a.out, file);
 
@@ -195,12 +216,12 @@ int validate_command(const std::vector<std::string>& files) {
 }
 
 struct TimelineArgs {
-  std::string scenario, policy, format = "table", out;
+  std::string scenario, policy, format = "table", out, fidelity;
   uint64_t run = 0, seed = 1;
 };
 
 int timeline_command(const TimelineArgs& a) {
-  const Scenario scenario = scenario_with_policy(a.scenario, a.policy);
+  const Scenario scenario = scenario_with_policy(a.scenario, a.policy, a.fidelity);
   std::ofstream file;
   std::ostream& out = output(a.out, file);
   check_work(scenario, *scenario.policy, 1, 1);
@@ -241,20 +262,21 @@ int import_command(const ImportArgs& a) {
 }
 
 struct CompareArgs {
-  std::string scenario, format = "table", out;
+  std::string scenario, format = "table", out, fidelity;
   std::vector<std::string> policies;
   uint64_t runs = 1000, seed = 1;
   unsigned threads = 0;
 };
 
 int compare_command(const CompareArgs& a) {
-  const Scenario scenario = load_scenario(a.scenario);
+  Scenario scenario = load_scenario(a.scenario);
   std::vector<std::shared_ptr<const PolicyConfig>> configs;
   std::vector<std::string> names;
   for (const std::string& p : a.policies) {
     configs.push_back(load_policy_file(p));
     names.push_back(p);
   }
+  apply_fidelity(scenario, a.fidelity, configs);
   StudyOptions o;
   o.runs = a.runs;
   o.seed = a.seed;
@@ -524,6 +546,7 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"table", "json", "csv"}));
   run_cmd->add_option("--out", run.out, "Write to this file instead of standard output");
   run_cmd->add_flag("--quiet,-q", run.quiet, "No progress line on stderr");
+  run_cmd->add_option("--fidelity", run.fidelity, "exact (default: the scenario's fidelity), scaled, or scaled:K: simulate the largest pool as K replicas (default 20) fed 1 user in N/K, counts scaled back (sim/model/fidelity.h)");
   run_cmd->add_option("--precision", run.precision,
                       "Add runs (100, then doubling) until the metric's 95 % interval is narrower than this "
                       "(0.02: two points); --runs is then the cap (default 100000)")
@@ -547,6 +570,7 @@ int main(int argc, char** argv) {
       ->capture_default_str()
       ->check(CLI::IsMember({"table", "csv"}));
   timeline_cmd->add_option("--out", timeline.out, "Write to this file instead of standard output");
+  timeline_cmd->add_option("--fidelity", timeline.fidelity, "exact (default: the scenario's fidelity), scaled, or scaled:K: simulate the largest pool as K replicas (default 20) fed 1 user in N/K, counts scaled back (sim/model/fidelity.h)");
 
   CompareArgs cmp;
   CLI::App* compare_cmd = app.add_subcommand(
@@ -560,6 +584,7 @@ int main(int argc, char** argv) {
       ->capture_default_str()
       ->check(CLI::IsMember({"table", "json", "csv"}));
   compare_cmd->add_option("--out", cmp.out, "Write to this file instead of standard output");
+  compare_cmd->add_option("--fidelity", cmp.fidelity, "exact (default: the scenario's fidelity), scaled, or scaled:K: simulate the largest pool as K replicas (default 20) fed 1 user in N/K, counts scaled back (sim/model/fidelity.h)");
 
   ImportArgs imp;
   CLI::App* import_cmd = app.add_subcommand(

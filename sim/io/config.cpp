@@ -586,4 +586,19 @@ ConfigMap ConfigMap::with(const std::vector<Override>& overrides) const {
   return ConfigMap(std::make_shared<Impl>(Impl{root, impl_->file, impl_->path}));
 }
 
+std::string format_amount(double x) {
+  char buf[64];
+  if (!(std::abs(x) >= 100)) {
+    std::snprintf(buf, sizeof buf, "%.3g", x);
+    return buf;
+  }
+  std::snprintf(buf, sizeof buf, "%.0f", std::abs(x));
+  std::string digits = buf, out = x < 0 ? "-" : "";
+  for (size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
+    out += digits[i];
+  }
+  return out;
+}
+
 }  // namespace canarysim

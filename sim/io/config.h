@@ -155,6 +155,8 @@ std::optional<double> parse_rate(std::string_view text);
 std::optional<double> parse_fraction(std::string_view text);
 // Formats seconds the way they are written in files: 90s, 15m, 2h, 250ms.
 std::string format_duration(double seconds);
+// A count or rate for people: 1500 -> "1,500"; 12.5 -> "12.5"; 0.25 -> "0.25".
+std::string format_amount(double x);
 // The candidate nearest to `word` by edit distance, or "" when none is close.
 std::string nearest(std::string_view word, const std::vector<std::string>& candidates);
 

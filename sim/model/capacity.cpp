@@ -4,25 +4,11 @@
 #include <cmath>
 #include <cstdio>
 
+#include "sim/io/config.h"
+
 namespace canarysim {
 
 namespace {
-
-// 1500 -> "1,500"; 12.5 -> "12.5"; 0.25 -> "0.25".
-std::string amount(double x) {
-  char buf[64];
-  if (x < 100) {
-    std::snprintf(buf, sizeof buf, "%.3g", x);
-    return buf;
-  }
-  std::snprintf(buf, sizeof buf, "%.0f", x);
-  std::string digits = buf, out;
-  for (size_t i = 0; i < digits.size(); ++i) {
-    if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
-    out += digits[i];
-  }
-  return out;
-}
 
 double mean_of(const std::vector<uint32_t>& v) {
   double sum = 0;
@@ -102,16 +88,16 @@ std::vector<PoolLoad> pool_loads(const Scenario& s, const PolicyConfig* policy) 
 std::vector<CapacityNote> capacity_notes(const Scenario& s, const PolicyConfig* policy) {
   std::vector<CapacityNote> out;
   const std::string bursts =
-      s.traffic.burst_every_s > 0 ? "; bursts multiply the rate by " + amount(s.traffic.burst_factor) + " on top" : "";
+      s.traffic.burst_every_s > 0 ? "; bursts multiply the rate by " + format_amount(s.traffic.burst_factor) + " on top" : "";
   for (const PoolLoad& p : pool_loads(s, policy)) {
     const std::string share = p.version == Version::kCanary
-                                  ? " at its largest share (" + amount(100 * p.share) + " %)"
+                                  ? " at its largest share (" + format_amount(100 * p.share) + " %)"
                                   : "";
     char pct[32];
     std::snprintf(pct, sizeof pct, "%.0f %%", 100 * p.utilization());
     CapacityNote n;
-    n.line = std::string(version_name(p.version)) + ": " + amount(p.replicas) + " replicas carry about " +
-             amount(p.capacity()) + " requests/s of this mix; peak offered " + amount(p.offered()) + "/s" + share +
+    n.line = std::string(version_name(p.version)) + ": " + format_amount(p.replicas) + " replicas carry about " +
+             format_amount(p.capacity()) + " requests/s of this mix; peak offered " + format_amount(p.offered()) + "/s" + share +
              " (" + pct + ")";
     if (p.utilization() > 1)
       n.warning = n.line + ": it cannot carry the peak; its queue grows without bound there (add replicas, or write "

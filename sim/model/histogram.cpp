@@ -11,6 +11,13 @@ void Histogram::merge(const Histogram& other) {
   sum_ += other.sum_;
 }
 
+void Histogram::scale(uint32_t k) {
+  if (count_ == 0) return;
+  for (uint32_t& c : counts_) c *= k;
+  count_ *= k;
+  sum_ *= k;
+}
+
 double Histogram::bucket_mid(int bucket) {
   const int octave = bucket >> kSubBits;
   const int sub = bucket & ((1 << kSubBits) - 1);

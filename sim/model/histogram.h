@@ -33,6 +33,8 @@ class Histogram {
     sum_ += seconds * static_cast<double>(n);
   }
   void merge(const Histogram& other);
+  // Every count times k (a sample's histogram scaled to the population it stands for).
+  void scale(uint32_t k);
   void clear() { *this = Histogram(); }
 
   uint64_t count() const { return count_; }

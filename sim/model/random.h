@@ -41,6 +41,7 @@ enum class Stream : uint64_t {
   kSegments = 5,   // per-user segment hash
   kGolden = 6,     // golden-set evaluations
   kSamples = 7,    // random points of sweeps and tuning (run index: the sampler's seed)
+  kUserSample = 8, // which users a scaled-fidelity run simulates
 };
 
 class Rng {

@@ -63,16 +63,17 @@ struct InFlight {
 }  // namespace
 
 struct Simulator::Impl final : CompletionSink {
-  Impl(const Scenario& s, const PolicyConfig& p)
-      : sc(s),
+  Impl(const Scenario& full, const PolicyConfig& p)
+      : simulated(shrink(full, p)),
+        sc(simulated),
         pc(p),
-        telemetry(s.telemetry, p.max_lookback_s(), kMaxRecordedLatencyS),
-        traffic(s.traffic),
-        users_hit((s.traffic.users + 63) / 64),
-        regs(s.regressions.size()) {
-    for (const Regression& g : s.regressions) has_bad_release |= !g.shared;
-    router.configure(s.traffic.segments, s.routing);
-    const VersionSpec* specs[kVersions] = {&s.baseline, &s.canary};
+        telemetry(sc.telemetry, p.max_lookback_s(), kMaxRecordedLatencyS),
+        traffic(sc.traffic),
+        users_hit((sc.traffic.users + 63) / 64),
+        regs(sc.regressions.size()) {
+    for (const Regression& g : sc.regressions) has_bad_release |= !g.shared;
+    router.configure(sc.traffic.segments, sc.routing);
+    const VersionSpec* specs[kVersions] = {&sc.baseline, &sc.canary};
     for (int v = 0; v < kVersions; ++v) {
       if (specs[v]->serving.batched)
         pools[v] = std::make_unique<BatchingPool>(specs[v]->serving.batching, engine, kIteration,
@@ -80,6 +81,7 @@ struct Simulator::Impl final : CompletionSink {
     }
   }
 
+  const Scenario simulated;  // the scenario, or its scaled-down copy (sim/model/fidelity.h)
   const Scenario& sc;
   const PolicyConfig& pc;
   Engine engine;
@@ -143,6 +145,7 @@ struct Simulator::Impl final : CompletionSink {
     telemetry.record_token_gaps(static_cast<Version>(pool_id), engine.now(), gap, n);
   }
   void count_exposure(const Request& r);
+  void scale_to_fleet(uint32_t w);
   void count_failure(Version v, const Completion& c, bool user_facing);
   const VersionSpec& spec(Version v) const { return v == Version::kCanary ? sc.canary : sc.baseline; }
   SliSnapshot snapshot(Version v) const;
@@ -221,16 +224,33 @@ RunResult Simulator::Impl::run(uint64_t seed, uint64_t run_index) {
   }
   result.events = engine.processed();
   for (uint64_t word : users_hit) result.blast_radius_users += std::popcount(word);
+  scale_to_fleet(sc.fidelity.sample);
   // Token costs were added request by request; replica costs are added here.
   account_fleets();
   for (int v = 0; v < kVersions; ++v) {
-    const double rs = pools[v] ? pools[v]->replica_seconds() : fleet_seconds[v];
+    const double rs = pools[v] ? pools[v]->replica_seconds() * sc.fidelity.sample : fleet_seconds[v];
     (v ? result.canary_replica_seconds : result.baseline_replica_seconds) = rs;
     if (pools[v]) result.gpu_hours += rs / 3600 * spec(static_cast<Version>(v)).serving.batching.gpus;
     (v ? result.canary_cost : result.baseline_cost) +=
         rs / 3600 * spec(static_cast<Version>(v)).replica_hour_cost;
   }
   return result;
+}
+
+// Scaled fidelity: a 1-in-w sample's totals as estimates of the whole fleet's (each user
+// is in the sample with probability 1/w). Times are not scaled; nor are the events
+// simulated (work done); replica-seconds of the pools are scaled where they are added.
+void Simulator::Impl::scale_to_fleet(uint32_t w) {
+  if (w == 1) return;
+  RunResult& r = result;
+  for (uint64_t* n : {&r.blast_radius_requests, &r.blast_radius_users, &r.requests, &r.failed_requests,
+                      &r.canary_requests, &r.baseline_tokens, &r.canary_tokens})
+    *n *= w;
+  for (const RunCount& c : kRunCounts) r.*c.field *= w;
+  r.baseline_cost *= w;  // token costs so far
+  r.canary_cost *= w;
+  for (uint64_t& n : r.segment_blast_requests) n *= w;
+  for (uint64_t& n : r.segment_blast_users) n *= w;
 }
 
 Effects Simulator::Impl::effects_for(Version v, const Request& r) const {

@@ -70,7 +70,7 @@ VersionSpec parse_version(const ConfigMap& m, const VersionSpec& fallback) {
 
 Scenario parse_scenario(const ConfigMap& m) {
   m.allow({"name", "description", "horizon", "incident_detection", "traffic", "routing", "baseline", "canary",
-           "topology", "regressions", "telemetry", "policy"});
+           "topology", "regressions", "telemetry", "policy", "fidelity"});
   Scenario s;
   s.file = m.file();
   s.name = m.text("name", std::filesystem::path(m.file()).stem().string());
@@ -166,6 +166,7 @@ Scenario parse_scenario(const ConfigMap& m) {
     }
   }
   if (s.policy) check_policy_segments(s, *s.policy);
+  s.fidelity = Fidelity::parse(m, "fidelity");
   s.source = m.dump();
   return s;
 }

@@ -16,6 +16,7 @@
 //   telemetry: {window: 10s, scrape_delay: 30s, eval_sample: 2%,
 //               golden: {every: 15m, size: 200}}   # periodic golden-set evaluations
 //   policy: ../policies/presets/stepped.yaml  # a file (relative to this one) or a mapping
+//   fidelity: {mode: scaled, replicas: 20}    # exact (default), or a scaled-down fleet: sim/model/fidelity.h
 #pragma once
 
 #include <cstdint>
@@ -24,6 +25,7 @@
 #include <vector>
 
 #include "policies/policy.h"
+#include "sim/model/fidelity.h"
 #include "sim/model/regression.h"
 #include "sim/model/router.h"
 #include "sim/model/serving.h"
@@ -80,6 +82,8 @@ struct Scenario {
   std::vector<Regression> regressions;
   TelemetryOptions telemetry;
   std::shared_ptr<const PolicyConfig> policy;  // null when the scenario names none
+  // Exact, or scaled (the Simulator runs shrink(): sim/model/fidelity.h).
+  Fidelity fidelity;
   std::string source;                          // the scenario's text
   // What the reader accepted but doubts (a trace's time unit that makes it implausible):
   // validate, run and timeline print each as a warning.

@@ -64,6 +64,30 @@ void WindowStats::merge(const WindowStats& o) {
   for (size_t i = 0; i < embedding_cross.size(); ++i) embedding_cross[i] += o.embedding_cross[i];
 }
 
+void WindowStats::scale(uint32_t k) {
+  requests *= k;
+  errors *= k;
+  timeouts *= k;
+  rejected *= k;
+  abandoned *= k;
+  preemptions *= k;
+  hallucinations *= k;
+  adversarial *= k;
+  unsafe *= k;
+  graded *= k;
+  quality_sum *= k;
+  quality_sq_sum *= k;
+  prompt_tokens *= k;
+  output_tokens *= k;
+  cost *= k;
+  ttft.scale(k);
+  itl.scale(k);
+  token_gap.scale(k);
+  latency.scale(k);
+  for (double& x : embedding_sum) x *= k;
+  for (double& x : embedding_cross) x *= k;
+}
+
 Telemetry::Telemetry(const TelemetryOptions& options, double max_lookback_s,
                      double max_latency_s)
     : options_(options), max_lookback_s_(max_lookback_s), max_latency_s_(max_latency_s) {
@@ -102,6 +126,7 @@ WindowStats Telemetry::read(Version v, double now, double lookback_s) const {
     const Slot& s = ring_[static_cast<size_t>(v) * slots_ + static_cast<size_t>(w % slots_)];
     if (s.window == w) out.merge(s.stats);
   }
+  if (options_.count_scale > 1) out.scale(options_.count_scale);
   return out;
 }
 

@@ -84,6 +84,9 @@ struct WindowStats {
   }
   void add(const Completion& c);
   void merge(const WindowStats& other);
+  // Every count and sum of traffic times k, golden-set evaluations (a fixed prompt set)
+  // excepted: a 1-in-k sample's figures as estimates of the whole fleet's.
+  void scale(uint32_t k);
 };
 
 struct TelemetryOptions {
@@ -99,6 +102,8 @@ struct TelemetryOptions {
   // fixed set are answered by each version and graded.
   double golden_every_s = 0;
   uint32_t golden_size = 200;
+  // Not a key: under scaled fidelity, reads return counts times this (sim/model/fidelity.h).
+  uint32_t count_scale = 1;
 };
 
 class Telemetry {

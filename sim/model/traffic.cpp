@@ -274,6 +274,7 @@ void TrafficSource::reset(uint64_t seed, uint64_t run) {
   next_switch_ = spec_.burst_every_s > 0 ? bursts_.exponential(1 / spec_.burst_every_s) : kInf;
   trace_index_ = 0;
   trace_offset_ = 0;
+  sample_offset_ = spec_.sample > 1 ? Rng(seed, run, Stream::kUserSample).below(spec_.sample) : 0;
   bound_ = spec_.max_rate();
   constant_ = spec_.schedule.empty() && spec_.diurnal_amplitude == 0 && spec_.burst_every_s == 0;
 }
@@ -305,10 +306,15 @@ double TrafficSource::next_arrival(double now) {
   }
 }
 
-uint64_t TrafficSource::draw_user() {
-  const uint64_t n = spec_.users;
+uint64_t TrafficSource::draw_user(bool among_sampled) {
+  const uint64_t n = spec_.users, w = among_sampled ? spec_.sample : 1;
   const double s = spec_.user_skew;
-  if (s == 0 || n == 1) return draws_.below(n);
+  if (s == 0 || n == 1) {
+    if (w == 1) return draws_.below(n);
+    // Uniform over the sampled users r, r + w, ... below n.
+    const uint64_t count = (n - sample_offset_ + w - 1) / w;
+    return sample_offset_ + w * draws_.below(count);
+  }
   // Zipf by rejection-inversion (Hoermann and Derflinger 1996): O(1), no table.
   auto h_integral = [s](double x) {
     const double lx = std::log(x);
@@ -329,11 +335,23 @@ uint64_t TrafficSource::draw_user() {
     const double x = h_integral_inverse(u);
     double k = std::floor(x + 0.5);
     k = std::clamp(k, 1.0, static_cast<double>(n));
-    if (k - x <= cut || u >= h_integral(k + 0.5) - h(k)) return static_cast<uint64_t>(k) - 1;
+    if (k - x <= cut || u >= h_integral(k + 0.5) - h(k)) {
+      const auto user = static_cast<uint64_t>(k) - 1;
+      if (w == 1 || user % w == sample_offset_) return user;  // else: Zipf among the sampled, by rejection
+    }
   }
 }
 
 bool TrafficSource::next(double now, Request& r) {
+  // A trace under sampling keeps the rows of the sampled users (the rates of a synthetic
+  // model are already divided, and its users drawn among the sampled).
+  for (;;) {
+    if (!draw(now, r)) return false;
+    if (!spec_.trace || spec_.sample == 1 || sampled(r.user)) return true;
+  }
+}
+
+bool TrafficSource::draw(double now, Request& r) {
   if (spec_.trace) {
     const Trace& tr = *spec_.trace;
     if (trace_index_ == tr.arrival_s.size()) {
@@ -354,7 +372,7 @@ bool TrafficSource::next(double now, Request& r) {
     r.prompt_tokens = token_count(spec_.prompt_tokens.quantile(draws_.uniform_open()));
     r.output_tokens = token_count(spec_.output_tokens.quantile(draws_.uniform_open()));
   }
-  r.user = draw_user();  // drawn whatever the trace says, so later draws keep their places
+  r.user = draw_user(/*among_sampled=*/!spec_.trace);  // drawn whatever the trace says, so later draws keep their places
   r.segment = static_cast<uint32_t>(segment_of(r.user));
   if (spec_.trace) {  // a trace's own users and segments replace the synthetic ones
     const Trace& tr = *spec_.trace;

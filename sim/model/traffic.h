@@ -116,6 +116,9 @@ struct TrafficSpec {
   double user_skew = 0;             // Zipf exponent; 0: uniform
   std::vector<Segment> segments{{"all", 1.0}};
   double adversarial_share = 0;
+  // Scaled fidelity (sim/model/fidelity.h): one user in `sample` is simulated, those whose
+  // id is r modulo `sample` (r drawn per run); the rates above are then already divided.
+  uint32_t sample = 1;
 
   // The Poisson rate at t, before bursts.
   double rate_at(double t) const;
@@ -148,11 +151,15 @@ class TrafficSource {
   // The next request after `now` (the first when now is the start).
   // Returns false when a non-looping trace is exhausted.
   bool next(double now, Request& out);
+  // Under sampling, whether `user` is one of this run's simulated users.
+  bool sampled(uint64_t user) const { return user % spec_.sample == sample_offset_; }
   uint64_t segment_of(uint64_t user) const;
 
  private:
   double next_arrival(double now);
-  uint64_t draw_user();
+  bool draw(double now, Request& out);  // next() before sampling
+  // A user by activity; `among_sampled`: only among this run's sampled users.
+  uint64_t draw_user(bool among_sampled);
 
   const TrafficSpec& spec_;
   double bound_ = 0;          // max_rate(), the thinning bound
@@ -160,6 +167,7 @@ class TrafficSource {
   Rng arrivals_{0, 0, Stream::kArrivals}, draws_{0, 0, Stream::kRequests},
       bursts_{0, 0, Stream::kBursts};
   uint64_t segment_salt_ = 0;
+  uint64_t sample_offset_ = 0;  // r: the users simulated are r, r + sample, ...
   bool in_burst_ = false;
   double next_switch_ = 0;
   size_t trace_index_ = 0;

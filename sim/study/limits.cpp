@@ -58,7 +58,8 @@ std::string bytes(double b) {
 
 }  // namespace
 
-WorkEstimate estimate_work(const Scenario& s, const PolicyConfig& p) {
+WorkEstimate estimate_work(const Scenario& full, const PolicyConfig& p) {
+  const Scenario s = shrink(full, p);  // what is simulated: the scaled-down copy under scaled fidelity
   WorkEstimate w;
   const std::string over = " over horizon " + format_duration(s.horizon_s);
   const auto [rate, rate_source] = peak_rate(s.traffic);

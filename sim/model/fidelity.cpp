@@ -1,0 +1,173 @@
+#include "sim/model/fidelity.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+
+#include "sim/io/config.h"
+#include "sim/model/scenario.h"
+
+namespace canarysim {
+
+namespace {
+
+constexpr double kMaxRoundingError = 0.10;  // a pool's size changed by more in rounding: warned
+constexpr double kMinSampledUsers = 1000;   // fewer users in the sample: refused
+constexpr double kMaxUserShare = 0.05;      // one user's share of a sample's traffic: warned above
+
+// A count of a fleet at scale: n / w rounded, at least 1 (0 stays 0).
+uint32_t scaled_count(uint32_t n, uint32_t w) {
+  if (n == 0) return 0;
+  return std::max<uint32_t>(1, static_cast<uint32_t>(std::llround(static_cast<double>(n) / w)));
+}
+
+// The share of all traffic that Zipf(s) over n users gives the most active one.
+double top_user_share(uint64_t n, double s) {
+  if (s == 0) return 1.0 / static_cast<double>(n);
+  // H(n, s): the first terms summed, the rest by the integral (Euler-Maclaurin's first term).
+  const uint64_t head = std::min<uint64_t>(n, 10000);
+  double h = 0;
+  for (uint64_t k = 1; k <= head; ++k) h += std::pow(static_cast<double>(k), -s);
+  if (n > head) {
+    const double a = static_cast<double>(head) + 0.5, b = static_cast<double>(n) + 0.5;
+    h += std::abs(s - 1) < 1e-9 ? std::log(b / a) : (std::pow(b, 1 - s) - std::pow(a, 1 - s)) / (1 - s);
+  }
+  return 1 / h;
+}
+
+std::string percent(double x) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.3g %%", 100 * x);
+  return buf;
+}
+
+}  // namespace
+
+Fidelity Fidelity::parse(const ConfigMap& m, const char* key) {
+  Fidelity f;
+  if (!m.has(key)) return f;
+  std::string mode;
+  ConfigMap section = m;
+  if (m.is_map(key)) {
+    section = m.map(key);
+    section.allow({"mode", "replicas"});
+    mode = section.text("mode", "scaled");
+    f.replicas = static_cast<uint32_t>(section.count("replicas", f.replicas, 1, 1u << 20));
+    if (mode != "exact" && mode != "scaled") section.fail("mode", "exact or scaled");
+  } else {
+    mode = m.text(key);
+    if (mode != "exact" && mode != "scaled") m.fail(key, "exact, scaled, or {mode: scaled, replicas: 20}");
+  }
+  f.scaled = mode == "scaled";
+  return f;
+}
+
+Fidelity Fidelity::from_option(const std::string& text) {
+  Fidelity f;
+  const std::string mode = text.substr(0, text.find(':'));
+  if (mode == "exact" && text == mode) return f;
+  if (mode != "scaled") throw InputError("--fidelity: '" + text + "'; expected exact, scaled or scaled:K (K replicas)");
+  f.scaled = true;
+  if (text.size() > mode.size()) {
+    const std::string k = text.substr(mode.size() + 1);
+    char* end = nullptr;
+    const unsigned long v = std::strtoul(k.c_str(), &end, 10);
+    if (k.empty() || *end != '\0' || v < 1 || v > (1u << 20))
+      throw InputError("--fidelity: '" + text + "'; expected scaled:K with K a whole number of replicas from 1");
+    f.replicas = static_cast<uint32_t>(v);
+  }
+  return f;
+}
+
+std::string Fidelity::describe() const {
+  if (!scaled) return "exact";
+  return "scaled: 1 user in " + std::to_string(sample) + " (largest pool " + std::to_string(replicas) +
+         " replicas requested)";
+}
+
+Scenario shrink(const Scenario& full, const PolicyConfig& policy, std::vector<std::string>* warnings) {
+  if (!full.fidelity.scaled) return full;
+  const std::string where = (full.file.empty() ? std::string("<scenario>") : full.file) + ": fidelity: scaled: ";
+  auto warn = [&](const std::string& w) {
+    if (warnings) warnings->push_back("fidelity: scaled: " + w);
+  };
+  // The largest pool for all traffic sets the sampling.
+  uint32_t largest = 0;
+  for (const VersionSpec* v : {&full.baseline, &full.canary})
+    if (v->serving.batched) largest = std::max(largest, v->serving.batching.fleet());
+  if (largest == 0)
+    throw InputError(where + "no batched pool to shrink (sampled versions have no load dependence: for speed, run "
+                             "fewer runs, or give a version `batching`)");
+  const std::string counted = policy.weighs_counts();
+  if (!counted.empty())
+    throw InputError(where + "the " + policy.kind() + " policy weighs evidence by request counts (" + counted +
+                     "); scaled counts would overstate it. Use fidelity: exact for this policy");
+
+  Scenario s = full;
+  const uint32_t w = std::max<uint32_t>(
+      1, static_cast<uint32_t>(std::llround(static_cast<double>(largest) / full.fidelity.replicas)));
+  s.fidelity.sample = w;
+  s.telemetry.count_scale = w;
+  if (w == 1) {
+    warn("the largest pool (" + std::to_string(largest) + " replicas) is no larger than " +
+         std::to_string(full.fidelity.replicas) + ": simulated exact");
+    return s;
+  }
+  const double sampled_users = static_cast<double>(full.traffic.users) / w;
+  if (sampled_users < kMinSampledUsers)
+    throw InputError(where + "1 user in " + std::to_string(w) + " of traffic.users (" +
+                     std::to_string(full.traffic.users) + ") leaves about " + format_amount(sampled_users) +
+                     " users; blast radius in users needs at least " + format_amount(kMinSampledUsers) +
+                     ". Ask for more replicas (fidelity.replicas) or use fidelity: exact");
+  const double top = top_user_share(full.traffic.users, full.traffic.user_skew) * w;
+  if (top > kMaxUserShare && !(full.traffic.trace && !full.traffic.trace->user.empty()))
+    warn("traffic.user_skew " + format_amount(full.traffic.user_skew) + " gives the most active user " + percent(top) +
+         " of a 1-in-" + std::to_string(w) + " sample's traffic: the sampled share depends on which users are drawn");
+
+  // Traffic: one user in w.
+  s.traffic.sample = w;
+  s.traffic.rate_per_s /= w;
+  for (TrafficSpec::Piece& p : s.traffic.schedule) p.rate_per_s /= w;
+
+  // Pools: every count of replicas and of queue places, divided by w.
+  for (VersionSpec* v : {&s.baseline, &s.canary}) {
+    if (!v->serving.batched) continue;
+    const char* name = v == &s.baseline ? "baseline" : "canary";
+    BatchingSpec& b = v->serving.batching;
+    auto shrink_count = [&](uint32_t& n, const char* what) {
+      const uint32_t before = n;
+      n = scaled_count(n, w);
+      const double exact = static_cast<double>(before) / w;
+      if (before == 0) return;
+      if (before >= 2 && n < 2)
+        warn(std::string(name) + " " + what + ": " + std::to_string(before) + " replicas become " + std::to_string(n) +
+             " at 1 in " + std::to_string(w) + ": a pool of one queues differently from many (no pooling)");
+      else if (std::abs(n - exact) / exact > kMaxRoundingError)
+        warn(std::string(name) + " " + what + ": " + std::to_string(before) + " becomes " + std::to_string(n) +
+             " at 1 in " + std::to_string(w) + " (exact " + format_amount(exact) + "): capacity off by " +
+             percent(std::abs(n - exact) / exact));
+    };
+    if (b.autoscaled) {
+      shrink_count(b.autoscale.fleet, "autoscale.fleet");
+      if (b.autoscale.min > 1) shrink_count(b.autoscale.min, "autoscale.min");
+      b.autoscale.max = std::max(b.autoscale.min, scaled_count(b.autoscale.max, w));
+    } else {
+      shrink_count(b.replicas, "replicas");
+    }
+    if (b.max_queue > 0) b.max_queue = scaled_count(b.max_queue, w);
+  }
+  for (Regression& g : s.regressions)
+    if (g.replicas_lost > 0) g.replicas_lost = scaled_count(g.replicas_lost, w);
+
+  // Judgements that the sample leaves too thin, beyond those thin at full scale.
+  const std::vector<std::string> before = sample_warnings(policy, &full);
+  for (const std::string& line : sample_warnings(policy, &s)) {
+    const std::string key = line.substr(0, line.find(": "));
+    const bool already = std::any_of(before.begin(), before.end(),
+                                     [&](const std::string& b) { return b.compare(0, key.size(), key) == 0; });
+    if (!already) warn("1 user in " + std::to_string(w) + ": " + line + "; its noise is that of the sample");
+  }
+  return s;
+}
+
+}  // namespace canarysim
