@@ -82,6 +82,40 @@ TEST(CliTest, FidelityScaledSaysWhatItSimulatesAndRefusesWhatItCannotHold) {
   EXPECT_TRUE(Contains(sampled.output, "scenarios/default.yaml: fidelity: scaled: no batched pool")) << sampled.output;
 }
 
+// Ctrl-C, as a user at a terminal sends it: the shell runs the command in the background,
+// interrupts it after a while, and reports its exit status and output.
+Result Interrupted(const std::string& args, const std::string& out, double after_s) {
+  return Cli(args + " > " + out + " 2>&1 & p=$!; sleep " + std::to_string(after_s) +
+             "; kill -INT $p; wait $p; echo exit=$?; cat " + out);
+}
+
+TEST(CliTest, CtrlCStopsARunCleanlyAndPrintsTheRunsFinished) {
+  const std::string out = ::testing::TempDir() + "interrupted-run.txt";
+  const Result r = Interrupted("run scenarios/production.yaml --fidelity scaled --runs 100000 --threads 2", out, 2);
+  EXPECT_TRUE(Contains(r.output, "exit=130")) << r.output;
+  EXPECT_TRUE(Contains(r.output, "work: 100,000 runs of up to")) << r.output;
+  EXPECT_TRUE(Contains(r.output, "pilot: the first run took")) << r.output;
+  EXPECT_TRUE(Contains(r.output, "interrupted: ")) << r.output;
+  EXPECT_TRUE(Contains(r.output, "of 100000 runs finished; what follows is the study of runs 0 to")) << r.output;
+  EXPECT_TRUE(Contains(r.output, "false rollback rate")) << r.output;  // the table of what was finished
+}
+
+TEST(CliTest, CtrlCStopsASweepAndResumeRunsOnlyTheRest) {
+  const std::string dir = ::testing::TempDir();
+  const std::string sweep = dir + "interrupted-sweep.yaml", db = dir + "interrupted-sweep.db";
+  std::remove(db.c_str());
+  std::ofstream(sweep) << "name: interrupted\nscenario: " CANARYSIM_SOURCE_DIR "/scenarios/production.yaml\n"
+                          "runs: 120\nseed: 3\ngrid:\n  scenario.fidelity.mode: [scaled]\n";
+  const Result r = Interrupted("sweep " + sweep + " --db " + db + " --threads 2", dir + "sweep-out.txt", 1.5);
+  EXPECT_TRUE(Contains(r.output, "exit=130")) << r.output;
+  EXPECT_TRUE(Contains(r.output, "runs stored in " + db)) << r.output;
+  const Result resumed = Cli("sweep " + sweep + " --db " + db + " --resume --threads 2 -q");
+  EXPECT_EQ(resumed.exit_code, 0) << resumed.output;
+  // Some runs were kept and not run again; all 120 are there at the end.
+  EXPECT_TRUE(Contains(resumed.output, "120 runs of shard 1/1: ")) << resumed.output;
+  EXPECT_FALSE(Contains(resumed.output, ": 0 already stored")) << resumed.output;
+}
+
 TEST(CliTest, MissingFilesExitTwo) {
   const Result r = Cli("run no-such.yaml");
   EXPECT_EQ(r.exit_code, 2);

@@ -193,15 +193,19 @@ def _study(result: dict) -> Study:
     )
 
 
-def run(scenario: Any, policy: Any = None, *, runs: int = 1000, seed: int = 1, threads: int = 0) -> Study:
+def run(scenario: Any, policy: Any = None, *, runs: int = 1000, seed: int = 1, threads: int = 0,
+        progress: bool = True) -> Study:
     """Run a Monte Carlo study.
 
     ``scenario``: a :class:`Scenario`, a file path or a dict. ``policy``: a policy file,
     a YAML string, a dict or a :class:`Policy` instance; by default the scenario's own.
     The same ``seed`` gives the same results whatever ``threads`` (0: one per core).
+    ``progress``: a line on stderr (runs done, rate, ETA) once a study runs over 2 s.
+    An interrupt (Ctrl-C, Jupyter's stop) lets the running runs finish, then raises
+    KeyboardInterrupt.
     """
     compiled = _scenario_arg(scenario)
-    return _study(_core.run(compiled, _policy_arg(policy), runs, seed, threads))
+    return _study(_core.run(compiled, _policy_arg(policy), runs, seed, threads, progress))
 
 
 @dataclass
@@ -215,7 +219,7 @@ class Comparison:
 
 
 def compare(scenario: Any, policies: Mapping[str, Any] | Sequence[Any], *, runs: int = 1000,
-            seed: int = 1, threads: int = 0) -> Comparison:
+            seed: int = 1, threads: int = 0, progress: bool = True) -> Comparison:
     """Run several policies on the same runs (common random numbers) and compare them.
 
     ``policies``: a mapping of names to policies, or a list (named policy0, policy1 ...);
@@ -227,7 +231,7 @@ def compare(scenario: Any, policies: Mapping[str, Any] | Sequence[Any], *, runs:
     names = list(policies)
     compiled = _scenario_arg(scenario)
     args = [_policy_arg(policies[n]) for n in names]  # None: the scenario's own
-    result = _core.compare(compiled, args, names, runs, seed, threads)
+    result = _core.compare(compiled, args, names, runs, seed, threads, progress)
     studies = {n: _study(s) for n, s in zip(names, result["studies"])}
     rows = []
     for name, diffs in zip(names[1:], result["differences"][1:]):

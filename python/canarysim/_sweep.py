@@ -97,13 +97,13 @@ def _run_shard(path: str, shard: int, shards: int, threads: int) -> bytes:
     """
     with tempfile.TemporaryDirectory(prefix="canarysim-shard-") as tmp:
         db = os.path.join(tmp, f"shard-{shard}-of-{shards}.db")
-        _core.run_sweep(path, db, shard, shards, False, threads, f"canarysim.sweep(dask shard {shard}/{shards})")
+        _core.run_sweep(path, db, shard, shards, False, threads, f"canarysim.sweep(dask shard {shard}/{shards})", False)
         with open(db, "rb") as f:
             return f.read()
 
 
 def sweep(path: str | os.PathLike, *, db: str | os.PathLike | None = None, client: Any = None,
-          shards: int | None = None, threads: int = 0, resume: bool = False) -> pd.DataFrame:
+          shards: int | None = None, threads: int = 0, resume: bool = False, progress: bool = True) -> pd.DataFrame:
     """Run the sweep file at ``path`` and return its summaries, one row per point.
 
     Without ``client`` the sweep runs here (``threads`` threads). With a Dask
@@ -116,7 +116,7 @@ def sweep(path: str | os.PathLike, *, db: str | os.PathLike | None = None, clien
     with tempfile.TemporaryDirectory(prefix="canarysim-sweep-") as tmp:
         out = os.fspath(db) if db is not None else os.path.join(tmp, "sweep.db")
         if client is None:
-            _core.run_sweep(path, out, 1, 1, resume, threads, "canarysim.sweep")
+            _core.run_sweep(path, out, 1, 1, resume, threads, "canarysim.sweep", progress)
         else:
             if resume:
                 raise ValueError("resume: a Dask sweep reruns failed shards itself; resume is for local sweeps")
@@ -132,14 +132,15 @@ def sweep(path: str | os.PathLike, *, db: str | os.PathLike | None = None, clien
         return read_sweep(out).summaries
 
 
-def power(path: str | os.PathLike, *, threads: int = 0, out: str | os.PathLike | None = None) -> pd.DataFrame:
+def power(path: str | os.PathLike, *, threads: int = 0, out: str | os.PathLike | None = None,
+          progress: bool = True) -> pd.DataFrame:
     """Run a power study file (see ``canarysim power``): one row per regression size.
 
     ``frame.attrs`` holds ``threshold`` (the smallest size caught in ``target`` of the
     runs, or None), ``target``, ``field`` and ``report`` (the CLI's text). ``out`` also
     writes ``power.csv`` and ``power.svg`` to that folder.
     """
-    r = _core.run_power(os.fspath(path), threads, os.fspath(out) if out is not None else "")
+    r = _core.run_power(os.fspath(path), threads, os.fspath(out) if out is not None else "", progress)
     frame = pd.read_csv(io.StringIO(r["csv"]), dtype={"size": str}).drop(columns="threshold")
     frame.attrs.update(threshold=None if r["threshold"] is None else frame["size"][r["threshold"]],
                        target=r["target"], field=r["field"], report=r["report"])
@@ -168,9 +169,11 @@ class Tuning:
         return self.candidates[self.candidates["pareto"]].sort_values(self.objective, kind="stable")
 
 
-def tune(path: str | os.PathLike, *, threads: int = 0, out: str | os.PathLike | None = None) -> Tuning:
-    """Run a tuning file (see ``canarysim tune``). ``out`` also writes the CLI's files."""
-    r = _core.run_tune(os.fspath(path), threads, os.fspath(out) if out is not None else "")
+def tune(path: str | os.PathLike, *, threads: int = 0, out: str | os.PathLike | None = None,
+         progress: bool = True) -> Tuning:
+    """Run a tuning file (see ``canarysim tune``). ``out`` also writes the CLI's files.
+    ``progress`` and interrupts as in :func:`canarysim.run`."""
+    r = _core.run_tune(os.fspath(path), threads, os.fspath(out) if out is not None else "", progress)
     frame = pd.read_csv(io.StringIO(r["csv"]), dtype={p: str for p in r["parameters"]})
     flags = ["feasible", "pareto", "chosen"]
     frame[flags] = frame[flags].astype(bool)

@@ -5,6 +5,7 @@
 #include <pybind11/stl.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <memory>
 #include <string>
@@ -14,6 +15,7 @@
 #include "policies/policy.h"
 #include "sim/study/compare.h"
 #include "sim/io/config.h"
+#include "sim/io/progress.h"
 #include "sim/study/limits.h"
 #include "sim/model/run.h"
 #include "sim/model/scenario.h"
@@ -212,6 +214,60 @@ Scenario with_policy(const Scenario& s, const py::object& policy) {
   return out;
 }
 
+// Progress for Python callers, and their interrupt. A line on sys.stderr, redrawn with \r
+// (terminals and Jupyter both honour it), at most once a second once the job has run 2 s;
+// none with progress=False. A pending KeyboardInterrupt (Ctrl-C, a notebook's interrupt)
+// stops the study: no new runs, those running finish, then finish() raises it.
+// The callback takes the GIL only twice a second.
+class PyProgress {
+ public:
+  PyProgress(bool enabled, std::string unit = "runs") : enabled_(enabled), unit_(std::move(unit)) {}
+  std::function<void(uint64_t, uint64_t)> callback() {
+    return [this](uint64_t done, uint64_t total) { tick(done, total); };
+  }
+  void interrupted() { interrupted_ = true; }
+  // After the job, with the GIL held.
+  void finish() {
+    if (printed_) py::module_::import("sys").attr("stderr").attr("write")("\n");
+    if (interrupted_) {
+      interrupt_flag() = false;
+      PyErr_SetNone(PyExc_KeyboardInterrupt);
+      throw py::error_already_set();
+    }
+  }
+
+ private:
+  void tick(uint64_t done, uint64_t total) {
+    const auto now = std::chrono::steady_clock::now();
+    if (now - last_ < std::chrono::milliseconds(500)) return;
+    last_ = now;
+    py::gil_scoped_acquire gil;
+    if (PyErr_CheckSignals() != 0) {  // works on the main thread, which runs its share of the runs
+      PyErr_Clear();
+      interrupted_ = true;
+      interrupt_flag() = true;
+      return;
+    }
+    const double elapsed = std::chrono::duration<double>(now - start_).count();
+    if (!enabled_ || elapsed < 2 || now - shown_ < std::chrono::seconds(1)) return;
+    shown_ = now;
+    const double rate = static_cast<double>(done) / elapsed;
+    char line[160];
+    std::snprintf(line, sizeof line, "\r%llu/%llu %s, %.3g %s/s, ETA %s   ", static_cast<unsigned long long>(done),
+                  static_cast<unsigned long long>(total), unit_.c_str(), rate, unit_.c_str(),
+                  rough_duration(rate > 0 ? static_cast<double>(total - done) / rate : 0).c_str());
+    py::object err = py::module_::import("sys").attr("stderr");
+    err.attr("write")(line);
+    err.attr("flush")();
+    printed_ = true;
+  }
+
+  bool enabled_;
+  std::string unit_;
+  bool interrupted_ = false, printed_ = false;
+  std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now(), last_ = start_, shown_ = start_;
+};
+
 StudyOptions options(uint64_t runs, uint64_t seed, unsigned threads) {
   if (runs == 0) throw InputError("runs: expected at least 1");
   StudyOptions o;
@@ -336,24 +392,29 @@ PYBIND11_MODULE(_core, m) {
 
   m.def(
       "run",
-      [](const Scenario& s, const py::object& policy, uint64_t runs, uint64_t seed, unsigned threads) {
+      [](const Scenario& s, const py::object& policy, uint64_t runs, uint64_t seed, unsigned threads, bool progress) {
         const Scenario scenario = with_policy(s, policy);
         Study study;
+        PyProgress shown(progress);
         {
           py::gil_scoped_release release;  // the C++ study runs without the GIL
-          study = run_study(scenario, options(runs, seed, threads));
+          StudyOptions o = options(runs, seed, threads);
+          o.progress = shown.callback();
+          study = run_study(scenario, o);
         }
+        shown.finish();
         py::dict d = study_dict(study);
         d["policy_kind"] = scenario.policy->kind();
         return d;
       },
       py::arg("scenario"), py::arg("policy") = py::none(), py::arg("runs") = 1000,
-      py::arg("seed") = 1, py::arg("threads") = 0, "Run a study; returns columns and a summary.");
+      py::arg("seed") = 1, py::arg("threads") = 0, py::arg("progress") = true,
+      "Run a study; returns columns and a summary.");
 
   m.def(
       "compare",
       [](const Scenario& s, const std::vector<py::object>& policies, const std::vector<std::string>& names,
-         uint64_t runs, uint64_t seed, unsigned threads) {
+         uint64_t runs, uint64_t seed, unsigned threads, bool progress) {
         std::vector<std::shared_ptr<const PolicyConfig>> configs;
         for (const py::object& p : policies) {
           // None stands for the scenario's own policy.
@@ -361,10 +422,16 @@ PYBIND11_MODULE(_core, m) {
         }
         if (configs.empty()) throw InputError("policies: expected at least one policy");
         Comparison c;
-        {
+        PyProgress shown(progress);
+        try {
           py::gil_scoped_release release;
-          c = compare_policies(s, configs, names, options(runs, seed, threads));
+          StudyOptions o = options(runs, seed, threads);
+          o.progress = shown.callback();
+          c = compare_policies(s, configs, names, o);
+        } catch (const Interrupted&) {
+          shown.interrupted();
         }
+        shown.finish();
         py::list studies, diffs;
         for (const Study& st : c.studies) studies.append(study_dict(st));
         for (const auto& per : c.differences) {
@@ -379,15 +446,16 @@ PYBIND11_MODULE(_core, m) {
         return out;
       },
       py::arg("scenario"), py::arg("policies"), py::arg("names"), py::arg("runs") = 1000,
-      py::arg("seed") = 1, py::arg("threads") = 0,
+      py::arg("seed") = 1, py::arg("threads") = 0, py::arg("progress") = true,
       "Run several policies on the same runs; returns their studies and paired differences.");
 
   m.def(
       "run_sweep",
       [](const std::string& path, const std::string& db, uint64_t shard, uint64_t shards, bool resume,
-         unsigned threads, const std::string& command_line) {
+         unsigned threads, const std::string& command_line, bool progress) {
         SweepReport r;
-        {
+        PyProgress shown(progress);
+        try {
           py::gil_scoped_release release;
           const Sweep sweep = load_sweep(path);
           SweepOptions o;
@@ -396,8 +464,12 @@ PYBIND11_MODULE(_core, m) {
           o.resume = resume;
           o.threads = threads;
           o.command_line = command_line;
+          o.progress = shown.callback();
           r = run_sweep(sweep, db, o);
+        } catch (const Interrupted&) {  // the store keeps what was finished
+          shown.interrupted();
         }
+        shown.finish();
         py::dict d;
         d["share"] = r.share;
         d["present"] = r.present;
@@ -406,7 +478,7 @@ PYBIND11_MODULE(_core, m) {
         return d;
       },
       py::arg("path"), py::arg("db"), py::arg("shard") = 1, py::arg("shards") = 1, py::arg("resume") = false,
-      py::arg("threads") = 0, py::arg("command_line") = "canarysim.sweep",
+      py::arg("threads") = 0, py::arg("command_line") = "canarysim.sweep", py::arg("progress") = true,
       "Run a sweep (or shard K of N) into the results store at db.");
   m.def(
       "merge_stores",
@@ -421,15 +493,20 @@ PYBIND11_MODULE(_core, m) {
   // read by pandas on the Python side.
   m.def(
       "run_power",
-      [](const std::string& path, unsigned threads, const std::string& out) {
+      [](const std::string& path, unsigned threads, const std::string& out, bool progress) {
         PowerResult p;
-        {
+        PyProgress shown(progress, "sizes");
+        try {
           py::gil_scoped_release release;
           PowerOptions o;
           o.threads = threads;
+          o.progress = shown.callback();
           p = run_power(path, o);
           if (!out.empty()) write_power_files(p, out);
+        } catch (const Interrupted&) {
+          shown.interrupted();
         }
+        shown.finish();
         py::dict d;
         d["name"] = p.name;
         d["field"] = p.field;
@@ -439,19 +516,24 @@ PYBIND11_MODULE(_core, m) {
         d["report"] = power_report(p);
         return d;
       },
-      py::arg("path"), py::arg("threads") = 0, py::arg("out") = "",
+      py::arg("path"), py::arg("threads") = 0, py::arg("out") = "", py::arg("progress") = true,
       "Run a power study; returns its table as CSV, the threshold's row and the report.");
   m.def(
       "run_tune",
-      [](const std::string& path, unsigned threads, const std::string& out) {
+      [](const std::string& path, unsigned threads, const std::string& out, bool progress) {
         TuneResult t;
-        {
+        PyProgress shown(progress);
+        try {
           py::gil_scoped_release release;
           TuneOptions o;
           o.threads = threads;
+          o.progress = shown.callback();
           t = run_tune(path, o);
           if (!out.empty()) write_tune_files(t, out);
+        } catch (const Interrupted&) {
+          shown.interrupted();
         }
+        shown.finish();
         py::dict d;
         d["name"] = t.name;
         d["parameters"] = t.parameters;
@@ -463,7 +545,7 @@ PYBIND11_MODULE(_core, m) {
         d["report"] = tune_report(t);
         return d;
       },
-      py::arg("path"), py::arg("threads") = 0, py::arg("out") = "",
+      py::arg("path"), py::arg("threads") = 0, py::arg("out") = "", py::arg("progress") = true,
       "Run a tuning study; returns every candidate as CSV, the chosen one and the report.");
 
   m.def(

@@ -1,24 +1,29 @@
 // canarysim: the command line.
 //   canarysim run SCENARIO.yaml [--policy FILE] [--runs N] [--seed S] [--threads T]
-//                               [--format table|json|csv] [--out FILE] [--quiet]
+//                               [--format table|json|csv] [--out FILE] [--fidelity exact|scaled[:K]]
 //                               [--precision W [--precision-metric RATE]]
 //   canarysim validate FILE...
-//   canarysim timeline SCENARIO.yaml [--run K] [--seed S] [--policy FILE] [--format table|csv]
+//   canarysim timeline SCENARIO.yaml [--run K] [--seed S] [--policy FILE] [--format table|csv] [--fidelity F]
 //   canarysim compare SCENARIO.yaml POLICY.yaml POLICY.yaml... [--runs N] [--seed S]
-//                               [--format table|json|csv] [--out FILE]
+//                               [--format table|json|csv] [--out FILE] [--fidelity F]
 //   canarysim import argo|flagger|kayenta|aws FILE... [--name N] [--latency L] [--strict]
 //   canarysim export-policy argo|flagger POLICY.yaml [--out DIR] [--metrics MAPPING.yaml]
 //   canarysim check SUITE.yaml [--update-baseline] [--runs N|auto]
-//   canarysim sweep SWEEP.yaml [--db FILE] [--resume] [--shard K/N] [--threads T] [--quiet]
+//   canarysim sweep SWEEP.yaml [--db FILE] [--resume] [--shard K/N] [--threads T]
 //   canarysim merge OUT.db SHARD.db...
 //   canarysim export DB [--table summaries|runs|points] [--format csv|json] [--out FILE]
-//   canarysim tune TUNE.yaml [--out DIR] [--threads T] [--quiet]
-//   canarysim power POWER.yaml [--out DIR] [--threads T] [--quiet]
+//   canarysim tune TUNE.yaml [--out DIR] [--threads T]
+//   canarysim power POWER.yaml [--out DIR] [--threads T]
 //   canarysim calibrate PROFILE.csv [--model M] [--hardware H] [--tensor-parallel N] [--out F]
+// Long commands (run, compare, check, sweep, tune, power) say their work up front, show
+// progress on a terminal (with --progress: a line every 5 s elsewhere; --quiet: none),
+// and stop cleanly on Ctrl-C (exit 130): run prints the runs finished, sweep keeps them.
 // Exit codes: 0 done, 2 bad input (the message names file, line, key and what was
 // expected), 1 internal error, 3 a check's budget breached or a figure worse than the
-// baseline's, or tune found no candidate that meets its constraints.
+// baseline's, or tune found no candidate that meets its constraints, 130 interrupted.
 #include <unistd.h>
+
+#include <csignal>
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
@@ -34,6 +39,7 @@
 #include "policies/interop/export.h"
 #include "policies/interop/import.h"
 #include "sim/io/fit.h"
+#include "sim/io/progress.h"
 #include "sim/model/calibrate.h"
 #include "sim/model/capacity.h"
 #include "sim/study/check.h"
@@ -55,49 +61,21 @@ using namespace canarysim;
 constexpr int kExitBadInput = 2;
 constexpr int kExitInternal = 1;
 constexpr int kExitCheckFailed = 3;  // a check's budget or baseline breached; tune found nothing
+constexpr int kExitInterrupted = 130;  // Ctrl-C (128 + SIGINT), as shells report it
 
 struct RunArgs {
   std::string scenario, policy, format = "table", out, precision_metric = "false_rollback_rate", fidelity;
   uint64_t runs = 1000, seed = 1;
   double precision = 0;  // > 0: stop once the metric's 95 % interval is narrower
   unsigned threads = 0;
-  bool quiet = false;
+  bool quiet = false, progress = false;
   bool runs_given = false;
 };
 
-// Progress on stderr: a line redrawn in place when stderr is a terminal; otherwise, with
-// `plain`, a line every 10 s (batch logs), else nothing.
-class Progress {
- public:
-  explicit Progress(bool enabled, bool plain = false, std::string what = "runs")
-      : tty_(enabled && isatty(STDERR_FILENO)), plain_(enabled && plain && !tty_), what_(std::move(what)) {}
-  void operator()(uint64_t done, uint64_t total) {
-    if (!tty_ && !plain_) return;
-    const auto now = std::chrono::steady_clock::now();
-    const auto every = tty_ ? std::chrono::milliseconds(200) : std::chrono::milliseconds(10000);
-    if (done < total && now - last_ < every) return;
-    last_ = now;
-    const double elapsed = std::chrono::duration<double>(now - start_).count();
-    const double rate = elapsed > 0 ? static_cast<double>(done) / elapsed : 0;
-    const double eta = rate > 0 ? static_cast<double>(total - done) / rate : 0;
-    char bar[32] = "";
-    if (tty_) {
-      const int filled = total ? static_cast<int>(20 * done / total) : 20;
-      for (int i = 0; i < 20; ++i) bar[i] = i < filled ? '#' : '.';
-      bar[20] = ' ';
-      bar[21] = '\0';
-    }
-    std::fprintf(stderr, "%s%s%llu/%llu %s, %.3g %s/s, ETA %.0fs%s", tty_ ? "\r" : "", bar,
-                 static_cast<unsigned long long>(done), static_cast<unsigned long long>(total), what_.c_str(),
-                 rate, what_.c_str(), eta, tty_ ? "   " : "\n");
-    if (tty_ && done == total) std::fprintf(stderr, "\r%72s\r", "");
-  }
-
- private:
-  bool tty_, plain_;
-  std::string what_;
-  std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now(), last_ = start_;
-};
+// Workers a study of `runs` will use for --threads `requested`.
+unsigned workers_for(unsigned requested, uint64_t runs) {
+  return static_cast<unsigned>(std::min<uint64_t>(clamp_threads(requested), std::max<uint64_t>(1, runs)));
+}
 
 // --threads as given, clamped (with a note on stderr) when beyond what helps.
 unsigned threads_option(unsigned requested) {
@@ -162,11 +140,17 @@ int run_command(const RunArgs& a) {
   options.runs = a.runs;
   options.seed = a.seed;
   options.threads = threads_option(a.threads);
-  Progress progress(!a.quiet);
-  options.progress = [&progress](uint64_t done, uint64_t total) { progress(done, total); };
   if (a.precision > 0) options.runs = a.runs_given ? a.runs : 100000;  // the cap
+  Progress progress(a.quiet, a.progress, workers_for(options.threads, options.runs));
+  progress.note(work_line(scenario, *scenario.policy, options.runs));
+  options.progress = progress.callback();
   const Study study = a.precision > 0 ? run_study_to_precision(scenario, options, a.precision_metric, a.precision)
                                       : run_study(scenario, options);
+  if (study.interrupted) {
+    if (study.runs.empty()) throw Interrupted("interrupted before any run finished");
+    std::fprintf(stderr, "interrupted: %zu of %llu runs finished; what follows is the study of runs 0 to %zu\n",
+                 study.runs.size(), static_cast<unsigned long long>(options.runs), study.runs.size() - 1);
+  }
   if (a.precision > 0) {
     const SummaryMetric* m = find_summary_metric(a.precision_metric);
     const Rate r = wilson(static_cast<uint64_t>(std::llround(m->value(study.summary) * study.summary.runs)), study.summary.runs);
@@ -182,7 +166,7 @@ int run_command(const RunArgs& a) {
   if (a.format == "json") write_json(out, study, context, /*with_runs=*/true);
   else if (a.format == "csv") write_csv(out, study);
   else write_table(out, study, context);
-  return 0;
+  return study.interrupted ? kExitInterrupted : 0;
 }
 
 // Scenario and policy files, and the study files: sweeps, tuning, power.
@@ -266,6 +250,7 @@ struct CompareArgs {
   std::vector<std::string> policies;
   uint64_t runs = 1000, seed = 1;
   unsigned threads = 0;
+  bool quiet = false, progress = false;
 };
 
 int compare_command(const CompareArgs& a) {
@@ -281,6 +266,10 @@ int compare_command(const CompareArgs& a) {
   o.runs = a.runs;
   o.seed = a.seed;
   o.threads = threads_option(a.threads);
+  Progress progress(a.quiet, a.progress, workers_for(o.threads, a.runs));
+  progress.note(work_line(scenario, *configs.front(), a.runs) + ", for each of " + std::to_string(configs.size()) +
+                " policies");
+  o.progress = progress.callback();
   const Comparison c = compare_policies(scenario, configs, names, o);
   ReportContext ctx;
   ctx.scenario = scenario.name;
@@ -294,7 +283,7 @@ int compare_command(const CompareArgs& a) {
 struct SweepArgs {
   std::string sweep, db, shard = "1/1";
   unsigned threads = 0;
-  bool resume = false, quiet = false;
+  bool resume = false, quiet = false, progress = false;
 };
 
 // "K/N" -> (K, N).
@@ -318,8 +307,8 @@ int sweep_command(const SweepArgs& a, const std::string& command_line) {
   o.threads = threads_option(a.threads);
   o.resume = a.resume;
   o.command_line = command_line;
-  Progress progress(!a.quiet, /*plain=*/true);
-  o.progress = [&progress](uint64_t done, uint64_t total) { progress(done, total); };
+  Progress progress(a.quiet, a.progress, workers_for(o.threads, sweep.points.size() * sweep.manifest.runs));
+  o.progress = progress.callback();
   const std::string db = a.db.empty() ? default_db(a.sweep, o.shard, o.shards) : a.db;
   if (!a.quiet)
     std::fprintf(stderr, "sweep %s: %zu points x %llu runs, shard %llu/%llu -> %s\n", sweep.manifest.name.c_str(),
@@ -395,8 +384,15 @@ int merge_command(const std::string& out, const std::vector<std::string>& shards
 struct StudyFileArgs {
   std::string file, out;
   unsigned threads = 0;
-  bool quiet = false;
+  bool quiet = false, progress = false;
 };
+
+// --quiet and --progress, as every long command has them.
+void add_progress_flags(CLI::App* cmd, bool& quiet, bool& progress) {
+  cmd->add_flag("--quiet,-q", quiet, "Nothing on stderr but warnings and errors");
+  cmd->add_flag("--progress", progress,
+                "When stderr is not a terminal (batch logs, CI), a progress line every 5 s (on a terminal: always)");
+}
 
 // tune and power take the same arguments: a study file, an output folder, threads, quiet.
 CLI::App* add_study_file_command(CLI::App& app, const char* name, StudyFileArgs& a, const std::string& description,
@@ -405,7 +401,7 @@ CLI::App* add_study_file_command(CLI::App& app, const char* name, StudyFileArgs&
   cmd->add_option(name, a.file, file_help)->required();
   cmd->add_option("--out", a.out, out_help);
   cmd->add_option("--threads", a.threads, "Threads (0: one per core)")->capture_default_str();
-  cmd->add_flag("--quiet,-q", a.quiet, "No progress on stderr");
+  add_progress_flags(cmd, a.quiet, a.progress);
   return cmd;
 }
 
@@ -416,8 +412,8 @@ std::string default_out(const std::string& file, const char* what) {
 int tune_command(const StudyFileArgs& a) {
   TuneOptions o;
   o.threads = threads_option(a.threads);
-  Progress progress(!a.quiet, /*plain=*/true);
-  o.progress = [&progress](uint64_t done, uint64_t total) { progress(done, total); };
+  Progress progress(a.quiet, a.progress, workers_for(o.threads, 1000));
+  o.progress = progress.callback();
   const TuneResult t = run_tune(a.file, o);
   const std::string dir = a.out.empty() ? default_out(a.file, "tune") : a.out;
   write_tune_files(t, dir);
@@ -428,8 +424,8 @@ int tune_command(const StudyFileArgs& a) {
 int power_command(const StudyFileArgs& a) {
   PowerOptions o;
   o.threads = threads_option(a.threads);
-  Progress progress(!a.quiet, /*plain=*/true, "sizes");
-  o.progress = [&progress](uint64_t done, uint64_t total) { progress(done, total); };
+  Progress progress(a.quiet, a.progress, 1, "sizes");  // a size's runs share the threads: sizes go one at a time
+  o.progress = progress.callback();
   const PowerResult p = run_power(a.file, o);
   const std::string dir = a.out.empty() ? default_out(a.file, "power") : a.out;
   write_power_files(p, dir);
@@ -437,10 +433,13 @@ int power_command(const StudyFileArgs& a) {
   return 0;
 }
 
-int check_command(const std::string& suite, bool update, unsigned threads, const std::string& runs) {
+int check_command(const std::string& suite, bool update, unsigned threads, const std::string& runs, bool quiet,
+                  bool show_progress) {
   CheckOptions o;
   o.update_baseline = update;
   o.threads = threads_option(threads);
+  Progress progress(quiet, show_progress, workers_for(o.threads, 1000));
+  o.progress = progress.callback();
   if (runs == "auto") {
     o.auto_runs = true;
   } else if (!runs.empty()) {
@@ -520,7 +519,7 @@ int calibrate_command(const CalibrateArgs& a) {
 
 int main(int argc, char** argv) {
   CLI::App app{"canarysim: simulate canary rollout policies for LLM serving.\n"
-               "Exit codes: 0 done, 2 bad input, 1 internal error, 3 check breached or tune found nothing."};
+               "Exit codes: 0 done, 2 bad input, 1 internal error, 3 check breached or tune found nothing, 130 interrupted (Ctrl-C)."};
   app.set_version_flag("--version", std::string("canarysim ") + CANARYSIM_VERSION);
   app.require_subcommand(1);
   // Given before or after the command: subcommands pass options they lack to the app.
@@ -545,7 +544,7 @@ int main(int argc, char** argv) {
       ->capture_default_str()
       ->check(CLI::IsMember({"table", "json", "csv"}));
   run_cmd->add_option("--out", run.out, "Write to this file instead of standard output");
-  run_cmd->add_flag("--quiet,-q", run.quiet, "No progress line on stderr");
+  add_progress_flags(run_cmd, run.quiet, run.progress);
   run_cmd->add_option("--fidelity", run.fidelity, "exact (default: the scenario's fidelity), scaled, or scaled:K: simulate the largest pool as K replicas (default 20) fed 1 user in N/K, counts scaled back (sim/model/fidelity.h)");
   run_cmd->add_option("--precision", run.precision,
                       "Add runs (100, then doubling) until the metric's 95 % interval is narrower than this "
@@ -584,6 +583,7 @@ int main(int argc, char** argv) {
       ->capture_default_str()
       ->check(CLI::IsMember({"table", "json", "csv"}));
   compare_cmd->add_option("--out", cmp.out, "Write to this file instead of standard output");
+  add_progress_flags(compare_cmd, cmp.quiet, cmp.progress);
   compare_cmd->add_option("--fidelity", cmp.fidelity, "exact (default: the scenario's fidelity), scaled, or scaled:K: simulate the largest pool as K replicas (default 20) fed 1 user in N/K, counts scaled back (sim/model/fidelity.h)");
 
   ImportArgs imp;
@@ -617,6 +617,8 @@ int main(int argc, char** argv) {
   check_cmd->add_option("suite", check_suite, "Suite YAML file")->required();
   check_cmd->add_flag("--update-baseline", check_update, "Rewrite the suite's baseline file");
   check_cmd->add_option("--threads", check_threads, "Threads (0: one per core)");
+  bool check_quiet = false, check_progress = false;
+  add_progress_flags(check_cmd, check_quiet, check_progress);
   std::string check_runs;
   check_cmd->add_option("--runs", check_runs,
                         "Runs per case, or auto: add runs until every comparison with the baseline is decided");
@@ -629,7 +631,7 @@ int main(int argc, char** argv) {
   sweep_cmd->add_flag("--resume", sweep.resume, "Complete the store if it exists (runs the missing runs only)");
   sweep_cmd->add_option("--shard", sweep.shard, "Run shard K of N (K/N)")->capture_default_str();
   sweep_cmd->add_option("--threads", sweep.threads, "Threads (0: one per core)")->capture_default_str();
-  sweep_cmd->add_flag("--quiet,-q", sweep.quiet, "No progress on stderr");
+  add_progress_flags(sweep_cmd, sweep.quiet, sweep.progress);
 
   std::string merge_out;
   std::vector<std::string> merge_inputs;
@@ -708,6 +710,12 @@ int main(int argc, char** argv) {
     return kExitBadInput;
   }
 
+  // Ctrl-C: studies stop taking runs and finish those running (the store keeps them); a
+  // second Ctrl-C ends the process at once.
+  std::signal(SIGINT, [](int) {
+    interrupt_flag() = true;
+    std::signal(SIGINT, SIG_DFL);
+  });
   try {
     if (*run_cmd) {
       run.runs_given = run_runs->count() > 0;
@@ -719,7 +727,8 @@ int main(int argc, char** argv) {
     if (*timeline_cmd) return timeline_command(timeline);
     if (*compare_cmd) return compare_command(cmp);
     if (*import_cmd) return import_command(imp);
-    if (*check_cmd) return check_command(check_suite, check_update, check_threads, check_runs);
+    if (*check_cmd)
+      return check_command(check_suite, check_update, check_threads, check_runs, check_quiet, check_progress);
     if (*sweep_cmd) return sweep_command(sweep, command_line);
     if (*merge_cmd) return merge_command(merge_out, merge_inputs, command_line);
     if (*export_cmd) return export_command(exp);
@@ -729,6 +738,9 @@ int main(int argc, char** argv) {
   } catch (const InputError& e) {
     std::cerr << "error: " << e.what() << "\n";
     return kExitBadInput;
+  } catch (const Interrupted& e) {
+    std::cerr << e.what() << "\n";
+    return kExitInterrupted;
   } catch (const std::exception& e) {
     std::cerr << "internal error: " << e.what() << "\n";
     return kExitInternal;

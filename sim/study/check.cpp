@@ -225,6 +225,7 @@ CheckOutcome run_check(const std::string& suite_path, const CheckOptions& opt) {
   Suite parsed = parse_suite(suite, suite_path);
   StudyOptions options = parsed.options;
   options.threads = opt.threads;
+  options.progress = opt.progress;
   if (opt.runs > 0)
     for (Case& c : parsed.cases) c.runs = opt.runs;
   const std::string& baseline_path = parsed.baseline_path;
@@ -246,6 +247,9 @@ CheckOutcome run_check(const std::string& suite_path, const CheckOptions& opt) {
        << json_string(parsed.name) << ",\n  \"seed\": " << options.seed << ",\n  \"cases\": {";
   char line[320];
   size_t undecided_figures = 0;
+  uint64_t planned = 0, finished = 0;  // runs, for progress
+  for (const Case& c : parsed.cases)
+    planned += opt.auto_runs && opt.update_baseline ? std::max(c.runs, parsed.max_runs) : c.runs;
   for (size_t i = 0; i < parsed.cases.size(); ++i) {
     const Case& c = parsed.cases[i];
     const auto it = baseline.find(c.name);
@@ -267,7 +271,15 @@ CheckOutcome run_check(const std::string& suite_path, const CheckOptions& opt) {
       StudyOptions o = options;
       o.first_run = done;
       o.runs = n - done;
+      if (options.progress)  // over the suite: every case's planned runs (more if --runs auto adds some)
+        o.progress = [&options, &finished, &planned, done](uint64_t d, uint64_t) {
+          const uint64_t all = finished + done + d;
+          options.progress(all, std::max(planned, all));
+        };
       Study st = run_study(c.scenario, o);
+      if (st.interrupted)
+        throw Interrupted("interrupted: case '" + c.name + "' after " + std::to_string(done + st.runs.size()) +
+                          " runs; nothing written");
       append_runs(now, st.runs);
       runs.insert(runs.end(), std::make_move_iterator(st.runs.begin()), std::make_move_iterator(st.runs.end()));
       done = n;
@@ -280,6 +292,7 @@ CheckOutcome run_check(const std::string& suite_path, const CheckOptions& opt) {
       if (!opt.auto_runs || opt.update_baseline || !undecided || n >= cap) break;
       n = std::min<uint64_t>(2 * n, cap);
     }
+    finished += n;
     const Summary summary = summarize(runs);
     const Figures f = figures_of(summary);
     std::snprintf(line, sizeof line,

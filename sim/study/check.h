@@ -36,6 +36,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -59,6 +60,7 @@ struct CheckOptions {
   unsigned threads = 0;
   uint64_t runs = 0;             // > 0: every case's runs (the suite's otherwise)
   bool auto_runs = false;        // --runs auto (with update_baseline: record max_runs runs)
+  std::function<void(uint64_t, uint64_t)> progress;  // (runs done, runs planned); may be empty
 };
 
 // Throws InputError on a bad suite.

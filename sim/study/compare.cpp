@@ -39,10 +39,19 @@ Comparison compare_policies(const Scenario& scenario,
                             const std::vector<std::string>& names, const StudyOptions& options) {
   Comparison c;
   c.policies = names;
-  for (const auto& p : policies) {
+  for (size_t k = 0; k < policies.size(); ++k) {
     Scenario s = scenario;
-    s.policy = p;
-    c.studies.push_back(run_study(s, options));
+    s.policy = policies[k];
+    StudyOptions o = options;  // progress over all the policies' runs
+    if (options.progress)
+      o.progress = [&options, k, n = policies.size()](uint64_t done, uint64_t total) {
+        options.progress(k * total + done, n * total);
+      };
+    c.studies.push_back(run_study(s, o));
+    if (c.studies.back().interrupted)
+      throw Interrupted("interrupted: policy " + std::to_string(k + 1) + " of " + std::to_string(policies.size()) +
+                        " after " + std::to_string(c.studies.back().runs.size()) + " of " +
+                        std::to_string(options.runs) + " runs; a comparison needs every policy's runs");
   }
   c.differences.resize(policies.size());
   for (size_t k = 1; k < policies.size(); ++k) {

@@ -68,6 +68,9 @@ PowerResult run_power(const std::string& path, const PowerOptions& options) {
   study.threads = options.threads;
   auto point = [&](const std::string& size, double value, const Scenario& s) {
     const Study st = run_study(s, study);
+    if (st.interrupted)
+      throw Interrupted("interrupted at size " + size + " after " + std::to_string(p.points.size()) +
+                        " sizes; nothing written");
     return PowerPoint{size, value, st.summary, caught_of(st.runs)};
   };
   for (size_t i = 0; i < sizes.size(); ++i) {

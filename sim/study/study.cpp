@@ -201,6 +201,11 @@ double metric_value_at(const ConfigMap& m, const std::string& key, const Summary
   return m.number(key, -1e300, 1e300);
 }
 
+std::atomic<bool>& interrupt_flag() {
+  static std::atomic<bool> flag{false};
+  return flag;
+}
+
 Study run_study(const Scenario& scenario, const StudyOptions& options) {
   check_policy_segments(scenario, *scenario.policy);
   const unsigned workers = static_cast<unsigned>(
@@ -217,7 +222,8 @@ Study run_study(const Scenario& scenario, const StudyOptions& options) {
   auto work = [&] {
     try {
       Simulator sim(scenario, *scenario.policy);
-      for (uint64_t i; (i = next.fetch_add(1)) < options.runs;) {
+      // Every run taken is finished, so an interrupted study is runs 0 .. taken - 1.
+      for (uint64_t i; !interrupt_flag().load(std::memory_order_relaxed) && (i = next.fetch_add(1)) < options.runs;) {
         study.runs[i] = sim.run(options.seed, options.first_run + i);
         const uint64_t finished = done.fetch_add(1) + 1;
         if (options.progress) {
@@ -236,7 +242,13 @@ Study run_study(const Scenario& scenario, const StudyOptions& options) {
   work();
   for (auto& t : pool) t.join();
   if (failure) std::rethrow_exception(failure);
-  if (options.progress) options.progress(options.runs, options.runs);
+  const uint64_t taken = std::min<uint64_t>(next.load(), options.runs);
+  if (taken < options.runs) {
+    study.interrupted = true;
+    study.runs.resize(taken);
+  } else if (options.progress) {
+    options.progress(options.runs, options.runs);
+  }
 
   study.summary = summarize(study.runs);
   study.summary.threads = workers;
@@ -268,6 +280,10 @@ Study run_study_to_precision(const Scenario& scenario, const StudyOptions& optio
     wall += more.summary.wall_s;
     all.summary.threads = more.summary.threads;
     all.runs.insert(all.runs.end(), std::make_move_iterator(more.runs.begin()), std::make_move_iterator(more.runs.end()));
+    if (more.interrupted) {
+      all.interrupted = true;
+      break;
+    }
     const Summary s = summarize(all.runs);
     const uint64_t count = static_cast<uint64_t>(std::llround(m->value(s) * static_cast<double>(s.runs)));
     const Rate r = wilson(count, s.runs);

@@ -6,8 +6,10 @@
 // count. The same seed on the same scenario gives two policies the same traffic.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -77,6 +79,16 @@ Summary summarize(const std::vector<RunResult>& runs);
 struct Study {
   std::vector<RunResult> runs;  // in run order
   Summary summary;
+  // Stopped by interrupt_flag(): `runs` holds the runs finished, 0 .. k-1 (a study of k).
+  bool interrupted = false;
+};
+
+// Set by the CLI's Ctrl-C handler (or Python's KeyboardInterrupt): studies take no new
+// runs, finish those running, and return them (Study::interrupted); commands that cannot
+// use part of a study throw Interrupted. Cleared by whoever handles it.
+std::atomic<bool>& interrupt_flag();
+struct Interrupted : std::runtime_error {
+  using std::runtime_error::runtime_error;
 };
 
 // The figures of a summary by name, as budgets, objectives and constraints name them:

@@ -303,7 +303,7 @@ SweepReport run_sweep(const Sweep& sw, const std::string& db, const SweepOptions
     try {
       std::unique_ptr<Simulator> sim;
       uint64_t sim_point = UINT64_MAX;
-      for (size_t i; (i = next.fetch_add(1)) < todo.size();) {
+      for (size_t i; !interrupt_flag().load(std::memory_order_relaxed) && (i = next.fetch_add(1)) < todo.size();) {
         const auto [p, r] = todo[i];
         const Scenario& s = sw.points[p].scenario;
         if (p != sim_point) sim = std::make_unique<Simulator>(s, *s.policy), sim_point = p;
@@ -347,6 +347,10 @@ SweepReport run_sweep(const Sweep& sw, const std::string& db, const SweepOptions
   }
   for (std::thread& t : pool) t.join();
   if (failure) std::rethrow_exception(failure);
+  if (report.ran < todo.size() && interrupt_flag())
+    throw Interrupted("interrupted: " + std::to_string(report.ran) + " of " + std::to_string(todo.size()) +
+                      " runs stored in " + db + " (with " + std::to_string(report.present) +
+                      " stored before); --resume runs the rest");
   report.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 
   if (o.shards == 1) report.summaries = store->write_summaries();

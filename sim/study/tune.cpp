@@ -221,6 +221,9 @@ TuneResult run_tune(const std::string& path, const TuneOptions& options) {
       more.threads = options.threads;
       for (size_t s = 0; s < scenarios[c].size(); ++s) {
         const Study st = run_study(scenarios[c][s], more);
+        if (st.interrupted)
+          throw Interrupted("interrupted after " + std::to_string(done) + " of " + std::to_string(planned) +
+                            " runs; a tuning needs every candidate's runs, nothing written");
         cand.results[s].insert(cand.results[s].end(), st.runs.begin(), st.runs.end());
       }
       done += more.runs * scenarios[c].size();
