@@ -40,7 +40,6 @@ void Progress::operator()(uint64_t done, uint64_t total) {
   if (!tty_ && !plain_) return;
   const auto every = tty_ ? std::chrono::milliseconds(200) : std::chrono::milliseconds(5000);
   if (done < total && now - last_ < every) return;
-  if (done == total && !tty_ && now - start_ < every) return;  // a short job: no line
   last_ = now;
   const double rate = elapsed > 0 ? static_cast<double>(done) / elapsed : 0;
   const double eta = rate > 0 ? static_cast<double>(total - done) / rate : 0;

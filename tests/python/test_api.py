@@ -145,3 +145,39 @@ def test_version_and_kinds():
     assert cs.__version__ == "0.1.0"
     assert "stepped" in cs.policy_kinds()
     assert cs.validate("scenarios/default.yaml").endswith("with policy stepped")
+
+
+def test_progress_and_fidelity_from_python(capsys):
+    # A study of over 2 s shows progress on stderr; progress=False shows none.
+    scaled = cs.Scenario.load("scenarios/production.yaml")
+    scaled.set("fidelity", "scaled")
+    study = cs.run(scaled, runs=30, threads=1)
+    assert "runs/s, ETA" in capsys.readouterr().err
+    assert study.summary["rolled_back"] == 30  # the slow canary is caught at 25 % in scaled mode too
+    cs.run(scaled, runs=30, threads=1, progress=False)
+    assert capsys.readouterr().err == ""
+    with pytest.raises(ValueError, match="weighs evidence by request counts"):
+        cs.run(scaled, "policies/presets/sequential.yaml", runs=2)
+
+
+def test_an_interrupt_stops_a_study_and_raises_keyboard_interrupt(tmp_path):
+    import signal
+    import subprocess
+    import sys
+    import time
+    script = tmp_path / "long.py"
+    script.write_text(
+        "import canarysim as cs, time\n"
+        "sc = cs.Scenario.load('scenarios/production.yaml')\n"
+        "sc.set('fidelity', 'scaled')\n"
+        "try:\n"
+        "    cs.run(sc, runs=100000, threads=2, progress=False)\n"
+        "except KeyboardInterrupt:\n"
+        "    print('interrupted', flush=True)\n")
+    p = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True)
+    time.sleep(3)
+    p.send_signal(signal.SIGINT)
+    start = time.monotonic()
+    out, _ = p.communicate(timeout=60)
+    assert "interrupted" in out
+    assert time.monotonic() - start < 10  # the running runs finish, no more start

@@ -290,10 +290,15 @@ random:
 
 def test_progress_lines_when_not_a_terminal(tmp_path):
     sweep = write_sweep(str(tmp_path), runs=5, name="progress")
-    p = subprocess.run([CLI, "sweep", sweep, "--db", str(tmp_path / "p.db")], capture_output=True, text=True)
+    p = subprocess.run([CLI, "sweep", sweep, "--db", str(tmp_path / "p.db"), "--progress"], capture_output=True,
+                       text=True)
     assert p.returncode == 0
     assert "sweep progress: 4 points x 5 runs, shard 1/1" in p.stderr
     assert "20/20 runs" in p.stderr and "runs/s, ETA" in p.stderr
+    # Without --progress, a batch log gets the header and no progress lines.
+    q = subprocess.run([CLI, "sweep", sweep, "--db", str(tmp_path / "q.db")], capture_output=True, text=True)
+    assert q.returncode == 0
+    assert "sweep progress: 4 points x 5 runs" in q.stderr and "ETA" not in q.stderr
 
 
 @pytest.mark.skipif(not shutil.which("script"), reason="needs script(1) from util-linux for a terminal")
