@@ -95,6 +95,17 @@ TEST(FidelityTest, ShrinkDividesRatesPoolsAndQueuesByTheSample) {
   EXPECT_EQ(s.canary.serving.batching.autoscale.max, 10u);
   EXPECT_EQ(s.canary.serving.batching.max_queue, 100u);
   EXPECT_EQ(s.traffic.users, full.traffic.users);  // ids stay in the full population
+  // w moves within a quarter of N / K to divide the pools evenly: 64 and 32 asked at 20
+  // (3.2) give 4, so no pool is off by rounding.
+  const Scenario even = Parse(Fleet("fidelity: {mode: scaled, replicas: 20}\n",
+                                    "canary:\n  batching: {iteration: " + std::string(kIteration) +
+                                        ", replicas: 32, gpus: 8}\n"));
+  Scenario even64 = even;
+  even64.baseline.serving.batching.replicas = 64;
+  const Scenario e = shrink(even64, *even64.policy);
+  EXPECT_EQ(e.fidelity.sample, 4u);
+  EXPECT_EQ(e.baseline.serving.batching.replicas, 16u);
+  EXPECT_EQ(e.canary.serving.batching.replicas, 8u);
   // An exact scenario comes back as it was.
   const Scenario exact = Parse(Fleet(""));
   EXPECT_EQ(shrink(exact, *exact.policy).fidelity.sample, 1u);

@@ -3,8 +3,9 @@
 //   fidelity: {mode: scaled, replicas: 20}   # or on the command line: --fidelity scaled
 //
 // Scaled mode is SHRiNK (Pan, Prabhakar, Psounis et al., 2003: sample the traffic, scale
-// the capacity, and the queueing is preserved) applied to a canary study. With w =
-// round(N / replicas), N the largest batched pool's replicas for all traffic:
+// the capacity, and the queueing is preserved) applied to a canary study. With w about
+// N / replicas, N the largest batched pool's replicas for all traffic (within a quarter
+// of it, the w that divides the pools' sizes most evenly: 64 and 32 asked at 20 give 4):
 //   traffic   one user in w is simulated (user ids r, r + w, r + 2w, ... with r drawn per
 //             run): the arrival rate is divided by w and each simulated user sends what a
 //             user sends at full scale, so stickiness, sessions and per-user exposure hold;
