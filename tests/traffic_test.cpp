@@ -401,3 +401,69 @@ TEST(TrafficTest, SegmentSharesMustAddUpToOne) {
 
 }  // namespace
 }  // namespace canarysim
+
+namespace canarysim {
+namespace {
+
+std::string TrafficError(const std::string& yaml) {
+  try {
+    TrafficSpec::parse(ConfigMap::parse_string(yaml, "<t>"));
+  } catch (const InputError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(TrafficTest, ADiurnalCycleReadsFromItsPeakAndTrough) {
+  const TrafficSpec t = TrafficSpec::parse(
+      ConfigMap::parse_string("diurnal: {peak: 1500/s, trough: 600/s, peak_at: 14h}\n", "<t>"));
+  EXPECT_DOUBLE_EQ(t.rate_per_s, 1050);
+  EXPECT_NEAR(t.rate_at(14 * 3600), 1500, 1e-9);
+  EXPECT_NEAR(t.rate_at(2 * 3600), 600, 1e-9);
+  // The same cycle as amplitude and rate.
+  const TrafficSpec a = TrafficSpec::parse(
+      ConfigMap::parse_string("rate: 1050/s\ndiurnal: {amplitude: 0.428571428571, peak_at: 14h}\n", "<t>"));
+  EXPECT_NEAR(a.rate_at(5 * 3600), t.rate_at(5 * 3600), 1e-6);
+  EXPECT_NE(TrafficError("rate: 100/s\ndiurnal: {peak: 1500/s, trough: 600/s}\n").find("<t>:1:7: rate: expected no rate with diurnal peak and trough"),
+            std::string::npos);
+  EXPECT_NE(TrafficError("diurnal: {peak: 600/s, trough: 1500/s}\n").find("diurnal.trough: expected a rate at most the peak's (600/s)"),
+            std::string::npos);
+  EXPECT_NE(TrafficError("diurnal: {amplitude: 0.3, peak: 1500/s, trough: 600/s}\n").find("diurnal.amplitude"),
+            std::string::npos);
+  EXPECT_NE(TrafficError("diurnal: {amplitude: 0.3, peak: 2h, peak_at: 3h}\n").find("either peak or peak_at"),
+            std::string::npos);
+}
+
+TEST(TrafficTest, EveryFractionTakesPercent) {
+  const TrafficSpec t = TrafficSpec::parse(ConfigMap::parse_string("diurnal: {amplitude: 43%}\n", "<t>"));
+  EXPECT_DOUBLE_EQ(t.diurnal_amplitude, 0.43);
+  const Scenario s = parse_scenario(ConfigMap::parse_string("baseline: {quality: {mean: 80%, sd: 5%}}\n", "<s>"));
+  EXPECT_DOUBLE_EQ(s.baseline.quality_mean, 0.8);
+  EXPECT_DOUBLE_EQ(s.baseline.quality_sd, 0.05);
+  EXPECT_NE(TrafficError("diurnal: {amplitude: 143%}\n").find("expected a number in [0, 1], like 0.25 or 25%"),
+            std::string::npos);
+}
+
+TEST(TrafficTest, ASkewThatMakesOneUserALargeShareIsWarnedWithTheShare) {
+  auto warnings = [](const std::string& skew) {
+    return parse_scenario(ConfigMap::parse_string("traffic: {users: 50000, user_skew: " + skew + "}\n", "<s>")).warnings;
+  };
+  const auto w = warnings("1.1");
+  ASSERT_EQ(w.size(), 1u);
+  EXPECT_NE(w[0].find("traffic.user_skew 1.1 over 50,000 users gives the most active user 13.9 % of all requests"),
+            std::string::npos)
+      << w[0];
+  EXPECT_TRUE(warnings("0.8").empty());  // 2.6 %
+  // The share against a direct count: Zipf(1.1) over 50,000 users, 200,000 draws.
+  TrafficSpec spec;
+  spec.users = 50000;
+  spec.user_skew = 1.1;
+  spec.rate_per_s = 1000;
+  const auto r = Generate(spec, 200);
+  double top = 0;
+  for (const Request& q : r) top += q.user == 0;
+  EXPECT_NEAR(top / static_cast<double>(r.size()), spec.top_user_share(), 0.005);  // sd 0.0008
+}
+
+}  // namespace
+}  // namespace canarysim

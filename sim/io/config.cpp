@@ -359,13 +359,16 @@ double ConfigMap::percent(std::string_view key) const {
 
 double ConfigMap::number(std::string_view key, double lo, double hi) const {
   const YAML::Node v = impl_->node[std::string(key)];
+  // A number within [0, 1] is a fraction, and every fraction may be written in percent.
+  const bool fraction = lo >= 0 && hi <= 1;
   std::ostringstream form;
   form << "a number";
   if (hi == INFINITY && lo == 0) form << " >= 0";
   else if (hi == INFINITY) form << " >= " << lo;
   else form << " in [" << lo << ", " << hi << "]";
+  if (fraction) form << ", like 0.25 or 25%";
   if (!v || !v.IsScalar()) fail(key, form.str());
-  const auto x = parse_number(v.Scalar());
+  const auto x = fraction ? parse_fraction(v.Scalar()) : parse_number(v.Scalar());
   if (!x || *x < lo || *x > hi) fail(key, form.str());
   return *x;
 }

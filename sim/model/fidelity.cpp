@@ -21,20 +21,6 @@ uint32_t scaled_count(uint32_t n, uint32_t w) {
   return std::max<uint32_t>(1, static_cast<uint32_t>(std::llround(static_cast<double>(n) / w)));
 }
 
-// The share of all traffic that Zipf(s) over n users gives the most active one.
-double top_user_share(uint64_t n, double s) {
-  if (s == 0) return 1.0 / static_cast<double>(n);
-  // H(n, s): the first terms summed, the rest by the integral (Euler-Maclaurin's first term).
-  const uint64_t head = std::min<uint64_t>(n, 10000);
-  double h = 0;
-  for (uint64_t k = 1; k <= head; ++k) h += std::pow(static_cast<double>(k), -s);
-  if (n > head) {
-    const double a = static_cast<double>(head) + 0.5, b = static_cast<double>(n) + 0.5;
-    h += std::abs(s - 1) < 1e-9 ? std::log(b / a) : (std::pow(b, 1 - s) - std::pow(a, 1 - s)) / (1 - s);
-  }
-  return 1 / h;
-}
-
 // The counts of replicas and queue places that scaling divides.
 std::vector<uint32_t> pool_counts(const Scenario& s) {
   std::vector<uint32_t> out;
@@ -159,7 +145,7 @@ Scenario shrink(const Scenario& full, const PolicyConfig& policy, std::vector<st
                      std::to_string(full.traffic.users) + ") leaves about " + format_amount(sampled_users) +
                      " users; blast radius in users needs at least " + format_amount(kMinSampledUsers) +
                      ". Ask for more replicas (fidelity.replicas) or use fidelity: exact");
-  const double top = top_user_share(full.traffic.users, full.traffic.user_skew) * w;
+  const double top = full.traffic.top_user_share() * w;
   if (top > kMaxUserShare && !(full.traffic.trace && !full.traffic.trace->user.empty()))
     warn("traffic.user_skew " + format_amount(full.traffic.user_skew) + " gives the most active user " + percent(top) +
          " of a 1-in-" + std::to_string(w) + " sample's traffic: the sampled share depends on which users are drawn");

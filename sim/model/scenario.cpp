@@ -12,6 +12,9 @@ namespace canarysim {
 
 namespace {
 
+// A single user above this share of all traffic is warned about.
+constexpr double kMaxTopUserShare = 0.05;
+
 VersionSpec parse_version(const ConfigMap& m, const VersionSpec& fallback) {
   m.allow({"ttft", "inter_token", "batching", "output_scale", "error_rate", "quality",
            "hallucination_rate", "unsafe_rate", "cost", "timeout", "patience", "max_queue",
@@ -102,6 +105,19 @@ Scenario parse_scenario(const ConfigMap& m) {
                            std::to_string(tr->distinct_users) + " users but traffic.users is " +
                            std::to_string(s.traffic.users) + ": users share ids, and blast radius in users "
                            "undercounts; set users to at least " + std::to_string(tr->distinct_users));
+  }
+  // A skew that makes one user a large share of traffic is rarely meant: say the share.
+  if (s.traffic.user_skew > 0 && !(s.traffic.trace && !s.traffic.trace->user.empty())) {
+    const double top = s.traffic.top_user_share();
+    if (top > kMaxTopUserShare) {
+      char buf[240];
+      std::snprintf(buf, sizeof buf,
+                    "traffic.user_skew %g over %s users gives the most active user %.1f %% of all requests (a "
+                    "stickiness hash puts them all on one version, and one user's luck moves every figure); is "
+                    "that meant?",
+                    s.traffic.user_skew, format_amount(static_cast<double>(s.traffic.users)).c_str(), 100 * top);
+      s.warnings.push_back(buf);
+    }
   }
   if (m.has("routing")) s.routing = RoutingSpec::parse(m.map("routing"), s.traffic.segments);
   if (m.has("baseline")) s.baseline = parse_version(m.map("baseline"), VersionSpec{});

@@ -176,6 +176,21 @@ double TrafficSpec::rate_at(double t) const {
   return r;
 }
 
+double TrafficSpec::top_user_share() const {
+  const uint64_t n = users;
+  const double s = user_skew;
+  if (s == 0) return 1.0 / static_cast<double>(n);
+  // H(n, s): the first terms summed, the rest by the integral (Euler-Maclaurin's first term).
+  const uint64_t head = std::min<uint64_t>(n, 10000);
+  double h = 0;
+  for (uint64_t k = 1; k <= head; ++k) h += std::pow(static_cast<double>(k), -s);
+  if (n > head) {
+    const double a = static_cast<double>(head) + 0.5, b = static_cast<double>(n) + 0.5;
+    h += std::abs(s - 1) < 1e-9 ? std::log(b / a) : (std::pow(b, 1 - s) - std::pow(a, 1 - s)) / (1 - s);
+  }
+  return 1 / h;
+}
+
 double TrafficSpec::max_rate() const {
   double r = rate_per_s;
   for (const Piece& p : schedule) r = std::max(r, p.rate_per_s);
@@ -204,12 +219,28 @@ TrafficSpec TrafficSpec::parse(const ConfigMap& m) {
     for (const Piece& p : t.schedule) t.rate_per_s = std::max(t.rate_per_s, p.rate_per_s);
   }
   if (m.has("diurnal")) {
+    // Two forms: {amplitude: 0.43, period: 24h, peak: 14h} around `rate`, or the cycle as
+    // an SRE reads it off a dashboard, {peak: 1500/s, trough: 600/s, peak_at: 14h}, which
+    // sets the rate too (the mean of peak and trough).
     const ConfigMap d = m.map("diurnal");
-    d.allow({"amplitude", "period", "peak"});
-    t.diurnal_amplitude = d.number("amplitude", 0, 1);
+    d.allow({"amplitude", "period", "peak", "trough", "peak_at"});
     t.diurnal_period_s = d.duration("period", t.diurnal_period_s);
     if (t.diurnal_period_s <= 0) d.fail("period", "a positive duration");
-    t.diurnal_peak_s = d.duration("peak", 0);
+    if (d.has("trough")) {
+      if (d.has("amplitude")) d.fail("amplitude", "either amplitude (around traffic.rate) or peak and trough, not both");
+      if (m.has("rate")) m.fail("rate", "no rate with diurnal peak and trough (they set it: their mean)");
+      if (!t.schedule.empty()) m.fail("schedule", "either a schedule or a diurnal peak and trough, not both");
+      const double peak = d.rate("peak"), trough = d.rate("trough");
+      if (!(trough > 0)) d.fail("trough", "a positive rate");
+      if (trough > peak) d.fail("trough", "a rate at most the peak's (" + format_amount(peak) + "/s)");
+      t.rate_per_s = (peak + trough) / 2;
+      t.diurnal_amplitude = (peak - trough) / (peak + trough);
+      t.diurnal_peak_s = d.duration("peak_at", 0);
+    } else {
+      if (d.has("peak") && d.has("peak_at")) d.fail("peak_at", "either peak or peak_at (the time of the peak), not both");
+      t.diurnal_amplitude = d.number("amplitude", 0, 1);
+      t.diurnal_peak_s = d.has("peak_at") ? d.duration("peak_at") : d.duration("peak", 0);
+    }
   }
   if (m.has("bursts")) {
     const ConfigMap b = m.map("bursts");

@@ -3,13 +3,15 @@
 //   traffic:
 //     rate: 200/s                  # mean Poisson rate (not with trace)
 //     diurnal: {amplitude: 0.5, period: 24h, peak: 14h}   # rate x (1 + a cos(2 pi (t - peak) / period))
+//     diurnal: {peak: 1500/s, trough: 600/s, peak_at: 14h}  # the same cycle from its extremes (sets rate)
 //     schedule: [{at: 0s, rate: 100/s}, {at: 30m, rate: 300/s}]  # piecewise rate instead of `rate`
 //     bursts: {factor: 4, every: 10m, lasting: 1m}   # two-state MMPP: rate x factor in bursts
 //     trace: {file: traces/azure-llm-2023-conv.csv, time_scale: 1, loop: true}  # sim/model/trace.h
 //     prompt_tokens: {median: 1000, p99: 6000}     # or {mean: 1000} (exponential) or fixed
 //     output_tokens: {median: 150, p99: 900}
 //     users: 50000
-//     user_skew: 1.1               # Zipf exponent of user activity (0: uniform)
+//     user_skew: 0.8               # Zipf exponent of user activity (0: uniform); 0.8 over 50,000 users
+//                                  # gives the top user 2.6 % of requests, 1.1 gives 14 % (warned above 5 %)
 //     segments: [{name: internal, share: 2%}, {name: eu, share: 30%}, {name: us, share: 68%}]
 //     adversarial: 1%              # share of prompts that are adversarial
 //
@@ -120,6 +122,9 @@ struct TrafficSpec {
   // id is r modulo `sample` (r drawn per run); the rates above are then already divided.
   uint32_t sample = 1;
 
+  // The share of all requests the most active user sends (Zipf's first term; 1/users
+  // when uniform).
+  double top_user_share() const;
   // The Poisson rate at t, before bursts.
   double rate_at(double t) const;
   // An upper bound of rate_at(t) x burst factor, for thinning.
