@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <fstream>
 #include <string>
 
 #include "sim/io/config.h"
@@ -220,6 +221,87 @@ TEST(UnitsTest, DurationsRatesAndFractionsParse) {
 TEST(UnitsTest, NearestSuggestsCloseWordsOnly) {
   EXPECT_EQ(nearest("bake_tme", {"bake_time", "interval"}), "bake_time");
   EXPECT_EQ(nearest("zzzzzz", {"bake_time", "interval"}), "");
+}
+
+}  // namespace
+}  // namespace canarysim
+
+namespace canarysim {
+namespace {
+
+// `extends`: a scenario built on another (sim/io/config.h).
+class ExtendsTest : public ::testing::Test {
+ protected:
+  std::string Write(const std::string& name, const std::string& text) {
+    const std::string path = dir_ + name;
+    std::ofstream(path) << text;
+    return path;
+  }
+  std::string Error(const std::string& path) {
+    try {
+      load_scenario(path);
+    } catch (const InputError& e) {
+      return e.what();
+    }
+    return "";
+  }
+  std::string dir_ = ::testing::TempDir();
+};
+
+TEST_F(ExtendsTest, MappingsMergeListsAreReplacedAndPathsStayTheBases) {
+  // production.yaml names its profile relative to scenarios/: it still loads from here.
+  const std::string child = Write("night.yaml", "extends: " CANARYSIM_SOURCE_DIR "/scenarios/production.yaml\n"
+                                                "name: night\ntraffic:\n  diurnal: {peak: 13h}\n"
+                                                "policy: {kind: stepped, steps: [10], checks: [{metric: error_rate, max: 1%}]}\n");
+  const Scenario s = load_scenario(child);
+  const Scenario base = load_scenario(CANARYSIM_SOURCE_DIR "/scenarios/production.yaml");
+  EXPECT_EQ(s.name, "night");
+  EXPECT_DOUBLE_EQ(s.traffic.diurnal_peak_s, 13 * 3600);
+  EXPECT_DOUBLE_EQ(s.traffic.diurnal_amplitude, base.traffic.diurnal_amplitude);  // kept from the base
+  EXPECT_DOUBLE_EQ(s.traffic.rate_per_s, base.traffic.rate_per_s);
+  EXPECT_EQ(s.canary.serving.batching.autoscale.min, 40u);  // a section of the base untouched
+  EXPECT_DOUBLE_EQ(s.baseline.serving.batching.b0_s, base.baseline.serving.batching.b0_s);  // its profile found
+  EXPECT_EQ(s.regressions.size(), 1u);
+  EXPECT_EQ(s.policy->kind(), "stepped");
+  // A list is replaced whole, not merged item by item.
+  const std::string two = Write("two.yaml", "extends: night.yaml\nregressions: []\n");
+  EXPECT_TRUE(load_scenario(two).regressions.empty());
+  // The shipped example loads.
+  EXPECT_EQ(load_scenario(CANARYSIM_SOURCE_DIR "/scenarios/production-night.yaml").name, "production-night");
+}
+
+TEST_F(ExtendsTest, AnErrorInABaseNamesTheBaseAndTheFileThatExtendsIt) {
+  Write("bad-base.yaml", "name: base\ntraffic:\n  rate: fast\n");
+  const std::string child = Write("child.yaml", "extends: bad-base.yaml\nname: child\n");
+  EXPECT_NE(Error(child).find(dir_ + "bad-base.yaml:3:9 (extended by " + child + "): traffic.rate: expected a rate"),
+            std::string::npos)
+      << Error(child);
+  // An error in the extending file names that file alone.
+  const std::string own = Write("own.yaml", "extends: " CANARYSIM_SOURCE_DIR "/scenarios/default.yaml\nhorizon: -1h\n");
+  EXPECT_EQ(Error(own).rfind(own + ":2:10: horizon", 0), 0u) << Error(own);
+  // An unknown key keeps its line, whichever file it is in.
+  Write("typo-base.yaml", "name: base\ntrafic: {rate: 1/s}\n");
+  const std::string typo = Write("typo.yaml", "extends: typo-base.yaml\n");
+  EXPECT_NE(Error(typo).find("typo-base.yaml:2:1 (extended by " + typo + "): trafic: unknown key (did you mean 'traffic'?)"),
+            std::string::npos)
+      << Error(typo);
+}
+
+TEST_F(ExtendsTest, CyclesAndMissingBasesAreRefusedWithTheChain) {
+  Write("a.yaml", "extends: b.yaml\nname: a\n");
+  Write("b.yaml", "extends: a.yaml\nname: b\n");
+  const std::string e = Error(dir_ + "a.yaml");
+  EXPECT_NE(e.find("b.yaml:1:10: extends: a cycle: " + dir_ + "a.yaml -> " + dir_ + "b.yaml -> " + dir_ + "a.yaml"),
+            std::string::npos)
+      << e;
+  Write("self.yaml", "extends: self.yaml\n");
+  EXPECT_NE(Error(dir_ + "self.yaml").find("a cycle"), std::string::npos);
+  Write("missing.yaml", "extends: nowhere.yaml\n");
+  EXPECT_NE(Error(dir_ + "missing.yaml").find("missing.yaml:1:10: extends: no such file " + dir_ + "nowhere.yaml"),
+            std::string::npos)
+      << Error(dir_ + "missing.yaml");
+  Write("list.yaml", "extends: [a.yaml]\n");
+  EXPECT_NE(Error(dir_ + "list.yaml").find("extends: expected the path of a YAML file to build on"), std::string::npos);
 }
 
 }  // namespace

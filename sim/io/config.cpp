@@ -15,11 +15,29 @@
 
 namespace canarysim {
 
+// The files a document merged by `extends` came from: the file itself first, then its
+// bases, each with its own tree (the merged tree shares their nodes).
+struct Source {
+  std::string file;
+  YAML::Node root;
+};
+using Sources = std::vector<Source>;
+
 struct ConfigMap::Impl {
   YAML::Node node;   // always a mapping
   std::string file;  // as the user named it
   std::string path;  // dotted path of `node` from the top of the file
   std::vector<std::string> also_allowed;  // see permitting()
+  std::shared_ptr<const Sources> sources;  // set when the document extends another
+
+  // The file a node of the document was written in: a base's when `extends` brought it.
+  const std::string& origin(const YAML::Node& n) const;
+  // "file:line:column" of a node, naming the base and the file that extends it when the
+  // node came from a base; `mark` is where (the node's own, or its mapping's).
+  std::string at(const YAML::Node& n, const YAML::Mark& mark) const;
+  Impl child(const YAML::Node& n, std::string child_path) const {
+    return Impl{n, file, std::move(child_path), {}, sources};
+  }
 };
 
 namespace {
@@ -32,6 +50,34 @@ std::string where(const std::string& file, const YAML::Mark& mark) {
   if (mark.is_null()) return file;
   return file + ":" + std::to_string(mark.line + 1) + ":" + std::to_string(mark.column + 1);
 }
+
+bool contains(const YAML::Node& tree, const YAML::Node& n) {
+  if (tree.is(n)) return true;
+  if (tree.IsMap()) {
+    for (const auto& kv : tree)
+      if (contains(kv.first, n) || contains(kv.second, n)) return true;
+  } else if (tree.IsSequence()) {
+    for (const auto& item : tree)
+      if (contains(item, n)) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+const std::string& ConfigMap::Impl::origin(const YAML::Node& n) const {
+  if (sources)  // only on the way to an error message, or a file path: a search is fine
+    for (size_t i = 1; i < sources->size(); ++i)
+      if (contains((*sources)[i].root, n) && !contains((*sources)[0].root, n)) return (*sources)[i].file;
+  return file;
+}
+
+std::string ConfigMap::Impl::at(const YAML::Node& n, const YAML::Mark& mark) const {
+  const std::string& f = origin(n);
+  return where(f, mark) + (f == file ? "" : " (extended by " + file + ")");
+}
+
+namespace {
 
 // How a value is shown in "got ..." parts of messages.
 std::string shown(const YAML::Node& n) {
@@ -211,6 +257,76 @@ void check_file_size(const std::string& path, uintmax_t most, const char* what) 
   }
 }
 
+namespace {
+
+constexpr int kMaxExtends = 16;
+
+// Deep merge: mappings merged key by key (the extending file's values win), anything else
+// (lists included) replaced whole. Keys and values keep their nodes, so their marks.
+YAML::Node merged(const YAML::Node& base, const YAML::Node& over) {
+  YAML::Node out(YAML::NodeType::Map);
+  for (const auto& kv : base) {
+    const YAML::Node mine = over[kv.first.Scalar()];
+    if (!mine) out.force_insert(kv.first, kv.second);
+    else if (mine.IsMap() && kv.second.IsMap()) out.force_insert(kv.first, merged(kv.second, mine));
+  }
+  for (const auto& kv : over) {
+    const YAML::Node theirs = base[kv.first.Scalar()];
+    if (!(theirs && theirs.IsMap() && kv.second.IsMap())) out.force_insert(kv.first, kv.second);
+  }
+  return out;
+}
+
+}  // namespace
+
+// `extends: base.yaml` at the top of a document: the base (relative to the document,
+// itself possibly extending another) merged under it. `chain` holds the files on the
+// way here, for cycles and messages.
+static YAML::Node resolve_extends(YAML::Node root, const std::string& name, std::vector<std::string>& chain,
+                                  Sources& sources) {
+  sources.push_back({name, root});
+  const YAML::Node ext = root["extends"];
+  if (!ext) return root;
+  const std::string at = where(name, ext.Mark()) + ": extends";
+  if (!ext.IsScalar() || ext.Scalar().empty())
+    throw InputError(at + ": expected the path of a YAML file to build on, got " + shown(ext));
+  if (name.empty() || name.front() == '<')
+    throw InputError(at + ": expected a document read from a file (a base is found relative to it)");
+  const std::string base = (std::filesystem::path(name).parent_path() / ext.Scalar()).lexically_normal().string();
+  std::error_code ec;
+  const std::string key = std::filesystem::weakly_canonical(base, ec).string();
+  chain.push_back(name);
+  const std::string me = std::filesystem::weakly_canonical(name, ec).string();
+  if (chain.size() > kMaxExtends) throw InputError(at + ": more than " + std::to_string(kMaxExtends) + " files deep");
+  for (const std::string& f : chain)
+    if (std::filesystem::weakly_canonical(f, ec).string() == key || key == me) {
+      std::string cycle;
+      for (const std::string& g : chain) cycle += g + " -> ";
+      throw InputError(at + ": a cycle: " + cycle + base);
+    }
+  std::ifstream in(base);
+  if (!in) throw MissingFileError(at + ": no such file " + base + " (relative to " + name + ")");
+  check_file_size(base, kMaxYamlBytes, "a YAML file");
+  std::stringstream text;
+  text << in.rdbuf();
+  check_yaml_text(text.str(), base);
+  YAML::Node parent;
+  try {
+    parent = YAML::Load(text.str());
+  } catch (const YAML::Exception& e) {
+    throw InputError(where(base, e.mark) + ": invalid YAML: " + e.msg + " (extended by " + name + ")");
+  }
+  if (!parent.IsMap())
+    throw InputError(where(base, parent.Mark()) + ": expected a mapping of keys to values (extended by " + name + ")");
+  // A new Node, not `parent = ...`: assigning to a yaml-cpp Node rebinds the node it
+  // refers to, which `sources` holds as the base's own tree.
+  const YAML::Node resolved = resolve_extends(parent, base, chain, sources);
+  YAML::Node own(YAML::NodeType::Map);
+  for (const auto& kv : root)
+    if (kv.first.Scalar() != "extends") own.force_insert(kv.first, kv.second);
+  return merged(resolved, own);
+}
+
 ConfigMap ConfigMap::parse_string(const std::string& text, const std::string& name) {
   check_yaml_text(text, name);
   YAML::Node root;
@@ -225,23 +341,27 @@ ConfigMap ConfigMap::parse_string(const std::string& text, const std::string& na
     throw InputError(where(name, root.Mark()) + ": expected a mapping of keys to values, got " +
                      shown(root));
   }
-  return ConfigMap(std::make_shared<Impl>(Impl{root, name, ""}));
+  if (!root["extends"]) return ConfigMap(std::make_shared<Impl>(Impl{root, name, "", {}, nullptr}));
+  auto sources = std::make_shared<Sources>();
+  std::vector<std::string> chain;
+  const YAML::Node doc = resolve_extends(root, name, chain, *sources);
+  return ConfigMap(std::make_shared<Impl>(Impl{doc, name, "", {}, sources}));
 }
 
 void ConfigMap::fail(std::string_view key, const std::string& expected) const {
   const YAML::Node value = impl_->node[std::string(key)];
   if (!value) {
-    throw InputError(where(impl_->file, impl_->node.Mark()) + ": " + join(impl_->path, key) +
+    throw InputError(impl_->at(impl_->node, impl_->node.Mark()) + ": " + join(impl_->path, key) +
                      ": missing; expected " + expected);
   }
-  throw InputError(where(impl_->file, value.Mark()) + ": " + join(impl_->path, key) +
+  throw InputError(impl_->at(value, value.Mark()) + ": " + join(impl_->path, key) +
                    ": expected " + expected + ", got " + shown(value));
 }
 
 void ConfigMap::reject(std::string_view key, const std::string& message) const {
   const YAML::Node value = impl_->node[std::string(key)];
-  const YAML::Mark mark = value ? value.Mark() : impl_->node.Mark();
-  throw InputError(where(impl_->file, mark) + ": " + join(impl_->path, key) + ": " + message);
+  const YAML::Node located = value ? value : impl_->node;
+  throw InputError(impl_->at(located, located.Mark()) + ": " + join(impl_->path, key) + ": " + message);
 }
 
 void ConfigMap::reject_missing(std::string_view key, const std::string& message) const {
@@ -257,7 +377,7 @@ void ConfigMap::fail_item(std::string_view key, size_t index, const std::string&
   // A single value that stands for a list of one (texts()) is its own item 0.
   if (!list || !list.IsSequence() || index >= list.size()) fail(key, expected);
   const YAML::Node item = list[index];
-  throw InputError(where(impl_->file, item.Mark()) + ": " + join(impl_->path, key) + "[" +
+  throw InputError(impl_->at(item, item.Mark()) + ": " + join(impl_->path, key) + "[" +
                    std::to_string(index) + "]: expected " + expected + ", got " + shown(item));
 }
 
@@ -277,7 +397,7 @@ void ConfigMap::allow(const std::vector<std::string>& only) const {
   std::vector<std::string> seen;
   for (const auto& kv : impl_->node) {
     const std::string key = kv.first.Scalar();
-    const std::string at = where(impl_->file, kv.first.Mark()) + ": " + join(impl_->path, key);
+    const std::string at = impl_->at(kv.first, kv.first.Mark()) + ": " + join(impl_->path, key);
     if (std::find(seen.begin(), seen.end(), key) != seen.end())
       throw InputError(at + ": duplicate key");
     seen.push_back(key);
@@ -442,7 +562,7 @@ bool ConfigMap::is_map(std::string_view key) const {
 ConfigMap ConfigMap::map(std::string_view key) const {
   const YAML::Node v = impl_->node[std::string(key)];
   if (!v || !v.IsMap()) fail(key, "a mapping of keys to values");
-  return ConfigMap(std::make_shared<Impl>(Impl{v, impl_->file, join(impl_->path, key)}));
+  return ConfigMap(std::make_shared<Impl>(impl_->child(v, join(impl_->path, key))));
 }
 
 std::vector<ConfigMap> ConfigMap::maps(std::string_view key) const {
@@ -452,8 +572,8 @@ std::vector<ConfigMap> ConfigMap::maps(std::string_view key) const {
   if (!v.IsSequence()) fail(key, "a list of mappings");
   for (size_t i = 0; i < v.size(); ++i) {
     if (!v[i].IsMap()) fail_item(key, i, "a mapping of keys to values");
-    out.push_back(ConfigMap(std::make_shared<Impl>(
-        Impl{v[i], impl_->file, join(impl_->path, key) + "[" + std::to_string(i) + "]"})));
+    out.push_back(ConfigMap(
+        std::make_shared<Impl>(impl_->child(v[i], join(impl_->path, key) + "[" + std::to_string(i) + "]"))));
   }
   return out;
 }
@@ -468,7 +588,14 @@ std::string ConfigMap::directory() const {
 }
 
 std::string ConfigMap::file_path(std::string_view key) const {
-  return (std::filesystem::path(directory()) / text(key)).lexically_normal().string();
+  // Relative to the file that wrote it (a base's path is the base's, under `extends`).
+  std::string dir = directory();
+  if (impl_->sources) {
+    const std::string& f = impl_->origin(impl_->node[std::string(key)]);
+    const auto parent = std::filesystem::path(f).parent_path();
+    if (f != impl_->file && !f.empty() && f.front() != '<') dir = parent.empty() ? "." : parent.string();
+  }
+  return (std::filesystem::path(dir) / text(key)).lexically_normal().string();
 }
 
 std::string ConfigMap::dump() const {
@@ -586,7 +713,7 @@ ConfigMap ConfigMap::with(const std::vector<Override>& overrides) const {
       so_far = at;
     }
   }
-  return ConfigMap(std::make_shared<Impl>(Impl{root, impl_->file, impl_->path}));
+  return ConfigMap(std::make_shared<Impl>(Impl{root, impl_->file, impl_->path, {}, impl_->sources}));
 }
 
 std::string format_amount(double x) {

@@ -9,8 +9,14 @@
 // Units, as users of Argo Rollouts and Flagger write them:
 //   durations  80us, 250ms, 90s, 15m, 2h, 1d (a bare 0 is allowed)
 //   rates      200/s, 12000/m, 720000/h
-//   fractions  0.02 or 2%   (probabilities, in [0, 1])
+//   fractions  0.02 or 2%   (probabilities, and every other number in [0, 1])
 //   weights    25 or 25%    (canary traffic shares, in percent)
+//
+// Any file may build on another: `extends: base.yaml` (relative to the file) reads the
+// base, then this file over it: mappings merge key by key, anything else (lists
+// included) is replaced whole; a base may extend another (16 deep at most; a cycle is
+// refused with the chain). A message about a key the base wrote names the base's line
+// "(extended by FILE)", and file paths the base wrote stay relative to the base.
 // yaml-cpp stays inside config.cpp; this header is cheap to include.
 #pragma once
 
