@@ -3,6 +3,7 @@
 #   make test   install what is missing, build, install the Python package, run every test
 #   make        install what is missing, build, install the Python package into .venv
 #               and register its Jupyter kernel ("Python (canarysim)")
+#   make notebook  the same, then Jupyter on notebooks/ with that kernel
 #   make test-asan  the C++ tests but the long statistical ones, under ASan and UBSan
 #   make test-tsan  the threaded C++ tests (runner, sweep, store) under ThreadSanitizer
 #   make fuzz   build the libFuzzer harnesses (clang) and run each FUZZ_SECONDS (120)
@@ -19,9 +20,9 @@ DEBIAN_PACKAGES := build-essential cmake ninja-build pkg-config \
   libsqlite3-dev zlib1g-dev pybind11-dev python3-pybind11 python3-dev python3-venv python3-pip \
   python3-setuptools python3-wheel python3-numpy python3-pandas python3-matplotlib \
   python3-yaml python3-pytest python3-scipy python3-nbformat python3-nbclient python3-ipykernel \
-  python3-distributed jupyter-nbconvert slurm-wlm munge clang libclang-rt-14-dev
+  python3-distributed jupyter-nbconvert jupyter-notebook slurm-wlm munge clang libclang-rt-14-dev
 
-.PHONY: all deps build python demo test test-cpp test-python test-asan test-tsan fuzz bench clean
+.PHONY: all deps build python notebook demo test test-cpp test-python test-asan test-tsan fuzz bench clean
 
 all: build python
 
@@ -47,10 +48,27 @@ build: deps $(BUILD)/build.ninja
 $(VENV)/bin/python: | deps
 	$(PYTHON) -m venv --system-site-packages $(VENV)
 
+# The kernel is registered twice: in the venv (the tests' JUPYTER_PATH) and for the user
+# (~/.local/share/jupyter), so that any Jupyter on the machine, headless or not, finds it
+# with no environment variable set.
 python: build $(VENV)/bin/python
 	$(VENV)/bin/pip install --quiet --no-build-isolation --no-deps ./python
-	PYDEVD_DISABLE_FILE_VALIDATION=1 $(VENV)/bin/python -m ipykernel install --prefix $(VENV) --name canarysim \
-	  --display-name "Python (canarysim)" > /dev/null
+	for where in "--prefix $(VENV)" --user; do \
+	  PYDEVD_DISABLE_FILE_VALIDATION=1 $(VENV)/bin/python -m ipykernel install $$where --name canarysim \
+	    --display-name "Python (canarysim)" > /dev/null || exit 1; \
+	done
+	touch $(VENV)/.installed
+
+# Reinstalled only when the library or the package's sources are newer than the install.
+$(VENV)/.installed: $(BUILD)/libcanarysim_core.a $(wildcard python/src/*.cpp python/canarysim/*.py python/setup.py)
+	$(MAKE) python
+
+# Jupyter (Debian's jupyter-notebook, installed by deps) on notebooks/, the kernel
+# "Python (canarysim)" in its list. NOTEBOOK_ARGS passes options (--no-browser --port=8899);
+# as root (containers), --allow-root is added.
+notebook: build $(VENV)/.installed
+	PYDEVD_DISABLE_FILE_VALIDATION=1 JUPYTER_PATH=$(CURDIR)/$(VENV)/share/jupyter \
+	  jupyter notebook --notebook-dir=notebooks $$( [ "$$(id -u)" -ne 0 ] || echo --allow-root ) $(NOTEBOOK_ARGS)
 
 demo: build
 	$(BUILD)/canarysim run scenarios/default.yaml --runs 1000 --seed 1
