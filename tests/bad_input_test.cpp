@@ -306,3 +306,25 @@ TEST_F(ExtendsTest, CyclesAndMissingBasesAreRefusedWithTheChain) {
 
 }  // namespace
 }  // namespace canarysim
+
+namespace canarysim {
+namespace {
+
+TEST(ConfigPathTest, ListItemsTakeBothSpellingsInOverrides) {
+  const ConfigMap m = ConfigMap::parse_string("regressions: [{error_rate: 1%}, {error_rate: 2%}]\n", "<p>");
+  for (const char* path : {"regressions[1].error_rate", "regressions.1.error_rate"}) {
+    const ConfigMap changed = m.with({{path, "5%"}});
+    EXPECT_DOUBLE_EQ(changed.maps("regressions")[1].probability("error_rate"), 0.05) << path;
+    EXPECT_DOUBLE_EQ(changed.maps("regressions")[0].probability("error_rate"), 0.01) << path;
+  }
+  try {
+    m.with({{"regressions.7.error_rate", "5%"}});
+    FAIL();
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("regressions.7: no such list item (the list has 2)"), std::string::npos)
+        << e.what();
+  }
+}
+
+}  // namespace
+}  // namespace canarysim

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import os
+import re
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping, Sequence
 
@@ -13,6 +14,14 @@ import yaml
 
 from . import _core
 from ._core import Decision, Observation
+
+
+def _path_keys(path: str) -> list[str]:
+    """``"regressions[0].onset"`` and ``"regressions.0.onset"`` alike: the keys in order."""
+    keys = re.findall(r"[^.\[\]]+", path)
+    if not keys or "".join(keys) != re.sub(r"[.\[\]]", "", path):
+        raise ValueError(f"'{path}' is not a path like 'canary.error_rate' or 'regressions[0].onset'")
+    return keys
 
 OUTCOMES = ("promoted", "rolled_back", "unfinished")
 
@@ -55,15 +64,17 @@ class Scenario:
         return cls(data, os.path.join(base_dir, "<dict>"))
 
     def get(self, dotted: str) -> Any:
-        """The value at a dotted path, e.g. ``"canary.error_rate"``."""
+        """The value at a path, e.g. ``"canary.error_rate"``; list items as
+        ``"regressions.0.onset"`` or ``"regressions[0].onset"`` (the sweep files' form)."""
         node: Any = self.data
-        for key in dotted.split("."):
+        for key in _path_keys(dotted):
             node = node[int(key)] if isinstance(node, list) else node[key]
         return node
 
     def set(self, dotted: str, value: Any) -> "Scenario":
-        """Set the value at a dotted path (creating mappings on the way); returns self."""
-        keys = dotted.split(".")
+        """Set the value at a path (creating mappings on the way); returns self. Paths as
+        in :meth:`get`."""
+        keys = _path_keys(dotted)
         node: Any = self.data
         for key in keys[:-1]:
             if isinstance(node, list):

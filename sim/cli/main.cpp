@@ -315,10 +315,10 @@ int sweep_command(const SweepArgs& a, const std::string& command_line) {
                  sweep.points.size(), static_cast<unsigned long long>(sweep.manifest.runs),
                  static_cast<unsigned long long>(o.shard), static_cast<unsigned long long>(o.shards), db.c_str());
   const SweepReport r = run_sweep(sweep, db, o);
-  std::printf("%llu runs of shard %llu/%llu: %llu already stored, %llu run now in %.1f s (%.0f runs/s)\n",
+  std::printf("%llu runs of shard %llu/%llu: %llu already stored, %llu run now in %.1f s (%s runs/s)\n",
               static_cast<unsigned long long>(r.share), static_cast<unsigned long long>(o.shard),
               static_cast<unsigned long long>(o.shards), static_cast<unsigned long long>(r.present),
-              static_cast<unsigned long long>(r.ran), r.wall_s, r.wall_s > 0 ? r.ran / r.wall_s : 0.0);
+              static_cast<unsigned long long>(r.ran), r.wall_s, rough_rate(r.wall_s > 0 ? r.ran / r.wall_s : 0.0).c_str());
   if (r.summaries.empty()) {
     std::printf("results in %s; merge the shards with `canarysim merge OUT.db SHARD.db...`\n", db.c_str());
     return 0;

@@ -681,7 +681,7 @@ ConfigMap ConfigMap::with(const std::vector<Override>& overrides) const {
   for (const auto& [path, value] : overrides) {
     const std::vector<std::string> parts = path_parts(path);
     if (parts.empty() || parts.front().front() == '[')
-      throw InputError("'" + path + "' is not a path like 'steps' or 'regressions[0].error_rate'");
+      throw InputError("'" + path + "' is not a path like 'steps', 'regressions[0].error_rate' or 'regressions.0.error_rate'");
     YAML::Node parsed;
     try {
       parsed = YAML::Load(value);
@@ -696,8 +696,10 @@ ConfigMap ConfigMap::with(const std::vector<Override>& overrides) const {
       const bool last = i + 1 == parts.size();
       const std::string at = so_far + (so_far.empty() || part.front() == '[' ? "" : ".") + part;
       YAML::Node next;
-      if (part.front() == '[') {
-        const size_t index = std::stoul(part.substr(1, part.size() - 2));
+      // An item as regressions[0] or, as Python paths write it, regressions.0.
+      const bool dotted_index = here.IsSequence() && part.size() <= 9 && part.find_first_not_of("0123456789") == std::string::npos;
+      if (part.front() == '[' || dotted_index) {
+        const size_t index = std::stoul(dotted_index ? part : part.substr(1, part.size() - 2));
         if (!here.IsSequence() || index >= here.size())
           throw InputError(at + ": no such list item (" +
                            (here.IsSequence() ? "the list has " + std::to_string(here.size()) : "not a list") + ")");

@@ -50,12 +50,17 @@ void Progress::operator()(uint64_t done, uint64_t total) {
     bar[20] = ' ';
     bar[21] = '\0';
   }
-  char speed[32];
-  std::snprintf(speed, sizeof speed, rate >= 10 ? "%.0f" : rate >= 1 ? "%.1f" : "%.2g", rate);
   std::fprintf(stderr, "%s%s%llu/%llu %s, %s %s/s, ETA %s%s", tty_ ? "\r" : "", bar,
-               static_cast<unsigned long long>(done), static_cast<unsigned long long>(total), unit_.c_str(), speed,
+               static_cast<unsigned long long>(done), static_cast<unsigned long long>(total), unit_.c_str(),
+               rough_rate(rate).c_str(),
                unit_.c_str(), rough_duration(eta).c_str(), tty_ ? "   " : "\n");
   if (tty_ && done == total) std::fprintf(stderr, "\r%78s\r", "");
+}
+
+std::string rough_rate(double x) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, x >= 10 ? "%.0f" : x >= 1 ? "%.1f" : "%.2g", x);
+  return buf;
 }
 
 std::string rough_duration(double s) {

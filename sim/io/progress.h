@@ -43,5 +43,7 @@ std::string work_line(const Scenario& scenario, const PolicyConfig& policy, uint
 
 // 75 -> "75 s", 2040 -> "34 min", 9000 -> "2.5 h".
 std::string rough_duration(double seconds);
+// A rate with the digits that matter: 1234 -> "1234", 12.34 -> "12.3", 0.3234 -> "0.32".
+std::string rough_rate(double per_s);
 
 }  // namespace canarysim

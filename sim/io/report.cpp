@@ -237,8 +237,8 @@ void write_table(std::ostream& out, const Study& study, const ReportContext& ctx
       out << buf;
     }
   }
-  std::snprintf(buf, sizeof buf, "\n%llu runs in %.2f s on %u threads: %.1f M events/s\n",
-                static_cast<unsigned long long>(s.runs), s.wall_s, s.threads,
+  std::snprintf(buf, sizeof buf, "\n%llu runs in %.2f s on %u thread%s: %.1f M events/s\n",
+                static_cast<unsigned long long>(s.runs), s.wall_s, s.threads, s.threads == 1 ? "" : "s",
                 s.events_per_s / 1e6);
   out << buf;
 }

@@ -210,13 +210,18 @@ Sweep load_sweep(const std::string& path) {
 
   uint64_t h = fnv(0xcbf29ce484222325ULL, CANARYSIM_VERSION);
   h = fnv(h, std::to_string(mf.seed) + "/" + std::to_string(mf.runs));
+  // Labels name each field without its scenario./policy. prefix, unless two fields would
+  // then read alike (scenario.x and policy.x): those keep the prefix.
+  std::vector<std::string> names;
+  for (const std::string& f : sw.fields) names.push_back(f.substr(f.find('.') + 1));
+  for (size_t k = 0; k < names.size(); ++k)
+    if (std::count(names.begin(), names.end(), names[k]) > 1 || names[k].empty()) names[k] = sw.fields[k];
   for (size_t i = 0; i < values.size(); ++i) {
     std::vector<ConfigMap::Override> overrides;
     std::string label;
     for (size_t k = 0; k < sw.fields.size(); ++k) {
       overrides.emplace_back(sw.fields[k], values[i][k]);
-      const std::string& f = sw.fields[k];
-      label += (label.empty() ? "" : ", ") + f.substr(f.find('.') + 1) + "=" + values[i][k];
+      label += (label.empty() ? "" : ", ") + names[k] + "=" + values[i][k];
     }
     SweepPoint point{label, values[i], {}};
     try {

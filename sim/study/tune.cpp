@@ -123,7 +123,7 @@ TuneResult run_tune(const std::string& path, const TuneOptions& options) {
       const ConfigMap s = e.map("set");
       for (const std::string& k : s.keys()) {
         set.emplace_back("scenario." + k, s.yaml(k));
-        label += " " + k.substr(k.rfind('.') + 1) + "=" + s.yaml(k);
+        label += " " + k + "=" + s.yaml(k);  // the path as written: two fields never read alike
       }
       try {
         bases.back().make(set);

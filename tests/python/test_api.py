@@ -181,3 +181,12 @@ def test_an_interrupt_stops_a_study_and_raises_keyboard_interrupt(tmp_path):
     out, _ = p.communicate(timeout=60)
     assert "interrupted" in out
     assert time.monotonic() - start < 10  # the running runs finish, no more start
+
+
+def test_paths_take_both_list_spellings():
+    sc = cs.Scenario.load("scenarios/error-spike.yaml")
+    assert sc.get("regressions[0].error_rate") == sc.get("regressions.0.error_rate")
+    sc.set("regressions[0].error_rate", "7%")
+    assert sc.get("regressions.0.error_rate") == "7%"
+    with pytest.raises(ValueError, match="is not a path"):
+        sc.get("")
