@@ -116,6 +116,21 @@ TEST(CliTest, CtrlCStopsASweepAndResumeRunsOnlyTheRest) {
   EXPECT_FALSE(Contains(resumed.output, ": 0 already stored")) << resumed.output;
 }
 
+TEST(CliTest, ValidateTellsAFileKindByItsKeysAndListsThatKindsKeys) {
+  const std::string dir = ::testing::TempDir();
+  std::ofstream(dir + "gate.yaml") << "name: my-gate\nruns: 200\nseed: 3\nbaseline: base.yaml\n";
+  const Result r = Cli("validate " + dir + "gate.yaml");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_TRUE(Contains(r.output, "gate.yaml: reads like a check suite but has no `cases`; a check suite has the keys: "
+                                 "name, runs, max_runs, seed, baseline, tolerance, cases"))
+      << r.output;
+  std::ofstream(dir + "sw.yaml") << "name: s\nscenario: x.yaml\nruns: 3\n";
+  EXPECT_TRUE(Contains(Cli("validate " + dir + "sw.yaml").output, "reads like a sweep but has no `grid`, `points` or `random`"));
+  // A scenario with a typo is still read as a scenario, with the nearest key.
+  std::ofstream(dir + "typo.yaml") << "horizon: 1h\ntrafic: {rate: 1/s}\n";
+  EXPECT_TRUE(Contains(Cli("validate " + dir + "typo.yaml").output, "trafic: unknown key (did you mean 'traffic'?)"));
+}
+
 TEST(CliTest, MissingFilesExitTwo) {
   const Result r = Cli("run no-such.yaml");
   EXPECT_EQ(r.exit_code, 2);

@@ -169,9 +169,45 @@ int run_command(const RunArgs& a) {
   return study.interrupted ? kExitInterrupted : 0;
 }
 
+// Which kind of file `m` is, by the keys only that kind has; a file with none of them is
+// a scenario unless its keys are another kind's (then the message lists that kind's keys
+// and the one that tells it apart, not a scenario's).
+void check_file_kind(const ConfigMap& m, const std::string& path) {
+  struct Kind {
+    const char* name;
+    std::vector<std::string> markers;
+    const std::vector<std::string>& keys;
+  };
+  static const std::vector<std::string> policy_top = {"kind"};
+  const Kind kinds[] = {{"check suite", {"cases"}, check_suite_keys()},
+                        {"sweep", {"grid", "points", "random"}, sweep_keys()},
+                        {"tuning file", {"parameters"}, tune_keys()},
+                        {"power study", {"sizes"}, power_keys()}};
+  const std::vector<std::string> keys = m.keys();
+  auto known = [&](const std::vector<std::string>& allowed) {
+    size_t n = 0;
+    for (const std::string& k : keys) n += std::find(allowed.begin(), allowed.end(), k) != allowed.end();
+    return n;
+  };
+  const size_t as_scenario = known(scenario_keys());
+  if (as_scenario == keys.size()) return;  // a scenario's keys only
+  for (const Kind& k : kinds) {
+    if (known(k.keys) <= as_scenario || known(k.keys) < keys.size()) continue;
+    std::string markers, list;
+    for (size_t i = 0; i < k.markers.size(); ++i)
+      markers += (i == 0 ? "`" : i + 1 == k.markers.size() ? "` or `" : "`, `") + k.markers[i];
+    for (const std::string& x : k.keys) list += (list.empty() ? "" : ", ") + x;
+    throw InputError(path + ": reads like a " + k.name + " but has no " + markers + "`; a " + k.name +
+                     " has the keys: " + list);
+  }
+}
+
 // Scenario and policy files, and the study files: sweeps, tuning, power.
 std::string validate_any(const std::string& path) {
   const ConfigMap m = ConfigMap::parse_file(path);
+  if (!m.has("kind") && !m.has("grid") && !m.has("points") && !m.has("random") && !m.has("parameters") &&
+      !m.has("sizes") && !m.has("cases"))
+    check_file_kind(m, path);
   if (m.has("grid") || m.has("points") || m.has("random")) {
     const Sweep sweep = load_sweep(path);
     return path + ": valid sweep '" + sweep.manifest.name + "', " + std::to_string(sweep.points.size()) + " points x " +

@@ -71,9 +71,15 @@ VersionSpec parse_version(const ConfigMap& m, const VersionSpec& fallback) {
 
 }  // namespace
 
+const std::vector<std::string>& scenario_keys() {
+  static const std::vector<std::string> keys = {"name", "description", "horizon", "incident_detection", "traffic",
+                                                "routing", "baseline", "canary", "topology", "regressions",
+                                                "telemetry", "policy", "fidelity"};
+  return keys;
+}
+
 Scenario parse_scenario(const ConfigMap& m) {
-  m.allow({"name", "description", "horizon", "incident_detection", "traffic", "routing", "baseline", "canary",
-           "topology", "regressions", "telemetry", "policy", "fidelity"});
+  m.allow(scenario_keys());
   Scenario s;
   s.file = m.file();
   s.name = m.text("name", std::filesystem::path(m.file()).stem().string());

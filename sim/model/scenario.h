@@ -93,6 +93,8 @@ struct Scenario {
 // Throws InputError naming file, line, key and what was expected.
 Scenario load_scenario(const std::string& path);
 Scenario parse_scenario(const ConfigMap& map);
+// The keys of a scenario's top level.
+const std::vector<std::string>& scenario_keys();
 
 // Throws InputError when the policy names a traffic segment the scenario does not have.
 void check_policy_segments(const Scenario& scenario, const PolicyConfig& policy);

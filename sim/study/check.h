@@ -52,6 +52,9 @@ struct CheckOutcome {
 };
 
 // Reads the suite and every case's files without running anything; a one-line summary.
+// The keys of a suite file's top level.
+const std::vector<std::string>& check_suite_keys();
+
 // Throws InputError on a bad suite.
 std::string load_check_suite(const std::string& suite_path);
 

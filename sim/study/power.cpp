@@ -25,9 +25,15 @@ Rate caught_of(const std::vector<RunResult>& runs) {
 
 }  // namespace
 
+const std::vector<std::string>& power_keys() {
+  static const std::vector<std::string> keys = {"name", "description", "scenario", "policy", "field",
+                                                "sizes", "target", "runs", "seed", "refine"};
+  return keys;
+}
+
 PowerResult run_power(const std::string& path, const PowerOptions& options) {
   const ConfigMap m = ConfigMap::parse_file(path);
-  m.allow({"name", "description", "scenario", "policy", "field", "sizes", "target", "runs", "seed", "refine"});
+  m.allow(power_keys());
   PowerResult p;
   p.name = m.text("name", std::filesystem::path(path).stem().string());
   p.field = m.text("field");

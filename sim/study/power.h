@@ -51,6 +51,8 @@ struct PowerOptions {
 
 // Throws InputError naming file, line, key and what was expected.
 PowerResult run_power(const std::string& path, const PowerOptions& options);
+// The keys of a power file's top level.
+const std::vector<std::string>& power_keys();
 std::string power_report(const PowerResult& result);
 // One row per size: size (as written), value, runs, caught with its interval, false
 // rollback rate, detection time p50 and p90, mean blast radius, threshold (1 on its row).

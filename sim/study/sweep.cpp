@@ -144,9 +144,15 @@ uint64_t fnv(uint64_t h, const std::string& s) {
 
 }  // namespace
 
+const std::vector<std::string>& sweep_keys() {
+  static const std::vector<std::string> keys = {"name", "description", "scenario", "policy", "runs",
+                                                "seed", "grid", "points", "random"};
+  return keys;
+}
+
 Sweep load_sweep(const std::string& path) {
   const ConfigMap m = ConfigMap::parse_file(path);
-  m.allow({"name", "description", "scenario", "policy", "runs", "seed", "grid", "points", "random"});
+  m.allow(sweep_keys());
   Sweep sw;
   Manifest& mf = sw.manifest;
   mf.sweep_file = path;

@@ -91,6 +91,8 @@ struct Sweep {
 // Throws InputError naming file, line, key and what was expected; a value that does not
 // fit its field is reported at the sweep's line with the point it belongs to.
 Sweep load_sweep(const std::string& path);
+// The keys of a sweep file's top level.
+const std::vector<std::string>& sweep_keys();
 
 struct SweepOptions {
   unsigned threads = 0;                // 0: one per core

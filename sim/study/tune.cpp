@@ -95,10 +95,15 @@ struct Scoring {
 
 }  // namespace
 
+const std::vector<std::string>& tune_keys() {
+  static const std::vector<std::string> keys = {"name", "description", "policy", "parameters", "scenarios",
+                                                "objective", "constraints", "confidence", "search", "seed"};
+  return keys;
+}
+
 TuneResult run_tune(const std::string& path, const TuneOptions& options) {
   const ConfigMap m = ConfigMap::parse_file(path);
-  m.allow({"name", "description", "policy", "parameters", "scenarios", "objective", "constraints", "confidence",
-           "search", "seed"});
+  m.allow(tune_keys());
   TuneResult t;
   t.name = m.text("name", std::filesystem::path(path).stem().string());
   const std::string policy_file = m.file_path("policy");

@@ -69,6 +69,8 @@ struct TuneOptions {
 
 // Throws InputError naming file, line, key and what was expected.
 TuneResult run_tune(const std::string& path, const TuneOptions& options);
+// The keys of a tuning file's top level.
+const std::vector<std::string>& tune_keys();
 
 // The report for people: the search, the chosen parameters with outcome intervals per
 // scenario, and the Pareto front.
