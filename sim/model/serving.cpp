@@ -13,7 +13,6 @@ namespace canarysim {
 namespace {
 // Heap orders: the decoding sequence finishing first, the earliest deadline, on top.
 constexpr auto later = [](const auto& a, const auto& b) { return a.finish > b.finish; };
-constexpr auto later_expiry = [](const auto& a, const auto& b) { return a.at > b.at; };
 
 // Context tokens a job holds in the KV cache once prefilled: its prompt and what it had
 // generated before a preemption.
@@ -242,9 +241,47 @@ void BatchingPool::submit(Job job, double deadline, double give_up) {
   }
 }
 
+void BatchingPool::sift_expiry_up(size_t i) {
+  const Expiry e = expiries_[i];
+  while (i > 0) {
+    const size_t parent = (i - 1) / 2;
+    if (!(e.at < expiries_[parent].at)) break;
+    place_expiry(i, expiries_[parent]);
+    i = parent;
+  }
+  place_expiry(i, e);
+}
+
+void BatchingPool::sift_expiry_down(size_t i) {
+  const Expiry e = expiries_[i];
+  const size_t n = expiries_.size();
+  for (;;) {
+    size_t child = 2 * i + 1;
+    if (child >= n) break;
+    if (child + 1 < n && expiries_[child + 1].at < expiries_[child].at) ++child;
+    if (!(expiries_[child].at < e.at)) break;
+    place_expiry(i, expiries_[child]);
+    i = child;
+  }
+  place_expiry(i, e);
+}
+
+void BatchingPool::drop_expiry(uint32_t id, bool abandon) {
+  uint32_t& pos = track_[id].expiry[abandon];
+  if (pos == kNoExpiry) return;
+  const size_t i = pos;
+  pos = kNoExpiry;
+  const Expiry last = expiries_.back();
+  expiries_.pop_back();
+  if (i == expiries_.size()) return;
+  place_expiry(i, last);
+  sift_expiry_down(i);
+  sift_expiry_up(track_[last.id].expiry[last.abandon]);
+}
+
 void BatchingPool::watch(double at, uint32_t id, uint32_t gen, bool abandon) {
   expiries_.push_back({at, id, gen, abandon});
-  std::push_heap(expiries_.begin(), expiries_.end(), later_expiry);
+  sift_expiry_up(expiries_.size() - 1);
   if (at < next_deadline_event_) {
     next_deadline_event_ = at;
     engine_.schedule_at(at, event_type_, (pool_id_ << 24) | kDeadlineTarget);
@@ -252,6 +289,8 @@ void BatchingPool::watch(double at, uint32_t id, uint32_t gen, bool abandon) {
 }
 
 void BatchingPool::leave(uint32_t id, Failure failure) {
+  drop_expiry(id, false);
+  drop_expiry(id, true);
   Track& t = track_[id];
   t.where = Where::kGone;
   sink_.completed(t.job, t.job.first_token, engine_.now(), failure);
@@ -283,9 +322,8 @@ void BatchingPool::on_deadlines() {
   const double now = engine_.now();
   if (now >= next_deadline_event_) next_deadline_event_ = Job::kNever;
   while (!expiries_.empty() && expiries_.front().at <= now) {
-    std::pop_heap(expiries_.begin(), expiries_.end(), later_expiry);
-    const Expiry e = expiries_.back();
-    expiries_.pop_back();
+    const Expiry e = expiries_.front();
+    drop_expiry(e.id, e.abandon);
     Track& t = track_[e.id];
     if (t.job.gen != e.gen || t.where == Where::kGone) continue;
     if (e.abandon && (t.where != Where::kQueued || t.job.first_token >= 0)) continue;
@@ -395,6 +433,7 @@ void BatchingPool::start_iteration(uint32_t index) {
     }
     job.prefilled = static_cast<uint32_t>(context) - static_cast<uint32_t>(todo);
     track_[next.id].where = Where::kPrefilling;
+    drop_expiry(next.id, /*abandon=*/true);  // admitted: its user no longer waits to give up
     track_[next.id].replica = index;
     r.kv_reserved += context + 1;
     r.prefilling.push_back(next);

@@ -214,10 +214,12 @@ class BatchingPool {
     std::vector<std::pair<double, uint32_t>> joined;
   };
   enum class Where : uint8_t { kGone, kQueued, kPrefilling, kDecoding };
+  static constexpr uint32_t kNoExpiry = UINT32_MAX;
   struct Track {  // the current submission of an id: the job and where it is
     Job job;
     Where where = Where::kGone;
     uint32_t replica = 0;
+    uint32_t expiry[2] = {kNoExpiry, kNoExpiry};  // its timeout's and patience's places in expiries_
   };
   struct Expiry {
     double at;
@@ -229,6 +231,16 @@ class BatchingPool {
   void end_iteration(uint32_t r);
   void on_deadlines();
   void watch(double at, uint32_t id, uint32_t gen, bool abandon);
+  // The expiry heap, with each entry's place kept in its Track so that a request that
+  // leaves, or is admitted (patience no longer applies), takes its entries out at once:
+  // the heap holds only requests in the pool, and deadline events fire only for them.
+  void place_expiry(size_t i, const Expiry& e) {
+    expiries_[i] = e;
+    track_[e.id].expiry[e.abandon] = static_cast<uint32_t>(i);
+  }
+  void sift_expiry_up(size_t i);
+  void sift_expiry_down(size_t i);
+  void drop_expiry(uint32_t id, bool abandon);
   bool live(Ticket t, Where where) const { return track_[t.id].job.gen == t.gen && track_[t.id].where == where; }
   // The job leaves the pool: to the sink, with its first token's time.
   void leave(uint32_t id, Failure failure);
@@ -248,7 +260,7 @@ class BatchingPool {
   size_t live_queued_ = 0;
   std::vector<uint32_t> idle_;  // running, ready, not busy, not retiring
   std::vector<Track> track_;    // by job id
-  std::vector<Expiry> expiries_;  // min-heap on `at`
+  std::vector<Expiry> expiries_;  // min-heap on `at` of the requests in the pool
   double next_deadline_event_ = Job::kNever;
   uint32_t target_ = 0, lost_ = 0, running_ = 0;
   double prefill_slowdown_ = 1, decode_slowdown_ = 1, kv_factor_ = 1;
