@@ -125,6 +125,8 @@ void BatchingPool::reset(uint32_t replicas) {
   idle_.clear();
   track_.clear();
   expiries_.clear();
+  in_order_.clear();
+  in_order_first_ = 0;
   next_deadline_event_ = Job::kNever;
   target_ = lost_ = running_ = 0;
   prefill_slowdown_ = decode_slowdown_ = kv_factor_ = 1;
@@ -267,6 +269,15 @@ void BatchingPool::sift_expiry_down(size_t i) {
 }
 
 void BatchingPool::drop_expiry(uint32_t id, bool abandon) {
+  if (!abandon && track_[id].in_order != kNoOrder) {
+    in_order_[track_[id].in_order - in_order_first_].id = kNoExpiry;
+    track_[id].in_order = kNoOrder;
+    while (!in_order_.empty() && in_order_.front().id == kNoExpiry) {
+      in_order_.pop_front();
+      ++in_order_first_;
+    }
+    return;
+  }
   uint32_t& pos = track_[id].expiry[abandon];
   if (pos == kNoExpiry) return;
   const size_t i = pos;
@@ -279,9 +290,21 @@ void BatchingPool::drop_expiry(uint32_t id, bool abandon) {
   sift_expiry_up(track_[last.id].expiry[last.abandon]);
 }
 
+const BatchingPool::Expiry* BatchingPool::next_expiry() {
+  const Expiry* a = in_order_.empty() ? nullptr : &in_order_.front();
+  const Expiry* b = expiries_.empty() ? nullptr : &expiries_.front();
+  if (!a || !b) return a ? a : b;
+  return a->at <= b->at ? a : b;
+}
+
 void BatchingPool::watch(double at, uint32_t id, uint32_t gen, bool abandon) {
-  expiries_.push_back({at, id, gen, abandon});
-  sift_expiry_up(expiries_.size() - 1);
+  if (!abandon && (in_order_.empty() || at >= in_order_.back().at)) {
+    track_[id].in_order = in_order_first_ + in_order_.size();
+    in_order_.push_back({at, id, gen, abandon});
+  } else {
+    expiries_.push_back({at, id, gen, abandon});
+    sift_expiry_up(expiries_.size() - 1);
+  }
   if (at < next_deadline_event_) {
     next_deadline_event_ = at;
     engine_.schedule_at(at, event_type_, (pool_id_ << 24) | kDeadlineTarget);
@@ -321,8 +344,8 @@ void BatchingPool::remove_decoding(Replica& r, std::vector<Decoding>::iterator i
 void BatchingPool::on_deadlines() {
   const double now = engine_.now();
   if (now >= next_deadline_event_) next_deadline_event_ = Job::kNever;
-  while (!expiries_.empty() && expiries_.front().at <= now) {
-    const Expiry e = expiries_.front();
+  for (const Expiry* next; (next = next_expiry()) && next->at <= now;) {
+    const Expiry e = *next;
     drop_expiry(e.id, e.abandon);
     Track& t = track_[e.id];
     if (t.job.gen != e.gen || t.where == Where::kGone) continue;
@@ -342,8 +365,8 @@ void BatchingPool::on_deadlines() {
     }
     leave(e.id, e.abandon ? Failure::kAbandoned : Failure::kTimeout);
   }
-  if (!expiries_.empty() && expiries_.front().at < next_deadline_event_) {
-    next_deadline_event_ = expiries_.front().at;
+  if (const Expiry* next = next_expiry(); next && next->at < next_deadline_event_) {
+    next_deadline_event_ = next->at;
     engine_.schedule_at(next_deadline_event_, event_type_, (pool_id_ << 24) | kDeadlineTarget);
   }
 }

@@ -220,7 +220,9 @@ class BatchingPool {
     Where where = Where::kGone;
     uint32_t replica = 0;
     uint32_t expiry[2] = {kNoExpiry, kNoExpiry};  // its timeout's and patience's places in expiries_
+    uint64_t in_order = kNoOrder;                 // or its timeout's number in in_order_
   };
+  static constexpr uint64_t kNoOrder = UINT64_MAX;
   struct Expiry {
     double at;
     uint32_t id, gen;
@@ -241,6 +243,11 @@ class BatchingPool {
   void sift_expiry_up(size_t i);
   void sift_expiry_down(size_t i);
   void drop_expiry(uint32_t id, bool abandon);
+  // Timeouts are the arrival plus the version's timeout, so they come in order unless the
+  // path before the model reorders arrivals: those in order wait in a queue (O(1); an
+  // entry that leaves is marked, and marks at the front are popped), the rest in the heap.
+  // The next expiry is the earlier of the two fronts.
+  const Expiry* next_expiry();
   bool live(Ticket t, Where where) const { return track_[t.id].job.gen == t.gen && track_[t.id].where == where; }
   // The job leaves the pool: to the sink, with its first token's time.
   void leave(uint32_t id, Failure failure);
@@ -261,6 +268,8 @@ class BatchingPool {
   std::vector<uint32_t> idle_;  // running, ready, not busy, not retiring
   std::vector<Track> track_;    // by job id
   std::vector<Expiry> expiries_;  // min-heap on `at` of the requests in the pool
+  std::deque<Expiry> in_order_;   // timeouts in order of `at` (left ones marked: id kNoExpiry)
+  uint64_t in_order_first_ = 0;   // the number of in_order_.front()
   double next_deadline_event_ = Job::kNever;
   uint32_t target_ = 0, lost_ = 0, running_ = 0;
   double prefill_slowdown_ = 1, decode_slowdown_ = 1, kv_factor_ = 1;
