@@ -3,6 +3,8 @@
 
     python3 results/fidelity_modes.py [--runs N] [--production-runs N] [--replicas K] [--fresh]
 
+(CANARYSIM_CLI names another build's CLI; default build/canarysim.)
+
 Runs each scenario twice on the same seed, exact and with `--fidelity scaled:K`, and writes
 results/fidelity-modes.md: every summary figure of both modes with its 95 % interval,
 whether the scaled figure lies inside the exact one's interval, the largest
@@ -25,7 +27,7 @@ import sys
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-CLI = os.path.join(ROOT, "build", "canarysim")
+CLI = os.environ.get("CANARYSIM_CLI", os.path.join(ROOT, "build", "canarysim"))
 CACHE = os.path.join(ROOT, "results", "fidelity-modes")
 SCENARIOS = ["batched", "saturation", "azure-trace", "production"]
 Z = 1.959963984540054

@@ -307,6 +307,8 @@ TEST(CliTest, CheckExitsThreeWhenABudgetIsBreached) {
   const Result r = Cli("check tests/check/tight-budget.yaml");
   EXPECT_EQ(r.exit_code, 3) << r.output;
   EXPECT_TRUE(Contains(r.output, "BREACH    budget detection_time_p90")) << r.output;
+  EXPECT_TRUE(Contains(r.output, "work: check suite '")) << r.output;  // the work, said up front
+  EXPECT_FALSE(Contains(Cli("check tests/check/tight-budget.yaml --quiet").output, "work:"));
 }
 
 TEST(CliTest, CheckFailsOnlyOnWorseFiguresPairedByRun) {

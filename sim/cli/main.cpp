@@ -450,6 +450,13 @@ int tune_command(const StudyFileArgs& a) {
   o.threads = threads_option(a.threads);
   Progress progress(a.quiet, a.progress, workers_for(o.threads, 1000));
   o.progress = progress.callback();
+  {
+    TuneOptions plan;
+    plan.validate_only = true;
+    const TuneResult p = run_tune(a.file, plan);
+    progress.note("work: tuning '" + p.name + "', " + std::to_string(p.candidates.size()) + " candidates over " +
+                  std::to_string(p.scenario_labels.size()) + " scenarios (successive halving: most stop early)");
+  }
   const TuneResult t = run_tune(a.file, o);
   const std::string dir = a.out.empty() ? default_out(a.file, "tune") : a.out;
   write_tune_files(t, dir);
@@ -462,6 +469,13 @@ int power_command(const StudyFileArgs& a) {
   o.threads = threads_option(a.threads);
   Progress progress(a.quiet, a.progress, 1, "sizes");  // a size's runs share the threads: sizes go one at a time
   o.progress = progress.callback();
+  {
+    PowerOptions plan;
+    plan.validate_only = true;
+    const PowerResult p = run_power(a.file, plan);
+    progress.note("work: power study '" + p.name + "' of " + p.field + ", " + std::to_string(p.runs) +
+                  " runs a size");
+  }
   const PowerResult p = run_power(a.file, o);
   const std::string dir = a.out.empty() ? default_out(a.file, "power") : a.out;
   write_power_files(p, dir);
@@ -484,6 +498,10 @@ int check_command(const std::string& suite, bool update, unsigned threads, const
       throw InputError("--runs: expected a whole number of runs from 10 to 100000000, or auto; got '" + runs + "'");
     o.runs = static_cast<uint64_t>(*n);
   }
+  std::string plan = load_check_suite(suite).substr(suite.size() + 2);  // "valid check suite ..."
+  if (plan.rfind("valid ", 0) == 0) plan.erase(0, 6);
+  progress.note("work: " + plan + (o.runs > 0 ? " (--runs " + std::to_string(o.runs) + " for every case)" : "") +
+                (o.auto_runs ? " (--runs auto: more where a comparison is undecided)" : ""));
   const CheckOutcome c = run_check(suite, o);
   std::cout << c.report;
   return c.budgets_ok && c.baseline_ok ? 0 : kExitCheckFailed;
