@@ -305,7 +305,7 @@ grid:
 db = sweep_file.replace(".yaml", ".db")
 summaries = cs.sweep(sweep_file, db=db)
 summaries[["policy.bake_time", "scenario.regressions[0].error_rate", "rolled_back", "runs",
-           "detection_time_s_p50", "blast_radius_requests_mean"]]
+           "detection_time_p50", "blast_radius_requests_mean"]]
 """),
         md("""
 Swept values come back as numbers (durations in seconds, percentages as fractions), so

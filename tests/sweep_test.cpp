@@ -156,7 +156,8 @@ const BadStudy kBadStudies[] = {
      "blast_radius_requests_mean, blast_radius_requests_p50, blast_radius_requests_p90, "
      "blast_radius_requests_p99, blast_radius_users_mean, blast_radius_users_p50, blast_radius_users_p90, "
      "blast_radius_users_p99, cost_mean, cost_p50, cost_p90, cost_p99, canary_cost_mean, canary_cost_p50, "
-     "canary_cost_p90, canary_cost_p99"},
+     "canary_cost_p90, canary_cost_p99, canary_replica_hours_mean, canary_replica_hours_p50, "
+     "canary_replica_hours_p90, canary_replica_hours_p99"},
     {"tune-bad-constraint.yaml",
      "tests/data/bad-studies/tune-bad-constraint.yaml:8:24: constraints.false_rollback_rate: expected a "
      "probability in [0, 1], like 0.02 or 2%, got '2h'"},

@@ -136,38 +136,15 @@ CREATE TABLE runs (
   PRIMARY KEY (point, run)) WITHOUT ROWID;
 )sql";
 
-// The summary's columns: counts, rates with Wilson intervals, distributions.
-struct StatsColumn {
-  const char* name;
-  Stats Summary::*stats;
-};
-constexpr StatsColumn kStatsColumns[] = {
-    {"detection_time_s", &Summary::detection_time_s},
-    {"time_to_mitigate_s", &Summary::time_to_mitigate_s},
-    {"blast_radius_requests", &Summary::blast_radius_requests},
-    {"blast_radius_users", &Summary::blast_radius_users},
-    {"rollout_duration_s", &Summary::rollout_duration_s},
-    {"cost", &Summary::cost},
-    {"canary_cost", &Summary::canary_cost},
-    {"canary_replica_hours", &Summary::canary_replica_hours},
-    {"failed_requests", &Summary::failed_requests},
-    {"canary_failed_requests", &Summary::canary_failed_requests},
-    {"timed_out_requests", &Summary::timed_out_requests},
-    {"rejected_requests", &Summary::rejected_requests},
-    {"preemptions", &Summary::preemptions},
-    {"gpu_hours", &Summary::gpu_hours}};
-
+// The summary's columns, from the one table of summary figures (study.h): counts, rates
+// with their Wilson intervals, distributions.
 std::vector<std::string> summary_columns() {
   std::vector<std::string> c = {"runs", "promoted", "rolled_back", "unfinished"};
-  // Each rate: its count, the rate, and its 95 % interval.
-  const std::pair<const char*, const char*> rates[] = {{"false_rollbacks", "false_rollback"},
-                                                       {"missed_regressions", "missed_regression"},
-                                                       {"rolled_back_before_evidence", "rolled_back_before_evidence"}};
-  for (const auto& [count, rate] : rates) {
-    c.push_back(count);
-    for (const char* part : {"_rate", "_low", "_high"}) c.push_back(std::string(rate) + part);
+  for (const SummaryRate& r : summary_rates()) {
+    c.push_back(r.count);
+    for (const char* part : {"_rate", "_rate_low", "_rate_high"}) c.push_back(std::string(r.name) + part);
   }
-  for (const StatsColumn& s : kStatsColumns)
+  for (const SummaryStats& s : summary_stats())
     for (const char* part : {"_count", "_mean", "_p50", "_p90", "_p99"}) c.push_back(std::string(s.name) + part);
   return c;
 }
@@ -175,9 +152,11 @@ std::vector<std::string> summary_columns() {
 std::vector<double> summary_values(const Summary& s) {
   auto d = [](uint64_t x) { return static_cast<double>(x); };
   std::vector<double> v = {d(s.runs), d(s.promoted), d(s.rolled_back), d(s.unfinished)};
-  for (const Rate* r : {&s.false_rollback, &s.missed_regression, &s.rolled_back_before_evidence})
-    for (double x : {d(r->count), r->rate, r->low, r->high}) v.push_back(x);
-  for (const StatsColumn& c : kStatsColumns) {
+  for (const SummaryRate& r : summary_rates()) {
+    const Rate& x = s.*(r.rate);
+    for (double y : {d(x.count), x.rate, x.low, x.high}) v.push_back(y);
+  }
+  for (const SummaryStats& c : summary_stats()) {
     const Stats& st = s.*(c.stats);
     for (double x : {d(st.count), st.mean, st.p50, st.p90, st.p99}) v.push_back(x);
   }
@@ -301,7 +280,9 @@ std::vector<std::string> table_columns(sqlite3* db, const std::string& table) {
 void create_summaries_table(sqlite3* db) {
   // Summaries are recomputed from the runs: a table from an older layout is dropped.
   const std::vector<std::string> have = table_columns(db, "summaries");
-  if (!have.empty() && have.size() != summary_columns().size() + 1) exec(db, "DROP TABLE summaries");
+  std::vector<std::string> want = {"point"};
+  for (const std::string& c : summary_columns()) want.push_back(c);
+  if (!have.empty() && have != want) exec(db, "DROP TABLE summaries");
   std::string sql = "CREATE TABLE IF NOT EXISTS summaries (point INTEGER PRIMARY KEY";
   for (const std::string& c : summary_columns()) sql += ", " + c + " REAL";
   exec(db, sql + ")");

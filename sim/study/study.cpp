@@ -132,45 +132,50 @@ Summary summarize(const std::vector<RunResult>& runs) {
   return s;
 }
 
+const std::vector<SummaryRate>& summary_rates() {
+  static const std::vector<SummaryRate> rates = {
+      {"false_rollback", "false_rollbacks", &Summary::false_rollback},
+      {"missed_regression", "missed_regressions", &Summary::missed_regression},
+      {"rolled_back_before_evidence", "rolled_back_before_evidence", &Summary::rolled_back_before_evidence}};
+  return rates;
+}
+
+const std::vector<SummaryStats>& summary_stats() {
+  using Unit = SummaryMetric::Unit;
+  static const std::vector<SummaryStats> stats = {
+      {"detection_time", &Summary::detection_time_s, Unit::kSeconds},
+      {"time_to_mitigate", &Summary::time_to_mitigate_s, Unit::kSeconds},
+      {"rollout_duration", &Summary::rollout_duration_s, Unit::kSeconds},
+      {"failed_requests", &Summary::failed_requests, Unit::kNumber},
+      {"canary_failed_requests", &Summary::canary_failed_requests, Unit::kNumber},
+      {"timed_out_requests", &Summary::timed_out_requests, Unit::kNumber},
+      {"rejected_requests", &Summary::rejected_requests, Unit::kNumber},
+      {"preemptions", &Summary::preemptions, Unit::kNumber},
+      {"gpu_hours", &Summary::gpu_hours, Unit::kNumber},
+      {"blast_radius_requests", &Summary::blast_radius_requests, Unit::kNumber},
+      {"blast_radius_users", &Summary::blast_radius_users, Unit::kNumber},
+      {"cost", &Summary::cost, Unit::kNumber},
+      {"canary_cost", &Summary::canary_cost, Unit::kNumber},
+      {"canary_replica_hours", &Summary::canary_replica_hours, Unit::kNumber}};
+  return stats;
+}
+
 const std::vector<SummaryMetric>& summary_metrics() {
   static const std::vector<SummaryMetric> metrics = [] {
     using Unit = SummaryMetric::Unit;
-    std::vector<SummaryMetric> m = {
-        {"false_rollback_rate", Unit::kRate, [](const Summary& s) { return s.false_rollback.rate; },
-         [](const Summary& s) { return s.false_rollback.high; }},
-        {"missed_regression_rate", Unit::kRate, [](const Summary& s) { return s.missed_regression.rate; },
-         [](const Summary& s) { return s.missed_regression.high; }},
-        {"rolled_back_before_evidence_rate", Unit::kRate,
-         [](const Summary& s) { return s.rolled_back_before_evidence.rate; },
-         [](const Summary& s) { return s.rolled_back_before_evidence.high; }},
-        {"rollback_rate", Unit::kRate,
-         [](const Summary& s) { return s.runs ? static_cast<double>(s.rolled_back) / s.runs : RunResult::kNaN; },
-         [](const Summary& s) { return s.runs ? wilson(s.rolled_back, s.runs).high : RunResult::kNaN; }}};
-    const std::pair<const char*, Stats Summary::*> stats[] = {
-        {"detection_time", &Summary::detection_time_s},
-        {"time_to_mitigate", &Summary::time_to_mitigate_s},
-        {"rollout_duration", &Summary::rollout_duration_s},
-        {"failed_requests", &Summary::failed_requests},
-        {"canary_failed_requests", &Summary::canary_failed_requests},
-        {"timed_out_requests", &Summary::timed_out_requests},
-        {"rejected_requests", &Summary::rejected_requests},
-        {"preemptions", &Summary::preemptions},
-        {"gpu_hours", &Summary::gpu_hours},
-        {"blast_radius_requests", &Summary::blast_radius_requests},
-        {"blast_radius_users", &Summary::blast_radius_users},
-        {"cost", &Summary::cost},
-        {"canary_cost", &Summary::canary_cost}};
+    std::vector<SummaryMetric> m;
+    for (const SummaryRate& r : summary_rates())
+      m.push_back({std::string(r.name) + "_rate", Unit::kRate, [f = r.rate](const Summary& s) { return (s.*f).rate; },
+                   [f = r.rate](const Summary& s) { return (s.*f).high; }});
+    m.push_back({"rollback_rate", Unit::kRate,
+                 [](const Summary& s) { return s.runs ? static_cast<double>(s.rolled_back) / s.runs : RunResult::kNaN; },
+                 [](const Summary& s) { return s.runs ? wilson(s.rolled_back, s.runs).high : RunResult::kNaN; }});
     const std::pair<const char*, double Stats::*> parts[] = {
         {"mean", &Stats::mean}, {"p50", &Stats::p50}, {"p90", &Stats::p90}, {"p99", &Stats::p99}};
-    for (const auto& [name, field] : stats) {
-      const Unit unit = std::string(name).find("time") != std::string::npos ||
-                                std::string(name).find("duration") != std::string::npos
-                            ? Unit::kSeconds
-                            : Unit::kNumber;
+    for (const SummaryStats& st : summary_stats())
       for (const auto& [part, member] : parts)
-        m.push_back({std::string(name) + "_" + part, unit,
-                     [field = field, member = member](const Summary& s) { return (s.*field).*member; }, {}});
-    }
+        m.push_back({std::string(st.name) + "_" + part, st.unit,
+                     [field = st.stats, member = member](const Summary& s) { return (s.*field).*member; }, {}});
     return m;
   }();
   return metrics;

@@ -107,6 +107,24 @@ struct SummaryMetric {
   std::function<double(const Summary&)> upper;
 };
 const std::vector<SummaryMetric>& summary_metrics();
+
+// The one table of a summary's figures by name, that summary_metrics(), the results
+// store's summaries columns (and so `canarysim export` and Python's sweep frames) are
+// made from: each rate X gives X_rate with X_rate_low and X_rate_high (its 95 % Wilson
+// interval); each distribution Y gives Y_count, Y_mean, Y_p50, Y_p90, Y_p99 (seconds for
+// times: detection_time_p90 is in seconds).
+struct SummaryRate {
+  const char* name;   // "false_rollback"
+  const char* count;  // the column of its count, "false_rollbacks"
+  Rate Summary::*rate;
+};
+struct SummaryStats {
+  const char* name;  // "detection_time"
+  Stats Summary::*stats;
+  SummaryMetric::Unit unit;
+};
+const std::vector<SummaryRate>& summary_rates();
+const std::vector<SummaryStats>& summary_stats();
 // nullptr when no metric has this name.
 const SummaryMetric* find_summary_metric(const std::string& name);
 // For files that name metrics (tune's objective and constraints, check's budgets): the
