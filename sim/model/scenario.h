@@ -1,6 +1,6 @@
 // A scenario: the traffic, the two versions, the regressions injected into the canary,
-// the monitoring, and the policy under study. The YAML keys are the field names of the
-// structs below and of those they include; these headers are the scenario reference.
+// the monitoring, and the policy under study. The YAML keys are listed below and in the
+// headers named; a version's keys are not all its field names (VersionSpec says which).
 //
 //   name: default
 //   horizon: 4h                    # simulated time limit of one run
@@ -37,6 +37,15 @@ namespace canarysim {
 
 class ConfigMap;
 
+// A version's keys (baseline, and canary for what differs):
+//   ttft, inter_token               sampled latency (sim/model/serving.h), or
+//   batching: {...}                 a batched pool (sim/model/serving.h)
+//   output_scale: 1.2               output tokens relative to the request's
+//   error_rate: 0.1%, hallucination_rate: 2%, unsafe_rate: 1%
+//   quality: {mean: 0.8, sd: 0.1}   graded quality score
+//   cost: {replica_hour: 98.32, million_tokens: 0.5}
+//   timeout: 5m, patience: {median: 20s, p99: 2m}, max_queue: 20000 (batched)
+//   prefix_cache: 40%, startup: 5m, replicas: 48 (sampled: a costed fleet)
 struct VersionSpec {
   ServingSpec serving;           // ttft and inter_token, or batching
   double output_scale = 1;       // output tokens relative to the request's (verbosity)
