@@ -20,7 +20,7 @@ DEBIAN_PACKAGES := build-essential cmake ninja-build pkg-config \
   libsqlite3-dev zlib1g-dev pybind11-dev python3-pybind11 python3-dev python3-venv python3-pip \
   python3-setuptools python3-wheel python3-numpy python3-pandas python3-matplotlib \
   python3-yaml python3-pytest python3-scipy python3-nbformat python3-nbclient python3-ipykernel \
-  python3-distributed jupyter-nbconvert jupyter-notebook slurm-wlm munge clang libclang-rt-14-dev
+  python3-distributed jupyter-nbconvert jupyter-notebook chromium slurm-wlm munge clang libclang-rt-14-dev
 
 .PHONY: all deps build python notebook demo test test-cpp test-python test-asan test-tsan fuzz bench clean
 

@@ -12,8 +12,9 @@ struct CliResult {
   std::string output;  // stdout and stderr together
 };
 
-inline CliResult Cli(const std::string& args) {
-  const std::string command = "cd " CANARYSIM_SOURCE_DIR " && " CANARYSIM_CLI " " + args + " 2>&1";
+// Any command, from the source folder (stdout and stderr together).
+inline CliResult Shell(const std::string& line) {
+  const std::string command = "cd " CANARYSIM_SOURCE_DIR " && " + line + " 2>&1";
   FILE* pipe = popen(command.c_str(), "r");
   CliResult r{-1, ""};
   std::array<char, 4096> buf;
@@ -22,6 +23,8 @@ inline CliResult Cli(const std::string& args) {
   r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   return r;
 }
+
+inline CliResult Cli(const std::string& args) { return Shell(CANARYSIM_CLI " " + args); }
 
 inline bool Contains(const std::string& text, const std::string& part) {
   return text.find(part) != std::string::npos;

@@ -131,6 +131,41 @@ TEST(CliTest, ValidateTellsAFileKindByItsKeysAndListsThatKindsKeys) {
   EXPECT_TRUE(Contains(Cli("validate " + dir + "typo.yaml").output, "trafic: unknown key (did you mean 'traffic'?)"));
 }
 
+TEST(CliTest, ARunsReportIsOneSelfContainedPageThatABrowserRenders) {
+  const std::string dir = ::testing::TempDir();
+  const std::string page = dir + "report.html", shot = dir + "report.png";
+  std::remove(shot.c_str());
+  const Result r = Cli("run scenarios/default.yaml --runs 100 --seed 1 --report " + page + " --format markdown -q");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  // Markdown for a CI job summary.
+  EXPECT_TRUE(Contains(r.output, "| false rollback rate | 0.00 % | [0.00 %, 3.70 %] | 0 of 100 |")) << r.output;
+  EXPECT_TRUE(Contains(r.output, "| detection time | 100 |")) << r.output;
+  std::ifstream in(page);
+  const std::string html((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  // Self-contained: the figures inline, nothing fetched (the SVG namespace is a name, not a fetch).
+  size_t svgs = 0;
+  for (size_t at = html.find("<svg"); at != std::string::npos; at = html.find("<svg", at + 1)) ++svgs;
+  EXPECT_EQ(svgs, 2u);
+  std::string without_ns = html;
+  for (size_t at; (at = without_ns.find("http://www.w3.org/2000/svg")) != std::string::npos;) without_ns.erase(at, 26);
+  EXPECT_FALSE(Contains(without_ns, "http")) << "a reference out of the page";
+  EXPECT_FALSE(Contains(html, "<script"));
+  EXPECT_TRUE(Contains(html, "<pre id='scenario'>name: default")) << html.substr(0, 400);
+  EXPECT_TRUE(Contains(html, "<pre id='policy'>"));
+  // In a real browser: the DOM it built has both figures and every panel's title, and a
+  // screenshot renders.
+  const std::string chrome = "chromium --headless --no-sandbox --disable-gpu --hide-scrollbars ";
+  const Result dom = Shell(chrome + "--dump-dom file://" + page + " 2>/dev/null");
+  EXPECT_TRUE(Contains(dom.output, "<svg")) << dom.output.substr(0, 300);
+  for (const char* title : {"Detection time", "Blast radius", "Canary weight", "Canary TTFT p50", "baseline (typical run)"})
+    EXPECT_TRUE(Contains(dom.output, title)) << title;
+  Shell(chrome + "--window-size=1200,1800 --screenshot=" + shot + " file://" + page + " > /dev/null");
+  std::ifstream png(shot, std::ios::binary);
+  const std::string bytes((std::istreambuf_iterator<char>(png)), std::istreambuf_iterator<char>());
+  EXPECT_GT(bytes.size(), 20000u);  // a page of tables and figures, not a blank one
+  EXPECT_EQ(bytes.substr(1, 3), "PNG");
+}
+
 TEST(CliTest, MissingFilesExitTwo) {
   const Result r = Cli("run no-such.yaml");
   EXPECT_EQ(r.exit_code, 2);

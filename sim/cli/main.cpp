@@ -39,6 +39,7 @@
 #include "policies/interop/export.h"
 #include "policies/interop/import.h"
 #include "sim/io/fit.h"
+#include "sim/io/page.h"
 #include "sim/io/progress.h"
 #include "sim/model/calibrate.h"
 #include "sim/model/capacity.h"
@@ -64,7 +65,7 @@ constexpr int kExitCheckFailed = 3;  // a check's budget or baseline breached; t
 constexpr int kExitInterrupted = 130;  // Ctrl-C (128 + SIGINT), as shells report it
 
 struct RunArgs {
-  std::string scenario, policy, format = "table", out, precision_metric = "false_rollback_rate", fidelity;
+  std::string scenario, policy, format = "table", out, precision_metric = "false_rollback_rate", fidelity, report;
   uint64_t runs = 1000, seed = 1;
   double precision = 0;  // > 0: stop once the metric's 95 % interval is narrower
   unsigned threads = 0;
@@ -131,6 +132,41 @@ std::ostream& output(const std::string& path, std::ofstream& file) {
   return file;
 }
 
+// The study's HTML page: its figures of a typical run (median decision time) and the
+// worst (largest blast radius, or latest decision), simulated again with their timelines.
+void write_report(const std::string& path, const Scenario& scenario, const Study& study, const ReportContext& context,
+                  uint64_t seed) {
+  PageInputs page;
+  page.scenario_text = scenario.source;
+  page.policy_text = scenario.policy->source;
+  page.fidelity = scenario.fidelity.scaled ? shrink(scenario, *scenario.policy).fidelity.describe() : "exact";
+  if (!study.runs.empty()) {
+    std::vector<size_t> order(study.runs.size());
+    for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+    auto decided = [&](size_t i) {
+      const double t = study.runs[i].decision_time_s;
+      return std::isnan(t) ? scenario.horizon_s : t;
+    };
+    std::sort(order.begin(), order.end(), [&](size_t x, size_t y) { return decided(x) < decided(y); });
+    const RunResult& typical = study.runs[order[order.size() / 2]];
+    const RunResult* worst = &study.runs.front();
+    for (const RunResult& r : study.runs)
+      if (r.blast_radius_requests > worst->blast_radius_requests ||
+          (r.blast_radius_requests == worst->blast_radius_requests && decided(r.run - study.runs.front().run) >
+                                                                          decided(worst->run - study.runs.front().run)))
+        worst = &r;
+    page.worst_why = worst->blast_radius_requests > 0 ? "largest blast radius" : "latest decision";
+    Simulator sim(scenario, *scenario.policy);
+    page.typical_run = typical.run;
+    sim.run(seed, typical.run, &page.typical);
+    page.worst_run = worst->run;
+    sim.run(seed, worst->run, &page.worst);
+  }
+  std::ofstream file;
+  write_html(output(path, file), study, context, page);
+  std::cerr << "wrote " << path << "\n";
+}
+
 int run_command(const RunArgs& a) {
   const Scenario scenario = scenario_with_policy(a.scenario, a.policy, a.fidelity);
   std::ofstream file;
@@ -165,7 +201,9 @@ int run_command(const RunArgs& a) {
   for (const Segment& seg : scenario.traffic.segments) context.segments.push_back(seg.name);
   if (a.format == "json") write_json(out, study, context, /*with_runs=*/true);
   else if (a.format == "csv") write_csv(out, study);
+  else if (a.format == "markdown") write_markdown(out, study, context);
   else write_table(out, study, context);
+  if (!a.report.empty()) write_report(a.report, scenario, study, context, a.seed);
   return study.interrupted ? kExitInterrupted : 0;
 }
 
@@ -594,9 +632,12 @@ int main(int argc, char** argv) {
   run_cmd->add_option("--threads", run.threads, "Threads (0: one per core)")
       ->capture_default_str()
       ->check(CLI::Range(0u, 1024u));
-  run_cmd->add_option("--format", run.format, "Output: table, json (summary and runs), csv (runs)")
+  run_cmd->add_option("--format", run.format,
+                      "Output: table, json (summary and runs), csv (runs), markdown (a CI job summary)")
       ->capture_default_str()
-      ->check(CLI::IsMember({"table", "json", "csv"}));
+      ->check(CLI::IsMember({"table", "json", "csv", "markdown"}));
+  run_cmd->add_option("--report", run.report,
+                      "Also write a self-contained HTML page: the scenario and policy, the summary, the figures");
   run_cmd->add_option("--out", run.out, "Write to this file instead of standard output");
   add_progress_flags(run_cmd, run.quiet, run.progress);
   run_cmd->add_option("--fidelity", run.fidelity, "exact (default: the scenario's fidelity), scaled, or scaled:K: simulate the largest pool as K replicas (default 20) fed 1 user in N/K, counts scaled back (sim/model/fidelity.h)");

@@ -143,15 +143,19 @@ void panel_svg(std::ostream& out, const PlotPanel& p, double x0) {
 
 }  // namespace
 
-void write_svg(const std::string& path, const std::vector<PlotPanel>& panels) {
+std::string svg_text(const std::vector<PlotPanel>& panels) {
   std::ostringstream out;
   out << "<svg xmlns='http://www.w3.org/2000/svg' width='" << kWidth * panels.size() << "' height='" << kHeight
       << "' font-family='sans-serif'>\n<rect width='100%' height='100%' fill='white'/>\n";
   for (size_t i = 0; i < panels.size(); ++i) panel_svg(out, panels[i], kWidth * i);
   out << "</svg>\n";
+  return out.str();
+}
+
+void write_svg(const std::string& path, const std::vector<PlotPanel>& panels) {
   std::ofstream file(path);
   if (!file) throw InputError(path + ": cannot be written");
-  file << out.str();
+  file << svg_text(panels);
 }
 
 }  // namespace canarysim
