@@ -166,6 +166,16 @@ TEST(CliTest, ARunsReportIsOneSelfContainedPageThatABrowserRenders) {
   EXPECT_EQ(bytes.substr(1, 3), "PNG");
 }
 
+TEST(CliTest, CompareWritesMarkdownForACiJobSummary) {
+  const Result r = Cli("compare scenarios/default.yaml policies/presets/stepped.yaml policies/presets/argo.yaml "
+                       "--runs 20 --format markdown -q");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_TRUE(Contains(r.output, "| policy | rollbacks | false rollbacks |")) << r.output;
+  EXPECT_TRUE(Contains(r.output, "| policies/presets/stepped.yaml | 20 | 0 | 0 |")) << r.output;
+  EXPECT_TRUE(Contains(r.output, "policies/presets/argo.yaml minus policies/presets/stepped.yaml, paired by run:"));
+  EXPECT_TRUE(Contains(r.output, "| rolled_back | ")) << r.output;
+}
+
 TEST(CliTest, MissingFilesExitTwo) {
   const Result r = Cli("run no-such.yaml");
   EXPECT_EQ(r.exit_code, 2);

@@ -674,9 +674,9 @@ int main(int argc, char** argv) {
   compare_cmd->add_option("--runs", cmp.runs, "Monte Carlo runs")->capture_default_str()->check(CLI::Range(uint64_t{2}, uint64_t{100000000}));
   compare_cmd->add_option("--seed", cmp.seed, "Seed")->capture_default_str();
   compare_cmd->add_option("--threads", cmp.threads, "Threads (0: one per core)")->capture_default_str();
-  compare_cmd->add_option("--format", cmp.format, "table, json, or csv (paired differences)")
+  compare_cmd->add_option("--format", cmp.format, "table, json, csv (paired differences) or markdown (a CI job summary)")
       ->capture_default_str()
-      ->check(CLI::IsMember({"table", "json", "csv"}));
+      ->check(CLI::IsMember({"table", "json", "csv", "markdown"}));
   compare_cmd->add_option("--out", cmp.out, "Write to this file instead of standard output");
   add_progress_flags(compare_cmd, cmp.quiet, cmp.progress);
   compare_cmd->add_option("--fidelity", cmp.fidelity, "exact (default: the scenario's fidelity), scaled, or scaled:K: simulate the largest pool as K replicas (default 20) fed 1 user in N/K, counts scaled back (sim/model/fidelity.h)");

@@ -70,10 +70,10 @@ void write_comparison(std::ostream& out, const Comparison& c, const ReportContex
           << ", \"false_rollbacks\": " << s.false_rollback.count << ", " << rate_json("false_rollback_rate", s.false_rollback)
           << ", \"missed_regressions\": " << s.missed_regression.count << ", "
           << rate_json("missed_regression_rate", s.missed_regression)
-          << ", \"detection_time_s_p50\": " << num(s.detection_time_s.p50)
+          << ", \"detection_time_p50\": " << num(s.detection_time_s.p50)
           << ", \"blast_radius_requests_mean\": " << num(s.blast_radius_requests.mean)
           << ", \"blast_radius_users_mean\": " << num(s.blast_radius_users.mean)
-          << ", \"rollout_duration_s_p50\": " << num(s.rollout_duration_s.p50) << ", \"differences\": [";
+          << ", \"rollout_duration_p50\": " << num(s.rollout_duration_s.p50) << ", \"differences\": [";
       if (k > 0)
         for (size_t i = 0; i < c.differences[k].size(); ++i) {
           const PairedDifference& d = c.differences[k][i];
@@ -83,6 +83,31 @@ void write_comparison(std::ostream& out, const Comparison& c, const ReportContex
       out << "]}";
     }
     out << "\n  ]\n}\n";
+    return;
+  }
+  if (format == "markdown") {  // a CI job summary
+    out << "### canarysim compare: " << ctx.scenario << ", " << runs << " runs, seed " << ctx.seed
+        << ", common random numbers\n\n| policy | rollbacks | false rollbacks | missed | detection p50 | blast radius "
+           "(requests, mean) | blast radius (users, mean) | rollout p50 |\n|---|---:|---:|---:|---:|---:|---:|---:|\n";
+    for (size_t k = 0; k < c.studies.size(); ++k) {
+      const Summary& s = c.studies[k].summary;
+      out << "| " << names[k] << " | " << s.rolled_back << " | " << s.false_rollback.count << " | "
+          << s.missed_regression.count << " | " << human_time(s.detection_time_s.p50) << " | "
+          << human_count(s.blast_radius_requests.mean) << " | " << human_count(s.blast_radius_users.mean) << " | "
+          << human_time(s.rollout_duration_s.p50) << " |\n";
+    }
+    for (size_t k = 1; k < c.differences.size(); ++k) {
+      out << "\n" << names[k] << " minus " << names[0] << ", paired by run:\n\n| figure | mean | 95 % interval | pairs |\n"
+          << "|---|---:|---|---:|\n";
+      auto short_value = [](double x) {
+        char b[32];
+        std::snprintf(b, sizeof b, "%.4g", x);
+        return std::isnan(x) ? std::string("-") : std::string(b);
+      };
+      for (const PairedDifference& d : c.differences[k])
+        out << "| " << d.metric << " | " << short_value(d.mean) << " | [" << short_value(d.low) << ", "
+            << short_value(d.high) << "] | " << d.pairs << " |\n";
+    }
     return;
   }
   char buf[320];
