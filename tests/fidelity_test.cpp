@@ -12,6 +12,7 @@
 #include <string>
 
 #include "sim/io/config.h"
+#include "tests/generate.h"
 #include "sim/model/run.h"
 #include "sim/model/scenario.h"
 #include "sim/study/study.h"
@@ -156,19 +157,6 @@ TEST(FidelityTest, WhatItDoubtsIsWarnedWithTheFigures) {
   EXPECT_TRUE(Mentions(w2, "simulated exact"));
 }
 
-// Every request of one run until `horizon`.
-std::vector<Request> Generate(const TrafficSpec& spec, double horizon, uint64_t seed, uint64_t run = 0) {
-  TrafficSource source(spec);
-  source.reset(seed, run);
-  std::vector<Request> out;
-  Request r;
-  double now = 0;
-  while (source.next(now, r) && r.arrival < horizon) {
-    out.push_back(r);
-    now = r.arrival;
-  }
-  return out;
-}
 
 TEST(FidelityTest, TrafficIsSampledByUserAtTheDividedRate) {
   for (const double skew : {0.0, 0.8}) {

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "sim/io/config.h"
+#include "tests/generate.h"
 #include "sim/model/scenario.h"
 
 namespace canarysim {
@@ -21,19 +22,6 @@ TrafficSpec Parse(const std::string& yaml) {
   return TrafficSpec::parse(ConfigMap::parse_string(yaml, std::string(CANARYSIM_SOURCE_DIR) + "/scenarios/x.yaml"));
 }
 
-// Every request of one run until `horizon`.
-std::vector<Request> Generate(const TrafficSpec& spec, double horizon, uint64_t seed = 1) {
-  TrafficSource source(spec);
-  source.reset(seed, 0);
-  std::vector<Request> out;
-  Request r;
-  double now = 0;
-  while (source.next(now, r) && r.arrival < horizon) {
-    out.push_back(r);
-    now = r.arrival;
-  }
-  return out;
-}
 
 TEST(TraceTest, LoadsTheAzureSchemaAsItIs) {
   const Trace t = Trace::load(kTrace);
