@@ -69,10 +69,15 @@ TEST(CliTest, UnknownOptionsAndBadValuesExitTwo) {
 }
 
 TEST(CliTest, FidelityScaledSaysWhatItSimulatesAndRefusesWhatItCannotHold) {
-  const Result r = Cli("run scenarios/batched.yaml --runs 4 --fidelity scaled:8 -q");
+  const Result r = Cli("run scenarios/production.yaml --runs 2 --fidelity scaled:40 -q");
   EXPECT_EQ(r.exit_code, 0) << r.output;
-  EXPECT_TRUE(Contains(r.output, "fidelity: scaled, 1 user in 8: pools baseline 8 of 64 canary 4 of 32 replicas"))
+  EXPECT_TRUE(Contains(r.output, "fidelity: scaled, 1 user in 10: pools baseline 40 of 397 canary 40 of 397 replicas"))
       << r.output;
+  // Where the sample would leave a check's window thin, the study runs exact and says why.
+  const Result thin = Cli("run scenarios/batched.yaml --runs 2 --fidelity scaled:8 -q");
+  EXPECT_EQ(thin.exit_code, 0) << thin.output;
+  EXPECT_TRUE(Contains(thin.output, "fidelity: scaled asked, simulated exact")) << thin.output;
+  EXPECT_TRUE(Contains(thin.output, "would leave checks[0] (error-rate) about 15 requests a window")) << thin.output;
   EXPECT_EQ(Cli("run scenarios/batched.yaml --runs 2 --fidelity fast").exit_code, 2);
   const Result seq = Cli("run scenarios/batched.yaml --runs 2 --fidelity scaled --policy policies/presets/sequential.yaml");
   EXPECT_EQ(seq.exit_code, 2);

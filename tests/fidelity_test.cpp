@@ -38,6 +38,9 @@ bool Mentions(const std::vector<std::string>& lines, const std::string& text) {
 }
 
 const char* kIteration = "{base: 29.136ms, per_prefill_token: 0.0625892ms, per_decoding_sequence: 0.328252ms}";
+// A check whose threshold one event in two requests breaches: it needs almost no
+// evidence, so the sample is never capped for it.
+const char* kLoose = "{kind: stepped, steps: [10, 50, 100], interval: 1m, checks: [{metric: error_rate, max: 50%}]}";
 const char* kStepped =
     "{kind: stepped, steps: [10, 50, 100], bake_time: 5m, interval: 1m, failure_limit: 1, rollback_drain: 1m, "
     "checks: [{name: ttft, metric: ttft_p90, max_ratio: 1.3, min_samples: 200}, {name: errors, metric: error_rate, max: 2%}]}";
@@ -83,7 +86,8 @@ TEST(FidelityTest, ShrinkDividesRatesPoolsAndQueuesByTheSample) {
   const Scenario full = Parse(Fleet(
       "fidelity: {mode: scaled, replicas: 10}\n",
       "canary:\n  batching: {iteration: " + std::string(kIteration) +
-          ", autoscale: {fleet: 60, min: 12, max: 60}, gpus: 8, max_batch: 128}\n  max_queue: 600\n"));
+          ", autoscale: {fleet: 60, min: 12, max: 60}, gpus: 8, max_batch: 128}\n  max_queue: 600\n",
+      kLoose));
   std::vector<std::string> warnings;
   const Scenario s = shrink(full, *full.policy, &warnings);
   EXPECT_EQ(s.fidelity.sample, 6u);  // 60 replicas / 10
@@ -100,7 +104,8 @@ TEST(FidelityTest, ShrinkDividesRatesPoolsAndQueuesByTheSample) {
   // (3.2) give 4, so no pool is off by rounding.
   const Scenario even = Parse(Fleet("fidelity: {mode: scaled, replicas: 20}\n",
                                     "canary:\n  batching: {iteration: " + std::string(kIteration) +
-                                        ", replicas: 32, gpus: 8}\n"));
+                                        ", replicas: 32, gpus: 8}\n",
+                                    kLoose));
   Scenario even64 = even;
   even64.baseline.serving.batching.replicas = 64;
   const Scenario e = shrink(even64, *even64.policy);
@@ -129,7 +134,7 @@ TEST(FidelityTest, WhereScalingCannotHoldItIsRefusedByName) {
   const Scenario sampled = Parse("traffic: {rate: 100/s}\npolicy: " + std::string(kStepped) + "\nfidelity: scaled\n");
   EXPECT_NE(ErrorOf([&] { shrink(sampled, *sampled.policy); }).find("no batched pool to shrink"), std::string::npos);
   // Too few users in the sample: 3,000 users at 1 in 6 leaves 500.
-  Scenario few = Parse(Fleet("fidelity: {mode: scaled, replicas: 10}\n"));
+  Scenario few = Parse(Fleet("fidelity: {mode: scaled, replicas: 10}\n", "", kLoose));
   few.traffic.users = 3000;
   EXPECT_NE(ErrorOf([&] { shrink(few, *few.policy); }).find("leaves about 500 users"), std::string::npos);
   // The Simulator refuses the same way (every command and Python go through it).
@@ -138,18 +143,30 @@ TEST(FidelityTest, WhereScalingCannotHoldItIsRefusedByName) {
 
 TEST(FidelityTest, WhatItDoubtsIsWarnedWithTheFigures) {
   // A canary pool of 6 becomes 1 at 1 in 6; a 1.1 Zipf skew puts one user's share of the
-  // sample far above 5 %; the 10 % step's window at 30/s holds 180 sampled requests where
-  // the check needs 200.
+  // sample far above 5 %.
   Scenario s = Parse(Fleet("fidelity: {mode: scaled, replicas: 10}\n",
                            "canary:\n  batching: {iteration: " + std::string(kIteration) +
-                               ", replicas: 6, gpus: 8, max_batch: 128}\n"));
+                               ", replicas: 6, gpus: 8, max_batch: 128}\n",
+                           kLoose));
   s.traffic.user_skew = 1.1;
   std::vector<std::string> w;
   shrink(s, *s.policy, &w);
   EXPECT_TRUE(Mentions(w, "canary replicas: 6 replicas become 1 at 1 in 6: a pool of one queues differently"));
   EXPECT_TRUE(Mentions(w, "traffic.user_skew 1.1 gives the most active user"));
-  EXPECT_TRUE(Mentions(w, "checks[0] (ttft): at the first canary share (10 %)"));
-  EXPECT_TRUE(Mentions(w, "its noise is that of the sample"));
+  // A judgement the sample would leave thin lowers w: the 10 % step's 60 s window holds
+  // 1,080 requests at 180/s, the ttft check needs 200, so at most 1 in 5.
+  const Scenario thin = Parse(Fleet("fidelity: {mode: scaled, replicas: 10}\n"));
+  std::vector<std::string> w3;
+  EXPECT_EQ(shrink(thin, *thin.policy, &w3).fidelity.sample, 5u);
+  EXPECT_TRUE(Mentions(w3, "1 user in 6 would leave checks[0] (ttft) about 180 requests a window at the first canary "
+                           "share (10 %), where it needs 200 (min_samples 200): at most 1 in 5"));
+  // ... and to exact where one event breaches: a 1 % step at 20/s.
+  Scenario thinner = Parse(Fleet("fidelity: {mode: scaled, replicas: 10}\n", "",
+                                 "{kind: stepped, steps: [1, 50], interval: 1m, checks: [{metric: error_rate, max: 2%}]}"));
+  thinner.traffic.rate_per_s = 20;
+  std::vector<std::string> w4;
+  EXPECT_EQ(shrink(thinner, *thinner.policy, &w4).fidelity.sample, 1u);
+  EXPECT_TRUE(Mentions(w4, ": simulated exact"));
   // A largest pool no bigger than asked: said, and simulated exact.
   Scenario small = Parse(Fleet("fidelity: {mode: scaled, replicas: 100}\n"));
   std::vector<std::string> w2;
@@ -250,8 +267,8 @@ TEST(FidelityTest, MonitoringScalesCountsBackButNotGoldenSets) {
   EXPECT_EQ(s.golden, 1u);  // a fixed prompt set is not a sample of users
 }
 
-// The claim of the mode, pinned on a cheap case: 60 replicas simulated as 10 (1 user in
-// 6). 300 runs each, the same seeds. Every run rolls back in both modes. Tolerances are
+// The claim of the mode, pinned on a cheap case: 60 replicas simulated as 12 (1 user in
+// 5, as many as its ttft check's window allows). 300 runs each, the same seeds. Every run rolls back in both modes. Tolerances are
 // four standard errors of the difference of two independent means (the modes draw
 // different users, so their runs are independent): detection-time sd about 1.4 min
 // (steps a minute apart), so 4 x 1.4 x sqrt(2/300) = 0.46 min; blast-radius sd about

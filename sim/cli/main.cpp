@@ -95,6 +95,11 @@ void apply_fidelity(Scenario& scenario, const std::string& option,
   std::vector<std::string> warnings;
   Scenario shrunk;
   for (const auto& p : policies) shrunk = shrink(scenario, *p, p == policies.front() ? &warnings : nullptr);
+  if (shrunk.fidelity.sample == 1) {
+    std::cerr << "fidelity: scaled asked, simulated exact (the warnings below say why)\n";
+    for (const std::string& w : warnings) std::cerr << "warning: " << scenario.file << ": " << w << "\n";
+    return;
+  }
   std::cerr << "fidelity: scaled, 1 user in " << shrunk.fidelity.sample << ": pools";
   for (const VersionSpec* v : {&shrunk.baseline, &shrunk.canary})
     if (v->serving.batched)

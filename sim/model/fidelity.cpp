@@ -40,11 +40,11 @@ std::vector<uint32_t> pool_counts(const Scenario& s) {
 // w: about largest / replicas, moved by up to a quarter where that divides the pools more
 // evenly (64 and 32 replicas asked at 20: 4, not 3, so that no pool is off by rounding);
 // among equally even choices, the largest (the fastest).
-uint32_t sample_for(const Scenario& s, uint32_t largest) {
-  const double ideal = static_cast<double>(largest) / s.fidelity.replicas;
+uint32_t sample_for(const Scenario& s, uint32_t largest, uint32_t cap) {
+  const double ideal = std::min<double>(static_cast<double>(largest) / s.fidelity.replicas, cap);
   if (ideal < 1.5) return 1;
-  const auto lo = std::max<uint32_t>(1, static_cast<uint32_t>(std::floor(ideal * 0.75)));
-  const auto hi = std::max(lo, static_cast<uint32_t>(std::ceil(ideal * 1.25)));
+  const auto hi = std::min(cap, static_cast<uint32_t>(std::ceil(ideal * 1.25)));
+  const auto lo = std::min(hi, std::max<uint32_t>(1, static_cast<uint32_t>(std::floor(ideal * 0.75))));
   const std::vector<uint32_t> counts = pool_counts(s);
   uint32_t best = static_cast<uint32_t>(std::llround(ideal));
   double best_error = 1e300;
@@ -131,14 +131,34 @@ Scenario shrink(const Scenario& full, const PolicyConfig& policy, std::vector<st
                      "); scaled counts would overstate it. Use fidelity: exact for this policy");
 
   Scenario s = full;
-  const uint32_t w = sample_for(full, largest);
-  s.fidelity.sample = w;
-  s.telemetry.count_scale = w;
-  if (w == 1) {
+  const uint32_t wanted = sample_for(full, largest, UINT32_MAX);
+  if (wanted == 1) {
     warn("the largest pool (" + std::to_string(largest) + " replicas) is no larger than " +
          std::to_string(full.fidelity.replicas) + ": simulated exact");
     return s;
   }
+  // The policy's judgements keep their evidence: w at most what leaves each of them the
+  // requests it needs in its window at the first canary share (SampleNeed; the rate at
+  // the start, as validate's warnings reckon it). A thinner window would judge noise w
+  // times larger, and cross a threshold sooner: scaled results would be wrong there.
+  const double rate = full.traffic.trace ? full.traffic.rate_per_s : full.traffic.rate_at(0);
+  uint32_t cap = wanted;
+  for (const SampleNeed& n : policy.sample_needs()) {
+    if (n.requests <= 0 || n.window_s <= 0) continue;
+    const double expected = rate * n.weight * n.window_s;
+    const auto most = static_cast<uint32_t>(std::max(1.0, std::floor(expected / n.requests)));
+    if (most >= cap) continue;
+    warn("1 user in " + std::to_string(wanted) + " would leave " + n.field + " (" + n.what + ") about " +
+         format_amount(expected / wanted) + " requests a window at the first canary share (" +
+         format_amount(100 * n.weight) + " %), where it needs " + format_amount(n.requests) +
+         (n.why.empty() ? "" : " (" + n.why + ")") +
+         (most == 1 ? ": simulated exact" : ": at most 1 in " + std::to_string(most)));
+    cap = most;
+  }
+  const uint32_t w = cap < wanted ? sample_for(full, largest, cap) : wanted;
+  s.fidelity.sample = w;
+  s.telemetry.count_scale = w;
+  if (w == 1) return s;
   const double sampled_users = static_cast<double>(full.traffic.users) / w;
   if (sampled_users < kMinSampledUsers)
     throw InputError(where + "1 user in " + std::to_string(w) + " of traffic.users (" +
@@ -185,14 +205,6 @@ Scenario shrink(const Scenario& full, const PolicyConfig& policy, std::vector<st
   for (Regression& g : s.regressions)
     if (g.replicas_lost > 0) g.replicas_lost = scaled_count(g.replicas_lost, w);
 
-  // Judgements that the sample leaves too thin, beyond those thin at full scale.
-  const std::vector<std::string> before = sample_warnings(policy, &full);
-  for (const std::string& line : sample_warnings(policy, &s)) {
-    const std::string key = line.substr(0, line.find(": "));
-    const bool already = std::any_of(before.begin(), before.end(),
-                                     [&](const std::string& b) { return b.compare(0, key.size(), key) == 0; });
-    if (!already) warn("1 user in " + std::to_string(w) + ": " + line + "; its noise is that of the sample");
-  }
   return s;
 }
 

@@ -31,8 +31,9 @@
 //     Hotelling's T2: kinds sequential, cusum, ewma, drift) would see w-fold counts with
 //     1/w of the information, and overstate their evidence: refused
 //     (PolicyConfig::weighs_counts);
-//   - judgements whose window at the first canary share holds fewer sampled requests than
-//     their quantile or min_samples needs: warned (the check's noise is w times larger);
+//   - judgements whose window at the first canary share would hold fewer sampled requests
+//     than their quantile, their threshold or min_samples needs (SampleNeed): w is lowered
+//     until none would (to 1, exact, if need be), and the warning names the judgement;
 //   - small pools: a pool under 2 replicas at scale, or whose size changes by more than
 //     10 % in rounding, queues differently (a shared queue in front of fewer replicas):
 //     warned, with the sizes;
