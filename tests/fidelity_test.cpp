@@ -66,7 +66,7 @@ TEST(FidelityTest, TheKeyAndTheOptionReadEveryForm) {
   EXPECT_FALSE(Parse(Fleet("fidelity: exact\n")).fidelity.scaled);
   const Fidelity plain = Parse(Fleet("fidelity: scaled\n")).fidelity;
   EXPECT_TRUE(plain.scaled);
-  EXPECT_EQ(plain.replicas, 20u);
+  EXPECT_EQ(plain.replicas, 40u);
   const Fidelity k = Parse(Fleet("fidelity: {mode: scaled, replicas: 8}\n")).fidelity;
   EXPECT_TRUE(k.scaled);
   EXPECT_EQ(k.replicas, 8u);
@@ -76,7 +76,7 @@ TEST(FidelityTest, TheKeyAndTheOptionReadEveryForm) {
   EXPECT_NE(ErrorOf([] { Parse(Fleet("fidelity: {mode: scaled, k: 3}\n")); }).find("unknown key"), std::string::npos);
 
   EXPECT_FALSE(Fidelity::from_option("exact").scaled);
-  EXPECT_EQ(Fidelity::from_option("scaled").replicas, 20u);
+  EXPECT_EQ(Fidelity::from_option("scaled").replicas, 40u);
   EXPECT_EQ(Fidelity::from_option("scaled:8").replicas, 8u);
   for (const char* bad : {"scaled:0", "scaled:", "scaled:x", "fast", "exact:3"})
     EXPECT_NE(ErrorOf([bad] { Fidelity::from_option(bad); }).find("--fidelity"), std::string::npos) << bad;

@@ -645,7 +645,7 @@ int main(int argc, char** argv) {
                       "Also write a self-contained HTML page: the scenario and policy, the summary, the figures");
   run_cmd->add_option("--out", run.out, "Write to this file instead of standard output");
   add_progress_flags(run_cmd, run.quiet, run.progress);
-  run_cmd->add_option("--fidelity", run.fidelity, "exact (default: the scenario's fidelity), scaled, or scaled:K: simulate the largest pool as K replicas (default 20) fed 1 user in N/K, counts scaled back (sim/model/fidelity.h)");
+  run_cmd->add_option("--fidelity", run.fidelity, "exact (default: the scenario's fidelity), scaled, or scaled:K: simulate the largest pool as K replicas (default 40) fed 1 user in N/K, counts scaled back (sim/model/fidelity.h)");
   run_cmd->add_option("--precision", run.precision,
                       "Add runs (100, then doubling) until the metric's 95 % interval is narrower than this "
                       "(0.02: two points); --runs is then the cap (default 100000)")
@@ -669,7 +669,7 @@ int main(int argc, char** argv) {
       ->capture_default_str()
       ->check(CLI::IsMember({"table", "csv"}));
   timeline_cmd->add_option("--out", timeline.out, "Write to this file instead of standard output");
-  timeline_cmd->add_option("--fidelity", timeline.fidelity, "exact (default: the scenario's fidelity), scaled, or scaled:K: simulate the largest pool as K replicas (default 20) fed 1 user in N/K, counts scaled back (sim/model/fidelity.h)");
+  timeline_cmd->add_option("--fidelity", timeline.fidelity, "exact (default: the scenario's fidelity), scaled, or scaled:K: simulate the largest pool as K replicas (default 40) fed 1 user in N/K, counts scaled back (sim/model/fidelity.h)");
 
   CompareArgs cmp;
   CLI::App* compare_cmd = app.add_subcommand(
@@ -684,7 +684,7 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"table", "json", "csv", "markdown"}));
   compare_cmd->add_option("--out", cmp.out, "Write to this file instead of standard output");
   add_progress_flags(compare_cmd, cmp.quiet, cmp.progress);
-  compare_cmd->add_option("--fidelity", cmp.fidelity, "exact (default: the scenario's fidelity), scaled, or scaled:K: simulate the largest pool as K replicas (default 20) fed 1 user in N/K, counts scaled back (sim/model/fidelity.h)");
+  compare_cmd->add_option("--fidelity", cmp.fidelity, "exact (default: the scenario's fidelity), scaled, or scaled:K: simulate the largest pool as K replicas (default 40) fed 1 user in N/K, counts scaled back (sim/model/fidelity.h)");
 
   ImportArgs imp;
   CLI::App* import_cmd = app.add_subcommand(

@@ -83,7 +83,7 @@ Fidelity Fidelity::parse(const ConfigMap& m, const char* key) {
     if (mode != "exact" && mode != "scaled") section.fail("mode", "exact or scaled");
   } else {
     mode = m.text(key);
-    if (mode != "exact" && mode != "scaled") m.fail(key, "exact, scaled, or {mode: scaled, replicas: 20}");
+    if (mode != "exact" && mode != "scaled") m.fail(key, "exact, scaled, or {mode: scaled, replicas: 40}");
   }
   f.scaled = mode == "scaled";
   return f;

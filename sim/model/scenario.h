@@ -16,7 +16,7 @@
 //   telemetry: {window: 10s, scrape_delay: 30s, eval_sample: 2%,
 //               golden: {every: 15m, size: 200}}   # periodic golden-set evaluations
 //   policy: ../policies/presets/stepped.yaml  # a file (relative to this one) or a mapping
-//   fidelity: {mode: scaled, replicas: 20}    # exact (default), or a scaled-down fleet: sim/model/fidelity.h
+//   fidelity: {mode: scaled, replicas: 40}    # exact (default), or a scaled-down fleet: sim/model/fidelity.h
 #pragma once
 
 #include <cstdint>

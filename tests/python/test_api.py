@@ -151,9 +151,9 @@ def test_progress_and_fidelity_from_python(capsys):
     # A study of over 2 s shows progress on stderr; progress=False shows none.
     scaled = cs.Scenario.load("scenarios/production.yaml")
     scaled.set("fidelity", "scaled")
-    study = cs.run(scaled, runs=30, threads=1)
+    study = cs.run(scaled, runs=80, threads=1)  # about 5 s: progress shows after 2 s
     assert "runs/s, ETA" in capsys.readouterr().err
-    assert study.summary["rolled_back"] == 30  # the slow canary is caught at 25 % in scaled mode too
+    assert study.summary["rolled_back"] == 80  # the slow canary is caught at 25 % in scaled mode too
     cs.run(scaled, runs=30, threads=1, progress=False)
     assert capsys.readouterr().err == ""
     with pytest.raises(ValueError, match="weighs evidence by request counts"):
