@@ -1,11 +1,8 @@
 // The discrete-event engine: a clock and a queue of pending events.
 //
-// The whole engine is schedule(), step() and run(until), on a 4-ary heap ordered by
+// The whole engine is schedule(), step() and run(until), on a binary heap ordered by
 // (time, sequence number). The sequence number is the order of scheduling, so events at
-// equal times run first-scheduled-first and every run is deterministic. (Four children a
-// node halve the heap's depth; a sift down picks the least of four with no
-// data-dependent branch, and times, never negative, compare as the integers of their bit
-// patterns. bench/README.md has the profile behind it.)
+// equal times run first-scheduled-first and every run is deterministic.
 //
 // Events are small plain records; the queue is one contiguous vector that grows to the
 // largest number of pending events and is then reused, so scheduling allocates nothing in
@@ -19,7 +16,6 @@
 #include <cassert>
 #include <cstddef>
 #include <cstdint>
-#include <cstring>
 #include <limits>
 #include <utility>
 #include <vector>
@@ -58,7 +54,7 @@ class Engine {
   // REQUIRES: time >= now().
   void schedule_at(double time, uint32_t type, uint32_t target = 0) {
     assert(time >= now_ && "event scheduled in the past");
-    const Event e{time + 0.0, seq_++, type, target};  // + 0.0: -0.0 becomes +0.0, as bits() needs
+    const Event e{time, seq_++, type, target};
     if (vacant_) {  // the first event a handler schedules takes the popped event's place
       vacant_ = false;
       sift_down(e);
@@ -112,21 +108,13 @@ class Engine {
   }
 
  private:
-  static constexpr size_t kArity = 4;
-  // For times >= 0 (never NaN), the order of the bit patterns is the order of the values.
-  static uint64_t bits(double t) {
-    uint64_t b;
-    std::memcpy(&b, &t, sizeof b);
-    return b;
-  }
   static bool before(const Event& a, const Event& b) {
-    const uint64_t x = bits(a.time), y = bits(b.time);
-    return (x < y) | ((x == y) & (a.seq < b.seq));
+    return a.time < b.time || (a.time == b.time && a.seq < b.seq);
   }
   void sift_up(size_t i) {
     const Event e = heap_[i];
     while (i > 0) {
-      const size_t parent = (i - 1) / kArity;
+      const size_t parent = (i - 1) / 2;
       if (!before(e, heap_[parent])) break;
       heap_[i] = heap_[parent];
       i = parent;
@@ -136,22 +124,13 @@ class Engine {
   // Puts e at the root, in place of the event there, and restores heap order.
   void sift_down(const Event& e) {
     const size_t n = heap_.size();
-    const Event* h = heap_.data();
     size_t i = 0;
     for (;;) {
-      const size_t first = kArity * i + 1;
-      if (first >= n) break;
-      size_t child = first;
-      if (first + kArity <= n) {  // all four: the least by selects, not branches
-        const size_t a = before(h[first + 1], h[first]) ? first + 1 : first;
-        const size_t b = before(h[first + 3], h[first + 2]) ? first + 3 : first + 2;
-        child = before(h[b], h[a]) ? b : a;
-      } else {
-        for (size_t c = first + 1; c < n; ++c)
-          if (before(h[c], h[child])) child = c;
-      }
-      if (!before(h[child], e)) break;
-      heap_[i] = h[child];
+      size_t child = 2 * i + 1;
+      if (child >= n) break;
+      if (child + 1 < n && before(heap_[child + 1], heap_[child])) ++child;
+      if (!before(heap_[child], e)) break;
+      heap_[i] = heap_[child];
       i = child;
     }
     heap_[i] = e;
