@@ -48,8 +48,8 @@ TEST_F(SweepTest, OverridesReplaceCreateAndRefuse) {
   };
   EXPECT_EQ(message("b.c[5]"), "b.c[5]: no such list item (the list has 2)");
   EXPECT_EQ(message("a.z"), "a.z: a is not a mapping");
-  EXPECT_EQ(message("b..c"), "'b..c' is not a path like 'steps' or 'regressions[0].error_rate'");
-  EXPECT_EQ(message("[0]"), "'[0]' is not a path like 'steps' or 'regressions[0].error_rate'");
+  EXPECT_EQ(message("b..c"), "'b..c' is not a path like 'steps', 'regressions[0].error_rate' or 'regressions.0.error_rate'");
+  EXPECT_EQ(message("[0]"), "'[0]' is not a path like 'steps', 'regressions[0].error_rate' or 'regressions.0.error_rate'");
 }
 
 TEST_F(SweepTest, QuantitiesRoundTrip) {
