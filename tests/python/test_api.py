@@ -167,20 +167,29 @@ def test_an_interrupt_stops_a_study_and_raises_keyboard_interrupt(tmp_path):
     import time
     script = tmp_path / "long.py"
     script.write_text(
+        # Python leaves SIGINT ignored when its parent started it so (a background job in a
+        # non-interactive shell, as CI runners may): restore Python's own handler.
+        "import signal\nsignal.signal(signal.SIGINT, signal.default_int_handler)\n"
         "import canarysim as cs, time\n"
         "sc = cs.Scenario.load('scenarios/production.yaml')\n"
         "sc.set('fidelity', 'scaled')\n"
+        "print('started', flush=True)\n"
         "try:\n"
         "    cs.run(sc, runs=100000, threads=2, progress=False)\n"
         "except KeyboardInterrupt:\n"
         "    print('interrupted', flush=True)\n")
     p = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True)
-    time.sleep(3)
-    p.send_signal(signal.SIGINT)
-    start = time.monotonic()
-    out, _ = p.communicate(timeout=60)
-    assert "interrupted" in out
-    assert time.monotonic() - start < 10  # the running runs finish, no more start
+    try:
+        line = p.stdout.readline()  # "started": the study is about to run
+        assert line.strip() == "started"
+        time.sleep(2)
+        p.send_signal(signal.SIGINT)
+        start = time.monotonic()
+        out, _ = p.communicate(timeout=60)
+        assert "interrupted" in out
+        assert time.monotonic() - start < 10  # the running runs finish, no more start
+    finally:
+        p.kill()
 
 
 def test_paths_take_both_list_spellings():
