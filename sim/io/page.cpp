@@ -11,21 +11,6 @@ namespace canarysim {
 
 namespace {
 
-std::string html_escape(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += c;
-    }
-  }
-  return out;
-}
-
 std::string pct(double x) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.2f %%", 100 * x);
@@ -76,15 +61,15 @@ PlotSeries over_time(const std::vector<TracePoint>& trace, const std::string& na
 void write_html(std::ostream& out, const Study& study, const ReportContext& ctx, const PageInputs& page) {
   const Summary& s = study.summary;
   const std::string title = "canarysim: " + ctx.scenario + " under " + ctx.policy;
-  out << "<!doctype html>\n<html lang='en'>\n<head>\n<meta charset='utf-8'>\n<title>" << html_escape(title)
+  out << "<!doctype html>\n<html lang='en'>\n<head>\n<meta charset='utf-8'>\n<title>" << xml_escape(title)
       << "</title>\n<style>\n"
          "body{font-family:sans-serif;margin:2em auto;max-width:1100px;color:#222}\n"
          "table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:4px 10px;text-align:right}\n"
          "th:first-child,td:first-child{text-align:left}pre{background:#f6f6f6;padding:1em;overflow-x:auto}\n"
          "figure{margin:1.5em 0}figcaption{color:#555;font-size:90%}.note{color:#555}\n"
          "</style>\n</head>\n<body>\n";
-  out << "<h1>" << html_escape(title) << "</h1>\n";
-  out << "<p>" << s.runs << " runs, seed " << ctx.seed << ", fidelity " << html_escape(page.fidelity)
+  out << "<h1>" << xml_escape(title) << "</h1>\n";
+  out << "<p>" << s.runs << " runs, seed " << ctx.seed << ", fidelity " << xml_escape(page.fidelity)
       << ", canarysim " << CANARYSIM_VERSION << "; " << s.promoted << " promoted, " << s.rolled_back
       << " rolled back, " << s.unfinished << " unfinished.</p>\n";
 
@@ -138,11 +123,11 @@ void write_html(std::ostream& out, const Study& study, const ReportContext& ctx,
     runs[1].series.push_back(over_time(page.typical, "baseline (typical run)", "#7f7f7f", true, true));
     out << "<figure class='figure'>\n" << svg_text(runs) << "<figcaption>Two runs up close: the typical run "
         << page.typical_run << " (median decision time) and the worst, run " << page.worst_run << " ("
-        << html_escape(page.worst_why) << "), at every analysis tick.</figcaption>\n</figure>\n";
+        << xml_escape(page.worst_why) << "), at every analysis tick.</figcaption>\n</figure>\n";
   }
 
-  out << "<h2>What was run</h2>\n<h3>Scenario</h3>\n<pre id='scenario'>" << html_escape(page.scenario_text)
-      << "</pre>\n<h3>Policy</h3>\n<pre id='policy'>" << html_escape(page.policy_text) << "</pre>\n";
+  out << "<h2>What was run</h2>\n<h3>Scenario</h3>\n<pre id='scenario'>" << xml_escape(page.scenario_text)
+      << "</pre>\n<h3>Policy</h3>\n<pre id='policy'>" << xml_escape(page.policy_text) << "</pre>\n";
   out << "<p class='note'>Rates: 95 % Wilson intervals over runs. Distributions: over the runs each applies to "
          "(detection: rolled back on evidence; blast radius: a regression active; rollout duration: promoted).</p>\n"
          "</body>\n</html>\n";

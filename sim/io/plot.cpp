@@ -15,16 +15,6 @@ namespace {
 
 constexpr double kWidth = 520, kHeight = 380, kLeft = 70, kRight = 20, kTop = 40, kBottom = 55;
 
-std::string escape(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    if (c == '<') out += "&lt;";
-    else if (c == '>') out += "&gt;";
-    else if (c == '&') out += "&amp;";
-    else out += c;
-  }
-  return out;
-}
 
 std::string fmt(double v) {
   char buf[32];
@@ -91,7 +81,7 @@ void panel_svg(std::ostream& out, const PlotPanel& p, double x0) {
   const double w = kWidth - kLeft - kRight, h = kHeight - kTop - kBottom;
   auto X = [&](double v) { return x0 + kLeft + ax.unit(v) * w; };
   auto Y = [&](double v) { return kTop + (1 - ay.unit(v)) * h; };
-  out << "<text x='" << x0 + kWidth / 2 << "' y='22' text-anchor='middle' font-size='14'>" << escape(p.title)
+  out << "<text x='" << x0 + kWidth / 2 << "' y='22' text-anchor='middle' font-size='14'>" << xml_escape(p.title)
       << "</text>\n";
   out << "<rect x='" << x0 + kLeft << "' y='" << kTop << "' width='" << w << "' height='" << h
       << "' fill='none' stroke='#333'/>\n";
@@ -109,9 +99,9 @@ void panel_svg(std::ostream& out, const PlotPanel& p, double x0) {
     out << "<line x1='" << x0 + kLeft << "' x2='" << x0 + kLeft + w << "' y1='" << Y(v) << "' y2='" << Y(v)
         << "' stroke='#d62728' stroke-dasharray='5,4'/>\n";
   out << "<text x='" << x0 + kLeft + w / 2 << "' y='" << kHeight - 12 << "' text-anchor='middle' font-size='12'>"
-      << escape(p.x_label) << "</text>\n";
+      << xml_escape(p.x_label) << "</text>\n";
   out << "<text transform='translate(" << x0 + 16 << "," << kTop + h / 2
-      << ") rotate(-90)' text-anchor='middle' font-size='12'>" << escape(p.y_label) << "</text>\n";
+      << ") rotate(-90)' text-anchor='middle' font-size='12'>" << xml_escape(p.y_label) << "</text>\n";
   double legend_y = kTop + 14;
   for (const PlotSeries& s : p.series) {
     auto ok = [&](size_t i) {
@@ -134,7 +124,7 @@ void panel_svg(std::ostream& out, const PlotPanel& p, double x0) {
     }
     if (!s.name.empty()) {
       out << "<circle cx='" << x0 + kLeft + w - 150 << "' cy='" << legend_y - 4 << "' r='4' fill='" << s.colour
-          << "'/><text x='" << x0 + kLeft + w - 140 << "' y='" << legend_y << "' font-size='11'>" << escape(s.name)
+          << "'/><text x='" << x0 + kLeft + w - 140 << "' y='" << legend_y << "' font-size='11'>" << xml_escape(s.name)
           << "</text>\n";
       legend_y += 16;
     }
@@ -142,6 +132,21 @@ void panel_svg(std::ostream& out, const PlotPanel& p, double x0) {
 }
 
 }  // namespace
+
+std::string xml_escape(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      case '\'': out += "&#39;"; break;
+      default: out += c;
+    }
+  }
+  return out;
+}
 
 std::string svg_text(const std::vector<PlotPanel>& panels) {
   std::ostringstream out;

@@ -23,6 +23,8 @@ struct PlotPanel {
   std::vector<double> y_lines;     // horizontal reference lines (a target, a budget)
 };
 
+// Text made safe inside SVG or HTML (elements and quoted attributes).
+std::string xml_escape(const std::string& s);
 // The panels side by side as one SVG document (to write, or to inline in HTML).
 std::string svg_text(const std::vector<PlotPanel>& panels);
 // Writes the panels side by side. Throws InputError when the file cannot be written.
