@@ -47,7 +47,7 @@ study.runs.head()
         code("""
 s = study.summary
 print(f"rolled back {s['rolled_back']} of {s['runs']} runs; false rollback rate "
-      f"{s['false_rollback_rate']:.2%} (95% CI {s['false_rollback_rate_ci95'][0]:.2%}-{s['false_rollback_rate_ci95'][1]:.2%})")
+      f"{s['false_rollback_rate']:.2%} (95% CI {s['false_rollback_rate_low']:.2%}-{s['false_rollback_rate_high']:.2%})")
 study.summary_frame()
 """),
         md("""
@@ -76,7 +76,7 @@ slower canary is harder to see and is caught later, if at all.
         code("""
 milder = scenario.copy().set("regressions.0.ttft_multiplier", 1.125)
 m = cs.run(milder, runs=500, seed=1).summary
-print("rolled back:", m["rolled_back"], "of", m["runs"], "| detection p50:", m["detection_time_s"]["p50"], "s")
+print("rolled back:", m["rolled_back"], "of", m["runs"], "| detection p50:", m["detection_time_p50"], "s")
 """),
     ],
     "02-tuning-thresholds.ipynb": [
@@ -124,7 +124,7 @@ policies = {
     "stepped (relative)": "../policies/presets/stepped-relative.yaml",
 }
 tail = cs.compare("../scenarios/tail-latency.yaml", policies, runs=200, seed=1)
-tail.differences[tail.differences.metric.isin(["missed_regression", "false_rollback", "detection_time_s", "rollout_duration_s"])]
+tail.differences[tail.differences.metric.isin(["missed_regression_rate", "false_rollback_rate", "detection_time", "rollout_duration"])]
 """),
         code("""
 shared = cs.compare("../scenarios/shared-dependency.yaml",
@@ -160,8 +160,8 @@ for cap, lag in [(12, "30s"), (24, "30s"), (48, "30s"), (48, "0s")]:
     sc = base.copy().set("canary.batching.autoscale.max", cap).set("canary.batching.autoscale.lag", lag)
     s = cs.run(sc, runs=40, seed=1).summary
     rows.append({"max replicas": cap, "scale-up lag": lag, "rolled back": s["rolled_back"],
-                 "promoted": s["promoted"], "decision p50 (min)": (s["detection_time_s"]["p50"] if s["rolled_back"] else s["rollout_duration_s"]["p50"]) / 60,
-                 "canary replica-hours": s["canary_replica_hours"]["mean"], "cost per run": s["cost"]["mean"]})
+                 "promoted": s["promoted"], "decision p50 (min)": (s["detection_time_p50"] if s["rolled_back"] else s["rollout_duration_p50"]) / 60,
+                 "canary replica-hours": s["canary_replica_hours_mean"], "cost per run": s["cost_mean"]})
 pd.DataFrame(rows)
 """),
         md("""
@@ -211,8 +211,8 @@ rows = []
 for p in ["stepped", "stepped-relative", "sequential", "kayenta"]:
     s = cs.run(path, f"../policies/presets/{p}.yaml", runs=40, seed=1).summary
     rows.append({"policy": p, "false rollback rate": s["false_rollback_rate"],
-                 "95 % CI": "[%.2f, %.2f]" % s["false_rollback_rate_ci95"],
-                 "rollout p50 (min)": s["rollout_duration_s"]["p50"] / 60})
+                 "95 % CI": "[%.2f, %.2f]" % (s["false_rollback_rate_low"], s["false_rollback_rate_high"]),
+                 "rollout p50 (min)": s["rollout_duration_p50"] / 60})
 pd.DataFrame(rows)
 """),
     ],
@@ -266,8 +266,8 @@ for name, scenario in [("good release", "../scenarios/aa-null.yaml"), ("error sp
     for policy, st in c.studies.items():
         s = st.summary
         results[(name, policy)] = {"rolled back": s["rolled_back"], "false rollbacks": s["false_rollbacks"],
-                                   "detection p50 (s)": s["detection_time_s"]["p50"],
-                                   "rollout p50 (min)": s["rollout_duration_s"]["p50"] / 60}
+                                   "detection p50 (s)": s["detection_time_p50"],
+                                   "rollout p50 (min)": s["rollout_duration_p50"] / 60}
 pd.DataFrame(results).T
 """),
         md("""
@@ -355,7 +355,7 @@ curve = cs.power(power_file)
 print("smallest error rate caught in 90% of runs:", curve.attrs["threshold"])
 ax = plt.figure().gca()
 ax.errorbar(100 * curve["value"], 100 * curve["caught_rate"],
-            yerr=[100 * (curve["caught_rate"] - curve["caught_low"]), 100 * (curve["caught_high"] - curve["caught_rate"])],
+            yerr=[100 * (curve["caught_rate"] - curve["caught_rate_low"]), 100 * (curve["caught_rate_high"] - curve["caught_rate"])],
             marker="o")
 ax.axhline(90, ls="--", color="red"); ax.set_xlabel("canary error rate (%)"); ax.set_ylabel("runs caught (%)");
 """),

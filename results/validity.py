@@ -99,7 +99,7 @@ def main():
                     summary = json.loads(out.stdout)["summary"]
                     row["cells"][(rate, interval)] = {
                         "runs": summary["runs"], "rate": summary["false_rollback_rate"],
-                        "ci": summary["false_rollback_rate_ci95"], "unfinished": summary["unfinished"]}
+                        "ci": [summary["false_rollback_rate_low"], summary["false_rollback_rate_high"]], "unfinished": summary["unfinished"]}
                     print(f"{preset} {interval} {rate}/s: {summary['false_rollback_rate']:.3f}", file=sys.stderr)
             rows.append(row)
     write(rows, quick)

@@ -8,6 +8,7 @@
 #include <sstream>
 #include <string>
 
+#include "sim/study/study.h"
 #include "tests/cli_runner.h"
 
 namespace {
@@ -178,7 +179,7 @@ TEST(CliTest, CompareWritesMarkdownForACiJobSummary) {
   EXPECT_TRUE(Contains(r.output, "| policy | rollbacks | false rollbacks |")) << r.output;
   EXPECT_TRUE(Contains(r.output, "| policies/presets/stepped.yaml | 20 | 0 | 0 |")) << r.output;
   EXPECT_TRUE(Contains(r.output, "policies/presets/argo.yaml minus policies/presets/stepped.yaml, paired by run:"));
-  EXPECT_TRUE(Contains(r.output, "| rolled_back | ")) << r.output;
+  EXPECT_TRUE(Contains(r.output, "| rollback_rate | ")) << r.output;
 }
 
 TEST(CliTest, MissingFilesExitTwo) {
@@ -209,6 +210,28 @@ TEST(CliTest, ValidateReadsACheckSuiteAndEveryCaseWithoutRunningIt) {
   EXPECT_TRUE(Contains(bad.output, "unknown budget")) << bad.output;
 }
 
+TEST(CliTest, OldMetricSpellingsAreTakenWithADeprecationMessageUntil03) {
+  const std::string dir = std::filesystem::temp_directory_path() / "canarysim_old_names";
+  std::filesystem::create_directories(dir);
+  {
+    std::ofstream suite(dir + "/suite.yaml");
+    suite << "name: old names\nruns: 10\ncases:\n  - name: spike\n    scenario: " << CANARYSIM_SOURCE_DIR
+          << "/scenarios/error-spike.yaml\n    budgets:\n      detection_time_s_p90: 15m\n"
+             "      false_rollback: 5%\n";
+  }
+  const Result r = Cli("check " + dir + "/suite.yaml -q");
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_TRUE(Contains(r.output, "suite.yaml:7:29: cases[0].budgets.detection_time_s_p90: 'detection_time_s_p90' is "
+                                 "the spelling of canarysim 0.1; write 'detection_time_p90'")) << r.output;
+  EXPECT_TRUE(Contains(r.output, "write 'false_rollback_rate'")) << r.output;
+  EXPECT_EQ(r.output.find("detection_time_s_p90' is"), r.output.rfind("detection_time_s_p90' is")) << "once";
+  EXPECT_TRUE(Contains(r.output, "budget detection_time_p90")) << r.output;
+  const Result p = Cli("run scenarios/aa-null.yaml --runs 100 --precision 0.5 --precision-metric false_rollback -q");
+  EXPECT_EQ(p.exit_code, 0) << p.output;
+  EXPECT_TRUE(Contains(p.output, "--precision-metric: 'false_rollback' is the spelling of canarysim 0.1")) << p.output;
+  std::filesystem::remove_all(dir);
+}
+
 TEST(CliTest, TableSummarisesTheStudy) {
   const Result r = Cli("run scenarios/default.yaml --runs 20 --seed 3 -q");
   EXPECT_EQ(r.exit_code, 0) << r.output;
@@ -220,12 +243,15 @@ TEST(CliTest, TableSummarisesTheStudy) {
 TEST(CliTest, JsonHasSnakeCaseKeysAndRunRows) {
   const Result r = Cli("run scenarios/error-spike.yaml --runs 5 --format json -q");
   EXPECT_EQ(r.exit_code, 0) << r.output;
-  for (const char* key : {"\"false_rollback_rate\"", "\"false_rollback_rate_ci95\"",
-                          "\"missed_regression_rate\"", "\"detection_time_s\"",
-                          "\"time_to_mitigate_s\"", "\"blast_radius_requests\"",
-                          "\"blast_radius_users\"", "\"rollout_duration_s\"", "\"events_per_s\"",
+  // The summary's names are the one table's (study.h), flat, as the store and Python have them.
+  for (const std::string& name : canarysim::summary_field_names())
+    EXPECT_TRUE(Contains(r.output, "\"" + name + "\": ")) << name;
+  for (const char* key : {"\"false_rollback_rate_low\"", "\"detection_time_p50\"", "\"time_to_mitigate_p90\"",
+                          "\"blast_radius_users_mean\"", "\"rollout_duration_p99\"", "\"events_per_s\"",
                           "\"run_results\"", "\"outcome\": \"rolled_back\""})
     EXPECT_TRUE(Contains(r.output, key)) << key;
+  for (const char* old : {"\"false_rollback_rate_ci95\"", "\"detection_time_s\": {"})
+    EXPECT_FALSE(Contains(r.output, old)) << old;
 }
 
 TEST(CliTest, CsvHasOneRowPerRunAndWritesToOut) {
@@ -246,8 +272,8 @@ TEST(CliTest, CompareReportsPairedDifferences) {
   const Result r = Cli("compare scenarios/error-spike.yaml policies/presets/stepped.yaml "
                        "policies/presets/sequential.yaml --runs 20 --format csv");
   EXPECT_EQ(r.exit_code, 0) << r.output;
-  EXPECT_TRUE(Contains(r.output, "policy,against,metric,pairs,mean_difference,ci95_low,ci95_high")) << r.output;
-  EXPECT_TRUE(Contains(r.output, "\"policies/presets/sequential.yaml\",\"policies/presets/stepped.yaml\",detection_time_s,"))
+  EXPECT_TRUE(Contains(r.output, "policy,against,metric,pairs,mean_difference,mean_difference_low,mean_difference_high")) << r.output;
+  EXPECT_TRUE(Contains(r.output, "\"policies/presets/sequential.yaml\",\"policies/presets/stepped.yaml\",detection_time,"))
       << r.output;
   // The table says "-" where a figure does not apply, never nan; JSON says null.
   const std::string out = std::filesystem::temp_directory_path() / "canarysim_compare.json";
@@ -256,14 +282,14 @@ TEST(CliTest, CompareReportsPairedDifferences) {
   EXPECT_FALSE(Contains(t.output, "nan")) << t.output;
   EXPECT_TRUE(Contains(t.output, "missed")) << t.output;
   EXPECT_TRUE(Contains(t.output, "blast users")) << t.output;
-  EXPECT_TRUE(Contains(t.output, "detection_time_s                    -  [-, -]  (0 pairs)")) << t.output;
+  EXPECT_TRUE(Contains(t.output, "detection_time                      -  [-, -]  (0 pairs)")) << t.output;
   t = Cli("compare scenarios/aa-null.yaml policies/presets/stepped.yaml policies/presets/flagger.yaml --runs 4 "
           "--format json --out " + out);
   EXPECT_EQ(t.exit_code, 0) << t.output;
   std::ifstream in(out);
   const std::string json((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   EXPECT_TRUE(Contains(json, "\"missed_regressions\": 0")) << json;
-  EXPECT_TRUE(Contains(json, "{\"metric\": \"detection_time_s\", \"pairs\": 0, \"mean\": null")) << json;
+  EXPECT_TRUE(Contains(json, "{\"metric\": \"detection_time\", \"pairs\": 0, \"mean_difference\": null")) << json;
   std::filesystem::remove(out);
 }
 

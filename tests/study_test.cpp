@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <set>
 #include <string>
 
 #include "policies/policy.h"
@@ -438,6 +439,35 @@ TEST(StudyTest, FailedRequestsAreTheUsersErrors) {
     EXPECT_NEAR(static_cast<double>(r.failed_requests), expected, 5 * std::sqrt(expected * 0.999)) << r.run;
   }
   EXPECT_EQ(st.summary.failed_requests.count, 4u);
+}
+
+}  // namespace
+}  // namespace canarysim
+
+namespace canarysim {
+namespace {
+
+TEST(SummaryTest, OneTableNamesEveryFigureAndOldSpellingsMapOntoIt) {
+  const std::vector<std::string> names = summary_field_names();
+  EXPECT_EQ(names.size(), summary_field_values(Summary{}).size());
+  std::set<std::string> unique(names.begin(), names.end());
+  EXPECT_EQ(unique.size(), names.size());
+  // Every summary metric a budget or objective can name is a field of the table, or the
+  // rollback rate (rolled_back over runs).
+  for (const SummaryMetric& m : summary_metrics())
+    EXPECT_TRUE(unique.count(m.name) || m.name == "rollback_rate") << m.name;
+  // The spellings of 0.1: sweep summaries, Python frames, nested JSON, compare's metrics.
+  const std::pair<const char*, const char*> renamed[] = {
+      {"detection_time_s_p50", "detection_time_p50"},  {"detection_time_p90_s", "detection_time_p90"},
+      {"false_rollback_high", "false_rollback_rate_high"}, {"false_rollback_ci95_low", "false_rollback_rate_low"},
+      {"false_rollback_rate_ci95_low", "false_rollback_rate_low"}, {"detection_time_s", "detection_time"},
+      {"rollout_duration_s_mean", "rollout_duration_mean"}, {"false_rollback", "false_rollback_rate"},
+      {"missed_regression_low", "missed_regression_rate_low"}, {"time_to_mitigate_s", "time_to_mitigate"}};
+  for (const auto& [old, now] : renamed) EXPECT_EQ(renamed_metric(old), now) << old;
+  for (const char* current : {"detection_time_p50", "false_rollback_rate", "cost_mean", "runs", "detection_time"})
+    EXPECT_EQ(renamed_metric(current), "") << current;
+  for (const char* unknown : {"", "_s", "detection", "speed_p50_s", "false_rollback_rate_ci95"})
+    EXPECT_EQ(renamed_metric(unknown), "") << unknown;
 }
 
 }  // namespace

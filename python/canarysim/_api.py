@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import os
 import re
+import warnings
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping, Sequence
 
@@ -24,6 +25,59 @@ def _path_keys(path: str) -> list[str]:
     return keys
 
 OUTCOMES = ("promoted", "rolled_back", "unfinished")
+
+
+def _deprecated(old: str, new: str) -> None:
+    warnings.warn(f"'{old}' is the spelling of canarysim 0.1; write '{new}' (the old one goes in 0.3)",
+                  FutureWarning, stacklevel=3)
+
+
+class SummaryDict(dict):
+    """A study's summary by the names of ``run --format json`` and the results store
+    (``false_rollback_rate_low``, ``detection_time_p50`` in seconds ...). The spellings of
+    canarysim 0.1 (``summary["detection_time_s"]["p50"]``, ``false_rollback_rate_ci95``)
+    still answer, with a FutureWarning, until 0.3."""
+
+    def __missing__(self, key):
+        if not isinstance(key, str):
+            raise KeyError(key)
+        new = _core.renamed_metric(key)
+        if new and dict.__contains__(self, new):
+            _deprecated(key, new)
+            return self[new]
+        family = key[:-2] if key.endswith("_s") else key
+        if dict.__contains__(self, family + "_p50"):  # 0.1 nested a distribution
+            _deprecated(f'["{key}"]["p50"]', f'["{family}_p50"]')
+            return {part: self[f"{family}_{part}"] for part in ("count", "mean", "p50", "p90", "p99")}
+        if key.endswith("_ci95") and dict.__contains__(self, key[:-5] + "_low"):  # 0.1 paired an interval
+            _deprecated(key, f"{key[:-5]}_low and {key[:-5]}_high")
+            return (self[key[:-5] + "_low"], self[key[:-5] + "_high"])
+        raise KeyError(key)
+
+
+class _Frame(pd.DataFrame):
+    """A DataFrame whose columns also answer to their canarysim 0.1 names, with a
+    FutureWarning, until 0.3 (``ci95_low`` for ``mean_difference_low``, ...)."""
+
+    _metadata = ["_old_names"]
+
+    @property
+    def _constructor(self):
+        return _Frame
+
+    def __getitem__(self, key):
+        if isinstance(key, str) and key not in self.columns:
+            new = (getattr(self, "_old_names", None) or {}).get(key) or _core.renamed_metric(key)
+            if new and new in self.columns:
+                _deprecated(key, new)
+                key = new
+        return super().__getitem__(key)
+
+
+def _frame(rows: Any, columns: Sequence[str] | None = None, old_names: Mapping[str, str] | None = None) -> pd.DataFrame:
+    frame = _Frame(rows, columns=columns)
+    frame._old_names = dict(old_names or {})
+    return frame
 
 
 class Scenario:
@@ -175,8 +229,10 @@ class Study:
 
     runs: pd.DataFrame
     """One row per run: outcome, detection time, blast radius, cost ... (numpy columns)."""
-    summary: dict
-    """The summary as a plain dict (the CLI's JSON keys)."""
+    summary: SummaryDict
+    """The summary as a dict by the names of ``run --format json`` and the results store:
+    ``false_rollback_rate`` with ``false_rollback_rate_low``/``_high`` (its 95 % interval),
+    ``detection_time_p50`` (seconds), ``blast_radius_requests_mean`` ..."""
     reasons: list[str] = field(repr=False)
     """Each run's final decision reason, in run order."""
     hash: int = field(repr=False)
@@ -184,20 +240,18 @@ class Study:
     policy_kind: str = ""
 
     def summary_frame(self) -> pd.DataFrame:
-        """The summary's distributions as a DataFrame: one row per metric."""
-        rows = {}
-        for key in ("detection_time_s", "time_to_mitigate_s", "blast_radius_requests",
-                    "blast_radius_users", "rollout_duration_s", "failed_requests",
-                    "canary_failed_requests", "timed_out_requests", "rejected_requests",
-                    "preemptions", "cost", "canary_cost", "canary_replica_hours", "gpu_hours"):
-            rows[key] = self.summary[key]
-        return pd.DataFrame.from_dict(rows, orient="index")
+        """The summary's distributions as a DataFrame: one row per distribution
+        (``detection_time`` in seconds, ``blast_radius_requests`` ...), columns count,
+        mean, p50, p90, p99."""
+        parts = ("count", "mean", "p50", "p90", "p99")
+        rows = {name: {p: self.summary[f"{name}_{p}"] for p in parts} for name in _core.summary_stats()}
+        return pd.DataFrame.from_dict(rows, orient="index", columns=list(parts))
 
 
 def _study(result: dict) -> Study:
     return Study(
         runs=_runs_frame(result["columns"]),
-        summary=result["summary"],
+        summary=SummaryDict(result["summary"]),
         reasons=list(result["reasons"]),
         hash=int(result["hash"]),
         policy_kind=result.get("policy_kind", ""),
@@ -248,9 +302,10 @@ def compare(scenario: Any, policies: Mapping[str, Any] | Sequence[Any], *, runs:
     for name, diffs in zip(names[1:], result["differences"][1:]):
         for metric, pairs, mean, low, high in diffs:
             rows.append({"policy": name, "against": names[0], "metric": metric, "pairs": pairs,
-                         "mean_difference": mean, "ci95_low": low, "ci95_high": high})
-    frame = pd.DataFrame(rows, columns=["policy", "against", "metric", "pairs", "mean_difference",
-                                        "ci95_low", "ci95_high"])
+                         "mean_difference": mean, "mean_difference_low": low, "mean_difference_high": high})
+    frame = _frame(rows, ["policy", "against", "metric", "pairs", "mean_difference", "mean_difference_low",
+                          "mean_difference_high"],
+                   {"ci95_low": "mean_difference_low", "ci95_high": "mean_difference_high"})
     return Comparison(studies, frame)
 
 
@@ -275,7 +330,9 @@ def tradeoff(good: Any, bad: Any, policy: Mapping[str, Any] | str, parameter: st
 
     For each value of ``parameter`` (a dotted path into the policy, e.g.
     ``"checks.1.max_ratio"``), runs the policy on a good release (``good``: every rollback
-    is false) and on a bad one (``bad``), on the same seeds. Returns one row per value.
+    is false) and on a bad one (``bad``), on the same seeds. Returns one row per value:
+    false_rollback_rate with _low and _high (the good release), detection_rate,
+    detection_time_p50 and _p90 in seconds, blast_radius_requests_mean (the bad one).
     """
     if isinstance(policy, (str, os.PathLike)):
         with open(os.fspath(policy), encoding="utf-8") as f:
@@ -291,14 +348,14 @@ def tradeoff(good: Any, bad: Any, policy: Mapping[str, Any] | str, parameter: st
         rows.append({
             "value": value,
             "false_rollback_rate": g["false_rollback_rate"],
-            "false_rollback_ci95_low": g["false_rollback_rate_ci95"][0],
-            "false_rollback_ci95_high": g["false_rollback_rate_ci95"][1],
+            "false_rollback_rate_low": g["false_rollback_rate_low"],
+            "false_rollback_rate_high": g["false_rollback_rate_high"],
             "detection_rate": b["rolled_back"] / b["runs"],
-            "detection_time_p50_s": b["detection_time_s"]["p50"],
-            "detection_time_p90_s": b["detection_time_s"]["p90"],
-            "blast_radius_requests_mean": b["blast_radius_requests"]["mean"],
+            "detection_time_p50": b["detection_time_p50"],
+            "detection_time_p90": b["detection_time_p90"],
+            "blast_radius_requests_mean": b["blast_radius_requests_mean"],
         })
-    return pd.DataFrame(rows)
+    return _frame(rows)
 
 
 def validate(path: str | os.PathLike) -> str:

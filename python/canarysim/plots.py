@@ -87,9 +87,9 @@ def plot_tradeoff(frame: pd.DataFrame, ax=None, label: str = "value"):
     """The trade-off curve from :func:`canarysim.tradeoff`: false rollback rate (with its
     95 % interval) against median detection time, one point per parameter value."""
     ax = _axes(ax, figsize=(6, 4.5))
-    x = frame["detection_time_p50_s"] / 60
+    x = frame["detection_time_p50"] / 60
     y = frame["false_rollback_rate"] * 100
-    err = np.vstack([y - frame["false_rollback_ci95_low"] * 100, frame["false_rollback_ci95_high"] * 100 - y])
+    err = np.vstack([y - frame["false_rollback_rate_low"] * 100, frame["false_rollback_rate_high"] * 100 - y])
     err = np.clip(err, 0, None)  # rounding can leave -1e-16 where an interval touches the rate
     ax.errorbar(x, y, yerr=err, marker="o", capsize=3)
     for xi, yi, v in zip(x, y, frame["value"]):

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cmath>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -145,44 +146,22 @@ py::dict run_columns(const std::vector<RunResult>& runs) {
   return d;
 }
 
-py::dict stats_dict(const Stats& s) {
-  py::dict d;
-  d["count"] = s.count;
-  d["mean"] = s.mean;
-  d["p50"] = s.p50;
-  d["p90"] = s.p90;
-  d["p99"] = s.p99;
-  return d;
-}
-
+// The summary by the one table's names (study.h), as `run --format json` has it: counts
+// as ints, the rest as floats (NaN where a figure does not apply).
 py::dict summary_dict(const Summary& s) {
+  static const std::set<std::string> counts = [] {
+    std::set<std::string> c = {"runs", "promoted", "rolled_back", "unfinished"};
+    for (const SummaryRate& r : summary_rates()) c.insert(r.count);
+    for (const SummaryStats& st : summary_stats()) c.insert(std::string(st.name) + "_count");
+    return c;
+  }();
   py::dict d;
-  d["runs"] = s.runs;
-  d["promoted"] = s.promoted;
-  d["rolled_back"] = s.rolled_back;
-  d["unfinished"] = s.unfinished;
-  d["false_rollbacks"] = s.false_rollback.count;
-  d["false_rollback_rate"] = s.false_rollback.rate;
-  d["false_rollback_rate_ci95"] = py::make_tuple(s.false_rollback.low, s.false_rollback.high);
-  d["missed_regressions"] = s.missed_regression.count;
-  d["missed_regression_rate"] = s.missed_regression.rate;
-  d["missed_regression_rate_ci95"] = py::make_tuple(s.missed_regression.low, s.missed_regression.high);
-  d["rolled_back_before_evidence"] = s.rolled_back_before_evidence.count;
-  d["rolled_back_before_evidence_rate"] = s.rolled_back_before_evidence.rate;
-  d["detection_time_s"] = stats_dict(s.detection_time_s);
-  d["time_to_mitigate_s"] = stats_dict(s.time_to_mitigate_s);
-  d["failed_requests"] = stats_dict(s.failed_requests);
-  d["canary_failed_requests"] = stats_dict(s.canary_failed_requests);
-  d["timed_out_requests"] = stats_dict(s.timed_out_requests);
-  d["rejected_requests"] = stats_dict(s.rejected_requests);
-  d["preemptions"] = stats_dict(s.preemptions);
-  d["gpu_hours"] = stats_dict(s.gpu_hours);
-  d["blast_radius_requests"] = stats_dict(s.blast_radius_requests);
-  d["blast_radius_users"] = stats_dict(s.blast_radius_users);
-  d["rollout_duration_s"] = stats_dict(s.rollout_duration_s);
-  d["cost"] = stats_dict(s.cost);
-  d["canary_cost"] = stats_dict(s.canary_cost);
-  d["canary_replica_hours"] = stats_dict(s.canary_replica_hours);
+  const std::vector<std::string> names = summary_field_names();
+  const std::vector<double> values = summary_field_values(s);
+  for (size_t i = 0; i < names.size(); ++i) {
+    if (counts.count(names[i])) d[names[i].c_str()] = static_cast<uint64_t>(values[i]);
+    else d[names[i].c_str()] = values[i];
+  }
   d["segment_blast_requests_mean"] = s.segment_blast_requests_mean;
   d["segment_blast_users_mean"] = s.segment_blast_users_mean;
   d["events"] = s.events;
@@ -335,6 +314,13 @@ PYBIND11_MODULE(_core, m) {
       py::arg("text"), py::arg("name"), "Parse and validate a policy from YAML text.");
   m.def("validate_file", &validate_file, py::arg("path"), "Check a scenario or policy file.");
   m.def("policy_kinds", &policy_kinds, "The registered policy kinds.");
+  m.def("renamed_metric", &renamed_metric, py::arg("name"),
+        "The current name for a metric spelled as canarysim 0.1 did, or '' when it is none.");
+  m.def("summary_stats", [] {
+    std::vector<std::string> out;
+    for (const SummaryStats& st : summary_stats()) out.push_back(st.name);
+    return out;
+  }, "The summary's distributions, by name (each has _count, _mean, _p50, _p90, _p99).");
   m.def(
       "set_max_events_per_run", [](double events) {
         if (!(events > 0)) throw InputError("max_events_per_run: expected a positive number of events");

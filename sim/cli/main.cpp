@@ -1,19 +1,20 @@
 // canarysim: the command line.
 //   canarysim run SCENARIO.yaml [--policy FILE] [--runs N] [--seed S] [--threads T]
-//                               [--format table|json|csv] [--out FILE] [--fidelity exact|scaled[:K]]
-//                               [--precision W [--precision-metric RATE]]
+//                               [--format table|json|csv|markdown] [--out FILE] [--report PAGE.html]
+//                               [--fidelity exact|scaled[:K]] [--precision W [--precision-metric RATE]]
 //   canarysim validate FILE...
 //   canarysim timeline SCENARIO.yaml [--run K] [--seed S] [--policy FILE] [--format table|csv] [--fidelity F]
 //   canarysim compare SCENARIO.yaml POLICY.yaml POLICY.yaml... [--runs N] [--seed S]
-//                               [--format table|json|csv] [--out FILE] [--fidelity F]
+//                               [--format table|json|csv|markdown] [--out FILE] [--report PAGE.html] [--fidelity F]
 //   canarysim import argo|flagger|kayenta|aws FILE... [--name N] [--latency L] [--strict]
 //   canarysim export-policy argo|flagger POLICY.yaml [--out DIR] [--metrics MAPPING.yaml]
-//   canarysim check SUITE.yaml [--update-baseline] [--runs N|auto]
+//   canarysim check SUITE.yaml [--update-baseline] [--runs N|auto] [--format table|markdown] [--report PAGE.html]
 //   canarysim sweep SWEEP.yaml [--db FILE] [--resume] [--shard K/N] [--threads T]
 //   canarysim merge OUT.db SHARD.db...
 //   canarysim export DB [--table summaries|runs|points] [--format csv|json] [--out FILE]
 //   canarysim tune TUNE.yaml [--out DIR] [--threads T]
-//   canarysim power POWER.yaml [--out DIR] [--threads T]
+//   canarysim power POWER.yaml [--out DIR] [--threads T]     (tune and power write DIR/report.html too)
+//   canarysim report STORE.db|TUNE_DIR|POWER_DIR [--out PAGE.html]
 //   canarysim calibrate PROFILE.csv [--model M] [--hardware H] [--tensor-parallel N] [--out F]
 // Long commands (run, compare, check, sweep, tune, power) say their work up front, show
 // progress on a terminal (with --progress: a line every 5 s elsewhere; --quiet: none),
@@ -182,10 +183,13 @@ int run_command(const RunArgs& a) {
   options.seed = a.seed;
   options.threads = threads_option(a.threads);
   if (a.precision > 0) options.runs = a.runs_given ? a.runs : 100000;  // the cap
+  std::string metric = a.precision_metric;  // an old spelling is taken, with a deprecation message
+  if (a.precision > 0 && !find_summary_metric(metric) && !renamed_metric(metric).empty())
+    metric = summary_metric_option("--precision-metric", metric).name;
   Progress progress(a.quiet, a.progress, workers_for(options.threads, options.runs));
   progress.note(work_line(scenario, *scenario.policy, options.runs));
   options.progress = progress.callback();
-  const Study study = a.precision > 0 ? run_study_to_precision(scenario, options, a.precision_metric, a.precision)
+  const Study study = a.precision > 0 ? run_study_to_precision(scenario, options, metric, a.precision)
                                       : run_study(scenario, options);
   if (study.interrupted) {
     if (study.runs.empty()) throw Interrupted("interrupted before any run finished");
@@ -193,10 +197,10 @@ int run_command(const RunArgs& a) {
                  study.runs.size(), static_cast<unsigned long long>(options.runs), study.runs.size() - 1);
   }
   if (a.precision > 0) {
-    const SummaryMetric* m = find_summary_metric(a.precision_metric);
+    const SummaryMetric* m = find_summary_metric(metric);
     const Rate r = wilson(static_cast<uint64_t>(std::llround(m->value(study.summary) * study.summary.runs)), study.summary.runs);
     std::fprintf(stderr, "precision: %s %.4f [%.4f, %.4f] (width %.4f %s %.4f) after %llu runs%s\n",
-                 a.precision_metric.c_str(), m->value(study.summary), r.low, r.high, r.high - r.low,
+                 metric.c_str(), m->value(study.summary), r.low, r.high, r.high - r.low,
                  r.high - r.low < a.precision ? "<" : ">=", a.precision,
                  static_cast<unsigned long long>(study.summary.runs),
                  r.high - r.low < a.precision ? "" : " (the cap: --runs)");
@@ -325,7 +329,7 @@ int import_command(const ImportArgs& a) {
 }
 
 struct CompareArgs {
-  std::string scenario, format = "table", out, fidelity;
+  std::string scenario, format = "table", out, fidelity, report;
   std::vector<std::string> policies;
   uint64_t runs = 1000, seed = 1;
   unsigned threads = 0;
@@ -355,6 +359,13 @@ int compare_command(const CompareArgs& a) {
   ctx.seed = a.seed;
   std::ofstream file;
   write_comparison(output(a.out, file), c, ctx, a.runs, a.format);
+  if (!a.report.empty()) {
+    std::vector<std::string> texts;
+    for (const auto& p : configs) texts.push_back(p ? p->source : scenario.policy->source);
+    std::ofstream page;
+    write_comparison_html(output(a.report, page), c, ctx, scenario.source, texts);
+    std::cerr << "wrote " << a.report << "\n";
+  }
   return 0;
 }
 
@@ -454,6 +465,16 @@ int export_command(const ExportArgs& a) {
   return 0;
 }
 
+int report_command(const std::string& in, std::string out) {
+  const std::string kind = saved_results_kind(in);
+  if (out.empty())
+    out = kind == "sweep" ? std::filesystem::path(in).replace_extension(".html").string() : in + "/report.html";
+  std::ofstream file;
+  write_saved_report(output(out, file), in);
+  std::cerr << "wrote " << out << "\n";
+  return 0;
+}
+
 int merge_command(const std::string& out, const std::vector<std::string>& shards, const std::string& command_line) {
   merge_stores(out, shards, command_line);
   std::printf("merged %zu shards into %s\n", shards.size(), out.c_str());
@@ -484,6 +505,17 @@ CLI::App* add_study_file_command(CLI::App& app, const char* name, StudyFileArgs&
   return cmd;
 }
 
+// What tune and power leave beside their tables: the text summary, the file that was run,
+// and the folder's page (the one `canarysim report DIR` writes).
+void finish_folder(const std::string& dir, const std::string& summary, const std::string& input) {
+  std::ofstream file;
+  output(dir + "/summary.txt", file) << summary;
+  file.close();
+  output(dir + "/input.yaml", file) << read_text_file(input, kMaxYamlBytes, "a YAML file");
+  file.close();
+  write_saved_report(output(dir + "/report.html", file), dir);
+}
+
 std::string default_out(const std::string& file, const char* what) {
   return std::filesystem::path(file).stem().string() + "-" + what;
 }
@@ -503,7 +535,9 @@ int tune_command(const StudyFileArgs& a) {
   const TuneResult t = run_tune(a.file, o);
   const std::string dir = a.out.empty() ? default_out(a.file, "tune") : a.out;
   write_tune_files(t, dir);
-  std::cout << tune_report(t) << "\nwrote " << dir << "/candidates.csv, pareto.csv, pareto.svg\n";
+  finish_folder(dir, tune_report(t), a.file);
+  std::cout << tune_report(t) << "\nwrote " << dir
+            << "/candidates.csv, pareto.csv, pareto.svg, summary.txt, input.yaml, report.html\n";
   return t.found ? 0 : kExitCheckFailed;
 }
 
@@ -522,12 +556,22 @@ int power_command(const StudyFileArgs& a) {
   const PowerResult p = run_power(a.file, o);
   const std::string dir = a.out.empty() ? default_out(a.file, "power") : a.out;
   write_power_files(p, dir);
-  std::cout << power_report(p) << "\nwrote " << dir << "/power.csv, power.svg\n";
+  finish_folder(dir, power_report(p), a.file);
+  std::cout << power_report(p) << "\nwrote " << dir << "/power.csv, power.svg, summary.txt, input.yaml, report.html\n";
   return 0;
 }
 
-int check_command(const std::string& suite, bool update, unsigned threads, const std::string& runs, bool quiet,
-                  bool show_progress) {
+struct CheckArgs {
+  std::string suite, runs, format = "table", report, out;
+  bool update = false, quiet = false, progress = false;
+  unsigned threads = 0;
+};
+
+int check_command(const CheckArgs& a) {
+  const std::string& suite = a.suite;
+  const std::string& runs = a.runs;
+  const bool update = a.update, quiet = a.quiet, show_progress = a.progress;
+  const unsigned threads = a.threads;
   CheckOptions o;
   o.update_baseline = update;
   o.threads = threads_option(threads);
@@ -546,7 +590,15 @@ int check_command(const std::string& suite, bool update, unsigned threads, const
   progress.note("work: " + plan + (o.runs > 0 ? " (--runs " + std::to_string(o.runs) + " for every case)" : "") +
                 (o.auto_runs ? " (--runs auto: more where a comparison is undecided)" : ""));
   const CheckOutcome c = run_check(suite, o);
-  std::cout << c.report;
+  std::ofstream file;
+  std::ostream& out = output(a.out, file);
+  if (a.format == "markdown") write_check_markdown(out, c);
+  else out << c.report;
+  if (!a.report.empty()) {
+    std::ofstream page;
+    write_check_html(output(a.report, page), c);
+    std::cerr << "wrote " << a.report << "\n";
+  }
   return c.budgets_ok && c.baseline_ok ? 0 : kExitCheckFailed;
 }
 
@@ -683,6 +735,8 @@ int main(int argc, char** argv) {
       ->capture_default_str()
       ->check(CLI::IsMember({"table", "json", "csv", "markdown"}));
   compare_cmd->add_option("--out", cmp.out, "Write to this file instead of standard output");
+  compare_cmd->add_option("--report", cmp.report,
+                          "Also write a self-contained HTML page: every policy's figures and CDFs, the differences");
   add_progress_flags(compare_cmd, cmp.quiet, cmp.progress);
   compare_cmd->add_option("--fidelity", cmp.fidelity, "exact (default: the scenario's fidelity), scaled, or scaled:K: simulate the largest pool as K replicas (default 40) fed 1 user in N/K, counts scaled back (sim/model/fidelity.h)");
 
@@ -708,20 +762,22 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   import_cmd->add_flag("--strict", imp.options.strict, "Refuse the import on any warning (nothing dropped or approximated)");
 
-  std::string check_suite;
-  bool check_update = false;
-  unsigned check_threads = 0;
+  CheckArgs chk;
   CLI::App* check_cmd = app.add_subcommand(
       "check", "CI gate: run a suite of policies on scenarios against budgets and a baseline "
                "(exit 3 when breached)");
-  check_cmd->add_option("suite", check_suite, "Suite YAML file")->required();
-  check_cmd->add_flag("--update-baseline", check_update, "Rewrite the suite's baseline file");
-  check_cmd->add_option("--threads", check_threads, "Threads (0: one per core)");
-  bool check_quiet = false, check_progress = false;
-  add_progress_flags(check_cmd, check_quiet, check_progress);
-  std::string check_runs;
-  check_cmd->add_option("--runs", check_runs,
+  check_cmd->add_option("suite", chk.suite, "Suite YAML file")->required();
+  check_cmd->add_flag("--update-baseline", chk.update, "Rewrite the suite's baseline file");
+  check_cmd->add_option("--threads", chk.threads, "Threads (0: one per core)");
+  add_progress_flags(check_cmd, chk.quiet, chk.progress);
+  check_cmd->add_option("--runs", chk.runs,
                         "Runs per case, or auto: add runs until every comparison with the baseline is decided");
+  check_cmd->add_option("--format", chk.format, "table, or markdown (a CI job summary)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"table", "markdown"}));
+  check_cmd->add_option("--out", chk.out, "Write to this file instead of standard output");
+  check_cmd->add_option("--report", chk.report,
+                        "Also write a self-contained HTML page: every case's figures, budgets and changes, the files");
 
   SweepArgs sweep;
   CLI::App* sweep_cmd = app.add_subcommand(
@@ -765,10 +821,20 @@ int main(int argc, char** argv) {
       app, "tune", tune,
       "Search a policy's parameters for the best trade-off over a mix of scenarios "
       "(exit 3 when no candidate meets the constraints)",
-      "Tuning YAML file", "Folder for candidates.csv, pareto.csv, pareto.svg (default: NAME-tune)");
+      "Tuning YAML file",
+      "Folder for candidates.csv, pareto.csv, pareto.svg, summary.txt, input.yaml, report.html (default: NAME-tune)");
   CLI::App* power_cmd = add_study_file_command(
       app, "power", power, "The smallest regression a policy catches in 90% of runs, and its power curve",
-      "Power study YAML file", "Folder for power.csv and power.svg (default: NAME-power)");
+      "Power study YAML file",
+      "Folder for power.csv, power.svg, summary.txt, input.yaml, report.html (default: NAME-power)");
+
+  std::string report_in, report_out;
+  CLI::App* report_cmd = app.add_subcommand(
+      "report", "Write the HTML page of saved results: a sweep store, or a tune or power folder "
+                "(for a study, a comparison or a check: --report on run, compare, check)");
+  report_cmd->add_option("results", report_in, "A sweep's results store (.db), or the folder tune or power wrote")
+      ->required();
+  report_cmd->add_option("--out", report_out, "The page to write (default: STORE.html, or FOLDER/report.html)");
 
   CalibrateArgs calibrate;
   FitArgs fit;
@@ -827,8 +893,8 @@ int main(int argc, char** argv) {
     if (*timeline_cmd) return timeline_command(timeline);
     if (*compare_cmd) return compare_command(cmp);
     if (*import_cmd) return import_command(imp);
-    if (*check_cmd)
-      return check_command(check_suite, check_update, check_threads, check_runs, check_quiet, check_progress);
+    if (*check_cmd) return check_command(chk);
+    if (*report_cmd) return report_command(report_in, report_out);
     if (*sweep_cmd) return sweep_command(sweep, command_line);
     if (*merge_cmd) return merge_command(merge_out, merge_inputs, command_line);
     if (*export_cmd) return export_command(exp);

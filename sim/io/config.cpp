@@ -11,6 +11,8 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
+#include <set>
 #include <sstream>
 
 namespace canarysim {
@@ -190,16 +192,19 @@ std::string nearest(std::string_view word, const std::vector<std::string>& candi
 }
 
 ConfigMap ConfigMap::parse_file(const std::string& path) {
-  std::ifstream in(path);
+  return parse_string(read_text_file(path, kMaxYamlBytes, "a YAML file"), path);
+}
+
+std::string read_text_file(const std::string& path, uintmax_t most, const char* what) {
+  std::ifstream in(path, std::ios::binary);
   if (!in) {
-    const std::string why = file_exists(path) ? "cannot be read" : "no such file";
-    if (!file_exists(path)) throw MissingFileError(path + ": " + why);
-    throw InputError(path + ": " + why);
+    if (!file_exists(path)) throw MissingFileError(path + ": no such file");
+    throw InputError(path + ": cannot be read");
   }
-  check_file_size(path, kMaxYamlBytes, "a YAML file");
+  check_file_size(path, most, what);
   std::stringstream text;
   text << in.rdbuf();
-  return parse_string(text.str(), path);
+  return text.str();
 }
 
 bool file_exists(const std::string& path) {
@@ -359,9 +364,22 @@ void ConfigMap::fail(std::string_view key, const std::string& expected) const {
 }
 
 void ConfigMap::reject(std::string_view key, const std::string& message) const {
+  throw InputError(located(key, message));
+}
+
+std::string ConfigMap::located(std::string_view key, const std::string& message) const {
   const YAML::Node value = impl_->node[std::string(key)];
-  const YAML::Node located = value ? value : impl_->node;
-  throw InputError(impl_->at(located, located.Mark()) + ": " + join(impl_->path, key) + ": " + message);
+  const YAML::Node at = value ? value : impl_->node;
+  return impl_->at(at, at.Mark()) + ": " + join(impl_->path, key) + ": " + message;
+}
+
+void ConfigMap::warn(std::string_view key, const std::string& message) const {
+  // Once each: a file read twice (checked, then run) warns once.
+  static std::mutex mutex;
+  static std::set<std::string> said;
+  const std::string line = located(key, message);
+  std::lock_guard<std::mutex> lock(mutex);
+  if (said.insert(line).second) std::fprintf(stderr, "warning: %s\n", line.c_str());
 }
 
 void ConfigMap::reject_missing(std::string_view key, const std::string& message) const {

@@ -102,6 +102,10 @@ class ConfigMap {
   // Throws InputError located at `key` with a message of another form than
   // "expected X, got Y", e.g. "unknown policy kind 'x' (did you mean 'y'?)".
   [[noreturn]] void reject(std::string_view key, const std::string& message) const;
+  // `message` located at `key` ("file:line:col: path.key: message"), for warnings.
+  std::string located(std::string_view key, const std::string& message) const;
+  // Prints "warning: " and that line on stderr (a deprecated spelling, a doubtful value).
+  void warn(std::string_view key, const std::string& message) const;
   // Throws MissingFileError located at `key`.
   [[noreturn]] void reject_missing(std::string_view key, const std::string& message) const;
   // Throws InputError located at element `index` of the list under `key`.
@@ -152,6 +156,9 @@ void make_folder(const std::string& dir);
 // UTF-8 (yaml-cpp can loop forever on a NUL or a stray 0xff). Every YAML text is checked
 // before it is parsed.
 void check_yaml_text(std::string_view text, const std::string& name);
+// The bytes of the file at `path`: MissingFileError when there is none, InputError when
+// it cannot be read or is larger than `most` bytes (`what` it is, for the message).
+std::string read_text_file(const std::string& path, uintmax_t most, const char* what);
 // Throws InputError when the file at `path` exists and is larger than `most` bytes.
 void check_file_size(const std::string& path, uintmax_t most, const char* what);
 

@@ -10,17 +10,6 @@ namespace {
 
 std::string num(double x) { return json_number(x); }
 
-std::string stats_json(const Stats& s) {
-  return "{\"count\": " + std::to_string(s.count) + ", \"mean\": " + num(s.mean) +
-         ", \"p50\": " + num(s.p50) + ", \"p90\": " + num(s.p90) + ", \"p99\": " + num(s.p99) +
-         "}";
-}
-
-std::string rate_json(const std::string& key, const Rate& r) {
-  return "\"" + key + "\": " + num(r.rate) + ", \"" + key + "_ci95\": [" + num(r.low) + ", " +
-         num(r.high) + "]";
-}
-
 // Human units: milliseconds below a second, seconds up to two minutes, then minutes,
 // then hours.
 std::string human_time(double s) {
@@ -52,7 +41,7 @@ void write_comparison(std::ostream& out, const Comparison& c, const ReportContex
   const std::vector<std::string>& names = c.policies;
   auto difference_value = [](double x) { return std::isnan(x) ? std::string("-") : json_number(x); };
   if (format == "csv") {
-    out << "policy,against,metric,pairs,mean_difference,ci95_low,ci95_high\n";
+    out << "policy,against,metric,pairs,mean_difference,mean_difference_low,mean_difference_high\n";
     for (size_t k = 1; k < c.differences.size(); ++k)
       for (const PairedDifference& d : c.differences[k])
         out << csv_quote(names[k]) << ',' << csv_quote(names[0]) << ',' << d.metric << ',' << d.pairs << ','
@@ -65,20 +54,17 @@ void write_comparison(std::ostream& out, const Comparison& c, const ReportContex
         << ",\n  \"policies\": [";
     for (size_t k = 0; k < c.studies.size(); ++k) {
       const Summary& s = c.studies[k].summary;
-      out << (k ? ",\n" : "\n") << "    {\"policy\": " << json_string(names[k]) << ", \"rolled_back\": " << s.rolled_back
-          << ", \"promoted\": " << s.promoted << ", \"unfinished\": " << s.unfinished
-          << ", \"false_rollbacks\": " << s.false_rollback.count << ", " << rate_json("false_rollback_rate", s.false_rollback)
-          << ", \"missed_regressions\": " << s.missed_regression.count << ", "
-          << rate_json("missed_regression_rate", s.missed_regression)
-          << ", \"detection_time_p50\": " << num(s.detection_time_s.p50)
-          << ", \"blast_radius_requests_mean\": " << num(s.blast_radius_requests.mean)
-          << ", \"blast_radius_users_mean\": " << num(s.blast_radius_users.mean)
-          << ", \"rollout_duration_p50\": " << num(s.rollout_duration_s.p50) << ", \"differences\": [";
+      out << (k ? ",\n" : "\n") << "    {\"policy\": " << json_string(names[k]) << ",";
+      const std::vector<std::string> fields = summary_field_names();
+      const std::vector<double> values = summary_field_values(s);
+      for (size_t i = 0; i < fields.size(); ++i) out << " " << json_string(fields[i]) << ": " << num(values[i]) << ",";
+      out << " \"differences\": [";
       if (k > 0)
         for (size_t i = 0; i < c.differences[k].size(); ++i) {
           const PairedDifference& d = c.differences[k][i];
           out << (i ? ", " : "") << "{\"metric\": " << json_string(d.metric) << ", \"pairs\": " << d.pairs
-              << ", \"mean\": " << num(d.mean) << ", \"ci95\": [" << num(d.low) << ", " << num(d.high) << "]}";
+              << ", \"mean_difference\": " << num(d.mean) << ", \"mean_difference_low\": " << num(d.low)
+              << ", \"mean_difference_high\": " << num(d.high) << "}";
         }
       out << "]}";
     }
@@ -160,6 +146,15 @@ std::string short_duration(double s) {
   if (std::isnan(s)) return "-";
   char buf[32];
   std::snprintf(buf, sizeof buf, s >= 120 ? "%.1fm" : "%.0fs", s >= 120 ? s / 60 : s);
+  return buf;
+}
+
+std::string format_metric(SummaryMetric::Unit unit, double v) {
+  if (std::isnan(v)) return "-";
+  char buf[48];
+  if (unit == SummaryMetric::Unit::kRate) std::snprintf(buf, sizeof buf, "%.2f%%", 100 * v);
+  else if (unit == SummaryMetric::Unit::kSeconds) return short_duration(v);
+  else std::snprintf(buf, sizeof buf, std::abs(v) >= 100 ? "%.0f" : "%.3g", v);
   return buf;
 }
 
@@ -274,29 +269,13 @@ void write_json(std::ostream& out, const Study& study, const ReportContext& ctx,
   out << "{\n  \"canarysim_version\": " << json_string(CANARYSIM_VERSION)
       << ",\n  \"scenario\": " << json_string(ctx.scenario)
       << ",\n  \"policy\": " << json_string(ctx.policy) << ",\n  \"seed\": " << ctx.seed
-      << ",\n  \"summary\": {\n    \"runs\": " << s.runs << ", \"promoted\": " << s.promoted
-      << ", \"rolled_back\": " << s.rolled_back << ", \"unfinished\": " << s.unfinished
-      << ",\n    \"false_rollbacks\": " << s.false_rollback.count << ", "
-      << rate_json("false_rollback_rate", s.false_rollback)
-      << ",\n    \"missed_regressions\": " << s.missed_regression.count << ", "
-      << rate_json("missed_regression_rate", s.missed_regression)
-      << ",\n    \"rolled_back_before_evidence\": " << s.rolled_back_before_evidence.count << ", "
-      << rate_json("rolled_back_before_evidence_rate", s.rolled_back_before_evidence)
-      << ",\n    \"detection_time_s\": " << stats_json(s.detection_time_s)
-      << ",\n    \"time_to_mitigate_s\": " << stats_json(s.time_to_mitigate_s)
-      << ",\n    \"blast_radius_requests\": " << stats_json(s.blast_radius_requests)
-      << ",\n    \"blast_radius_users\": " << stats_json(s.blast_radius_users)
-      << ",\n    \"rollout_duration_s\": " << stats_json(s.rollout_duration_s)
-      << ",\n    \"failed_requests\": " << stats_json(s.failed_requests)
-      << ",\n    \"canary_failed_requests\": " << stats_json(s.canary_failed_requests)
-      << ",\n    \"timed_out_requests\": " << stats_json(s.timed_out_requests)
-      << ",\n    \"rejected_requests\": " << stats_json(s.rejected_requests)
-      << ",\n    \"preemptions\": " << stats_json(s.preemptions)
-      << ",\n    \"gpu_hours\": " << stats_json(s.gpu_hours)
-      << ",\n    \"cost\": " << stats_json(s.cost)
-      << ",\n    \"canary_cost\": " << stats_json(s.canary_cost)
-      << ",\n    \"canary_replica_hours\": " << stats_json(s.canary_replica_hours)
-      << ",\n    \"segments\": " << segments_json(ctx, s)
+      << ",\n  \"summary\": {";
+  // The figures by their names in the one table (study.h), as the store and Python name them.
+  const std::vector<std::string> names = summary_field_names();
+  const std::vector<double> values = summary_field_values(s);
+  for (size_t i = 0; i < names.size(); ++i)
+    out << (i % 4 == 0 ? "\n    " : " ") << json_string(names[i]) << ": " << num(values[i]) << ",";
+  out << "\n    \"segments\": " << segments_json(ctx, s)
       << ",\n    \"events\": " << s.events << ", \"wall_s\": " << num(s.wall_s)
       << ", \"events_per_s\": " << num(s.events_per_s) << ", \"threads\": " << s.threads
       << "\n  }";

@@ -47,6 +47,9 @@ std::string json_number(double x);
 // decimal ("45s", "3.5m"); "-" for NaN.
 std::string short_duration(double seconds);
 
+// A summary metric's value as people read it: 0.40%, 3.5m, 1234; "-" for NaN.
+std::string format_metric(SummaryMetric::Unit unit, double value);
+
 // A CSV field in double quotes, with quotes inside doubled (RFC 4180).
 std::string csv_quote(const std::string& s);
 // A CSV number as json_number writes it; empty for NaN (a quantity that does not apply).

@@ -162,7 +162,7 @@ Suite parse_suite(const ConfigMap& suite, const std::string& suite_path) {
             b, key, key, "budget",
             "a metric such as false_rollback_rate, detection_time_p90 or blast_radius_requests_mean "
             "(docs/sweeps.md lists them all)");
-        k.budgets.push_back({key, metric_value_at(b, key, metric)});
+        k.budgets.push_back({metric.name, metric_value_at(b, key, metric)});
       }
     }
     out.cases.push_back(std::move(k));
@@ -244,6 +244,10 @@ CheckOutcome run_check(const std::string& suite_path, const CheckOptions& opt) {
     out.baseline_found = true;
   }
 
+  out.suite = parsed.name;
+  out.suite_file = suite_path;
+  out.suite_text = read_text_file(suite_path, kMaxYamlBytes, "a YAML file");
+  out.seed = options.seed;
   std::ostringstream report, json;
   report << "canarysim check: " << parsed.name << " (seed " << options.seed
          << (opt.auto_runs ? ", runs added until each comparison is decided, at most " + std::to_string(parsed.max_runs)
@@ -300,6 +304,12 @@ CheckOutcome run_check(const std::string& suite_path, const CheckOptions& opt) {
     finished += n;
     const Summary summary = summarize(runs);
     const Figures f = figures_of(summary);
+    CheckCase& done = out.cases.emplace_back();
+    done.name = c.name;
+    done.scenario_text = c.scenario.source;
+    done.policy_text = c.scenario.policy->source;
+    done.runs = n;
+    done.study.summary = summary;
     std::snprintf(line, sizeof line,
                   "\n%s (%llu runs): false rollbacks %.2f %%, missed %.2f %%, detection p90 %s, blast mean %s, "
                   "rollout p50 %s\n",
@@ -313,13 +323,14 @@ CheckOutcome run_check(const std::string& suite_path, const CheckOptions& opt) {
       // A quantity that does not apply (no detection in an A/A case) is within budget.
       const bool ok = std::isnan(v) || v <= b.limit;
       out.budgets_ok &= ok;
+      done.budgets.push_back({b.key, v, b.limit, ok});
       std::snprintf(line, sizeof line, "  %-9s budget %-28s %12.6g (limit %.6g)\n", ok ? "ok" : "BREACH",
                     b.key.c_str(), v, b.limit);
       report << line;
     }
     if (it != baseline.end() && before[0].empty()) {
-      report << "  the baseline has no per-run figures (an older canarysim wrote it): rewrite it with "
-                "--update-baseline\n";
+      done.note = "the baseline has no per-run figures (an older canarysim wrote it): rewrite it with --update-baseline";
+      report << "  " << done.note << "\n";
     } else if (it != baseline.end() && !opt.update_baseline) {
       for (size_t k = 0; k < kFigureCount; ++k) {
         const Verdict& v = verdicts[k];
@@ -327,6 +338,7 @@ CheckOutcome run_check(const std::string& suite_path, const CheckOptions& opt) {
         undecided_figures += v.kind == Verdict::Kind::kUndecided;
         if (v.kind == Verdict::Kind::kNotApplicable) continue;
         const bool rate = kFigures[k].rate;
+        done.changes.push_back({kFigures[k].name, verdict_word(v.kind), rate, v.mean, v.low, v.high, v.tolerance, v.pairs});
         auto show = [&](double x) { return rate ? num(std::round(x * 1e6) / 1e4) + "pt" : num(std::round(x * 1000) / 1000); };
         std::snprintf(line, sizeof line, "  %-9s baseline %-24s %s [%s, %s] over %llu pairs (tolerance %s)\n",
                       verdict_word(v.kind), kFigures[k].name, show(v.mean).c_str(), show(v.low).c_str(),
@@ -334,8 +346,10 @@ CheckOutcome run_check(const std::string& suite_path, const CheckOptions& opt) {
         report << line;
       }
     } else if (out.baseline_found && it == baseline.end()) {
+      done.note = "new case, not in the baseline";
       report << "  new       case, not in the baseline\n";
     }
+    done.study.runs = std::move(runs);
     json << (i ? "," : "") << "\n    " << json_string(c.name) << ": {\"runs\": " << n
          << ", \"false_rollback_rate\": " << num(f.false_rollback_rate) << ", \"missed_regression_rate\": "
          << num(f.missed_regression_rate) << ", \"detection_time_p90\": " << num(f.detection_p90)
@@ -355,11 +369,70 @@ CheckOutcome run_check(const std::string& suite_path, const CheckOptions& opt) {
   }
   report << "\n" << (out.budgets_ok ? "budgets: all within" : "budgets: BREACHED") << "; "
          << (out.baseline_ok ? "baseline: nothing worse beyond tolerance" : "baseline: WORSE beyond tolerance") << "\n";
+  out.undecided = undecided_figures;
   if (undecided_figures > 0)
     report << undecided_figures << " figure(s) undecided: their intervals straddle the tolerance; more runs would tell "
            << (opt.auto_runs ? "(raise max_runs, and rewrite the baseline with --runs auto)" : "(--runs auto)") << "\n";
   out.report = report.str();
   return out;
+}
+
+}  // namespace canarysim
+
+namespace canarysim {
+
+void write_check_markdown(std::ostream& out, const CheckOutcome& c) {
+  const bool passed = c.budgets_ok && c.baseline_ok;
+  out << "### canarysim check: " << c.suite << " " << (passed ? "passed" : "FAILED") << "\n\n"
+      << c.cases.size() << " cases, seed " << c.seed << ", canarysim " << CANARYSIM_VERSION << ". Budgets: "
+      << (c.budgets_ok ? "all within" : "**breached**") << "; baseline: "
+      << (!c.baseline_found ? "none yet" : c.baseline_ok ? "nothing worse beyond tolerance" : "**worse beyond tolerance**")
+      << (c.undecided ? "; " + std::to_string(c.undecided) + " figure(s) undecided (`--runs auto` would tell)" : "")
+      << ".\n\n| case | runs | false rollbacks | missed | detection p90 | blast radius (mean) | rollout p50 | verdict |\n"
+         "|---|---:|---:|---:|---:|---:|---:|---|\n";
+  char buf[64];
+  auto pct = [&buf](const Rate& r) {
+    std::snprintf(buf, sizeof buf, "%.2f %%", 100 * r.rate);
+    return std::string(buf);
+  };
+  for (const CheckCase& k : c.cases) {
+    const Summary& s = k.study.summary;
+    std::string verdict;
+    for (const CheckCase::Budget& b : k.budgets)
+      if (!b.ok) verdict += (verdict.empty() ? "" : ", ") + std::string("budget ") + b.metric + " breached";
+    for (const CheckCase::Change& ch : k.changes)
+      if (ch.verdict == "WORSE") verdict += (verdict.empty() ? "" : ", ") + ch.figure + " worse";
+    out << "| " << k.name << " | " << k.runs << " | " << pct(s.false_rollback) << " | " << pct(s.missed_regression)
+        << " | " << short_duration(s.detection_time_s.p90) << " | "
+        << (std::isnan(s.blast_radius_requests.mean) ? "-" : num(std::round(s.blast_radius_requests.mean))) << " | "
+        << short_duration(s.rollout_duration_s.p50) << " | " << (verdict.empty() ? "ok" : "**" + verdict + "**")
+        << " |\n";
+  }
+  for (const CheckCase& k : c.cases) {
+    if (k.budgets.empty() && k.changes.empty() && k.note.empty()) continue;
+    out << "\n**" << k.name << "**" << (k.note.empty() ? "" : ": " + k.note) << "\n";
+    if (!k.budgets.empty()) {
+      out << "\n| budget | value | limit | |\n|---|---:|---:|---|\n";
+      for (const CheckCase::Budget& b : k.budgets) {
+        const SummaryMetric::Unit unit = find_summary_metric(b.metric)->unit;
+        out << "| " << b.metric << " | " << format_metric(unit, b.value) << " | " << format_metric(unit, b.limit)
+            << " | " << (b.ok ? "ok" : "**BREACH**") << " |\n";
+      }
+    }
+    if (!k.changes.empty()) {
+      out << "\n| against the baseline | mean change | 95 % interval | tolerance | pairs | verdict |\n"
+             "|---|---:|---|---:|---:|---|\n";
+      for (const CheckCase::Change& ch : k.changes) {
+        auto show = [&ch](double x) {
+          return std::isnan(x) ? std::string("-")
+                               : ch.rate ? num(std::round(x * 1e6) / 1e4) + " pt" : num(std::round(x * 1000) / 1000);
+        };
+        out << "| " << ch.figure << " | " << show(ch.mean) << " | [" << show(ch.low) << ", " << show(ch.high)
+            << "] | " << show(ch.tolerance) << " | " << ch.pairs << " | "
+            << (ch.verdict == "WORSE" ? "**WORSE**" : ch.verdict) << " |\n";
+      }
+    }
+  }
 }
 
 }  // namespace canarysim

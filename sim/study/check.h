@@ -41,7 +41,31 @@
 #include <string>
 #include <vector>
 
+#include "sim/study/study.h"
+
 namespace canarysim {
+
+// One case as checked: its study, its budgets, and each figure against the baseline.
+struct CheckCase {
+  struct Budget {
+    std::string metric;  // a summary metric (study.h)
+    double value = 0, limit = 0;
+    bool ok = true;      // within (a figure that does not apply is within)
+  };
+  struct Change {
+    std::string figure;   // false_rollback_rate, detection_time, ...
+    std::string verdict;  // WORSE, better, same, undecided
+    bool rate = false;    // a rate: mean, low, high and tolerance in absolute points of [0, 1]
+    double mean = 0, low = 0, high = 0, tolerance = 0;  // the paired difference, now minus baseline
+    uint64_t pairs = 0;
+  };
+  std::string name, scenario_text, policy_text;
+  uint64_t runs = 0;
+  Study study;
+  std::vector<Budget> budgets;
+  std::vector<Change> changes;  // empty without a baseline for the case
+  std::string note;             // "new case, not in the baseline", ... ("" when none)
+};
 
 struct CheckOutcome {
   bool budgets_ok = true;   // every case within its budgets
@@ -49,7 +73,14 @@ struct CheckOutcome {
   bool baseline_found = false;
   std::string report;       // what a person reads
   std::string new_baseline; // JSON of this run's figures
+  std::string suite, suite_file, suite_text;  // the suite's name, file and text
+  uint64_t seed = 1;
+  size_t undecided = 0;     // figures whose interval straddles the tolerance
+  std::vector<CheckCase> cases;
 };
+// The outcome as GitHub-flavoured Markdown (a CI job summary): the verdict, then per case
+// its figures, budgets and changes against the baseline.
+void write_check_markdown(std::ostream& out, const CheckOutcome& outcome);
 
 // Reads the suite and every case's files without running anything; a one-line summary.
 // The keys of a suite file's top level.

@@ -8,17 +8,17 @@ namespace {
 
 // The value of a metric for one run, or NaN where it does not apply.
 double value_of(const RunResult& r, const std::string& metric) {
-  if (metric == "rolled_back") return r.outcome == Outcome::kRolledBack;
-  if (metric == "promoted") return r.outcome == Outcome::kPromoted;
-  if (metric == "false_rollback") return r.outcome == Outcome::kRolledBack && !r.regression_active;
-  if (metric == "missed_regression") return r.outcome == Outcome::kPromoted && r.regression_active;
-  if (metric == "detection_time_s") return r.detection_time_s;
-  if (metric == "time_to_mitigate_s") return r.time_to_mitigate_s;
+  if (metric == "rollback_rate") return r.outcome == Outcome::kRolledBack;
+  if (metric == "promotion_rate") return r.outcome == Outcome::kPromoted;
+  if (metric == "false_rollback_rate") return r.outcome == Outcome::kRolledBack && !r.regression_active;
+  if (metric == "missed_regression_rate") return r.outcome == Outcome::kPromoted && r.regression_active;
+  if (metric == "detection_time") return r.detection_time_s;
+  if (metric == "time_to_mitigate") return r.time_to_mitigate_s;
   if (metric == "blast_radius_requests")
     return r.regression_active ? static_cast<double>(r.blast_radius_requests) : RunResult::kNaN;
   if (metric == "blast_radius_users")
     return r.regression_active ? static_cast<double>(r.blast_radius_users) : RunResult::kNaN;
-  if (metric == "rollout_duration_s") return r.rollout_duration_s;
+  if (metric == "rollout_duration") return r.outcome == Outcome::kPromoted ? r.rollout_duration_s : RunResult::kNaN;
   if (metric == "cost") return r.baseline_cost + r.canary_cost;
   return RunResult::kNaN;
 }
@@ -27,9 +27,9 @@ double value_of(const RunResult& r, const std::string& metric) {
 
 const std::vector<std::string>& compared_metrics() {
   static const std::vector<std::string> metrics = {
-      "rolled_back",           "promoted",           "false_rollback",
-      "missed_regression",     "detection_time_s",   "time_to_mitigate_s",
-      "blast_radius_requests", "blast_radius_users", "rollout_duration_s",
+      "rollback_rate",         "promotion_rate",     "false_rollback_rate",
+      "missed_regression_rate", "detection_time",    "time_to_mitigate",
+      "blast_radius_requests", "blast_radius_users", "rollout_duration",
       "cost"};
   return metrics;
 }

@@ -16,7 +16,9 @@
 namespace canarysim {
 
 struct PairedDifference {
-  std::string metric;  // a RunResult field, or rolled_back / false_rollback / promoted
+  // The summary's names (study.h): a rate (rollback_rate, false_rollback_rate, ...: per run
+  // 0 or 1) or a distribution (detection_time in seconds, blast_radius_requests, cost, ...).
+  std::string metric;
   uint64_t pairs = 0;  // runs where both policies have a value
   double mean = 0;     // mean of (policy k - policy 0)
   double low = 0, high = 0;  // 95 % interval of that mean

@@ -136,8 +136,8 @@ std::string power_report(const PowerResult& p) {
 
 std::string power_csv(const PowerResult& p) {
   std::ostringstream csv;
-  csv << "size,value,runs,caught,caught_rate,caught_low,caught_high,false_rollback_rate,detection_time_p50_s,"
-         "detection_time_p90_s,blast_radius_requests_mean,threshold\n";
+  csv << "size,value,runs,caught,caught_rate,caught_rate_low,caught_rate_high,false_rollback_rate,detection_time_p50,"
+         "detection_time_p90,blast_radius_requests_mean,threshold\n";
   for (size_t i = 0; i < p.points.size(); ++i) {
     const PowerPoint& x = p.points[i];
     csv << csv_quote(x.size) << "," << csv_number(x.value) << "," << x.caught.of << "," << x.caught.count << ","

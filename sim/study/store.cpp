@@ -136,33 +136,6 @@ CREATE TABLE runs (
   PRIMARY KEY (point, run)) WITHOUT ROWID;
 )sql";
 
-// The summary's columns, from the one table of summary figures (study.h): counts, rates
-// with their Wilson intervals, distributions.
-std::vector<std::string> summary_columns() {
-  std::vector<std::string> c = {"runs", "promoted", "rolled_back", "unfinished"};
-  for (const SummaryRate& r : summary_rates()) {
-    c.push_back(r.count);
-    for (const char* part : {"_rate", "_rate_low", "_rate_high"}) c.push_back(std::string(r.name) + part);
-  }
-  for (const SummaryStats& s : summary_stats())
-    for (const char* part : {"_count", "_mean", "_p50", "_p90", "_p99"}) c.push_back(std::string(s.name) + part);
-  return c;
-}
-
-std::vector<double> summary_values(const Summary& s) {
-  auto d = [](uint64_t x) { return static_cast<double>(x); };
-  std::vector<double> v = {d(s.runs), d(s.promoted), d(s.rolled_back), d(s.unfinished)};
-  for (const SummaryRate& r : summary_rates()) {
-    const Rate& x = s.*(r.rate);
-    for (double y : {d(x.count), x.rate, x.low, x.high}) v.push_back(y);
-  }
-  for (const SummaryStats& c : summary_stats()) {
-    const Stats& st = s.*(c.stats);
-    for (double x : {d(st.count), st.mean, st.p50, st.p90, st.p99}) v.push_back(x);
-  }
-  return v;
-}
-
 std::string join_numbers(const std::vector<uint64_t>& v) {
   std::string out;
   for (uint64_t x : v) out += (out.empty() ? "" : " ") + std::to_string(x);
@@ -281,10 +254,10 @@ void create_summaries_table(sqlite3* db) {
   // Summaries are recomputed from the runs: a table from an older layout is dropped.
   const std::vector<std::string> have = table_columns(db, "summaries");
   std::vector<std::string> want = {"point"};
-  for (const std::string& c : summary_columns()) want.push_back(c);
+  for (const std::string& c : summary_field_names()) want.push_back(c);
   if (!have.empty() && have != want) exec(db, "DROP TABLE summaries");
   std::string sql = "CREATE TABLE IF NOT EXISTS summaries (point INTEGER PRIMARY KEY";
-  for (const std::string& c : summary_columns()) sql += ", " + c + " REAL";
+  for (const std::string& c : summary_field_names()) sql += ", " + c + " REAL";
   exec(db, sql + ")");
 }
 
@@ -434,6 +407,13 @@ void ResultStore::insert(const std::vector<std::pair<uint64_t, RunResult>>& batc
   });
 }
 
+std::vector<std::string> ResultStore::point_labels() const {
+  std::vector<std::string> out;
+  Statement s(impl_->db, "SELECT label FROM points ORDER BY point");
+  while (s.step()) out.push_back(s.text(0));
+  return out;
+}
+
 std::vector<RunResult> ResultStore::point_runs(uint64_t point) const {
   std::vector<RunResult> out;
   Statement s(impl_->db, std::string("SELECT ") + kRunColumns + " FROM runs WHERE point = ? ORDER BY run");
@@ -473,7 +453,7 @@ std::vector<RunResult> ResultStore::point_runs(uint64_t point) const {
 
 std::vector<Summary> ResultStore::write_summaries() {
   const Manifest& m = impl_->manifest;
-  const std::vector<std::string> columns = summary_columns();
+  const std::vector<std::string> columns = summary_field_names();
   std::string sql = "INSERT OR REPLACE INTO summaries (point";
   for (const std::string& c : columns) sql += ", " + c;
   sql += ") VALUES (?";
@@ -488,7 +468,7 @@ std::vector<Summary> ResultStore::write_summaries() {
       if (runs.size() != m.runs) continue;  // a shard's share, or unfinished
       put.bind(1, p);
       int i = 1;
-      for (double x : summary_values(summaries.back())) put.bind(++i, x);
+      for (double x : summary_field_values(summaries.back())) put.bind(++i, x);
       put.step();
       put.reset();
     }
@@ -625,7 +605,7 @@ void ResultStore::write_table(const std::string& table, const std::string& forma
     sql = "SELECT p.point, p.label" + fields + " FROM points p ORDER BY p.point";
   } else if (table == "summaries") {
     std::string columns;
-    for (const std::string& c : summary_columns()) columns += ", s." + c;
+    for (const std::string& c : summary_field_names()) columns += ", s." + c;
     sql = "SELECT p.point, p.label" + fields + columns + " FROM points p JOIN summaries s ON s.point = p.point ORDER BY p.point";
   } else if (table == "runs") {
     std::string columns;

@@ -71,6 +71,8 @@ class ResultStore {
   uint64_t summary_count() const;
   // One transaction. Throws if any (point, run) is already present (nothing is written).
   void insert(const std::vector<std::pair<uint64_t, RunResult>>& batch);
+  // Each point's label ("bake_time=5m, steps=[10, 50]"), in point order.
+  std::vector<std::string> point_labels() const;
   // The runs of one point, in run order.
   std::vector<RunResult> point_runs(uint64_t point) const;
   // Replaces the summaries of every point that has all its runs, and returns every

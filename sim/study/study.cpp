@@ -7,6 +7,7 @@
 #include <chrono>
 #include <iterator>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <exception>
 #include <limits>
@@ -187,9 +188,86 @@ const SummaryMetric* find_summary_metric(const std::string& name) {
   return nullptr;
 }
 
+std::vector<std::string> summary_field_names() {
+  std::vector<std::string> c = {"runs", "promoted", "rolled_back", "unfinished"};
+  for (const SummaryRate& r : summary_rates()) {
+    c.push_back(r.count);
+    for (const char* part : {"_rate", "_rate_low", "_rate_high"}) c.push_back(std::string(r.name) + part);
+  }
+  for (const SummaryStats& s : summary_stats())
+    for (const char* part : {"_count", "_mean", "_p50", "_p90", "_p99"}) c.push_back(std::string(s.name) + part);
+  return c;
+}
+
+std::vector<double> summary_field_values(const Summary& s) {
+  auto d = [](uint64_t x) { return static_cast<double>(x); };
+  std::vector<double> v = {d(s.runs), d(s.promoted), d(s.rolled_back), d(s.unfinished)};
+  for (const SummaryRate& r : summary_rates()) {
+    const Rate& x = s.*(r.rate);
+    for (double y : {d(x.count), x.rate, x.low, x.high}) v.push_back(y);
+  }
+  for (const SummaryStats& c : summary_stats()) {
+    const Stats& st = s.*(c.stats);
+    for (double x : {d(st.count), st.mean, st.p50, st.p90, st.p99}) v.push_back(x);
+  }
+  return v;
+}
+
+std::string renamed_metric(const std::string& name) {
+  // What a current name can be: a summary metric, a summary field, a distribution's name.
+  auto current = [](const std::string& x) {
+    if (find_summary_metric(x)) return true;
+    for (const SummaryStats& s : summary_stats())
+      if (x == s.name) return true;
+    const std::vector<std::string> fields = summary_field_names();
+    return std::find(fields.begin(), fields.end(), x) != fields.end();
+  };
+  // An interval as a pair (false_rollback_rate_ci95) has two names now, not one.
+  if (name.empty() || current(name) || (name.size() > 5 && name.compare(name.size() - 5, 5, "_ci95") == 0)) return "";
+  // The earlier spellings differ in three ways only: a unit token `_s` (detection_time_s_p50,
+  // detection_time_p50_s), `ci95` for an interval's ends, and a rate's family without
+  // `_rate` (false_rollback_high, false_rollback).
+  std::string x = name;
+  auto drop = [&x](const std::string& token) {
+    for (size_t at; (at = x.find(token)) != std::string::npos;) x.erase(at, token.size() - 1);
+  };
+  if (x.size() > 2 && x.compare(x.size() - 2, 2, "_s") == 0) x.erase(x.size() - 2);
+  x += "_";
+  drop("_s_");
+  drop("_ci95_");
+  x.pop_back();
+  if (current(x)) return x;
+  for (const SummaryRate& r : summary_rates()) {
+    const std::string family = r.name;
+    if (x.rfind(family, 0) != 0 || x.compare(family.size(), 5, "_rate") == 0) continue;
+    const std::string y = family + "_rate" + x.substr(family.size());
+    if (current(y)) return y;
+  }
+  return "";
+}
+
+const SummaryMetric& summary_metric_option(const std::string& option, const std::string& name) {
+  if (const SummaryMetric* metric = find_summary_metric(name)) return *metric;
+  const std::string renamed = renamed_metric(name);
+  if (const SummaryMetric* metric = find_summary_metric(renamed)) {
+    std::fprintf(stderr, "warning: %s: '%s' is the spelling of canarysim 0.1; write '%s' (the old one goes in 0.3)\n",
+                 option.c_str(), name.c_str(), renamed.c_str());
+    return *metric;
+  }
+  std::vector<std::string> names;
+  for (const SummaryMetric& x : summary_metrics()) names.push_back(x.name);
+  const std::string guess = nearest(name, names);
+  throw InputError(option + ": unknown metric '" + name + "'" + (guess.empty() ? "" : " (did you mean '" + guess + "'?)"));
+}
+
 const SummaryMetric& summary_metric_at(const ConfigMap& m, const std::string& key, const std::string& name,
                                        const std::string& what, const std::string& expected) {
   if (const SummaryMetric* metric = find_summary_metric(name)) return *metric;
+  const std::string renamed = renamed_metric(name);
+  if (const SummaryMetric* metric = find_summary_metric(renamed)) {
+    m.warn(key, "'" + name + "' is the spelling of canarysim 0.1; write '" + renamed + "' (the old one goes in 0.3)");
+    return *metric;
+  }
   std::vector<std::string> names;
   for (const SummaryMetric& x : summary_metrics()) names.push_back(x.name);
   const std::string guess = nearest(name, names);

@@ -125,8 +125,22 @@ struct SummaryStats {
 };
 const std::vector<SummaryRate>& summary_rates();
 const std::vector<SummaryStats>& summary_stats();
+// A summary as named numbers, from that table, in one order: runs, promoted, rolled_back,
+// unfinished; each rate's count, X_rate, X_rate_low, X_rate_high; each distribution's
+// Y_count, Y_mean, Y_p50, Y_p90, Y_p99 (NaN where none applies). `run --format json`,
+// the results store, compare's JSON and Python's Study.summary all use these names.
+std::vector<std::string> summary_field_names();
+std::vector<double> summary_field_values(const Summary& summary);
+// The name `name` stands for when it is a spelling of an earlier release
+// (detection_time_s_p50, detection_time_p50_s, false_rollback_high, false_rollback_ci95_low,
+// detection_time_s, ...): the current metric or field name, or "" when it is none. Old
+// spellings are accepted, with a deprecation message, until the next release.
+std::string renamed_metric(const std::string& name);
 // nullptr when no metric has this name.
 const SummaryMetric* find_summary_metric(const std::string& name);
+// For the CLI's options that name metrics: `name`, or the current name of an old spelling
+// (with a deprecation message on stderr), or an InputError naming `option`.
+const SummaryMetric& summary_metric_option(const std::string& option, const std::string& name);
 // For files that name metrics (tune's objective and constraints, check's budgets): the
 // metric `name` given under `key` of `m`, or an InputError located there reading
 // "unknown <what> 'name' (did you mean '...'?); expected <expected>".

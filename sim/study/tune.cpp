@@ -29,16 +29,6 @@ const SummaryMetric& metric_named(const ConfigMap& m, const std::string& key, co
   return summary_metric_at(m, key, name, "metric", "one of: " + all);
 }
 
-// How a value of a metric reads: 0.40%, 3.5m, 1234.
-std::string show(Unit unit, double v) {
-  if (std::isnan(v)) return "-";
-  char buf[48];
-  if (unit == Unit::kRate) std::snprintf(buf, sizeof buf, "%.2f%%", 100 * v);
-  else if (unit == Unit::kSeconds) return short_duration(v);
-  else std::snprintf(buf, sizeof buf, std::abs(v) >= 100 ? "%.0f" : "%.3g", v);
-  return buf;
-}
-
 // A distribution-free 95% interval for the q-quantile of `v` (order statistics).
 std::pair<double, double> quantile_interval(std::vector<double> v, double q) {
   if (v.empty()) return {RunResult::kNaN, RunResult::kNaN};
@@ -287,7 +277,7 @@ std::string tune_report(const TuneResult& t) {
   out << "canarysim tune: " << t.name << "\n";
   out << "objective: minimise " << t.metric_names[0];
   for (size_t k = 0; k < t.limits.size(); ++k)
-    out << (k ? ", " : "; subject to ") << t.metric_names[k + 1] << " <= " << show(unit_of(t.metric_names[k + 1]), t.limits[k]);
+    out << (k ? ", " : "; subject to ") << t.metric_names[k + 1] << " <= " << format_metric(unit_of(t.metric_names[k + 1]), t.limits[k]);
   out << "\nmix:";
   for (size_t s = 0; s < t.scenario_labels.size(); ++s)
     out << (s ? "," : "") << " " << t.scenario_labels[s] << " (weight " << t.weights[s] << ")";
@@ -310,8 +300,8 @@ std::string tune_report(const TuneResult& t) {
   for (size_t j = 0; j < t.metric_names.size(); ++j) {
     const Unit u = unit_of(t.metric_names[j]);
     std::snprintf(line, sizeof line, "%-30s %14s %16s %14s %12s\n", t.metric_names[j].c_str(),
-                  show(u, best.metrics[j]).c_str(), show(u, best.uppers[j]).c_str(), show(u, base.metrics[j]).c_str(),
-                  j ? show(u, t.limits[j - 1]).c_str() : "(minimised)");
+                  format_metric(u, best.metrics[j]).c_str(), format_metric(u, best.uppers[j]).c_str(), format_metric(u, base.metrics[j]).c_str(),
+                  j ? format_metric(u, t.limits[j - 1]).c_str() : "(minimised)");
     out << line;
   }
 
@@ -330,7 +320,7 @@ std::string tune_report(const TuneResult& t) {
     }
     auto interval = [](Unit u, double mid, std::pair<double, double> ci) {
       if (std::isnan(mid)) return std::string("-");
-      return show(u, mid) + " [" + show(u, ci.first) + ", " + show(u, ci.second) + "]";
+      return format_metric(u, mid) + " [" + format_metric(u, ci.first) + ", " + format_metric(u, ci.second) + "]";
     };
     std::string blast_text = "-";
     if (!blast.empty()) {
@@ -362,7 +352,7 @@ std::string tune_report(const TuneResult& t) {
     std::snprintf(line, sizeof line, "%5zu %5llu %4s", c, static_cast<unsigned long long>(x.runs), x.feasible ? "yes" : "no");
     out << line;
     for (size_t j = 0; j < t.metric_names.size(); ++j) {
-      std::snprintf(line, sizeof line, " %22s", show(unit_of(t.metric_names[j]), x.metrics[j]).c_str());
+      std::snprintf(line, sizeof line, " %22s", format_metric(unit_of(t.metric_names[j]), x.metrics[j]).c_str());
       out << line;
     }
     out << "  " << values_label(t, c) << "\n";

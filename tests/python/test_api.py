@@ -1,6 +1,7 @@
 """The Python API: loading, changing and running scenarios, results as DataFrames."""
 
 import io
+import json
 import math
 
 import numpy as np
@@ -70,19 +71,48 @@ policy: {kind: stepped, steps: [50], bake_time: 10m, checks: [{metric: ttft_p50,
     assert (f["rejected_requests"] > 0).all() and (f["timed_out_requests"] > 0).all()
     assert (f["failed_requests"] == f["baseline_failed_requests"] + f["canary_failed_requests"]).all()
     assert np.allclose(f["gpu_hours"], (f["baseline_replica_seconds"] + f["canary_replica_seconds"]) * 8 / 3600)
-    assert study.summary["rejected_requests"]["mean"] == f["rejected_requests"].mean()
+    assert study.summary["rejected_requests_mean"] == f["rejected_requests"].mean()
     assert "gpu_hours" in study.summary_frame().index
 
 
 def test_summary_is_a_plain_dict_and_a_frame():
     s = cs.run("scenarios/error-spike.yaml", runs=30).summary
     assert isinstance(s, dict)
-    assert set(s["detection_time_s"]) == {"count", "mean", "p50", "p90", "p99"}
-    low, high = s["false_rollback_rate_ci95"]
-    assert 0 <= low <= s["false_rollback_rate"] <= high <= 1
+    assert 0 <= s["false_rollback_rate_low"] <= s["false_rollback_rate"] <= s["false_rollback_rate_high"] <= 1
+    assert s["detection_time_count"] == s["rolled_back"] and isinstance(s["detection_time_count"], int)
     frame = cs.run("scenarios/error-spike.yaml", runs=30).summary_frame()
     assert list(frame.columns) == ["count", "mean", "p50", "p90", "p99"]
-    assert "detection_time_s" in frame.index
+    assert frame.loc["detection_time", "p50"] == s["detection_time_p50"]
+
+
+def test_summary_names_are_the_clis_and_the_stores():
+    code, out, _ = cli("run", "scenarios/error-spike.yaml", "--runs", "12", "--format", "json", "--quiet")
+    assert code == 0
+    from_cli = json.loads(out)["summary"]
+    s = cs.run("scenarios/error-spike.yaml", runs=12).summary
+    table = [k for k in from_cli if k not in ("segments", "events", "wall_s", "events_per_s", "threads")]
+    assert table == [k for k in s if k not in ("segment_blast_requests_mean", "segment_blast_users_mean", "events",
+                                             "wall_s", "events_per_s", "threads")]
+    for k in table:
+        assert (from_cli[k] is None and np.isnan(s[k])) or from_cli[k] == pytest.approx(s[k], rel=1e-12), k
+
+
+def test_the_old_spellings_answer_with_a_warning_until_0_3():
+    study = cs.run("scenarios/error-spike.yaml", runs=20)
+    s = study.summary
+    with pytest.warns(FutureWarning, match="detection_time_s.*detection_time_p50"):
+        assert s["detection_time_s"]["p50"] == s["detection_time_p50"]
+    with pytest.warns(FutureWarning, match="false_rollback_rate_ci95"):
+        assert s["false_rollback_rate_ci95"] == (s["false_rollback_rate_low"], s["false_rollback_rate_high"])
+    with pytest.warns(FutureWarning, match="'detection_time_s_p90'.*'detection_time_p90'"):
+        assert s["detection_time_s_p90"] == s["detection_time_p90"]
+    with pytest.warns(FutureWarning, match="'false_rollback_high'.*'false_rollback_rate_high'"):
+        assert s["false_rollback_high"] == s["false_rollback_rate_high"]
+    with pytest.raises(KeyError):
+        s["no_such_metric"]
+    c = cs.compare("scenarios/error-spike.yaml", [None, "policies/presets/sequential.yaml"], runs=10)
+    with pytest.warns(FutureWarning, match="ci95_low"):
+        assert (c.differences["ci95_low"].fillna(-1) == c.differences["mean_difference_low"].fillna(-1)).all()
 
 
 def test_results_are_identical_to_the_clis_for_the_same_seed():
@@ -118,10 +148,10 @@ def test_compare_pairs_policies_on_the_same_runs():
                    {"p90": "policies/presets/stepped.yaml", "p99": "policies/presets/stepped-p99.yaml"},
                    runs=60, seed=2)
     assert set(c.studies) == {"p90", "p99"}
-    row = c.differences.set_index("metric").loc["missed_regression"]
+    row = c.differences.set_index("metric").loc["missed_regression_rate"]
     assert row["policy"] == "p99" and row["against"] == "p90"
     assert row["mean_difference"] < -0.5  # p99 misses far fewer tail regressions
-    assert row["ci95_high"] < 0
+    assert row["mean_difference_high"] < 0
 
 
 def test_timeline_frame():
@@ -142,7 +172,7 @@ def test_tradeoff_curve():
 
 
 def test_version_and_kinds():
-    assert cs.__version__ == "0.1.0"
+    assert cs.__version__ == "0.2.0"
     assert "stepped" in cs.policy_kinds()
     assert cs.validate("scenarios/default.yaml").endswith("with policy stepped")
 

@@ -9,7 +9,7 @@ import xml.etree.ElementTree as ET
 import pytest
 import yaml
 
-from conftest import ROOT, cli
+from conftest import ROOT, cli, rendered
 
 SCENARIOS = os.path.join(ROOT, "scenarios")
 STEPPED = os.path.join(ROOT, "policies", "presets", "stepped.yaml")
@@ -81,8 +81,8 @@ def test_power_figures_are_those_of_a_plain_study(power, tmp_path):
     scenario = load(os.path.join(SCENARIOS, "error-spike.yaml"))
     scenario["regressions"][0]["error_rate"] = "1%"
     summary = study(scenario, load(STEPPED), 120, 4, tmp_path, "one-percent")
-    assert int(row["caught"]) == summary["detection_time_s"]["count"]
-    assert float(row["detection_time_p50_s"]) == summary["detection_time_s"]["p50"]
+    assert int(row["caught"]) == summary["detection_time_count"]
+    assert float(row["detection_time_p50"]) == summary["detection_time_p50"]
 
 
 TUNE = """name: tune test
@@ -161,7 +161,7 @@ def test_tune_figures_are_the_weighted_mix_of_plain_studies(tuned, tmp_path):
     frr = (2 * good["false_rollback_rate"] + 1 * bad["false_rollback_rate"]) / 3
     assert float(chosen["false_rollback_rate"]) == pytest.approx(frr, rel=1e-12, abs=1e-15)
     # Blast radius applies only where a regression starts: the bad scenario alone.
-    assert float(chosen["blast_radius_requests_mean"]) == pytest.approx(bad["blast_radius_requests"]["mean"], rel=1e-12)
+    assert float(chosen["blast_radius_requests_mean"]) == pytest.approx(bad["blast_radius_requests_mean"], rel=1e-12)
 
 
 def test_tune_exits_3_when_no_candidate_meets_the_constraints(tmp_path):
@@ -203,3 +203,22 @@ def test_tune_with_confidence_judges_rate_constraints_on_their_upper_bounds(tmp_
         assert (c["feasible"] == "1") == meets, c["candidate"]
         # The 95% upper bound of a rate is above the estimate (Wilson, 0 < n).
         assert upper > float(c["false_rollback_rate"])
+
+
+def test_the_tune_and_power_folders_have_their_pages(tuned, power, tmp_path):
+    folder = tuned[0] / "out"
+    assert (folder / "input.yaml").read_text() == (tuned[0] / "tune.yaml").read_text()
+    assert (folder / "summary.txt").read_text() in tuned[1]
+    dom = rendered(folder / "report.html")
+    for text in ("canarysim tuning: out", "pareto.csv", "candidates.csv", "name: tune test", "objective"):
+        assert text in dom, text
+    assert dom.count("<svg") == 1
+    pfolder = power[0] / "out"
+    dom = rendered(pfolder / "report.html")
+    for text in ("canarysim power study: out", "power.csv", "caught_rate_low", "name: stepped against errors"):
+        assert text in dom, text
+    assert dom.count("<svg") == 1
+    # `canarysim report` writes the same page again, anywhere.
+    code, _, err = cli("report", str(pfolder), "--out", str(tmp_path / "p.html"))
+    assert code == 0, err
+    assert (tmp_path / "p.html").read_text() == (pfolder / "report.html").read_text()
