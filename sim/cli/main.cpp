@@ -49,6 +49,7 @@
 #include "sim/io/config.h"
 #include "sim/study/limits.h"
 #include "sim/io/report.h"
+#include "sim/io/schema.h"
 #include "sim/model/scenario.h"
 #include "sim/study/store.h"
 #include "sim/study/study.h"
@@ -828,6 +829,9 @@ int main(int argc, char** argv) {
       "Power study YAML file",
       "Folder for power.csv, power.svg, summary.txt, input.yaml, report.html (default: NAME-power)");
 
+  CLI::App* reference_cmd = app.add_subcommand(
+      "reference", "Print every key of every file kind, with type, default, range and meaning (docs/reference.md)");
+
   std::string report_in, report_out;
   CLI::App* report_cmd = app.add_subcommand(
       "report", "Write the HTML page of saved results: a sweep store, or a tune or power folder "
@@ -895,6 +899,10 @@ int main(int argc, char** argv) {
     if (*import_cmd) return import_command(imp);
     if (*check_cmd) return check_command(chk);
     if (*report_cmd) return report_command(report_in, report_out);
+    if (*reference_cmd) {
+      std::cout << reference_markdown();
+      return 0;
+    }
     if (*sweep_cmd) return sweep_command(sweep, command_line);
     if (*merge_cmd) return merge_command(merge_out, merge_inputs, command_line);
     if (*export_cmd) return export_command(exp);

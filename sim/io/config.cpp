@@ -1,4 +1,5 @@
 #include "sim/io/config.h"
+#include "sim/io/schema.h"
 
 #include <yaml-cpp/depthguard.h>
 #include <yaml-cpp/yaml.h>
@@ -409,6 +410,33 @@ ConfigMap ConfigMap::permitting(std::vector<std::string> keys) const {
   return ConfigMap(impl);
 }
 
+void ConfigMap::allow(const Section& section) const {
+  allow(section.keys());
+  section_ = &section;
+}
+
+void ConfigMap::expect(std::string_view key, unsigned type) const {
+  if (!section_) return;
+  const SchemaField* f = section_->find(key);
+  if (!f)
+    throw std::logic_error("schema: " + std::string(section_->path) + "." + std::string(key) +
+                           " is read but not in its table");
+  if (!(f->type & (type | schema::kAny)))
+    throw std::logic_error("schema: " + std::string(section_->path) + "." + std::string(key) + " is read as " +
+                           schema_type_name(type) + "; its table says " + schema_type_name(f->type));
+}
+
+void ConfigMap::expect_default(std::string_view key, double fallback,
+                               std::optional<double> (*parse)(std::string_view)) const {
+  if (!section_ || !section_->fixed_defaults) return;
+  const SchemaField* f = section_->find(key);
+  if (!f || f->fallback.empty() || f->fallback == kOptional) return;
+  const std::optional<double> table = parse(f->fallback);
+  if (table && std::abs(*table - fallback) > 1e-9 * std::max(1.0, std::abs(fallback)))
+    throw std::logic_error("schema: " + std::string(section_->path) + "." + std::string(key) + " defaults to " +
+                           std::to_string(fallback) + "; its table says " + std::string(f->fallback));
+}
+
 void ConfigMap::allow(const std::vector<std::string>& only) const {
   std::vector<std::string> known = only;
   known.insert(known.end(), impl_->also_allowed.begin(), impl_->also_allowed.end());
@@ -446,6 +474,7 @@ constexpr const char* kRateForm = "a rate like '200/s', '12000/m' or '50000/h'";
 }  // namespace
 
 double ConfigMap::duration(std::string_view key) const {
+  expect(key, schema::kDuration);
   const YAML::Node v = impl_->node[std::string(key)];
   if (!v || !v.IsScalar()) fail(key, kDurationForm);
   const auto d = parse_duration(v.Scalar());
@@ -457,10 +486,12 @@ double ConfigMap::duration(std::string_view key) const {
   return *d;
 }
 double ConfigMap::duration(std::string_view key, double fallback) const {
+  expect_default(key, fallback, parse_duration);
   return has(key) ? duration(key) : fallback;
 }
 
 double ConfigMap::rate(std::string_view key) const {
+  expect(key, schema::kRate);
   const YAML::Node v = impl_->node[std::string(key)];
   if (!v || !v.IsScalar()) fail(key, kRateForm);
   const auto r = parse_rate(v.Scalar());
@@ -469,10 +500,12 @@ double ConfigMap::rate(std::string_view key) const {
   return *r;
 }
 double ConfigMap::rate(std::string_view key, double fallback) const {
+  expect_default(key, fallback, parse_rate);
   return has(key) ? rate(key) : fallback;
 }
 
 double ConfigMap::probability(std::string_view key) const {
+  expect(key, schema::kFraction);
   const YAML::Node v = impl_->node[std::string(key)];
   const char* form = "a probability in [0, 1], like 0.02 or 2%";
   if (!v || !v.IsScalar()) fail(key, form);
@@ -481,10 +514,12 @@ double ConfigMap::probability(std::string_view key) const {
   return *p;
 }
 double ConfigMap::probability(std::string_view key, double fallback) const {
+  expect_default(key, fallback, parse_fraction);
   return has(key) ? probability(key) : fallback;
 }
 
 double ConfigMap::percent(std::string_view key) const {
+  expect(key, schema::kPercent);
   const YAML::Node v = impl_->node[std::string(key)];
   const char* form = "a weight in percent, in [0, 100], like 25 or 25%";
   if (!v || !v.IsScalar()) fail(key, form);
@@ -496,6 +531,7 @@ double ConfigMap::percent(std::string_view key) const {
 }
 
 double ConfigMap::number(std::string_view key, double lo, double hi) const {
+  expect(key, schema::kNumber | schema::kFraction);
   const YAML::Node v = impl_->node[std::string(key)];
   // A number within [0, 1] is a fraction, and every fraction may be written in percent.
   const bool fraction = lo >= 0 && hi <= 1;
@@ -511,11 +547,14 @@ double ConfigMap::number(std::string_view key, double lo, double hi) const {
   return *x;
 }
 double ConfigMap::number(std::string_view key, double fallback, double lo, double hi) const {
+  expect_default(key, fallback, parse_fraction);
   return has(key) ? number(key, lo, hi) : fallback;
 }
 
 uint64_t ConfigMap::count(std::string_view key, uint64_t fallback, uint64_t lo,
                           uint64_t hi) const {
+  expect(key, schema::kCount);
+  expect_default(key, static_cast<double>(fallback), parse_number);
   if (!has(key)) return fallback;
   const YAML::Node v = impl_->node[std::string(key)];
   const std::string form =
@@ -530,6 +569,7 @@ uint64_t ConfigMap::count(std::string_view key, uint64_t fallback, uint64_t lo,
 }
 
 std::string ConfigMap::text(std::string_view key) const {
+  expect(key, schema::kText | schema::kFile);
   const YAML::Node v = impl_->node[std::string(key)];
   if (!v || !v.IsScalar() || v.Scalar().empty()) fail(key, "a text value");
   return v.Scalar();
@@ -539,6 +579,8 @@ std::string ConfigMap::text(std::string_view key, const std::string& fallback) c
 }
 
 bool ConfigMap::flag(std::string_view key, bool fallback) const {
+  expect(key, schema::kFlag);
+  expect_default(key, fallback ? 1 : 0, [](std::string_view t) { return t == "true" ? std::optional<double>(1) : t == "false" ? std::optional<double>(0) : std::nullopt; });
   if (!has(key)) return fallback;
   const YAML::Node v = impl_->node[std::string(key)];
   const std::string s = v.IsScalar() ? v.Scalar() : "";
@@ -548,6 +590,7 @@ bool ConfigMap::flag(std::string_view key, bool fallback) const {
 }
 
 std::vector<double> ConfigMap::numbers(std::string_view key) const {
+  expect(key, schema::kNumbers);
   const YAML::Node v = impl_->node[std::string(key)];
   if (!v || !v.IsSequence() || v.size() == 0) fail(key, "a non-empty list of numbers");
   std::vector<double> out;
@@ -560,6 +603,7 @@ std::vector<double> ConfigMap::numbers(std::string_view key) const {
 }
 
 std::vector<std::string> ConfigMap::texts(std::string_view key) const {
+  expect(key, schema::kTexts | schema::kText);
   const YAML::Node v = impl_->node[std::string(key)];
   std::vector<std::string> out;
   if (!v || v.IsNull()) return out;
@@ -578,12 +622,14 @@ bool ConfigMap::is_map(std::string_view key) const {
 }
 
 ConfigMap ConfigMap::map(std::string_view key) const {
+  expect(key, schema::kMap);
   const YAML::Node v = impl_->node[std::string(key)];
   if (!v || !v.IsMap()) fail(key, "a mapping of keys to values");
   return ConfigMap(std::make_shared<Impl>(impl_->child(v, join(impl_->path, key))));
 }
 
 std::vector<ConfigMap> ConfigMap::maps(std::string_view key) const {
+  expect(key, schema::kList);
   std::vector<ConfigMap> out;
   if (!has(key)) return out;
   const YAML::Node v = impl_->node[std::string(key)];

@@ -31,6 +31,8 @@
 
 namespace canarysim {
 
+struct Section;
+
 // Every duration a file gives is 0 or in [1us, 365d], every rate in (0, 10^6/s]: beyond
 // them no study is meaningful, and arithmetic on them would overflow or never end.
 constexpr double kMinDurationS = 1e-6, kMaxDurationS = 365 * 86400.0;
@@ -66,6 +68,9 @@ class ConfigMap {
   ConfigMap permitting(std::vector<std::string> keys) const;
   void allow(std::initializer_list<std::string_view> keys) const;
   void allow(const std::vector<std::string>& keys) const;
+  // The keys of the section's table (sim/io/schema.h); the getters of this object then
+  // check every read against the table (std::logic_error on a difference: a bug here).
+  void allow(const Section& section) const;
   bool has(std::string_view key) const;
   // The keys of this mapping, in file order.
   std::vector<std::string> keys() const;
@@ -140,7 +145,12 @@ class ConfigMap {
 
  private:
   explicit ConfigMap(std::shared_ptr<const Impl> impl) : impl_(std::move(impl)) {}
+  // Against the bound section's table: `key` is in it, may be read as `type`, and (when
+  // the table's default reads as a number) `fallback` is that default.
+  void expect(std::string_view key, unsigned type) const;
+  void expect_default(std::string_view key, double fallback, std::optional<double> (*parse)(std::string_view)) const;
   std::shared_ptr<const Impl> impl_;
+  mutable const Section* section_ = nullptr;
 };
 
 // Files are refused before they are read when larger than this: a YAML file's parsed

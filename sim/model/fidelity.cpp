@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "sim/io/config.h"
+#include "sim/io/schema.h"
 #include "sim/model/scenario.h"
 
 namespace canarysim {
@@ -70,6 +71,14 @@ std::string percent(double x) {
 
 }  // namespace
 
+namespace {
+using namespace schema;
+const Section kFidelity{"scenario", "fidelity", "Exact, or a scaled-down fleet (SHRiNK: sample users, scale pools, scale counts back; sim/model/fidelity.h). Also written as `fidelity: exact` or `fidelity: scaled`.", {
+    {"mode", kText, "scaled", "exact, scaled", "how the fleet is simulated"},
+    {"replicas", kCount, "40", "[1, 2^20]", "scaled: the largest pool is simulated with about this many replicas"},
+}};
+}  // namespace
+
 Fidelity Fidelity::parse(const ConfigMap& m, const char* key) {
   Fidelity f;
   if (!m.has(key)) return f;
@@ -77,7 +86,7 @@ Fidelity Fidelity::parse(const ConfigMap& m, const char* key) {
   ConfigMap section = m;
   if (m.is_map(key)) {
     section = m.map(key);
-    section.allow({"mode", "replicas"});
+    section.allow(kFidelity);
     mode = section.text("mode", "scaled");
     f.replicas = static_cast<uint32_t>(section.count("replicas", f.replicas, 1, 1u << 20));
     if (mode != "exact" && mode != "scaled") section.fail("mode", "exact or scaled");

@@ -3,8 +3,11 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <memory>
+#include <stdexcept>
 
 #include "sim/io/config.h"
+#include "sim/io/schema.h"
 
 namespace canarysim {
 
@@ -14,23 +17,83 @@ constexpr double kInf = std::numeric_limits<double>::infinity();
 struct KindInfo {
   const char* name;
   Regression::Kind kind;
-  std::initializer_list<std::string_view> keys;  // its own keys
 };
 
 const KindInfo kKinds[] = {
-    {"latency", Regression::Kind::kLatency, {"ttft_multiplier", "itl_multiplier"}},
-    {"tail_latency", Regression::Kind::kTailLatency, {"probability", "multiplier"}},
-    {"capacity_loss", Regression::Kind::kCapacityLoss, {"replicas_lost", "error_above_batch"}},
-    {"errors", Regression::Kind::kErrors, {"error_rate", "added_error_rate"}},
-    {"quality", Regression::Kind::kQuality, {"quality_drop"}},
-    {"hallucination", Regression::Kind::kHallucination, {"hallucination_rate"}},
-    {"drift", Regression::Kind::kDrift, {"shift"}},
-    {"verbosity", Regression::Kind::kVerbosity, {"output_multiplier"}},
-    {"unsafe", Regression::Kind::kUnsafe, {"unsafe_rate"}},
-    {"cost", Regression::Kind::kCost, {"cost_multiplier"}},
-    {"kv_footprint", Regression::Kind::kKvFootprint, {"multiplier"}},
-    {"prefix_cache", Regression::Kind::kPrefixCache, {"hit_multiplier"}},
+    {"latency", Regression::Kind::kLatency},
+    {"tail_latency", Regression::Kind::kTailLatency},
+    {"capacity_loss", Regression::Kind::kCapacityLoss},
+    {"errors", Regression::Kind::kErrors},
+    {"quality", Regression::Kind::kQuality},
+    {"hallucination", Regression::Kind::kHallucination},
+    {"drift", Regression::Kind::kDrift},
+    {"verbosity", Regression::Kind::kVerbosity},
+    {"unsafe", Regression::Kind::kUnsafe},
+    {"cost", Regression::Kind::kCost},
+    {"kv_footprint", Regression::Kind::kKvFootprint},
+    {"prefix_cache", Regression::Kind::kPrefixCache},
 };
+using namespace schema;
+
+// The keys every regression has, then each kind's own (in kKinds' order).
+const std::vector<SchemaField> kCommonFields = {
+    {"name", kText, "KIND-INDEX", "", "the regression's name in reports"},
+    {"kind", kText, "", "a kind", "what goes wrong (each kind's section lists its keys)"},
+    {"onset", kDuration | kMap, "0s", ">= 0, or {weight: W}", "when it starts: a time, or {weight: 25%} when the canary first reaches that weight"},
+    {"shape", kText | kMap, "step", "step, {ramp: D}, {bursts: {on: D, off: D}}", "how its intensity grows: at once, linearly over D, or on and off"},
+    {"scope", kText | kMap, "all", "all, {segment: S}, {min_prompt_tokens: N}", "which requests it hits"},
+    {"component", kText, "the model", "a topology component", "latency, tail_latency and errors: in that component instead of the model"},
+};
+const std::vector<std::pair<const char*, std::vector<SchemaField>>> kKindFields = {
+    {"latency", {{"ttft_multiplier", kNumber, "1", "[0, 10^4]", "multiplies time to first token"},
+                 {"itl_multiplier", kNumber, "1", "[0, 10^4]", "multiplies the time between tokens"}}},
+    {"tail_latency", {{"probability", kFraction, "", "[0, 1]", "share of requests slowed"},
+                      {"multiplier", kNumber, "", "[1, 10^4]", "multiplies their latency"}}},
+    {"capacity_loss", {{"replicas_lost", kCount, "0", "[0, 2^20]", "canary replicas lost (batched)"},
+                       {"error_above_batch", kCount, "0", "[0, 2^20]", "requests fail when a replica's batch exceeds this"}}},
+    {"errors", {{"error_rate", kFraction, "(none)", "[0, 1]", "the canary's error rate becomes this (or added_error_rate)"},
+                {"added_error_rate", kFraction, "0", "[0, 1]", "added to the canary's own error rate"}}},
+    {"quality", {{"quality_drop", kNumber | kFraction, "", "[0, 1]", "subtracted from the quality score"}}},
+    {"hallucination", {{"hallucination_rate", kFraction, "", "[0, 1]", "the canary's hallucination rate"}}},
+    {"drift", {{"shift", kNumber, "", "[0, 10^4]", "shift of the output distribution, in standard deviations"}}},
+    {"verbosity", {{"output_multiplier", kNumber, "", "[0, 10^4]", "multiplies output tokens"}}},
+    {"unsafe", {{"unsafe_rate", kFraction, "", "[0, 1]", "the canary's unsafe answer rate on adversarial prompts"}}},
+    {"cost", {{"cost_multiplier", kNumber, "", "[0, 10^4]", "multiplies the canary's costs"}}},
+    {"kv_footprint", {{"multiplier", kNumber, "", "[0.01, 10^4]", "multiplies the KV-cache memory a token takes"}}},
+    {"prefix_cache", {{"hit_multiplier", kNumber | kFraction, "", "[0, 1]", "multiplies the prefix-cache hit share"}}},
+};
+
+std::vector<std::unique_ptr<Section>> make_kind_sections() {
+  static std::vector<std::string> paths;  // the sections keep views of these
+  paths.reserve(std::size(kKinds));
+  std::vector<std::unique_ptr<Section>> out;
+  for (const auto& [kind, own] : kKindFields) {
+    if (kind != std::string_view(kKinds[out.size()].name)) throw std::logic_error("regression kinds out of order");
+    paths.push_back(std::string("regressions[] (kind: ") + kind + ")");
+    std::vector<SchemaField> fields = kCommonFields;
+    fields.insert(fields.end(), own.begin(), own.end());
+    out.push_back(std::make_unique<Section>("scenario", paths.back(), "A regression injected into the canary.", fields));
+  }
+  return out;
+}
+const std::vector<std::unique_ptr<Section>> kKindSections = make_kind_sections();
+
+const Section kOnset{"scenario", "regressions[].onset", "A regression that starts when the canary first reaches a weight.", {
+    {"weight", kPercent, "", "[0, 100]", "the canary's weight"},
+}};
+const Section kShape{"scenario", "regressions[].shape", "How a regression's intensity grows (one key).", {
+    {"ramp", kDuration, "(none)", ">= 0", "linearly from 0 to full over this time"},
+    {"bursts", kMap, "(none)", "", "on and off: section regressions[].shape.bursts"},
+}};
+const Section kShapeBursts{"scenario", "regressions[].shape.bursts", "A regression that comes and goes.", {
+    {"on", kDuration, "", "> 0", "active this long"},
+    {"off", kDuration, "", ">= 0", "then inactive this long"},
+}};
+const Section kScope{"scenario", "regressions[].scope", "Which requests a regression hits.", {
+    {"segment", kText, "(none)", "a traffic segment", "only this segment's requests"},
+    {"min_prompt_tokens", kCount, "0", "[0, 2^30]", "only prompts at least this long"},
+}};
+
 }  // namespace
 
 const char* regression_kind_name(Regression::Kind k) {
@@ -85,15 +148,13 @@ Regression Regression::parse(const ConfigMap& m, size_t index,
                          (guess.empty() ? "" : " (did you mean '" + guess + "'?)") +
                          "; expected one of: " + list);
   }
-  std::vector<std::string> keys = {"name", "kind", "onset", "shape", "scope", "component"};
-  keys.insert(keys.end(), info->keys.begin(), info->keys.end());
-  m.allow(keys);
+  m.allow(*kKindSections[static_cast<size_t>(info - kKinds)]);
   r.kind = info->kind;
   r.name = m.text("name", kind + "-" + std::to_string(index));
 
   if (m.is_map("onset")) {
     const ConfigMap o = m.map("onset");
-    o.allow({"weight"});
+    o.allow(kOnset);
     r.onset_weight = o.percent("weight");
     r.onset_s = kInf;
   } else {
@@ -101,14 +162,14 @@ Regression Regression::parse(const ConfigMap& m, size_t index,
   }
   if (m.is_map("shape")) {
     const ConfigMap s = m.map("shape");
-    s.allow({"ramp", "bursts"});
+    s.allow(kShape);
     if (s.has("ramp") == s.has("bursts")) s.fail("ramp", "one of ramp or bursts");
     if (s.has("ramp")) {
       r.shape = Shape::kRamp;
       r.ramp_s = s.duration("ramp");
     } else {
       const ConfigMap b = s.map("bursts");
-      b.allow({"on", "off"});
+      b.allow(kShapeBursts);
       r.shape = Shape::kBursts;
       r.burst_on_s = b.duration("on");
       r.burst_off_s = b.duration("off");
@@ -119,7 +180,7 @@ Regression Regression::parse(const ConfigMap& m, size_t index,
   }
   if (m.is_map("scope")) {
     const ConfigMap s = m.map("scope");
-    s.allow({"segment", "min_prompt_tokens"});
+    s.allow(kScope);
     if (s.has("segment")) {
       const std::string seg = s.text("segment");
       const auto it = std::find(segments.begin(), segments.end(), seg);

@@ -1,11 +1,21 @@
 #include "sim/model/router.h"
 
 #include "sim/io/config.h"
+#include "sim/io/schema.h"
 
 namespace canarysim {
 
+namespace {
+using namespace schema;
+const Section kRouting{"scenario", "routing", "Which traffic segments the canary's share is taken from (names of traffic.segments).", {
+    {"first", kTexts, "none", "segment names", "these segments fill the canary's share first, in this order"},
+    {"only", kTexts, "none", "segment names", "only these segments ever reach the canary"},
+    {"always", kTexts, "none", "segment names", "these segments always reach the canary, whatever the weight"},
+}};
+}  // namespace
+
 RoutingSpec RoutingSpec::parse(const ConfigMap& m, const std::vector<Segment>& segments) {
-  m.allow({"first", "only", "always"});
+  m.allow(kRouting);
   RoutingSpec r;
   auto names = [&](const char* key) {
     std::vector<std::string> out = m.texts(key);

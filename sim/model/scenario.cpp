@@ -6,19 +6,76 @@
 #include <limits>
 
 #include "sim/io/config.h"
+#include "sim/io/schema.h"
 #include "sim/model/capacity.h"
 
 namespace canarysim {
 
 namespace {
 
+using namespace schema;
+
+const Section kScenario{"scenario", "(top level)", "A scenario: the traffic, the two versions, the regressions injected into the canary, the monitoring, and the policy under study.", {
+    {"name", kText, "the file's name", "", "the scenario's name in reports"},
+    {"description", kText, "\"\"", "", "free text for people"},
+    {"horizon", kDuration, "4h", "> 0", "simulated time limit of one run"},
+    {"incident_detection", kDuration, "(none)", "", "after a promotion with a bad canary, the time until the on-call mitigates: blast radius counts that long (default: until the horizon)"},
+    {"traffic", kMap, "100/s of synthetic requests", "", "the requests: section traffic"},
+    {"routing", kMap, "(none)", "", "which traffic segments reach the canary first, only or always: section routing"},
+    {"baseline", kMap, "the defaults of section baseline and canary", "", "the stable version"},
+    {"canary", kMap, "the baseline", "", "the new version: only what differs from the baseline"},
+    {"topology", kList, "the model alone", "", "components a request passes through (gateway, retrieval, model ...): section topology[]"},
+    {"regressions", kList, "none", "", "what is wrong with the canary, and when: section regressions[]"},
+    {"telemetry", kMap, "(none)", "", "how monitoring sees the versions: section telemetry"},
+    {"policy", kFile | kMap, "(none)", "", "the rollout policy: a file relative to this one, or a policy mapping (section policy)"},
+    {"fidelity", kText | kMap, "exact", "exact, scaled", "exact, or a scaled-down fleet: section fidelity"},
+}};
+
+const Section kVersion{"scenario", "baseline, canary", "A version of the model and its serving. The canary's defaults are the baseline's values; the baseline's are those shown.", {
+    {"ttft", kDuration | kMap, "{median: 400ms, p99: 1.5s}", "> 0", "sampled time to first token: a fixed duration or a distribution (section distribution)"},
+    {"inter_token", kDuration | kMap, "{median: 30ms, p99: 60ms}", "> 0", "sampled time between output tokens, likewise"},
+    {"batching", kMap, "(none)", "", "a batched pool instead of sampled latency: section batching (not with ttft or inter_token)"},
+    {"output_scale", kNumber, "1", "[0, 10000]", "output tokens relative to the request's (verbosity)"},
+    {"error_rate", kFraction, "0.1 %", "[0, 1]", "probability that the model fails a request"},
+    {"quality", kMap, "{mean: 0.8, sd: 0.1}", "", "graded quality score, normal clipped to [0, 1]: section quality"},
+    {"hallucination_rate", kFraction, "2 %", "[0, 1]", "of successful responses"},
+    {"unsafe_rate", kFraction, "1 %", "[0, 1]", "of answers to adversarial prompts"},
+    {"cost", kMap, "{replica_hour: 0, million_tokens: 0}", "", "prices: section cost"},
+    {"timeout", kDuration, "0 (none)", ">= 0", "server deadline: a request not finished this long after arrival fails"},
+    {"patience", kDuration | kMap, "(none)", "> 0", "how long a user waits for the first token before giving up (a distribution, drawn per request)"},
+    {"max_queue", kCount, "(none)", "[1, 2^30]", "batched: arrivals that find this many waiting are rejected"},
+    {"prefix_cache", kFraction, "0", "[0, 1]", "share of each prompt served from the prefix cache (batched: not prefilled)"},
+    {"startup", kDuration, "0", ">= 0", "a new replica serves this long after it starts"},
+    {"replicas", kCount, "(none)", "[1, 2^20]", "sampled versions: the fleet that carries all traffic, for cost and scaling (batched: inside batching)"},
+}, /*fixed_defaults=*/false};
+
+const Section kQuality{"scenario", "baseline.quality, canary.quality", "The graded quality score of responses.", {
+    {"mean", kNumber | kFraction, "0.8", "[0, 1]", "mean score"},
+    {"sd", kNumber | kFraction, "0.1", "[0, 1]", "standard deviation"},
+}, false};
+
+const Section kCost{"scenario", "baseline.cost, canary.cost", "Prices, for cost per run.", {
+    {"replica_hour", kNumber, "0", "[0, 10^9]", "cost of a replica-hour (batched pools, or sampled fleets with replicas)"},
+    {"million_tokens", kNumber, "0", "[0, 10^9]", "cost of a million tokens, prompt and output"},
+}, false};
+
+const Section kTelemetry{"scenario", "telemetry", "How monitoring sees the versions.", {
+    {"window", kDuration, "10s", "> 0", "the aggregation window of every metric"},
+    {"scrape_delay", kDuration, "30s", ">= 0", "how late a window's data reach the policy"},
+    {"eval_sample", kFraction, "2%", "[0, 1]", "share of responses graded for quality"},
+    {"golden", kMap, "(none)", "", "periodic golden-set evaluations: section telemetry.golden"},
+}};
+
+const Section kGolden{"scenario", "telemetry.golden", "Periodic evaluations of each version on a fixed golden set.", {
+    {"every", kDuration, "", "> 0", "how often"},
+    {"size", kCount, "200", "[1, 100000]", "prompts per evaluation"},
+}};
+
 // A single user above this share of all traffic is warned about.
 constexpr double kMaxTopUserShare = 0.05;
 
 VersionSpec parse_version(const ConfigMap& m, const VersionSpec& fallback) {
-  m.allow({"ttft", "inter_token", "batching", "output_scale", "error_rate", "quality",
-           "hallucination_rate", "unsafe_rate", "cost", "timeout", "patience", "max_queue",
-           "prefix_cache", "startup", "replicas"});
+  m.allow(kVersion);
   VersionSpec v = fallback;
   if (m.has("batching")) {
     if (m.has("ttft") || m.has("inter_token"))
@@ -54,7 +111,7 @@ VersionSpec parse_version(const ConfigMap& m, const VersionSpec& fallback) {
   v.error_rate = m.probability("error_rate", v.error_rate);
   if (m.has("quality")) {
     const ConfigMap q = m.map("quality");
-    q.allow({"mean", "sd"});
+    q.allow(kQuality);
     v.quality_mean = q.number("mean", v.quality_mean, 0, 1);
     v.quality_sd = q.number("sd", v.quality_sd, 0, 1);
   }
@@ -62,7 +119,7 @@ VersionSpec parse_version(const ConfigMap& m, const VersionSpec& fallback) {
   v.unsafe_rate = m.probability("unsafe_rate", v.unsafe_rate);
   if (m.has("cost")) {
     const ConfigMap c = m.map("cost");
-    c.allow({"replica_hour", "million_tokens"});
+    c.allow(kCost);
     v.replica_hour_cost = c.number("replica_hour", v.replica_hour_cost, 0, 1e9);
     v.million_token_cost = c.number("million_tokens", v.million_token_cost, 0, 1e9);
   }
@@ -72,14 +129,12 @@ VersionSpec parse_version(const ConfigMap& m, const VersionSpec& fallback) {
 }  // namespace
 
 const std::vector<std::string>& scenario_keys() {
-  static const std::vector<std::string> keys = {"name", "description", "horizon", "incident_detection", "traffic",
-                                                "routing", "baseline", "canary", "topology", "regressions",
-                                                "telemetry", "policy", "fidelity"};
+  static const std::vector<std::string> keys = kScenario.keys();
   return keys;
 }
 
 Scenario parse_scenario(const ConfigMap& m) {
-  m.allow(scenario_keys());
+  m.allow(kScenario);
   Scenario s;
   s.file = m.file();
   s.name = m.text("name", std::filesystem::path(m.file()).stem().string());
@@ -161,14 +216,14 @@ Scenario parse_scenario(const ConfigMap& m) {
   }
   if (m.has("telemetry")) {
     const ConfigMap t = m.map("telemetry");
-    t.allow({"window", "scrape_delay", "eval_sample", "golden"});
+    t.allow(kTelemetry);
     s.telemetry.window_s = t.duration("window", s.telemetry.window_s);
     if (s.telemetry.window_s <= 0) t.fail("window", "a positive duration");
     s.telemetry.scrape_delay_s = t.duration("scrape_delay", s.telemetry.scrape_delay_s);
     s.telemetry.eval_sample = t.probability("eval_sample", s.telemetry.eval_sample);
     if (t.has("golden")) {
       const ConfigMap g = t.map("golden");
-      g.allow({"every", "size"});
+      g.allow(kGolden);
       s.telemetry.golden_every_s = g.duration("every");
       if (s.telemetry.golden_every_s <= 0) g.fail("every", "a positive duration");
       s.telemetry.golden_size = static_cast<uint32_t>(g.count("size", 200, 1, 100000));

@@ -7,6 +7,7 @@
 #include <limits>
 
 #include "sim/io/config.h"
+#include "sim/io/schema.h"
 
 namespace canarysim {
 
@@ -28,12 +29,64 @@ uint64_t KvCacheSpec::derive(double gpus, double gpu_memory_gb, double memory_ut
   return static_cast<uint64_t>(free_bytes / bytes_per_token);
 }
 
+namespace {
+
+using namespace schema;
+
+const Section kBatching{"scenario", "baseline.batching, canary.batching", "A pool of replicas with continuous batching (iteration-level scheduling, as vLLM's): its latency comes from its iterations and its queue.", {
+    {"profile", kFile, "(none)", "", "a calibrated profile file (canarysim calibrate); or iteration"},
+    {"iteration", kMap, "(none)", "", "the iteration time model: section batching.iteration; or profile"},
+    {"max_batch", kCount, "64", "[1, 65536]", "sequences decoding at once per replica"},
+    {"token_budget", kCount, "8192", "[1, 2^24]", "prompt tokens prefilled per iteration per replica"},
+    {"scheduler", kText, "mixed", "mixed, prefill_first", "mixed: prefill and decode in one iteration; prefill_first: prefill iterations first"},
+    {"chunk_tokens", kCount, "0", "[1, 2^24]", "mixed: chunked prefill, tokens per chunk (0: no chunks)"},
+    {"kv_cache", kMap, "(none)", "", "KV-cache memory, which preempts sequences when full: section batching.kv_cache"},
+    {"gpus", kCount, "the profile's tensor_parallel, else 1", "[1, 1024]", "GPUs per replica (for GPU-hours)"},
+    {"replicas", kCount | kText, "8", "[1, 2^20] or auto", "a fixed pool size, or auto: sized for target_utilization at peak"},
+    {"autoscale", kMap, "(none)", "", "an autoscaled pool: section batching.autoscale (not with replicas)"},
+    {"target_utilization", kFraction, "70%", "(0, 1]", "what auto sizing aims for"},
+}};
+
+const Section kIteration{"scenario", "batching.iteration", "One iteration's time: base + per prefill token x prompt tokens + per decoding sequence x sequences.", {
+    {"base", kDuration, "", ">= 0", "fixed time per iteration"},
+    {"per_prefill_token", kDuration, "", ">= 0", "time per prompt token prefilled"},
+    {"per_decoding_sequence", kDuration, "", ">= 0", "time per sequence decoding"},
+}};
+
+const Section kProfile{"profile", "(top level)", "A calibrated serving profile, as `canarysim calibrate --out` writes it.", {
+    {"model", kText, "(none)", "", "the model measured"},
+    {"hardware", kText, "(none)", "", "the hardware"},
+    {"tensor_parallel", kCount, "1", "[1, 1024]", "GPUs per replica"},
+    {"iteration", kMap, "", "", "section batching.iteration"},
+    {"fit", kAny, "(none)", "", "the fit's quality, for people"},
+    {"source", kAny, "(none)", "", "where the measurements came from"},
+}};
+
+const Section kKvCache{"scenario", "batching.kv_cache", "KV-cache memory per replica: tokens, or the model's shape from which they are derived.", {
+    {"tokens", kCount, "(none)", "[1, 2^40]", "KV-cache capacity in tokens; or the shape below"},
+    {"gpu_memory_gb", kNumber, "(none)", "[0.001, 10^6]", "memory per GPU"},
+    {"memory_utilization", kFraction, "90%", "[0, 1]", "share of GPU memory the server may use"},
+    {"weights_gb", kNumber, "(none)", "[0, 10^7]", "model weights per replica"},
+    {"layers", kNumber, "(none)", "[1, 10^4]", "transformer layers"},
+    {"kv_heads", kNumber, "(none)", "[1, 10^4]", "key-value heads"},
+    {"head_dim", kNumber, "(none)", "[1, 10^5]", "head dimension"},
+    {"bytes_per_value", kNumber, "2", "[0.125, 8]", "bytes per cached value (2: fp16)"},
+}};
+
+const Section kAutoscale{"scenario", "batching.autoscale", "A pool that grows and shrinks with the canary's weight (a Kubernetes HPA's behaviour).", {
+    {"fleet", kCount | kText, "8", "[1, 2^20] or auto", "replicas for all traffic (auto: sized for target_utilization)"},
+    {"min", kCount, "1", "[1, 2^20]", "fewest replicas"},
+    {"max", kCount, "the larger of fleet and min", "[min, 2^20]", "most replicas"},
+    {"lag", kDuration, "2m", ">= 0", "how late the pool follows its target size"},
+}};
+
+}  // namespace
+
 BatchingSpec BatchingSpec::parse(const ConfigMap& m) {
-  m.allow({"profile", "iteration", "max_batch", "token_budget", "scheduler", "chunk_tokens",
-           "kv_cache", "gpus", "replicas", "autoscale", "target_utilization"});
+  m.allow(kBatching);
   BatchingSpec b;
   auto read_iteration = [&b](const ConfigMap& it) {
-    it.allow({"base", "per_prefill_token", "per_decoding_sequence"});
+    it.allow(kIteration);
     b.b0_s = it.duration("base");
     b.b1_s = it.duration("per_prefill_token");
     b.b2_s = it.duration("per_decoding_sequence");
@@ -45,7 +98,7 @@ BatchingSpec BatchingSpec::parse(const ConfigMap& m) {
     const std::string path = m.file_path("profile");
     if (!file_exists(path)) m.reject_missing("profile", "no such profile file " + path);
     const ConfigMap p = ConfigMap::parse_file(path);
-    p.allow({"model", "hardware", "tensor_parallel", "iteration", "fit", "source"});
+    p.allow(kProfile);
     read_iteration(p.map("iteration"));
     b.gpus = static_cast<uint32_t>(p.count("tensor_parallel", b.gpus, 1, 1024));
   } else {
@@ -63,8 +116,7 @@ BatchingSpec BatchingSpec::parse(const ConfigMap& m) {
                            "prefill chunks into decoding iterations)");
   if (m.has("kv_cache")) {
     const ConfigMap k = m.map("kv_cache");
-    k.allow({"tokens", "gpu_memory_gb", "memory_utilization", "weights_gb", "layers", "kv_heads",
-             "head_dim", "bytes_per_value"});
+    k.allow(kKvCache);
     if (k.has("tokens")) {
       for (const char* other : {"gpu_memory_gb", "weights_gb", "layers", "kv_heads", "head_dim"})
         if (k.has(other)) k.fail(other, "either tokens or the model's shape, not both");
@@ -85,7 +137,7 @@ BatchingSpec BatchingSpec::parse(const ConfigMap& m) {
   else b.replicas = static_cast<uint32_t>(m.count("replicas", b.replicas, 1, 1 << 20));
   if (m.has("autoscale")) {
     const ConfigMap a = m.map("autoscale");
-    a.allow({"fleet", "min", "max", "lag"});
+    a.allow(kAutoscale);
     b.autoscaled = true;
     if (is_auto(a, "fleet")) {
       b.auto_size = true;

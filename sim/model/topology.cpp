@@ -4,6 +4,7 @@
 #include <map>
 
 #include "sim/io/config.h"
+#include "sim/io/schema.h"
 #include "sim/model/graph.h"
 
 namespace canarysim {
@@ -39,6 +40,17 @@ PathTimes Topology::paths(const double* latency) const {
   return p;
 }
 
+namespace {
+using namespace schema;
+const Section kComponent{"scenario", "topology[]", "A component a request passes through (a DAG by `after`); `model` is each version's serving.", {
+    {"name", kText, "", "unique; one is model", "the component's name"},
+    {"after", kTexts, "none", "component names", "components that must finish before this one starts"},
+    {"latency", kDuration | kMap, "0s", "> 0", "its latency (a distribution); not on model"},
+    {"error_rate", kFraction, "0", "[0, 1]", "probability it fails a request; not on model"},
+    {"shared", kFlag, "true", "", "shared by both versions (a regression in it hits the baseline too); not on model"},
+}};
+}  // namespace
+
 Topology Topology::parse(const ConfigMap& parent, const char* key) {
   Topology t;
   if (!parent.has(key)) {
@@ -49,7 +61,7 @@ Topology Topology::parse(const ConfigMap& parent, const char* key) {
   std::vector<Component> parsed;
   std::map<std::string, uint32_t> index;
   for (const ConfigMap& m : items) {
-    m.allow({"name", "after", "latency", "error_rate", "shared"});
+    m.allow(kComponent);
     Component c;
     c.name = m.text("name");
     if (index.count(c.name)) m.fail("name", "a component name not used before");

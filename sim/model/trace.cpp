@@ -13,12 +13,25 @@
 #include <string_view>
 
 #include "sim/io/config.h"
+#include "sim/io/schema.h"
 
 namespace canarysim {
 
 namespace {
 
 constexpr const char* kRoles[] = {"time", "prompt_tokens", "output_tokens", "cached_tokens", "user", "segment", "failed"};
+
+using namespace schema;
+const Section kTraceColumns{"scenario", "traffic.trace.columns", "The trace's column for each role.", {
+    {"time", kText, "(none)", "", "arrival time"},
+    {"prompt_tokens", kText, "(none)", "", "prompt length"},
+    {"output_tokens", kText, "(none)", "", "output length"},
+    {"cached_tokens", kText, "(none)", "", "prompt tokens in the prefix cache"},
+    {"user", kText, "(none)", "", "user id (for stickiness and blast radius in users)"},
+    {"segment", kText, "(none)", "", "segment name"},
+    {"failed", kText, "(none)", "", "the request failed (0/1, true/false)"},
+}};
+
 
 struct Schema {
   const char *name, *format, *time, *prompt, *output, *unit;
@@ -253,7 +266,7 @@ TraceFormat TraceFormat::parse(const ConfigMap& tr) {
   }
   if (tr.has("columns")) {
     const ConfigMap c = tr.map("columns");
-    c.allow(std::vector<std::string>(std::begin(kRoles), std::end(kRoles)));
+    c.allow(kTraceColumns);
     for (const char* role : kRoles)
       if (c.has(role)) f.columns[role] = c.text(role);
   }

@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "sim/io/config.h"
+#include "sim/io/schema.h"
 
 namespace canarysim {
 
@@ -77,9 +78,76 @@ Distribution parse_quantiles(const ConfigMap& m, bool seconds) {
   return Distribution::empirical(std::move(t));
 }
 
+using namespace schema;
+
+const Section kDistribution{"scenario", "distribution (ttft, inter_token, patience, prompt_tokens, output_tokens, latency)",
+    "A distribution of durations (latencies) or of token counts: a fixed value, or one mapping of one form: "
+    "{median, p99} (log-normal), {mean} (exponential), {quantiles} or {histogram} (empirical).", {
+    {"median", kDuration | kNumber, "", "> 0", "the median (with p99: a log-normal through both)"},
+    {"p99", kDuration | kNumber, "", ">= median", "the 99th percentile"},
+    {"mean", kDuration | kNumber, "(none)", "> 0", "alone: an exponential distribution of this mean"},
+    {"quantiles", kMap, "(none)", "", "alone: {p50: X, p90: Y, p99: Z, ...}, interpolated between"},
+    {"histogram", kMap, "(none)", "", "alone: Prometheus buckets, section distribution.histogram"},
+}};
+
+const Section kHistogram{"scenario", "distribution.histogram", "Prometheus histogram buckets, as a _bucket series exports them.", {
+    {"le", kTexts, "", "increasing, +Inf last", "bucket upper bounds (seconds or tokens)"},
+    {"count", kTexts, "", "cumulative, one per bound", "observations at or below each bound"},
+}};
+
+const Section kTraffic{"scenario", "traffic", "The requests: their arrival process, sizes, users and segments; or a trace replayed.", {
+    {"rate", kRate, "100/s", "(0, 10^6/s]", "mean arrival rate (Poisson); not with schedule or trace"},
+    {"diurnal", kMap, "(none)", "", "a daily cycle: section traffic.diurnal"},
+    {"schedule", kList, "(none)", "", "a piecewise-constant rate: section traffic.schedule[]"},
+    {"bursts", kMap, "(none)", "", "periodic surges: section traffic.bursts"},
+    {"trace", kMap, "(none)", "", "replay a request trace instead of a rate model: section traffic.trace"},
+    {"prompt_tokens", kNumber | kMap, "{median: 800, p99: 6000}", "> 0", "prompt length, a distribution of tokens"},
+    {"output_tokens", kNumber | kMap, "{median: 150, p99: 900}", "> 0", "output length, likewise (before a version's output_scale)"},
+    {"users", kCount, "50000", "[1, 10^8]", "distinct users requests are drawn from (blast radius in users counts them)"},
+    {"user_skew", kNumber, "0", "[0, 10]", "Zipf exponent of requests per user; 0: uniform (a warning says when one user carries over 5 %)"},
+    {"segments", kList, "one segment, all", "", "named shares of users (regions, tiers): section traffic.segments[]; shares add up to 100 %"},
+    {"adversarial", kFraction, "0", "[0, 1]", "share of requests that are adversarial prompts (unsafe_rate applies to them)"},
+}};
+
+const Section kSchedulePiece{"scenario", "traffic.schedule[]", "One piece of a piecewise-constant rate.", {
+    {"at", kDuration, "", "0s first, then increasing", "when the piece starts"},
+    {"rate", kRate, "", "(0, 10^6/s]", "the rate from then on"},
+}};
+
+const Section kDiurnal{"scenario", "traffic.diurnal", "A daily cycle (a cosine): {amplitude, period, peak} around traffic.rate, or {peak, trough, peak_at} (which set the rate: their mean).", {
+    {"amplitude", kNumber | kFraction, "", "[0, 1]", "relative swing around the rate (43 % or 0.43)"},
+    {"period", kDuration, "24h", "> 0", "length of one cycle"},
+    {"peak", kDuration | kRate, "0s", "", "with amplitude: the time of the peak; with trough: the peak rate"},
+    {"trough", kRate, "(none)", "<= peak", "the lowest rate"},
+    {"peak_at", kDuration, "0s", "", "the time of the peak"},
+}};
+
+const Section kBursts{"scenario", "traffic.bursts", "Periodic surges of arrivals.", {
+    {"factor", kNumber, "", "[1, 1000]", "the rate multiplier during a burst"},
+    {"every", kDuration, "", "> 0", "time between the starts of bursts"},
+    {"lasting", kDuration, "", "> 0", "length of a burst"},
+}};
+
+const Section kSegment{"scenario", "traffic.segments[]", "A named share of users.", {
+    {"name", kText, "", "unique", "the segment's name (routing, scope, policies name it)"},
+    {"share", kFraction, "", "[0, 1]", "its share of users"},
+}};
+
+const Section kTrace{"scenario", "traffic.trace", "A request trace replayed as the arrivals (CSV or JSON lines, .gz too).", {
+    {"file", kFile, "", "", "the trace, relative to the scenario"},
+    {"time_scale", kNumber, "1", "[10^-6, 10^6]", "multiplies the trace's times (0.5: twice as fast)"},
+    {"loop", kFlag, "true", "", "start the trace again when it ends"},
+    {"format", kText, "by the file's extension", "csv, jsonl", "the file's format"},
+    {"schema", kText, "(none)", "azure, azure-2024, mooncake, burstgpt", "a known public trace's columns and time unit"},
+    {"columns", kMap, "found by common names", "", "which column holds what: section traffic.trace.columns"},
+    {"time_unit", kText, "by the schema, else s (warned)", "s, ms, us, datetime", "the unit of the time column"},
+    {"out_of_order", kDuration, "0s", ">= 0", "how far back a row's time may go (rows sorted within it); beyond, an error"},
+    {"zero_output", kText, "by the schema, else error", "error, failed", "a row with 0 output tokens: an input error, or a failed request"},
+}};
+
 // {histogram: {le: [...], count: [...]}}: Prometheus bucket bounds and cumulative counts.
 Distribution parse_histogram(const ConfigMap& m) {
-  m.allow({"le", "count"});
+  m.allow(kHistogram);
   const std::vector<std::string> le = m.texts("le");
   const std::vector<std::string> count = m.texts("count");
   if (count.size() != le.size())
@@ -141,7 +209,7 @@ Distribution Distribution::parse(const ConfigMap& parent, const char* key, bool 
     return fixed(v);
   }
   const ConfigMap m = parent.map(key);
-  m.allow({"median", "p99", "mean", "quantiles", "histogram"});
+  m.allow(kDistribution);
   if (m.has("quantiles") || m.has("histogram")) {
     for (const char* other : {"median", "p99", "mean", "quantiles", "histogram"})
       if (m.has(other) && (m.has("quantiles") ? std::string(other) != "quantiles" : std::string(other) != "histogram"))
@@ -198,8 +266,7 @@ double TrafficSpec::max_rate() const {
 }
 
 TrafficSpec TrafficSpec::parse(const ConfigMap& m) {
-  m.allow({"rate", "diurnal", "schedule", "bursts", "trace", "prompt_tokens", "output_tokens",
-           "users", "user_skew", "segments", "adversarial"});
+  m.allow(kTraffic);
   TrafficSpec t;
   if (m.has("trace") && (m.has("rate") || m.has("schedule")))
     m.fail("trace", "either a trace or a rate model (rate, schedule), not both");
@@ -207,7 +274,7 @@ TrafficSpec TrafficSpec::parse(const ConfigMap& m) {
   t.rate_per_s = m.rate("rate", t.rate_per_s);
   const auto pieces = m.maps("schedule");
   for (size_t i = 0; i < pieces.size(); ++i) {
-    pieces[i].allow({"at", "rate"});
+    pieces[i].allow(kSchedulePiece);
     const Piece p{pieces[i].duration("at"), pieces[i].rate("rate")};
     if (i == 0 && p.at_s != 0) pieces[i].fail("at", "0s for the first piece of a schedule");
     if (i > 0 && p.at_s <= t.schedule.back().at_s)
@@ -223,7 +290,7 @@ TrafficSpec TrafficSpec::parse(const ConfigMap& m) {
     // an SRE reads it off a dashboard, {peak: 1500/s, trough: 600/s, peak_at: 14h}, which
     // sets the rate too (the mean of peak and trough).
     const ConfigMap d = m.map("diurnal");
-    d.allow({"amplitude", "period", "peak", "trough", "peak_at"});
+    d.allow(kDiurnal);
     t.diurnal_period_s = d.duration("period", t.diurnal_period_s);
     if (t.diurnal_period_s <= 0) d.fail("period", "a positive duration");
     if (d.has("trough")) {
@@ -244,7 +311,7 @@ TrafficSpec TrafficSpec::parse(const ConfigMap& m) {
   }
   if (m.has("bursts")) {
     const ConfigMap b = m.map("bursts");
-    b.allow({"factor", "every", "lasting"});
+    b.allow(kBursts);
     t.burst_factor = b.number("factor", 1, 1000);
     t.burst_every_s = b.duration("every");
     t.burst_lasting_s = b.duration("lasting");
@@ -261,7 +328,7 @@ TrafficSpec TrafficSpec::parse(const ConfigMap& m) {
     t.segments.clear();
     double total = 0;
     for (const ConfigMap& s : segments) {
-      s.allow({"name", "share"});
+      s.allow(kSegment);
       const Segment seg{s.text("name"), s.probability("share")};
       for (const Segment& other : t.segments)
         if (other.name == seg.name) s.fail("name", "a segment name not used before");
@@ -277,7 +344,7 @@ TrafficSpec TrafficSpec::parse(const ConfigMap& m) {
   t.adversarial_share = m.probability("adversarial", 0);
   if (m.has("trace")) {  // after the segments, which a trace's segment column names
     const ConfigMap tr = m.map("trace");
-    tr.allow({"file", "time_scale", "loop", "format", "schema", "columns", "time_unit", "out_of_order", "zero_output"});
+    tr.allow(kTrace);
     const std::string path = tr.file_path("file");
     if (!std::ifstream(path)) tr.reject_missing("file", "no such trace file " + path);
     std::vector<std::string> names;
