@@ -12,6 +12,7 @@
 
 #include "policies/policy.h"
 #include "sim/io/config.h"
+#include "sim/io/schema.h"
 #include "sim/io/report.h"
 #include "sim/model/scenario.h"
 #include "sim/study/study.h"
@@ -121,20 +122,46 @@ struct Suite {
   std::vector<Case> cases;
 };
 
+using namespace schema;
+const Section kSuite{"check suite", "(top level)", "A CI gate: (scenario, policy) cases run with fixed seeds, checked against budgets and a committed baseline.", {
+    {"name", kText, "the file's path", "", "the suite's name"},
+    {"runs", kCount, "300", "[10, 10^8]", "runs per case"},
+    {"max_runs", kCount, "3200", "[10, 10^8]", "the cap of --runs auto"},
+    {"seed", kCount, "1", "[0, 2^64)", "seed of every case"},
+    {"baseline", kFile, "(none)", "", "the baseline JSON (written by --update-baseline)"},
+    {"tolerance", kMap, "rates 0, the others 5%", "", "how much worse a figure may be: section tolerance"},
+    {"cases", kList, "", "at least one", "section cases[]"},
+}};
+const Section kCase{"check suite", "cases[]", "One case.", {
+    {"name", kText, "", "unique", "the case's name (the baseline's key)"},
+    {"scenario", kFile, "", "", "the scenario"},
+    {"policy", kFile, "the scenario's", "", "the policy"},
+    {"budgets", kMap, "(none)", "", "METRIC: limit (any summary metric, each at most): detection_time_p90: 15m, false_rollback_rate: 2%"},
+    {"runs", kCount, "the suite's", "[10, 10^8]", "runs of this case"},
+    {"tolerance", kMap, "the suite's", "", "section tolerance, for this case"},
+}, false};
+const Section kTolerance{"check suite", "tolerance, cases[].tolerance", "How much worse than the baseline a figure may be before the check fails: rates in absolute points, the others relative to the baseline's mean.", {
+    {"false_rollback_rate", kFraction, "0", "[0, 1]", "points"},
+    {"missed_regression_rate", kFraction, "0", "[0, 1]", "points"},
+    {"detection_time", kFraction, "5%", "[0, 1]", "relative"},
+    {"blast_radius_requests", kFraction, "5%", "[0, 1]", "relative"},
+    {"rollout_duration", kFraction, "5%", "[0, 1]", "relative"},
+    {"failed_requests", kFraction, "5%", "[0, 1]", "relative"},
+}, false};
+
 // Tolerances by figure name: rates in points (1%), the others relative (10%).
 void read_tolerances(const ConfigMap& m, std::array<double, kFigureCount>& into) {
   if (!m.has("tolerance")) return;
   const ConfigMap t = m.map("tolerance");
-  std::vector<std::string> names;
-  for (const Figure& f : kFigures) names.push_back(f.name);
-  t.allow(names);
+  if (kTolerance.keys().size() != kFigureCount) throw std::logic_error("check: the tolerance table lacks a figure");
+  t.allow(kTolerance);
   for (size_t f = 0; f < kFigureCount; ++f)
     if (t.has(kFigures[f].name)) into[f] = t.probability(kFigures[f].name, 0);
 }
 
 // Reads the suite and every case's scenario, policy and budgets, before anything runs.
 Suite parse_suite(const ConfigMap& suite, const std::string& suite_path) {
-  suite.allow(check_suite_keys());
+  suite.allow(kSuite);
   Suite out;
   out.name = suite.text("name", suite_path);
   out.options.runs = suite.count("runs", 300, 10, 100000000);
@@ -147,7 +174,7 @@ Suite parse_suite(const ConfigMap& suite, const std::string& suite_path) {
   const auto cases = suite.maps("cases");
   if (cases.empty()) suite.fail("cases", "a list of at least one case");
   for (const ConfigMap& c : cases) {
-    c.allow({"name", "scenario", "policy", "budgets", "runs", "tolerance"});
+    c.allow(kCase);
     Case k{c.text("name"), load_scenario(c.file_path("scenario")), {}, c.count("runs", out.options.runs, 10, 100000000),
            tolerance};
     read_tolerances(c, k.tolerance);
@@ -208,7 +235,7 @@ const char* verdict_word(Verdict::Kind k) {
 }  // namespace
 
 const std::vector<std::string>& check_suite_keys() {
-  static const std::vector<std::string> keys = {"name", "runs", "max_runs", "seed", "baseline", "tolerance", "cases"};
+  static const std::vector<std::string> keys = kSuite.keys();
   return keys;
 }
 

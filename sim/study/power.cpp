@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "sim/io/config.h"
+#include "sim/io/schema.h"
 #include "sim/io/plot.h"
 #include "sim/io/report.h"
 #include "sim/study/sweep.h"
@@ -25,15 +26,30 @@ Rate caught_of(const std::vector<RunResult>& runs) {
 
 }  // namespace
 
+namespace {
+using namespace schema;
+const Section kPower{"power", "(top level)", "A power study: the smallest regression a policy catches in a target share of runs, and its power curve.", {
+    {"name", kText, "the file's name", "", "the study's name"},
+    {"description", kText, "(none)", "", "free text for people"},
+    {"scenario", kFile, "", "", "the scenario, relative to this file"},
+    {"policy", kFile, "the scenario's", "", "the policy"},
+    {"field", kText, "", "a path into the scenario", "the regression's size, e.g. regressions[0].error_rate"},
+    {"sizes", kAny, "", "ascending", "the sizes to run, as that field is written (0.5%, 2m ...)"},
+    {"target", kFraction, "90%", "[0, 1]", "share of runs that must catch the regression"},
+    {"runs", kCount, "300", "[10, 10^8]", "runs per size"},
+    {"seed", kCount, "1", "[0, 2^64)", "seed of every size"},
+    {"refine", kCount, "4", "[0, 30]", "bisection steps past the grid"},
+}};
+}  // namespace
+
 const std::vector<std::string>& power_keys() {
-  static const std::vector<std::string> keys = {"name", "description", "scenario", "policy", "field",
-                                                "sizes", "target", "runs", "seed", "refine"};
+  static const std::vector<std::string> keys = kPower.keys();
   return keys;
 }
 
 PowerResult run_power(const std::string& path, const PowerOptions& options) {
   const ConfigMap m = ConfigMap::parse_file(path);
-  m.allow(power_keys());
+  m.allow(kPower);
   PowerResult p;
   p.name = m.text("name", std::filesystem::path(path).stem().string());
   p.field = m.text("field");

@@ -15,6 +15,8 @@
 #include <sstream>
 #include <thread>
 
+#include "sim/io/config.h"
+#include "sim/io/schema.h"
 #include "sim/model/random.h"
 #include "sim/model/run.h"
 
@@ -92,9 +94,35 @@ std::string format_quantity(const Quantity& q) {
   return buf;
 }
 
+namespace {
+using namespace schema;
+const Section kSweep{"sweep", "(top level)", "A sweep: fields of a scenario and policy varied, every point run on the same seeds (docs/sweeps.md). Exactly one of grid, points or random.", {
+    {"name", kText, "the file's name", "", "the sweep's name"},
+    {"description", kText, "(none)", "", "free text for people"},
+    {"scenario", kFile, "", "", "the base scenario, relative to this file"},
+    {"policy", kFile, "the scenario's", "", "the base policy"},
+    {"runs", kCount, "200", "[1, 10^8]", "runs per point"},
+    {"seed", kCount, "1", "[0, 2^64)", "seed of every point (common random numbers)"},
+    {"grid", kMap, "(none)", "", "FIELD: [values]: every combination, the first field slowest"},
+    {"points", kList, "(none)", "", "a list of {FIELD: value, ...}"},
+    {"random", kMap, "(none)", "", "random points: section random"},
+}};
+const Section kRandom{"sweep", "random", "Points drawn at random from ranges.", {
+    {"samples", kCount, "", "[1, 10^6]", "how many points"},
+    {"seed", kCount, "the sweep's seed", "[0, 2^64)", "seed of the draws"},
+    {"fields", kMap, "", "", "FIELD: a range, section random.fields.FIELD"},
+}};
+const Section kSampler{"sweep", "random.fields.FIELD", "A field's range (tune's parameters take the same form).", {
+    {"min", kText, "(none)", "", "lowest value, in the field's unit (5m, 2%, 3)"},
+    {"max", kText, "(none)", "same unit as min", "highest value"},
+    {"scale", kText, "linear", "linear, log", "how values are spread between min and max"},
+    {"choices", kAny, "(none)", "", "instead of min and max: a list of values to pick from"},
+}};
+}  // namespace
+
 FieldSampler::FieldSampler(const ConfigMap& spec, const std::string& name) {
   const ConfigMap m = spec.map(name);
-  m.allow({"min", "max", "scale", "choices"});
+  m.allow(kSampler);
   if (m.has("choices")) {
     choices_ = m.yaml_items("choices");
     return;
@@ -145,14 +173,13 @@ uint64_t fnv(uint64_t h, const std::string& s) {
 }  // namespace
 
 const std::vector<std::string>& sweep_keys() {
-  static const std::vector<std::string> keys = {"name", "description", "scenario", "policy", "runs",
-                                                "seed", "grid", "points", "random"};
+  static const std::vector<std::string> keys = kSweep.keys();
   return keys;
 }
 
 Sweep load_sweep(const std::string& path) {
   const ConfigMap m = ConfigMap::parse_file(path);
-  m.allow(sweep_keys());
+  m.allow(kSweep);
   Sweep sw;
   Manifest& mf = sw.manifest;
   mf.sweep_file = path;
@@ -199,7 +226,7 @@ Sweep load_sweep(const std::string& path) {
     }
   } else {
     const ConfigMap r = m.map("random");
-    r.allow({"samples", "seed", "fields"});
+    r.allow(kRandom);
     const uint64_t samples = r.count("samples", 0, 1, 1000000);
     const ConfigMap spec = r.map("fields");
     sw.fields = spec.keys();

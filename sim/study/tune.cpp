@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "sim/io/config.h"
+#include "sim/io/schema.h"
 #include "sim/io/plot.h"
 #include "sim/model/random.h"
 #include "sim/io/report.h"
@@ -85,15 +86,43 @@ struct Scoring {
 
 }  // namespace
 
+namespace {
+using namespace schema;
+const Section kTune{"tune", "(top level)", "A tuning: a policy's parameters searched (successive halving) for the best objective over a weighted mix of scenarios, under constraints.", {
+    {"name", kText, "the file's name", "", "the tuning's name"},
+    {"description", kText, "(none)", "", "free text for people"},
+    {"policy", kFile, "", "", "the policy to tune"},
+    {"parameters", kMap, "", "", "PATH: a range (as a sweep's random fields) for each parameter"},
+    {"scenarios", kList, "", "", "the mix: section scenarios[]"},
+    {"objective", kText, "", "a summary metric", "what to minimise (false_rollback_rate, blast_radius_requests_mean ...)"},
+    {"constraints", kMap, "(none)", "", "METRIC: limit, each at most"},
+    {"confidence", kText, "(none)", "", "constraints met at the upper end of a 95 % interval, not the estimate"},
+    {"search", kMap, "the defaults of section search", "", "section search"},
+    {"seed", kCount, "1", "[0, 2^64)", "seed of every study"},
+}};
+const Section kTuneScenario{"tune", "scenarios[]", "One scenario of the mix.", {
+    {"name", kText, "the file's name and its set", "", "its label"},
+    {"scenario", kFile, "", "", "the scenario"},
+    {"weight", kNumber, "1", "[0, 10^9]", "its weight in the mix"},
+    {"set", kMap, "(none)", "", "PATH: value overrides of the scenario"},
+}};
+const Section kSearch{"tune", "search", "Successive halving: many candidates on few runs, the best on more.", {
+    {"candidates", kCount, "27", "[1, 10^5]", "candidates drawn"},
+    {"min_runs", kCount, "40", "[2, 10^7]", "runs per scenario in the first round"},
+    {"max_runs", kCount, "360 (at least min_runs)", "[2, 10^8]", "runs per scenario in the last round"},
+    {"eta", kCount, "3", "[2, 1000]", "each round keeps 1 in eta, with eta times the runs"},
+    {"seed", kCount, "1", "[0, 2^64)", "seed of the draws"},
+}};
+}  // namespace
+
 const std::vector<std::string>& tune_keys() {
-  static const std::vector<std::string> keys = {"name", "description", "policy", "parameters", "scenarios",
-                                                "objective", "constraints", "confidence", "search", "seed"};
+  static const std::vector<std::string> keys = kTune.keys();
   return keys;
 }
 
 TuneResult run_tune(const std::string& path, const TuneOptions& options) {
   const ConfigMap m = ConfigMap::parse_file(path);
-  m.allow(tune_keys());
+  m.allow(kTune);
   TuneResult t;
   t.name = m.text("name", std::filesystem::path(path).stem().string());
   const std::string policy_file = m.file_path("policy");
@@ -108,7 +137,7 @@ TuneResult run_tune(const std::string& path, const TuneOptions& options) {
   const std::vector<ConfigMap> entries = m.maps("scenarios");
   if (entries.empty()) m.fail("scenarios", "a list of {scenario, weight, set} entries");
   for (const ConfigMap& e : entries) {
-    e.allow({"name", "scenario", "weight", "set"});
+    e.allow(kTuneScenario);
     bases.emplace_back(e.file_path("scenario"), policy_file);
     t.weights.push_back(e.number("weight", 1, 0, 1e9));
     if (!(t.weights.back() > 0)) e.fail("weight", "a weight above 0");
@@ -150,7 +179,7 @@ TuneResult run_tune(const std::string& path, const TuneOptions& options) {
   t.limits = scoring.limits;
 
   const ConfigMap search = m.has("search") ? m.map("search") : ConfigMap::parse_string("{}", m.file());
-  search.allow({"candidates", "min_runs", "max_runs", "eta", "seed"});
+  search.allow(kSearch);
   const uint64_t n_candidates = search.count("candidates", 27, 1, 100000);
   const uint64_t min_runs = search.count("min_runs", 40, 2, 10000000);
   const uint64_t max_runs = search.count("max_runs", std::max<uint64_t>(min_runs, 360), 2, 100000000);
