@@ -22,7 +22,7 @@ DEBIAN_PACKAGES := build-essential cmake ninja-build pkg-config \
   python3-yaml python3-pytest python3-scipy python3-nbformat python3-nbclient python3-ipykernel \
   python3-distributed jupyter-nbconvert jupyter-notebook chromium slurm-wlm munge clang libclang-rt-14-dev
 
-.PHONY: all deps build python notebook demo test test-cpp test-python test-asan test-tsan fuzz bench clean
+.PHONY: all deps build python notebook reference demo test test-cpp test-python test-asan test-tsan fuzz bench clean
 
 all: build python
 
@@ -69,6 +69,10 @@ $(VENV)/.installed: $(BUILD)/libcanarysim_core.a $(wildcard python/src/*.cpp pyt
 notebook: build $(VENV)/.installed
 	PYDEVD_DISABLE_FILE_VALIDATION=1 JUPYTER_PATH=$(CURDIR)/$(VENV)/share/jupyter \
 	  jupyter notebook --notebook-dir=notebooks $$( [ "$$(id -u)" -ne 0 ] || echo --allow-root ) $(NOTEBOOK_ARGS)
+
+# docs/reference.md, from the readers' schema tables (make test fails when it is stale).
+reference: build
+	build/canarysim reference > docs/reference.md
 
 demo: build
 	$(BUILD)/canarysim run scenarios/default.yaml --runs 1000 --seed 1

@@ -57,6 +57,7 @@
 #include "policies/policy.h"
 #include "policies/registry.h"
 #include "sim/io/config.h"
+#include "sim/io/schema.h"
 
 namespace canarysim {
 namespace {
@@ -310,12 +311,72 @@ class Argo final : public Policy {
 
 std::unique_ptr<Policy> ArgoConfig::make() const { return std::make_unique<Argo>(*this); }
 
+using namespace schema;
+const Section kArgo{"policy", "kind: argo", "Argo Rollouts' canary strategy, with the keys of a Rollout's spec.strategy.canary: steps run in order; analyses run AnalysisTemplates' metrics (providers are canarysim metrics).", {
+    {"kind", kText, "", "argo", "the policy kind"},
+    {"steps", kList, "", "at least one", "section steps[]"},
+    {"analysis", kMap, "(none)", "", "a background analysis through the rollout: section analysis"},
+    {"templates", kMap, "(none)", "", "NAME: an AnalysisTemplate, section templates.NAME"},
+    {"tick", kDuration, "10s", "> 0", "how often the controller looks (its resync)"},
+    {"rollback_drain", kDuration, "0s", ">= 0", "after a rollback, the time until no user traffic reaches the canary"},
+}};
+const Section kArgoStep{"policy", "kind: argo / steps[]", "One step (one key).", {
+    {"setWeight", kPercent, "(none)", "[0, 100]", "set the canary's weight"},
+    {"pause", kAny, "(none)", "{} or {duration: D}", "wait: for a duration, or (empty) until the horizon"},
+    {"analysis", kMap, "(none)", "", "an inline analysis that must pass: section analysis"},
+    {"setMirrorRoute", kMap, "(none)", "", "mirror traffic to the canary: section steps[].setMirrorRoute"},
+    {"setCanaryScale", kMap, "(none)", "", "size the canary's pool: section steps[].setCanaryScale"},
+}};
+const Section kArgoPause{"policy", "kind: argo / steps[].pause", "A pause.", {
+    {"duration", kDuration, "(none): until the horizon", ">= 0", "how long"},
+}};
+const Section kArgoMirror{"policy", "kind: argo / steps[].setMirrorRoute", "Mirrored (shadow) traffic.", {
+    {"name", kText, "(none)", "", "the route's name"},
+    {"percentage", kPercent, "100", "[0, 100]", "share of the matched requests mirrored"},
+}};
+const Section kArgoScale{"policy", "kind: argo / steps[].setCanaryScale", "The canary's pool size, apart from its weight.", {
+    {"weight", kPercent, "(none)", "(0, 100]", "percent of the fleet"},
+    {"matchTrafficWeight", kFlag, "false", "", "sized for the weight again"},
+}};
+const Section kArgoAnalysis{"policy", "kind: argo / analysis, steps[].analysis", "An analysis: the templates whose metrics run.", {
+    {"templates", kList, "", "at least one", "{templateName: NAME} each"},
+    {"startingStep", kCount, "0", "[0, steps]", "background analysis: the step it starts at"},
+    {"args", kAny, "(none)", "", "accepted for Argo's files (arguments are not substituted)"},
+}};
+const Section kArgoRef{"policy", "kind: argo / analysis.templates[]", "A reference to a template.", {
+    {"templateName", kText, "", "a name in templates", "the template"},
+    {"clusterScope", kAny, "(none)", "", "accepted for Argo's files"},
+}};
+const Section kArgoTemplate{"policy", "kind: argo / templates.NAME", "An AnalysisTemplate.", {
+    {"metrics", kList, "", "at least one", "section templates.NAME.metrics[]"},
+    {"args", kAny, "(none)", "", "accepted for Argo's files"},
+}};
+const Section kArgoMetric{"policy", "kind: argo / templates.NAME.metrics[]", "A metric of an AnalysisTemplate, as Argo measures it: count measurements every interval, each judged by its conditions.", {
+    {"name", kText, "", "", "the metric's name"},
+    {"interval", kDuration, "0s (one measurement)", ">= 0", "time between measurements"},
+    {"count", kCount, "0 (until the analysis ends)", "[1, 10^6]", "measurements to take"},
+    {"initialDelay", kDuration, "0s", ">= 0", "wait before the first measurement"},
+    {"successCondition", kText, "(none)", "", "an expression over result, like 'result[0] < 0.01'"},
+    {"failureCondition", kText, "(none)", "", "likewise; true fails the measurement"},
+    {"failureLimit", kCount, "0", "[0, 10^6]", "failed measurements tolerated"},
+    {"inconclusiveLimit", kCount, "0", "[0, 10^6]", "inconclusive measurements tolerated"},
+    {"consecutiveErrorLimit", kCount, "4", "[0, 10^6]", "measurement errors (no data) in a row tolerated"},
+    {"provider", kMap, "", "", "section templates.NAME.metrics[].provider"},
+    {"dryRun", kFlag, "false", "", "measured and shown, never fails the analysis"},
+}};
+const Section kArgoProvider{"policy", "kind: argo / templates.NAME.metrics[].provider", "What a measurement reads: a canarysim metric in place of a Prometheus query.", {
+    {"query", kText, "", "a canarysim metric", "error_rate, ttft_p99 ... (policies/checks.h)"},
+    {"version", kText, "canary", "canary, baseline, ratio, difference", "whose value, or the canary's ratio or difference to the baseline's"},
+    {"window", kDuration, "the interval, else 1m", "> 0", "the range the query reads"},
+    {"scale", kNumber, "1", "[10^-12, 10^12]", "multiplies the value (0.001: seconds to milliseconds)"},
+}, false};
+
 std::vector<const Template*> template_refs(const ConfigMap& m, const std::string& key,
                                            const std::map<std::string, Template>& templates) {
   std::vector<const Template*> out;
   const auto refs = m.maps(key);
   for (size_t i = 0; i < refs.size(); ++i) {
-    refs[i].allow({"templateName", "clusterScope"});
+    refs[i].allow(kArgoRef);
     const std::string name = refs[i].text("templateName");
     const auto it = templates.find(name);
     if (it == templates.end()) refs[i].reject("templateName", "no template named '" + name + "' in templates");
@@ -326,8 +387,7 @@ std::vector<const Template*> template_refs(const ConfigMap& m, const std::string
 }
 
 ArgoMetric parse_metric(const ConfigMap& m) {
-  m.allow({"name", "interval", "count", "initialDelay", "successCondition", "failureCondition",
-           "failureLimit", "inconclusiveLimit", "consecutiveErrorLimit", "provider", "dryRun"});
+  m.allow(kArgoMetric);
   ArgoMetric a;
   a.name = m.text("name");
   a.interval_s = m.duration("interval", 0);
@@ -345,7 +405,7 @@ ArgoMetric parse_metric(const ConfigMap& m) {
   }
   a.dry_run = m.flag("dryRun", false);
   const ConfigMap p = m.map("provider");
-  p.allow({"query", "version", "window", "scale"});
+  p.allow(kArgoProvider);
   a.scale = p.number("scale", 1, 1e-12, 1e12);
   const std::string query = p.text("query");
   const auto metric = Metric::parse(query);
@@ -365,7 +425,7 @@ ArgoMetric parse_metric(const ConfigMap& m) {
 }  // namespace
 
 std::unique_ptr<PolicyConfig> parse_argo(const ConfigMap& m) {
-  m.allow({"kind", "steps", "analysis", "templates", "tick", "rollback_drain"});
+  m.allow(kArgo);
   auto c = std::make_unique<ArgoConfig>();
   c->tick = m.duration("tick", 10);
   if (c->tick <= 0) m.fail("tick", "a positive duration");
@@ -375,7 +435,7 @@ std::unique_ptr<PolicyConfig> parse_argo(const ConfigMap& m) {
   const ConfigMap templates = m.has("templates") ? m.map("templates") : ConfigMap::parse_string("{}", m.file());
   for (const std::string& name : templates.keys()) {
     const ConfigMap t = templates.map(name);
-    t.allow({"metrics", "args"});
+    t.allow(kArgoTemplate);
     Template metrics;
     for (const ConfigMap& mm : t.maps("metrics")) metrics.push_back(parse_metric(mm));
     if (metrics.empty()) t.fail("metrics", "a list of at least one metric");
@@ -384,7 +444,7 @@ std::unique_ptr<PolicyConfig> parse_argo(const ConfigMap& m) {
   const auto steps = m.maps("steps");
   for (size_t i = 0; i < steps.size(); ++i) {
     const ConfigMap& s = steps[i];
-    s.allow({"setWeight", "pause", "analysis", "setMirrorRoute", "setCanaryScale"});
+    s.allow(kArgoStep);
     Step step;
     if (s.has("setWeight")) {
       step.kind = Step::Kind::kSetWeight;
@@ -393,18 +453,18 @@ std::unique_ptr<PolicyConfig> parse_argo(const ConfigMap& m) {
       step.kind = Step::Kind::kPause;
       if (s.is_map("pause")) {
         const ConfigMap p = s.map("pause");
-        p.allow({"duration"});
+        p.allow(kArgoPause);
         step.pause_s = p.duration("duration", kInf);
       }
     } else if (s.has("setMirrorRoute")) {
       step.kind = Step::Kind::kMirror;
       const ConfigMap r = s.map("setMirrorRoute");
-      r.allow({"name", "percentage"});
+      r.allow(kArgoMirror);
       step.weight = r.has("percentage") ? r.percent("percentage") : 1.0;  // Argo: 100 % of the matched requests
     } else if (s.has("setCanaryScale")) {
       step.kind = Step::Kind::kScale;
       const ConfigMap r = s.map("setCanaryScale");
-      r.allow({"weight", "matchTrafficWeight"});
+      r.allow(kArgoScale);
       if (r.has("weight") == r.flag("matchTrafficWeight", false))
         r.fail("weight", "weight (percent of the fleet) or matchTrafficWeight: true, one of them");
       step.weight = r.has("weight") ? r.percent("weight") : 0;
@@ -412,7 +472,7 @@ std::unique_ptr<PolicyConfig> parse_argo(const ConfigMap& m) {
     } else if (s.has("analysis")) {
       step.kind = Step::Kind::kAnalysis;
       const ConfigMap a = s.map("analysis");
-      a.allow({"templates", "args"});
+      a.allow(kArgoAnalysis);
       step.templates = template_refs(a, "templates", c->templates);
       for (const Template* t : step.templates) {
         for (const ArgoMetric& mm : *t) {
@@ -429,7 +489,7 @@ std::unique_ptr<PolicyConfig> parse_argo(const ConfigMap& m) {
   if (c->steps.empty()) m.fail("steps", "a list of at least one step");
   if (m.has("analysis")) {
     const ConfigMap a = m.map("analysis");
-    a.allow({"templates", "startingStep", "args"});
+    a.allow(kArgoAnalysis);
     c->background = template_refs(a, "templates", c->templates);
     c->background_start = a.count("startingStep", 0, 0, c->steps.size());
   }

@@ -22,6 +22,7 @@
 #include "policies/ladder.h"
 #include "policies/registry.h"
 #include "sim/io/config.h"
+#include "sim/io/schema.h"
 
 namespace canarysim {
 namespace {
@@ -91,10 +92,26 @@ std::unique_ptr<Policy> BurnRateConfig::make() const { return std::make_unique<B
 
 }  // namespace
 
+using namespace schema;
+const Section kBurnRate{"policy", "kind: burn_rate", "SLO burn-rate alerts (multiwindow, as the Google SRE workbook's) on the canary's error budget.", LadderSpec::with_ladder({
+    {"kind", kText, "", "burn_rate", "the policy kind"},
+    {"objective", kFraction, "", "(0, 1)", "the SLO, like 99.9%"},
+    {"sli", kText | kMap, "error_rate", "error_rate or section sli", "what is bad: an error, or a latency above a threshold"},
+    {"rules", kList, "1h/5m at 14.4 and 6h/30m at 6", "", "section rules[]: any rule firing rolls back"},
+    {"min_requests", kCount, "500", "[1, 10^9]", "canary requests in the long window before a rule judges"},
+})};
+const Section kBurnSli{"policy", "kind: burn_rate / sli", "A latency SLI: a request is bad when slower than the threshold.", {
+    {"metric", kText, "", "ttft, itl, latency", "which latency"},
+    {"threshold", kDuration, "", "> 0", "the threshold"},
+}};
+const Section kBurnRule{"policy", "kind: burn_rate / rules[]", "One multiwindow rule: both windows burn faster than burn_rate.", {
+    {"long", kDuration, "", "", "the long window"},
+    {"short", kDuration, "", "[interval, long]", "the short window"},
+    {"burn_rate", kNumber, "", "[0, 10^9]", "budget consumption speed that fires"},
+}};
+
 std::unique_ptr<PolicyConfig> parse_burn_rate(const ConfigMap& m) {
-  std::vector<std::string> keys = {"kind", "objective", "sli", "rules", "min_requests"};
-  keys.insert(keys.end(), LadderSpec::keys().begin(), LadderSpec::keys().end());
-  m.allow(keys);
+  m.allow(kBurnRate);
   auto c = std::make_unique<BurnRateConfig>();
   c->ladder = LadderSpec::parse(m);
   const double objective = m.probability("objective");
@@ -103,7 +120,7 @@ std::unique_ptr<PolicyConfig> parse_burn_rate(const ConfigMap& m) {
   c->min_requests = static_cast<double>(m.count("min_requests", 500, 1, 1000000000));
   if (m.is_map("sli")) {
     const ConfigMap s = m.map("sli");
-    s.allow({"metric", "threshold"});
+    s.allow(kBurnSli);
     const std::string metric = s.text("metric");
     if (metric == "ttft") c->sli = BurnRateConfig::Sli::kTtft;
     else if (metric == "itl") c->sli = BurnRateConfig::Sli::kItl;
@@ -116,7 +133,7 @@ std::unique_ptr<PolicyConfig> parse_burn_rate(const ConfigMap& m) {
   const auto rules = m.maps("rules");
   if (!rules.empty()) c->rules.clear();
   for (const ConfigMap& r : rules) {
-    r.allow({"long", "short", "burn_rate"});
+    r.allow(kBurnRule);
     Rule rule{r.duration("long"), r.duration("short"), r.number("burn_rate", 0, 1e9)};
     if (rule.short_s > rule.long_s) r.fail("short", "a short window no longer than the long one");
     if (rule.short_s < c->ladder.interval_s) r.fail("short", "a window at least one interval long");

@@ -7,6 +7,7 @@
 #include <limits>
 
 #include "sim/io/config.h"
+#include "sim/io/schema.h"
 
 namespace canarysim {
 
@@ -117,8 +118,21 @@ std::optional<double> Metric::value(const WindowStats& w) const {
   return stat == Stat::kMean ? h.mean() : h.quantile(quantile);
 }
 
+namespace {
+using namespace schema;
+const Section kCheck{"policy", "checks[] (stepped, plan and composite children)", "One metric check of the canary against a bound or against the baseline, each analysis window; a check fails when any bound is breached.", {
+    {"name", kText, "the metric", "", "the check's name in reasons"},
+    {"metric", kText, "", "a metric name", "error_rate, success_rate, request_count, quality_mean, golden_quality_mean, hallucination_rate, unsafe_rate, output_tokens_mean, cost_per_request, timeout_rate, rejected_rate, abandoned_rate, preemption_rate, preemption_count, or ttft_, itl_, token_gap_, latency_ with p50, p99 ... or mean"},
+    {"max", kFraction | kDuration | kNumber, "(none)", "in the metric's unit", "the canary's value at most this"},
+    {"min", kFraction | kDuration | kNumber, "(none)", "in the metric's unit", "the canary's value at least this"},
+    {"max_ratio", kNumber, "(none)", ">= 0", "the canary's value at most this times the baseline's"},
+    {"max_increase", kFraction | kDuration | kNumber, "(none)", "in the metric's unit", "the canary's value at most the baseline's plus this"},
+    {"min_samples", kCount, "1", "[1, 10^9]", "canary requests in the window before the check judges (else: no data)"},
+}};
+}  // namespace
+
 Check Check::parse(const ConfigMap& m) {
-  m.allow({"name", "metric", "max", "min", "max_ratio", "max_increase", "min_samples"});
+  m.allow(kCheck);
   Check c;
   const std::string metric = m.text("metric");
   const auto parsed = Metric::parse(metric);

@@ -18,6 +18,7 @@
 #include "policies/policy.h"
 #include "policies/registry.h"
 #include "sim/io/config.h"
+#include "sim/io/schema.h"
 
 namespace canarysim {
 namespace {
@@ -107,8 +108,16 @@ std::unique_ptr<Policy> CompositeConfig::make() const { return std::make_unique<
 
 }  // namespace
 
+using namespace schema;
+const Section kComposite{"policy", "kind: composite", "Several policies judging one rollout together; the weight follows the slowest.", {
+    {"kind", kText, "", "composite", "the policy kind"},
+    {"rollback", kText, "any_of", "any_of, all_of", "roll back when any child (or all) would"},
+    {"promote", kText, "all_of", "any_of, all_of", "promote when all children (or any) would"},
+    {"policies", kList, "", "at least two", "the children: policy mappings of any kind"},
+}};
+
 std::unique_ptr<PolicyConfig> parse_composite(const ConfigMap& m) {
-  m.allow({"kind", "rollback", "promote", "policies"});
+  m.allow(kComposite);
   auto c = std::make_unique<CompositeConfig>();
   const std::string rollback = m.text("rollback", "any_of"), promote = m.text("promote", "all_of");
   if (rollback != "any_of" && rollback != "all_of") m.fail("rollback", "any_of or all_of");

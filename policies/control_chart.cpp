@@ -1,6 +1,7 @@
 #include "policies/control_chart.h"
 
 #include "sim/io/config.h"
+#include "sim/io/schema.h"
 
 namespace canarysim {
 
@@ -10,10 +11,19 @@ SampleNeed ChartSpec::sample_need() const {
   return n;
 }
 
-ChartSpec ChartSpec::parse(const ConfigMap& m, std::vector<std::string> own) {
-  own.insert(own.end(), {"kind", "metric", "direction", "min_samples", "tolerance"});
-  own.insert(own.end(), LadderSpec::keys().begin(), LadderSpec::keys().end());
-  m.allow(own);
+std::vector<SchemaField> ChartSpec::chart_fields(std::vector<SchemaField> own) {
+  using namespace schema;
+  own.insert(own.begin(), {"kind", kText, "", "cusum, ewma", "the policy kind"});
+  own.insert(own.end(), {
+      {"metric", kText, "", "a rate, a latency quantile or quality_mean", "the statistic charted: the canary's value relative to the baseline's each interval"},
+      {"direction", kText, "increase (quality_mean: decrease)", "increase, decrease", "which way is bad"},
+      {"min_samples", kCount, "50", "[1, 10^9]", "canary requests an interval needs; fewer: skipped"},
+      {"tolerance", kFraction, "0", "[0, 1)", "a relative change taken as harmless"}});
+  return LadderSpec::with_ladder(own);
+}
+
+ChartSpec ChartSpec::parse(const ConfigMap& m, const Section& section) {
+  m.allow(section);
   ChartSpec c;
   c.ladder = LadderSpec::parse(m);
   const auto metric = Metric::parse(m.text("metric"));

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "policies/checks.h"
+#include "sim/io/schema.h"
 #include "policies/ladder.h"
 #include "policies/policy.h"
 
@@ -24,9 +25,11 @@ struct ChartSpec {
   // An interval with fewer than min_samples canary requests is skipped: what a judgement
   // needs (policies/policy.h), at the ladder's first weight.
   SampleNeed sample_need() const;
-  // Parses metric, direction, min_samples, tolerance and the ladder; `own` are the
-  // chart's keys.
-  static ChartSpec parse(const ConfigMap& m, std::vector<std::string> own);
+  // Parses metric, direction, min_samples, tolerance and the ladder.
+  // `section`: the kind's table, its own fields then chart_fields().
+  static ChartSpec parse(const ConfigMap& m, const Section& section);
+  // The fields every control chart has (with the ladder's), after the kind's `own`.
+  static std::vector<SchemaField> chart_fields(std::vector<SchemaField> own);
 };
 
 }  // namespace canarysim

@@ -28,6 +28,7 @@
 #include "policies/control_chart.h"
 #include "policies/registry.h"
 #include "sim/io/config.h"
+#include "sim/io/schema.h"
 
 namespace canarysim {
 namespace {
@@ -83,9 +84,16 @@ std::unique_ptr<Policy> CusumConfig::make() const { return std::make_unique<Cusu
 
 }  // namespace
 
+using namespace schema;
+const Section kCusum{"policy", "kind: cusum", "A one-sided CUSUM chart of the canary against the baseline (Page, 1954): small persistent shifts add up.", ChartSpec::chart_fields({
+    {"k", kNumber, "0.5", "[0, 100]", "allowance per interval, in standard deviations"},
+    {"h", kNumber, "5 (rates: 8)", "[0, 1000]", "decision limit: the sum above it rolls back"},
+    {"shift", kNumber, "2", "(1, 1000]", "the multiplier to detect, for rates"},
+})};
+
 std::unique_ptr<PolicyConfig> parse_cusum(const ConfigMap& m) {
   auto c = std::make_unique<CusumConfig>();
-  c->chart = ChartSpec::parse(m, {"k", "h", "shift"});
+  c->chart = ChartSpec::parse(m, kCusum);
   c->k = m.number("k", c->k, 0, 100);
   c->h = m.number("h", c->chart.metric.is_rate() ? 8.0 : c->h, 0, 1000);
   c->shift = m.number("shift", c->shift, 1.000001, 1000);

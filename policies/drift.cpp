@@ -21,6 +21,7 @@
 #include "policies/registry.h"
 #include "policies/stats.h"
 #include "sim/io/config.h"
+#include "sim/io/schema.h"
 
 namespace canarysim {
 namespace {
@@ -93,10 +94,21 @@ std::unique_ptr<Policy> DriftConfig::make() const { return std::make_unique<Drif
 
 }  // namespace
 
+using namespace schema;
+const Section kDrift{"policy", "kind: drift", "Output drift: Hotelling's two-sample T-squared test on embeddings of graded responses, canary against baseline.", LadderSpec::with_ladder({
+    {"kind", kText, "", "drift", "the policy kind"},
+    {"alpha", kFraction, "1%", "[0, 1]", "significance of each judgement"},
+    {"min_graded", kCount, "100", "[dimensions + 2, 10^9]", "graded responses per version needed to judge"},
+    {"quality", kMap, "(none)", "", "a quality guard: section quality"},
+    {"lookback", kDuration, "10m", "> 0", "the data each judgement reads"},
+    {"failure_limit", kCount, "1", "[0, 10^6]", "failed judgements tolerated; one more rolls back"},
+})};
+const Section kDriftQuality{"policy", "kind: drift / quality", "Also roll back when quality drops.", {
+    {"max_drop", kNumber | kFraction, "", "[0, 1]", "the canary's mean quality at most this below the baseline's"},
+}};
+
 std::unique_ptr<PolicyConfig> parse_drift(const ConfigMap& m) {
-  std::vector<std::string> keys = {"kind", "alpha", "min_graded", "quality", "lookback", "failure_limit"};
-  keys.insert(keys.end(), LadderSpec::keys().begin(), LadderSpec::keys().end());
-  m.allow(keys);
+  m.allow(kDrift);
   auto c = std::make_unique<DriftConfig>();
   c->ladder = LadderSpec::parse(m);
   c->alpha = m.probability("alpha", c->alpha);
@@ -106,7 +118,7 @@ std::unique_ptr<PolicyConfig> parse_drift(const ConfigMap& m) {
   c->failure_limit = m.count("failure_limit", c->failure_limit, 0, 1000000);
   if (m.has("quality")) {
     const ConfigMap q = m.map("quality");
-    q.allow({"max_drop"});
+    q.allow(kDriftQuality);
     c->max_drop = q.number("max_drop", 0, 1);
   }
   return c;

@@ -18,6 +18,7 @@
 #include "policies/control_chart.h"
 #include "policies/registry.h"
 #include "sim/io/config.h"
+#include "sim/io/schema.h"
 
 namespace canarysim {
 namespace {
@@ -63,9 +64,15 @@ std::unique_ptr<Policy> EwmaConfig::make() const { return std::make_unique<Ewma>
 
 }  // namespace
 
+using namespace schema;
+const Section kEwma{"policy", "kind: ewma", "An EWMA chart of the canary against the baseline (Roberts, 1959).", ChartSpec::chart_fields({
+    {"lambda", kNumber, "0.2", "[10^-6, 1]", "weight of the newest interval"},
+    {"limit", kNumber, "3", "[0, 100]", "control limit in standard deviations of the EWMA"},
+})};
+
 std::unique_ptr<PolicyConfig> parse_ewma(const ConfigMap& m) {
   auto c = std::make_unique<EwmaConfig>();
-  c->chart = ChartSpec::parse(m, {"lambda", "limit"});
+  c->chart = ChartSpec::parse(m, kEwma);
   c->lambda = m.number("lambda", c->lambda, 1e-6, 1);
   c->limit = m.number("limit", c->limit, 0, 100);
   return c;

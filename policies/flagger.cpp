@@ -44,6 +44,7 @@
 #include "policies/policy.h"
 #include "policies/registry.h"
 #include "sim/io/config.h"
+#include "sim/io/schema.h"
 
 namespace canarysim {
 namespace {
@@ -158,9 +159,36 @@ std::unique_ptr<Policy> FlaggerConfig::make() const { return std::make_unique<Fl
 
 }  // namespace
 
+using namespace schema;
+const Section kFlagger{"policy", "kind: flagger", "Flagger's canary analysis, with the keys of a Canary's spec.analysis: the weight grows by stepWeight (or along stepWeights) each interval the metrics pass; threshold failed checks roll back. With iterations: A/B testing (match_weight) or blue/green (mirror).", {
+    {"kind", kText, "", "flagger", "the policy kind"},
+    {"interval", kDuration, "1m", ">= 10s", "analysis interval"},
+    {"threshold", kCount, "5", "[1, 10^6]", "failed checks before a rollback"},
+    {"stepWeight", kPercent, "(none)", "(0, 100]", "weight added each passing interval"},
+    {"stepWeights", kNumbers, "(none)", "increasing, in (0, 100]", "the weights in order, instead of stepWeight"},
+    {"maxWeight", kPercent, "50 (stepWeights: the last)", "(0, 100]", "the weight at which the canary is promoted"},
+    {"stepWeightPromotion", kPercent, "(none)", "(0, 100]", "accepted for Flagger's files; promotion here is at once"},
+    {"metrics", kList, "none (promotes unjudged)", "", "section metrics[]"},
+    {"rollback_drain", kDuration, "0s", ">= 0", "after a rollback, the time until no user traffic reaches the canary"},
+    {"iterations", kCount, "0", "[1, 10^6]", "A/B testing or blue/green: this many intervals at a fixed share, then promotion"},
+    {"match_weight", kPercent, "(none)", "(0, 100]", "A/B testing: the share of traffic the header or cookie match sends to the canary"},
+    {"mirror", kFlag, "false", "", "blue/green: traffic mirrored to the canary"},
+}};
+const Section kFlaggerMetric{"policy", "kind: flagger / metrics[]", "One of a Canary's analysis metrics: Flagger's built-ins or a canarysim metric, judged against thresholdRange.", {
+    {"name", kText, "", "request-success-rate, request-duration, or a canarysim metric", "the metric (built-ins in Flagger's units: percent and milliseconds)"},
+    {"thresholdRange", kMap, "", "", "section metrics[].thresholdRange"},
+    {"interval", kDuration, "the analysis interval", "", "the window the metric reads"},
+    {"templateRef", kAny, "(none)", "", "accepted for Flagger's files (the query is the metric's)"},
+    {"scale", kNumber, "the metric's Flagger unit", "[10^-12, 10^12]", "a canarysim metric's value is multiplied by this before the range"},
+    {"version", kText, "canary", "canary, ratio, difference", "judge the canary's value, or its ratio or difference to the baseline's"},
+}, false};
+const Section kFlaggerRange{"policy", "kind: flagger / metrics[].thresholdRange", "The passing range.", {
+    {"min", kNumber, "(none)", "", "at least this"},
+    {"max", kNumber, "(none)", "", "at most this"},
+}};
+
 std::unique_ptr<PolicyConfig> parse_flagger(const ConfigMap& m) {
-  m.allow({"kind", "interval", "threshold", "stepWeight", "stepWeights", "maxWeight",
-           "stepWeightPromotion", "metrics", "rollback_drain", "iterations", "match_weight", "mirror"});
+  m.allow(kFlagger);
   auto c = std::make_unique<FlaggerConfig>();
   c->interval = m.duration("interval", c->interval);
   if (c->interval < 10) m.fail("interval", "an interval of at least 10s, as Flagger requires");
@@ -193,7 +221,7 @@ std::unique_ptr<PolicyConfig> parse_flagger(const ConfigMap& m) {
   if (m.has("stepWeightPromotion")) m.percent("stepWeightPromotion");  // checked, see above
   c->drain_s = m.duration("rollback_drain", 0);
   for (const ConfigMap& mm : m.maps("metrics")) {
-    mm.allow({"name", "thresholdRange", "interval", "templateRef", "scale", "version"});
+    mm.allow(kFlaggerMetric);
     FlaggerMetric fm;
     fm.name = mm.text("name");
     fm.window_s = mm.duration("interval", c->interval);
@@ -218,7 +246,7 @@ std::unique_ptr<PolicyConfig> parse_flagger(const ConfigMap& m) {
       else if (of != "canary") mm.fail("version", "canary, ratio or difference");
     }
     const ConfigMap range = mm.map("thresholdRange");
-    range.allow({"min", "max"});
+    range.allow(kFlaggerRange);
     if (!range.has("min") && !range.has("max")) range.fail("min", "min, max or both");
     fm.min = range.number("min", fm.min, -1e300, 1e300);
     fm.max = range.number("max", fm.max, -1e300, 1e300);

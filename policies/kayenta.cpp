@@ -40,6 +40,7 @@
 #include "policies/registry.h"
 #include "policies/stats.h"
 #include "sim/io/config.h"
+#include "sim/io/schema.h"
 
 namespace canarysim {
 namespace {
@@ -174,9 +175,46 @@ std::unique_ptr<Policy> KayentaConfig::make() const { return std::make_unique<Ka
 
 }  // namespace
 
+using namespace schema;
+const Section kKayenta{"policy", "kind: kayenta", "Kayenta's canary judge (NetflixACAJudge): a fixed canary weight; every interval each metric is classified by a Mann-Whitney test, groups are scored, and the score decides.", {
+    {"kind", kText, "", "kayenta", "the policy kind"},
+    {"weight", kPercent, "10", "(0, 100]", "the canary's weight throughout"},
+    {"lifetime", kDuration, "1h", ">= interval", "how long the analysis runs before promotion"},
+    {"interval", kDuration, "15m", ">= step", "time between judgements"},
+    {"step", kDuration, "1m", "> 0", "the metrics' sample step"},
+    {"lookback", kDuration, "0s (all data since the start)", ">= 0", "the data each judgement reads (a sliding window)"},
+    {"confidence", kFraction, "98%", "(0, 1)", "the Mann-Whitney confidence level"},
+    {"tolerance", kNumber, "0.25", "[0, 100]", "score points below marginal that still count as marginal"},
+    {"metrics", kList, "", "at least one", "section metrics[]"},
+    {"classifier", kMap, "", "", "section classifier"},
+    {"rollback_drain", kDuration, "0s", ">= 0", "after a rollback, the time until no user traffic reaches the canary"},
+}};
+const Section kClassifier{"policy", "kind: kayenta / classifier", "How metric results become a score.", {
+    {"group_weights", kMap, "", "add up to 100", "GROUP: weight in points"},
+    {"score_thresholds", kMap, "", "", "section classifier.score_thresholds"},
+}};
+const Section kThresholds{"policy", "kind: kayenta / classifier.score_thresholds", "The score's verdicts.", {
+    {"pass", kNumber, "", "[0, 100]", "a score at least this passes"},
+    {"marginal", kNumber, "", "[0, pass]", "below this fails (rolls back)"},
+}};
+const Section kKayentaMetric{"policy", "kind: kayenta / metrics[]", "One metric of the canary config.", {
+    {"name", kText, "", "", "the metric's name in reasons"},
+    {"metric", kText, "", "a canarysim metric", "what is compared (policies/checks.h)"},
+    {"groups", kTexts, "", "groups of classifier.group_weights", "the groups it scores in"},
+    {"direction", kText, "either", "increase, decrease, either", "which change fails"},
+    {"critical", kFlag, "false", "", "a failure fails the whole judgement"},
+    {"effect_size", kMap, "(none)", "", "section metrics[].effect_size"},
+}};
+const Section kEffect{"policy", "kind: kayenta / metrics[].effect_size", "How large a significant change must be to fail (Kayenta's effectSize).", {
+    {"measure", kText, "meanRatio", "meanRatio, cles", "the effect measure"},
+    {"allowed_increase", kNumber, "1 (cles: 0.5)", "[0, 10^9]", "larger increases fail"},
+    {"critical_increase", kNumber, "1 (cles: 0.5)", "[0, 10^9]", "larger increases fail critically"},
+    {"allowed_decrease", kNumber, "1 (cles: 0.5)", "[0, 10^9]", "larger decreases fail"},
+    {"critical_decrease", kNumber, "1 (cles: 0.5)", "[0, 10^9]", "larger decreases fail critically"},
+}};
+
 std::unique_ptr<PolicyConfig> parse_kayenta(const ConfigMap& m) {
-  m.allow({"kind", "weight", "lifetime", "interval", "step", "lookback", "confidence", "tolerance",
-           "metrics", "classifier", "rollback_drain"});
+  m.allow(kKayenta);
   auto c = std::make_unique<KayentaConfig>();
   c->weight = m.has("weight") ? m.percent("weight") : c->weight;
   if (c->weight <= 0) m.fail("weight", "a positive canary weight in percent");
@@ -192,18 +230,18 @@ std::unique_ptr<PolicyConfig> parse_kayenta(const ConfigMap& m) {
   c->tolerance = m.number("tolerance", c->tolerance, 0, 100);
   c->drain_s = m.duration("rollback_drain", 0);
   const ConfigMap cl = m.map("classifier");
-  cl.allow({"group_weights", "score_thresholds"});
+  cl.allow(kClassifier);
   const ConfigMap gw = cl.map("group_weights");
   double total = 0;
   for (const std::string& g : gw.keys()) total += c->group_weights[g] = gw.number(g, 0, 100);
   if (std::abs(total - 100) > 1e-9) cl.fail("group_weights", "group weights that add up to 100");
   const ConfigMap st = cl.map("score_thresholds");
-  st.allow({"pass", "marginal"});
+  st.allow(kThresholds);
   c->pass = st.number("pass", 0, 100);
   c->marginal = st.number("marginal", 0, 100);
   if (c->marginal > c->pass) st.fail("marginal", "a marginal score at most the pass score");
   for (const ConfigMap& mm : m.maps("metrics")) {
-    mm.allow({"name", "metric", "groups", "direction", "critical", "effect_size"});
+    mm.allow(kKayentaMetric);
     KayentaMetric k;
     k.name = mm.text("name");
     const auto metric = Metric::parse(mm.text("metric"));
@@ -220,7 +258,7 @@ std::unique_ptr<PolicyConfig> parse_kayenta(const ConfigMap& m) {
     k.critical = mm.flag("critical", false);
     if (mm.has("effect_size")) {
       const ConfigMap e = mm.map("effect_size");
-      e.allow({"measure", "allowed_increase", "critical_increase", "allowed_decrease", "critical_decrease"});
+      e.allow(kEffect);
       const std::string measure = e.text("measure", "meanRatio");
       if (measure != "meanRatio" && measure != "cles") e.fail("measure", "meanRatio or cles");
       k.cles = measure == "cles";

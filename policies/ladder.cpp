@@ -1,12 +1,23 @@
 #include "policies/ladder.h"
 
 #include "sim/io/config.h"
+#include "sim/io/schema.h"
 
 namespace canarysim {
 
 const std::vector<std::string>& LadderSpec::keys() {
   static const std::vector<std::string> k = {"steps", "bake_time", "interval", "rollback_drain"};
   return k;
+}
+
+std::vector<SchemaField> LadderSpec::with_ladder(std::vector<SchemaField> own) {
+  using namespace schema;
+  own.insert(own.end(), {
+      {"steps", kNumbers, "[1, 5, 10, 25, 50, 100]", "increasing, in (0, 100]", "canary weights in percent (the ladder)"},
+      {"bake_time", kDuration, "10m", ">= 0", "the least time at each weight"},
+      {"interval", kDuration, "1m", "> 0", "analysis interval"},
+      {"rollback_drain", kDuration, "0s", ">= 0", "after a rollback, the time until no user traffic reaches the canary"}});
+  return own;
 }
 
 LadderSpec LadderSpec::parse(const ConfigMap& m) {

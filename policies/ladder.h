@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "sim/io/schema.h"
 #include "policies/policy.h"
 
 namespace canarysim {
@@ -24,6 +25,8 @@ struct LadderSpec {
 
   // The ladder's keys, for ConfigMap::allow alongside the policy's own.
   static const std::vector<std::string>& keys();
+  // A policy's schema table: `own` fields, then the ladder's (sim/io/schema.h).
+  static std::vector<SchemaField> with_ladder(std::vector<SchemaField> own);
   static LadderSpec parse(const ConfigMap& m);
   // The largest weight served before promotion: reaching 100 promotes at once.
   double max_weight() const { return served_max(steps); }

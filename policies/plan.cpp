@@ -26,6 +26,7 @@
 #include "policies/policy.h"
 #include "policies/registry.h"
 #include "sim/io/config.h"
+#include "sim/io/schema.h"
 #include "sim/model/graph.h"
 
 namespace canarysim {
@@ -102,14 +103,26 @@ std::unique_ptr<Policy> PlanConfig::make() const { return std::make_unique<Plan>
 
 }  // namespace
 
+using namespace schema;
+const Section kPlan{"policy", "kind: plan", "A rollout in stages over traffic segments (regions, tiers), each with its own policy, ordered by `after`.", {
+    {"kind", kText, "", "plan", "the policy kind"},
+    {"stages", kList, "", "at least one, no cycles", "section stages[]"},
+}};
+const Section kStage{"policy", "kind: plan / stages[]", "One stage.", {
+    {"name", kText, "", "unique", "the stage's name"},
+    {"after", kTexts, "none", "stage names", "stages that must promote first"},
+    {"segments", kTexts, "", "segment names", "the traffic segments this stage rolls out to"},
+    {"policy", kMap, "", "", "the stage's policy: a policy mapping of any kind"},
+}};
+
 std::unique_ptr<PolicyConfig> parse_plan(const ConfigMap& m) {
-  m.allow({"kind", "stages"});
+  m.allow(kPlan);
   const std::vector<ConfigMap> items = m.maps("stages");
   if (items.empty()) m.fail("stages", "a list of at least one stage");
   std::vector<Stage> stages;
   std::map<std::string, size_t> index;
   for (const ConfigMap& s : items) {
-    s.allow({"name", "after", "segments", "policy"});
+    s.allow(kStage);
     Stage st;
     st.name = s.text("name");
     if (index.count(st.name)) s.fail("name", "a stage name not used before");

@@ -4,6 +4,7 @@
 #include <map>
 
 #include "sim/io/config.h"
+#include "sim/io/schema.h"
 
 namespace canarysim {
 namespace {
@@ -33,11 +34,18 @@ const char* action_name(Decision::Action a) {
   return "?";
 }
 
+using namespace schema;
+const Section kDeployment{"policy", "deployment (every kind)", "How the two versions' pools are sized as the weight moves (Argo Rollouts' dynamicStableScale and setCanaryScale).", {
+    {"stable_scale", kText, "static", "static, dynamic", "dynamic: the baseline's pool shrinks as the canary's grows"},
+    {"canary_scale", kText, "weight", "weight, full", "the canary's pool: sized for its weight, or a full fleet from the start"},
+    {"prescale", kFlag, "false", "", "size the canary's pool for the next weight before moving to it"},
+}};
+
 Deployment Deployment::parse(const ConfigMap& policy) {
   Deployment d;
   if (!policy.has("deployment")) return d;
   const ConfigMap m = policy.map("deployment");
-  m.allow({"stable_scale", "canary_scale", "prescale"});
+  m.allow(kDeployment);
   const std::string stable = m.text("stable_scale", "static");
   if (stable != "static" && stable != "dynamic") m.fail("stable_scale", "static or dynamic");
   d.dynamic_stable = stable == "dynamic";

@@ -40,6 +40,7 @@
 #include "policies/ladder.h"
 #include "policies/registry.h"
 #include "sim/io/config.h"
+#include "sim/io/schema.h"
 
 namespace canarysim {
 namespace {
@@ -116,10 +117,17 @@ std::unique_ptr<Policy> SequentialConfig::make() const { return std::make_unique
 
 }  // namespace
 
+using namespace schema;
+const Section kSequential{"policy", "kind: sequential", "Always-valid sequential tests (mixture likelihood ratios): the canary can be judged at every interval with a false rollback rate of at most alpha in all.", LadderSpec::with_ladder({
+    {"kind", kText, "", "sequential", "the policy kind"},
+    {"alpha", kFraction, "5%", "(0, 1)", "the false rollback budget over the whole rollout"},
+    {"tests", kTexts, "", "rate metrics or latency quantiles", "what is tested: error_rate, hallucination_rate, unsafe_rate, ttft_p90 ..."},
+    {"effects", kNumbers, "[1.5, 2, 3, 5]", "each > 1", "the multipliers the mixture looks for"},
+    {"tolerance", kFraction, "0", "[0, 1]", "a relative increase taken as harmless"},
+})};
+
 std::unique_ptr<PolicyConfig> parse_sequential(const ConfigMap& m) {
-  std::vector<std::string> keys = {"kind", "alpha", "tests", "effects", "tolerance"};
-  keys.insert(keys.end(), LadderSpec::keys().begin(), LadderSpec::keys().end());
-  m.allow(keys);
+  m.allow(kSequential);
   auto c = std::make_unique<SequentialConfig>();
   c->ladder = LadderSpec::parse(m);
   c->alpha = m.probability("alpha", c->alpha);

@@ -34,6 +34,7 @@
 #include "policies/policy.h"
 #include "policies/registry.h"
 #include "sim/io/config.h"
+#include "sim/io/schema.h"
 
 namespace canarysim {
 namespace {
@@ -138,9 +139,25 @@ std::unique_ptr<Policy> SteppedConfig::make() const { return std::make_unique<St
 
 }  // namespace
 
+using namespace schema;
+const Section kStepped{"policy", "kind: stepped", "A fixed ladder of canary weights, each held for a bake time while checks run every interval; failure_limit failed analyses roll back.", {
+    {"kind", kText, "", "stepped", "the policy kind"},
+    {"steps", kNumbers, "[1, 5, 10, 25, 50, 100]", "increasing, in (0, 100]", "canary weights in percent"},
+    {"bake_time", kDuration, "10m", ">= 0", "how long each step is held"},
+    {"interval", kDuration, "1m", "> 0", "analysis interval"},
+    {"failure_limit", kCount, "2", "[0, 10^6]", "failed analyses tolerated; one more rolls back"},
+    {"rollback_drain", kDuration, "0s", ">= 0", "after a rollback, the time until no user traffic reaches the canary"},
+    {"final_bake", kDuration, "0s", ">= 0", "a last hold at the top weight before promotion"},
+    {"shadow", kMap, "(none)", "", "mirrored traffic before the first step: section shadow"},
+    {"checks", kList, "", "at least one", "section checks[]"},
+}};
+const Section kShadow{"policy", "kind: stepped / shadow", "Shadow traffic: a share mirrored to the canary, judged and billed, serving no user.", {
+    {"share", kPercent, "", "(0, 100]", "share of traffic mirrored"},
+    {"duration", kDuration, "", "> 0", "how long"},
+}};
+
 std::unique_ptr<PolicyConfig> parse_stepped(const ConfigMap& m) {
-  m.allow({"kind", "steps", "bake_time", "interval", "failure_limit", "rollback_drain", "final_bake",
-           "shadow", "checks"});
+  m.allow(kStepped);
   auto c = std::make_unique<SteppedConfig>();
   if (m.has("steps")) {
     const std::vector<double> percent = m.numbers("steps");
@@ -161,7 +178,7 @@ std::unique_ptr<PolicyConfig> parse_stepped(const ConfigMap& m) {
   c->final_bake_s = m.duration("final_bake", 0);
   if (m.has("shadow")) {
     const ConfigMap sh = m.map("shadow");
-    sh.allow({"share", "duration"});
+    sh.allow(kShadow);
     c->shadow_share = sh.percent("share");
     c->shadow_s = sh.duration("duration");
     if (c->shadow_share <= 0 || c->shadow_s <= 0) sh.fail("duration", "a positive share and duration of shadow traffic");

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "sim/io/config.h"
+#include "sim/io/schema.h"
 #include "sim/model/scenario.h"
 
 namespace canarysim {
@@ -324,6 +325,32 @@ TEST(ConfigPathTest, ListItemsTakeBothSpellingsInOverrides) {
     EXPECT_NE(std::string(e.what()).find("regressions.7: no such list item (the list has 2)"), std::string::npos)
         << e.what();
   }
+}
+
+// The schema tables are checked on every read: a reader that drifts from its table (a
+// key read as another type, a default that differs, a key the table lacks) fails loudly.
+TEST(SchemaTest, EveryReadIsCheckedAgainstItsTable) {
+  const Section table{"test", "t", "A section for this test.",
+                      {{"a", schema::kDuration, "5m", ">= 0", "a duration"}, {"b", schema::kRate, "", "", "a rate"}}};
+  const ConfigMap m = ConfigMap::parse_string("a: 1m\nb: 3/s\n", "<t>");
+  m.allow(table);
+  EXPECT_EQ(m.duration("a", 300), 60);
+  EXPECT_EQ(m.rate("b"), 3);
+  EXPECT_THROW(m.rate("a"), std::logic_error);           // the table says a duration
+  EXPECT_THROW(m.duration("a", 10), std::logic_error);   // the table says 5m
+  EXPECT_THROW(m.duration("c", 1), std::logic_error);    // not in the table
+  // The table is the reader's list of keys: anything else is the user's error, located.
+  const ConfigMap bad = ConfigMap::parse_string("a: 1m\nc: 2\n", "<t>");
+  try {
+    bad.allow(table);
+    ADD_FAILURE() << "an unknown key was accepted";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("<t>:2:1: c: unknown key"), std::string::npos) << e.what();
+  }
+  // A table leaves the reference with its scope.
+  bool listed = false;
+  for (const Section* s : schema_sections()) listed |= s == &table;
+  EXPECT_TRUE(listed);
 }
 
 }  // namespace

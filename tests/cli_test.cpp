@@ -5,9 +5,11 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <sstream>
 #include <string>
 
+#include "sim/io/schema.h"
 #include "sim/study/study.h"
 #include "tests/cli_runner.h"
 
@@ -230,6 +232,27 @@ TEST(CliTest, OldMetricSpellingsAreTakenWithADeprecationMessageUntil03) {
   EXPECT_EQ(p.exit_code, 0) << p.output;
   EXPECT_TRUE(Contains(p.output, "--precision-metric: 'false_rollback' is the spelling of canarysim 0.1")) << p.output;
   std::filesystem::remove_all(dir);
+}
+
+TEST(CliTest, TheReferenceIsTheReadersTablesAndIsCurrent) {
+  const Result r = Cli("reference");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  std::ifstream in(std::string(CANARYSIM_SOURCE_DIR) + "/docs/reference.md");
+  const std::string committed((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_TRUE(committed == r.output) << "docs/reference.md is stale: run `make reference` and commit it";
+  // Every section has a meaning, and every key a type and a meaning, once.
+  for (const canarysim::Section* s : canarysim::schema_sections()) {
+    EXPECT_FALSE(s->meaning.empty()) << s->path;
+    std::set<std::string> keys;
+    for (const canarysim::SchemaField& f : s->fields) {
+      EXPECT_TRUE(keys.insert(std::string(f.key)).second) << s->path << "." << f.key << " twice";
+      EXPECT_NE(f.type, 0u) << s->path << "." << f.key;
+      EXPECT_FALSE(f.meaning.empty()) << s->path << "." << f.key;
+    }
+  }
+  for (const char* section : {"### `traffic.diurnal`", "| `peak_at` | duration | 0s |", "## sweep", "## check suite",
+                              "### `regressions[] (kind: errors)`", "| `added_error_rate` | fraction | 0 | [0, 1] |"})
+    EXPECT_TRUE(Contains(r.output, section)) << section;
 }
 
 TEST(CliTest, TableSummarisesTheStudy) {

@@ -11,6 +11,7 @@
 #include "policies/interop/text.h"
 #include "policies/policy.h"
 #include "sim/io/config.h"
+#include "sim/io/schema.h"
 
 namespace canarysim {
 
@@ -68,14 +69,25 @@ void replace_all(std::string& s, const std::string& from, const std::string& to)
   for (size_t i = s.find(from); i != std::string::npos; i = s.find(from, i + to.size())) s.replace(i, from.size(), to);
 }
 
+using namespace schema;
+const Section kMapping{"metric mapping", "(top level)", "The PromQL each SLI stands for, for `export-policy --metrics` (`export-policy --print-metrics` writes the default, vLLM's names).", {
+    {"prometheus", kText, "http://prometheus:9090", "", "the Prometheus address the exported templates query"},
+    {"selectors", kMap, "", "", "TOOL: section selectors.TOOL (argo, flagger)"},
+    {"slis", kMap, "", "", "SLI: its PromQL, with {{selector}} and {{window}} placeholders"},
+}};
+const Section kSelectors{"metric mapping", "selectors.TOOL", "How each version's series are selected in that tool's templates.", {
+    {"canary", kText, "", "", "the canary's label selector"},
+    {"stable", kText, "", "", "the stable version's label selector"},
+}};
+
 class Exporter {
  public:
   Exporter(const std::string& tool, const std::string& mapping_path)
       : mapping_(mapping_path.empty() ? ConfigMap::parse_string(default_metric_mapping(), "<default metric mapping>")
                                                     : ConfigMap::parse_file(mapping_path)) {
-    mapping_.allow({"prometheus", "selectors", "slis"});
+    mapping_.allow(kMapping);
     const ConfigMap sel = mapping_.map("selectors").map(tool);
-    sel.allow({"canary", "stable"});
+    sel.allow(kSelectors);
     canary_ = sel.text("canary");
     stable_ = sel.text("stable");
   }

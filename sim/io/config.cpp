@@ -418,6 +418,8 @@ void ConfigMap::allow(const Section& section) const {
 void ConfigMap::expect(std::string_view key, unsigned type) const {
   if (!section_) return;
   const SchemaField* f = section_->find(key);
+  const auto& shared = impl_->also_allowed;  // a section of its own (permitting())
+  if (!f && std::find(shared.begin(), shared.end(), key) != shared.end()) return;
   if (!f)
     throw std::logic_error("schema: " + std::string(section_->path) + "." + std::string(key) +
                            " is read but not in its table");
@@ -486,6 +488,7 @@ double ConfigMap::duration(std::string_view key) const {
   return *d;
 }
 double ConfigMap::duration(std::string_view key, double fallback) const {
+  expect(key, schema::kDuration);
   expect_default(key, fallback, parse_duration);
   return has(key) ? duration(key) : fallback;
 }
@@ -500,6 +503,7 @@ double ConfigMap::rate(std::string_view key) const {
   return *r;
 }
 double ConfigMap::rate(std::string_view key, double fallback) const {
+  expect(key, schema::kRate);
   expect_default(key, fallback, parse_rate);
   return has(key) ? rate(key) : fallback;
 }
@@ -514,6 +518,7 @@ double ConfigMap::probability(std::string_view key) const {
   return *p;
 }
 double ConfigMap::probability(std::string_view key, double fallback) const {
+  expect(key, schema::kFraction);
   expect_default(key, fallback, parse_fraction);
   return has(key) ? probability(key) : fallback;
 }
@@ -547,6 +552,7 @@ double ConfigMap::number(std::string_view key, double lo, double hi) const {
   return *x;
 }
 double ConfigMap::number(std::string_view key, double fallback, double lo, double hi) const {
+  expect(key, schema::kNumber | schema::kFraction);
   expect_default(key, fallback, parse_fraction);
   return has(key) ? number(key, lo, hi) : fallback;
 }
@@ -575,6 +581,7 @@ std::string ConfigMap::text(std::string_view key) const {
   return v.Scalar();
 }
 std::string ConfigMap::text(std::string_view key, const std::string& fallback) const {
+  expect(key, schema::kText | schema::kFile);
   return has(key) ? text(key) : fallback;
 }
 

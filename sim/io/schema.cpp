@@ -41,6 +41,12 @@ Section::Section(std::string_view kind, std::string_view where, std::string_view
   registry().push_back(this);
 }
 
+Section::~Section() {
+  std::lock_guard<std::mutex> lock(registry_mutex());
+  auto& r = registry();
+  r.erase(std::remove(r.begin(), r.end(), this), r.end());
+}
+
 std::vector<std::string> Section::keys() const {
   std::vector<std::string> out;
   for (const SchemaField& f : fields) out.emplace_back(f.key);

@@ -56,6 +56,7 @@ struct Section {
   // the baseline's), so reads are not checked against the table's defaults.
   Section(std::string_view file_kind, std::string_view path, std::string_view meaning,
           std::vector<SchemaField> fields, bool fixed_defaults = true);
+  ~Section();  // leaves schema_sections()
   Section(const Section&) = delete;
   Section& operator=(const Section&) = delete;
 
