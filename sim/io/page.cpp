@@ -360,40 +360,49 @@ void store_page(std::ostream& out, const std::string& path) {
   out << "<p>" << labels.size() << " points x " << m.runs << " runs, seed " << m.seed << ", shard " << m.shard << " of "
       << m.shards << ", written by canarysim " << xml_escape(m.version) << " (this page: " << CANARYSIM_VERSION
       << ") from " << xml_escape(path) << ".</p>\n<h2>Points</h2>\n";
-  std::vector<std::vector<std::string>> rows = {{"#", "point", "runs", "rolled back", "false rollback rate",
+  std::vector<std::vector<std::string>> rows = {{"point", "runs", "rolled back", "false rollback rate",
                                                  "missed regression rate", "detection p50", "detection p90",
                                                  "blast radius (requests, mean)", "rollout p50"}};
-  PlotPanel tradeoff{"False rollbacks against detection", "median detection time (minutes)", "false rollback rate (%)",
-                     false, {}, {}};
-  PlotSeries all{"", {}, {}, false, true, kPalette[0], {}, {}};
+  // Two trade-offs against median detection time: false rollbacks (a good release's risk)
+  // and missed regressions (a bad one's). Points are numbered as in the table.
+  PlotPanel false_panel{"False rollbacks against detection", "median detection time (minutes)",
+                        "false rollback rate (%)", false, {}, {}};
+  PlotPanel missed_panel{"Missed regressions against detection", "median detection time (minutes)",
+                         "missed regression rate (%)", false, {}, {}};
+  bool any_regression = false;
   for (size_t p = 0; p < labels.size(); ++p) {
     const Summary s = summarize(store->point_runs(p));
-    rows.push_back({std::to_string(p), labels[p], std::to_string(s.runs),
+    rows.push_back({"#" + std::to_string(p) + " " + labels[p], std::to_string(s.runs),
                     s.runs ? std::to_string(s.rolled_back) + " of " + std::to_string(s.runs) : "-",
                     s.runs ? with_interval(s.false_rollback) : "-", s.runs ? with_interval(s.missed_regression) : "-",
                     shown(s.detection_time_s.p50, SummaryMetric::Unit::kSeconds),
                     shown(s.detection_time_s.p90, SummaryMetric::Unit::kSeconds),
                     shown(s.blast_radius_requests.mean, SummaryMetric::Unit::kNumber),
                     shown(s.rollout_duration_s.p50, SummaryMetric::Unit::kSeconds)});
+    any_regression |= s.blast_radius_requests.count > 0;
     if (s.runs == 0 || std::isnan(s.detection_time_s.p50)) continue;
-    // One series a point while the legend can tell them apart; one series of all after.
-    PlotSeries& series = labels.size() <= kColours
-                             ? tradeoff.series.emplace_back(PlotSeries{labels[p], {}, {}, false, true, kPalette[p], {}, {}})
-                             : all;
-    series.x.push_back(s.detection_time_s.p50 / 60);
-    series.y.push_back(100 * s.false_rollback.rate);
-    series.y_low.push_back(100 * s.false_rollback.low);
-    series.y_high.push_back(100 * s.false_rollback.high);
+    // One series a point while colours tell them apart; beyond, one colour for all.
+    const std::string name = labels.size() <= kColours ? "#" + std::to_string(p) : "";
+    const char* colour = kPalette[labels.size() <= kColours ? p : 0];
+    for (auto [panel, rate] : {std::pair{&false_panel, &s.false_rollback}, std::pair{&missed_panel, &s.missed_regression}}) {
+      if (panel->series.empty() || !name.empty()) panel->series.push_back(PlotSeries{name, {}, {}, false, true, colour, {}, {}});
+      PlotSeries& series = panel->series.back();
+      series.x.push_back(s.detection_time_s.p50 / 60);
+      series.y.push_back(100 * rate->rate);
+      series.y_low.push_back(100 * rate->low);
+      series.y_high.push_back(100 * rate->high);
+    }
   }
-  if (!all.x.empty()) tradeoff.series.push_back(all);
   table(out, "points", rows);
   out << "<h2>Figures</h2>\n";
-  if (tradeoff.series.empty())
+  if (false_panel.series.empty()) {
     out << "<p class='note'>No point detected a regression: no trade-off to plot.</p>\n";
-  else
-    figure(out, {tradeoff}, "Each point's false rollback rate (95 % Wilson interval) against its median detection "
-                            "time, over the runs stored." +
-                                std::string(labels.size() > kColours ? " Points are numbered in the table." : ""));
+  } else {
+    std::vector<PlotPanel> panels = {false_panel};
+    if (any_regression) panels.push_back(missed_panel);
+    figure(out, panels, "Each point (numbered as in the table) at its median detection time, with its rates and "
+                        "their 95 % Wilson intervals, over the runs stored.");
+  }
   out << "<h2>What was run</h2>\n";
   if (!m.command_line.empty()) out << "<p><code>" << xml_escape(m.command_line) << "</code></p>\n";
   text_block(out, "sweep", "Sweep " + m.sweep_file, m.sweep_text);
