@@ -6,7 +6,8 @@
 //                                canary's TTFT over time for a typical and a worst run
 //   a comparison (compare --report)  every policy's CDFs on one figure, paired differences
 //   a check (check --report)     each case's budgets and changes against the baseline, CDFs
-//   a sweep store (report X.db)  every point with intervals; false rollbacks against detection
+//   a sweep store (report X.db)  every point with intervals; false rollbacks and missed
+//                                regressions against detection time
 //   a tune or power folder (report DIR; tune and power write DIR/report.html themselves)
 //                                the summary, the Pareto or power curve, the tables
 #pragma once
