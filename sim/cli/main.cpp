@@ -506,14 +506,26 @@ CLI::App* add_study_file_command(CLI::App& app, const char* name, StudyFileArgs&
   return cmd;
 }
 
-// What tune and power leave beside their tables: the text summary, the file that was run,
-// and the folder's page (the one `canarysim report DIR` writes).
+// What tune and power leave beside their tables: the text summary, the file that was run
+// (input.yaml) and the scenario and policy files it names (input-1.yaml ...: each file's
+// path on its first line), and the folder's page (the one `canarysim report DIR` writes).
 void finish_folder(const std::string& dir, const std::string& summary, const std::string& input) {
   std::ofstream file;
   output(dir + "/summary.txt", file) << summary;
   file.close();
   output(dir + "/input.yaml", file) << read_text_file(input, kMaxYamlBytes, "a YAML file");
   file.close();
+  const ConfigMap m = ConfigMap::parse_file(input);
+  std::vector<std::string> named;  // power: scenario, policy; tune: policy, scenarios[].scenario
+  for (const char* key : {"scenario", "policy"})
+    if (m.has(key) && !m.is_map(key)) named.push_back(m.file_path(key));
+  for (const ConfigMap& e : m.maps("scenarios"))
+    if (e.has("scenario")) named.push_back(e.file_path("scenario"));
+  for (size_t i = 0; i < named.size(); ++i) {
+    output(dir + "/input-" + std::to_string(i + 1) + ".yaml", file)
+        << "# " << named[i] << "\n" << read_text_file(named[i], kMaxYamlBytes, "a YAML file");
+    file.close();
+  }
   write_saved_report(output(dir + "/report.html", file), dir);
 }
 

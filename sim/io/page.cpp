@@ -450,6 +450,15 @@ void folder_page(std::ostream& out, const std::string& dir, const char* kind, co
   if (!input.empty()) {
     out << "<h2>What was run</h2>\n";
     text_block(out, "input", std::string("The ") + kind + " file", input);
+    // The scenario and policy files it names, as they were when it ran.
+    for (int i = 1;; ++i) {
+      const std::string named = text("input-" + std::to_string(i) + ".yaml");
+      if (named.empty()) break;
+      const size_t eol = named.find('\n');
+      const std::string title = named.rfind("# ", 0) == 0 && eol != std::string::npos ? named.substr(2, eol - 2) : "";
+      text_block(out, "input-" + std::to_string(i), title.empty() ? "A file it names" : title,
+                 title.empty() ? named : named.substr(eol + 1));
+    }
   }
   end_page(out);
 }

@@ -210,12 +210,14 @@ def test_the_tune_and_power_folders_have_their_pages(tuned, power, tmp_path):
     assert (folder / "input.yaml").read_text() == (tuned[0] / "tune.yaml").read_text()
     assert (folder / "summary.txt").read_text() in tuned[1]
     dom = rendered(folder / "report.html")
-    for text in ("canarysim tuning: out", "pareto.csv", "candidates.csv", "name: tune test", "objective"):
+    for text in ("canarysim tuning: out", "pareto.csv", "candidates.csv", "name: tune test", "objective",
+                 "kind: stepped", "name: aa-null", "name: error-spike"):  # the files it names, as run
         assert text in dom, text
     assert dom.count("<svg") == 1
     pfolder = power[0] / "out"
     dom = rendered(pfolder / "report.html")
-    for text in ("canarysim power study: out", "power.csv", "caught_rate_low", "name: stepped against errors"):
+    for text in ("canarysim power study: out", "power.csv", "caught_rate_low", "name: stepped against errors",
+                 "name: error-spike", "kind: stepped"):
         assert text in dom, text
     assert dom.count("<svg") == 1
     # `canarysim report` writes the same page again, anywhere.
