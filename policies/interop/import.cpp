@@ -9,8 +9,6 @@
 #include <cmath>
 #include <optional>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 #include <map>
 #include <regex>
 
@@ -123,18 +121,12 @@ class Node {
 // Every document of a file, each with its place (documents after the first are named
 // "file (document N)").
 std::vector<Node> load_documents(const std::string& path) {
-  if (!file_exists(path)) throw MissingFileError(path + ": no such file");
-  check_file_size(path, kMaxYamlBytes, "a configuration file");
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw InputError(path + ": cannot be read");
-  std::stringstream text;
-  text << in.rdbuf();
-  check_yaml_text(text.str(), path);
+  const std::string all = read_text_file(path, kMaxYamlBytes, "a configuration file");
+  check_yaml_text(all, path);
   // yaml-cpp 0.7's LoadAll can loop forever on malformed input (making empty documents
   // without advancing), while Load of one document cannot: split the stream at its
   // document markers ("---" at the start of a line, which YAML allows nowhere else) and
   // load each part, keeping its first line for messages.
-  const std::string all = text.str();
   std::vector<Node> out;
   size_t part_start = 0, part_line = 0, line = 0;
   auto load = [&](size_t end) {

@@ -362,7 +362,7 @@ int compare_command(const CompareArgs& a) {
   write_comparison(output(a.out, file), c, ctx, a.runs, a.format);
   if (!a.report.empty()) {
     std::vector<std::string> texts;
-    for (const auto& p : configs) texts.push_back(p ? p->source : scenario.policy->source);
+    for (const auto& p : configs) texts.push_back(p->source);
     std::ofstream page;
     write_comparison_html(output(a.report, page), c, ctx, scenario.source, texts);
     std::cerr << "wrote " << a.report << "\n";
@@ -583,12 +583,10 @@ struct CheckArgs {
 int check_command(const CheckArgs& a) {
   const std::string& suite = a.suite;
   const std::string& runs = a.runs;
-  const bool update = a.update, quiet = a.quiet, show_progress = a.progress;
-  const unsigned threads = a.threads;
   CheckOptions o;
-  o.update_baseline = update;
-  o.threads = threads_option(threads);
-  Progress progress(quiet, show_progress, workers_for(o.threads, 1000));
+  o.update_baseline = a.update;
+  o.threads = threads_option(a.threads);
+  Progress progress(a.quiet, a.progress, workers_for(o.threads, 1000));
   o.progress = progress.callback();
   if (runs == "auto") {
     o.auto_runs = true;

@@ -34,9 +34,9 @@ std::string cell(std::string_view text) {
 
 }  // namespace
 
-Section::Section(std::string_view kind, std::string_view where, std::string_view what, std::vector<SchemaField> table,
+Section::Section(std::string_view kind, std::string where, std::string_view what, std::vector<SchemaField> table,
                  bool fixed)
-    : file_kind(kind), path(where), meaning(what), fields(std::move(table)), fixed_defaults(fixed) {
+    : file_kind(kind), path(std::move(where)), meaning(what), fields(std::move(table)), fixed_defaults(fixed) {
   std::lock_guard<std::mutex> lock(registry_mutex());
   registry().push_back(this);
 }
@@ -100,7 +100,7 @@ std::string reference_markdown() {
       kind = s->file_kind;
       out += "\n## " + std::string(kind) + "\n";
     }
-    out += "\n### `" + std::string(s->path) + "`\n\n" + std::string(s->meaning) +
+    out += "\n### `" + s->path + "`\n\n" + std::string(s->meaning) +
            "\n\n| key | type | default | range | meaning |\n|---|---|---|---|---|\n";
     for (const SchemaField& f : s->fields)
       out += "| `" + std::string(f.key) + "` | " + schema_type_name(f.type) + " | " +

@@ -54,14 +54,14 @@ struct Section {
   // Registers the section for schema_sections(); sections are static objects.
   // `fixed_defaults` false: the reader's defaults depend on other input (the canary's are
   // the baseline's), so reads are not checked against the table's defaults.
-  Section(std::string_view file_kind, std::string_view path, std::string_view meaning,
+  Section(std::string_view file_kind, std::string path, std::string_view meaning,
           std::vector<SchemaField> fields, bool fixed_defaults = true);
   ~Section();  // leaves schema_sections()
   Section(const Section&) = delete;
   Section& operator=(const Section&) = delete;
 
   std::string_view file_kind;  // scenario, policy, sweep, tune, power, check suite, ...
-  std::string_view path;       // where in the file: "traffic.diurnal", "kind: stepped"
+  std::string path;            // where in the file: "traffic.diurnal", "kind: stepped"
   std::string_view meaning;
   std::vector<SchemaField> fields;
   bool fixed_defaults = true;

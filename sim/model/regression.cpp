@@ -4,7 +4,6 @@
 #include <cmath>
 #include <limits>
 #include <memory>
-#include <stdexcept>
 
 #include "sim/io/config.h"
 #include "sim/io/schema.h"
@@ -14,28 +13,46 @@ namespace canarysim {
 namespace {
 constexpr double kInf = std::numeric_limits<double>::infinity();
 
+using namespace schema;
+
+// Each kind: its name, and its own keys beside those every regression has.
 struct KindInfo {
   const char* name;
   Regression::Kind kind;
+  std::vector<SchemaField> fields;
 };
 
 const KindInfo kKinds[] = {
-    {"latency", Regression::Kind::kLatency},
-    {"tail_latency", Regression::Kind::kTailLatency},
-    {"capacity_loss", Regression::Kind::kCapacityLoss},
-    {"errors", Regression::Kind::kErrors},
-    {"quality", Regression::Kind::kQuality},
-    {"hallucination", Regression::Kind::kHallucination},
-    {"drift", Regression::Kind::kDrift},
-    {"verbosity", Regression::Kind::kVerbosity},
-    {"unsafe", Regression::Kind::kUnsafe},
-    {"cost", Regression::Kind::kCost},
-    {"kv_footprint", Regression::Kind::kKvFootprint},
-    {"prefix_cache", Regression::Kind::kPrefixCache},
+    {"latency", Regression::Kind::kLatency,
+     {{"ttft_multiplier", kNumber, "1", "[0, 10^4]", "multiplies time to first token"},
+      {"itl_multiplier", kNumber, "1", "[0, 10^4]", "multiplies the time between tokens"}}},
+    {"tail_latency", Regression::Kind::kTailLatency,
+     {{"probability", kFraction, "", "[0, 1]", "share of requests slowed"},
+      {"multiplier", kNumber, "", "[1, 10^4]", "multiplies their latency"}}},
+    {"capacity_loss", Regression::Kind::kCapacityLoss,
+     {{"replicas_lost", kCount, "0", "[0, 2^20]", "canary replicas lost (batched)"},
+      {"error_above_batch", kCount, "0", "[0, 2^20]", "requests fail when a replica's batch exceeds this"}}},
+    {"errors", Regression::Kind::kErrors,
+     {{"error_rate", kFraction, "(none)", "[0, 1]", "the canary's error rate becomes this (or added_error_rate)"},
+      {"added_error_rate", kFraction, "0", "[0, 1]", "added to the canary's own error rate"}}},
+    {"quality", Regression::Kind::kQuality,
+     {{"quality_drop", kNumber | kFraction, "", "[0, 1]", "subtracted from the quality score"}}},
+    {"hallucination", Regression::Kind::kHallucination,
+     {{"hallucination_rate", kFraction, "", "[0, 1]", "the canary's hallucination rate"}}},
+    {"drift", Regression::Kind::kDrift,
+     {{"shift", kNumber, "", "[0, 10^4]", "shift of the output distribution, in standard deviations"}}},
+    {"verbosity", Regression::Kind::kVerbosity,
+     {{"output_multiplier", kNumber, "", "[0, 10^4]", "multiplies output tokens"}}},
+    {"unsafe", Regression::Kind::kUnsafe,
+     {{"unsafe_rate", kFraction, "", "[0, 1]", "the canary's unsafe answer rate on adversarial prompts"}}},
+    {"cost", Regression::Kind::kCost, {{"cost_multiplier", kNumber, "", "[0, 10^4]", "multiplies the canary's costs"}}},
+    {"kv_footprint", Regression::Kind::kKvFootprint,
+     {{"multiplier", kNumber, "", "[0.01, 10^4]", "multiplies the KV-cache memory a token takes"}}},
+    {"prefix_cache", Regression::Kind::kPrefixCache,
+     {{"hit_multiplier", kNumber | kFraction, "", "[0, 1]", "multiplies the prefix-cache hit share"}}},
 };
-using namespace schema;
 
-// The keys every regression has, then each kind's own (in kKinds' order).
+// The keys every regression has.
 const std::vector<SchemaField> kCommonFields = {
     {"name", kText, "KIND-INDEX", "", "the regression's name in reports"},
     {"kind", kText, "", "a kind", "what goes wrong (each kind's section lists its keys)"},
@@ -44,35 +61,15 @@ const std::vector<SchemaField> kCommonFields = {
     {"scope", kText | kMap, "all", "all, {segment: S}, {min_prompt_tokens: N}", "which requests it hits"},
     {"component", kText, "the model", "a topology component", "latency, tail_latency and errors: in that component instead of the model"},
 };
-const std::vector<std::pair<const char*, std::vector<SchemaField>>> kKindFields = {
-    {"latency", {{"ttft_multiplier", kNumber, "1", "[0, 10^4]", "multiplies time to first token"},
-                 {"itl_multiplier", kNumber, "1", "[0, 10^4]", "multiplies the time between tokens"}}},
-    {"tail_latency", {{"probability", kFraction, "", "[0, 1]", "share of requests slowed"},
-                      {"multiplier", kNumber, "", "[1, 10^4]", "multiplies their latency"}}},
-    {"capacity_loss", {{"replicas_lost", kCount, "0", "[0, 2^20]", "canary replicas lost (batched)"},
-                       {"error_above_batch", kCount, "0", "[0, 2^20]", "requests fail when a replica's batch exceeds this"}}},
-    {"errors", {{"error_rate", kFraction, "(none)", "[0, 1]", "the canary's error rate becomes this (or added_error_rate)"},
-                {"added_error_rate", kFraction, "0", "[0, 1]", "added to the canary's own error rate"}}},
-    {"quality", {{"quality_drop", kNumber | kFraction, "", "[0, 1]", "subtracted from the quality score"}}},
-    {"hallucination", {{"hallucination_rate", kFraction, "", "[0, 1]", "the canary's hallucination rate"}}},
-    {"drift", {{"shift", kNumber, "", "[0, 10^4]", "shift of the output distribution, in standard deviations"}}},
-    {"verbosity", {{"output_multiplier", kNumber, "", "[0, 10^4]", "multiplies output tokens"}}},
-    {"unsafe", {{"unsafe_rate", kFraction, "", "[0, 1]", "the canary's unsafe answer rate on adversarial prompts"}}},
-    {"cost", {{"cost_multiplier", kNumber, "", "[0, 10^4]", "multiplies the canary's costs"}}},
-    {"kv_footprint", {{"multiplier", kNumber, "", "[0.01, 10^4]", "multiplies the KV-cache memory a token takes"}}},
-    {"prefix_cache", {{"hit_multiplier", kNumber | kFraction, "", "[0, 1]", "multiplies the prefix-cache hit share"}}},
-};
 
+// One section a kind, in kKinds' order: the common keys, then the kind's own.
 std::vector<std::unique_ptr<Section>> make_kind_sections() {
-  static std::vector<std::string> paths;  // the sections keep views of these
-  paths.reserve(std::size(kKinds));
   std::vector<std::unique_ptr<Section>> out;
-  for (const auto& [kind, own] : kKindFields) {
-    if (kind != std::string_view(kKinds[out.size()].name)) throw std::logic_error("regression kinds out of order");
-    paths.push_back(std::string("regressions[] (kind: ") + kind + ")");
+  for (const KindInfo& k : kKinds) {
     std::vector<SchemaField> fields = kCommonFields;
-    fields.insert(fields.end(), own.begin(), own.end());
-    out.push_back(std::make_unique<Section>("scenario", paths.back(), "A regression injected into the canary.", fields));
+    fields.insert(fields.end(), k.fields.begin(), k.fields.end());
+    out.push_back(std::make_unique<Section>("scenario", std::string("regressions[] (kind: ") + k.name + ")",
+                                            "A regression injected into the canary.", std::move(fields)));
   }
   return out;
 }

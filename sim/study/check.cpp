@@ -98,10 +98,6 @@ Verdict compare_paired(const std::vector<double>& now, const std::vector<double>
   return v;
 }
 
-double read_number(const ConfigMap& m, const char* key) {
-  return m.has(key) ? m.number(key, -1e300, 1e300) : kNaN;
-}
-
 struct Budget {
   std::string key;
   double limit;
@@ -220,6 +216,13 @@ std::string per_run_json(const PerRun& runs) {
     out += "]";
   }
   return out + "}";
+}
+
+// A change against the baseline for people: rates in points ("0.25pt", `points` the
+// suffix), the rest to three decimals; "-" where none applies.
+std::string change_text(double x, bool rate, const char* points) {
+  if (std::isnan(x)) return "-";
+  return rate ? num(std::round(x * 1e6) / 1e4) + points : num(std::round(x * 1000) / 1000);
 }
 
 const char* verdict_word(Verdict::Kind k) {
@@ -366,7 +369,7 @@ CheckOutcome run_check(const std::string& suite_path, const CheckOptions& opt) {
         if (v.kind == Verdict::Kind::kNotApplicable) continue;
         const bool rate = kFigures[k].rate;
         done.changes.push_back({kFigures[k].name, verdict_word(v.kind), rate, v.mean, v.low, v.high, v.tolerance, v.pairs});
-        auto show = [&](double x) { return rate ? num(std::round(x * 1e6) / 1e4) + "pt" : num(std::round(x * 1000) / 1000); };
+        auto show = [rate](double x) { return change_text(x, rate, "pt"); };
         std::snprintf(line, sizeof line, "  %-9s baseline %-24s %s [%s, %s] over %llu pairs (tolerance %s)\n",
                       verdict_word(v.kind), kFigures[k].name, show(v.mean).c_str(), show(v.low).c_str(),
                       show(v.high).c_str(), static_cast<unsigned long long>(v.pairs), show(v.tolerance).c_str());
@@ -450,10 +453,7 @@ void write_check_markdown(std::ostream& out, const CheckOutcome& c) {
       out << "\n| against the baseline | mean change | 95 % interval | tolerance | pairs | verdict |\n"
              "|---|---:|---|---:|---:|---|\n";
       for (const CheckCase::Change& ch : k.changes) {
-        auto show = [&ch](double x) {
-          return std::isnan(x) ? std::string("-")
-                               : ch.rate ? num(std::round(x * 1e6) / 1e4) + " pt" : num(std::round(x * 1000) / 1000);
-        };
+        auto show = [&ch](double x) { return change_text(x, ch.rate, " pt"); };
         out << "| " << ch.figure << " | " << show(ch.mean) << " | [" << show(ch.low) << ", " << show(ch.high)
             << "] | " << show(ch.tolerance) << " | " << ch.pairs << " | "
             << (ch.verdict == "WORSE" ? "**WORSE**" : ch.verdict) << " |\n";

@@ -246,12 +246,17 @@ std::string renamed_metric(const std::string& name) {
   return "";
 }
 
+namespace {
+std::string deprecated_spelling(const std::string& old, const std::string& now) {
+  return "'" + old + "' is the spelling of canarysim 0.1; write '" + now + "' (the old one goes in 0.3)";
+}
+}  // namespace
+
 const SummaryMetric& summary_metric_option(const std::string& option, const std::string& name) {
   if (const SummaryMetric* metric = find_summary_metric(name)) return *metric;
   const std::string renamed = renamed_metric(name);
   if (const SummaryMetric* metric = find_summary_metric(renamed)) {
-    std::fprintf(stderr, "warning: %s: '%s' is the spelling of canarysim 0.1; write '%s' (the old one goes in 0.3)\n",
-                 option.c_str(), name.c_str(), renamed.c_str());
+    std::fprintf(stderr, "warning: %s: %s\n", option.c_str(), deprecated_spelling(name, renamed).c_str());
     return *metric;
   }
   std::vector<std::string> names;
@@ -265,7 +270,7 @@ const SummaryMetric& summary_metric_at(const ConfigMap& m, const std::string& ke
   if (const SummaryMetric* metric = find_summary_metric(name)) return *metric;
   const std::string renamed = renamed_metric(name);
   if (const SummaryMetric* metric = find_summary_metric(renamed)) {
-    m.warn(key, "'" + name + "' is the spelling of canarysim 0.1; write '" + renamed + "' (the old one goes in 0.3)");
+    m.warn(key, deprecated_spelling(name, renamed));
     return *metric;
   }
   std::vector<std::string> names;
