@@ -468,8 +468,12 @@ void folder_page(std::ostream& out, const std::string& dir, const char* kind, co
 std::string saved_results_kind(const std::string& path) {
   std::error_code ec;
   if (std::filesystem::is_directory(path, ec)) {
-    if (file_exists(path + "/power.csv")) return "power";
-    if (file_exists(path + "/candidates.csv")) return "tune";
+    const bool power = file_exists(path + "/power.csv"), tune = file_exists(path + "/candidates.csv");
+    if (power && tune)  // which page it wants cannot be told: say so rather than pick one
+      throw InputError(path + ": holds both power.csv and candidates.csv; expected the folder of one `canarysim "
+                              "power` or one `canarysim tune` (give each its own --out)");
+    if (power) return "power";
+    if (tune) return "tune";
     throw InputError(path + ": a folder without power.csv or candidates.csv; expected a sweep store (.db), or the "
                             "folder `canarysim tune` or `canarysim power` wrote");
   }

@@ -89,5 +89,11 @@ def test_report_refuses_what_it_cannot_read(tmp_path):
     (tmp_path / "x.db").write_text("not a store")
     code, _, err = cli("report", str(tmp_path / "x.db"))
     assert code == 2 and "not a canarysim results store" in err
+    both = tmp_path / "both"
+    both.mkdir()
+    (both / "power.csv").write_text("size\n")
+    (both / "candidates.csv").write_text("x\n")
+    code, _, err = cli("report", str(both))
+    assert code == 2 and "holds both power.csv and candidates.csv" in err
     code, out, _ = cli("report", "--help")
     assert code == 0 and "sweep store" in out
