@@ -109,7 +109,7 @@ class Engine {
 
  private:
   static bool before(const Event& a, const Event& b) {
-    return a.time < b.time || (a.time == b.time && a.seq < b.seq);
+    return (a.time < b.time) | ((a.time == b.time) & (a.seq < b.seq));
   }
   void sift_up(size_t i) {
     const Event e = heap_[i];
@@ -128,7 +128,7 @@ class Engine {
     for (;;) {
       size_t child = 2 * i + 1;
       if (child >= n) break;
-      if (child + 1 < n && before(heap_[child + 1], heap_[child])) ++child;
+      if (child + 1 < n) child += before(heap_[child + 1], heap_[child]);
       if (!before(heap_[child], e)) break;
       heap_[i] = heap_[child];
       i = child;
