@@ -105,7 +105,9 @@ struct Simulator::Impl final : CompletionSink {
   Rng golden{0, 0, Stream::kGolden};
   Request next;  // the request whose arrival event is pending
   std::vector<InFlight> inflight;
-  std::vector<uint32_t> free_slots;
+  // Slots of inflight free for reuse, by version: a pool reuses its own, whose
+  // bookkeeping it touched last and so is still in cache (the other pool's is not).
+  std::vector<uint32_t> free_slots[kVersions];
   double drain_s = 0;
   double canary_scale = 0;  // > 0: the canary pool is sized for this share of the fleet
   // Sampled versions' fleets (VersionSpec::replicas): replicas running, and their seconds.
@@ -141,6 +143,7 @@ struct Simulator::Impl final : CompletionSink {
   void rescale(double weight, double delay);
   void completed(const Job& job, double first_token, double done, Failure failure) override;
   void preempted(const Job& job) override;
+  void leaving_soon(uint32_t id) override { prefetch(&inflight[id]); }
   void token_gaps(uint32_t pool_id, double gap, uint64_t n) override {
     telemetry.record_token_gaps(static_cast<Version>(pool_id), engine.now(), gap, n);
   }
@@ -173,7 +176,7 @@ RunResult Simulator::Impl::run(uint64_t seed, uint64_t run_index) {
   active.clear();
   bad_since = kInf;
   inflight.clear();
-  free_slots.clear();
+  for (auto& slots : free_slots) slots.clear();
   drain_s = 0;
   canary_scale = 0;
   promoted = false;
@@ -376,12 +379,13 @@ void Simulator::Impl::serve(Version v, const Request& r, bool user_facing) {
   BatchingPool* pool = pools[index_of(v)].get();
   if (pool) {
     uint32_t slot;
-    if (free_slots.empty()) {
+    std::vector<uint32_t>& reusable = free_slots[index_of(v)];
+    if (reusable.empty()) {
       slot = static_cast<uint32_t>(inflight.size());
       inflight.emplace_back();
     } else {
-      slot = free_slots.back();
-      free_slots.pop_back();
+      slot = reusable.back();
+      reusable.pop_back();
     }
     inflight[slot] = InFlight{v, now, paths, ttft_mult, itl_mult, c,
                               c.graded ? r.embedding_seed : 0, e.drift, user_facing};
@@ -462,7 +466,7 @@ void Simulator::Impl::completed(const Job& job, double first_token, double done,
     c.failure = failure;
     telemetry.record(f.version, done, done, c);
     count_failure(f.version, c, f.user_facing);
-    free_slots.push_back(job.id);
+    free_slots[index_of(f.version)].push_back(job.id);
     return;
   }
   const double model_ttft = (first_token - job.arrival) * f.ttft_mult;
@@ -479,7 +483,7 @@ void Simulator::Impl::completed(const Job& job, double first_token, double done,
   const double now = engine.now();
   telemetry.record(f.version, now, std::max(now, f.arrival + c.latency), c);
   count_failure(f.version, c, f.user_facing);
-  free_slots.push_back(job.id);
+  free_slots[index_of(f.version)].push_back(job.id);
 }
 
 SliSnapshot Simulator::Impl::snapshot(Version v) const {

@@ -534,6 +534,28 @@ void BatchingPool::start_iteration(uint32_t index) {
   const double dt = spec_.b1_s * static_cast<double>(prefill_tokens) * prefill_slowdown_ +
                     (spec_.b0_s + spec_.b2_s * decoding) * decode_slowdown_;
   engine_.schedule(dt, event_type_, (pool_id_ << 24) | index);
+  if (r.decodes && r.decoding.front().finish <= r.steps + 1) prefetch_leaving(r);
+}
+
+// Sequences whose last token the iteration just begun produces leave at its end. With
+// thousands of requests in flight their bookkeeping (here and the sink's) is out of cache
+// by then; it is fetched now, while other replicas' events run. Results are unchanged.
+void BatchingPool::prefetch_leaving(const Replica& r) {
+  // Those finishing are the top of the decoding heap (ordered on finish): walk it while
+  // finish is due, with a bounded stack (it is a hint; a few missed cost only time).
+  uint32_t stack[16] = {0}, n = 1;
+  while (n > 0) {
+    const uint32_t i = stack[--n];
+    const Decoding& d = r.decoding[i];
+    if (d.finish > r.steps + 1) continue;
+    prefetch(&track_[d.id]);
+    // Its timeout's entry in in_order_, which leave() marks (the queue holds fewer than
+    // 2^32 entries, so the low bits give its place).
+    const auto place = static_cast<uint32_t>(d.order - static_cast<uint32_t>(in_order_first_));
+    if (place < in_order_.size()) __builtin_prefetch(&in_order_[place]);
+    sink_.leaving_soon(d.id);
+    for (uint32_t c = 2 * i + 1; c <= 2 * i + 2 && c < r.decoding.size() && n < 16; ++c) stack[n++] = c;
+  }
 }
 
 void BatchingPool::end_iteration(uint32_t index) {
@@ -585,7 +607,8 @@ void BatchingPool::end_iteration(uint32_t index) {
     const int64_t offset = context + 1 - static_cast<int64_t>(r.steps);
     r.kv_offsets += offset;
     track_[ticket.id].where = Where::kDecoding;
-    r.decoding.push_back({r.steps + (j.output_tokens - j.generated), offset, ticket.id});
+    r.decoding.push_back({r.steps + (j.output_tokens - j.generated), offset, ticket.id,
+                          static_cast<uint32_t>(track_[ticket.id].in_order)});
     std::push_heap(r.decoding.begin(), r.decoding.end(), later);
     ++joining;
   }

@@ -142,6 +142,10 @@ class CompletionSink {
   // `n` sequences of pool `pool_id` produced a token now, `gap` seconds after their
   // previous one (one call per group per iteration, not per token).
   virtual void token_gaps(uint32_t pool_id, double gap, uint64_t n) = 0;
+  // A hint, no event: `id` will probably leave when the iteration in flight ends (its last
+  // token is due then), so a sink may fetch what completed() will read into cache now,
+  // while other events run, instead of stalling on it then.
+  virtual void leaving_soon(uint32_t /*id*/) {}
 };
 
 // A pool of replicas with continuous batching. Events it schedules have type
@@ -194,6 +198,7 @@ class BatchingPool {
     uint64_t finish;  // the replica's decode step at which the last token is out
     int64_t offset;   // context tokens minus the decode step (context = offset + steps)
     uint32_t id;
+    uint32_t order;   // its timeout's number in in_order_, low 32 bits (to prefetch; see Track)
   };
   struct Replica {
     bool running = false;  // counted in the pool (it may still be finishing when retiring)
@@ -253,6 +258,7 @@ class BatchingPool {
   void leave(uint32_t id, Failure failure);
   void remove_decoding(Replica& r, std::vector<Decoding>::iterator it);
   void preempt_for_memory(Replica& r);
+  void prefetch_leaving(const Replica& r);
   double kv_next(const Replica& r) const;
   void account();  // adds running replicas x elapsed time to replica_seconds_
   void apply_size();
