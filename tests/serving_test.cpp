@@ -34,6 +34,9 @@ struct Collector : CompletionSink {
   void preempted(const Job& job) override { preempted_jobs.push_back(job); }
   std::vector<std::pair<double, uint64_t>> gaps;  // (gap, tokens)
   void token_gaps(uint32_t, double gap, uint64_t n) override { gaps.emplace_back(gap, n); }
+  const Engine* clock = nullptr;
+  std::multimap<uint32_t, double> hinted;  // id: when the pool said it would leave soon
+  void leaving_soon(uint32_t id) override { hinted.emplace(id, clock ? clock->now() : 0); }
 };
 
 // A pool spec with iterations of b0 + b1 x prefill tokens + b2 x decoding sequences.
@@ -188,6 +191,7 @@ class PoolTest : public ::testing::Test {
     spec_.b2_s = 0;
     spec_.max_batch = 4;
     pool_.reset(0);
+    sink_.clock = &engine_;
   }
   // Requests queued before replicas start are batched from the first iteration.
   void Start(uint32_t replicas) { pool_.set_replicas(replicas); }
@@ -222,6 +226,29 @@ TEST_F(PoolTest, BatchesUpToMaxBatchAndQueuesTheRest) {
   for (const auto& d : sink_.done) first_wave += d.first_token < 0.011;
   EXPECT_EQ(first_wave, 4);  // max_batch
   EXPECT_GT(sink_.done.back().first_token, 0.09);  // waited for a slot
+}
+
+TEST_F(PoolTest, SaysWhichRequestsLeaveWhenTheirLastIterationBegins) {
+  // The hint that lets a sink fetch a request's data early (CompletionSink::leaving_soon):
+  // given for every request that leaves at the end of a decoding iteration, when that
+  // iteration began (10 ms before), and for no other. A one-token request leaves at the
+  // end of its prefill, unannounced.
+  for (uint32_t i = 0; i < 14; ++i) pool_.submit(Job{0, 100, 1 + i % 6, next_id_++});
+  Start(2);
+  RunUntil(10);
+  ASSERT_EQ(sink_.done.size(), 14u);
+  size_t announced = 0;
+  for (const auto& d : sink_.done) {
+    const auto it = sink_.hinted.find(d.job.id);
+    if (d.job.output_tokens == 1) {
+      EXPECT_EQ(it, sink_.hinted.end()) << "request " << d.job.id;
+      continue;
+    }
+    ASSERT_EQ(sink_.hinted.count(d.job.id), 1u) << "request " << d.job.id;
+    EXPECT_EQ(d.done, it->second + 0.01) << "request " << d.job.id;
+    ++announced;
+  }
+  EXPECT_EQ(sink_.hinted.size(), announced);
 }
 
 TEST_F(PoolTest, MoreReplicasServeInParallel) {
