@@ -2,7 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <deque>
 #include <vector>
+
+#include "sim/model/random.h"
+#include "sim/model/ring.h"
 
 namespace canarysim {
 namespace {
@@ -93,6 +97,39 @@ TEST_F(EngineTest, KeepsOrderOverManyRandomlyTimedEvents) {
   RunAll();
   for (size_t i = 1; i < times_.size(); ++i) ASSERT_LE(times_[i - 1], times_[i]);
   EXPECT_EQ(times_.size(), 20000u);
+}
+
+
+TEST(RingTest, BehavesAsADequeThroughGrowthAndWrapAround) {
+  // Random pushes at both ends and pops at the front, against std::deque: the ring wraps
+  // around its buffer and doubles it many times on the way.
+  Ring<uint64_t> ring;
+  std::deque<uint64_t> reference;
+  Rng rng(3, 0, Stream::kRequests);
+  for (uint64_t step = 0; step < 200000; ++step) {
+    const uint64_t op = rng.next() % 10;
+    if (op < 5) {
+      ring.push_back(step);
+      reference.push_back(step);
+    } else if (op < 6) {
+      ring.push_front(step);
+      reference.push_front(step);
+    } else if (!reference.empty()) {
+      ASSERT_EQ(ring.front(), reference.front());
+      ring.pop_front();
+      reference.pop_front();
+    }
+    ASSERT_EQ(ring.size(), reference.size());
+    if (!reference.empty()) {
+      ASSERT_EQ(ring.back(), reference.back());
+      const size_t k = rng.next() % reference.size();
+      ASSERT_EQ(ring[k], reference[k]) << "at " << k << " of " << reference.size();
+    }
+  }
+  ring.clear();
+  EXPECT_TRUE(ring.empty());
+  ring.push_front(7);
+  EXPECT_EQ(ring.front(), 7u);
 }
 
 }  // namespace

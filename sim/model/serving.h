@@ -42,12 +42,12 @@
 #pragma once
 
 #include <cstdint>
-#include <deque>
 #include <limits>
 #include <string>
 #include <vector>
 
 #include "sim/model/engine.h"
+#include "sim/model/ring.h"
 #include "sim/model/telemetry.h"
 #include "sim/model/traffic.h"
 
@@ -269,12 +269,12 @@ class BatchingPool {
   uint32_t event_type_, pool_id_;
   CompletionSink& sink_;
   std::vector<Replica> replicas_;
-  std::deque<Ticket> queue_;    // may hold jobs that left (timed out, abandoned): skipped
+  Ring<Ticket> queue_;          // may hold jobs that left (timed out, abandoned): skipped
   size_t live_queued_ = 0;
   std::vector<uint32_t> idle_;  // running, ready, not busy, not retiring
   std::vector<Track> track_;    // by job id
   std::vector<Expiry> expiries_;  // min-heap on `at` of the requests in the pool
-  std::deque<Expiry> in_order_;   // timeouts in order of `at` (left ones marked: id kNoExpiry)
+  Ring<Expiry> in_order_;       // timeouts in order of `at` (left ones marked: id kNoExpiry)
   uint64_t in_order_first_ = 0;   // the number of in_order_.front()
   double next_deadline_event_ = Job::kNever;
   uint32_t target_ = 0, lost_ = 0, running_ = 0;
