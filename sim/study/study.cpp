@@ -247,37 +247,41 @@ std::string renamed_metric(const std::string& name) {
 }
 
 namespace {
-std::string deprecated_spelling(const std::string& old, const std::string& now) {
-  return "'" + old + "' is the spelling of canarysim 0.1; write '" + now + "' (the old one goes in 0.3)";
+// The metric `name` names, 0.1's spellings accepted: then `deprecated` says how to write it
+// now. nullptr when none, with `guess` the nearest name ("" if none is near).
+const SummaryMetric* resolve_summary_metric(const std::string& name, std::string& deprecated, std::string& guess) {
+  if (const SummaryMetric* metric = find_summary_metric(name)) return metric;
+  const std::string renamed = renamed_metric(name);
+  if (const SummaryMetric* metric = find_summary_metric(renamed)) {
+    deprecated = "'" + name + "' is the spelling of canarysim 0.1; write '" + renamed + "' (the old one goes in 0.3)";
+    return metric;
+  }
+  std::vector<std::string> names;
+  for (const SummaryMetric& x : summary_metrics()) names.push_back(x.name);
+  guess = nearest(name, names);
+  return nullptr;
+}
+
+std::string did_you_mean(const std::string& guess) {
+  return guess.empty() ? "" : " (did you mean '" + guess + "'?)";
 }
 }  // namespace
 
 const SummaryMetric& summary_metric_option(const std::string& option, const std::string& name) {
-  if (const SummaryMetric* metric = find_summary_metric(name)) return *metric;
-  const std::string renamed = renamed_metric(name);
-  if (const SummaryMetric* metric = find_summary_metric(renamed)) {
-    std::fprintf(stderr, "warning: %s: %s\n", option.c_str(), deprecated_spelling(name, renamed).c_str());
-    return *metric;
-  }
-  std::vector<std::string> names;
-  for (const SummaryMetric& x : summary_metrics()) names.push_back(x.name);
-  const std::string guess = nearest(name, names);
-  throw InputError(option + ": unknown metric '" + name + "'" + (guess.empty() ? "" : " (did you mean '" + guess + "'?)"));
+  std::string deprecated, guess;
+  const SummaryMetric* metric = resolve_summary_metric(name, deprecated, guess);
+  if (!metric) throw InputError(option + ": unknown metric '" + name + "'" + did_you_mean(guess));
+  if (!deprecated.empty()) std::fprintf(stderr, "warning: %s: %s\n", option.c_str(), deprecated.c_str());
+  return *metric;
 }
 
 const SummaryMetric& summary_metric_at(const ConfigMap& m, const std::string& key, const std::string& name,
                                        const std::string& what, const std::string& expected) {
-  if (const SummaryMetric* metric = find_summary_metric(name)) return *metric;
-  const std::string renamed = renamed_metric(name);
-  if (const SummaryMetric* metric = find_summary_metric(renamed)) {
-    m.warn(key, deprecated_spelling(name, renamed));
-    return *metric;
-  }
-  std::vector<std::string> names;
-  for (const SummaryMetric& x : summary_metrics()) names.push_back(x.name);
-  const std::string guess = nearest(name, names);
-  m.reject(key, "unknown " + what + " '" + name + "'" + (guess.empty() ? "" : " (did you mean '" + guess + "'?)") +
-                    "; expected " + expected);
+  std::string deprecated, guess;
+  const SummaryMetric* metric = resolve_summary_metric(name, deprecated, guess);
+  if (!metric) m.reject(key, "unknown " + what + " '" + name + "'" + did_you_mean(guess) + "; expected " + expected);
+  if (!deprecated.empty()) m.warn(key, deprecated);
+  return *metric;
 }
 
 double metric_value_at(const ConfigMap& m, const std::string& key, const SummaryMetric& metric) {
