@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <deque>
 #include <vector>
 
@@ -99,6 +100,20 @@ TEST_F(EngineTest, KeepsOrderOverManyRandomlyTimedEvents) {
   EXPECT_EQ(times_.size(), 20000u);
 }
 
+
+TEST_F(EngineTest, OrdersTimesOfEveryMagnitudeAndZeroOfEitherSign) {
+  // The heap compares a time's bits as an integer (with the sequence number below them);
+  // that is the order of the times only for non-negative ones, -0.0 made +0.0 on entry.
+  const std::vector<double> times = {1e300, 0.5, 5e-324, 1.7976931348623157e308, -0.0, 1.0, 0.0,
+                                     9007199254740993.0, 1e-300, 0.5, 2.2250738585072014e-308};
+  for (uint32_t i = 0; i < times.size(); ++i) engine_.schedule_at(times[i], 0, i);
+  std::vector<uint32_t> expected(times.size());
+  for (uint32_t i = 0; i < expected.size(); ++i) expected[i] = i;
+  std::stable_sort(expected.begin(), expected.end(), [&](uint32_t a, uint32_t b) {
+    return times[a] < times[b];  // -0.0 == 0.0: scheduling order, as for any tie
+  });
+  EXPECT_EQ(RunAll(), expected);
+}
 
 TEST(RingTest, BehavesAsADequeThroughGrowthAndWrapAround) {
   // Random pushes at both ends and pops at the front, against std::deque: the ring wraps

@@ -62,7 +62,7 @@ class Engine {
   // REQUIRES: time >= now().
   void schedule_at(double time, uint32_t type, uint32_t target = 0) {
     assert(time >= now_ && "event scheduled in the past");
-    const Event e{time, seq_++, type, target};
+    const Event e{time + 0.0, seq_++, type, target};  // + 0.0: -0.0 is +0.0 (see before())
     if (vacant_) {  // the first event a handler schedules takes the popped event's place
       vacant_ = false;
       sift_down(e);
@@ -116,8 +116,16 @@ class Engine {
   }
 
  private:
-  static bool before(const Event& a, const Event& b) {
-    return (a.time < b.time) | ((a.time == b.time) & (a.seq < b.seq));
+  // The order on (time, sequence number) as one unsigned 128-bit comparison, with no
+  // branch and no floating-point compare: the time's bits above the sequence number. The
+  // bits of a non-negative double order as its value does; schedule_at() turns -0.0 into
+  // +0.0 (a NaN time is a broken model, as a negative one is).
+  __extension__ using Key = unsigned __int128;  // GCC's and Clang's; __extension__: not ISO
+  static bool before(const Event& a, const Event& b) { return key(a) < key(b); }
+  static Key key(const Event& e) {
+    uint64_t bits;
+    __builtin_memcpy(&bits, &e.time, sizeof bits);
+    return static_cast<Key>(bits) << 64 | e.seq;
   }
   void sift_up(size_t i) {
     const Event e = heap_[i];
