@@ -100,7 +100,6 @@ TEST_F(EngineTest, KeepsOrderOverManyRandomlyTimedEvents) {
   EXPECT_EQ(times_.size(), 20000u);
 }
 
-
 TEST_F(EngineTest, OrdersTimesOfEveryMagnitudeAndZeroOfEitherSign) {
   // The heap compares a time's bits as an integer (with the sequence number below them);
   // that is the order of the times only for non-negative ones, -0.0 made +0.0 on entry.
