@@ -13,6 +13,7 @@
 // Thread safety: none. One Engine belongs to one simulation run on one thread.
 #pragma once
 
+#include <bit>
 #include <cassert>
 #include <cstddef>
 #include <cstdint>
@@ -122,11 +123,7 @@ class Engine {
   // +0.0 (a NaN time is a broken model, as a negative one is).
   __extension__ using Key = unsigned __int128;  // GCC's and Clang's; __extension__: not ISO
   static bool before(const Event& a, const Event& b) { return key(a) < key(b); }
-  static Key key(const Event& e) {
-    uint64_t bits;
-    __builtin_memcpy(&bits, &e.time, sizeof bits);
-    return static_cast<Key>(bits) << 64 | e.seq;
-  }
+  static Key key(const Event& e) { return static_cast<Key>(std::bit_cast<uint64_t>(e.time)) << 64 | e.seq; }
   void sift_up(size_t i) {
     const Event e = heap_[i];
     while (i > 0) {
