@@ -58,6 +58,15 @@ TEST(QueryTest, StatusMatchersKeepFailuresSuccessesOrNeither) {
   EXPECT_EQ(Says(R"(sum(rate(traefik_service_requests_total{code!~"2.."}[5m])) / sum(rate(traefik_service_requests_total[5m])))"),
             "error_rate 1 canary 300");
   EXPECT_EQ(Says(R"(sum(rate(llm_requests_total{outcome="timeout"}[5m])) / sum(rate(llm_requests_total[5m])))"), "error_rate 1 canary 300");
+  // Envoy's class label holds the class's digit: the matcher is read in the form it is written in.
+  EXPECT_EQ(Says(R"(sum(irate(envoy_http_downstream_rq_xx{app="a",envoy_response_code_class!~"5"}[1m])) / sum(irate(envoy_http_downstream_rq_xx{app="a"}[1m])))"),
+            "success_rate 1 canary 60");
+  EXPECT_EQ(Says(R"(sum(rate(envoy_cluster_upstream_rq_xx{envoy_response_code_class="5"}[1m])) / sum(rate(envoy_cluster_upstream_rq_xx[1m])))"),
+            "error_rate 1 canary 60");
+  EXPECT_EQ(Says(R"(sum(rate(r_total{status_class!~"5.."}[1m])) / sum(rate(r_total[1m])))"), "success_rate 1 canary 60");
+  // Forms that disagree (2 as a class, 5.. as codes), or a value of no form, are refused.
+  EXPECT_NE(Says(R"(sum(rate(r_total{code=~"2|5.."}[1m])) / sum(rate(r_total[1m])))").find("cannot tell which"), std::string::npos);
+  EXPECT_NE(Says(R"(sum(rate(r_total{code="7"}[1m])) / sum(rate(r_total[1m])))").find("refused: the matcher"), std::string::npos);
   // 200 is refused as a success filter's complement: 201, 204 and 4xx would count as failures.
   EXPECT_NE(Says(R"(sum(rate(requests_total{status!="200"}[1m])) / sum(rate(requests_total[1m])))").find("refused: the matcher"),
             std::string::npos);

@@ -11,6 +11,8 @@
 #include <filesystem>
 #include <map>
 #include <regex>
+#include <set>
+#include <string_view>
 
 #include "policies/expr.h"
 #include "policies/interop/query.h"
@@ -118,11 +120,55 @@ class Node {
   size_t first_line_ = 0;
 };
 
+// The first Helm (Go template) directive in a file, as "line:column: text", or "". Argo's
+// {{args.name}} and Flagger's {{ namespace }} are variables the tools fill in and read
+// here; a directive that is Go's own (a leading dash, a field of dot or a variable, a
+// quoted string, a pipe, a keyword such as if, range, include or toYaml) belongs to a
+// chart: the file is a template of a manifest, whose values no one has filled in yet.
+std::string helm_directive(const std::string& text) {
+  static const std::set<std::string, std::less<>> kGoWords = {
+      "if", "else", "end", "range", "with", "define", "template", "include", "block", "tpl", "toYaml",
+      "required", "printf", "quote", "default", "lookup"};
+  // Whether the directive opening at `at` ("{{") is Go's; looks at most 256 characters on.
+  auto go_directive = [&](std::string_view line, size_t at) {
+    size_t p = at + 2;
+    if (p < line.size() && line[p] == '-') return true;
+    while (p < line.size() && std::isspace(static_cast<unsigned char>(line[p]))) ++p;
+    if (p < line.size() && std::string_view(".$\"`(").find(line[p]) != std::string_view::npos) return true;
+    if (line.substr(p, 2) == "/*") return true;
+    size_t q = p;
+    while (q < line.size() && (std::isalnum(static_cast<unsigned char>(line[q])) || line[q] == '_')) ++q;
+    if (kGoWords.count(line.substr(p, q - p))) return true;
+    const std::string_view body = line.substr(p, 256);
+    return body.substr(0, body.find("}}")).find('|') != std::string_view::npos;
+  };
+  size_t number = 0;
+  for (size_t start = 0; start < text.size(); ++number) {
+    const size_t eol = std::min(text.find('\n', start), text.size());
+    const std::string_view line = std::string_view(text).substr(start, eol - start);
+    start = eol + 1;
+    const size_t first = line.find_first_not_of(" \t");
+    if (first == std::string_view::npos || line[first] == '#') continue;  // a comment may quote anything
+    for (size_t at = line.find("{{"); at != std::string_view::npos; at = line.find("{{", at + 2)) {
+      if (!go_directive(line, at)) continue;
+      // To the last "}}" of its line (a Helm-escaped {{ "{{args.x}}" }} nests), at most 80 characters.
+      const size_t limit = std::min(line.size(), at + 80);
+      const size_t close = line.rfind("}}", limit - 2);
+      const size_t end = close != std::string_view::npos && close > at ? close + 2 : limit;
+      return std::to_string(number + 1) + ":" + std::to_string(at + 1) + ": '" + std::string(line.substr(at, end - at)) + "'";
+    }
+  }
+  return "";
+}
+
 // Every document of a file, each with its place (documents after the first are named
 // "file (document N)").
 std::vector<Node> load_documents(const std::string& path) {
   const std::string all = read_text_file(path, kMaxYamlBytes, "a configuration file");
   check_yaml_text(all, path);
+  if (const std::string d = helm_directive(all); !d.empty())
+    throw InputError(path + ":" + d + " is a Helm template directive: the file is a chart's template, not a manifest, "
+                     "and its values are not filled in; render it first (helm template CHART > rendered.yaml) and import that");
   // yaml-cpp 0.7's LoadAll can loop forever on malformed input (making empty documents
   // without advancing), while Load of one document cannot: split the stream at its
   // document markers ("---" at the start of a line, which YAML allows nowhere else) and
@@ -263,7 +309,16 @@ class Importer {
   // The one document of `kind` among `docs`, by --name when several; refuses otherwise.
   // `other_kinds`: kinds of other tools found, each with the tool that reads it.
   Node pick(const std::vector<Node>& docs, const std::string& kind, const std::string& files,
-            const std::vector<std::pair<std::string, std::string>>& other_kinds) {
+            const std::vector<std::pair<std::string, std::string>>& other_kinds,
+            const std::map<std::string, Node>& templates) {
+    if (docs.empty() && !templates.empty()) {
+      // Templates alone: the metrics are there, the steps that use them are not.
+      std::string names;
+      for (const auto& [name, doc] : templates) names += (names.empty() ? "" : ", ") + doc.where() + " (" + name + ")";
+      refuse("no " + kind + " found in " + files + ", only the templates " + names + ": a template has no steps; "
+             "import the " + kind + " that uses it, with it (canarysim import " + (kind == "Rollout" ? "argo" : "flagger") +
+             " " + (kind == "Rollout" ? "rollout" : "canary") + ".yaml " + files + ")");
+    }
     if (docs.empty()) {
       std::string held, tool;
       for (size_t i = 0; i < other_kinds.size(); ++i) {
@@ -525,7 +580,7 @@ Imported import_argo(const std::vector<std::string>& inputs, const ImportOptions
   const std::vector<Node>& rollouts = docs.main;
   const std::map<std::string, Node>& templates = docs.templates;
   const auto& other = docs.other;
-  const Node rollout = im.pick(rollouts, "Rollout", files_text(inputs), other);
+  const Node rollout = im.pick(rollouts, "Rollout", files_text(inputs), other, templates);
   const Node strategy = rollout["spec"]["strategy"];
   ArgoImporter argo(im, templates);
   YAML::Node out;
@@ -666,7 +721,7 @@ Imported import_flagger(const std::vector<std::string>& inputs, const ImportOpti
   const std::vector<Node>& canaries = docs.main;
   const std::map<std::string, Node>& metric_templates = docs.templates;
   const auto& other = docs.other;
-  const Node canary = im.pick(canaries, "Canary", files_text(inputs), other);
+  const Node canary = im.pick(canaries, "Canary", files_text(inputs), other, metric_templates);
   const Node spec = canary["spec"];
   im.unsupported(spec, {"analysis", "canaryAnalysis", "targetRef", "service", "autoscalerRef", "ingressRef",
                         "progressDeadlineSeconds", "provider", "skipAnalysis", "revertOnDeletion", "upstreamRef",

@@ -658,34 +658,44 @@ std::string time_sli(const std::string& family, const QueryContext& ctx, std::ve
   refuse("'" + family + "' is not a latency canarysim knows (time to first token, inter-token, end-to-end)");
 }
 
+// Sample values of a status label: successes, failures, and the rest (3xx, 4xx) that
+// canarysim's requests never have.
+struct Vocabulary {
+  std::vector<std::string> ok, bad, rest;
+  const char* rest_text = "3xx, 4xx";
+};
+
 // Which requests a status-like matcher keeps: "all", "failures", "successes" or "" (a
 // set that is neither), by testing it on sample values of its label's vocabulary:
-// successes (2xx, OK, success), failures (5xx, Unavailable, failure) and the rest
-// (3xx, 4xx) that canarysim's requests never have. A matcher that keeps some failures
-// and no success counts failures (noted when it keeps only some, or the rest too);
-// some successes and no failure, successes; everything, all.
+// successes (2xx, OK, success), failures (5xx, Unavailable, failure) and the rest. A
+// matcher that keeps some failures and no success counts failures (noted when it keeps
+// only some, or the rest too); some successes and no failure, successes; everything, all.
+//
+// HTTP statuses are written as codes (500), classes (5xx) or a class's digit (Envoy's
+// envoy_response_code_class="5"), and the label's name does not say which: the matcher
+// is tested in each form in which it keeps some values and not others, and every such
+// form must agree (a matcher that discriminates in none keeps everything or nothing).
 std::string classify_matcher(const Matcher& m, std::vector<std::string>* notes) {
   const std::string label = lower(m.label);
-  std::vector<std::string> ok, bad, rest;
   const bool boolean_label = label == "error" || label == "failed" || label == "failure" || label == "is_error" ||
                              label == "success" || label == "ok" || label == "succeeded";
   if (m.value.size() > 256) refuse("a label matcher longer than 256 characters");
+  std::vector<Vocabulary> forms;
   if (boolean_label) {
     const bool good_when_true = label == "success" || label == "ok" || label == "succeeded";
-    ok = good_when_true ? std::vector<std::string>{"true", "1"} : std::vector<std::string>{"false", "0", ""};
-    bad = good_when_true ? std::vector<std::string>{"false", "0"} : std::vector<std::string>{"true", "1"};
+    forms.push_back({good_when_true ? std::vector<std::string>{"true", "1"} : std::vector<std::string>{"false", "0", ""},
+                     good_when_true ? std::vector<std::string>{"false", "0"} : std::vector<std::string>{"true", "1"},
+                     {}});
   } else if (contains(label, "grpc")) {
-    ok = {"OK"};
-    bad = {"Unavailable", "Internal", "Unknown", "DeadlineExceeded", "ResourceExhausted"};
-    rest = {"NotFound", "InvalidArgument", "Canceled", "PermissionDenied"};
-  } else if (contains(lower(m.value), "xx")) {
-    ok = {"2xx"};
-    bad = {"5xx"};
-    rest = {"3xx", "4xx"};
-  } else if (std::any_of(m.value.begin(), m.value.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); })) {
-    ok = {"200", "201", "204"};
-    bad = {"500", "502", "503", "504"};
-    rest = {"302", "304", "400", "404", "429"};
+    forms.push_back({{"OK"},
+                     {"Unavailable", "Internal", "Unknown", "DeadlineExceeded", "ResourceExhausted"},
+                     {"NotFound", "InvalidArgument", "Canceled", "PermissionDenied"},
+                     "NotFound, InvalidArgument"});
+  } else if (contains(lower(m.value), "xx") ||
+             std::any_of(m.value.begin(), m.value.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); })) {
+    forms.push_back({{"200", "201", "204"}, {"500", "502", "503", "504"}, {"302", "304", "400", "404", "429"}});
+    forms.push_back({{"2xx"}, {"5xx"}, {"3xx", "4xx"}});
+    forms.push_back({{"2"}, {"5"}, {"1", "3", "4"}});
   } else {
     // An enumerated vocabulary (success/failure, SUCCESS/SERVER_ERROR, ok/error): the
     // words the matcher names decide, each known as good or bad.
@@ -725,25 +735,45 @@ std::string classify_matcher(const Matcher& m, std::vector<std::string>* notes) 
     const bool match = re ? std::regex_match(v, *re) : v == m.value;
     return (m.op == "=" || m.op == "=~") ? match : !match;
   };
-  auto count = [&](const std::vector<std::string>& vs) {
-    return static_cast<size_t>(std::count_if(vs.begin(), vs.end(), keeps));
-  };
-  const size_t k_ok = count(ok), k_bad = count(bad), k_rest = count(rest);
   const std::string matcher = m.label + m.op + "\"" + m.value + "\"";
-  if (k_ok == ok.size() && k_bad == bad.size() && k_rest == rest.size()) return "all";
-  if (k_bad > 0 && k_ok == 0) {
-    if (k_bad < bad.size())
-      notes->push_back(matcher + " counts only some server errors; read as all of canarysim's failed requests");
-    if (k_rest > 0)
-      notes->push_back(matcher + " also counts responses that are neither (3xx, 4xx) as failures; canarysim's "
-                       "requests succeed or fail");
-    return "failures";
+  auto classify = [&](const Vocabulary& f, std::vector<std::string>* found) -> std::string {
+    auto count = [&](const std::vector<std::string>& vs) {
+      return static_cast<size_t>(std::count_if(vs.begin(), vs.end(), keeps));
+    };
+    const size_t k_ok = count(f.ok), k_bad = count(f.bad), k_rest = count(f.rest);
+    if (k_ok == f.ok.size() && k_bad == f.bad.size() && k_rest == f.rest.size()) return "all";
+    if (k_bad > 0 && k_ok == 0) {
+      if (k_bad < f.bad.size())
+        found->push_back(matcher + " counts only some server errors; read as all of canarysim's failed requests");
+      if (k_rest > 0)
+        found->push_back(matcher + " also counts responses that are neither (" + f.rest_text + ") as failures; "
+                         "canarysim's requests succeed or fail");
+      return "failures";
+    }
+    if (k_ok > 0 && k_bad == 0) {
+      if (k_ok < f.ok.size()) found->push_back(matcher + " counts only some successes; read as all of them");
+      return "successes";
+    }
+    return k_ok + k_bad + k_rest == 0 ? "none" : "";
+  };
+  // The readings of the forms in which the matcher discriminates, with their notes.
+  std::vector<std::pair<std::string, std::vector<std::string>>> readings;
+  bool keeps_all = false;
+  for (const Vocabulary& f : forms) {
+    std::vector<std::string> found;
+    const std::string c = classify(f, &found);
+    keeps_all |= c == "all";
+    if (c != "all" && c != "none") readings.emplace_back(c, std::move(found));
   }
-  if (k_ok > 0 && k_bad == 0) {
-    if (k_ok < ok.size()) notes->push_back(matcher + " counts only some successes; read as all of them");
-    return "successes";
+  if (readings.empty()) return keeps_all ? "all" : "";
+  for (const auto& r : readings) {
+    if (r.first == readings.front().first) continue;
+    auto name = [](const std::string& c) { return c.empty() ? std::string("a set that is neither") : c; };
+    refuse("the matcher " + matcher + " keeps " + name(readings.front().first) + " of status codes written one way and " +
+           name(r.first) + " of codes written another: the reader cannot tell which its label holds");
   }
-  return "";
+  notes->insert(notes->end(), readings.front().second.begin(), readings.front().second.end());
+  return readings.front().first;
 }
 
 bool status_like(const std::string& label) {
