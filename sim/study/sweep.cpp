@@ -177,6 +177,9 @@ const std::vector<std::string>& sweep_keys() {
   return keys;
 }
 
+// Points a sweep may hold, however written: each is a scenario built and stored.
+constexpr uint64_t kMaxPoints = 1000000;
+
 Sweep load_sweep(const std::string& path) {
   const ConfigMap m = ConfigMap::parse_file(path);
   m.allow(kSweep);
@@ -200,6 +203,17 @@ Sweep load_sweep(const std::string& path) {
     const ConfigMap g = m.map("grid");
     sw.fields = g.keys();
     if (sw.fields.empty()) m.fail("grid", "at least one field with a list of values");
+    // The product is checked before it is made: a few long lists multiply past memory.
+    double product = 1;
+    std::string factors;
+    for (const std::string& f : sw.fields) {
+      const size_t n = g.yaml_items(f).size();
+      product *= static_cast<double>(n);
+      factors += (factors.empty() ? "" : " x ") + std::to_string(n);
+    }
+    if (product > kMaxPoints)
+      m.reject("grid", "a sweep holds at most " + std::to_string(kMaxPoints) + " points; this grid makes " + factors + " = " +
+                         [&] { char b[32]; std::snprintf(b, sizeof b, product < 1e15 ? "%.0f" : "%.3g", product); return std::string(b); }() + " (sample it with random: instead, or split it)");
     values.push_back({});
     for (const std::string& f : sw.fields) {
       std::vector<std::vector<std::string>> next;
@@ -227,7 +241,7 @@ Sweep load_sweep(const std::string& path) {
   } else {
     const ConfigMap r = m.map("random");
     r.allow(kRandom);
-    const uint64_t samples = r.count("samples", 0, 1, 1000000);
+    const uint64_t samples = r.count("samples", 0, 1, kMaxPoints);
     const ConfigMap spec = r.map("fields");
     sw.fields = spec.keys();
     if (sw.fields.empty()) r.fail("fields", "at least one field");
