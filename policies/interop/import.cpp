@@ -33,8 +33,21 @@ class Node {
  public:
   Node() = default;
   // `first_line`: where the node's document starts in the file (marks count from it).
+  // A missing key's node (yaml-cpp's "zombie", on which most calls throw) is held as an
+  // undefined one.
   Node(YAML::Node n, std::string file, std::string path, size_t first_line = 0)
-      : n_(std::move(n)), file_(std::move(file)), path_(std::move(path)), first_line_(first_line) {}
+      : n_(n.IsDefined() ? std::move(n) : YAML::Node(YAML::NodeType::Undefined)),
+        file_(std::move(file)), path_(std::move(path)), first_line_(first_line) {}
+  Node(const Node&) = default;
+  // Rebinds to o's node. (YAML::Node's own assignment writes o's value into the node this
+  // one refers to, in the user's document, and throws when o's is a missing key's.)
+  Node& operator=(const Node& o) {
+    n_.reset(o.n_);
+    file_ = o.file_;
+    path_ = o.path_;
+    first_line_ = o.first_line_;
+    return *this;
+  }
 
   explicit operator bool() const { return n_.IsDefined() && !n_.IsNull(); }
   bool is_map() const { return n_.IsDefined() && n_.IsMap(); }
@@ -473,7 +486,10 @@ class ArgoImporter {
     for (const std::string& p : patterns) {
       if (p == metric || p == ".*" || p == "*") return true;
       try {
-        if (p.size() <= 256 && std::regex_match(metric, std::regex(p))) return true;
+        // Polynomial: libstdc++'s automaton, not its backtracking (which a pattern such as
+        // l*l*l*...x takes exponential time on); Argo's Go regexps have no backreferences either.
+        if (p.size() <= 256 && std::regex_match(metric, std::regex(p, std::regex::ECMAScript | std::regex_constants::__polynomial)))
+          return true;
       } catch (const std::regex_error&) {
       }
     }

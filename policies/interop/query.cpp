@@ -726,7 +726,9 @@ std::string classify_matcher(const Matcher& m, std::vector<std::string>* notes) 
   std::optional<std::regex> re;
   if (m.op == "=~" || m.op == "!~") {
     try {
-      re.emplace(m.value, std::regex::ECMAScript);
+      // Polynomial time (libstdc++'s automaton, not its exponential backtracking); PromQL's
+      // RE2 has no backreferences, and a pattern with one is refused below.
+      re.emplace(m.value, std::regex::ECMAScript | std::regex_constants::__polynomial);
     } catch (const std::regex_error&) {
       refuse("the label matcher " + m.label + m.op + "\"" + m.value + "\" is not a regular expression the reader knows");
     }
