@@ -271,6 +271,42 @@ TEST(TraceTest, DatetimesReadEveryCommonSpelling) {
   EXPECT_EQ(t.arrival_s, (std::vector<double>{0, 1.5, 3}));
 }
 
+TEST(TraceTest, SpreadsheetExportsReadAsTheyAre) {
+  // A byte order mark, quoted headers and CRLF (Excel, pandas with quoting), a semicolon
+  // (European locales) or a tab (TSV) between fields.
+  auto load = [](const std::string& name, const std::string& text) {
+    const std::string path = ::testing::TempDir() + name;
+    std::ofstream(path, std::ios::binary) << text;
+    return Trace::load(path);
+  };
+  const std::vector<double> times{0, 4.3145790, 4.7544100};
+  const std::vector<uint32_t> prompts{374, 396, 879};
+  for (const auto& [name, text] : std::vector<std::pair<std::string, std::string>>{
+           {"bom.csv", "\xEF\xBB\xBF\"TIMESTAMP\",\"ContextTokens\",\"GeneratedTokens\"\r\n"
+                       "\"2023-11-16 18:15:46.6805900\",\"374\",\"44\"\r\n\"2023-11-16 18:15:50.9951690\",\"396\",\"109\"\r\n"
+                       "\"2023-11-16 18:15:51.4350000\",\"879\",\"28\"\r\n"},
+           {"semicolon.csv", "TIMESTAMP;ContextTokens;GeneratedTokens\n2023-11-16 18:15:46.6805900;374;44\n"
+                             "2023-11-16 18:15:50.9951690;396;109\n2023-11-16 18:15:51.4350000;879;28\n"},
+           {"tabs.tsv", "TIMESTAMP\tContextTokens\tGeneratedTokens\n2023-11-16 18:15:46.6805900\t374\t44\n"
+                        "2023-11-16 18:15:50.9951690\t396\t109\n2023-11-16 18:15:51.4350000\t879\t28\n"}}) {
+    SCOPED_TRACE(name);
+    const Trace t = load(name, text);
+    ASSERT_EQ(t.arrival_s.size(), 3u);
+    for (size_t i = 0; i < 3; ++i) EXPECT_NEAR(t.arrival_s[i], times[i], 1e-6);
+    EXPECT_EQ(t.prompt_tokens, prompts);
+    EXPECT_EQ(t.output_tokens, (std::vector<uint32_t>{44, 109, 28}));
+  }
+  // A header the finder does not know is listed in the message.
+  try {
+    load("unknown.csv", "ts,in,out\n0,1,1\n");
+    ADD_FAILURE() << "accepted";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find(":1: no time column; expected one of: TIMESTAMP, timestamp, Timestamp, time, "
+                                         "arrival_time (or name it in columns); the header has: ts, in, out"),
+              std::string::npos) << e.what();
+  }
+}
+
 TEST(TraceTest, NoMalformedValuePassesSilently) {
   auto message = [](const std::string& rows, const std::string& yaml = "") {
     const std::string path = ::testing::TempDir() + "strict.csv";

@@ -106,13 +106,13 @@ bool parse_datetime(std::string_view s, double& out) {
   return true;
 }
 
-std::vector<std::string_view> split_csv(std::string_view line) {
+std::vector<std::string_view> split_csv(std::string_view line, char separator) {
   std::vector<std::string_view> out;
   size_t start = 0;
   bool quoted = false;
   for (size_t i = 0; i <= line.size(); ++i) {
     if (i < line.size() && line[i] == '"') quoted = !quoted;
-    if (i == line.size() || (line[i] == ',' && !quoted)) {
+    if (i == line.size() || (line[i] == separator && !quoted)) {
       std::string_view f = line.substr(start, i - start);
       while (!f.empty() && (f.front() == ' ' || f.front() == '"')) f.remove_prefix(1);
       while (!f.empty() && (f.back() == ' ' || f.back() == '"' || f.back() == '\r')) f.remove_suffix(1);
@@ -121,6 +121,21 @@ std::vector<std::string_view> split_csv(std::string_view line) {
     }
   }
   return out;
+}
+
+// The header's field separator: a comma when it has one (outside quotes), else the
+// tab, semicolon or bar it has most of (tab-separated exports, European spreadsheets).
+char csv_separator(std::string_view header) {
+  const char candidates[] = {',', '\t', ';', '|'};
+  size_t counts[std::size(candidates)] = {};
+  bool quoted = false;
+  for (char c : header) {
+    if (c == '"') quoted = !quoted;
+    for (size_t k = 0; k < std::size(candidates); ++k) counts[k] += !quoted && c == candidates[k];
+  }
+  if (counts[0] > 0) return ',';
+  const size_t best = static_cast<size_t>(std::max_element(counts + 1, std::end(counts)) - counts);
+  return counts[best] > 0 ? candidates[best] : ',';
 }
 
 // The top-level members of one JSON object on a line, scalars as their text (strings
@@ -204,31 +219,49 @@ bool parse_json_object(std::string_view s, std::vector<std::pair<std::string, st
 // Lines of a file, gzip-compressed or not.
 class LineReader {
  public:
-  explicit LineReader(const std::string& path) : file_(gzopen(path.c_str(), "rb")) {}
+  explicit LineReader(const std::string& path) : path_(path), file_(gzopen(path.c_str(), "rb")) {}
   ~LineReader() {
     if (file_) gzclose(file_);
   }
   LineReader(const LineReader&) = delete;
   LineReader& operator=(const LineReader&) = delete;
   bool ok() const { return file_ != nullptr; }
+  // The next line, without its end (\n or \r\n) and, on the first, without a UTF-8 byte
+  // order mark (spreadsheet exports start with one). A line longer than kMaxLine is an
+  // error: no trace row is, and reading on would hold the whole file.
+  static constexpr size_t kMaxLine = 16 << 20;
   bool next(std::string& line) {
     line.clear();
     char buf[65536];
     while (gzgets(file_, buf, sizeof buf)) {
       line += buf;
+      if (first_ && line.size() >= 3) {
+        if (line.compare(0, 3, "\xEF\xBB\xBF") == 0) line.erase(0, 3);
+        first_ = false;
+      }
       if (!line.empty() && line.back() == '\n') {
         line.pop_back();
         if (!line.empty() && line.back() == '\r') line.pop_back();
+        first_ = false;
+        ++lines_;
         return true;
       }
+      if (line.size() > kMaxLine)
+        throw InputError(path_ + ":" + std::to_string(lines_ + 1) + ": a line longer than 16 MiB; a trace row is a few hundred bytes");
     }
+    first_ = false;
     int err = 0;
     gzerror(file_, &err);
-    if (err != Z_OK && err != Z_STREAM_END) throw InputError("corrupt compressed data");
+    if (err != Z_OK && err != Z_STREAM_END)
+      throw InputError(path_ + ":" + std::to_string(lines_ + 1) + ": corrupt compressed data");
+    lines_ += !line.empty();
     return !line.empty();
   }
 
  private:
+  std::string path_;
+  size_t lines_ = 0;  // returned so far
+  bool first_ = true;
   gzFile file_;
 };
 
@@ -306,10 +339,12 @@ Trace Trace::load(const std::string& path, const TraceFormat& format, const std:
   std::string line;
   size_t n = 0;  // line number
   std::vector<std::string> header;
+  char separator = ',';
   if (!jsonl) {
     if (!in.next(line)) throw InputError(path + ":1: empty trace; expected a CSV header");
     n = 1;
-    for (std::string_view v : split_csv(line)) header.emplace_back(v);
+    separator = csv_separator(line);
+    for (std::string_view v : split_csv(line, separator)) header.emplace_back(v);
   }
   // The column of each role: named by the format, or found by name. Required: time and
   // both token counts.
@@ -336,8 +371,11 @@ Trace Trace::load(const std::string& path, const TraceFormat& format, const std:
       if (!column.count(role) && (r == "time" || r == "prompt_tokens" || r == "output_tokens")) {
         std::string list;
         for (const std::string& name : default_names(role)) list += (list.empty() ? "" : ", ") + name;
+        std::string has;
+        for (const std::string& a : available) has += (has.empty() ? "" : ", ") + a;
         throw InputError(path + ":" + std::to_string(std::max<size_t>(n, 1)) + ": no " + r +
-                         " column; expected one of: " + list + " (or name it in columns)");
+                         " column; expected one of: " + list + " (or name it in columns); the " +
+                         (jsonl ? "object has: " : "header has: ") + (has.empty() ? "nothing" : has));
       }
     }
   };
@@ -368,7 +406,7 @@ Trace Trace::load(const std::string& path, const TraceFormat& format, const std:
         throw InputError(at + "no '" + name + "' in this object (the " + role + " column)");
       };
     } else {
-      fields = split_csv(line);
+      fields = split_csv(line, separator);
       if (fields.size() != header.size())
         throw InputError(at + "expected " + std::to_string(header.size()) + " fields, got " + std::to_string(fields.size()));
       get = [&](const std::string& role) -> std::string_view {

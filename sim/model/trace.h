@@ -26,6 +26,9 @@
 // arrival_time; ContextTokens, prompt_tokens, input_tokens, input_length, Request tokens;
 // GeneratedTokens, output_tokens, output_length, Response tokens; cached_tokens) and the
 // time unit from the first value (a datetime, else seconds). Other columns are ignored.
+// CSV fields are separated by commas, or by the tab, semicolon or bar the header uses;
+// quotes, CRLF line ends and a UTF-8 byte order mark (spreadsheet exports) are read; a
+// line longer than 16 MiB is an error.
 //
 // Strict reading: every value is checked; an empty, non-numeric, negative, fractional
 // (token counts) or overflowing field is an error naming file, line, column and value.
