@@ -93,8 +93,13 @@ TEST_F(HostileInputTest, TheWorkBudgetNamesWhatDrivesTheCostAndCanBeRaised) {
   EXPECT_EQ(low.exit_code, 2) << low.output;
   EXPECT_TRUE(Contains(low.output, "traffic.rate")) << low.output;
   EXPECT_TRUE(Contains(low.output, "above the budget of 1e+03")) << low.output;
+  EXPECT_FALSE(Contains(low.output, "--fidelity scaled")) << low.output;  // aa-null has no batched pool
   const CliResult high = Cli("run scenarios/aa-null.yaml --runs 2 --quiet --max-events-per-run 1e9");
   EXPECT_EQ(high.exit_code, 0) << high.output;
+  // A batched fleet over the budget is told of scaled fidelity too, and that run fits.
+  const CliResult fleet = Cli("run scenarios/batched.yaml --runs 1 --max-events-per-run 1e5");
+  EXPECT_EQ(fleet.exit_code, 2) << fleet.output;
+  EXPECT_TRUE(Contains(fleet.output, "or simulate a scaled-down fleet (--fidelity scaled")) << fleet.output;
 }
 
 TEST_F(HostileInputTest, AFileAboveTheSizeLimitIsRefusedBeforeParsing) {

@@ -104,10 +104,16 @@ void check_work(const Scenario& s, const PolicyConfig& p, uint64_t runs, unsigne
     std::string why;
     for (const auto& [what, events] : w.drivers)
       if (events >= 0.1 * w.events) why += (why.empty() ? "" : "; ") + what + " " + g(events);
+    // A batched fleet studied exactly can be studied scaled down (sim/model/fidelity.h).
+    const bool batched = s.baseline.serving.batched || s.canary.serving.batched;
+    const std::string scaled = batched && !s.fidelity.scaled
+                                   ? ", or simulate a scaled-down fleet (--fidelity scaled, or fidelity: scaled in the "
+                                     "scenario; its error against exact runs: results/fidelity-modes.md)"
+                                   : "";
     throw InputError(file + ": one run is estimated at " + g(w.events) + " events, above the budget of " +
                      g(limits.max_events_per_run) + " per run (" + why +
-                     "); shorten the horizon or lower what drives the cost, or raise the budget with "
-                     "--max-events-per-run (Python: canarysim.set_max_events_per_run)");
+                     "); shorten the horizon or lower what drives the cost" + scaled +
+                     ", or raise the budget with --max-events-per-run (Python: canarysim.set_max_events_per_run)");
   }
   const double memory = limits.max_memory_bytes > 0 ? limits.max_memory_bytes : 0.75 * physical_memory();
   // A run's result is a few hundred bytes, plus two counters per traffic segment.
