@@ -920,6 +920,13 @@ Imported import_kayenta(const std::vector<std::string>& inputs, const ImportOpti
     const std::string name = m["name"].text();
     const std::string where = m.where() + " (metric " + name + ")";
     const Node q = m["query"];
+    if (q && !q.is_map()) {
+      // Older configs wrote a query as bare text: Atlas's stack language.
+      im.warn(where + ": its query is " + (q.is_text() ? "the text '" + q.text().substr(0, 60) + "'" : std::string("not a mapping")) +
+              ", not an object with a type (older configs wrote Atlas queries so); canarysim reads prometheus, "
+              "datadog and newrelic queries; metric dropped");
+      continue;
+    }
     const std::string type = q["type"].text_or("prometheus");
     std::string dialect = type == "prometheus" ? "prometheus" : type == "datadog" ? "datadog" : type == "newrelic" ? "newrelic" : "";
     std::string query;
@@ -937,6 +944,25 @@ Imported import_kayenta(const std::vector<std::string>& inputs, const ImportOpti
         if (q["customFilterTemplate"]) filter = cfg["templates"][q["customFilterTemplate"].text()].text_or("");
         query = "rate(" + query + "{" + filter + "}[1m])";
       }
+    }
+    // Kayenta fills ${scope} and ${location} in: inside a label value with the scope's
+    // name, in place of matchers with the scope's matchers. The latter are read here as a
+    // label that names neither version (Kayenta queries each version itself).
+    {
+      std::string filled;
+      bool quoted = false;
+      for (size_t i = 0; i < query.size(); ++i) {
+        if (query[i] == '"' && (i == 0 || query[i - 1] != '\\')) quoted = !quoted;
+        const size_t close = !quoted && query.compare(i, 2, "${") == 0 ? query.find('}', i) : std::string::npos;
+        const std::string var = close == std::string::npos ? "" : query.substr(i + 2, close - i - 2);
+        if (!var.empty() && std::all_of(var.begin(), var.end(), [](char ch) { return std::isalnum(static_cast<unsigned char>(ch)) || ch == '_'; })) {
+          filled += "kayenta_" + var + "=\"" + var + "\"";
+          i = close;
+        } else {
+          filled += query[i];
+        }
+      }
+      query = filled;
     }
     if (lower(name + " " + query).find("apdex") != std::string::npos) {
       im.warn(where + ": Apdex is a satisfaction score (higher is better) over latency thresholds canarysim does not "
