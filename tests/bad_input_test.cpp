@@ -209,6 +209,17 @@ TEST(UnitsTest, DurationsRatesAndFractionsParse) {
   EXPECT_FALSE(parse_duration("10"));
   EXPECT_FALSE(parse_duration("10 s"));
   EXPECT_FALSE(parse_duration("s"));
+  // Compound, from the largest unit down, as Go, Prometheus and Argo write them.
+  EXPECT_EQ(parse_duration("1h30m"), 5400);
+  EXPECT_EQ(parse_duration("2m30s"), 150);
+  EXPECT_EQ(parse_duration("1d12h"), 129600);
+  EXPECT_EQ(parse_duration("1s500ms"), 1.5);
+  EXPECT_FALSE(parse_duration("30m1h"));
+  EXPECT_FALSE(parse_duration("1m1m"));
+  EXPECT_FALSE(parse_duration("1h-30m"));
+  EXPECT_FALSE(parse_duration("1h30"));
+  EXPECT_FALSE(parse_duration("1h 30m"));
+  EXPECT_EQ(parse_rate("1500/sec"), 1500);
   EXPECT_EQ(parse_rate("200/s"), 200);
   EXPECT_EQ(parse_rate("120/m"), 2);
   EXPECT_EQ(parse_rate("7200/h"), 2);

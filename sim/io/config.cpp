@@ -124,16 +124,30 @@ std::optional<std::pair<double, std::string_view>> split_unit(std::string_view t
 
 std::optional<double> parse_duration(std::string_view text) {
   if (text == "0") return 0.0;
-  const auto parts = split_unit(text);
-  if (!parts) return std::nullopt;
-  const auto [value, unit] = *parts;
-  if (unit == "us") return value / 1e6;
-  if (unit == "ms") return value / 1000;
-  if (unit == "s") return value;
-  if (unit == "m" || unit == "min") return value * 60;
-  if (unit == "h") return value * 3600;
-  if (unit == "d") return value * 86400;
-  return std::nullopt;
+  // One number and unit ("90s", "1.5h"), or several from the largest unit down, as Go,
+  // Prometheus and Argo write them ("1h30m", "2m30s", "1d12h").
+  double total = 0;
+  int last_rank = 7;
+  for (bool first = true; first || !text.empty(); first = false) {
+    if (!first && (text.front() == '-' || text.front() == '+')) return std::nullopt;
+    const auto parts = split_unit(text);
+    if (!parts) return std::nullopt;
+    const auto [value, rest] = *parts;
+    size_t n = 0;
+    while (n < rest.size() && std::isalpha(static_cast<unsigned char>(rest[n]))) ++n;
+    const std::string_view unit = rest.substr(0, n);
+    static constexpr std::pair<std::string_view, double> kUnits[] = {
+        {"us", 1e-6}, {"ms", 1e-3}, {"s", 1}, {"m", 60}, {"min", 60}, {"h", 3600}, {"d", 86400}};
+    static constexpr int kRank[] = {1, 2, 3, 4, 4, 5, 6};
+    const auto* u = std::find_if(std::begin(kUnits), std::end(kUnits), [&](const auto& k) { return k.first == unit; });
+    if (u == std::end(kUnits)) return std::nullopt;
+    const int rank = kRank[u - std::begin(kUnits)];
+    if (rank >= last_rank) return std::nullopt;  // "30m1h", "1m1m"
+    last_rank = rank;
+    total += value * u->second;
+    text = rest.substr(n);
+  }
+  return total;
 }
 
 std::optional<double> parse_rate(std::string_view text) {
@@ -142,7 +156,7 @@ std::optional<double> parse_rate(std::string_view text) {
   const auto value = parse_number(text.substr(0, slash));
   const std::string_view unit = text.substr(slash + 1);
   if (!value) return std::nullopt;
-  if (unit == "s") return *value;
+  if (unit == "s" || unit == "sec") return *value;
   if (unit == "m" || unit == "min") return *value / 60;
   if (unit == "h") return *value / 3600;
   return std::nullopt;
