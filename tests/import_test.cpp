@@ -42,6 +42,21 @@ TEST(ImportTest, FlaggerCanaryWithMetricTemplate) {
   EXPECT_FALSE(Warned(i, "spec.targetRef"));  // wiring, not policy
 }
 
+TEST(ImportTest, PerRequestRoutingIsNotedInThePolicy) {
+  // Argo and Flagger send each request by weight; canarysim's users are sticky. The
+  // written policy says so (a comment, so that --strict still imports).
+  const std::string corpus = std::string(CANARYSIM_SOURCE_DIR) + "/tests/data/import-corpus/";
+  const Imported argo = import_policy("argo", {kExamples + "argo-rollout.yaml"});
+  EXPECT_NE(argo.yaml.find("# note: each request goes to a version by the weight"), std::string::npos) << argo.yaml;
+  EXPECT_NE(argo.yaml.find("lower bound of Argo's"), std::string::npos) << argo.yaml;
+  const Imported flagger = import_policy("flagger", {kExamples + "flagger-canary.yaml"});
+  EXPECT_NE(flagger.yaml.find("lower bound of Flagger's (without sessionAffinity)"), std::string::npos) << flagger.yaml;
+  const Imported sticky = import_policy("flagger", {corpus + "48-flagger-vllm-finish-reason/canary.yaml"});
+  EXPECT_EQ(sticky.yaml.find("lower bound"), std::string::npos) << sticky.yaml;
+  EXPECT_NE(sticky.yaml.find("a user who reached the canary stays on it"), std::string::npos) << sticky.yaml;
+  EXPECT_FALSE(Warned(sticky, "sessionAffinity"));
+}
+
 TEST(ImportTest, KayentaConfigDropsWhatItCannotMeasure) {
   ImportOptions o;
   o.lifetime = "2h";

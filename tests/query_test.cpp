@@ -76,6 +76,31 @@ TEST(QueryTest, StatusMatchersKeepFailuresSuccessesOrNeither) {
   EXPECT_NE(m.notes[0].find("counts only some server errors"), std::string::npos) << m.notes[0];
 }
 
+TEST(QueryTest, AConstantTimesACounterScalesTheRatio) {
+  // PromQL reads 100 * a / b as (100 * a) / b: a percentage all the same.
+  EXPECT_EQ(Says(R"(100 * sum(rate(http_requests_total{code=~"5..",track="canary"}[1m])) / sum(rate(http_requests_total{track="canary"}[1m])))"),
+            "error_rate 100 canary 60");
+  EXPECT_EQ(Says(R"(sum(rate(http_requests_total{code=~"5.."}[1m])) * 100 / sum(rate(http_requests_total[1m])))"),
+            "error_rate 100 canary 60");
+  EXPECT_EQ(Says(R"(1000 * sum(rate(http_request_duration_seconds_sum[5m])) / sum(rate(http_request_duration_seconds_count[5m])))"),
+            "latency_mean 1000 canary 300");
+  // Alone, a scaled counter is still a rate of events, not a ratio.
+  EXPECT_NE(Says(R"(100 * sum(rate(http_requests_total{code=~"5.."}[1m])))").find("refused: a rate per second of failures"),
+            std::string::npos);
+}
+
+TEST(QueryTest, VllmsFinishReasonIsAStatus) {
+  // vLLM's request_success_total counts every finished request; finished_reason says how
+  // it ended (stop, length, abort).
+  EXPECT_EQ(Says(R"(sum(rate(vllm:request_success_total{finished_reason="abort",track="canary"}[2m])) / sum(rate(vllm:request_success_total{track="canary"}[2m])))"),
+            "error_rate 1 canary 120");
+  EXPECT_EQ(Says(R"(sum(rate(vllm:request_success_total{finished_reason=~"stop|length",track="canary"}[2m])) / sum(rate(vllm:request_success_total{track="canary"}[2m])))"),
+            "success_rate 1 canary 120");
+  EXPECT_NE(Says(R"(sum(rate(vllm:request_success_total{track="canary"}[2m])) / sum(rate(vllm:request_success_total{track="canary"}[2m])))")
+                .find("refused: requests divided by requests"),
+            std::string::npos);
+}
+
 TEST(QueryTest, AQueryThatNamesNoVersionIsSaid) {
   auto noted = [](const std::string& q, const std::string& canary_name = "") {
     QueryContext ctx;

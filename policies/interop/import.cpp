@@ -174,6 +174,11 @@ std::string helm_directive(const std::string& text) {
   return "";
 }
 
+// How Argo and Flagger route by weight, against canarysim's router (sim/model/router.h).
+constexpr const char* kPerRequestRouting =
+    "each request goes to a version by the weight, so one user meets both; canarysim's users are sticky "
+    "(a user who reached the canary keeps it), so its blast radius in users is a lower bound of ";
+
 // Every document of a file, each with its place (documents after the first are named
 // "file (document N)").
 std::vector<Node> load_documents(const std::string& path) {
@@ -280,6 +285,9 @@ class Importer {
   std::vector<std::string> comments;  // the rules, for the written policy
 
   void warn(const std::string& w) { out.warnings.push_back(w); }
+  // A caveat that holds for every policy of its kind, for the written policy's reader: a
+  // comment, not a warning (--strict refuses on warnings).
+  void note(const std::string& text) { comments.push_back("# note: " + text); }
   [[noreturn]] void refuse(const std::string& why) { throw ImportRefused(why, out.warnings); }
   // States a rule kept on a query's value: `op` and `threshold` in the query's units.
   void rule(const QueryMeaning& m, const std::string& op, double threshold, const std::string& source) {
@@ -612,6 +620,7 @@ Imported import_argo(const std::vector<std::string>& inputs, const ImportOptions
   if (const Node canary = strategy["canary"]) {
     im.unsupported(strategy, {"canary"});
     im.unsupported(canary, {"steps", "analysis"}, "not simulated (canarysim routes by weight with sticky users)");
+    im.note(kPerRequestRouting + std::string("Argo's"));
     for (const Node& s : canary["steps"].items()) {
       if (!s.is_map()) s.fail("a step (a mapping such as {setWeight: 20})");
       YAML::Node step;
@@ -753,8 +762,13 @@ Imported import_flagger(const std::vector<std::string>& inputs, const ImportOpti
   for (const Node& hook : a["webhooks"].items())
     im.warn(hook.where() + ": webhook " + hook["name"].text_or("?") + " (" + hook["type"].text_or("rollout") +
             "): load tests and gates are not simulated; dropped");
-  for (const char* key : {"primaryReadyThreshold", "canaryReadyThreshold", "sessionAffinity", "alerts"})
+  for (const char* key : {"primaryReadyThreshold", "canaryReadyThreshold", "alerts"})
     if (a[key]) im.warn(a[key].where() + ": not simulated; ignored");
+  if (a["sessionAffinity"])
+    im.note("sessionAffinity (" + a["sessionAffinity"].where() + "): a user who reached the canary stays on it, as "
+            "canarysim's users do; the cookie's name and age are not simulated");
+  else if (!a["iterations"])
+    im.note(kPerRequestRouting + std::string("Flagger's (without sessionAffinity)"));
   YAML::Node out;
   out["kind"] = "flagger";
   const std::string interval = a["interval"] ? duration_text(a["interval"]) : "1m";

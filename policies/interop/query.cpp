@@ -699,8 +699,9 @@ std::string classify_matcher(const Matcher& m, std::vector<std::string>* notes) 
   } else {
     // An enumerated vocabulary (success/failure, SUCCESS/SERVER_ERROR, ok/error): the
     // words the matcher names decide, each known as good or bad.
-    static const char* good_words[] = {"success", "succeeded", "ok", "2xx", "informational", "redirection"};
-    static const char* bad_words[] = {"failure", "failed", "fail", "error", "server_error", "5xx", "timeout", "aborted"};
+    // A finish reason (vLLM's finished_reason: stop, length, abort) is a status too.
+    static const char* good_words[] = {"success", "succeeded", "ok", "2xx", "informational", "redirection", "stop", "length"};
+    static const char* bad_words[] = {"failure", "failed", "fail", "error", "server_error", "5xx", "timeout", "aborted", "abort"};
     std::vector<std::string> words;
     std::string w;
     for (char c : lower(m.value) + "|") {
@@ -780,7 +781,7 @@ std::string classify_matcher(const Matcher& m, std::vector<std::string>* notes) 
 
 bool status_like(const std::string& label) {
   const std::string l = lower(label);
-  return contains_any(l, {"code", "status", "class", "outcome", "result"}) || l == "error" || l == "failed" ||
+  return contains_any(l, {"code", "status", "class", "outcome", "result", "reason"}) || l == "error" || l == "failed" ||
          l == "failure" || l == "is_error" || l == "success" || l == "ok" || l == "succeeded";
 }
 
@@ -820,6 +821,9 @@ Meaning selector_meaning(const Ast& a, std::vector<std::string>* notes) {
   else if (contains_any(fam, {"generation_tokens", "output_tokens", "completion_tokens"})) m.subset = "output_tokens";
   else if (contains_any(fam, {"prompt_tokens", "input_tokens"})) refuse("'" + a.text + "' counts prompt tokens: canarysim does not judge them");
   else if (contains_any(fam, {"error", "fail", "5xx", "exception"})) m.subset = "failures";
+  // vLLM's request_success_total counts every finished request, aborted ones too: its
+  // finished_reason label (stop, length, abort) says how each ended.
+  else if (contains(fam, "vllm:request_success")) m.subset = "all";
   else if (contains_any(fam, {"success", "succeeded"})) m.subset = "successes";
   else if (contains_any(fam, {"request", "response", "hits", "handled", "calls", "rq", "_count", ".count",
                                "_total", "transaction"})) m.subset = "all";
@@ -988,7 +992,12 @@ class Reader {
       else refuse("the operator " + op + " between numbers");
       return m;
     }
-    if (op == "/" && (l.kind == K::kCounter || l.kind == K::kSum) && (r.kind == K::kCounter)) return ratio(l, r);
+    // A counter times a constant is still a counter, scaled ("100 * failures / requests" is
+    // read left to right, as PromQL does, and is a percentage).
+    const bool l_counter = l.kind == K::kCounter || l.kind == K::kSum, r_counter = r.kind == K::kCounter || r.kind == K::kSum;
+    if (l_counter && r.kind == K::kNumber && (op == "*" || op == "/")) return scaled(l, op == "*" ? r.number : 1 / r.number);
+    if (r_counter && l.kind == K::kNumber && op == "*") return scaled(r, l.number);
+    if (op == "/" && (l.kind == K::kCounter || l.kind == K::kSum) && (r.kind == K::kCounter)) return scaled(ratio(l, r), l.scale / r.scale);
     if (l.kind == K::kCounter || r.kind == K::kCounter) refuse(counter_alone(l.kind == K::kCounter ? l : r));
     if (l.kind == K::kGauge || r.kind == K::kGauge) refuse("arithmetic on a gauge ('" + (l.kind == K::kGauge ? l.family : r.family) + "')");
     if (l.kind == K::kBuckets || r.kind == K::kBuckets || l.kind == K::kSum || r.kind == K::kSum)

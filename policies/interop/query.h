@@ -6,7 +6,8 @@
 //
 //   selector of a counter          requests: all, failures or successes, from the
 //                                  status-like labels (status, code, response_code,
-//                                  response_code_class, grpc_code, classification...) by
+//                                  response_code_class, grpc_code, classification,
+//                                  finished_reason...) by
 //                                  testing the matcher against sample values (500, 5xx,
 //                                  Unavailable, failure / 200, 2xx, OK, success), or
 //                                  from the family name (..._errors_total)
