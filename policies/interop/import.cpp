@@ -421,7 +421,7 @@ class ArgoImporter {
     std::map<std::string, std::string> args;
     for (const Node& arg : a["args"].items()) args[arg["name"].text()] = arg_value(arg);
     std::vector<std::string> dry;
-    for (const Node& d : a["dryRun"].items()) dry.push_back(d["metricName"].text());
+    for (const Node& d : a["dryRun"].items()) add_dry_pattern(d, &dry);
     for (const Node& t : items) {
       const std::string name = t["templateName"].text();
       const std::string key = convert(name, t, args, dry);
@@ -461,7 +461,7 @@ class ArgoImporter {
     QueryContext ctx;
     ctx.latency = im_.opt.latency;
     std::vector<std::string> dry = dry_patterns;
-    for (const Node& d : spec["dryRun"].items()) dry.push_back(d["metricName"].text());
+    for (const Node& d : spec["dryRun"].items()) add_dry_pattern(d, &dry);
     for (const Node& arg : spec["args"].items()) {
       const std::string arg_name = arg["name"].text();
       std::string v = args.count(arg_name) ? args.at(arg_name) : arg_value(arg);
@@ -490,15 +490,33 @@ class ArgoImporter {
     return done_[done_key] = key;
   }
 
+  // Polynomial: libstdc++'s automaton, not its backtracking (which a pattern such as
+  // l*l*l*...x takes exponential time on); Argo's Go regexps have no backreferences either.
+  static std::regex dry_regex(const std::string& p) {
+    return std::regex(p, std::regex::ECMAScript | std::regex_constants::__polynomial);
+  }
+  // A dryRun entry's metricName pattern, kept when canarysim can match it, else said.
+  void add_dry_pattern(const Node& d, std::vector<std::string>* patterns) {
+    const std::string p = d["metricName"].text();
+    std::string why;
+    if (p.size() > 256) {
+      why = "longer than 256 characters";
+    } else {
+      try {
+        dry_regex(p);
+      } catch (const std::regex_error&) {
+        why = "not a regular expression canarysim reads (a backreference, which Go's regexps lack too, or not well formed)";
+      }
+    }
+    if (why.empty()) patterns->push_back(p);
+    else im_.warn(d["metricName"].where() + ": '" + p.substr(0, 80) + "' is " + why + "; it marks no metric as dry-run");
+  }
   static bool dry_run(const std::string& metric, const std::vector<std::string>& patterns) {
     for (const std::string& p : patterns) {
       if (p == metric || p == ".*" || p == "*") return true;
       try {
-        // Polynomial: libstdc++'s automaton, not its backtracking (which a pattern such as
-        // l*l*l*...x takes exponential time on); Argo's Go regexps have no backreferences either.
-        if (p.size() <= 256 && std::regex_match(metric, std::regex(p, std::regex::ECMAScript | std::regex_constants::__polynomial)))
-          return true;
-      } catch (const std::regex_error&) {
+        if (std::regex_match(metric, dry_regex(p))) return true;
+      } catch (const std::regex_error&) {  // checked by add_dry_pattern
       }
     }
     return false;
