@@ -48,9 +48,9 @@ TEST(ImportTest, PerRequestRoutingIsNotedInThePolicy) {
   const std::string corpus = std::string(CANARYSIM_SOURCE_DIR) + "/tests/data/import-corpus/";
   const Imported argo = import_policy("argo", {kExamples + "argo-rollout.yaml"});
   EXPECT_NE(argo.yaml.find("# note: each request goes to a version by the weight"), std::string::npos) << argo.yaml;
-  EXPECT_NE(argo.yaml.find("lower bound of Argo's"), std::string::npos) << argo.yaml;
+  EXPECT_NE(argo.yaml.find("routing: {sticky: false} in the scenario routes as Argo's"), std::string::npos) << argo.yaml;
   const Imported flagger = import_policy("flagger", {kExamples + "flagger-canary.yaml"});
-  EXPECT_NE(flagger.yaml.find("lower bound of Flagger's (without sessionAffinity)"), std::string::npos) << flagger.yaml;
+  EXPECT_NE(flagger.yaml.find("routes as Flagger's (without sessionAffinity)"), std::string::npos) << flagger.yaml;
   const Imported sticky = import_policy("flagger", {corpus + "48-flagger-vllm-finish-reason/canary.yaml"});
   EXPECT_EQ(sticky.yaml.find("lower bound"), std::string::npos) << sticky.yaml;
   EXPECT_NE(sticky.yaml.find("a user who reached the canary stays on it"), std::string::npos) << sticky.yaml;

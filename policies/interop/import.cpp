@@ -177,7 +177,8 @@ std::string helm_directive(const std::string& text) {
 // How Argo and Flagger route by weight, against canarysim's router (sim/model/router.h).
 constexpr const char* kPerRequestRouting =
     "each request goes to a version by the weight, so one user meets both; canarysim's users are sticky "
-    "(a user who reached the canary keeps it), so its blast radius in users is a lower bound of ";
+    "by default (a user who reached the canary keeps it), so its blast radius in users is then a lower bound; "
+    "routing: {sticky: false} in the scenario routes as ";
 
 // Every document of a file, each with its place (documents after the first are named
 // "file (document N)").

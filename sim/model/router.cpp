@@ -7,7 +7,8 @@ namespace canarysim {
 
 namespace {
 using namespace schema;
-const Section kRouting{"scenario", "routing", "Which traffic segments the canary's share is taken from (names of traffic.segments).", {
+const Section kRouting{"scenario", "routing", "Which traffic segments the canary's share is taken from (names of traffic.segments), and whether users stick to a version.", {
+    {"sticky", kFlag, "true", "true or false", "a user who reached the canary keeps it (sessions, cookies, consistent hashing); false: each request goes to a version by the weight, as Argo's and Flagger's weighted routes do"},
     {"first", kTexts, "none", "segment names", "these segments fill the canary's share first, in this order"},
     {"only", kTexts, "none", "segment names", "only these segments ever reach the canary"},
     {"always", kTexts, "none", "segment names", "these segments always reach the canary, whatever the weight"},
@@ -29,6 +30,7 @@ RoutingSpec RoutingSpec::parse(const ConfigMap& m, const std::vector<Segment>& s
   r.first = names("first");
   r.only = names("only");
   r.always = names("always");
+  r.sticky = m.flag("sticky", true);
   return r;
 }
 
@@ -36,6 +38,7 @@ void Router::configure(const std::vector<Segment>& segments, const RoutingSpec& 
   auto listed = [](const std::vector<std::string>& list, const std::string& name) {
     return std::find(list.begin(), list.end(), name) != list.end();
   };
+  sticky_ = spec.sticky;
   slices_.assign(segments.size(), Slice{});
   // The line: `first` segments in their order, then the other eligible ones.
   std::vector<size_t> order;

@@ -14,6 +14,14 @@
 // the canary keeps it at the same or any higher weight (sticky sessions), and at 2 % with
 // `first: [internal]` and 2 % internal users, exactly the internal users see the canary.
 // A rollback may drain: the weight then falls linearly to 0.
+//
+//   routing: {sticky: false}
+//
+// Not sticky: each request has its own position, from its own key (a hash that draws
+// nothing from the run's streams), so a user's requests go to either version by the
+// weight, as a mesh's or an ingress's weighted route sends them (Argo Rollouts, Flagger
+// without sessionAffinity). The canary's share of eligible requests is the weight as
+// before; a user meets the canary on any of their requests, so more users are exposed.
 #pragma once
 
 #include <algorithm>
@@ -30,6 +38,7 @@ class ConfigMap;
 
 struct RoutingSpec {
   std::vector<std::string> first, only, always;
+  bool sticky = true;
   static RoutingSpec parse(const ConfigMap& m, const std::vector<Segment>& segments);
 };
 
@@ -63,12 +72,15 @@ class Router {
     return drain_s_ > 0 ? weight_ * std::max(0.0, 1 - (t - drain_start_) / drain_s_) : 0;
   }
   double position(uint64_t user) const { return to_unit(mix64(salt_ ^ user)); }
-  bool to_canary(uint64_t user, uint32_t segment, double t) const {
+  // `request`: the request's own key (its position when not sticky).
+  bool to_canary(uint64_t user, uint64_t request, uint32_t segment, double t) const {
     const Slice& s = slices_[segment];
     const double w = weight_at(t);
     if (s.always) return w > 0;
-    return s.eligible && s.offset + s.scale * position(user) < w;
+    const double at = sticky_ ? position(user) : to_unit(mix64(salt_ ^ request ^ 0x2545f4914f6cdd1dULL));
+    return s.eligible && s.offset + s.scale * at < w;
   }
+  bool sticky() const { return sticky_; }
   // The expected share of all users on the canary at weight w.
   double canary_share(double w) const;
 
@@ -80,6 +92,7 @@ class Router {
   };
   std::vector<Slice> slices_ = std::vector<Slice>(1);  // one segment until configured
   uint64_t salt_ = 0;
+  bool sticky_ = true;
   double weight_ = 0, mirror_ = 0;
   double drain_start_ = -1, drain_s_ = 0;  // drain_start_ >= 0 while draining
 };

@@ -300,7 +300,7 @@ void Simulator::Impl::on_arrival() {
     count_exposure(r);
     return draw_next_arrival(now);
   }
-  const Version v = router.to_canary(r.user, r.segment, now) ? Version::kCanary : Version::kBaseline;
+  const Version v = router.to_canary(r.user, r.embedding_seed, r.segment, now) ? Version::kCanary : Version::kBaseline;
   serve(v, r, /*user_facing=*/true);
   // Shadow traffic: a copy of some baseline requests, answered by the canary and discarded.
   // Which requests is a hash of the request's own seed, so no random stream shifts.
