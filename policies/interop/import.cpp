@@ -919,6 +919,29 @@ Imported import_flagger(const std::vector<std::string>& inputs, const ImportOpti
 // ---------------------------------------------------------------------------------
 // Kayenta: a canary config (JSON).
 
+// Kayenta fills ${scope} and ${location} in: inside a label value with the scope's name,
+// in place of matchers with the scope's matchers. The latter are written here as a label
+// that names neither version (Kayenta queries each version itself); the former stay.
+std::string scope_matchers_filled(const std::string& query) {
+  std::string filled;
+  bool quoted = false;
+  for (size_t i = 0; i < query.size(); ++i) {
+    if (query[i] == '"' && (i == 0 || query[i - 1] != '\\')) quoted = !quoted;
+    const size_t close = !quoted && query.compare(i, 2, "${") == 0 ? query.find('}', i) : std::string::npos;
+    const std::string var = close == std::string::npos ? "" : query.substr(i + 2, close - i - 2);
+    const bool name = !var.empty() && std::all_of(var.begin(), var.end(), [](char ch) {
+      return std::isalnum(static_cast<unsigned char>(ch)) || ch == '_';
+    });
+    if (!name) {
+      filled += query[i];
+      continue;
+    }
+    filled += "kayenta_" + var + "=\"" + var + "\"";
+    i = close;
+  }
+  return filled;
+}
+
 Imported import_kayenta(const std::vector<std::string>& inputs, const ImportOptions& opt) {
   Importer im(opt);
   const std::vector<Node> docs = load_documents(inputs.front());
@@ -978,25 +1001,7 @@ Imported import_kayenta(const std::vector<std::string>& inputs, const ImportOpti
         query = "rate(" + query + "{" + filter + "}[1m])";
       }
     }
-    // Kayenta fills ${scope} and ${location} in: inside a label value with the scope's
-    // name, in place of matchers with the scope's matchers. The latter are read here as a
-    // label that names neither version (Kayenta queries each version itself).
-    {
-      std::string filled;
-      bool quoted = false;
-      for (size_t i = 0; i < query.size(); ++i) {
-        if (query[i] == '"' && (i == 0 || query[i - 1] != '\\')) quoted = !quoted;
-        const size_t close = !quoted && query.compare(i, 2, "${") == 0 ? query.find('}', i) : std::string::npos;
-        const std::string var = close == std::string::npos ? "" : query.substr(i + 2, close - i - 2);
-        if (!var.empty() && std::all_of(var.begin(), var.end(), [](char ch) { return std::isalnum(static_cast<unsigned char>(ch)) || ch == '_'; })) {
-          filled += "kayenta_" + var + "=\"" + var + "\"";
-          i = close;
-        } else {
-          filled += query[i];
-        }
-      }
-      query = filled;
-    }
+    query = scope_matchers_filled(query);
     if (lower(name + " " + query).find("apdex") != std::string::npos) {
       im.warn(where + ": Apdex is a satisfaction score (higher is better) over latency thresholds canarysim does not "
               "compute; metric dropped");

@@ -997,7 +997,7 @@ class Reader {
     const bool l_counter = l.kind == K::kCounter || l.kind == K::kSum, r_counter = r.kind == K::kCounter || r.kind == K::kSum;
     if (l_counter && r.kind == K::kNumber && (op == "*" || op == "/")) return scaled(l, op == "*" ? r.number : 1 / r.number);
     if (r_counter && l.kind == K::kNumber && op == "*") return scaled(r, l.number);
-    if (op == "/" && (l.kind == K::kCounter || l.kind == K::kSum) && (r.kind == K::kCounter)) return scaled(ratio(l, r), l.scale / r.scale);
+    if (op == "/" && l_counter && r.kind == K::kCounter) return scaled(ratio(l, r), l.scale / r.scale);
     if (l.kind == K::kCounter || r.kind == K::kCounter) refuse(counter_alone(l.kind == K::kCounter ? l : r));
     if (l.kind == K::kGauge || r.kind == K::kGauge) refuse("arithmetic on a gauge ('" + (l.kind == K::kGauge ? l.family : r.family) + "')");
     if (l.kind == K::kBuckets || r.kind == K::kBuckets || l.kind == K::kSum || r.kind == K::kSum)

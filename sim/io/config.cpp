@@ -136,15 +136,18 @@ std::optional<double> parse_duration(std::string_view text) {
     size_t n = 0;
     while (n < rest.size() && std::isalpha(static_cast<unsigned char>(rest[n]))) ++n;
     const std::string_view unit = rest.substr(0, n);
-    static constexpr std::pair<std::string_view, double> kUnits[] = {
-        {"us", 1e-6}, {"ms", 1e-3}, {"s", 1}, {"m", 60}, {"min", 60}, {"h", 3600}, {"d", 86400}};
-    static constexpr int kRank[] = {1, 2, 3, 4, 4, 5, 6};
-    const auto* u = std::find_if(std::begin(kUnits), std::end(kUnits), [&](const auto& k) { return k.first == unit; });
+    struct Unit {
+      std::string_view name;
+      double seconds;
+      int rank;  // units must come largest first
+    };
+    static constexpr Unit kUnits[] = {{"us", 1e-6, 1}, {"ms", 1e-3, 2}, {"s", 1, 3}, {"m", 60, 4},
+                                      {"min", 60, 4}, {"h", 3600, 5}, {"d", 86400, 6}};
+    const Unit* u = std::find_if(std::begin(kUnits), std::end(kUnits), [&](const Unit& k) { return k.name == unit; });
     if (u == std::end(kUnits)) return std::nullopt;
-    const int rank = kRank[u - std::begin(kUnits)];
-    if (rank >= last_rank) return std::nullopt;  // "30m1h", "1m1m"
-    last_rank = rank;
-    total += value * u->second;
+    if (u->rank >= last_rank) return std::nullopt;  // "30m1h", "1m1m"
+    last_rank = u->rank;
+    total += value * u->seconds;
     text = rest.substr(n);
   }
   return total;

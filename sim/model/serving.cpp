@@ -22,8 +22,8 @@ constexpr auto later = [](const auto& a, const auto& b) { return a.finish > b.fi
 // REQUIRES: h is a heap on `later`.
 template <class T>
 void pop_earliest(std::vector<T>& h) {
-  const size_t len = h.size() - 1;  // the heap's size once the top is at the back
   if (h.size() < 2) return;
+  const size_t len = h.size() - 1;  // the heap's size once the top is at the back
   const T value = h[len];
   h[len] = h[0];
   size_t hole = 0, child = 0;

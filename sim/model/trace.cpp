@@ -45,6 +45,13 @@ constexpr Schema kSchemas[] = {
 };
 
 // Column names found without a schema, by role.
+// "a, b, c": names as messages list them.
+std::string comma_list(const std::vector<std::string>& names) {
+  std::string list;
+  for (const std::string& n : names) list += (list.empty() ? "" : ", ") + n;
+  return list;
+}
+
 const std::vector<std::string>& default_names(const std::string& role) {
   static const std::map<std::string, std::vector<std::string>> names = {
       {"time", {"TIMESTAMP", "timestamp", "Timestamp", "time", "arrival_time"}},
@@ -235,33 +242,30 @@ class LineReader {
     char buf[65536];
     while (gzgets(file_, buf, sizeof buf)) {
       line += buf;
-      if (first_ && line.size() >= 3) {
-        if (line.compare(0, 3, "\xEF\xBB\xBF") == 0) line.erase(0, 3);
-        first_ = false;
-      }
       if (!line.empty() && line.back() == '\n') {
         line.pop_back();
         if (!line.empty() && line.back() == '\r') line.pop_back();
-        first_ = false;
-        ++lines_;
-        return true;
+        return took(line);
       }
       if (line.size() > kMaxLine)
         throw InputError(path_ + ":" + std::to_string(lines_ + 1) + ": a line longer than 16 MiB; a trace row is a few hundred bytes");
     }
-    first_ = false;
     int err = 0;
     gzerror(file_, &err);
     if (err != Z_OK && err != Z_STREAM_END)
       throw InputError(path_ + ":" + std::to_string(lines_ + 1) + ": corrupt compressed data");
-    lines_ += !line.empty();
-    return !line.empty();
+    return !line.empty() && took(line);
   }
 
  private:
+  // Counts a line returned, and takes the byte order mark off the first.
+  bool took(std::string& line) {
+    if (lines_++ == 0 && line.compare(0, 3, "\xEF\xBB\xBF") == 0) line.erase(0, 3);
+    return true;
+  }
+
   std::string path_;
   size_t lines_ = 0;  // returned so far
-  bool first_ = true;
   gzFile file_;
 };
 
@@ -283,11 +287,7 @@ TraceFormat TraceFormat::parse(const ConfigMap& tr) {
       names.emplace_back(s.name);
       if (name == s.name) schema = &s;
     }
-    if (!schema) {
-      std::string list;
-      for (const std::string& n : names) list += (list.empty() ? "" : ", ") + n;
-      tr.fail("schema", "one of " + list);
-    }
+    if (!schema) tr.fail("schema", "one of " + comma_list(names));
     f.format = schema->format;
     f.time_unit = schema->unit;
     f.columns = {{"time", schema->time}, {"prompt_tokens", schema->prompt}, {"output_tokens", schema->output}};
@@ -354,10 +354,8 @@ Trace Trace::load(const std::string& path, const TraceFormat& format, const std:
       const auto named = format.columns.find(role);
       if (named != format.columns.end()) {
         if (std::find(available.begin(), available.end(), named->second) == available.end()) {
-          std::string list;
-          for (const std::string& a : available) list += (list.empty() ? "" : ", ") + a;
           throw InputError(path + ":" + std::to_string(std::max<size_t>(n, 1)) + ": no column '" + named->second +
-                           "' (the " + role + " column); the file has: " + list);
+                           "' (the " + role + " column); the file has: " + comma_list(available));
         }
         column[role] = named->second;
         continue;
@@ -369,13 +367,9 @@ Trace Trace::load(const std::string& path, const TraceFormat& format, const std:
         }
       const std::string r = role;
       if (!column.count(role) && (r == "time" || r == "prompt_tokens" || r == "output_tokens")) {
-        std::string list;
-        for (const std::string& name : default_names(role)) list += (list.empty() ? "" : ", ") + name;
-        std::string has;
-        for (const std::string& a : available) has += (has.empty() ? "" : ", ") + a;
         throw InputError(path + ":" + std::to_string(std::max<size_t>(n, 1)) + ": no " + r +
-                         " column; expected one of: " + list + " (or name it in columns); the " +
-                         (jsonl ? "object has: " : "header has: ") + (has.empty() ? "nothing" : has));
+                         " column; expected one of: " + comma_list(default_names(role)) + " (or name it in columns); the " +
+                         (jsonl ? "object has: " : "header has: ") + (available.empty() ? "nothing" : comma_list(available)));
       }
     }
   };
@@ -484,9 +478,7 @@ Trace Trace::load(const std::string& path, const TraceFormat& format, const std:
       const std::string_view v = get("segment");
       const auto it = std::find(segments.begin(), segments.end(), std::string(v));
       if (it == segments.end()) {
-        std::string list;
-        for (const std::string& s : segments) list += (list.empty() ? "" : ", ") + s;
-        bad("segment", v, "one of the scenario's segments: " + list);
+        bad("segment", v, "one of the scenario's segments: " + comma_list(segments));
       }
       t.segment.push_back(static_cast<uint32_t>(it - segments.begin()));
     }

@@ -180,6 +180,13 @@ const std::vector<std::string>& sweep_keys() {
 // Points a sweep may hold, however written: each is a scenario built and stored.
 constexpr uint64_t kMaxPoints = 1000000;
 
+// A count too large for an integer type, written whole while a double holds it exactly.
+std::string count_text(double x) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, x < 1e15 ? "%.0f" : "%.3g", x);
+  return buf;
+}
+
 Sweep load_sweep(const std::string& path) {
   const ConfigMap m = ConfigMap::parse_file(path);
   m.allow(kSweep);
@@ -204,21 +211,22 @@ Sweep load_sweep(const std::string& path) {
     sw.fields = g.keys();
     if (sw.fields.empty()) m.fail("grid", "at least one field with a list of values");
     // The product is checked before it is made: a few long lists multiply past memory.
+    std::vector<std::vector<std::string>> lists;
     double product = 1;
     std::string factors;
     for (const std::string& f : sw.fields) {
-      const size_t n = g.yaml_items(f).size();
-      product *= static_cast<double>(n);
-      factors += (factors.empty() ? "" : " x ") + std::to_string(n);
+      lists.push_back(g.yaml_items(f));
+      product *= static_cast<double>(lists.back().size());
+      factors += (factors.empty() ? "" : " x ") + std::to_string(lists.back().size());
     }
     if (product > kMaxPoints)
-      m.reject("grid", "a sweep holds at most " + std::to_string(kMaxPoints) + " points; this grid makes " + factors + " = " +
-                         [&] { char b[32]; std::snprintf(b, sizeof b, product < 1e15 ? "%.0f" : "%.3g", product); return std::string(b); }() + " (sample it with random: instead, or split it)");
+      m.reject("grid", "a sweep holds at most " + std::to_string(kMaxPoints) + " points; this grid makes " + factors +
+                           " = " + count_text(product) + " (sample it with random: instead, or split it)");
     values.push_back({});
-    for (const std::string& f : sw.fields) {
+    for (const std::vector<std::string>& list : lists) {
       std::vector<std::vector<std::string>> next;
       for (const auto& prefix : values)
-        for (const std::string& v : g.yaml_items(f)) {
+        for (const std::string& v : list) {
           next.push_back(prefix);
           next.back().push_back(v);
         }
