@@ -136,7 +136,7 @@ const BadStudy kBadStudies[] = {
      "tests/data/bad-studies/sweep-two-kinds.yaml:3:3: points: expected exactly one of grid, points or random, "
      "got a list"},
     {"sweep-grid-too-large.yaml",
-     "tests/data/bad-studies/sweep-grid-too-large.yaml:4:3: grid: a sweep holds at most 1000000 points; this grid "
+     "tests/data/bad-studies/sweep-grid-too-large.yaml:4:3: grid: a sweep holds at most 100000 points; this grid "
      "makes 10 x 10 x 10 x 10 x 10 x 10 x 10 = 10000000 (sample it with random: instead, or split it)"},
     {"sweep-bad-value.yaml",
      "tests/data/bad-studies/sweep-bad-value.yaml:5:23: points[1].policy.bake_time: point 1 (bake_time=soon): "
