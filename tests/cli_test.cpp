@@ -72,7 +72,7 @@ TEST(CliTest, UnknownOptionsAndBadValuesExitTwo) {
 }
 
 TEST(CliTest, FidelityScaledSaysWhatItSimulatesAndRefusesWhatItCannotHold) {
-  const Result r = Cli("run scenarios/production.yaml --runs 2 --fidelity scaled:40 -q");
+  const Result r = Cli("run scenarios/production.yaml --runs 2 --fidelity scaled:40 --fidelity-check 0 -q");
   EXPECT_EQ(r.exit_code, 0) << r.output;
   EXPECT_TRUE(Contains(r.output, "fidelity: scaled, 1 user in 10: pools baseline 40 of 397 canary 40 of 397 replicas"))
       << r.output;
@@ -88,6 +88,32 @@ TEST(CliTest, FidelityScaledSaysWhatItSimulatesAndRefusesWhatItCannotHold) {
   const Result sampled = Cli("run scenarios/default.yaml --runs 2 --fidelity scaled");
   EXPECT_EQ(sampled.exit_code, 2);
   EXPECT_TRUE(Contains(sampled.output, "scenarios/default.yaml: fidelity: scaled: no batched pool")) << sampled.output;
+}
+
+// The convergence check after a scaled study (sim/study/convergence.h): a warning where the
+// figures move with the sample, once (in the table, or on stderr when the output goes
+// elsewhere), "fidelity_check" in JSON, and none with --fidelity-check 0.
+TEST(CliTest, AScaledStudyChecksItsFiguresAndWarnsWhenTheyMove) {
+  const std::string dir = ::testing::TempDir(), file = "tests/data/fidelity/near-threshold.yaml";
+  const Result table = Cli("run " + file + " --runs 100 --seed 3 --fidelity scaled:3 -q");
+  EXPECT_EQ(table.exit_code, 0) << table.output;
+  const size_t at = table.output.find("warning: fidelity check: the figures moved when 4x the users were simulated");
+  ASSERT_NE(at, std::string::npos) << table.output;
+  EXPECT_EQ(table.output.find("warning: fidelity check:", at + 1), std::string::npos) << table.output;  // once
+  EXPECT_TRUE(Contains(table.output, "not converged: simulate more of the fleet (--fidelity scaled:12")) << table.output;
+
+  const Result json = Cli("run " + file + " --runs 100 --seed 3 --fidelity scaled:3 --format json -q --out " + dir + "c.json");
+  EXPECT_EQ(json.exit_code, 0) << json.output;
+  EXPECT_TRUE(Contains(json.output, "warning: fidelity check: the figures moved")) << json.output;  // stderr
+  const Result cat = Shell("cat " + dir + "c.json");
+  EXPECT_TRUE(Contains(cat.output, "\"fidelity_check\": {\"sample\": 20, \"finer_sample\": 6, \"runs\": 100, "
+                                   "\"finer_runs\": 20")) << cat.output;
+  EXPECT_TRUE(Contains(cat.output, "\"moved\": true")) << cat.output;
+
+  const Result off = Cli("run " + file + " --runs 20 --fidelity scaled:3 --fidelity-check 0 -q");
+  EXPECT_EQ(off.exit_code, 0) << off.output;
+  EXPECT_FALSE(Contains(off.output, "fidelity check")) << off.output;
+  EXPECT_EQ(Cli("run " + file + " --runs 20 --fidelity scaled:3 --fidelity-check -1").exit_code, 2);
 }
 
 // Ctrl-C, as a user at a terminal sends it: the shell runs the command in the background,

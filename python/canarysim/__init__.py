@@ -13,6 +13,7 @@ from Python as from the command line.
 
 from ._api import (
     Comparison,
+    FidelityWarning,
     Policy,
     Scenario,
     Study,
@@ -29,6 +30,7 @@ from ._sweep import SweepResults, Tuning, power, read_sweep, sweep, tune
 __all__ = [
     "Comparison",
     "Decision",
+    "FidelityWarning",
     "Observation",
     "Policy",
     "Scenario",

@@ -238,6 +238,11 @@ class Study:
     hash: int = field(repr=False)
     """A hash of every run's results: equal hashes, equal results."""
     policy_kind: str = ""
+    fidelity_check: dict | None = field(default=None, repr=False)
+    """Under scaled fidelity, the convergence check (sim/study/convergence.h): the first
+    ``fidelity.check`` runs (20) again at 4x the replicas, ``figures`` (name, value, finer,
+    se, moved) compared; ``moved`` True (and a warning) when the figures are not converged.
+    None for exact studies and when the scenario sets ``fidelity: {check: 0}``."""
 
     def summary_frame(self) -> pd.DataFrame:
         """The summary's distributions as a DataFrame: one row per distribution
@@ -248,13 +253,22 @@ class Study:
         return pd.DataFrame.from_dict(rows, orient="index", columns=list(parts))
 
 
+class FidelityWarning(UserWarning):
+    """A scaled study's figures moved when more of the fleet was simulated: they are not
+    converged (:attr:`Study.fidelity_check` holds the figures)."""
+
+
 def _study(result: dict) -> Study:
+    check = result.get("fidelity_check")
+    if check is not None and check["moved"]:
+        warnings.warn(f"fidelity check: {check['describe']}", FidelityWarning, stacklevel=3)
     return Study(
         runs=_runs_frame(result["columns"]),
         summary=SummaryDict(result["summary"]),
         reasons=list(result["reasons"]),
         hash=int(result["hash"]),
         policy_kind=result.get("policy_kind", ""),
+        fidelity_check=check,
     )
 
 

@@ -17,6 +17,7 @@
 #include "sim/study/compare.h"
 #include "sim/io/config.h"
 #include "sim/io/progress.h"
+#include "sim/study/convergence.h"
 #include "sim/study/limits.h"
 #include "sim/model/run.h"
 #include "sim/model/scenario.h"
@@ -168,6 +169,38 @@ py::dict summary_dict(const Summary& s) {
   d["wall_s"] = s.wall_s;
   d["events_per_s"] = s.events_per_s;
   d["threads"] = s.threads;
+  return d;
+}
+
+// A scaled study's convergence check (sim/study/convergence.h) as a dict; None when the
+// study gets none. Runs without the GIL; the caller's progress shows its runs.
+py::object convergence_of(const Scenario& scenario, const Study& study, StudyOptions o) {
+  if (!wants_convergence_check(scenario, study)) return py::none();
+  Convergence c;
+  {
+    py::gil_scoped_release release;
+    c = check_convergence(scenario, study, o, scenario.fidelity.check_runs);
+  }
+  if (c.interrupted) return py::none();
+  py::list figures;
+  for (const Convergence::Figure& f : c.figures) {
+    py::dict x;
+    x["name"] = f.name;
+    x["value"] = f.value;
+    x["finer"] = f.finer;
+    x["se"] = f.se;
+    x["moved"] = f.moved;
+    figures.append(x);
+  }
+  py::dict d;
+  d["sample"] = c.sample;
+  d["finer_sample"] = c.finer_sample;
+  d["runs"] = c.runs;
+  d["finer_runs"] = c.finer_runs;
+  d["wall_s"] = c.wall_s;
+  d["moved"] = c.moved();
+  d["figures"] = figures;
+  d["describe"] = c.describe();
   return d;
 }
 
@@ -382,15 +415,17 @@ PYBIND11_MODULE(_core, m) {
         const Scenario scenario = with_policy(s, policy);
         Study study;
         PyProgress shown(progress);
+        StudyOptions o = options(runs, seed, threads);
+        o.progress = shown.callback();
         {
           py::gil_scoped_release release;  // the C++ study runs without the GIL
-          StudyOptions o = options(runs, seed, threads);
-          o.progress = shown.callback();
           study = run_study(scenario, o);
         }
+        const py::object check = convergence_of(scenario, study, o);
         shown.finish();
         py::dict d = study_dict(study);
         d["policy_kind"] = scenario.policy->kind();
+        d["fidelity_check"] = check;
         return d;
       },
       py::arg("scenario"), py::arg("policy") = py::none(), py::arg("runs") = 1000,
@@ -409,17 +444,27 @@ PYBIND11_MODULE(_core, m) {
         if (configs.empty()) throw InputError("policies: expected at least one policy");
         Comparison c;
         PyProgress shown(progress);
+        StudyOptions o = options(runs, seed, threads);
+        o.progress = shown.callback();
         try {
           py::gil_scoped_release release;
-          StudyOptions o = options(runs, seed, threads);
-          o.progress = shown.callback();
           c = compare_policies(s, configs, names, o);
         } catch (const Interrupted&) {
           shown.interrupted();
         }
+        std::vector<py::object> checks;
+        for (size_t k = 0; k < c.studies.size(); ++k) {
+          Scenario each = s;
+          each.policy = configs[k];
+          checks.push_back(convergence_of(each, c.studies[k], o));
+        }
         shown.finish();
         py::list studies, diffs;
-        for (const Study& st : c.studies) studies.append(study_dict(st));
+        for (size_t k = 0; k < c.studies.size(); ++k) {
+          py::dict d = study_dict(c.studies[k]);
+          d["fidelity_check"] = checks[k];
+          studies.append(d);
+        }
         for (const auto& per : c.differences) {
           py::list rows;
           for (const PairedDifference& d : per)

@@ -1,11 +1,11 @@
 // canarysim: the command line.
 //   canarysim run SCENARIO.yaml [--policy FILE] [--runs N] [--seed S] [--threads T]
 //                               [--format table|json|csv|markdown] [--out FILE] [--report PAGE.html]
-//                               [--fidelity exact|scaled[:K]] [--precision W [--precision-metric RATE]]
+//                               [--fidelity exact|scaled[:K]] [--fidelity-check N] [--precision W [--precision-metric RATE]]
 //   canarysim validate FILE...
 //   canarysim timeline SCENARIO.yaml [--run K] [--seed S] [--policy FILE] [--format table|csv] [--fidelity F]
 //   canarysim compare SCENARIO.yaml POLICY.yaml POLICY.yaml... [--runs N] [--seed S]
-//                               [--format table|json|csv|markdown] [--out FILE] [--report PAGE.html] [--fidelity F]
+//                               [--format table|json|csv|markdown] [--out FILE] [--report PAGE.html] [--fidelity F] [--fidelity-check N]
 //   canarysim import argo|flagger|kayenta|aws FILE... [--name N] [--latency L] [--strict]
 //   canarysim export-policy argo|flagger POLICY.yaml [--out DIR] [--metrics MAPPING.yaml]
 //   canarysim check SUITE.yaml [--update-baseline] [--runs N|auto] [--format table|markdown] [--report PAGE.html]
@@ -35,6 +35,7 @@
 #include <cstdio>
 #include <fstream>
 #include <iostream>
+#include <optional>
 
 #include "policies/policy.h"
 #include "policies/interop/export.h"
@@ -46,6 +47,7 @@
 #include "sim/model/capacity.h"
 #include "sim/study/check.h"
 #include "sim/study/compare.h"
+#include "sim/study/convergence.h"
 #include "sim/io/config.h"
 #include "sim/study/limits.h"
 #include "sim/io/report.h"
@@ -69,6 +71,7 @@ constexpr int kExitInterrupted = 130;  // Ctrl-C (128 + SIGINT), as shells repor
 struct RunArgs {
   std::string scenario, policy, format = "table", out, precision_metric = "false_rollback_rate", fidelity, report;
   uint64_t runs = 1000, seed = 1;
+  int64_t fidelity_check = -1;  // runs of a scaled study's convergence check; < 0: the scenario's
   double precision = 0;  // > 0: stop once the metric's 95 % interval is narrower
   unsigned threads = 0;
   bool quiet = false, progress = false;
@@ -110,6 +113,33 @@ void apply_fidelity(Scenario& scenario, const std::string& option,
   std::cerr << " replicas for all traffic; counts scaled back by " << shrunk.fidelity.sample
             << " (results/fidelity-modes.md)\n";
   for (const std::string& w : warnings) std::cerr << "warning: " << scenario.file << ": " << w << "\n";
+}
+
+// --fidelity-check N, when given, replaces the scenario's fidelity.check.
+void apply_fidelity_check(Scenario& scenario, int64_t runs) {
+  if (runs >= 0) scenario.fidelity.check_runs = static_cast<uint32_t>(runs);
+}
+
+// A scaled study's convergence check (sim/study/convergence.h), when the scenario asks for
+// one and the study simulated a sample: its runs, with progress, then its line on stderr
+// (a warning when the figures moved) unless `said_elsewhere` (the output carries it to
+// the same place). Nothing when interrupted: the study's own results stand.
+std::optional<Convergence> check_scaled(const Scenario& scenario, const Study& study, StudyOptions options,
+                                        bool quiet, bool plain, bool said_elsewhere, const std::string& label = "") {
+  if (!wants_convergence_check(scenario, study)) return std::nullopt;
+  const uint64_t runs = std::min<uint64_t>(scenario.fidelity.check_runs, study.runs.size());
+  Progress progress(quiet, plain, workers_for(options.threads, runs));
+  progress.note("fidelity check" + label + ": " + std::to_string(runs) +
+                " of the runs again at 4x the replicas (--fidelity-check 0: none)");
+  options.progress = progress.callback();
+  Convergence c = check_convergence(scenario, study, options, runs);
+  if (c.interrupted) {
+    std::cerr << "fidelity check" << label << ": interrupted; the study's figures are unchecked\n";
+    return std::nullopt;
+  }
+  if (!said_elsewhere)
+    std::cerr << (c.moved() ? "warning: " : "") << "fidelity check" << label << ": " << c.describe() << "\n";
+  return c;
 }
 
 // The scenario with its policy, or the one --policy names instead.
@@ -175,7 +205,8 @@ void write_report(const std::string& path, const Scenario& scenario, const Study
 }
 
 int run_command(const RunArgs& a) {
-  const Scenario scenario = scenario_with_policy(a.scenario, a.policy, a.fidelity);
+  Scenario scenario = scenario_with_policy(a.scenario, a.policy, a.fidelity);
+  apply_fidelity_check(scenario, a.fidelity_check);
   std::ofstream file;
   std::ostream& out = output(a.out, file);
 
@@ -207,8 +238,12 @@ int run_command(const RunArgs& a) {
                  r.high - r.low < a.precision ? "" : " (the cap: --runs)");
   }
 
+  const bool said_in_output = a.out.empty() && (a.format == "table" || a.format == "markdown");
+  const std::optional<Convergence> convergence =
+      check_scaled(scenario, study, options, a.quiet, a.progress, said_in_output);
   ReportContext context{scenario.name, scenario.policy->kind(), a.seed, {}};
   for (const Segment& seg : scenario.traffic.segments) context.segments.push_back(seg.name);
+  if (convergence) context.convergence = &*convergence;
   if (a.format == "json") write_json(out, study, context, /*with_runs=*/true);
   else if (a.format == "csv") write_csv(out, study);
   else if (a.format == "markdown") write_markdown(out, study, context);
@@ -333,6 +368,7 @@ struct CompareArgs {
   std::string scenario, format = "table", out, fidelity, report;
   std::vector<std::string> policies;
   uint64_t runs = 1000, seed = 1;
+  int64_t fidelity_check = -1;
   unsigned threads = 0;
   bool quiet = false, progress = false;
 };
@@ -346,6 +382,7 @@ int compare_command(const CompareArgs& a) {
     names.push_back(p);
   }
   apply_fidelity(scenario, a.fidelity, configs);
+  apply_fidelity_check(scenario, a.fidelity_check);
   StudyOptions o;
   o.runs = a.runs;
   o.seed = a.seed;
@@ -355,6 +392,11 @@ int compare_command(const CompareArgs& a) {
                 " policies");
   o.progress = progress.callback();
   const Comparison c = compare_policies(scenario, configs, names, o);
+  for (size_t k = 0; k < configs.size(); ++k) {
+    Scenario each = scenario;
+    each.policy = configs[k];
+    check_scaled(each, c.studies[k], o, a.quiet, a.progress, false, " (" + names[k] + ")");
+  }
   ReportContext ctx;
   ctx.scenario = scenario.name;
   ctx.seed = a.seed;
@@ -709,6 +751,8 @@ int main(int argc, char** argv) {
   run_cmd->add_option("--out", run.out, "Write to this file instead of standard output");
   add_progress_flags(run_cmd, run.quiet, run.progress);
   run_cmd->add_option("--fidelity", run.fidelity, "exact (default: the scenario's fidelity), scaled, or scaled:K: simulate the largest pool as K replicas (default 40) fed 1 user in N/K, counts scaled back (sim/model/fidelity.h)");
+  run_cmd->add_option("--fidelity-check", run.fidelity_check, "Scaled: runs simulated again at 4x the replicas after the study, to check that its figures do not move (default: the scenario's fidelity.check, 20; 0: none)")
+      ->check(CLI::Range(int64_t{0}, int64_t{1000000}));
   run_cmd->add_option("--precision", run.precision,
                       "Add runs (100, then doubling) until the metric's 95 % interval is narrower than this "
                       "(0.02: two points); --runs is then the cap (default 100000)")
@@ -750,6 +794,8 @@ int main(int argc, char** argv) {
                           "Also write a self-contained HTML page: every policy's figures and CDFs, the differences");
   add_progress_flags(compare_cmd, cmp.quiet, cmp.progress);
   compare_cmd->add_option("--fidelity", cmp.fidelity, "exact (default: the scenario's fidelity), scaled, or scaled:K: simulate the largest pool as K replicas (default 40) fed 1 user in N/K, counts scaled back (sim/model/fidelity.h)");
+  compare_cmd->add_option("--fidelity-check", cmp.fidelity_check, "Scaled: runs of each policy simulated again at 4x the replicas after the study, to check that its figures do not move (default: the scenario's fidelity.check, 20; 0: none)")
+      ->check(CLI::Range(int64_t{0}, int64_t{1000000}));
 
   ImportArgs imp;
   CLI::App* import_cmd = app.add_subcommand(

@@ -207,6 +207,9 @@ void write_markdown(std::ostream& out, const Study& study, const ReportContext& 
     for (double v : {x.mean, x.p50, x.p90, x.p99}) out << " | " << shown(v, st.unit);
     out << " |\n";
   }
+  if (ctx.convergence)
+    out << "\n" << (ctx.convergence->moved() ? "**Warning, fidelity check:** " : "Fidelity check: ")
+        << ctx.convergence->describe() << "\n";
 }
 
 

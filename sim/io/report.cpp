@@ -261,6 +261,23 @@ void write_table(std::ostream& out, const Study& study, const ReportContext& ctx
                 static_cast<unsigned long long>(s.runs), s.wall_s, s.threads, s.threads == 1 ? "" : "s",
                 s.events_per_s / 1e6);
   out << buf;
+  if (ctx.convergence)
+    out << (ctx.convergence->moved() ? "warning: fidelity check: " : "fidelity check: ") << ctx.convergence->describe()
+        << "\n";
+}
+
+std::string convergence_json(const Convergence& c) {
+  std::string j = "{\"sample\": " + std::to_string(c.sample) + ", \"finer_sample\": " + std::to_string(c.finer_sample) +
+                  ", \"runs\": " + std::to_string(c.runs) + ", \"finer_runs\": " + std::to_string(c.finer_runs) +
+                  ", \"wall_s\": " + json_number(c.wall_s) + ", \"moved\": " + (c.moved() ? "true" : "false") +
+                  ", \"figures\": [";
+  for (size_t i = 0; i < c.figures.size(); ++i) {
+    const Convergence::Figure& f = c.figures[i];
+    j += std::string(i ? ", " : "") + "{\"name\": " + json_string(f.name) + ", \"value\": " + json_number(f.value) +
+         ", \"finer\": " + json_number(f.finer) + ", \"se\": " + json_number(f.se) +
+         ", \"moved\": " + (f.moved ? "true" : "false") + "}";
+  }
+  return j + "], \"describe\": " + json_string(c.describe()) + "}";
 }
 
 void write_json(std::ostream& out, const Study& study, const ReportContext& ctx,
@@ -279,6 +296,7 @@ void write_json(std::ostream& out, const Study& study, const ReportContext& ctx,
       << ",\n    \"events\": " << s.events << ", \"wall_s\": " << num(s.wall_s)
       << ", \"events_per_s\": " << num(s.events_per_s) << ", \"threads\": " << s.threads
       << "\n  }";
+  if (ctx.convergence) out << ",\n  \"fidelity_check\": " << convergence_json(*ctx.convergence);
   if (with_runs) {
     out << ",\n  \"run_results\": [";
     for (size_t i = 0; i < study.runs.size(); ++i) {

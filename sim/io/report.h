@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "sim/study/compare.h"
+#include "sim/study/convergence.h"
 #include "sim/study/study.h"
 
 namespace canarysim {
@@ -17,7 +18,13 @@ struct ReportContext {
   std::string scenario, policy;
   uint64_t seed = 1;
   std::vector<std::string> segments;  // traffic segment names, for per-segment figures
+  // A scaled study's convergence check, when one ran: a line in the table and markdown,
+  // "fidelity_check" in JSON.
+  const Convergence* convergence = nullptr;
 };
+
+// The check as a JSON object: samples, runs, moved, and each figure at both samples.
+std::string convergence_json(const Convergence& c);
 
 void write_table(std::ostream& out, const Study& study, const ReportContext& context);
 // The summary, and the per-run rows under "run_results" when `with_runs`.

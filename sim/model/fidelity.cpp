@@ -76,6 +76,7 @@ using namespace schema;
 const Section kFidelity{"scenario", "fidelity", "Exact, or a scaled-down fleet (SHRiNK: sample users, scale pools, scale counts back; sim/model/fidelity.h). Also written as `fidelity: exact` or `fidelity: scaled`.", {
     {"mode", kText, "scaled", "exact, scaled", "how the fleet is simulated"},
     {"replicas", kCount, "40", "[1, 2^20]", "scaled: the largest pool is simulated with about this many replicas"},
+    {"check", kCount, "20", "[0, 10^6]", "scaled: runs simulated again at 4x the replicas after the study, to check that its figures do not move (0: no check)"},
 }};
 }  // namespace
 
@@ -89,6 +90,7 @@ Fidelity Fidelity::parse(const ConfigMap& m, const char* key) {
     section.allow(kFidelity);
     mode = section.text("mode", "scaled");
     f.replicas = static_cast<uint32_t>(section.count("replicas", f.replicas, 1, 1u << 20));
+    f.check_runs = static_cast<uint32_t>(section.count("check", f.check_runs, 0, 1000000));
     if (mode != "exact" && mode != "scaled") section.fail("mode", "exact or scaled");
   } else {
     mode = m.text(key);

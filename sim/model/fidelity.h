@@ -1,6 +1,6 @@
 // Fidelity: simulate the whole fleet (exact), or a scaled-down copy of it (scaled).
 //
-//   fidelity: {mode: scaled, replicas: 40}   # or on the command line: --fidelity scaled
+//   fidelity: {mode: scaled, replicas: 40, check: 20}   # or on the command line: --fidelity scaled
 //
 // Scaled mode is SHRiNK (Pan, Prabhakar, Psounis et al., 2003: sample the traffic, scale
 // the capacity, and the queueing is preserved) applied to a canary study. With w about
@@ -42,6 +42,8 @@
 //     users in the sample: refused (blast radius in users would be a handful scaled up);
 //   - sampled (unbatched) versions have no load dependence: scaled mode needs a batched
 //     pool to shrink, and a sampled version's fleet (`replicas`) is costed unscaled.
+// What none of these foresees, the study checks afterwards: `check` runs (20) again at 4x
+// the replicas, and a warning when the figures moved (sim/study/convergence.h).
 // results/fidelity-modes.md measures the error on every shipped batched scenario.
 #pragma once
 
@@ -62,6 +64,9 @@ struct Fidelity {
   // 40 agrees within 1 % but for failed requests' p90 (results/fidelity-modes.md).
   uint32_t replicas = 40;
   uint32_t sample = 1;     // w: one user in `sample` simulated (1: exact); set by shrink()
+  // Runs of the convergence check after a scaled study (sim/study/convergence.h): that
+  // many of its runs again at 4x the replicas, figures compared; 0: no check.
+  uint32_t check_runs = 20;
   // `fidelity: exact`, `fidelity: scaled`, or {mode: scaled, replicas: 40}.
   static Fidelity parse(const ConfigMap& scenario, const char* key);
   // The command line's --fidelity: exact, scaled or scaled:K. Throws InputError.

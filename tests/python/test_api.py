@@ -180,7 +180,7 @@ def test_version_and_kinds():
 def test_progress_and_fidelity_from_python(capsys):
     # A study of over 2 s shows progress on stderr; progress=False shows none.
     scaled = cs.Scenario.load("scenarios/production.yaml")
-    scaled.set("fidelity", "scaled")
+    scaled.set("fidelity", {"mode": "scaled", "check": 0})  # the check: the test below
     study = cs.run(scaled, runs=80, threads=1)  # about 5 s: progress shows after 2 s
     assert "runs/s, ETA" in capsys.readouterr().err
     assert study.summary["rolled_back"] == 80  # the slow canary is caught at 25 % in scaled mode too
@@ -188,6 +188,28 @@ def test_progress_and_fidelity_from_python(capsys):
     assert capsys.readouterr().err == ""
     with pytest.raises(ValueError, match="weighs evidence by request counts"):
         cs.run(scaled, "policies/presets/sequential.yaml", runs=2)
+
+
+def test_a_scaled_study_checks_its_figures_and_warns_when_they_move():
+    # A TTFT regression of x1.4 judged against max_ratio 1.3 from 1 user in 20: the thin
+    # sample's p90 crosses the threshold early, and 20 runs at 1 in 6 show the figures move
+    # (the C++ FidelityTest has the same case, with its standard errors).
+    scenario = cs.Scenario.load("tests/data/fidelity/near-threshold.yaml")
+    scenario.set("fidelity", {"mode": "scaled", "replicas": 3})
+    with pytest.warns(cs.FidelityWarning, match="not converged"):
+        study = cs.run(scenario, runs=100, seed=3, progress=False)
+    check = study.fidelity_check
+    assert check["moved"] and check["sample"] == 20 and check["finer_sample"] == 6 and check["finer_runs"] == 20
+    moved = {f["name"] for f in check["figures"] if f["moved"]}
+    assert "blast radius (requests) mean" in moved
+    blast = next(f for f in check["figures"] if f["name"] == "blast radius (requests) mean")
+    assert blast["finer"] > blast["value"]  # the thin sample understates it
+    # Each study of a comparison gets its own check; none for an exact study.
+    with pytest.warns(cs.FidelityWarning):
+        both = cs.compare(scenario, [None, None], runs=100, seed=3, progress=False)
+    assert all(s.fidelity_check["moved"] for s in both.studies.values())
+    scenario.set("fidelity", "exact")
+    assert cs.run(scenario, runs=4, progress=False).fidelity_check is None
 
 
 def test_an_interrupt_stops_a_study_and_raises_keyboard_interrupt(tmp_path):
