@@ -92,11 +92,13 @@ TEST(CliTest, FidelityScaledSaysWhatItSimulatesAndRefusesWhatItCannotHold) {
 
 // The convergence check after a scaled study (sim/study/convergence.h): a warning where the
 // figures move with the sample, once (in the table, or on stderr when the output goes
-// elsewhere), "fidelity_check" in JSON, and none with --fidelity-check 0.
+// elsewhere), "fidelity_check" in JSON, at the head of the HTML report, and none with
+// --fidelity-check 0.
 TEST(CliTest, AScaledStudyChecksItsFiguresAndWarnsWhenTheyMove) {
   const std::string dir = ::testing::TempDir(), file = "tests/data/fidelity/near-threshold.yaml";
-  const Result table = Cli("run " + file + " --runs 100 --seed 3 --fidelity scaled:3 -q");
+  const Result table = Cli("run " + file + " --runs 100 --seed 3 --fidelity scaled:3 -q --report " + dir + "near.html");
   EXPECT_EQ(table.exit_code, 0) << table.output;
+  EXPECT_TRUE(Contains(Shell("cat " + dir + "near.html").output, "<p class='bad'>Warning, fidelity check: the figures moved"));
   const size_t at = table.output.find("warning: fidelity check: the figures moved when 4x the users were simulated");
   ASSERT_NE(at, std::string::npos) << table.output;
   EXPECT_EQ(table.output.find("warning: fidelity check:", at + 1), std::string::npos) << table.output;  // once

@@ -155,7 +155,11 @@ void write_html(std::ostream& out, const Study& study, const ReportContext& ctx,
   begin_page(out, "canarysim: " + ctx.scenario + " under " + ctx.policy);
   out << "<p>" << s.runs << " runs, seed " << ctx.seed << ", fidelity " << xml_escape(page.fidelity)
       << ", canarysim " << CANARYSIM_VERSION << "; " << s.promoted << " promoted, " << s.rolled_back
-      << " rolled back, " << s.unfinished << " unfinished.</p>\n<h2>Summary</h2>\n";
+      << " rolled back, " << s.unfinished << " unfinished.</p>\n";
+  if (ctx.convergence)
+    out << (ctx.convergence->moved() ? "<p class='bad'>Warning, fidelity check: " : "<p class='note'>Fidelity check: ")
+        << xml_escape(ctx.convergence->describe()) << "</p>\n";
+  out << "<h2>Summary</h2>\n";
   summary_tables(out, s);
 
   out << "<h2>Figures</h2>\n";
