@@ -136,6 +136,19 @@ TEST(CliTest, CtrlCStopsARunCleanlyAndPrintsTheRunsFinished) {
   EXPECT_TRUE(Contains(r.output, "false rollback rate")) << r.output;  // the table of what was finished
 }
 
+TEST(CliTest, CtrlCDuringTheFidelityCheckKeepsTheStudyAndSaysItIsUnchecked) {
+  // Interrupted once the check has begun (4 exact production runs, over a second each).
+  const std::string out = ::testing::TempDir() + "interrupted-check.txt";
+  const Result r = Cli("run scenarios/production.yaml --fidelity scaled --runs 4 --threads 2 > " + out +
+                       " 2>&1 & p=$!; until grep -q 'runs again at 4x' " + out +
+                       " || ! kill -0 $p 2>/dev/null; do sleep 0.1; done; sleep 0.5; kill -INT $p; wait $p; "
+                       "echo exit=$?; cat " + out);
+  EXPECT_TRUE(Contains(r.output, "exit=130")) << r.output;
+  EXPECT_TRUE(Contains(r.output, "fidelity check: interrupted; the study's figures are unchecked")) << r.output;
+  EXPECT_TRUE(Contains(r.output, "false rollback rate")) << r.output;  // the study, written
+  EXPECT_FALSE(Contains(r.output, "agree with the study")) << r.output;
+}
+
 TEST(CliTest, CtrlCStopsASweepAndResumeRunsOnlyTheRest) {
   const std::string dir = ::testing::TempDir();
   const std::string sweep = dir + "interrupted-sweep.yaml", db = dir + "interrupted-sweep.db";

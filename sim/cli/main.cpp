@@ -123,7 +123,8 @@ void apply_fidelity_check(Scenario& scenario, int64_t runs) {
 // A scaled study's convergence check (sim/study/convergence.h), when the scenario asks for
 // one and the study simulated a sample: its runs, with progress, then its line on stderr
 // (a warning when the figures moved) unless `said_elsewhere` (the output carries it to
-// the same place). Nothing when interrupted: the study's own results stand.
+// the same place). Interrupted, it says so and its figures are not reported: the study's
+// own results stand, and the command exits as interrupted.
 std::optional<Convergence> check_scaled(const Scenario& scenario, const Study& study, StudyOptions options,
                                         bool quiet, bool plain, bool said_elsewhere, const std::string& label = "") {
   if (!wants_convergence_check(scenario, study)) return std::nullopt;
@@ -135,7 +136,7 @@ std::optional<Convergence> check_scaled(const Scenario& scenario, const Study& s
   Convergence c = check_convergence(scenario, study, options, runs);
   if (c.interrupted) {
     std::cerr << "fidelity check" << label << ": interrupted; the study's figures are unchecked\n";
-    return std::nullopt;
+    return c;
   }
   if (!said_elsewhere)
     std::cerr << (c.moved() ? "warning: " : "") << "fidelity check" << label << ": " << c.describe() << "\n";
@@ -243,13 +244,13 @@ int run_command(const RunArgs& a) {
       check_scaled(scenario, study, options, a.quiet, a.progress, said_in_output);
   ReportContext context{scenario.name, scenario.policy->kind(), a.seed, {}};
   for (const Segment& seg : scenario.traffic.segments) context.segments.push_back(seg.name);
-  if (convergence) context.convergence = &*convergence;
+  if (convergence && !convergence->interrupted) context.convergence = &*convergence;
   if (a.format == "json") write_json(out, study, context, /*with_runs=*/true);
   else if (a.format == "csv") write_csv(out, study);
   else if (a.format == "markdown") write_markdown(out, study, context);
   else write_table(out, study, context);
   if (!a.report.empty()) write_report(a.report, scenario, study, context, a.seed);
-  return study.interrupted ? kExitInterrupted : 0;
+  return study.interrupted || (convergence && convergence->interrupted) ? kExitInterrupted : 0;
 }
 
 // Which kind of file `m` is, by the keys only that kind has; a file with none of them is
@@ -392,10 +393,13 @@ int compare_command(const CompareArgs& a) {
                 " policies");
   o.progress = progress.callback();
   const Comparison c = compare_policies(scenario, configs, names, o);
-  for (size_t k = 0; k < configs.size(); ++k) {
+  bool interrupted = false;  // during a fidelity check: the comparison is written, unchecked
+  for (size_t k = 0; k < configs.size() && !interrupted; ++k) {
     Scenario each = scenario;
     each.policy = configs[k];
-    check_scaled(each, c.studies[k], o, a.quiet, a.progress, false, " (" + names[k] + ")");
+    const std::optional<Convergence> check = check_scaled(each, c.studies[k], o, a.quiet, a.progress, false,
+                                                          " (" + names[k] + ")");
+    interrupted = check && check->interrupted;
   }
   ReportContext ctx;
   ctx.scenario = scenario.name;
@@ -409,7 +413,7 @@ int compare_command(const CompareArgs& a) {
     write_comparison_html(output(a.report, page), c, ctx, scenario.source, texts);
     std::cerr << "wrote " << a.report << "\n";
   }
-  return 0;
+  return interrupted ? kExitInterrupted : 0;
 }
 
 
