@@ -90,6 +90,27 @@ TEST(CliTest, FidelityScaledSaysWhatItSimulatesAndRefusesWhatItCannotHold) {
   EXPECT_TRUE(Contains(sampled.output, "scenarios/default.yaml: fidelity: scaled: no batched pool")) << sampled.output;
 }
 
+// What validate warns about, run, timeline and compare say before they start: here a rate
+// too low for the checks' windows, which leaves every run unfinished (compare names the
+// policy a line is about).
+TEST(CliTest, RunSaysWhatItDoubtsAsValidateDoes) {
+  const std::string file = ::testing::TempDir() + "low-rate.yaml";
+  std::ofstream(file) << "extends: " CANARYSIM_SOURCE_DIR "/scenarios/error-spike.yaml\ntraffic: {rate: 0.05/s}\n";
+  const std::string line = "low-rate.yaml: checks[0] (error-rate): at the first canary share (1 %) and the scenario's "
+                           "rate (0.05/s), its 60s window holds about 0.03 canary requests; it needs at least 100";
+  for (const std::string& command : {"validate " + file, "run " + file + " --runs 3 -q", "timeline " + file}) {
+    const Result r = Cli(command);
+    EXPECT_EQ(r.exit_code, 0) << r.output;
+    EXPECT_TRUE(Contains(r.output, "warning: ")) << command;
+    EXPECT_TRUE(Contains(r.output, line)) << command << "\n" << r.output;
+  }
+  const Result c = Cli("compare " + file + " policies/presets/stepped.yaml policies/presets/flagger.yaml --runs 2 -q");
+  EXPECT_EQ(c.exit_code, 0) << c.output;
+  EXPECT_TRUE(Contains(c.output, "low-rate.yaml: policies/presets/stepped.yaml: checks[0] (error-rate)")) << c.output;
+  EXPECT_TRUE(Contains(c.output, "low-rate.yaml: policies/presets/flagger.yaml: metrics[1] (ttft_p99)")) << c.output;
+  EXPECT_FALSE(Contains(Cli("run scenarios/error-spike.yaml --runs 2 -q").output, "warning"));
+}
+
 // The convergence check after a scaled study (sim/study/convergence.h): a warning where the
 // figures move with the sample, once (in the table, or on stderr when the output goes
 // elsewhere), "fidelity_check" in JSON, at the head of the HTML report, and none with

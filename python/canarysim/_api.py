@@ -253,6 +253,17 @@ class Study:
         return pd.DataFrame.from_dict(rows, orient="index", columns=list(parts))
 
 
+class ScenarioWarning(UserWarning):
+    """What canarysim doubts about a study before it runs, as the CLI's ``warning:`` lines:
+    a trace's inferred time unit, a pool that cannot carry its peak, a judgement whose
+    window holds fewer requests than it needs, what scaled fidelity approximates."""
+
+
+def _warn(lines: Sequence[str]) -> None:
+    for line in lines:
+        warnings.warn(line, ScenarioWarning, stacklevel=3)
+
+
 class FidelityWarning(UserWarning):
     """A scaled study's figures moved when more of the fleet was simulated: they are not
     converged (:attr:`Study.fidelity_check` holds the figures)."""
@@ -284,7 +295,9 @@ def run(scenario: Any, policy: Any = None, *, runs: int = 1000, seed: int = 1, t
     KeyboardInterrupt.
     """
     compiled = _scenario_arg(scenario)
-    return _study(_core.run(compiled, _policy_arg(policy), runs, seed, threads, progress))
+    result = _core.run(compiled, _policy_arg(policy), runs, seed, threads, progress)
+    _warn(result["warnings"])
+    return _study(result)
 
 
 @dataclass
@@ -311,6 +324,7 @@ def compare(scenario: Any, policies: Mapping[str, Any] | Sequence[Any], *, runs:
     compiled = _scenario_arg(scenario)
     args = [_policy_arg(policies[n]) for n in names]  # None: the scenario's own
     result = _core.compare(compiled, args, names, runs, seed, threads, progress)
+    _warn(result["warnings"])
     studies = {n: _study(s) for n, s in zip(names, result["studies"])}
     rows = []
     for name, diffs in zip(names[1:], result["differences"][1:]):
@@ -331,6 +345,7 @@ def timeline(scenario: Any, policy: Any = None, *, run: int = 0, seed: int = 1) 
     """
     compiled = _scenario_arg(scenario)
     result = _core.timeline(compiled, _policy_arg(policy), run, seed)
+    _warn(result["warnings"])
     frame = pd.DataFrame(result["columns"])
     frame["action"] = frame["action"].astype("category")
     frame.attrs["outcome"] = result["outcome"]

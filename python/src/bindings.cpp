@@ -172,6 +172,17 @@ py::dict summary_dict(const Summary& s) {
   return d;
 }
 
+// What a study of `scenario` (with its policy) says before it runs, as the CLI's warning
+// lines: study_warnings() and, under scaled fidelity, what shrink() doubts. Python raises
+// each as a ScenarioWarning (canarysim/_api.py).
+std::vector<std::string> doubts(const Scenario& scenario) {
+  std::vector<std::string> out = study_warnings(scenario, *scenario.policy);
+  if (scenario.fidelity.scaled) shrink(scenario, *scenario.policy, &out);
+  if (!scenario.file.empty())
+    for (std::string& line : out) line = scenario.file + ": " + line;
+  return out;
+}
+
 // A scaled study's convergence check (sim/study/convergence.h) as a dict; None when the
 // study gets none. Runs without the GIL; the caller's progress shows its runs.
 py::object convergence_of(const Scenario& scenario, const Study& study, StudyOptions o) {
@@ -426,6 +437,7 @@ PYBIND11_MODULE(_core, m) {
         py::dict d = study_dict(study);
         d["policy_kind"] = scenario.policy->kind();
         d["fidelity_check"] = check;
+        d["warnings"] = doubts(scenario);
         return d;
       },
       py::arg("scenario"), py::arg("policy") = py::none(), py::arg("runs") = 1000,
@@ -453,10 +465,13 @@ PYBIND11_MODULE(_core, m) {
           shown.interrupted();
         }
         std::vector<py::object> checks;
+        std::vector<std::string> warnings;  // each policy's, a line they share once
         for (size_t k = 0; k < c.studies.size(); ++k) {
           Scenario each = s;
           each.policy = configs[k];
           checks.push_back(convergence_of(each, c.studies[k], o));
+          for (const std::string& w : doubts(each))
+            if (std::find(warnings.begin(), warnings.end(), w) == warnings.end()) warnings.push_back(w);
         }
         shown.finish();
         py::list studies, diffs;
@@ -474,6 +489,7 @@ PYBIND11_MODULE(_core, m) {
         py::dict out;
         out["studies"] = studies;
         out["differences"] = diffs;
+        out["warnings"] = warnings;
         return out;
       },
       py::arg("scenario"), py::arg("policies"), py::arg("names"), py::arg("runs") = 1000,
@@ -617,6 +633,7 @@ PYBIND11_MODULE(_core, m) {
         out["columns"] = cols;
         out["outcome"] = outcome_name(result.outcome);
         out["reason"] = result.reason;
+        out["warnings"] = doubts(scenario);
         return out;
       },
       py::arg("scenario"), py::arg("policy") = py::none(), py::arg("run") = 0, py::arg("seed") = 1,

@@ -153,12 +153,12 @@ Scenario scenario_with_policy(const std::string& scenario_file, const std::strin
   }
   check_policy_segments(scenario, *scenario.policy);
   apply_fidelity(scenario, fidelity, {scenario.policy});
-  // Each batched pool's load at peak, on stderr; a pool that cannot carry it is a warning.
-  for (const CapacityNote& n : capacity_notes(scenario, scenario.policy.get())) {
+  // Each batched pool's load at peak, on stderr; then what the study doubts (a pool that
+  // cannot carry its peak, judgements the traffic leaves too little evidence for, ...).
+  for (const CapacityNote& n : capacity_notes(scenario, scenario.policy.get()))
     if (n.warning.empty()) std::cerr << "capacity: " << n.line << "\n";
-    else std::cerr << "warning: " << scenario_file << ": " << n.warning << "\n";
-  }
-  for (const std::string& w : scenario.warnings) std::cerr << "warning: " << scenario_file << ": " << w << "\n";
+  for (const std::string& w : study_warnings(scenario, *scenario.policy))
+    std::cerr << "warning: " << scenario_file << ": " << w << "\n";
   return scenario;
 }
 
@@ -384,6 +384,18 @@ int compare_command(const CompareArgs& a) {
   }
   apply_fidelity(scenario, a.fidelity, configs);
   apply_fidelity_check(scenario, a.fidelity_check);
+  // What each policy's study doubts: a line every policy shares once, the others with
+  // the policy they are about.
+  std::vector<std::vector<std::string>> doubts;
+  for (const auto& p : configs) doubts.push_back(study_warnings(scenario, *p));
+  for (size_t k = 0; k < configs.size(); ++k)
+    for (const std::string& w : doubts[k]) {
+      const bool shared = std::all_of(doubts.begin(), doubts.end(), [&](const std::vector<std::string>& d) {
+        return std::find(d.begin(), d.end(), w) != d.end();
+      });
+      if (shared && k > 0) continue;
+      std::cerr << "warning: " << a.scenario << ": " << (shared ? "" : names[k] + ": ") << w << "\n";
+    }
   StudyOptions o;
   o.runs = a.runs;
   o.seed = a.seed;

@@ -288,6 +288,13 @@ std::vector<std::string> sample_warnings(const PolicyConfig& policy, const Scena
   return out;
 }
 
+std::vector<std::string> study_warnings(const Scenario& scenario, const PolicyConfig& policy) {
+  std::vector<std::string> out = scenario.warnings;
+  for (std::string& w : capacity_warnings(scenario, &policy)) out.push_back(std::move(w));
+  for (std::string& w : sample_warnings(policy, &scenario)) out.push_back(std::move(w));
+  return out;
+}
+
 std::string validate_file(const std::string& path) {
   const ConfigMap m = ConfigMap::parse_file(path);
   std::string text;

@@ -115,6 +115,12 @@ void check_policy_segments(const Scenario& scenario, const PolicyConfig& policy)
 // the field and the expected count.
 std::vector<std::string> sample_warnings(const PolicyConfig& policy, const Scenario* scenario);
 
+// What a study of `scenario` under `policy` says before it runs, one line each (no file,
+// no "warning:"): the scenario's own warnings (a trace's inferred time unit ...), pools
+// that cannot carry their peak (capacity_warnings()), and sample_warnings(). The CLI
+// prints them on stderr, Python raises them as ScenarioWarning; validate lists them.
+std::vector<std::string> study_warnings(const Scenario& scenario, const PolicyConfig& policy);
+
 // Checks a scenario file, or a policy file (one with a top-level `kind`), and describes
 // it in one line, followed by a "warning: ..." line for each of its sample_warnings().
 // Throws InputError as the loaders do.

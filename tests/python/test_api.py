@@ -3,6 +3,7 @@
 import io
 import json
 import math
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -188,6 +189,23 @@ def test_progress_and_fidelity_from_python(capsys):
     assert capsys.readouterr().err == ""
     with pytest.raises(ValueError, match="weighs evidence by request counts"):
         cs.run(scaled, "policies/presets/sequential.yaml", runs=2)
+
+
+def test_what_the_cli_warns_before_a_study_python_warns_too():
+    # A rate too low for the checks' windows: the CLI's warning lines, as ScenarioWarning,
+    # from run, compare and timeline alike; none for a scenario with nothing to doubt.
+    low = cs.Scenario.load("scenarios/error-spike.yaml").set("traffic.rate", "0.05/s")
+    with pytest.warns(cs.ScenarioWarning, match=r"checks\[0\] \(error-rate\): at the first canary share \(1 %\) and "
+                                                r"the scenario's rate \(0.05/s\), its 60s window holds about 0.03"):
+        study = cs.run(low, runs=3, progress=False)
+    assert study.summary["unfinished"] == 3  # why: no check ever had its evidence
+    with pytest.warns(cs.ScenarioWarning, match="window holds about"):
+        cs.compare(low, [None, "policies/presets/flagger.yaml"], runs=2, progress=False)
+    with pytest.warns(cs.ScenarioWarning, match="window holds about"):
+        cs.timeline(low)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        cs.run("scenarios/error-spike.yaml", runs=2, progress=False)
 
 
 def test_a_scaled_study_checks_its_figures_and_warns_when_they_move():
