@@ -109,6 +109,15 @@ TEST(CliTest, RunSaysWhatItDoubtsAsValidateDoes) {
   EXPECT_TRUE(Contains(c.output, "low-rate.yaml: policies/presets/stepped.yaml: checks[0] (error-rate)")) << c.output;
   EXPECT_TRUE(Contains(c.output, "low-rate.yaml: policies/presets/flagger.yaml: metrics[1] (ttft_p99)")) << c.output;
   EXPECT_FALSE(Contains(Cli("run scenarios/error-spike.yaml --runs 2 -q").output, "warning"));
+  // A check suite says it under the case, in its report and its markdown.
+  const std::string suite = ::testing::TempDir() + "low-rate-suite.yaml";
+  std::ofstream(suite) << "name: low\nruns: 10\ncases:\n  - name: thin\n    scenario: " << file
+                       << "\n    budgets: {false_rollback_rate: 50%}\n";
+  for (const char* format : {"table", "markdown"}) {
+    const Result k = Cli("check " + suite + " --format " + format + " -q");
+    EXPECT_EQ(k.exit_code, 0) << k.output;
+    EXPECT_TRUE(Contains(k.output, "checks[0] (error-rate): at the first canary share (1 %)")) << format << k.output;
+  }
 }
 
 // The convergence check after a scaled study (sim/study/convergence.h): a warning where the

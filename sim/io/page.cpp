@@ -288,6 +288,7 @@ void write_check_html(std::ostream& out, const CheckOutcome& c) {
     const CheckCase& k = c.cases[i];
     out << "<h3>" << xml_escape(k.name) << "</h3>\n";
     if (!k.note.empty()) out << "<p class='note'>" << xml_escape(k.note) << "</p>\n";
+    for (const std::string& w : k.warnings) out << "<p class='bad'>warning: " << xml_escape(w) << "</p>\n";
     if (!k.budgets.empty()) {
       std::vector<std::vector<std::string>> b = {{"budget", "value", "limit", ""}};
       for (const CheckCase::Budget& x : k.budgets)

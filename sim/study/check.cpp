@@ -348,6 +348,8 @@ CheckOutcome run_check(const std::string& suite_path, const CheckOptions& opt) {
                   std::isnan(f.blast_mean) ? "-" : num(std::round(f.blast_mean)).c_str(),
                   short_duration(f.rollout_p50).c_str());
     report << line;
+    done.warnings = study_warnings(c.scenario, *c.scenario.policy);
+    for (const std::string& w : done.warnings) report << "  warning   " << w << "\n";
     for (const Budget& b : c.budgets) {
       const double v = find_summary_metric(b.key)->value(summary);
       // A quantity that does not apply (no detection in an A/A case) is within budget.
@@ -439,8 +441,9 @@ void write_check_markdown(std::ostream& out, const CheckOutcome& c) {
         << " |\n";
   }
   for (const CheckCase& k : c.cases) {
-    if (k.budgets.empty() && k.changes.empty() && k.note.empty()) continue;
+    if (k.budgets.empty() && k.changes.empty() && k.note.empty() && k.warnings.empty()) continue;
     out << "\n**" << k.name << "**" << (k.note.empty() ? "" : ": " + k.note) << "\n";
+    for (const std::string& w : k.warnings) out << "\n> warning: " << w << "\n";
     if (!k.budgets.empty()) {
       out << "\n| budget | value | limit | |\n|---|---:|---:|---|\n";
       for (const CheckCase::Budget& b : k.budgets) {

@@ -65,6 +65,7 @@ struct CheckCase {
   std::vector<Budget> budgets;
   std::vector<Change> changes;  // empty without a baseline for the case
   std::string note;             // "new case, not in the baseline", ... ("" when none)
+  std::vector<std::string> warnings;  // what its study doubts (study_warnings(), sim/model/scenario.h)
 };
 
 struct CheckOutcome {
