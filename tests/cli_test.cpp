@@ -109,6 +109,15 @@ TEST(CliTest, RunSaysWhatItDoubtsAsValidateDoes) {
   EXPECT_TRUE(Contains(c.output, "low-rate.yaml: policies/presets/stepped.yaml: checks[0] (error-rate)")) << c.output;
   EXPECT_TRUE(Contains(c.output, "low-rate.yaml: policies/presets/flagger.yaml: metrics[1] (ttft_p99)")) << c.output;
   EXPECT_FALSE(Contains(Cli("run scenarios/error-spike.yaml --runs 2 -q").output, "warning"));
+  // A sweep says it once for the points it is true of.
+  const std::string sweep = ::testing::TempDir() + "low-rate-sweep.yaml";
+  std::ofstream(sweep) << "name: rates\nscenario: " CANARYSIM_SOURCE_DIR "/scenarios/error-spike.yaml\nruns: 2\n"
+                          "grid:\n  scenario.traffic.rate: [0.05/s, 1/s, 200/s]\n  policy.bake_time: [1m, 5m]\n";
+  const Result sw = Cli("sweep " + sweep + " --db " + ::testing::TempDir() + "low-rate-sweep.db -q");
+  EXPECT_EQ(sw.exit_code, 0) << sw.output;
+  EXPECT_TRUE(Contains(sw.output, "low-rate-sweep.yaml: 4 of 6 points (the first: traffic.rate=0.05/s, bake_time=1m): "
+                                  "checks[0] (error-rate): at the first canary share (1 %) and the scenario's rate "
+                                  "(0.05/s)")) << sw.output;
   // A check suite says it under the case, in its report and its markdown.
   const std::string suite = ::testing::TempDir() + "low-rate-suite.yaml";
   std::ofstream(suite) << "name: low\nruns: 10\ncases:\n  - name: thin\n    scenario: " << file

@@ -18,6 +18,7 @@ from typing import Any
 import pandas as pd
 
 from . import _core
+from ._api import _warn
 
 _RUN_COLUMNS = (
     "run, outcome, regression_active, decision_time_s, detection_time_s, time_to_mitigate_s, "
@@ -113,6 +114,7 @@ def sweep(path: str | os.PathLike, *, db: str | os.PathLike | None = None, clien
     ``resume`` completes an existing local store. The runs are in ``read_sweep(db).runs``.
     """
     path = os.path.abspath(os.fspath(path))
+    _warn(_core.sweep_warnings(path))
     with tempfile.TemporaryDirectory(prefix="canarysim-sweep-") as tmp:
         out = os.fspath(db) if db is not None else os.path.join(tmp, "sweep.db")
         if client is None:

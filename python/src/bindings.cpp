@@ -528,6 +528,15 @@ PYBIND11_MODULE(_core, m) {
       py::arg("threads") = 0, py::arg("command_line") = "canarysim.sweep", py::arg("progress") = true,
       "Run a sweep (or shard K of N) into the results store at db.");
   m.def(
+      "sweep_warnings",
+      [](const std::string& path) {
+        const Sweep sweep = load_sweep(path);
+        std::vector<std::string> out;
+        for (const std::string& w : sweep_warnings(sweep)) out.push_back(path + ": " + w);
+        return out;
+      },
+      py::arg("path"), "What the sweep's points' studies doubt, grouped (the CLI's warning lines).");
+  m.def(
       "merge_stores",
       [](const std::string& out, const std::vector<std::string>& shards, const std::string& command_line) {
         py::gil_scoped_release release;

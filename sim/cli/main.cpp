@@ -463,6 +463,7 @@ int sweep_command(const SweepArgs& a, const std::string& command_line) {
     std::fprintf(stderr, "sweep %s: %zu points x %llu runs, shard %llu/%llu -> %s\n", sweep.manifest.name.c_str(),
                  sweep.points.size(), static_cast<unsigned long long>(sweep.manifest.runs),
                  static_cast<unsigned long long>(o.shard), static_cast<unsigned long long>(o.shards), db.c_str());
+  for (const std::string& w : sweep_warnings(sweep)) std::cerr << "warning: " << a.sweep << ": " << w << "\n";
   const SweepReport r = run_sweep(sweep, db, o);
   std::printf("%llu runs of shard %llu/%llu: %llu already stored, %llu run now in %.1f s (%s runs/s)\n",
               static_cast<unsigned long long>(r.share), static_cast<unsigned long long>(o.shard),

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 import canarysim as cs
-from conftest import cli
+from conftest import ROOT, cli
 
 
 def test_load_change_and_run_a_scenario():
@@ -191,7 +191,7 @@ def test_progress_and_fidelity_from_python(capsys):
         cs.run(scaled, "policies/presets/sequential.yaml", runs=2)
 
 
-def test_what_the_cli_warns_before_a_study_python_warns_too():
+def test_what_the_cli_warns_before_a_study_python_warns_too(tmp_path):
     # A rate too low for the checks' windows: the CLI's warning lines, as ScenarioWarning,
     # from run, compare and timeline alike; none for a scenario with nothing to doubt.
     low = cs.Scenario.load("scenarios/error-spike.yaml").set("traffic.rate", "0.05/s")
@@ -203,6 +203,11 @@ def test_what_the_cli_warns_before_a_study_python_warns_too():
         cs.compare(low, [None, "policies/presets/flagger.yaml"], runs=2, progress=False)
     with pytest.warns(cs.ScenarioWarning, match="window holds about"):
         cs.timeline(low)
+    sweep = tmp_path / "rates.yaml"
+    sweep.write_text(f"name: rates\nscenario: {ROOT}/scenarios/error-spike.yaml\nruns: 2\n"
+                     "grid:\n  scenario.traffic.rate: [0.05/s, 200/s]\n")
+    with pytest.warns(cs.ScenarioWarning, match=r"1 of 2 points \(the first: traffic.rate=0.05/s\)"):
+        cs.sweep(sweep, progress=False)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         cs.run("scenarios/error-spike.yaml", runs=2, progress=False)
