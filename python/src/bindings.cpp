@@ -17,6 +17,7 @@
 #include "sim/study/compare.h"
 #include "sim/io/config.h"
 #include "sim/io/progress.h"
+#include "sim/io/report.h"
 #include "sim/study/convergence.h"
 #include "sim/study/limits.h"
 #include "sim/model/run.h"
@@ -183,8 +184,9 @@ std::vector<std::string> doubts(const Scenario& scenario) {
   return out;
 }
 
-// A scaled study's convergence check (sim/study/convergence.h) as a dict; None when the
-// study gets none. Runs without the GIL; the caller's progress shows its runs.
+// A scaled study's convergence check (sim/study/convergence.h) as a dict, the keys of
+// run --format json's "fidelity_check"; None when the study gets none. Runs without the
+// GIL; the caller's progress shows its runs.
 py::object convergence_of(const Scenario& scenario, const Study& study, StudyOptions o) {
   if (!wants_convergence_check(scenario, study)) return py::none();
   Convergence c;
@@ -193,26 +195,7 @@ py::object convergence_of(const Scenario& scenario, const Study& study, StudyOpt
     c = check_convergence(scenario, study, o, scenario.fidelity.check_runs);
   }
   if (c.interrupted) return py::none();
-  py::list figures;
-  for (const Convergence::Figure& f : c.figures) {
-    py::dict x;
-    x["name"] = f.name;
-    x["value"] = f.value;
-    x["finer"] = f.finer;
-    x["se"] = f.se;
-    x["moved"] = f.moved;
-    figures.append(x);
-  }
-  py::dict d;
-  d["sample"] = c.sample;
-  d["finer_sample"] = c.finer_sample;
-  d["runs"] = c.runs;
-  d["finer_runs"] = c.finer_runs;
-  d["wall_s"] = c.wall_s;
-  d["moved"] = c.moved();
-  d["figures"] = figures;
-  d["describe"] = c.describe();
-  return d;
+  return py::module_::import("json").attr("loads")(convergence_json(c));  // one writer: run --format json's
 }
 
 py::dict study_dict(const Study& study) {
