@@ -113,11 +113,21 @@ TEST(CliTest, RunSaysWhatItDoubtsAsValidateDoes) {
   const std::string sweep = ::testing::TempDir() + "low-rate-sweep.yaml";
   std::ofstream(sweep) << "name: rates\nscenario: " CANARYSIM_SOURCE_DIR "/scenarios/error-spike.yaml\nruns: 2\n"
                           "grid:\n  scenario.traffic.rate: [0.05/s, 1/s, 200/s]\n  policy.bake_time: [1m, 5m]\n";
+  std::remove((::testing::TempDir() + "low-rate-sweep.db").c_str());
   const Result sw = Cli("sweep " + sweep + " --db " + ::testing::TempDir() + "low-rate-sweep.db -q");
   EXPECT_EQ(sw.exit_code, 0) << sw.output;
   EXPECT_TRUE(Contains(sw.output, "low-rate-sweep.yaml: 4 of 6 points (the first: traffic.rate=0.05/s, bake_time=1m): "
                                   "checks[0] (error-rate): at the first canary share (1 %) and the scenario's rate "
                                   "(0.05/s)")) << sw.output;
+  // A power study, up front and in its report.
+  const std::string power = ::testing::TempDir() + "low-rate-power.yaml";
+  std::ofstream(power) << "name: p\nscenario: " << file << "\nfield: regressions[0].error_rate\nsizes: [0.5%, 2%]\n"
+                          "runs: 10\nrefine: 0\n";
+  const Result pw = Cli("power " + power + " --out " + ::testing::TempDir() + "low-rate-power -q");
+  EXPECT_EQ(pw.exit_code, 0) << pw.output;
+  EXPECT_TRUE(Contains(pw.output, "warning: 2 of 2 sizes (the first: regressions[0].error_rate=0.5%): checks[0] "
+                                  "(error-rate): at the first canary share (1 %)")) << pw.output;
+  EXPECT_TRUE(Contains(Cli("validate " + power).output, "low-rate-power.yaml: 2 of 2 sizes"));
   // A check suite says it under the case, in its report and its markdown.
   const std::string suite = ::testing::TempDir() + "low-rate-suite.yaml";
   std::ofstream(suite) << "name: low\nruns: 10\ncases:\n  - name: thin\n    scenario: " << file

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <set>
 
@@ -27,6 +28,30 @@ class SweepTest : public ::testing::Test {
     return path.string();
   }
 };
+
+// A sweep, tuning or power study of a scenario that `extends` another in another folder:
+// the base's relative paths (error-spike's policy, production's profile) stay the base's
+// through overrides, as they do when the file is loaded, and the document overridden is
+// left as it was (a yaml-cpp node assigned to rebinds the node it refers to).
+TEST_F(SweepTest, OverridesKeepABasesRelativePaths) {
+  const std::string child = scratch("spike-child.yaml"), big = scratch("production-child.yaml");
+  std::ofstream(child) << "extends: " CANARYSIM_SOURCE_DIR "/scenarios/error-spike.yaml\ntraffic: {rate: 50/s}\n";
+  std::ofstream(big) << "extends: " CANARYSIM_SOURCE_DIR "/scenarios/production.yaml\nname: child\n";
+  const ConfigMap m = ConfigMap::parse_file(child);
+  const Scenario s = parse_scenario(m.with({{"traffic.rate", "5/s"}, {"regressions[0].error_rate", "3%"}}));
+  EXPECT_DOUBLE_EQ(s.traffic.rate_per_s, 5);
+  ASSERT_TRUE(s.policy);
+  EXPECT_EQ(s.policy->kind(), "stepped");  // ../policies/presets/stepped.yaml, from scenarios/
+  EXPECT_EQ(m.lookup("traffic.rate"), "50/s");  // the original is untouched
+  EXPECT_EQ(m.lookup("regressions[0].error_rate"), "2%");
+  EXPECT_DOUBLE_EQ(parse_scenario(m).traffic.rate_per_s, 50);
+  const Variants v(big, "");
+  const Scenario p = v.make({{"scenario.baseline.batching.max_batch", "64"}, {"policy.bake_time", "5m"}});
+  EXPECT_EQ(p.baseline.serving.batching.max_batch, 64u);
+  EXPECT_GT(p.baseline.serving.batching.b0_s, 0);  // profiles/llama2-70b-h100-tp8.yaml, from scenarios/
+  const Variants spike(child, "");
+  EXPECT_EQ(spike.make({{"policy.bake_time", "1m"}}).policy->kind(), "stepped");
+}
 
 TEST_F(SweepTest, OverridesReplaceCreateAndRefuse) {
   const ConfigMap m = ConfigMap::parse_string("a: 1\nb: {c: [10, {d: 2}]}\n", "<t>");

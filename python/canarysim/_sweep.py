@@ -143,6 +143,7 @@ def power(path: str | os.PathLike, *, threads: int = 0, out: str | os.PathLike |
     writes ``power.csv`` and ``power.svg`` to that folder.
     """
     r = _core.run_power(os.fspath(path), threads, os.fspath(out) if out is not None else "", progress)
+    _warn([f"{os.fspath(path)}: {w}" for w in r["warnings"]])
     frame = pd.read_csv(io.StringIO(r["csv"]), dtype={"size": str}).drop(columns="threshold")
     frame.attrs.update(threshold=None if r["threshold"] is None else frame["size"][r["threshold"]],
                        target=r["target"], field=r["field"], report=r["report"])
@@ -176,6 +177,7 @@ def tune(path: str | os.PathLike, *, threads: int = 0, out: str | os.PathLike | 
     """Run a tuning file (see ``canarysim tune``). ``out`` also writes the CLI's files.
     ``progress`` and interrupts as in :func:`canarysim.run`."""
     r = _core.run_tune(os.fspath(path), threads, os.fspath(out) if out is not None else "", progress)
+    _warn([f"{os.fspath(path)}: {w}" for w in r["warnings"]])
     frame = pd.read_csv(io.StringIO(r["csv"]), dtype={p: str for p in r["parameters"]})
     flags = ["feasible", "pareto", "chosen"]
     frame[flags] = frame[flags].astype(bool)

@@ -553,6 +553,7 @@ PYBIND11_MODULE(_core, m) {
         d["threshold"] = p.threshold < 0 ? py::object(py::none()) : py::object(py::int_(p.threshold));
         d["csv"] = power_csv(p);
         d["report"] = power_report(p);
+        d["warnings"] = p.warnings;
         return d;
       },
       py::arg("path"), py::arg("threads") = 0, py::arg("out") = "", py::arg("progress") = true,
@@ -582,6 +583,7 @@ PYBIND11_MODULE(_core, m) {
         d["found"] = t.found;
         d["csv"] = tune_csv(t, /*pareto_only=*/false);
         d["report"] = tune_report(t);
+        d["warnings"] = t.warnings;
         return d;
       },
       py::arg("path"), py::arg("threads") = 0, py::arg("out") = "", py::arg("progress") = true,

@@ -301,14 +301,18 @@ std::string validate_any(const std::string& path) {
     TuneOptions o;
     o.validate_only = true;
     const TuneResult t = run_tune(path, o);
-    return path + ": valid tuning '" + t.name + "', " + std::to_string(t.candidates.size()) + " candidates over " +
-           std::to_string(t.scenario_labels.size()) + " scenarios";
+    std::string text = path + ": valid tuning '" + t.name + "', " + std::to_string(t.candidates.size()) +
+                       " candidates over " + std::to_string(t.scenario_labels.size()) + " scenarios";
+    for (const std::string& w : t.warnings) text += "\nwarning: " + path + ": " + w;
+    return text;
   }
   if (m.has("sizes")) {
     PowerOptions o;
     o.validate_only = true;
     const PowerResult p = run_power(path, o);
-    return path + ": valid power study '" + p.name + "' of " + p.field;
+    std::string text = path + ": valid power study '" + p.name + "' of " + p.field;
+    for (const std::string& w : p.warnings) text += "\nwarning: " + path + ": " + w;
+    return text;
   }
   if (m.has("cases")) return load_check_suite(path);
   return validate_file(path);
@@ -603,6 +607,7 @@ int tune_command(const StudyFileArgs& a) {
     const TuneResult p = run_tune(a.file, plan);
     progress.note("work: tuning '" + p.name + "', " + std::to_string(p.candidates.size()) + " candidates over " +
                   std::to_string(p.scenario_labels.size()) + " scenarios (successive halving: most stop early)");
+    for (const std::string& w : p.warnings) std::cerr << "warning: " << a.file << ": " << w << "\n";
   }
   const TuneResult t = run_tune(a.file, o);
   const std::string dir = a.out.empty() ? default_out(a.file, "tune") : a.out;
@@ -624,6 +629,7 @@ int power_command(const StudyFileArgs& a) {
     const PowerResult p = run_power(a.file, plan);
     progress.note("work: power study '" + p.name + "' of " + p.field + ", " + std::to_string(p.runs) +
                   " runs a size");
+    for (const std::string& w : p.warnings) std::cerr << "warning: " << a.file << ": " << w << "\n";
   }
   const PowerResult p = run_power(a.file, o);
   const std::string dir = a.out.empty() ? default_out(a.file, "power") : a.out;

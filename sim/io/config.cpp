@@ -764,8 +764,51 @@ std::optional<std::string> ConfigMap::lookup(const std::string& path) const {
   return flow(here);
 }
 
+namespace {
+
+// `node` with the value at parts[i..] replaced by `value`, as a new tree that shares every
+// node off that path with `node`: shared nodes keep their identity, so origin() still
+// finds the file each came from under `extends` (a base's relative paths stay the base's),
+// and nothing is assigned into them, so the document copied from is unchanged. `so_far`:
+// the path up to parts[i], for messages.
+YAML::Node replaced(const YAML::Node& node, const std::vector<std::string>& parts, size_t i, const YAML::Node& value,
+                    const std::string& so_far) {
+  if (i == parts.size()) return value;
+  const std::string& part = parts[i];
+  const std::string at = so_far + (so_far.empty() || part.front() == '[' ? "" : ".") + part;
+  // An item as regressions[0] or, as Python paths write it, regressions.0.
+  const bool dotted_index = node.IsSequence() && part.size() <= 9 && part.find_first_not_of("0123456789") == std::string::npos;
+  if (part.front() == '[' || dotted_index) {
+    const size_t index = std::stoul(dotted_index ? part : part.substr(1, part.size() - 2));
+    if (!node.IsSequence() || index >= node.size())
+      throw InputError(at + ": no such list item (" +
+                       (node.IsSequence() ? "the list has " + std::to_string(node.size()) : "not a list") + ")");
+    YAML::Node copy(YAML::NodeType::Sequence);
+    for (size_t k = 0; k < node.size(); ++k)
+      copy.push_back(k == index ? replaced(node[k], parts, i + 1, value, at) : node[k]);
+    return copy;
+  }
+  if (!node.IsMap()) throw InputError(at + ": " + (so_far.empty() ? "the document" : so_far) + " is not a mapping");
+  YAML::Node copy(YAML::NodeType::Map);
+  bool found = false;
+  for (const auto& kv : node) {
+    const bool here = kv.first.IsScalar() && kv.first.Scalar() == part;
+    found |= here;
+    // A missing or null key on the way becomes a mapping (the last part takes the value).
+    const YAML::Node below = here && !(kv.second.IsNull() && i + 1 < parts.size()) ? kv.second
+                                                                                   : YAML::Node(YAML::NodeType::Map);
+    copy.force_insert(kv.first, here ? replaced(below, parts, i + 1, value, at) : kv.second);
+  }
+  if (!found) copy.force_insert(part, replaced(YAML::Node(YAML::NodeType::Map), parts, i + 1, value, at));
+  return copy;
+}
+
+}  // namespace
+
 ConfigMap ConfigMap::with(const std::vector<Override>& overrides) const {
-  YAML::Node root = YAML::Clone(impl_->node);
+  // reset(), never `root = ...`: assigning to a yaml-cpp Node rebinds the node it refers
+  // to, which here is the document's own root.
+  YAML::Node root = impl_->node;
   for (const auto& [path, value] : overrides) {
     const std::vector<std::string> parts = path_parts(path);
     if (parts.empty() || parts.front().front() == '[')
@@ -776,32 +819,7 @@ ConfigMap ConfigMap::with(const std::vector<Override>& overrides) const {
     } catch (const YAML::ParserException& e) {
       throw InputError("value " + value + " is not YAML: " + e.msg);
     }
-    // yaml-cpp's nodes are handles into the document: assigning to here[key] edits it.
-    YAML::Node here = root;
-    std::string so_far;
-    for (size_t i = 0; i < parts.size(); ++i) {
-      const std::string& part = parts[i];
-      const bool last = i + 1 == parts.size();
-      const std::string at = so_far + (so_far.empty() || part.front() == '[' ? "" : ".") + part;
-      YAML::Node next;
-      // An item as regressions[0] or, as Python paths write it, regressions.0.
-      const bool dotted_index = here.IsSequence() && part.size() <= 9 && part.find_first_not_of("0123456789") == std::string::npos;
-      if (part.front() == '[' || dotted_index) {
-        const size_t index = std::stoul(dotted_index ? part : part.substr(1, part.size() - 2));
-        if (!here.IsSequence() || index >= here.size())
-          throw InputError(at + ": no such list item (" +
-                           (here.IsSequence() ? "the list has " + std::to_string(here.size()) : "not a list") + ")");
-        if (last) here[index] = parsed;
-        next = here[index];
-      } else {
-        if (!here.IsMap()) throw InputError(at + ": " + (so_far.empty() ? "the document" : so_far) + " is not a mapping");
-        if (last) here[part] = parsed;
-        else if (!here[part] || here[part].IsNull()) here[part] = YAML::Node(YAML::NodeType::Map);
-        next = here[part];
-      }
-      here.reset(next);
-      so_far = at;
-    }
+    root.reset(replaced(root, parts, 0, parsed, ""));
   }
   return ConfigMap(std::make_shared<Impl>(Impl{root, impl_->file, impl_->path, {}, impl_->sources}));
 }

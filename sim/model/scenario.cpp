@@ -295,6 +295,29 @@ std::vector<std::string> study_warnings(const Scenario& scenario, const PolicyCo
   return out;
 }
 
+std::vector<std::string> grouped_warnings(const std::vector<ScenarioVariant>& variants, const std::string& noun) {
+  struct Group {
+    std::string about, first;  // the group's key, and the first variant's warning with its label
+    size_t count = 0;
+  };
+  std::vector<Group> groups;
+  for (const ScenarioVariant& v : variants) {
+    std::vector<std::string> seen;  // a variant counts once a group
+    for (const std::string& w : study_warnings(*v.scenario, *v.scenario->policy)) {
+      const std::string about = w.substr(0, w.find(':'));
+      if (std::find(seen.begin(), seen.end(), about) != seen.end()) continue;
+      seen.push_back(about);
+      auto g = std::find_if(groups.begin(), groups.end(), [&](const Group& x) { return x.about == about; });
+      if (g == groups.end()) g = groups.insert(groups.end(), {about, "(the first: " + v.label + "): " + w, 0});
+      ++g->count;
+    }
+  }
+  std::vector<std::string> out;
+  for (const Group& g : groups)
+    out.push_back(std::to_string(g.count) + " of " + std::to_string(variants.size()) + " " + noun + " " + g.first);
+  return out;
+}
+
 std::string validate_file(const std::string& path) {
   const ConfigMap m = ConfigMap::parse_file(path);
   std::string text;

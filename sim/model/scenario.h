@@ -121,6 +121,16 @@ std::vector<std::string> sample_warnings(const PolicyConfig& policy, const Scena
 // prints them on stderr, Python raises them as ScenarioWarning; validate lists them.
 std::vector<std::string> study_warnings(const Scenario& scenario, const PolicyConfig& policy);
 
+// study_warnings() of many variants of a scenario (a sweep's points, a tuning's candidates,
+// a power study's sizes), grouped by what a warning is about (its text before the first
+// ':', "checks[0] (error-rate)"): one line a group, "12 of 64 points (the first:
+// bake_time=2m): <that variant's warning>". `noun` names the variants ("points").
+struct ScenarioVariant {
+  std::string label;
+  const Scenario* scenario;  // with its policy
+};
+std::vector<std::string> grouped_warnings(const std::vector<ScenarioVariant>& variants, const std::string& noun);
+
 // Checks a scenario file, or a policy file (one with a top-level `kind`), and describes
 // it in one line, followed by a "warning: ..." line for each of its sample_warnings().
 // Throws InputError as the loaders do.

@@ -82,6 +82,9 @@ PowerResult run_power(const std::string& path, const PowerOptions& options) {
   const auto start = std::chrono::steady_clock::now();
   std::vector<Scenario> grid;
   for (const std::string& s : sizes) grid.push_back(scenario_of(s));
+  std::vector<ScenarioVariant> variants;
+  for (size_t i = 0; i < sizes.size(); ++i) variants.push_back({p.field + "=" + sizes[i], &grid[i]});
+  p.warnings = grouped_warnings(variants, "sizes");
   if (options.validate_only) return p;
   const uint64_t planned = sizes.size() + refine;
   StudyOptions study;
@@ -123,7 +126,9 @@ std::string power_report(const PowerResult& p) {
   std::ostringstream out;
   char line[256];
   out << "canarysim power: " << p.name << " (" << p.field << ", " << p.runs << " runs per size, seed " << p.seed
-      << ")\n\n";
+      << ")\n";
+  for (const std::string& w : p.warnings) out << "warning: " << w << "\n";
+  out << "\n";
   std::snprintf(line, sizeof line, "%-12s %-24s %9s %12s %12s %12s\n", "size", "caught (95% interval)", "false",
                 "detect p50", "detect p90", "blast mean");
   out << line;

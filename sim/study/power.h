@@ -41,6 +41,8 @@ struct PowerResult {
   // The smallest size caught in at least `target` of the runs; -1 when none is.
   int threshold = -1;
   double wall_s = 0;
+  // What the sizes' studies doubt, grouped (grouped_warnings(), sim/model/scenario.h).
+  std::vector<std::string> warnings;
 };
 
 struct PowerOptions {

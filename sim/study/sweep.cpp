@@ -309,26 +309,9 @@ Sweep load_sweep(const std::string& path) {
 }
 
 std::vector<std::string> sweep_warnings(const Sweep& sw) {
-  struct Group {
-    std::string about, first;  // the group's key, and the first point's warning with its label
-    size_t points = 0;
-  };
-  std::vector<Group> groups;
-  for (const SweepPoint& p : sw.points) {
-    std::vector<std::string> seen;  // a point counts once a group
-    for (const std::string& w : study_warnings(p.scenario, *p.scenario.policy)) {
-      const std::string about = w.substr(0, w.find(':'));
-      if (std::find(seen.begin(), seen.end(), about) != seen.end()) continue;
-      seen.push_back(about);
-      auto g = std::find_if(groups.begin(), groups.end(), [&](const Group& x) { return x.about == about; });
-      if (g == groups.end()) g = groups.insert(groups.end(), {about, "(the first: " + p.label + "): " + w, 0});
-      ++g->points;
-    }
-  }
-  std::vector<std::string> out;
-  for (const Group& g : groups)
-    out.push_back(std::to_string(g.points) + " of " + std::to_string(sw.points.size()) + " points " + g.first);
-  return out;
+  std::vector<ScenarioVariant> variants;
+  for (const SweepPoint& p : sw.points) variants.push_back({p.label, &p.scenario});
+  return grouped_warnings(variants, "points");
 }
 
 SweepReport run_sweep(const Sweep& sw, const std::string& db, const SweepOptions& o) {

@@ -91,9 +91,8 @@ struct Sweep {
 // Throws InputError naming file, line, key and what was expected; a value that does not
 // fit its field is reported at the sweep's line with the point it belongs to.
 Sweep load_sweep(const std::string& path);
-// What the sweep's points' studies doubt (study_warnings(), sim/model/scenario.h), grouped
-// by what a warning is about (its text before the first ':', "checks[0] (error-rate)"):
-// one line a group, "12 of 64 points (the first: bake_time=2m, ...): <its warning>".
+// What the sweep's points' studies doubt, grouped (grouped_warnings(), sim/model/scenario.h):
+// "12 of 64 points (the first: bake_time=2m, ...): <its warning>".
 std::vector<std::string> sweep_warnings(const Sweep& sweep);
 
 // The keys of a sweep file's top level.

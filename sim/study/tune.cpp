@@ -213,6 +213,17 @@ TuneResult run_tune(const std::string& path, const TuneOptions& options) {
     c.results.resize(bases.size());
     t.candidates.push_back(std::move(c));
   }
+  for (size_t s = 0; s < bases.size(); ++s) {
+    std::vector<ScenarioVariant> variants;
+    for (size_t i = 0; i < t.candidates.size(); ++i) {
+      std::string label;
+      for (size_t k = 0; k < t.parameters.size(); ++k)
+        label += (k ? ", " : "") + t.parameters[k] + "=" + t.candidates[i].values[k];
+      variants.push_back({label, &scenarios[i][s]});
+    }
+    for (const std::string& w : grouped_warnings(variants, "candidates"))
+      t.warnings.push_back("scenario " + t.scenario_labels[s] + ": " + w);
+  }
 
   if (options.validate_only) return t;
 
@@ -310,6 +321,7 @@ std::string tune_report(const TuneResult& t) {
   out << "\nmix:";
   for (size_t s = 0; s < t.scenario_labels.size(); ++s)
     out << (s ? "," : "") << " " << t.scenario_labels[s] << " (weight " << t.weights[s] << ")";
+  for (const std::string& w : t.warnings) out << "\nwarning: " << w;
   out << "\nsuccessive halving:";
   for (size_t k = 0; k < t.rungs.size(); ++k)
     out << (k ? "," : "") << " " << t.rungs[k].first << " x " << t.rungs[k].second << " runs";

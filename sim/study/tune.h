@@ -59,6 +59,9 @@ struct TuneResult {
   std::vector<size_t> pareto;  // candidates on the front, by objective
   double wall_s = 0;
   uint64_t simulated_runs = 0;
+  // What the candidates' studies doubt, grouped a scenario at a time (grouped_warnings(),
+  // sim/model/scenario.h), "scenario LABEL: 3 of 40 candidates (the first: ...): ...".
+  std::vector<std::string> warnings;
 };
 
 struct TuneOptions {
