@@ -73,6 +73,9 @@ TEST_F(SweepTest, OverridesReplaceCreateAndRefuse) {
   };
   EXPECT_EQ(message("b.c[5]"), "b.c[5]: no such list item (the list has 2)");
   EXPECT_EQ(message("a.z"), "a.z: a is not a mapping");
+  std::string deep = "x";
+  for (int i = 0; i < 100000; ++i) deep += ".x";  // a hostile path: refused, not a deep recursion
+  EXPECT_NE(message(deep).find("has 100001 parts; a path has at most 64"), std::string::npos) << message(deep);
   EXPECT_EQ(message("b..c"), "'b..c' is not a path like 'steps', 'regressions[0].error_rate' or 'regressions.0.error_rate'");
   EXPECT_EQ(message("[0]"), "'[0]' is not a path like 'steps', 'regressions[0].error_rate' or 'regressions.0.error_rate'");
 }

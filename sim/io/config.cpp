@@ -813,6 +813,11 @@ ConfigMap ConfigMap::with(const std::vector<Override>& overrides) const {
     const std::vector<std::string> parts = path_parts(path);
     if (parts.empty() || parts.front().front() == '[')
       throw InputError("'" + path + "' is not a path like 'steps', 'regressions[0].error_rate' or 'regressions.0.error_rate'");
+    // replaced() recurses once a part; no document is nested this deep.
+    constexpr size_t kMaxParts = 64;
+    if (parts.size() > kMaxParts)
+      throw InputError("'" + path.substr(0, 80) + (path.size() > 80 ? "...'" : "'") + " has " +
+                       std::to_string(parts.size()) + " parts; a path has at most " + std::to_string(kMaxParts));
     YAML::Node parsed;
     try {
       parsed = YAML::Load(value);
