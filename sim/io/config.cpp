@@ -32,6 +32,12 @@ struct ConfigMap::Impl {
   std::string path;  // dotted path of `node` from the top of the file
   std::vector<std::string> also_allowed;  // see permitting()
   std::shared_ptr<const Sources> sources;  // set when the document extends another
+  // Set by with() on a document that extends another (`overridden` non-null): the top of
+  // the document before its overrides (whose nodes are the sources' own, so origin() finds
+  // them; with() works on a copy, whose nodes are new), and the paths the overrides
+  // replaced (their values were written by no file: relative to this one).
+  YAML::Node original;
+  std::shared_ptr<const std::vector<std::string>> overridden;
 
   // The file a node of the document was written in: a base's when `extends` brought it.
   const std::string& origin(const YAML::Node& n) const;
@@ -39,8 +45,10 @@ struct ConfigMap::Impl {
   // node came from a base; `mark` is where (the node's own, or its mapping's).
   std::string at(const YAML::Node& n, const YAML::Mark& mark) const;
   Impl child(const YAML::Node& n, std::string child_path) const {
-    return Impl{n, file, std::move(child_path), {}, sources};
+    return Impl{n, file, std::move(child_path), {}, sources, original, overridden};
   }
+  // The file that wrote the value at `full_path` (from the top of the document).
+  const std::string& origin_of(const std::string& full_path) const;
 };
 
 namespace {
@@ -364,11 +372,11 @@ ConfigMap ConfigMap::parse_string(const std::string& text, const std::string& na
     throw InputError(where(name, root.Mark()) + ": expected a mapping of keys to values, got " +
                      shown(root));
   }
-  if (!root["extends"]) return ConfigMap(std::make_shared<Impl>(Impl{root, name, "", {}, nullptr}));
+  if (!root["extends"]) return ConfigMap(std::make_shared<Impl>(Impl{root, name, "", {}, nullptr, {}, nullptr}));
   auto sources = std::make_shared<Sources>();
   std::vector<std::string> chain;
   const YAML::Node doc = resolve_extends(root, name, chain, *sources);
-  return ConfigMap(std::make_shared<Impl>(Impl{doc, name, "", {}, sources}));
+  return ConfigMap(std::make_shared<Impl>(Impl{doc, name, "", {}, sources, {}, nullptr}));
 }
 
 void ConfigMap::fail(std::string_view key, const std::string& expected) const {
@@ -679,7 +687,8 @@ std::string ConfigMap::file_path(std::string_view key) const {
   // Relative to the file that wrote it (a base's path is the base's, under `extends`).
   std::string dir = directory();
   if (impl_->sources) {
-    const std::string& f = impl_->origin(impl_->node[std::string(key)]);
+    const std::string& f = impl_->overridden ? impl_->origin_of(join(impl_->path, key))
+                                             : impl_->origin(impl_->node[std::string(key)]);
     const auto parent = std::filesystem::path(f).parent_path();
     if (f != impl_->file && !f.empty() && f.front() != '<') dir = parent.empty() ? "." : parent.string();
   }
@@ -731,6 +740,26 @@ std::vector<std::string> path_parts(const std::string& path) {
 
 }  // namespace
 
+const std::string& ConfigMap::Impl::origin_of(const std::string& full_path) const {
+  for (const std::string& o : *overridden)  // an override's value, or inside one
+    if (full_path == o || (full_path.rfind(o, 0) == 0 && (full_path[o.size()] == '.' || full_path[o.size()] == '[')))
+      return file;
+  YAML::Node here = original;
+  for (const std::string& part : path_parts(full_path)) {
+    YAML::Node next;
+    if (part.front() == '[') {
+      const size_t index = std::stoul(part.substr(1, part.size() - 2));
+      if (!here.IsSequence() || index >= here.size()) return file;
+      next = here[index];
+    } else {
+      if (!here.IsMap() || !here[part]) return file;
+      next = here[part];
+    }
+    here.reset(next);
+  }
+  return origin(here);
+}
+
 std::string ConfigMap::yaml(std::string_view key) const {
   const YAML::Node v = impl_->node[std::string(key)];
   if (!v) fail(key, "a value");
@@ -764,57 +793,15 @@ std::optional<std::string> ConfigMap::lookup(const std::string& path) const {
   return flow(here);
 }
 
-namespace {
-
-// `node` with the value at parts[i..] replaced by `value`, as a new tree that shares every
-// node off that path with `node`: shared nodes keep their identity, so origin() still
-// finds the file each came from under `extends` (a base's relative paths stay the base's),
-// and nothing is assigned into them, so the document copied from is unchanged. `so_far`:
-// the path up to parts[i], for messages.
-YAML::Node replaced(const YAML::Node& node, const std::vector<std::string>& parts, size_t i, const YAML::Node& value,
-                    const std::string& so_far) {
-  if (i == parts.size()) return value;
-  const std::string& part = parts[i];
-  const std::string at = so_far + (so_far.empty() || part.front() == '[' ? "" : ".") + part;
-  // An item as regressions[0] or, as Python paths write it, regressions.0.
-  const bool dotted_index = node.IsSequence() && part.size() <= 9 && part.find_first_not_of("0123456789") == std::string::npos;
-  if (part.front() == '[' || dotted_index) {
-    const size_t index = std::stoul(dotted_index ? part : part.substr(1, part.size() - 2));
-    if (!node.IsSequence() || index >= node.size())
-      throw InputError(at + ": no such list item (" +
-                       (node.IsSequence() ? "the list has " + std::to_string(node.size()) : "not a list") + ")");
-    YAML::Node copy(YAML::NodeType::Sequence);
-    for (size_t k = 0; k < node.size(); ++k)
-      copy.push_back(k == index ? replaced(node[k], parts, i + 1, value, at) : node[k]);
-    return copy;
-  }
-  if (!node.IsMap()) throw InputError(at + ": " + (so_far.empty() ? "the document" : so_far) + " is not a mapping");
-  YAML::Node copy(YAML::NodeType::Map);
-  bool found = false;
-  for (const auto& kv : node) {
-    const bool here = kv.first.IsScalar() && kv.first.Scalar() == part;
-    found |= here;
-    // A missing or null key on the way becomes a mapping (the last part takes the value).
-    const YAML::Node below = here && !(kv.second.IsNull() && i + 1 < parts.size()) ? kv.second
-                                                                                   : YAML::Node(YAML::NodeType::Map);
-    copy.force_insert(kv.first, here ? replaced(below, parts, i + 1, value, at) : kv.second);
-  }
-  if (!found) copy.force_insert(part, replaced(YAML::Node(YAML::NodeType::Map), parts, i + 1, value, at));
-  return copy;
-}
-
-}  // namespace
-
 ConfigMap ConfigMap::with(const std::vector<Override>& overrides) const {
-  // reset(), never `root = ...`: assigning to a yaml-cpp Node rebinds the node it refers
-  // to, which here is the document's own root.
-  YAML::Node root = impl_->node;
+  YAML::Node root = YAML::Clone(impl_->node);
+  auto overridden = std::make_shared<std::vector<std::string>>();
+  if (impl_->overridden) *overridden = *impl_->overridden;
   for (const auto& [path, value] : overrides) {
     const std::vector<std::string> parts = path_parts(path);
     if (parts.empty() || parts.front().front() == '[')
       throw InputError("'" + path + "' is not a path like 'steps', 'regressions[0].error_rate' or 'regressions.0.error_rate'");
-    // replaced() recurses once a part; no document is nested this deep.
-    constexpr size_t kMaxParts = 64;
+    constexpr size_t kMaxParts = 64;  // no document nests deeper
     if (parts.size() > kMaxParts)
       throw InputError("'" + path.substr(0, 80) + (path.size() > 80 ? "...'" : "'") + " has " +
                        std::to_string(parts.size()) + " parts; a path has at most " + std::to_string(kMaxParts));
@@ -824,9 +811,42 @@ ConfigMap ConfigMap::with(const std::vector<Override>& overrides) const {
     } catch (const YAML::ParserException& e) {
       throw InputError("value " + value + " is not YAML: " + e.msg);
     }
-    root.reset(replaced(root, parts, 0, parsed, ""));
+    // yaml-cpp's nodes are handles into the document: assigning to here[key] edits it.
+    YAML::Node here = root;
+    std::string so_far;
+    for (size_t i = 0; i < parts.size(); ++i) {
+      const std::string& part = parts[i];
+      const bool last = i + 1 == parts.size();
+      const std::string at = so_far + (so_far.empty() || part.front() == '[' ? "" : ".") + part;
+      YAML::Node next;
+      // An item as regressions[0] or, as Python paths write it, regressions.0.
+      const bool dotted_index = here.IsSequence() && part.size() <= 9 && part.find_first_not_of("0123456789") == std::string::npos;
+      if (part.front() == '[' || dotted_index) {
+        const size_t index = std::stoul(dotted_index ? part : part.substr(1, part.size() - 2));
+        if (!here.IsSequence() || index >= here.size())
+          throw InputError(at + ": no such list item (" +
+                           (here.IsSequence() ? "the list has " + std::to_string(here.size()) : "not a list") + ")");
+        if (last) here[index] = parsed;
+        next = here[index];
+      } else {
+        if (!here.IsMap()) throw InputError(at + ": " + (so_far.empty() ? "the document" : so_far) + " is not a mapping");
+        if (last) here[part] = parsed;
+        else if (!here[part] || here[part].IsNull()) here[part] = YAML::Node(YAML::NodeType::Map);
+        next = here[part];
+      }
+      here.reset(next);
+      so_far = (dotted_index ? so_far + "[" + part + "]" : at);
+    }
+    overridden->push_back(join(impl_->path, so_far));
   }
-  return ConfigMap(std::make_shared<Impl>(Impl{root, impl_->file, impl_->path, {}, impl_->sources}));
+  Impl copy{root, impl_->file, impl_->path, {}, impl_->sources, impl_->original, impl_->overridden};
+  // The nodes origin() knows are the document's as read; a copy's are new. Known at the
+  // top of a document that extends another (a mapping inside knows no path to the top).
+  if (impl_->sources && (impl_->overridden || impl_->path.empty())) {
+    if (!impl_->overridden) copy.original = impl_->node;
+    copy.overridden = std::move(overridden);
+  }
+  return ConfigMap(std::make_shared<Impl>(std::move(copy)));
 }
 
 std::string format_amount(double x) {

@@ -56,16 +56,35 @@ Scenario Variants::make(const std::vector<ConfigMap::Override>& overrides) const
     else if (path.rfind("policy.", 0) == 0) to_policy.emplace_back(path.substr(7), value);
     else throw InputError("'" + path + "' must start with 'scenario.' or 'policy.'");
   }
-  const ConfigMap s = scenario_.with(to_scenario), p = policy_.with(to_policy);
+  const ConfigMap s = scenario_.with(to_scenario);
+  Scenario scenario;
   try {
-    Scenario scenario = parse_scenario(s);
+    scenario = parse_scenario(s);
+  } catch (const InputError& e) {
+    // The override's value has no line of its own in the base file: drop the location.
+    throw InputError(without_location(without_location(e.what(), s.file()), policy_.file()));
+  }
+  return attach_policy(std::move(scenario), to_policy);
+}
+
+Scenario Variants::with_policy(const Scenario& built, const std::vector<ConfigMap::Override>& overrides) const {
+  std::vector<ConfigMap::Override> to_policy;
+  for (const auto& [path, value] : overrides) {
+    if (path.rfind("policy.", 0) != 0) throw InputError("'" + path + "' must start with 'policy.'");
+    to_policy.emplace_back(path.substr(7), value);
+  }
+  return attach_policy(built, to_policy);
+}
+
+Scenario Variants::attach_policy(Scenario scenario, const std::vector<ConfigMap::Override>& to_policy) const {
+  const ConfigMap p = policy_.with(to_policy);
+  try {
     scenario.policy = parse_policy(p);
     check_policy_segments(scenario, *scenario.policy);
     check_work(scenario, *scenario.policy, 1, 1);  // before any point runs
     return scenario;
   } catch (const InputError& e) {
-    // The override's value has no line of its own in the base file: drop the location.
-    throw InputError(without_location(without_location(e.what(), s.file()), p.file()));
+    throw InputError(without_location(without_location(e.what(), scenario_.file()), p.file()));
   }
 }
 

@@ -41,12 +41,17 @@ class Variants {
   // The scenario with its policy, after overrides whose paths begin with "scenario." or
   // "policy.". Throws InputError (message without a location, for the caller to place).
   Scenario make(const std::vector<ConfigMap::Override>& overrides) const;
+  // `built` (from make()) with the policy after overrides whose paths begin with "policy.":
+  // what make() gives with those overrides added, parsing only the policy again.
+  Scenario with_policy(const Scenario& built, const std::vector<ConfigMap::Override>& overrides) const;
   std::string scenario_text() const { return scenario_.dump(); }
   std::string policy_text() const { return policy_.dump(); }
   // A policy field's value as written; nullopt when the file leaves it to its default.
   std::optional<std::string> policy_value(const std::string& path) const { return policy_.lookup(path); }
 
  private:
+  // `scenario` with the policy after `to_policy` (paths without their "policy.").
+  Scenario attach_policy(Scenario scenario, const std::vector<ConfigMap::Override>& to_policy) const;
   ConfigMap scenario_, policy_;
 };
 

@@ -133,7 +133,7 @@ TuneResult run_tune(const std::string& path, const TuneOptions& options) {
   for (const std::string& p : t.parameters) samplers.emplace_back(params, p);
 
   std::vector<Variants> bases;
-  std::vector<std::vector<ConfigMap::Override>> sets;
+  std::vector<Scenario> built;  // each scenario with its `set`, built once: candidates change only the policy
   const std::vector<ConfigMap> entries = m.maps("scenarios");
   if (entries.empty()) m.fail("scenarios", "a list of {scenario, weight, set} entries");
   for (const ConfigMap& e : entries) {
@@ -149,13 +149,12 @@ TuneResult run_tune(const std::string& path, const TuneOptions& options) {
         set.emplace_back("scenario." + k, s.yaml(k));
         label += " " + k + "=" + s.yaml(k);  // the path as written: two fields never read alike
       }
-      try {
-        bases.back().make(set);
-      } catch (const InputError& err) {
-        e.reject("set", err.what());
-      }
     }
-    sets.push_back(std::move(set));
+    try {
+      built.push_back(bases.back().make(set));
+    } catch (const InputError& err) {
+      e.reject(e.has("set") ? "set" : "scenario", err.what());
+    }
     t.scenario_labels.push_back(e.text("name", label));
   }
 
@@ -200,10 +199,8 @@ TuneResult run_tune(const std::string& path, const TuneOptions& options) {
     }
     scenarios.emplace_back();
     for (size_t s = 0; s < bases.size(); ++s) {
-      std::vector<ConfigMap::Override> all = sets[s];
-      all.insert(all.end(), overrides.begin(), overrides.end());
       try {
-        scenarios.back().push_back(bases[s].make(all));
+        scenarios.back().push_back(bases[s].with_policy(built[s], overrides));
       } catch (const InputError& e) {
         std::string label;
         for (size_t k = 0; k < c.values.size(); ++k) label += (k ? ", " : "") + t.parameters[k] + "=" + c.values[k];
