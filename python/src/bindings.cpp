@@ -10,6 +10,7 @@
 #include <memory>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "policies/checks.h"
@@ -243,20 +244,26 @@ class PyProgress {
   }
 
  private:
+  // Called by one thread at a time (the study's progress lock).
   void tick(uint64_t done, uint64_t total) {
     const auto now = std::chrono::steady_clock::now();
-    if (now - last_ < std::chrono::milliseconds(500)) return;
-    last_ = now;
-    py::gil_scoped_acquire gil;
-    if (PyErr_CheckSignals() != 0) {  // works on the main thread, which runs its share of the runs
-      PyErr_Clear();
-      interrupted_ = true;
-      interrupt_flag() = true;
-      return;
+    // Signals are seen on the main thread only (PyErr_CheckSignals), which runs its share
+    // of the runs: it looks on its own clock, so that other threads' ticks cannot use up
+    // its turns (an interrupt then went unseen for seconds).
+    if (std::this_thread::get_id() == main_ && now - last_signal_ >= std::chrono::milliseconds(250)) {
+      last_signal_ = now;
+      py::gil_scoped_acquire gil;
+      if (PyErr_CheckSignals() != 0) {
+        PyErr_Clear();
+        interrupted_ = true;
+        interrupt_flag() = true;
+        return;
+      }
     }
     const double elapsed = std::chrono::duration<double>(now - start_).count();
     if (!enabled_ || elapsed < 2 || now - shown_ < std::chrono::seconds(1)) return;
     shown_ = now;
+    py::gil_scoped_acquire gil;
     const double rate = static_cast<double>(done) / elapsed;
     char line[160];
     std::snprintf(line, sizeof line, "\r%llu/%llu %s, %.3g %s/s, ETA %s   ", static_cast<unsigned long long>(done),
@@ -271,7 +278,9 @@ class PyProgress {
   bool enabled_;
   std::string unit_;
   bool interrupted_ = false, printed_ = false;
-  std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now(), last_ = start_, shown_ = start_;
+  std::thread::id main_ = std::this_thread::get_id();  // made on the thread Python calls from
+  std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now(), last_signal_ = start_,
+                                        shown_ = start_;
 };
 
 StudyOptions options(uint64_t runs, uint64_t seed, unsigned threads) {
