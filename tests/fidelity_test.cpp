@@ -15,6 +15,7 @@
 #include "tests/generate.h"
 #include "sim/model/run.h"
 #include "sim/model/scenario.h"
+#include "sim/io/report.h"
 #include "sim/study/convergence.h"
 #include "sim/study/study.h"
 
@@ -342,9 +343,9 @@ TEST(FidelityTest, TheConvergenceCheckSaysWhenScaledFiguresMoveWithTheSample) {
   EXPECT_EQ(holds.sample, 5u);  // as many as the ttft check's min_samples allows
   EXPECT_LT(holds.finer_sample, holds.sample);
   EXPECT_EQ(holds.finer_runs, 20u);
-  EXPECT_FALSE(holds.moved()) << holds.describe();
+  EXPECT_FALSE(holds.moved()) << convergence_text(holds);
   EXPECT_GE(holds.figures.size(), 6u);  // shares, detection, blast radius, failures, cost
-  EXPECT_NE(holds.describe().find("agree with the study at 1 in 5"), std::string::npos) << holds.describe();
+  EXPECT_NE(convergence_text(holds).find("agree with the study at 1 in 5"), std::string::npos) << convergence_text(holds);
 
   const std::string near =
       "{kind: stepped, steps: [10, 50, 100], bake_time: 5m, interval: 1m, failure_limit: 1, rollback_drain: 1m, "
@@ -359,8 +360,8 @@ TEST(FidelityTest, TheConvergenceCheckSaysWhenScaledFiguresMoveWithTheSample) {
   for (const Convergence::Figure& f : moves.figures)
     if (f.name == "blast radius (requests) mean") blast_moved = f.moved && f.finer > f.value;  // understated
   EXPECT_TRUE(blast_moved);
-  EXPECT_NE(moves.describe().find("not converged"), std::string::npos);
-  EXPECT_NE(moves.describe().find("--fidelity scaled:12"), std::string::npos) << moves.describe();
+  EXPECT_NE(convergence_text(moves).find("not converged"), std::string::npos);
+  EXPECT_NE(convergence_text(moves).find("--fidelity scaled:12"), std::string::npos) << convergence_text(moves);
 
   // Off, or nothing to check: an exact study, or one that shrink() ran exact.
   Scenario off = Parse(Fleet("fidelity: {mode: scaled, replicas: 10, check: 0}\n"));

@@ -139,7 +139,7 @@ std::optional<Convergence> check_scaled(const Scenario& scenario, const Study& s
     return c;
   }
   if (!said_elsewhere)
-    std::cerr << (c.moved() ? "warning: " : "") << "fidelity check" << label << ": " << c.describe() << "\n";
+    std::cerr << (c.moved() ? "warning: " : "") << "fidelity check" << label << ": " << convergence_text(c) << "\n";
   return c;
 }
 

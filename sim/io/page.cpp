@@ -158,7 +158,7 @@ void write_html(std::ostream& out, const Study& study, const ReportContext& ctx,
       << " rolled back, " << s.unfinished << " unfinished.</p>\n";
   if (ctx.convergence)
     out << (ctx.convergence->moved() ? "<p class='bad'>Warning, fidelity check: " : "<p class='note'>Fidelity check: ")
-        << xml_escape(ctx.convergence->describe()) << "</p>\n";
+        << xml_escape(convergence_text(*ctx.convergence)) << "</p>\n";
   out << "<h2>Summary</h2>\n";
   summary_tables(out, s);
 
@@ -213,7 +213,7 @@ void write_markdown(std::ostream& out, const Study& study, const ReportContext& 
   }
   if (ctx.convergence)
     out << "\n" << (ctx.convergence->moved() ? "**Warning, fidelity check:** " : "Fidelity check: ")
-        << ctx.convergence->describe() << "\n";
+        << convergence_text(*ctx.convergence) << "\n";
 }
 
 

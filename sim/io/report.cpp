@@ -4,6 +4,8 @@
 #include <cmath>
 #include <cstdio>
 
+#include "sim/io/config.h"
+
 namespace canarysim {
 
 namespace {
@@ -262,8 +264,60 @@ void write_table(std::ostream& out, const Study& study, const ReportContext& ctx
                 s.events_per_s / 1e6);
   out << buf;
   if (ctx.convergence)
-    out << (ctx.convergence->moved() ? "warning: fidelity check: " : "fidelity check: ") << ctx.convergence->describe()
+    out << (ctx.convergence->moved() ? "warning: fidelity check: " : "fidelity check: ") << convergence_text(*ctx.convergence)
         << "\n";
+}
+
+namespace {
+// A figure of the check as the study's table shows it: times as short_duration().
+std::string figure_text(const Convergence::Figure& f, double v) {
+  if (f.rate) return format_amount(std::round(1000 * v) / 10) + " %";
+  if (f.seconds) return short_duration(v);
+  return format_amount(std::round(v));
+}
+}  // namespace
+
+std::string convergence_text(const Convergence& c) {
+  const std::string text = std::to_string(c.finer_runs) +
+                           (c.finer_sample == 1 ? " exact runs" : " runs at 1 in " + std::to_string(c.finer_sample));
+  std::string moved_list;
+  for (const Convergence::Figure& f : c.figures)
+    if (f.moved)
+      moved_list += (moved_list.empty() ? "" : ", ") + f.name + " " + figure_text(f, f.value) + " -> " +
+                    figure_text(f, f.finer);
+  if (moved_list.empty()) {
+    // The closest call (the largest difference for the limit it had to pass), so that a
+    // reader sees how near the rule's edge the check came.
+    const Convergence::Figure* closest = nullptr;
+    for (const Convergence::Figure& f : c.figures)
+      if (f.limit > 0 && std::abs(f.value - f.finer) > 0 &&
+          (!closest || std::abs(f.value - f.finer) / f.limit > std::abs(closest->value - closest->finer) / closest->limit))
+        closest = &f;
+    std::string close;
+    if (closest) {
+      // Against the limit that held it: the standard errors, or the floor.
+      const Convergence::Figure& f = *closest;
+      const double d = std::abs(f.value - f.finer);
+      char buf[64];
+      if (f.limit > Convergence::kSe * f.se)
+        std::snprintf(buf, sizeof buf, f.rate ? " (%.1f points; the limit is %.0f)" : " (%.1f %%; the limit is %.0f %%)",
+                      f.rate ? 100 * d : 100 * d / std::max(std::abs(f.value), std::abs(f.finer)),
+                      f.rate ? 100 * Convergence::kRatePoints : 100 * Convergence::kMeanShare);
+      else
+        std::snprintf(buf, sizeof buf, " (%.1f standard errors; the limit is %.0f)", d / f.se, Convergence::kSe);
+      close = "; the closest: " + f.name + " " + figure_text(f, f.value) + " -> " + figure_text(f, f.finer) + buf;
+    }
+    return text + " agree with the study at 1 in " + std::to_string(c.sample) + " on " +
+           std::to_string(c.figures.size()) + " figures (outcomes, detection, blast radius, failures, cost)" + close;
+  }
+  // What to run instead: the check's own fidelity, 4x the replicas, or exact.
+  const std::string k = std::to_string(c.finer_replicas);
+  const std::string advice = c.finer_sample == 1 ? "run exact (fidelity: exact)"
+                                                 : "simulate more of the fleet (--fidelity scaled:" + k +
+                                                       ", or fidelity: {mode: scaled, replicas: " + k + "}) or run exact";
+  return "the figures moved when 4x the users were simulated (" + text + ", against the study's " +
+         std::to_string(c.runs) + " runs at 1 in " + std::to_string(c.sample) + "): " + moved_list +
+         ". The scaled figures are not converged: " + advice;
 }
 
 std::string convergence_json(const Convergence& c) {
@@ -277,7 +331,7 @@ std::string convergence_json(const Convergence& c) {
          ", \"finer\": " + json_number(f.finer) + ", \"se\": " + json_number(f.se) +
          ", \"moved\": " + (f.moved ? "true" : "false") + "}";
   }
-  return j + "], \"describe\": " + json_string(c.describe()) + "}";
+  return j + "], \"describe\": " + json_string(convergence_text(c)) + "}";
 }
 
 void write_json(std::ostream& out, const Study& study, const ReportContext& ctx,

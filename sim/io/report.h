@@ -23,6 +23,10 @@ struct ReportContext {
   const Convergence* convergence = nullptr;
 };
 
+// The check in one line: "20 runs at 1 in 26 agree with the study at 1 in 104 (...)", or
+// the figures that moved and the fidelity to run instead (--fidelity scaled:K, 4x the
+// replicas, or exact).
+std::string convergence_text(const Convergence& c);
 // The check as a JSON object: samples, runs, moved, and each figure at both samples.
 std::string convergence_json(const Convergence& c);
 

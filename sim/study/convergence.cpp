@@ -3,11 +3,9 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
-#include <cstdio>
 #include <functional>
 
 #include "policies/policy.h"
-#include "sim/io/config.h"
 #include "sim/model/fidelity.h"
 #include "sim/model/scenario.h"
 #include "sim/study/study.h"
@@ -15,10 +13,7 @@
 namespace canarysim {
 namespace {
 
-constexpr double kSe = 3;              // a difference beyond this many standard errors moved
-constexpr double kRatePoints = 0.05;   // and a share of runs by more than 5 points
-constexpr double kMeanShare = 0.02;    // or a mean by more than 2 % of the larger value
-constexpr uint32_t kFiner = 4;         // the check simulates 4x the replicas
+constexpr uint32_t kFiner = 4;  // the check simulates 4x the replicas
 
 struct Sample {
   double n = 0, mean = 0, var = 0;  // runs it applies to, their mean and variance (n - 1)
@@ -42,64 +37,10 @@ Sample sample_of(const std::vector<RunResult>& runs, const std::function<bool(co
   return s;
 }
 
-std::string figure_text(const Convergence::Figure& f, double v) {
-  if (f.rate) return format_amount(std::round(1000 * v) / 10) + " %";
-  if (f.seconds) {  // as the study's table shows times
-    char buf[32];
-    std::snprintf(buf, sizeof buf, v < 120 ? "%.0fs" : "%.1fm", v < 120 ? v : v / 60);
-    return buf;
-  }
-  return format_amount(std::round(v));
-}
-
 }  // namespace
 
 bool Convergence::moved() const {
   return std::any_of(figures.begin(), figures.end(), [](const Figure& f) { return f.moved; });
-}
-
-std::string Convergence::describe() const {
-  const std::string text = std::to_string(finer_runs) +
-                           (finer_sample == 1 ? " exact runs" : " runs at 1 in " + std::to_string(finer_sample));
-  std::string moved_list;
-  for (const Figure& f : figures)
-    if (f.moved)
-      moved_list += (moved_list.empty() ? "" : ", ") + f.name + " " + figure_text(f, f.value) + " -> " +
-                    figure_text(f, f.finer);
-  if (moved_list.empty()) {
-    // The closest call (the largest difference for the limit it had to pass), so that a
-    // reader sees how near the rule's edge the check came.
-    const Figure* closest = nullptr;
-    for (const Figure& f : figures)
-      if (f.limit > 0 && std::abs(f.value - f.finer) > 0 &&
-          (!closest || std::abs(f.value - f.finer) / f.limit > std::abs(closest->value - closest->finer) / closest->limit))
-        closest = &f;
-    std::string close;
-    if (closest) {
-      // Against the limit that held it: the standard errors, or the floor.
-      const Figure& f = *closest;
-      const double d = std::abs(f.value - f.finer);
-      char buf[64];
-      if (f.limit > kSe * f.se)
-        std::snprintf(buf, sizeof buf, f.rate ? " (%.1f points; the limit is %.0f)" : " (%.1f %%; the limit is %.0f %%)",
-                      f.rate ? 100 * d : 100 * d / std::max(std::abs(f.value), std::abs(f.finer)),
-                      f.rate ? 100 * kRatePoints : 100 * kMeanShare);
-      else
-        std::snprintf(buf, sizeof buf, " (%.1f standard errors; the limit is %.0f)", d / f.se, kSe);
-      close = "; the closest: " + f.name + " " + figure_text(f, f.value) + " -> " + figure_text(f, f.finer) + buf;
-    }
-    return text + " agree with the study at 1 in " + std::to_string(sample) + " on " +
-           std::to_string(figures.size()) + " figures (outcomes, detection, blast radius, failures, cost)" + close;
-  }
-  return "the figures moved when 4x the users were simulated (" + text + ", against the study's " +
-         std::to_string(runs) + " runs at 1 in " + std::to_string(sample) + "): " + moved_list +
-         ". The scaled figures are not converged: " + advice();
-}
-
-std::string Convergence::advice() const {
-  if (finer_sample == 1) return "run exact (fidelity: exact)";
-  return "simulate more of the fleet (--fidelity scaled:" + std::to_string(finer_replicas) +
-         ", or fidelity: {mode: scaled, replicas: " + std::to_string(finer_replicas) + "}) or run exact";
 }
 
 bool wants_convergence_check(const Scenario& scenario, const Study& study) {
@@ -165,11 +106,11 @@ Convergence check_convergence(const Scenario& scenario, const Study& study, cons
       // Pooled two-proportion standard error.
       const double p = (a.mean * a.n + b.mean * b.n) / (a.n + b.n);
       f.se = std::sqrt(p * (1 - p) * (1 / a.n + 1 / b.n));
-      f.limit = std::max(kSe * f.se, kRatePoints);
+      f.limit = std::max(Convergence::kSe * f.se, Convergence::kRatePoints);
     } else {
       if (a.n < 2 || b.n < 2) continue;  // a mean of fewer runs says nothing of its noise
       f.se = std::sqrt(a.var / a.n + b.var / b.n);
-      f.limit = std::max(kSe * f.se, kMeanShare * std::max(std::abs(a.mean), std::abs(b.mean)));
+      f.limit = std::max(Convergence::kSe * f.se, Convergence::kMeanShare * std::max(std::abs(a.mean), std::abs(b.mean)));
     }
     f.moved = difference > f.limit;
     c.figures.push_back(f);

@@ -33,6 +33,9 @@ struct Study;
 struct StudyOptions;
 
 struct Convergence {
+  static constexpr double kSe = 3;             // a difference beyond this many standard errors moved
+  static constexpr double kRatePoints = 0.05;  // and a share of runs by more than 5 points
+  static constexpr double kMeanShare = 0.02;   // or a mean by more than 2 % of the larger value
   uint32_t sample = 1;        // the study's w
   uint32_t finer_sample = 1;  // the check's w' (1: exact)
   uint32_t finer_replicas = 0;  // fidelity.replicas asked for the check (4x the study's)
@@ -51,11 +54,7 @@ struct Convergence {
   std::vector<Figure> figures;  // those that apply in both (a mean needs 2 runs in each)
 
   bool moved() const;
-  // One line: "20 runs at 1 in 26 agree with the study at 1 in 104 (...)", or what moved.
-  std::string describe() const;
-  // The scenario's fidelity.replicas (or --fidelity scaled:K) that simulates the figures
-  // again with 4x the replicas: the next thing to try when they moved.
-  std::string advice() const;
+  // In words: convergence_text() in sim/io/report.h.
 };
 
 // Whether a study of `scenario` gets the check: scaled fidelity with fidelity.check > 0,
