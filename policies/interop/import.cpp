@@ -256,14 +256,17 @@ std::vector<std::pair<std::string, double>> condition_rules(const Expression& e,
   auto holds = [&](double x) { return (e.eval(x) != 0) != failure; };
   std::vector<std::pair<double, bool>> changes;  // boundary, and truth above it
   for (size_t i = 0; i + 1 < points.size(); ++i) {
-    double lo = points[i], hi = points[i + 1];
+    const double first = points[i], last = points[i + 1];
+    double lo = first, hi = last;
     const bool a = holds(lo);
     if (holds(hi) == a) continue;
     for (int k = 0; k < 200 && hi - lo > 1e-12 * std::max(1.0, std::abs(hi)); ++k) {
       const double mid = lo + (hi - lo) / 2;
       (holds(mid) == a ? lo : hi) = mid;
     }
-    const double at = std::abs(hi) < 1e-300 ? 0 : std::stod(number_text(hi));
+    // A boundary at one of the sample points (the condition's constants) is that point.
+    const auto near = [&](double c) { return std::abs(hi - c) <= 1e-9 * std::max(1.0, std::abs(c)); };
+    const double at = near(first) ? first : near(last) ? last : std::abs(hi) < 1e-300 ? 0 : std::stod(number_text(hi));
     changes.emplace_back(at, !a);
   }
   std::vector<std::pair<std::string, double>> out;
@@ -271,9 +274,13 @@ std::vector<std::pair<std::string, double>> condition_rules(const Expression& e,
     *why = holds(0) ? "holds for every value" : "holds for no value";
     return out;
   }
-  if (changes.size() == 1) return {{changes[0].second ? ">=" : "<=", changes[0].first}};
+  // At the boundary itself the condition says whether the bound is strict.
+  auto op = [&](double at, bool above) {
+    return std::string(above ? ">" : "<") + (holds(at) ? "=" : "");
+  };
+  if (changes.size() == 1) return {{op(changes[0].first, changes[0].second), changes[0].first}};
   if (changes.size() == 2 && changes[0].second && !changes[1].second)
-    return {{">=", changes[0].first}, {"<=", changes[1].first}};
+    return {{op(changes[0].first, true), changes[0].first}, {op(changes[1].first, false), changes[1].first}};
   *why = "holds outside a band or on several intervals: no rule of the form <= or >= states it";
   return out;
 }
@@ -296,7 +303,7 @@ class Importer {
     out.rules.push_back("rule: " + text + "  (" + source + ")");
     comments.push_back("# rule: " + text + "  (" + source + ")");
     // Web services answer in milliseconds; an LLM completion streams for seconds.
-    if (m.metric.rfind("latency_", 0) == 0 && m.version == "canary" && op == "<=" && threshold / m.scale < 2)
+    if (m.metric.rfind("latency_", 0) == 0 && m.version == "canary" && op[0] == '<' && threshold / m.scale < 2)
       warn(source + ": " + text + " looks like a web latency: LLM completions stream for seconds end to end; if it "
            "meant the time to the first token, import with --latency ttft");
   }

@@ -1,4 +1,6 @@
 #include "policies/interop/query.h"
+
+#include "sim/io/config.h"
 #include "policies/interop/text.h"
 
 #include <algorithm>
@@ -920,6 +922,11 @@ class Reader {
       m.cumulative = false;
       m.window = a.args[0]->range_s > 0 ? a.args[0]->range_s : m.window;
       if (a.args[0]->range_s < 0) notes.push_back(f + "()'s range is a template value the reader cannot resolve; the window is the interval");
+      if (f == "irate" || f == "idelta")
+        notes.push_back(f + "() uses only the last two samples in its range, so it measures one scrape interval, not " +
+                        (a.args[0]->range_s > 0 ? "its " + format_duration(a.args[0]->range_s) + " range" : std::string("the range")) +
+                        ": read over the whole range, the simulated check sees more requests, and so less noise, than the "
+                        "real one; set the provider's window to the scenario's telemetry window to match");
       return m;
     }
     static const char* keep[] = {"sum", "avg", "max", "min", "abs", "ceil", "floor", "round", "clamp", "clamp_min",
@@ -1126,7 +1133,8 @@ QueryMeaning read_query(const std::string& query, const std::string& dialect, co
     out.scale = m.scale;
     out.version = m.version == "canary" && m.side == "stable" ? "baseline" : m.version;
     out.window_s = m.window;
-    out.notes = reader.notes;
+    for (const std::string& n : reader.notes)  // once each (a ratio's two sides say the same)
+      if (std::find(out.notes.begin(), out.notes.end(), n) == out.notes.end()) out.notes.push_back(n);
   } catch (const Refusal& r) {
     out.ok = false;
     out.why = r.what();
