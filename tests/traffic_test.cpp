@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <fstream>
+#include <tuple>
 #include <map>
 #include <numeric>
 #include <vector>
@@ -304,6 +305,86 @@ TEST(TraceTest, SpreadsheetExportsReadAsTheyAre) {
     EXPECT_NE(std::string(e.what()).find(":1: no time column; expected one of: TIMESTAMP, timestamp, Timestamp, time, "
                                          "arrival_time (or name it in columns); the header has: ts, in, out"),
               std::string::npos) << e.what();
+  }
+}
+
+TEST(TraceTest, JsonAsApiLogsAndExportsWriteIt) {
+  // The same three requests as JSON Lines, as one array on a line, as a pretty-printed
+  // array, and with the token counts nested as API responses nest them.
+  auto load = [](const std::string& name, const std::string& text, const std::string& yaml = "") {
+    const std::string path = ::testing::TempDir() + name;
+    std::ofstream(path, std::ios::binary) << text;
+    return Trace::load(path, Format(yaml));
+  };
+  const std::string a = R"({"timestamp": 10.0, "prompt_tokens": 374, "output_tokens": 44, "tags": ["x", {"y": 1}]})";
+  const std::string b = R"({"timestamp": 14.5, "prompt_tokens": 396, "output_tokens": 109})";
+  const std::string c = R"({"timestamp": 15.25, "prompt_tokens": 879, "output_tokens": 28})";
+  const auto nested = [](double t, int p, int o) {
+    return "{\"created\": 0, \"timestamp\": " + std::to_string(t) + ", \"usage\": {\"prompt_tokens\": " +
+           std::to_string(p) + ", \"completion_tokens\": " + std::to_string(o) + ", \"total_tokens\": " +
+           std::to_string(p + o) + "}}";
+  };
+  for (const auto& [name, text] : std::vector<std::pair<std::string, std::string>>{
+           {"lines.jsonl", a + "\n" + b + "\n\n" + c + "\n"},
+           {"array.json", "[" + a + "," + b + "," + c + "]"},
+           {"pretty.json", "[\n  " + a + ",\n  {\n    \"timestamp\": 14.5,\n    \"prompt_tokens\": 396,\n"
+                           "    \"output_tokens\": 109\n  },\n  " + c + "\n]\n"},
+           {"usage.jsonl", nested(10, 374, 44) + "\n" + nested(14.5, 396, 109) + "\n" + nested(15.25, 879, 28) + "\n"}}) {
+    SCOPED_TRACE(name);
+    const Trace t = load(name, text);
+    EXPECT_EQ(t.arrival_s, (std::vector<double>{0, 4.5, 5.25}));
+    EXPECT_EQ(t.prompt_tokens, (std::vector<uint32_t>{374, 396, 879}));
+    EXPECT_EQ(t.output_tokens, (std::vector<uint32_t>{44, 109, 28}));
+  }
+  // A nested path can be named; two nested candidates are not guessed between.
+  EXPECT_EQ(load("named.jsonl", R"({"t": 1, "req": {"len": 7}, "resp": {"len": 3}})" "\n",
+                 "columns: {time: t, prompt_tokens: req.len, output_tokens: resp.len}").prompt_tokens,
+            (std::vector<uint32_t>{7}));
+  const auto message = [&](const std::string& name, const std::string& text) {
+    try {
+      load(name, text);
+    } catch (const InputError& e) {
+      return std::string(e.what()).substr(::testing::TempDir().size());
+    }
+    return std::string("accepted");
+  };
+  EXPECT_EQ(message("two.jsonl", R"({"timestamp": 1, "a": {"prompt_tokens": 5}, "b": {"prompt_tokens": 6}, "output_tokens": 3})" "\n"),
+            "two.jsonl:1: several members could be the prompt_tokens column: a.prompt_tokens, b.prompt_tokens; name one in columns");
+  EXPECT_EQ(message("open.json", "[" + a + ",\n" + b + "\n"), "open.json:2: a JSON array that never ends (no ']')");
+  EXPECT_EQ(message("after.json", "[" + a + "] and more\n"),
+            "after.json:1: expected a JSON object (JSON Lines, or an array of objects), got 'a'");
+  EXPECT_EQ(message("cut.jsonl", a + "\n{\"timestamp\": 3,\n"), "cut.jsonl:2: a JSON object that never ends");
+  EXPECT_EQ(message("deep.jsonl", std::string(40, '[') + "\n"),
+            "deep.jsonl:1: expected a JSON object (JSON Lines, or an array of objects), got '['");
+  std::string deep;
+  for (int i = 0; i < 10000; ++i) deep += "{\"a\": ";
+  deep += "1" + std::string(10000, '}') + "\n";
+  EXPECT_EQ(message("nest.jsonl", deep),
+            "nest.jsonl:1: a JSON object that does not parse (a member's name or value is malformed, or it nests over 16 deep)");
+}
+
+TEST(TraceTest, AUnixTimeReadsInTheUnitItsSizeSays) {
+  // 2024-05-01 00:00:00 UTC, and 1.5 s later, in each unit: the size of the first time
+  // says the unit, and the scenario says what it inferred.
+  for (const auto& [unit, first, second] : std::vector<std::tuple<std::string, std::string, std::string>>{
+           {"s", "1714521600", "1714521601.5"},
+           {"ms", "1714521600000", "1714521601500"},
+           {"us", "1714521600000000", "1714521601500000"},
+           {"ns", "1714521600000000000", "1714521601500000000"}}) {
+    SCOPED_TRACE(unit);
+    const std::string path = ::testing::TempDir() + "epoch-" + unit + ".csv";
+    std::ofstream(path) << "timestamp,input_tokens,output_tokens\n" << first << ",10,5\n" << second << ",10,5\n";
+    const Trace t = Trace::load(path);
+    EXPECT_EQ(t.time_unit, unit);
+    EXPECT_NEAR(t.duration_s(), 1.5, 1e-6);
+    const auto w = parse_scenario(ConfigMap::parse_string("traffic: {trace: {file: " + path + "}}\n", "<test>")).warnings;
+    ASSERT_EQ(w.size(), 1u);
+    EXPECT_NE(w[0].find("the first time, " + first + ", reads as a Unix time in " + unit +
+                        " (2024-05-01 00:00 UTC); set time_unit: " + unit + " to say so"),
+              std::string::npos) << w[0];
+    // Said, it is not warned about; ns can be said too.
+    EXPECT_TRUE(parse_scenario(ConfigMap::parse_string("traffic: {trace: {file: " + path + ", time_unit: " + unit + "}}\n",
+                                                       "<test>")).warnings.empty());
   }
 }
 

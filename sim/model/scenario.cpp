@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <ctime>
 #include <filesystem>
 #include <limits>
 
@@ -12,6 +13,18 @@
 namespace canarysim {
 
 namespace {
+
+double per_second(const std::string& unit) {
+  return unit == "ms" ? 1e3 : unit == "us" ? 1e6 : unit == "ns" ? 1e9 : 1;
+}
+// "2024-05-01 00:00 UTC" for a Unix time in seconds.
+std::string utc_date(double seconds) {
+  const auto t = static_cast<std::time_t>(seconds);
+  std::tm tm{};
+  char buf[40] = "a date out of range";
+  if (gmtime_r(&t, &tm)) std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M UTC", &tm);
+  return buf;
+}
 
 using namespace schema;
 
@@ -155,6 +168,10 @@ Scenario parse_scenario(const ConfigMap& m) {
     else if (span > 1000 * s.horizon_s)
       s.warnings.push_back(where + "the trace spans " + format_duration(span) + ", over 1,000 times the horizon (" +
                            format_duration(s.horizon_s) + "); is time_unit right (ms, us)?");
+    else if (tr->unit_inferred && tr->epoch_first > 0)
+      s.warnings.push_back(where + "the first time, " + tr->epoch_text + ", reads as a Unix time in " +
+                           tr->time_unit + " (" + utc_date(tr->epoch_first / per_second(tr->time_unit)) +
+                           "); set time_unit: " + tr->time_unit + " to say so");
     else if (tr->unit_inferred && tr->time_unit == "s" && tr->integer_times && gap >= 100)
       s.warnings.push_back(where + "whole-number times a mean " + format_duration(gap) +
                            " apart look like milliseconds; set time_unit (s if they are seconds)");

@@ -57,7 +57,8 @@ const std::vector<std::string>& default_names(const std::string& role) {
       {"time", {"TIMESTAMP", "timestamp", "Timestamp", "time", "arrival_time"}},
       {"prompt_tokens",
        {"ContextTokens", "prompt_tokens", "input_tokens", "context_tokens", "input_length", "Request tokens"}},
-      {"output_tokens", {"GeneratedTokens", "output_tokens", "generated_tokens", "output_length", "Response tokens"}},
+      {"output_tokens",
+       {"GeneratedTokens", "output_tokens", "generated_tokens", "output_length", "Response tokens", "completion_tokens"}},
       {"cached_tokens", {"cached_tokens", "CachedTokens"}},
   };
   static const std::vector<std::string> none;
@@ -145,8 +146,9 @@ char csv_separator(std::string_view header) {
   return counts[best] > 0 ? candidates[best] : ',';
 }
 
-// The top-level members of one JSON object on a line, scalars as their text (strings
-// unquoted), arrays and objects skipped. False when the line is not such an object.
+// The members of one JSON object, scalars as their text (strings unquoted). A nested
+// object's members are named by their path ("usage.prompt_tokens": API logs nest token
+// counts); arrays are skipped. False when the text is not one such object.
 bool parse_json_object(std::string_view s, std::vector<std::pair<std::string, std::string>>& out) {
   out.clear();
   size_t i = 0;
@@ -167,60 +169,74 @@ bool parse_json_object(std::string_view s, std::vector<std::pair<std::string, st
     ++i;
     return true;
   };
-  ws();
-  if (i >= s.size() || s[i] != '{') return false;
-  ++i;
-  ws();
-  if (i < s.size() && s[i] == '}') return true;
-  for (;;) {
-    ws();
-    std::string key, value;
-    if (!string(key)) return false;
-    ws();
-    if (i >= s.size() || s[i] != ':') return false;
-    ++i;
-    ws();
-    if (i >= s.size()) return false;
-    if (s[i] == '"') {
-      if (!string(value)) return false;
-    } else if (s[i] == '[' || s[i] == '{') {
-      int depth = 0;
-      bool in_string = false;
-      for (; i < s.size(); ++i) {
-        const char c = s[i];
-        if (in_string) {
-          if (c == '\\') ++i;
-          else if (c == '"') in_string = false;
-        } else if (c == '"') {
-          in_string = true;
-        } else if (c == '[' || c == '{') {
-          ++depth;
-        } else if ((c == ']' || c == '}') && --depth == 0) {
-          ++i;
-          break;
-        }
+  auto skip_array = [&] {
+    int depth = 0;
+    bool in_string = false;
+    for (; i < s.size(); ++i) {
+      const char c = s[i];
+      if (in_string) {
+        if (c == '\\') ++i;
+        else if (c == '"') in_string = false;
+      } else if (c == '"') {
+        in_string = true;
+      } else if (c == '[' || c == '{') {
+        ++depth;
+      } else if ((c == ']' || c == '}') && --depth == 0) {
+        ++i;
+        return true;
       }
-      if (depth != 0) return false;
-      value = "<nested>";
-    } else {
-      const size_t start = i;
-      while (i < s.size() && s[i] != ',' && s[i] != '}' && !std::isspace(static_cast<unsigned char>(s[i]))) ++i;
-      value = std::string(s.substr(start, i - start));
-      if (value.empty()) return false;
-    }
-    out.emplace_back(std::move(key), std::move(value));
-    ws();
-    if (i < s.size() && s[i] == ',') {
-      ++i;
-      continue;
-    }
-    if (i < s.size() && s[i] == '}') {
-      ++i;
-      ws();
-      return i == s.size();
     }
     return false;
-  }
+  };
+  // The members of the object at i, each name after `prefix`; nesting is bounded (a
+  // trace's objects are shallow, and recursion must not follow a hostile file down).
+  std::function<bool(const std::string&, int)> object = [&](const std::string& prefix, int depth) {
+    if (depth > 16 || i >= s.size() || s[i] != '{') return false;
+    ++i;
+    ws();
+    if (i < s.size() && s[i] == '}') {
+      ++i;
+      return true;
+    }
+    for (;;) {
+      ws();
+      std::string key, value;
+      if (!string(key)) return false;
+      ws();
+      if (i >= s.size() || s[i] != ':') return false;
+      ++i;
+      ws();
+      if (i >= s.size()) return false;
+      if (s[i] == '"') {
+        if (!string(value)) return false;
+        out.emplace_back(prefix + key, std::move(value));
+      } else if (s[i] == '{') {
+        if (!object(prefix + key + ".", depth + 1)) return false;
+      } else if (s[i] == '[') {
+        if (!skip_array()) return false;
+      } else {
+        const size_t start = i;
+        while (i < s.size() && s[i] != ',' && s[i] != '}' && !std::isspace(static_cast<unsigned char>(s[i]))) ++i;
+        value = std::string(s.substr(start, i - start));
+        if (value.empty()) return false;
+        out.emplace_back(prefix + key, std::move(value));
+      }
+      ws();
+      if (i < s.size() && s[i] == ',') {
+        ++i;
+        continue;
+      }
+      if (i < s.size() && s[i] == '}') {
+        ++i;
+        return true;
+      }
+      return false;
+    }
+  };
+  ws();
+  if (!object("", 0)) return false;
+  ws();
+  return i == s.size();
 }
 
 // Lines of a file, gzip-compressed or not.
@@ -269,6 +285,72 @@ class LineReader {
   gzFile file_;
 };
 
+// The JSON objects of a file, one at a time, in the shapes traces come in: one a line
+// (JSON Lines), or the elements of one top-level array, on one line or pretty-printed
+// over many. Each object's text is returned with the line it starts on; its size is
+// bounded as a line's is.
+class JsonObjects {
+ public:
+  JsonObjects(LineReader& in, const std::string& path) : in_(in), path_(path) {}
+  bool next(std::string& object, size_t& line) {
+    object.clear();
+    int depth = 0;
+    bool in_string = false, escaped = false;
+    for (;;) {
+      if (at_ >= text_.size()) {
+        if (!in_.next(text_)) {
+          if (depth > 0) throw InputError(path_ + ":" + std::to_string(line) + ": a JSON object that never ends");
+          if (in_array_ && !closed_) throw InputError(path_ + ":" + std::to_string(line_) + ": a JSON array that never ends (no ']')");
+          return false;
+        }
+        ++line_;
+        at_ = 0;
+        if (depth > 0) object += ' ';
+        continue;  // the line may be empty
+      }
+      const char c = text_[at_++];
+      if (depth == 0) {
+        if (std::isspace(static_cast<unsigned char>(c))) continue;
+        if (c == '{' && !closed_) {
+          depth = 1;
+          object = "{";
+          line = line_;
+          continue;
+        }
+        if (c == '[' && !started_) in_array_ = true;
+        else if (c == ',' && in_array_ && !closed_ && started_) {}
+        else if (c == ']' && in_array_ && !closed_) closed_ = true;
+        else
+          throw InputError(path_ + ":" + std::to_string(line_) + ": expected a JSON object (JSON Lines, or an array of objects), got '" +
+                           std::string(1, c) + "'");
+        started_ = true;
+        continue;
+      }
+      object += c;
+      if (object.size() > LineReader::kMaxLine)
+        throw InputError(path_ + ":" + std::to_string(line) + ": a JSON object longer than 16 MiB; a trace row is a few hundred bytes");
+      if (in_string) {
+        if (escaped) escaped = false;
+        else if (c == '\\') escaped = true;
+        else if (c == '"') in_string = false;
+      } else if (c == '"') {
+        in_string = true;
+      } else if (c == '{' || c == '[') {
+        ++depth;
+      } else if ((c == '}' || c == ']') && --depth == 0) {
+        started_ = true;
+        return true;
+      }
+    }
+  }
+
+ private:
+  LineReader& in_;
+  std::string path_, text_;
+  size_t at_ = 0, line_ = 0;
+  bool started_ = false, in_array_ = false, closed_ = false;
+};
+
 uint64_t fnv1a(std::string_view s) {
   uint64_t h = 1469598103934665603ULL;
   for (unsigned char c : s) h = (h ^ c) * 1099511628211ULL;
@@ -305,8 +387,8 @@ TraceFormat TraceFormat::parse(const ConfigMap& tr) {
   }
   if (tr.has("time_unit")) {
     f.time_unit = tr.text("time_unit");
-    if (f.time_unit != "s" && f.time_unit != "ms" && f.time_unit != "us" && f.time_unit != "datetime")
-      tr.fail("time_unit", "s, ms, us or datetime");
+    if (f.time_unit != "s" && f.time_unit != "ms" && f.time_unit != "us" && f.time_unit != "ns" && f.time_unit != "datetime")
+      tr.fail("time_unit", "s, ms, us, ns or datetime");
   }
   f.out_of_order_s = tr.duration("out_of_order", 0);
   if (tr.has("zero_output")) {
@@ -365,6 +447,20 @@ Trace Trace::load(const std::string& path, const TraceFormat& format, const std:
           column[role] = name;
           break;
         }
+      if (!column.count(role)) {
+        // Nested: a member whose path ends in one of the names ("usage.prompt_tokens").
+        std::vector<std::string> nested;
+        for (const std::string& a : available) {
+          const size_t dot = a.rfind('.');
+          const auto& names = default_names(role);
+          if (dot != std::string::npos && std::find(names.begin(), names.end(), a.substr(dot + 1)) != names.end())
+            nested.push_back(a);
+        }
+        if (nested.size() > 1)
+          throw InputError(path + ":" + std::to_string(std::max<size_t>(n, 1)) + ": several members could be the " + role +
+                           " column: " + comma_list(nested) + "; name one in columns");
+        if (nested.size() == 1) column[role] = nested.front();
+      }
       const std::string r = role;
       if (!column.count(role) && (r == "time" || r == "prompt_tokens" || r == "output_tokens")) {
         throw InputError(path + ":" + std::to_string(std::max<size_t>(n, 1)) + ": no " + r +
@@ -380,14 +476,21 @@ Trace Trace::load(const std::string& path, const TraceFormat& format, const std:
   std::vector<std::pair<std::string, std::string>> members;
   std::vector<std::string_view> fields;
   bool any_failed = false;
-  while (in.next(line)) {
+  JsonObjects objects(in, path);
+  auto next_row = [&] {  // a line, or a JSON object and the line it starts on
+    if (jsonl) return objects.next(line, n);
+    if (!in.next(line)) return false;
     ++n;
+    return true;
+  };
+  while (next_row()) {
     if (line.empty() || line.find_first_not_of(" \t") == std::string::npos) continue;
     const std::string at = path + ":" + std::to_string(n) + ": ";
     // The value of a role on this line, and the column's name for messages.
     std::function<std::string_view(const std::string&)> get;
     if (jsonl) {
-      if (!parse_json_object(line, members)) throw InputError(at + "expected one JSON object on the line");
+      if (!parse_json_object(line, members))
+        throw InputError(at + "a JSON object that does not parse (a member's name or value is malformed, or it nests over 16 deep)");
       if (column.empty()) {
         std::vector<std::string> keys;
         for (const auto& [k, v] : members) keys.push_back(k);
@@ -416,6 +519,14 @@ Trace Trace::load(const std::string& path, const TraceFormat& format, const std:
     if (unit.empty()) {
       double probe = 0;
       unit = parse_datetime(tv, probe) ? "datetime" : "s";
+      // A number too large for seconds since the trace began is a Unix time; its size
+      // says its unit (now: 1.7e9 s, 1.7e12 ms, 1.7e15 us, 1.7e18 ns; the bounds lie
+      // between, so no plausible date of one unit reads as another).
+      if (unit == "s" && std::from_chars(tv.data(), tv.data() + tv.size(), probe).ec == std::errc() && probe >= 1e9) {
+        unit = probe < 1e11 ? "s" : probe < 1e14 ? "ms" : probe < 1e17 ? "us" : "ns";
+        t.epoch_first = probe;
+        t.epoch_text = std::string(tv);
+      }
     }
     double time = 0;
     if (unit == "datetime") {
@@ -425,7 +536,7 @@ Trace Trace::load(const std::string& path, const TraceFormat& format, const std:
       const auto [end, ec] = std::from_chars(tv.data(), tv.data() + tv.size(), time);
       if (ec != std::errc() || end != tv.data() + tv.size() || !std::isfinite(time) || time < 0)
         bad("time", tv, "a time of at least 0 in " + unit + " (time_unit: " + unit + ")");
-      time *= unit == "ms" ? 1e-3 : unit == "us" ? 1e-6 : 1;
+      time *= unit == "ms" ? 1e-3 : unit == "us" ? 1e-6 : unit == "ns" ? 1e-9 : 1;
     }
     if (time < last - format.out_of_order_s - 1e-9)
       bad("time", tv, "rows in time order (out_of_order allows " + format_duration(format.out_of_order_s) +

@@ -7,15 +7,16 @@
 //     schema: azure                  # azure | azure-2024 | mooncake | burstgpt (below)
 //     columns: {time: TIMESTAMP, prompt_tokens: ContextTokens, output_tokens: GeneratedTokens,
 //               cached_tokens: ..., user: ..., segment: ..., failed: ...}
-//     time_unit: s                   # s | ms | us | datetime ("2024-05-10 00:00:00.009930+00:00",
+//     time_unit: s                   # s | ms | us | ns | datetime ("2024-05-10 00:00:00.009930+00:00",
 //                                    # a T or a space, fractions, Z or an offset)
 //     out_of_order: 0s               # a time may go back this much (kept at the previous one)
 //     zero_output: error             # or failed: 0 output tokens marks a failed request
 //     time_scale: 1                  # multiplies the trace's times (0.5: twice as fast)
 //     loop: true                     # replay again from the start when it ends
 //
-// Without time_unit or a schema, numeric times are read as seconds and a warning says
-// so; a user column naming more users than traffic.users is warned about too.
+// Without time_unit or a schema, numeric times are read as seconds, or, when the first is
+// at least 10^9, as a Unix time in the unit its size says (s, ms, us or ns); a warning
+// says which. A user column naming more users than traffic.users is warned about too.
 //
 // Schemas (shorthands for format, columns, time_unit and zero_output):
 //   azure       csv, TIMESTAMP / ContextTokens / GeneratedTokens, datetime (2023 traces)
@@ -24,8 +25,11 @@
 //   burstgpt    csv, Timestamp / Request tokens / Response tokens, s, zero_output: failed
 // Without a schema or columns, the columns are found by name (TIMESTAMP, timestamp, time,
 // arrival_time; ContextTokens, prompt_tokens, input_tokens, input_length, Request tokens;
-// GeneratedTokens, output_tokens, output_length, Response tokens; cached_tokens) and the
-// time unit from the first value (a datetime, else seconds). Other columns are ignored.
+// GeneratedTokens, output_tokens, output_length, Response tokens, completion_tokens;
+// cached_tokens), or as the last part of a nested member's path in JSON
+// (usage.prompt_tokens), and the time unit from the first value (a datetime, a Unix time,
+// else seconds). Other columns are ignored. JSON is one object a line, or an array of
+// objects, on one line or over many.
 // CSV fields are separated by commas, or by the tab, semicolon or bar the header uses;
 // quotes, CRLF line ends and a UTF-8 byte order mark (spreadsheet exports) are read; a
 // line longer than 16 MiB is an error.
@@ -71,6 +75,8 @@ struct Trace {
   double mean_gap_s = 0;
   std::string time_unit;       // as read: given, or inferred from the first value
   bool unit_inferred = false;  // no time_unit and no schema said it
+  double epoch_first = 0;      // inferred as a Unix time: the first time (0: not so inferred)
+  std::string epoch_text;      // and as the file writes it
   bool integer_times = true;   // every time a whole number (milliseconds often are)
   uint64_t distinct_users = 0; // in the user column (0: none)
   double duration_s() const { return arrival_s.empty() ? 0 : arrival_s.back(); }

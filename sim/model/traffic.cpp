@@ -133,14 +133,14 @@ const Section kSegment{"scenario", "traffic.segments[]", "A named share of users
     {"share", kFraction, "", "[0, 1]", "its share of users"},
 }};
 
-const Section kTrace{"scenario", "traffic.trace", "A request trace replayed as the arrivals (CSV or JSON lines, .gz too).", {
+const Section kTrace{"scenario", "traffic.trace", "A request trace replayed as the arrivals (CSV, JSON lines or a JSON array of objects, .gz too).", {
     {"file", kFile, "", "", "the trace, relative to the scenario"},
     {"time_scale", kNumber, "1", "[10^-6, 10^6]", "multiplies the trace's times (0.5: twice as fast)"},
     {"loop", kFlag, "true", "", "start the trace again when it ends"},
-    {"format", kText, "by the file's extension", "csv, jsonl", "the file's format"},
+    {"format", kText, "by the file's extension", "csv, jsonl", "the file's format (jsonl: JSON objects, one a line or in an array)"},
     {"schema", kText, "(none)", "azure, azure-2024, mooncake, burstgpt", "a known public trace's columns and time unit"},
     {"columns", kMap, "found by common names", "", "which column holds what: section traffic.trace.columns"},
-    {"time_unit", kText, "by the schema, else s (warned)", "s, ms, us, datetime", "the unit of the time column"},
+    {"time_unit", kText, "by the schema, else by the first value (warned)", "s, ms, us, ns, datetime", "the unit of the time column"},
     {"out_of_order", kDuration, "0s", ">= 0", "how far back a row's time may go (rows sorted within it); beyond, an error"},
     {"zero_output", kText, "by the schema, else error", "error, failed", "a row with 0 output tokens: an input error, or a failed request"},
 }};
