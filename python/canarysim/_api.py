@@ -269,10 +269,12 @@ class FidelityWarning(UserWarning):
     converged (:attr:`Study.fidelity_check` holds the figures)."""
 
 
-def _study(result: dict) -> Study:
+def _study(result: dict, policy: str = "") -> Study:
+    """Called by the function the user called (the warning points at the user's line)."""
     check = result.get("fidelity_check")
     if check is not None and check["moved"]:
-        warnings.warn(f"fidelity check: {check['describe']}", FidelityWarning, stacklevel=3)
+        about = f" ({policy})" if policy else ""
+        warnings.warn(f"fidelity check{about}: {check['describe']}", FidelityWarning, stacklevel=3)
     return Study(
         runs=_runs_frame(result["columns"]),
         summary=SummaryDict(result["summary"]),
@@ -325,7 +327,9 @@ def compare(scenario: Any, policies: Mapping[str, Any] | Sequence[Any], *, runs:
     args = [_policy_arg(policies[n]) for n in names]  # None: the scenario's own
     result = _core.compare(compiled, args, names, runs, seed, threads, progress)
     _warn(result["warnings"])
-    studies = {n: _study(s) for n, s in zip(names, result["studies"])}
+    studies = {}
+    for n, s in zip(names, result["studies"]):  # a loop, not a comprehension: its frame would take a stack level
+        studies[n] = _study(s, n)
     rows = []
     for name, diffs in zip(names[1:], result["differences"][1:]):
         for metric, pairs, mean, low, high in diffs:

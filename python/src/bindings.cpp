@@ -177,13 +177,17 @@ py::dict summary_dict(const Summary& s) {
 // What a study of `scenario` (with its policy) says before it runs, as the CLI's warning
 // lines: study_warnings() and, under scaled fidelity, what shrink() doubts. Python raises
 // each as a ScenarioWarning (canarysim/_api.py).
-std::vector<std::string> doubts(const Scenario& scenario) {
+std::vector<std::string> located(const Scenario& scenario, std::vector<std::string> lines) {
+  if (!scenario.file.empty())
+    for (std::string& line : lines) line = scenario.file + ": " + line;
+  return lines;
+}
+std::vector<std::string> unlocated_doubts(const Scenario& scenario) {
   std::vector<std::string> out = study_warnings(scenario, *scenario.policy);
   if (scenario.fidelity.scaled) shrink(scenario, *scenario.policy, &out);
-  if (!scenario.file.empty())
-    for (std::string& line : out) line = scenario.file + ": " + line;
   return out;
 }
+std::vector<std::string> doubts(const Scenario& scenario) { return located(scenario, unlocated_doubts(scenario)); }
 
 // A scaled study's convergence check (sim/study/convergence.h) as a dict, the keys of
 // run --format json's "fidelity_check"; None when the study gets none. Runs without the
@@ -457,14 +461,15 @@ PYBIND11_MODULE(_core, m) {
           shown.interrupted();
         }
         std::vector<py::object> checks;
-        std::vector<std::string> warnings;  // each policy's, a line they share once
+        std::vector<std::vector<std::string>> each_doubts;
         for (size_t k = 0; k < c.studies.size(); ++k) {
           Scenario each = s;
           each.policy = configs[k];
           checks.push_back(convergence_of(each, c.studies[k], o));
-          for (const std::string& w : doubts(each))
-            if (std::find(warnings.begin(), warnings.end(), w) == warnings.end()) warnings.push_back(w);
+          each_doubts.push_back(unlocated_doubts(each));
         }
+        // As the CLI says them: a line the policies share once, the others with the policy.
+        const std::vector<std::string> warnings = located(s, merge_warnings(each_doubts, names));
         shown.finish();
         py::list studies, diffs;
         for (size_t k = 0; k < c.studies.size(); ++k) {

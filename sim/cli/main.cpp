@@ -392,14 +392,7 @@ int compare_command(const CompareArgs& a) {
   // the policy they are about.
   std::vector<std::vector<std::string>> doubts;
   for (const auto& p : configs) doubts.push_back(study_warnings(scenario, *p));
-  for (size_t k = 0; k < configs.size(); ++k)
-    for (const std::string& w : doubts[k]) {
-      const bool shared = std::all_of(doubts.begin(), doubts.end(), [&](const std::vector<std::string>& d) {
-        return std::find(d.begin(), d.end(), w) != d.end();
-      });
-      if (shared && k > 0) continue;
-      std::cerr << "warning: " << a.scenario << ": " << (shared ? "" : names[k] + ": ") << w << "\n";
-    }
+  for (const std::string& w : merge_warnings(doubts, names)) std::cerr << "warning: " << a.scenario << ": " << w << "\n";
   StudyOptions o;
   o.runs = a.runs;
   o.seed = a.seed;

@@ -1,5 +1,6 @@
 #include "sim/study/compare.h"
 
+#include <algorithm>
 #include <cmath>
 
 namespace canarysim {
@@ -81,6 +82,20 @@ Comparison compare_policies(const Scenario& scenario,
     }
   }
   return c;
+}
+
+std::vector<std::string> merge_warnings(const std::vector<std::vector<std::string>>& each,
+                                        const std::vector<std::string>& names) {
+  std::vector<std::string> out;
+  for (size_t k = 0; k < each.size(); ++k)
+    for (const std::string& w : each[k]) {
+      const bool shared = std::all_of(each.begin(), each.end(), [&](const std::vector<std::string>& d) {
+        return std::find(d.begin(), d.end(), w) != d.end();
+      });
+      const std::string line = shared ? w : names[k] + ": " + w;
+      if (std::find(out.begin(), out.end(), line) == out.end()) out.push_back(line);
+    }
+  return out;
 }
 
 }  // namespace canarysim

@@ -34,6 +34,12 @@ struct Comparison {
 // The metrics compared, in order.
 const std::vector<std::string>& compared_metrics();
 
+// What the compared policies' studies doubt (study_warnings(), one list per policy), as
+// one list: a line every policy's list holds once, as it is; the others after the name
+// of the policy they are about ("name: line"). REQUIRES: as many names as lists.
+std::vector<std::string> merge_warnings(const std::vector<std::vector<std::string>>& each,
+                                        const std::vector<std::string>& names);
+
 // REQUIRES: at least one policy. `names` label the policies in reports.
 Comparison compare_policies(const Scenario& scenario,
                             const std::vector<std::shared_ptr<const PolicyConfig>>& policies,

@@ -199,8 +199,13 @@ def test_what_the_cli_warns_before_a_study_python_warns_too(tmp_path):
                                                 r"the scenario's rate \(0.05/s\), its 60s window holds about 0.03"):
         study = cs.run(low, runs=3, progress=False)
     assert study.summary["unfinished"] == 3  # why: no check ever had its evidence
-    with pytest.warns(cs.ScenarioWarning, match="window holds about"):
-        cs.compare(low, [None, "policies/presets/flagger.yaml"], runs=2, progress=False)
+    # compare says each policy's doubt as the CLI does: with the policy it is about.
+    with pytest.warns(cs.ScenarioWarning) as said:
+        cs.compare(low, {"own": None, "flagger": "policies/presets/flagger.yaml"}, runs=2, progress=False)
+    lines = [str(w.message) for w in said]
+    assert any("scenarios/error-spike.yaml (edited): own: checks[0] (error-rate): " in line for line in lines), lines
+    assert any(": flagger: " in line and "window holds about" in line for line in lines), lines
+    assert all(w.filename == __file__ for w in said)
     with pytest.warns(cs.ScenarioWarning, match="window holds about"):
         cs.timeline(low)
     sweep = tmp_path / "rates.yaml"
@@ -228,9 +233,12 @@ def test_a_scaled_study_checks_its_figures_and_warns_when_they_move():
     blast = next(f for f in check["figures"] if f["name"] == "blast radius (requests) mean")
     assert blast["finer"] > blast["value"]  # the thin sample understates it
     # Each study of a comparison gets its own check; none for an exact study.
-    with pytest.warns(cs.FidelityWarning):
+    with pytest.warns(cs.FidelityWarning) as said:
         both = cs.compare(scenario, [None, None], runs=100, seed=3, progress=False)
     assert all(s.fidelity_check["moved"] for s in both.studies.values())
+    # Each names its policy and points at the caller's line, not into canarysim.
+    assert sorted(str(w.message)[:26] for w in said) == ["fidelity check (policy0): ", "fidelity check (policy1): "]
+    assert all(w.filename == __file__ for w in said)
     scenario.set("fidelity", "exact")
     assert cs.run(scenario, runs=4, progress=False).fidelity_check is None
 
