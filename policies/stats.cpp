@@ -71,4 +71,16 @@ double f_survival(double f, double d1, double d2) {
   return incomplete_beta(d2 / 2, d1 / 2, d2 / (d2 + d1 * f));
 }
 
+double t_equivalent(double z, double df) {
+  if (!(df >= 1)) return 1e6 * z;
+  const double tail = std::erfc(z / std::sqrt(2.0));  // P(|Z| > z)
+  // P(|T| > t) = I_{df / (df + t^2)}(df / 2, 1 / 2), falling in t: bisection.
+  double lo = z, hi = 1e6 * z;
+  for (int k = 0; k < 300 && hi - lo > 1e-12 * hi; ++k) {
+    const double t = lo + (hi - lo) / 2;
+    (incomplete_beta(df / 2, 0.5, df / (df + t * t)) > tail ? lo : hi) = t;
+  }
+  return hi;
+}
+
 }  // namespace canarysim

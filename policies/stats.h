@@ -20,5 +20,9 @@ double normal_cdf(double z);
 double incomplete_beta(double a, double b, double x);
 // P(F > f) for an F(d1, d2) variable.
 double f_survival(double f, double d1, double d2);
+// The t beyond which Student's t with `df` degrees of freedom has the two-sided tail a
+// normal variable has beyond z: z standard errors, made honest for a standard error
+// estimated from few values. REQUIRES: z > 0; df >= 1 (below, a huge value).
+double t_equivalent(double z, double df);
 
 }  // namespace canarysim

@@ -39,6 +39,16 @@ TEST(StatsTest, FDistributionMatchesReferenceValues) {
   EXPECT_NEAR(incomplete_beta(2, 3, 0.4), 0.5248, 1e-10);
 }
 
+TEST(StatsTest, TEquivalentMatchesStudentsT) {
+  // scipy.stats.t.isf(norm.sf(3), df): the same two-sided tail as 3 normal SEs.
+  EXPECT_NEAR(t_equivalent(3, 1), 235.80149796043676, 1e-6);
+  EXPECT_NEAR(t_equivalent(3, 4), 6.6202059784483, 1e-6);
+  EXPECT_NEAR(t_equivalent(3, 19), 3.4472331501890694, 1e-6);
+  EXPECT_NEAR(t_equivalent(3, 38), 3.2098835195304, 1e-6);
+  EXPECT_NEAR(t_equivalent(3, 1e6), 3.0, 1e-4);
+  EXPECT_GT(t_equivalent(3, 0.5), 1e5);  // no degree of freedom: nothing is told apart
+}
+
 class KayentaTest : public PolicyTest {
  protected:
   void SetUp() override {

@@ -299,12 +299,12 @@ std::string convergence_text(const Convergence& c) {
       const Convergence::Figure& f = *closest;
       const double d = std::abs(f.value - f.finer);
       char buf[64];
-      if (f.limit > Convergence::kSe * f.se)
+      if (f.limit > f.sigmas * f.se)
         std::snprintf(buf, sizeof buf, f.rate ? " (%.1f points; the limit is %.0f)" : " (%.1f %%; the limit is %.0f %%)",
                       f.rate ? 100 * d : 100 * d / std::max(std::abs(f.value), std::abs(f.finer)),
                       f.rate ? 100 * Convergence::kRatePoints : 100 * Convergence::kMeanShare);
       else
-        std::snprintf(buf, sizeof buf, " (%.1f standard errors; the limit is %.0f)", d / f.se, Convergence::kSe);
+        std::snprintf(buf, sizeof buf, " (%.1f standard errors; the limit is %.1f)", d / f.se, f.sigmas);
       close = "; the closest: " + f.name + " " + figure_text(f, f.value) + " -> " + figure_text(f, f.finer) + buf;
     }
     return text + " agree with the study at 1 in " + std::to_string(c.sample) + " on " +
@@ -328,7 +328,7 @@ std::string convergence_json(const Convergence& c) {
   for (size_t i = 0; i < c.figures.size(); ++i) {
     const Convergence::Figure& f = c.figures[i];
     j += std::string(i ? ", " : "") + "{\"name\": " + json_string(f.name) + ", \"value\": " + json_number(f.value) +
-         ", \"finer\": " + json_number(f.finer) + ", \"se\": " + json_number(f.se) +
+         ", \"finer\": " + json_number(f.finer) + ", \"se\": " + json_number(f.se) + ", \"sigmas\": " + json_number(f.sigmas) +
          ", \"moved\": " + (f.moved ? "true" : "false") + "}";
   }
   return j + "], \"describe\": " + json_string(convergence_text(c)) + "}";

@@ -6,6 +6,7 @@
 #include <functional>
 
 #include "policies/policy.h"
+#include "policies/stats.h"
 #include "sim/model/fidelity.h"
 #include "sim/model/scenario.h"
 #include "sim/study/study.h"
@@ -97,20 +98,27 @@ Convergence check_convergence(const Scenario& scenario, const Study& study, cons
       {"rollout duration mean", false, true, promoted, [](const RunResult& r) { return r.rollout_duration_s; }},
       {"cost mean", false, false, all, [](const RunResult& r) { return r.baseline_cost + r.canary_cost; }},
   };
+  // kSe standard errors as a normal tail, widened to the same tail of Student's t at
+  // `df` degrees of freedom: a few runs estimate their own noise poorly.
+  const auto sigmas = [](double df) { return t_equivalent(Convergence::kSe, df); };
   for (const Spec& spec : specs) {
     const Sample a = sample_of(study.runs, spec.applies, spec.value);
     const Sample b = sample_of(check.runs, spec.applies, spec.value);
-    Convergence::Figure f{spec.name, spec.rate, spec.seconds, a.mean, b.mean, 0, 0, false};
+    Convergence::Figure f{spec.name, spec.rate, spec.seconds, a.mean, b.mean};
     const double difference = std::abs(a.mean - b.mean);
     if (spec.rate) {
       // Pooled two-proportion standard error.
       const double p = (a.mean * a.n + b.mean * b.n) / (a.n + b.n);
       f.se = std::sqrt(p * (1 - p) * (1 / a.n + 1 / b.n));
-      f.limit = std::max(Convergence::kSe * f.se, Convergence::kRatePoints);
+      f.sigmas = sigmas(a.n + b.n - 2);
+      f.limit = std::max(f.sigmas * f.se, Convergence::kRatePoints);
     } else {
       if (a.n < 2 || b.n < 2) continue;  // a mean of fewer runs says nothing of its noise
-      f.se = std::sqrt(a.var / a.n + b.var / b.n);
-      f.limit = std::max(Convergence::kSe * f.se, Convergence::kMeanShare * std::max(std::abs(a.mean), std::abs(b.mean)));
+      const double va = a.var / a.n, vb = b.var / b.n;
+      f.se = std::sqrt(va + vb);
+      // Welch-Satterthwaite; equal-variance samples of n runs each give 2n - 2.
+      f.sigmas = va + vb > 0 ? sigmas((va + vb) * (va + vb) / (va * va / (a.n - 1) + vb * vb / (b.n - 1))) : Convergence::kSe;
+      f.limit = std::max(f.sigmas * f.se, Convergence::kMeanShare * std::max(std::abs(a.mean), std::abs(b.mean)));
     }
     f.moved = difference > f.limit;
     c.figures.push_back(f);

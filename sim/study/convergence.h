@@ -6,18 +6,21 @@
 // figures move as w shrinks. So after a scaled study, the first `runs` of its runs are run
 // again with 4 times the replicas (1 user in about w/4; exact when that leaves w' = 1) and
 // the figures a canary study turns on are compared between the two:
-//   shares of runs rolled back and promoted   moved: |difference| > 3 SE and > 5 points
-//   means of detection time, blast radius in  moved: |difference| > 3 SE (Welch) and > 2 %
+//   shares of runs rolled back and promoted   moved: |difference| > "3 SE" and > 5 points
+//   means of detection time, blast radius in  moved: |difference| > "3 SE" (Welch) and > 2 %
 //   requests and users, failed requests,      of the larger value
 //   rollout duration and cost
-// SE is the difference's standard error from the two samples of runs. 3 SE: one
-// comparison of a converged study crosses it by chance about once in 140 (t tails at 20
-// runs); the figures move together (blast radius, failures and detection are one effect),
-// so a converged study is called moved in a few checks in a hundred. A miss costs more
+// SE is the difference's standard error from the two samples of runs. "3 SE" is a normal
+// tail of 0.27 %; a few runs estimate their noise poorly, so the limit is the same tail of
+// Student's t at the samples' degrees of freedom (Welch's for means): 3.4 SE for 20 runs
+// checked against a study of many, 6.6 for 3 runs a side, 236 for 1 (nothing is told
+// apart), so one comparison of a converged study crosses it about once in 370 whatever
+// the runs. The figures move together (blast radius, failures and detection are one effect),
+// so a converged study is called moved in about two checks in a hundred. A miss costs more
 // than a false alarm: a scaled figure off by a fifth, reported with confidence, where a
 // false alarm costs one study at more replicas. The floors keep differences no decision
 // turns on (a 0.5 % cost bias of replica rounding) quiet. 20 runs resolve a move of about
-// 3 SE: an agreement says which figure came closest, in standard errors.
+// 3.4 SE: an agreement says which figure came closest, in standard errors.
 // A move is a warning, never a silent correction: the study's figures are reported as
 // simulated, with the command that simulates more of the fleet.
 #pragma once
@@ -48,7 +51,8 @@ struct Convergence {
     bool seconds = false;    // a time
     double value = 0, finer = 0;  // at w and at w'
     double se = 0;           // the difference's standard error
-    double limit = 0;        // the difference beyond which it moved (3 SE or the floor)
+    double sigmas = kSe;     // the standard errors it may differ by: kSe as Student's t at its runs
+    double limit = 0;        // the difference beyond which it moved (sigmas x SE, or the floor)
     bool moved = false;
   };
   std::vector<Figure> figures;  // those that apply in both (a mean needs 2 runs in each)
