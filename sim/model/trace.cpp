@@ -146,6 +146,27 @@ char csv_separator(std::string_view header) {
   return counts[best] > 0 ? candidates[best] : ',';
 }
 
+// Follows a JSON value's brackets a character at a time, strings and their escapes
+// skipped: step() is true at the character that closes the value the first opened.
+struct JsonNesting {
+  int depth = 0;
+  bool in_string = false, escaped = false;
+  bool step(char c) {
+    if (in_string) {
+      if (escaped) escaped = false;
+      else if (c == '\\') escaped = true;
+      else if (c == '"') in_string = false;
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      ++depth;
+    } else if ((c == ']' || c == '}') && --depth == 0) {
+      return true;
+    }
+    return false;
+  }
+};
+
 // The members of one JSON object, scalars as their text (strings unquoted). A nested
 // object's members are named by their path ("usage.prompt_tokens": API logs nest token
 // counts); arrays are skipped. False when the text is not one such object.
@@ -170,22 +191,9 @@ bool parse_json_object(std::string_view s, std::vector<std::pair<std::string, st
     return true;
   };
   auto skip_array = [&] {
-    int depth = 0;
-    bool in_string = false;
-    for (; i < s.size(); ++i) {
-      const char c = s[i];
-      if (in_string) {
-        if (c == '\\') ++i;
-        else if (c == '"') in_string = false;
-      } else if (c == '"') {
-        in_string = true;
-      } else if (c == '[' || c == '{') {
-        ++depth;
-      } else if ((c == ']' || c == '}') && --depth == 0) {
-        ++i;
-        return true;
-      }
-    }
+    JsonNesting nesting;
+    while (i < s.size())
+      if (nesting.step(s[i++])) return true;
     return false;
   };
   // The members of the object at i, each name after `prefix`; nesting is bounded (a
@@ -294,25 +302,24 @@ class JsonObjects {
   JsonObjects(LineReader& in, const std::string& path) : in_(in), path_(path) {}
   bool next(std::string& object, size_t& line) {
     object.clear();
-    int depth = 0;
-    bool in_string = false, escaped = false;
+    JsonNesting nesting;
     for (;;) {
       if (at_ >= text_.size()) {
         if (!in_.next(text_)) {
-          if (depth > 0) throw InputError(path_ + ":" + std::to_string(line) + ": a JSON object that never ends");
+          if (nesting.depth > 0) throw InputError(path_ + ":" + std::to_string(line) + ": a JSON object that never ends");
           if (in_array_ && !closed_) throw InputError(path_ + ":" + std::to_string(line_) + ": a JSON array that never ends (no ']')");
           return false;
         }
         ++line_;
         at_ = 0;
-        if (depth > 0) object += ' ';
+        if (nesting.depth > 0) object += ' ';
         continue;  // the line may be empty
       }
       const char c = text_[at_++];
-      if (depth == 0) {
+      if (nesting.depth == 0) {
         if (std::isspace(static_cast<unsigned char>(c))) continue;
         if (c == '{' && !closed_) {
-          depth = 1;
+          nesting.step(c);
           object = "{";
           line = line_;
           continue;
@@ -329,15 +336,7 @@ class JsonObjects {
       object += c;
       if (object.size() > LineReader::kMaxLine)
         throw InputError(path_ + ":" + std::to_string(line) + ": a JSON object longer than 16 MiB; a trace row is a few hundred bytes");
-      if (in_string) {
-        if (escaped) escaped = false;
-        else if (c == '\\') escaped = true;
-        else if (c == '"') in_string = false;
-      } else if (c == '"') {
-        in_string = true;
-      } else if (c == '{' || c == '[') {
-        ++depth;
-      } else if ((c == '}' || c == ']') && --depth == 0) {
+      if (nesting.step(c)) {
         started_ = true;
         return true;
       }
