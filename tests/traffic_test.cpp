@@ -354,6 +354,8 @@ TEST(TraceTest, JsonAsApiLogsAndExportsWriteIt) {
   EXPECT_EQ(message("after.json", "[" + a + "] and more\n"),
             "after.json:1: expected a JSON object (JSON Lines, or an array of objects), got 'a'");
   EXPECT_EQ(message("cut.jsonl", a + "\n{\"timestamp\": 3,\n"), "cut.jsonl:2: a JSON object that never ends");
+  EXPECT_EQ(message("twice.jsonl", a + " " + b + "\n"),  // JSON Lines: one object a line
+            "twice.jsonl:1: a JSON object that does not parse (a member's name or value is malformed, or it nests over 16 deep)");
   EXPECT_EQ(message("deep.jsonl", std::string(40, '[') + "\n"),
             "deep.jsonl:1: expected a JSON object (JSON Lines, or an array of objects), got '['");
   std::string deep;

@@ -217,7 +217,7 @@ bool parse_json_object(std::string_view s, std::vector<std::pair<std::string, st
       if (i >= s.size()) return false;
       if (s[i] == '"') {
         if (!string(value)) return false;
-        out.emplace_back(prefix + key, std::move(value));
+        out.emplace_back(prefix.empty() ? std::move(key) : prefix + key, std::move(value));
       } else if (s[i] == '{') {
         if (!object(prefix + key + ".", depth + 1)) return false;
       } else if (s[i] == '[') {
@@ -227,7 +227,7 @@ bool parse_json_object(std::string_view s, std::vector<std::pair<std::string, st
         while (i < s.size() && s[i] != ',' && s[i] != '}' && !std::isspace(static_cast<unsigned char>(s[i]))) ++i;
         value = std::string(s.substr(start, i - start));
         if (value.empty()) return false;
-        out.emplace_back(prefix + key, std::move(value));
+        out.emplace_back(prefix.empty() ? std::move(key) : prefix + key, std::move(value));
       }
       ws();
       if (i < s.size() && s[i] == ',') {
@@ -312,7 +312,20 @@ class JsonObjects {
         }
         ++line_;
         at_ = 0;
-        if (nesting.depth > 0) object += ' ';
+        if (nesting.depth > 0) {
+          object += ' ';
+        } else if (!in_array_) {
+          // JSON Lines, the common shape: a line that is one object is taken whole (the
+          // parser then checks that it is exactly one).
+          const size_t first = text_.find_first_not_of(" \t"), last = text_.find_last_not_of(" \t");
+          if (first != std::string::npos && text_[first] == '{' && text_[last] == '}' && !closed_) {
+            object.assign(text_, first, last - first + 1);
+            line = line_;
+            at_ = text_.size();
+            started_ = true;
+            return true;
+          }
+        }
         continue;  // the line may be empty
       }
       const char c = text_[at_++];
@@ -333,10 +346,14 @@ class JsonObjects {
         started_ = true;
         continue;
       }
-      object += c;
+      // Inside the object: the rest of it on this line, taken whole.
+      const size_t from = at_ - 1;
+      bool closed = nesting.step(c);
+      while (!closed && at_ < text_.size()) closed = nesting.step(text_[at_++]);
+      object.append(text_, from, at_ - from);
       if (object.size() > LineReader::kMaxLine)
         throw InputError(path_ + ":" + std::to_string(line) + ": a JSON object longer than 16 MiB; a trace row is a few hundred bytes");
-      if (nesting.step(c)) {
+      if (closed) {
         started_ = true;
         return true;
       }
