@@ -336,6 +336,17 @@ TEST(TraceTest, JsonAsApiLogsAndExportsWriteIt) {
     EXPECT_EQ(t.prompt_tokens, (std::vector<uint32_t>{374, 396, 879}));
     EXPECT_EQ(t.output_tokens, (std::vector<uint32_t>{44, 109, 28}));
   }
+  // Found by their last part, out loud; named, not warned about.
+  const auto said = [](const std::string& trace) {
+    return parse_scenario(ConfigMap::parse_string("traffic: {trace: {file: " + ::testing::TempDir() + "usage.jsonl" +
+                                                      ", time_unit: s" + trace + "}}\n", "<test>")).warnings;
+  };
+  const auto w = said("");
+  ASSERT_EQ(w.size(), 1u);
+  EXPECT_NE(w[0].find("usage.jsonl): columns found as nested members, by their last part: prompt_tokens = "
+                      "usage.prompt_tokens, output_tokens = usage.completion_tokens; name them in columns to say so"),
+            std::string::npos) << w[0];
+  EXPECT_TRUE(said(", columns: {prompt_tokens: usage.prompt_tokens, output_tokens: usage.completion_tokens}").empty());
   // A nested path can be named; two nested candidates are not guessed between.
   EXPECT_EQ(load("named.jsonl", R"({"t": 1, "req": {"len": 7}, "resp": {"len": 3}})" "\n",
                  "columns: {time: t, prompt_tokens: req.len, output_tokens: resp.len}").prompt_tokens,

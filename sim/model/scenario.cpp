@@ -178,6 +178,12 @@ Scenario parse_scenario(const ConfigMap& m) {
     else if (tr->unit_inferred && tr->time_unit == "s")
       s.warnings.push_back(where + "numbers read as seconds, as neither time_unit nor a schema says; set "
                                    "time_unit (s, ms or us) to say so");
+    if (!tr->found_nested.empty()) {
+      std::string list;
+      for (const std::string& f : tr->found_nested) list += (list.empty() ? "" : ", ") + f;
+      s.warnings.push_back("traffic.trace (" + tr->file + "): columns found as nested members, by their last part: " +
+                           list + "; name them in columns to say so");
+    }
     if (tr->distinct_users > s.traffic.users)
       s.warnings.push_back("traffic.trace (" + tr->file + "): its user column names " +
                            std::to_string(tr->distinct_users) + " users but traffic.users is " +

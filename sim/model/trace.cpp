@@ -475,7 +475,10 @@ Trace Trace::load(const std::string& path, const TraceFormat& format, const std:
         if (nested.size() > 1)
           throw InputError(path + ":" + std::to_string(std::max<size_t>(n, 1)) + ": several members could be the " + role +
                            " column: " + comma_list(nested) + "; name one in columns");
-        if (nested.size() == 1) column[role] = nested.front();
+        if (nested.size() == 1) {
+          column[role] = nested.front();
+          t.found_nested.push_back(std::string(role) + " = " + nested.front());
+        }
       }
       const std::string r = role;
       if (!column.count(role) && (r == "time" || r == "prompt_tokens" || r == "output_tokens")) {

@@ -27,7 +27,7 @@
 // arrival_time; ContextTokens, prompt_tokens, input_tokens, input_length, Request tokens;
 // GeneratedTokens, output_tokens, output_length, Response tokens, completion_tokens;
 // cached_tokens), or as the last part of a nested member's path in JSON
-// (usage.prompt_tokens), and the time unit from the first value (a datetime, a Unix time,
+// (usage.prompt_tokens; a warning names each), and the time unit from the first value (a datetime, a Unix time,
 // else seconds). Other columns are ignored. JSON is one object a line, or an array of
 // objects, on one line or over many.
 // CSV fields are separated by commas, or by the tab, semicolon or bar the header uses;
@@ -77,6 +77,7 @@ struct Trace {
   bool unit_inferred = false;  // no time_unit and no schema said it
   double epoch_first = 0;      // inferred as a Unix time: the first time (0: not so inferred)
   std::string epoch_text;      // and as the file writes it
+  std::vector<std::string> found_nested;  // roles found by a nested member's last part: "prompt_tokens = usage.prompt_tokens"
   bool integer_times = true;   // every time a whole number (milliseconds often are)
   uint64_t distinct_users = 0; // in the user column (0: none)
   double duration_s() const { return arrival_s.empty() ? 0 : arrival_s.back(); }
