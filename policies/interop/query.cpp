@@ -1,6 +1,4 @@
 #include "policies/interop/query.h"
-
-#include "sim/io/config.h"
 #include "policies/interop/text.h"
 
 #include <algorithm>
@@ -13,6 +11,8 @@
 #include <optional>
 #include <regex>
 #include <stdexcept>
+
+#include "sim/io/config.h"
 
 namespace canarysim {
 namespace {

@@ -14,9 +14,6 @@ namespace canarysim {
 
 namespace {
 
-double per_second(const std::string& unit) {
-  return unit == "ms" ? 1e3 : unit == "us" ? 1e6 : unit == "ns" ? 1e9 : 1;
-}
 // "2024-05-01 00:00 UTC" for a Unix time in seconds.
 std::string utc_date(double seconds) {
   const auto t = static_cast<std::time_t>(seconds);
@@ -168,9 +165,9 @@ Scenario parse_scenario(const ConfigMap& m) {
     else if (span > 1000 * s.horizon_s)
       s.warnings.push_back(where + "the trace spans " + format_duration(span) + ", over 1,000 times the horizon (" +
                            format_duration(s.horizon_s) + "); is time_unit right (ms, us)?");
-    else if (tr->unit_inferred && tr->epoch_first > 0)
+    else if (tr->unit_inferred && tr->epoch_first_s > 0)
       s.warnings.push_back(where + "the first time, " + tr->epoch_text + ", reads as a Unix time in " +
-                           tr->time_unit + " (" + utc_date(tr->epoch_first / per_second(tr->time_unit)) +
+                           tr->time_unit + " (" + utc_date(tr->epoch_first_s) +
                            "); set time_unit: " + tr->time_unit + " to say so");
     else if (tr->unit_inferred && tr->time_unit == "s" && tr->integer_times && gap >= 100)
       s.warnings.push_back(where + "whole-number times a mean " + format_duration(gap) +

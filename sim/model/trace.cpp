@@ -45,6 +45,11 @@ constexpr Schema kSchemas[] = {
 };
 
 // Column names found without a schema, by role.
+// Seconds in one of a numeric time_unit.
+double seconds_per(const std::string& unit) {
+  return unit == "ms" ? 1e-3 : unit == "us" ? 1e-6 : unit == "ns" ? 1e-9 : 1;
+}
+
 // "a, b, c": names as messages list them.
 std::string comma_list(const std::vector<std::string>& names) {
   std::string list;
@@ -318,7 +323,7 @@ class JsonObjects {
           // JSON Lines, the common shape: a line that is one object is taken whole (the
           // parser then checks that it is exactly one).
           const size_t first = text_.find_first_not_of(" \t"), last = text_.find_last_not_of(" \t");
-          if (first != std::string::npos && text_[first] == '{' && text_[last] == '}' && !closed_) {
+          if (first != std::string::npos && text_[first] == '{' && text_[last] == '}') {
             object.assign(text_, first, last - first + 1);
             line = line_;
             at_ = text_.size();
@@ -331,22 +336,19 @@ class JsonObjects {
       const char c = text_[at_++];
       if (nesting.depth == 0) {
         if (std::isspace(static_cast<unsigned char>(c))) continue;
-        if (c == '{' && !closed_) {
-          nesting.step(c);
-          object = "{";
-          line = line_;
+        if (c != '{' || closed_) {  // between objects
+          if (c == '[' && !started_) in_array_ = true;
+          else if (c == ',' && in_array_ && !closed_ && started_) {}
+          else if (c == ']' && in_array_ && !closed_) closed_ = true;
+          else
+            throw InputError(path_ + ":" + std::to_string(line_) + ": expected a JSON object (JSON Lines, or an array of objects), got '" +
+                             std::string(1, c) + "'");
+          started_ = true;
           continue;
         }
-        if (c == '[' && !started_) in_array_ = true;
-        else if (c == ',' && in_array_ && !closed_ && started_) {}
-        else if (c == ']' && in_array_ && !closed_) closed_ = true;
-        else
-          throw InputError(path_ + ":" + std::to_string(line_) + ": expected a JSON object (JSON Lines, or an array of objects), got '" +
-                           std::string(1, c) + "'");
-        started_ = true;
-        continue;
+        line = line_;  // an object begins
       }
-      // Inside the object: the rest of it on this line, taken whole.
+      // In the object: the rest of it on this line, taken whole.
       const size_t from = at_ - 1;
       bool closed = nesting.step(c);
       while (!closed && at_ < text_.size()) closed = nesting.step(text_[at_++]);
@@ -543,7 +545,7 @@ Trace Trace::load(const std::string& path, const TraceFormat& format, const std:
       // between, so no plausible date of one unit reads as another).
       if (unit == "s" && std::from_chars(tv.data(), tv.data() + tv.size(), probe).ec == std::errc() && probe >= 1e9) {
         unit = probe < 1e11 ? "s" : probe < 1e14 ? "ms" : probe < 1e17 ? "us" : "ns";
-        t.epoch_first = probe;
+        t.epoch_first_s = probe * seconds_per(unit);
         t.epoch_text = std::string(tv);
       }
     }
@@ -555,7 +557,7 @@ Trace Trace::load(const std::string& path, const TraceFormat& format, const std:
       const auto [end, ec] = std::from_chars(tv.data(), tv.data() + tv.size(), time);
       if (ec != std::errc() || end != tv.data() + tv.size() || !std::isfinite(time) || time < 0)
         bad("time", tv, "a time of at least 0 in " + unit + " (time_unit: " + unit + ")");
-      time *= unit == "ms" ? 1e-3 : unit == "us" ? 1e-6 : unit == "ns" ? 1e-9 : 1;
+      time *= seconds_per(unit);
     }
     if (time < last - format.out_of_order_s - 1e-9)
       bad("time", tv, "rows in time order (out_of_order allows " + format_duration(format.out_of_order_s) +

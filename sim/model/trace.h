@@ -27,9 +27,9 @@
 // arrival_time; ContextTokens, prompt_tokens, input_tokens, input_length, Request tokens;
 // GeneratedTokens, output_tokens, output_length, Response tokens, completion_tokens;
 // cached_tokens), or as the last part of a nested member's path in JSON
-// (usage.prompt_tokens; a warning names each), and the time unit from the first value (a datetime, a Unix time,
-// else seconds). Other columns are ignored. JSON is one object a line, or an array of
-// objects, on one line or over many.
+// (usage.prompt_tokens; a warning names each), and the time unit from the first value
+// (a datetime, a Unix time, else seconds). Other columns are ignored. JSON is one object
+// a line, or an array of objects, on one line or over many.
 // CSV fields are separated by commas, or by the tab, semicolon or bar the header uses;
 // quotes, CRLF line ends and a UTF-8 byte order mark (spreadsheet exports) are read; a
 // line longer than 16 MiB is an error.
@@ -75,7 +75,7 @@ struct Trace {
   double mean_gap_s = 0;
   std::string time_unit;       // as read: given, or inferred from the first value
   bool unit_inferred = false;  // no time_unit and no schema said it
-  double epoch_first = 0;      // inferred as a Unix time: the first time (0: not so inferred)
+  double epoch_first_s = 0;    // inferred as a Unix time: the first time, seconds (0: not so inferred)
   std::string epoch_text;      // and as the file writes it
   std::vector<std::string> found_nested;  // roles found by a nested member's last part: "prompt_tokens = usage.prompt_tokens"
   bool integer_times = true;   // every time a whole number (milliseconds often are)

@@ -98,9 +98,6 @@ Convergence check_convergence(const Scenario& scenario, const Study& study, cons
       {"rollout duration mean", false, true, promoted, [](const RunResult& r) { return r.rollout_duration_s; }},
       {"cost mean", false, false, all, [](const RunResult& r) { return r.baseline_cost + r.canary_cost; }},
   };
-  // kSe standard errors as a normal tail, widened to the same tail of Student's t at
-  // `df` degrees of freedom: a few runs estimate their own noise poorly.
-  const auto sigmas = [](double df) { return t_equivalent(Convergence::kSe, df); };
   for (const Spec& spec : specs) {
     const Sample a = sample_of(study.runs, spec.applies, spec.value);
     const Sample b = sample_of(check.runs, spec.applies, spec.value);
@@ -110,14 +107,15 @@ Convergence check_convergence(const Scenario& scenario, const Study& study, cons
       // Pooled two-proportion standard error.
       const double p = (a.mean * a.n + b.mean * b.n) / (a.n + b.n);
       f.se = std::sqrt(p * (1 - p) * (1 / a.n + 1 / b.n));
-      f.sigmas = sigmas(a.n + b.n - 2);
+      f.sigmas = t_equivalent(Convergence::kSe, a.n + b.n - 2);  // kSe, honest for few runs
       f.limit = std::max(f.sigmas * f.se, Convergence::kRatePoints);
     } else {
       if (a.n < 2 || b.n < 2) continue;  // a mean of fewer runs says nothing of its noise
       const double va = a.var / a.n, vb = b.var / b.n;
       f.se = std::sqrt(va + vb);
       // Welch-Satterthwaite; equal-variance samples of n runs each give 2n - 2.
-      f.sigmas = va + vb > 0 ? sigmas((va + vb) * (va + vb) / (va * va / (a.n - 1) + vb * vb / (b.n - 1))) : Convergence::kSe;
+      f.sigmas = va + vb > 0 ? t_equivalent(Convergence::kSe, (va + vb) * (va + vb) / (va * va / (a.n - 1) + vb * vb / (b.n - 1)))
+                             : Convergence::kSe;
       f.limit = std::max(f.sigmas * f.se, Convergence::kMeanShare * std::max(std::abs(a.mean), std::abs(b.mean)));
     }
     f.moved = difference > f.limit;
