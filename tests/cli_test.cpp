@@ -188,6 +188,9 @@ TEST(CliTest, CtrlCStopsARunCleanlyAndPrintsTheRunsFinished) {
 TEST(CliTest, CtrlCDuringTheFidelityCheckKeepsTheStudyAndSaysItIsUnchecked) {
   // Interrupted once the check has begun (4 exact production runs, over a second each).
   const std::string out = ::testing::TempDir() + "interrupted-check.txt";
+  // The file an earlier run left would answer the wait below before this run writes it
+  // (the background command truncates it when it starts, not when it is launched).
+  std::remove(out.c_str());
   const Result r = Cli("run scenarios/production.yaml --fidelity scaled --runs 4 --threads 2 > " + out +
                        " 2>&1 & p=$!; until grep -q 'runs again at 4x' " + out +
                        " || ! kill -0 $p 2>/dev/null; do sleep 0.1; done; sleep 0.5; kill -INT $p; wait $p; "
