@@ -36,13 +36,16 @@
 // times `scale` (the unit the conditions are written in: 100 for percent, 1000 for
 // milliseconds; canarysim's own are fractions and seconds). With no data the conditions
 // are evaluated on an empty result (policies/expr.h): `len(result) == 0 || ...` and
-// `default(result, 0)` decide, any other read of the result is an Error. A dryRun
-// metric is measured but its phase never decides the run. A true failureCondition fails the measurement; else a true
+// `default(result, 0)` decide. Both conditions are evaluated, and if either reads a
+// result that is not there (any read with no data, result[1] ever) the measurement is
+// an Error, whatever the other says. A dryRun metric is measured but its phase never
+// decides the run. A true failureCondition fails the measurement; else a true
 // successCondition passes it; else it is Inconclusive, or Failed when there is no
 // failureCondition (and Successful when there is only a failureCondition). A metric is
 // Failed once failed measurements exceed failureLimit, Error once consecutive errors
 // exceed consecutiveErrorLimit, Inconclusive once inconclusive ones exceed
-// inconclusiveLimit, and Successful after `count` measurements. A run is Failed or Error
+// inconclusiveLimit, and Successful after `count` measurements that were not Errors (an
+// Error is not counted; without an interval it is retried after 10 s). A run is Failed or Error
 // as soon as one metric is, Inconclusive as soon as one is, Successful when all are.
 // Failed or Error aborts the rollout (weight to 0); Inconclusive pauses it for a person,
 // which the simulation reports as unfinished. Finishing the steps promotes.
@@ -63,6 +66,9 @@ namespace canarysim {
 namespace {
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
+// A measurement without an interval that ends in Error is taken again after this, as
+// Argo's controller does (DefaultErrorRetryInterval).
+constexpr double kErrorRetryS = 10;
 
 enum class Phase { kRunning, kSuccessful, kFailed, kError, kInconclusive };
 const char* phase_name(Phase p) {
@@ -178,13 +184,13 @@ class AnalysisRun {
     const ArgoMetric* m = nullptr;
     double next = 0;
     Phase phase = Phase::kRunning;
-    uint64_t measured = 0, failed = 0, inconclusive = 0, consecutive_errors = 0;
+    // Argo's Count: measurements that were not Errors (an Error is retried, not counted).
+    uint64_t counted = 0, failed = 0, inconclusive = 0, consecutive_errors = 0;
     std::string last;
   };
 
   void measure(State& s, const Observation& obs) {
     const ArgoMetric& m = *s.m;
-    ++s.measured;
     s.next = m.interval_s > 0 ? obs.now() + m.interval_s : kInf;
     const auto c = m.metric.value(obs.canary(m.window_s));
     const auto b = m.metric.value(obs.baseline(m.window_s));
@@ -195,24 +201,24 @@ class AnalysisRun {
       case ArgoMetric::Of::kRatio: if (c && b && *b > 0) v = *c / *b; break;
       case ArgoMetric::Of::kDifference: if (c && b) v = *c - *b; break;
     }
-    // Whether the conditions hold: on the value, or on an empty result (nullopt: the
-    // evaluation read the missing result, an Error).
-    std::optional<double> failed, succeeded;
+    // Whether the conditions hold, on the value or on an empty result. Argo evaluates
+    // both (success first), and a failed evaluation of either (nullopt) is an Error.
+    std::optional<double> x;
     char buf[96];
     if (v) {
-      const double x = *v * m.scale;
-      std::snprintf(buf, sizeof buf, "result %.6g", x);
+      x = *v * m.scale;
+      std::snprintf(buf, sizeof buf, "result %.6g", *x);
       s.last = buf;
-      failed = m.failure ? m.failure->eval(x) : 0.0;
-      succeeded = m.success ? m.success->eval(x) : 1.0;
     } else {
       s.last = "no data";
-      failed = m.failure ? m.failure->eval_without_data() : 0.0;
-      if (failed && *failed == 0) succeeded = m.success ? m.success->eval_without_data() : 1.0;
     }
-    if (!failed || (*failed == 0 && !succeeded)) {
+    const std::optional<double> succeeded = m.success ? m.success->evaluate(x) : 1.0;
+    const std::optional<double> failed = m.failure ? m.failure->evaluate(x) : 0.0;
+    if (!failed || !succeeded) {
       ++s.consecutive_errors;
+      if (m.interval_s == 0) s.next = obs.now() + kErrorRetryS;
     } else {
+      ++s.counted;
       s.consecutive_errors = 0;
       Phase p;
       if (*failed != 0) p = Phase::kFailed;
@@ -224,7 +230,7 @@ class AnalysisRun {
     if (s.failed > m.failure_limit) s.phase = Phase::kFailed;
     else if (s.consecutive_errors > m.consecutive_error_limit) s.phase = Phase::kError;
     else if (s.inconclusive > m.inconclusive_limit) s.phase = Phase::kInconclusive;
-    else if (const uint64_t n = m.count ? m.count : (background_ || m.interval_s > 0 ? 0 : 1); n && s.measured >= n)
+    else if (const uint64_t n = m.count ? m.count : (background_ || m.interval_s > 0 ? 0 : 1); n && s.counted >= n)
       s.phase = Phase::kSuccessful;
   }
 
@@ -354,13 +360,13 @@ const Section kArgoTemplate{"policy", "kind: argo / templates.NAME", "An Analysi
 const Section kArgoMetric{"policy", "kind: argo / templates.NAME.metrics[]", "A metric of an AnalysisTemplate, as Argo measures it: count measurements every interval, each judged by its conditions.", {
     {"name", kText, "", "", "the metric's name"},
     {"interval", kDuration, "0s (one measurement)", ">= 0", "time between measurements"},
-    {"count", kCount, "0 (until the analysis ends)", "[1, 10^6]", "measurements to take"},
+    {"count", kCount, "0 (until the analysis ends)", "[1, 10^6]", "measurements to take (Errors are retried, not counted)"},
     {"initialDelay", kDuration, "0s", ">= 0", "wait before the first measurement"},
     {"successCondition", kText, "(none)", "", "an expression over result, like 'result[0] < 0.01'"},
     {"failureCondition", kText, "(none)", "", "likewise; true fails the measurement"},
     {"failureLimit", kCount, "0", "[0, 10^6]", "failed measurements tolerated"},
     {"inconclusiveLimit", kCount, "0", "[0, 10^6]", "inconclusive measurements tolerated"},
-    {"consecutiveErrorLimit", kCount, "4", "[0, 10^6]", "measurement errors (no data) in a row tolerated"},
+    {"consecutiveErrorLimit", kCount, "4", "[0, 10^6]", "Error measurements (no data, a read past result[0]) in a row tolerated"},
     {"provider", kMap, "", "", "section templates.NAME.metrics[].provider"},
     {"dryRun", kFlag, "false", "", "measured and shown, never fails the analysis"},
 }};

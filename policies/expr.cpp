@@ -11,7 +11,7 @@ struct Expression::Node {
   enum class Op { kNum, kResult, kNeg, kNot, kAdd, kSub, kMul, kDiv, kLt, kLe, kGt, kGe, kEq, kNe,
                   kAnd, kOr, kIsNaN, kLen, kDefault };
   Op op;
-  double value = 0;
+  double value = 0;  // kNum: the number; kResult, kDefault: the index read (result[k])
   std::shared_ptr<const Node> a, b;
 };
 
@@ -127,11 +127,11 @@ class Parser {
     if (accept("default")) {
       expect("(");
       expect("result");
-      result_suffix();
+      const double index = result_suffix();
       expect(",");
       Ptr e = parse_or();
       expect(")");
-      return make(Op::kDefault, e);
+      return make(Op::kDefault, e, nullptr, index);
     }
     for (const char* conversion : {"asFloat", "asInt"}) {
       if (accept(conversion)) {
@@ -143,10 +143,7 @@ class Parser {
     }
     if (accept("true")) return make(Op::kNum, nullptr, nullptr, 1);
     if (accept("false")) return make(Op::kNum, nullptr, nullptr, 0);
-    if (accept("result")) {
-      result_suffix();
-      return make(Op::kResult);
-    }
+    if (accept("result")) return make(Op::kResult, nullptr, nullptr, result_suffix());
     const char* start = s_.c_str() + pos_;
     char* end = nullptr;
     const double v = std::strtod(start, &end);
@@ -155,11 +152,18 @@ class Parser {
     return make(Op::kNum, nullptr, nullptr, v);
   }
 
-  // [0] and .field after `result`: the one value of a canarysim measurement.
-  void result_suffix() {
+  // [k] and .field after `result`; returns k (0 without an index). Whether result[k]
+  // exists is decided when it is read, as Argo does.
+  double result_suffix() {
+    double index = 0;
     if (accept("[")) {
       skip();
-      if (!accept("0")) error("only result[0] exists: a canarysim measurement is one value");
+      const bool negative = accept("-");
+      skip();
+      const size_t from = pos_;
+      while (pos_ < s_.size() && pos_ - from < 9 && std::isdigit(static_cast<unsigned char>(s_[pos_]))) ++pos_;
+      if (pos_ == from) error("expected a whole number index after 'result['");
+      index = std::strtod(s_.substr(from, pos_ - from).c_str(), nullptr) * (negative ? -1 : 1);
       expect("]");
     }
     while (pos_ < s_.size() && s_[pos_] == '.') {
@@ -168,21 +172,26 @@ class Parser {
       while (pos_ < s_.size() && (std::isalnum(static_cast<unsigned char>(s_[pos_])) || s_[pos_] == '_')) ++pos_;
       if (pos_ == from) error("expected a field name after '.'");
     }
+    return index;
   }
 
   const std::string& s_;
   size_t pos_ = 0;
 };
 
-// `data`: whether the measurement has a value; `touched`: set when evaluation reads a
-// result that is not there.
-double eval_node(const Node& n, double r, bool data, bool* touched) {
-  auto a = [&] { return eval_node(*n.a, r, data, touched); };
-  auto b = [&] { return eval_node(*n.b, r, data, touched); };
+// Whether result[index] exists in a measurement of one series: [0], and [-1] (expr-lang
+// counts negative indexes from the end).
+bool in_range(double index) { return index == 0 || index == -1; }
+
+// `data`: whether the measurement has a value; `failed`: set when evaluation reads a
+// result that is not there. && and || short-circuit, so a guard decides before a read.
+double eval_node(const Node& n, double r, bool data, bool* failed) {
+  auto a = [&] { return eval_node(*n.a, r, data, failed); };
+  auto b = [&] { return eval_node(*n.b, r, data, failed); };
   switch (n.op) {
     case Op::kNum: return n.value;
     case Op::kResult:
-      if (!data) *touched = true;
+      if (!data || !in_range(n.value)) *failed = true;
       return r;
     case Op::kNeg: return -a();
     case Op::kNot: return a() == 0;
@@ -200,7 +209,9 @@ double eval_node(const Node& n, double r, bool data, bool* touched) {
     case Op::kOr: return a() != 0 || b() != 0;
     case Op::kIsNaN: return std::isnan(a());
     case Op::kLen: return data ? 1 : 0;
-    case Op::kDefault: return data ? r : a();
+    case Op::kDefault:
+      if (data && !in_range(n.value)) *failed = true;
+      return data ? r : a();
   }
   return 0;
 }
@@ -220,16 +231,23 @@ std::optional<Expression> Expression::parse(const std::string& text, std::string
   }
 }
 
-double Expression::eval(double result) const {
-  bool touched = false;
-  return eval_node(*root_, result, true, &touched);
+std::optional<double> Expression::evaluate(std::optional<double> result) const {
+  bool failed = false;
+  const double v = eval_node(*root_, result.value_or(std::nan("")), result.has_value(), &failed);
+  if (failed) return std::nullopt;
+  return v;
 }
 
-std::optional<double> Expression::eval_without_data() const {
-  bool touched = false;
-  const double v = eval_node(*root_, std::nan(""), false, &touched);
-  if (touched) return std::nullopt;
-  return v;
+bool Expression::reads_past_one_series() const {
+  std::vector<const Node*> todo = {root_.get()};
+  while (!todo.empty()) {
+    const Node* n = todo.back();
+    todo.pop_back();
+    if ((n->op == Op::kResult || n->op == Op::kDefault) && !in_range(n->value)) return true;
+    for (const Node* c : {n->a.get(), n->b.get()})
+      if (c) todo.push_back(c);
+  }
+  return false;
 }
 
 }  // namespace canarysim

@@ -15,7 +15,27 @@ TEST(ExpressionTest, EvaluatesArgoStyleConditions) {
   EXPECT_TRUE(Expression::parse("result * 100 - 5 == 95", &error)->holds(1));
   EXPECT_FALSE(Expression::parse("result <", &error));
   EXPECT_NE(error.find("column"), std::string::npos);
-  EXPECT_FALSE(Expression::parse("result[1] > 0", &error));
+  EXPECT_FALSE(Expression::parse("result[x] > 0", &error));
+}
+
+// A canarysim measurement is one series, as a PromQL query aggregated to one is: result[1]
+// is out of range and fails, as in Argo, when the evaluation reaches it; result[-1] is
+// the last (and only) element; a guard that short-circuits decides first.
+TEST(ExpressionTest, AReadPastTheOneSeriesFailsWhenReached) {
+  std::string error;
+  const auto both = Expression::parse("result[0] >= 0.95 && result[1] >= 0.95", &error);
+  ASSERT_TRUE(both) << error;
+  EXPECT_TRUE(both->reads_past_one_series());
+  EXPECT_EQ(both->evaluate(0.9), 0.0);           // && stops before result[1]
+  EXPECT_EQ(both->evaluate(0.97), std::nullopt);  // reaches it: index out of range
+  EXPECT_FALSE(both->holds(0.97));
+  EXPECT_EQ(Expression::parse("result[-1] > 1", &error)->evaluate(2), 1.0);
+  EXPECT_FALSE(Expression::parse("result[-1] > 1", &error)->reads_past_one_series());
+  const auto guarded = Expression::parse("len(result) < 2 || result[1] < 0.01", &error);
+  EXPECT_EQ(guarded->evaluate(0.5), 1.0);
+  EXPECT_EQ(guarded->evaluate(std::nullopt), 1.0);  // no data: len 0
+  EXPECT_EQ(Expression::parse("default(result[2], 0) < 1", &error)->evaluate(0.5), std::nullopt);
+  EXPECT_EQ(Expression::parse("result < 1", &error)->evaluate(std::nullopt), std::nullopt);
 }
 
 constexpr const char* kArgo = R"(
@@ -89,6 +109,32 @@ tick: 1m
   EXPECT_EQ(DecideAt(120).action, Action::kHold);  // error 1
   EXPECT_EQ(DecideAt(180).action, Action::kHold);  // error 2
   const Decision d = DecideAt(240);                // error 3 > limit 2
+  EXPECT_EQ(d.action, Action::kRollback);
+  EXPECT_NE(d.reason.find("Error"), std::string::npos) << d.reason;
+}
+
+// Argo evaluates both conditions (success first) and makes the measurement an Error if
+// either fails, even when the other alone would fail it; an Error is not counted toward
+// `count`, so a metric of Errors ends in Error, never Successful.
+TEST_F(ArgoTest, AnErrorInEitherConditionIsAnErrorAndIsNotCounted) {
+  Load(R"(
+kind: argo
+steps: [{setWeight: 10}, {analysis: {templates: [{templateName: t}]}}, {setWeight: 50}]
+templates:
+  t:
+    metrics:
+      - {name: m, interval: 1m, count: 2, consecutiveErrorLimit: 2,
+         successCondition: "result[0] < 0.01 && result[1] < 0.01", failureCondition: len(result) == 0,
+         provider: {query: error_rate}}
+tick: 1m
+)");
+  DecideAt(60);
+  Minute(120, 100, 1.0, 0);  // 0 %: success reaches result[1], an Error
+  EXPECT_EQ(DecideAt(120).action, Action::kHold);
+  // No data: the failure condition holds, but the success condition fails first.
+  EXPECT_EQ(DecideAt(180).action, Action::kHold);  // error 2 (counted, they would make count 2)
+  Minute(240, 100, 1.0, 0);
+  const Decision d = DecideAt(240);  // error 3 > limit 2
   EXPECT_EQ(d.action, Action::kRollback);
   EXPECT_NE(d.reason.find("Error"), std::string::npos) << d.reason;
 }

@@ -118,6 +118,37 @@ TEST(QueryTest, AQueryThatNamesNoVersionIsSaid) {
   EXPECT_TRUE(read_query(R"(sum(rate(x_total{code=~"5.."}[5m])) / sum(rate(x_total[5m])))", "prometheus", scoped).notes.empty());
 }
 
+// Argo reads result[0] and Flagger the last series of what a query returns; canarysim
+// measures each version as one series. Which labels the result keeps is worked out from
+// the query's structure (by, without, on, ignoring, group_left, matchers that fix a
+// label), and a result that may hold several series is said, naming the labels.
+TEST(QueryTest, AResultOfSeveralSeriesIsSaidWithTheLabelsThatSplitIt) {
+  auto series = [](const std::string& q) {
+    const QueryMeaning m = Read(q);
+    EXPECT_TRUE(m.ok) << q << ": " << m.why;
+    const bool said = std::any_of(m.notes.begin(), m.notes.end(), [&](const std::string& n) {
+      return n.find("returns a series for each") != std::string::npos;
+    });
+    EXPECT_EQ(said, !m.series.empty()) << q;
+    return m.series;
+  };
+  // One series: aggregated without a clause, or by labels a matcher fixes, or a vector(0) fallback.
+  EXPECT_EQ(series(R"(sum(rate(requests_total{code=~"5.."}[1m])) / sum(rate(requests_total[1m])))"), "");
+  EXPECT_EQ(series(R"(sum by (service) (rate(requests_total{service="web",code=~"5.."}[1m])) / sum by (service) (rate(requests_total{service="web"}[1m])))"), "");
+  EXPECT_EQ(series(R"(sum(rate(x_total{destination_service=~"{{args.service-name}}",code=~"5.."}[1m])) by (destination_service) / sum(rate(x_total{destination_service=~"{{args.service-name}}"}[1m])) by (destination_service))"), "");
+  EXPECT_EQ(series(R"(histogram_quantile(0.99, sum(rate(latency_seconds_bucket[1m])) by (le)))"), "");
+  EXPECT_EQ(series(R"((sum(rate(requests_total{code=~"5.."}[1m])) or on() vector(0)) / sum(rate(requests_total[1m])))"), "");
+  EXPECT_EQ(series(R"(sum by (pod) (rate(requests_total{code=~"5.."}[1m])) / on() group_left sum(rate(requests_total[1m])))"), "pod");
+  // Several: a label kept that no matcher fixes, or selectors never aggregated.
+  EXPECT_EQ(series(R"(sum(rate(requests_total{code=~"5.."}[1m])) by (pod) / sum(rate(requests_total[1m])) by (pod))"), "pod");
+  EXPECT_EQ(series(R"(histogram_quantile(0.95, sum by (le, node, route) (rate(latency_seconds_bucket[1m]))))"), "node, route");
+  EXPECT_EQ(series(R"(sum by (pod, service) (rate(requests_total{service="web",code=~"5.."}[1m])) / ignoring(pod) sum by (service) (rate(requests_total{service="web"}[1m])))"), "");
+  EXPECT_EQ(series(R"(sum without (instance) (rate(requests_total{code=~"5.."}[1m])) / sum without (instance) (rate(requests_total[1m])))"),
+            "series the selectors match");
+  EXPECT_EQ(series(R"(histogram_quantile(0.99, rate(latency_seconds_bucket[5m])))"), "series the selectors match");
+  EXPECT_EQ(series(R"(rate(requests_total{code=~"5.."}[1m]) / rate(requests_total[1m]))"), "series the selectors match");
+}
+
 TEST(QueryTest, LatencyQuantilesMeansAndUnits) {
   // Micrometer names a request family with a unit and no latency word.
   EXPECT_EQ(Says(R"(histogram_quantile(0.99, sum(rate(http_server_requests_seconds_bucket{uri!~".*actuator.*"}[5m])) by (le)))"),

@@ -4,6 +4,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <functional>
 #include <cctype>
 #include <charconv>
 #include <cmath>
@@ -234,13 +235,14 @@ std::string duration_text(const Node& n) {
 // The rules a condition keeps on a measurement, found by evaluating it: the condition's
 // truth over the value line changes at its boundaries, located by bisection between
 // sample points (its constants and a logarithmic grid), so any expression over one
-// value is read exactly, whatever its shape. A failure condition keeps its complement.
+// value is read exactly, whatever its shape. `holds` is the truth on a value; `text` the
+// condition, whose constants are sample points.
 // Returns {op, threshold} pairs; empty with `why` set when no rule form fits.
-std::vector<std::pair<std::string, double>> condition_rules(const Expression& e, bool failure, std::string* why) {
+std::vector<std::pair<std::string, double>> condition_rules(const std::function<bool(double)>& holds,
+                                                            const std::string& text, std::string* why) {
   std::vector<double> points = {0};
   for (int k = -9; k <= 12; ++k) points.push_back(std::pow(10.0, k)), points.push_back(-std::pow(10.0, k));
   // The condition's constants (read by hand: std::regex recurses per character).
-  const std::string& text = e.text();
   for (size_t i = 0; i < text.size();) {
     if (!std::isdigit(static_cast<unsigned char>(text[i])) && !(text[i] == '.' && i + 1 < text.size() && std::isdigit(static_cast<unsigned char>(text[i + 1])))) {
       ++i;
@@ -253,7 +255,6 @@ std::vector<std::pair<std::string, double>> condition_rules(const Expression& e,
   }
   std::sort(points.begin(), points.end());
   points.erase(std::unique(points.begin(), points.end()), points.end());
-  auto holds = [&](double x) { return (e.eval(x) != 0) != failure; };
   std::vector<std::pair<double, bool>> changes;  // boundary, and truth above it
   for (size_t i = 0; i + 1 < points.size(); ++i) {
     const double first = points[i], last = points[i + 1];
@@ -298,8 +299,9 @@ class Importer {
   void note(const std::string& text) { comments.push_back("# note: " + text); }
   [[noreturn]] void refuse(const std::string& why) { throw ImportRefused(why, out.warnings); }
   // States a rule kept on a query's value: `op` and `threshold` in the query's units.
-  void rule(const QueryMeaning& m, const std::string& op, double threshold, const std::string& source) {
-    const std::string text = rule_text(m, op, threshold);
+  void rule(const QueryMeaning& m, const std::string& op, double threshold, const std::string& source,
+            const std::string& outcome = "") {
+    const std::string text = rule_text(m, op, threshold) + outcome;
     out.rules.push_back("rule: " + text + "  (" + source + ")");
     comments.push_back("# rule: " + text + "  (" + source + ")");
     // Web services answer in milliseconds; an LLM completion streams for seconds.
@@ -596,14 +598,33 @@ class ArgoImporter {
         return YAML::Node();
       }
       o[key] = text;
-      std::string why;
       const bool failure = std::string(key) == "failureCondition";
-      const auto rules = condition_rules(*e, failure, &why);
-      if (rules.empty()) im_.warn(m[key].where() + ": '" + text + "' " + why);
+      auto source = [&](const char* outcome) {
+        return m[key].where() + ": " + name + outcome + ", query at " + qnode.where();
+      };
+      std::string why;
+      // A failure condition keeps its complement; a failed evaluation holds neither.
+      const auto rules = condition_rules([&](double x) { return e->holds(x) != failure; }, text, &why);
+      if (e->reads_past_one_series()) {
+        // Argo's result is the query's series; canarysim's measurement is the version's one.
+        if (!meaning.series.empty()) {
+          im_.warn(m[key].where() + ": '" + text + "' reads a second series, and the query returns one for each " +
+                   meaning.series + "; canarysim measures each version as one series; metric dropped");
+          return YAML::Node();
+        }
+        im_.warn(m[key].where() + ": '" + text + "' reads past result[0], and the query (" + qnode.where() +
+                 ") returns one series: in Argo, as in the imported policy, a measurement whose evaluation reaches "
+                 "that read is an Error (index out of range), and Errors beyond consecutiveErrorLimit in a row end "
+                 "the analysis in Error, which aborts the rollout. A measurement is one query and result[0] its "
+                 "value; count takes measurements one after another, each judged alone");
+        std::string never;
+        for (const auto& [op, x] : condition_rules([&](double x) { return !e->evaluate(x); }, text, &never))
+          if (!is_dry) im_.rule(meaning, op, x, source(" errs"), " is an Error");
+      } else if (rules.empty()) {
+        im_.warn(m[key].where() + ": '" + text + "' " + why);
+      }
       if (is_dry) continue;
-      for (const auto& [op, x] : rules)
-        im_.rule(meaning, op, x, m[key].where() + ": " + name + (failure ? " fails otherwise" : "") +
-                                                 ", query at " + qnode.where());
+      for (const auto& [op, x] : rules) im_.rule(meaning, op, x, source(failure ? " fails otherwise" : ""));
     }
     if (!m["successCondition"] && !m["failureCondition"])
       im_.warn(where + ": no successCondition or failureCondition: every measurement succeeds");

@@ -10,6 +10,7 @@
 #include <memory>
 #include <optional>
 #include <regex>
+#include <set>
 #include <stdexcept>
 
 #include "sim/io/config.h"
@@ -46,6 +47,12 @@ struct Ast {
   bool windowed = false;
   double unit = 0;  // a time selector's unit (query units per second) when the dialect fixes it
   std::vector<std::shared_ptr<Ast>> args;
+  // PromQL's label lists, which decide how many series the result has. An aggregation:
+  // `by` or `without` and its labels. A binary operator: `on` or `ignoring` and its
+  // labels, and the side group_left/group_right keeps ('l', 'r').
+  std::string grouping;
+  std::vector<std::string> labels;
+  char many_side = 0;
 };
 using AstPtr = std::shared_ptr<Ast>;
 
@@ -132,6 +139,14 @@ std::string substitute(const std::string& q, const QueryContext& ctx) {
 // PromQL, as much as decides meaning: numbers, strings, selectors with matchers and
 // ranges (and subqueries), offset and @, functions and aggregations with by/without,
 // binary operators with their precedence, bool and vector matching (read and ignored).
+
+bool is_aggregation(const std::string& f) {
+  static const char* aggs[] = {"sum", "avg", "min", "max", "count", "stddev", "stdvar", "topk", "bottomk",
+                               "quantile", "count_values", "group", "limitk", "limit_ratio"};
+  return std::any_of(std::begin(aggs), std::end(aggs), [&](const char* a) { return f == a; });
+}
+// Aggregations that pick series (and keep their labels) rather than combine them.
+bool picks_series(const std::string& f) { return f == "topk" || f == "bottomk" || f == "limitk" || f == "limit_ratio"; }
 
 class PromParser {
  public:
@@ -222,28 +237,39 @@ class PromParser {
       if (op.empty() || prec < min_prec) return lhs;
       pos_ += op.size();
       accept_word("bool");
-      modifiers();
+      Ast matching;
+      modifiers(&matching);
       // '^' is right-associative; the others left.
       AstPtr rhs = binary(op == "^" ? prec : prec + 1);
       lhs = binary_node(op, lhs, rhs);
+      lhs->grouping = matching.grouping;
+      lhs->labels = matching.labels;
+      lhs->many_side = matching.many_side;
     }
   }
-  // on(...), ignoring(...), group_left(...), group_right(...): matching, not meaning.
-  void modifiers() {
+  // on(...), ignoring(...), group_left(...), group_right(...): which series match.
+  void modifiers(Ast* a) {
     for (;;) {
-      if (accept_word("on") || accept_word("ignoring") || accept_word("group_left") || accept_word("group_right")) {
-        if (peek("(")) label_list();
-        continue;
+      if (accept_word("on")) a->grouping = "on", a->labels = label_list();
+      else if (accept_word("ignoring")) a->grouping = "ignoring", a->labels = label_list();
+      else if (const bool left = accept_word("group_left"); left || accept_word("group_right")) {
+        a->many_side = left ? 'l' : 'r';
+        if (peek("(")) label_list();  // labels copied from the one side
+      } else {
+        return;
       }
-      return;
     }
   }
-  void label_list() {
+  std::vector<std::string> label_list() {
+    std::vector<std::string> out;
     expect("(");
     while (!accept(")")) {
-      if (name().empty()) fail("expected a label name");
+      const std::string label = name();
+      if (label.empty()) fail("expected a label name");
+      out.push_back(label);
       accept(",");
     }
+    return out;
   }
   AstPtr unary() {
     Depth d(depth_);
@@ -324,11 +350,6 @@ class PromParser {
     }
     return out;
   }
-  static bool is_aggregation(const std::string& f) {
-    static const char* aggs[] = {"sum", "avg", "min", "max", "count", "stddev", "stdvar", "topk", "bottomk",
-                                 "quantile", "count_values", "group", "limitk", "limit_ratio"};
-    return std::any_of(std::begin(aggs), std::end(aggs), [&](const char* a) { return f == a; });
-  }
   AstPtr primary() {
     skip();
     if (pos_ >= s_.size()) fail("an unexpected end");
@@ -363,10 +384,13 @@ class PromParser {
     const std::string lid = lower(id);
     if (lid == "inf" || lid == "nan") return number_node(lid == "inf" ? HUGE_VAL : NAN);
     if (is_aggregation(lid)) {
-      if (accept_word("by") || accept_word("without")) label_list();
+      Ast clause;
+      grouping(&clause);
       if (peek("(")) {
         auto n = call_node(lid, arguments());
-        if (accept_word("by") || accept_word("without")) label_list();
+        if (clause.grouping.empty()) grouping(&clause);
+        n->grouping = clause.grouping;
+        n->labels = clause.labels;
         return n;
       }
     }
@@ -375,6 +399,11 @@ class PromParser {
     n->text = id;
     if (peek("{")) n->matchers = matchers();
     return n;
+  }
+  // An aggregation's `by (...)` or `without (...)`, if there.
+  void grouping(Ast* a) {
+    if (accept_word("by")) a->grouping = "by", a->labels = label_list();
+    else if (accept_word("without")) a->grouping = "without", a->labels = label_list();
   }
   std::vector<AstPtr> arguments() {
     std::vector<AstPtr> args;
@@ -1095,6 +1124,106 @@ class Reader {
 
 }  // namespace
 
+// ---------------------------------------------------------------------------------
+// How many series a PromQL result has. Argo judges result[0] and Flagger the last series
+// of whatever the query returns, where canarysim measures each version as one series.
+// A query whose result keeps a label with several values (by (pod), or selectors never
+// aggregated) is judged on one of them: one pod's share of the traffic, say.
+
+struct Series {
+  bool every = false;            // not aggregated: the series keep every label they have
+  std::set<std::string> labels;  // else the labels that may tell the result's series apart
+  std::set<std::string> pinned;  // labels an equality matcher fixes to one value
+};
+
+// A matcher that admits one value: `=`, or `=~` with a regular expression of plain text.
+bool pins(const Matcher& m) {
+  if (m.op == "=") return true;
+  return m.op == "=~" && m.value.find_first_of(".*+?[](){}|^$\\") == std::string::npos;
+}
+
+Series series_of(const Ast& a) {
+  Series s;
+  auto minus_pinned = [](Series& x) {
+    for (const std::string& p : x.pinned) x.labels.erase(p);
+  };
+  switch (a.kind) {
+    case Ast::Kind::kNumber:
+    case Ast::Kind::kString: return s;
+    case Ast::Kind::kSelector:
+      s.every = true;
+      for (const Matcher& m : a.matchers)
+        if (pins(m)) s.pinned.insert(m.label);
+      return s;
+    case Ast::Kind::kNegate: return series_of(*a.args[0]);
+    case Ast::Kind::kCall: {
+      const std::string& f = a.text;
+      if (f == "scalar" || f == "vector" || f == "time" || f == "absent" || f == "absent_over_time") return s;
+      // The series argument: histogram_quantile's and quantile_over_time's is second.
+      for (const AstPtr& arg : a.args)
+        if (arg->kind != Ast::Kind::kNumber && arg->kind != Ast::Kind::kString) {
+          s = series_of(*arg);
+          break;
+        }
+      if (f == "histogram_quantile") s.labels.erase("le");
+      if (a.grouping == "by") {  // an aggregation keeps only these
+        s.every = false;
+        s.labels = {a.labels.begin(), a.labels.end()};
+      } else if (a.grouping == "without") {
+        for (const std::string& l : a.labels) s.labels.erase(l);
+      } else if (is_aggregation(f) && !picks_series(f)) {
+        s.every = false;  // an aggregation without a clause: one series
+        s.labels.clear();
+      }
+      minus_pinned(s);
+      return s;
+    }
+    case Ast::Kind::kBinary: {
+      const Series l = series_of(*a.args[0]), r = series_of(*a.args[1]);
+      if (a.many_side) {  // group_left/right: the many side's series
+        s = a.many_side == 'l' ? l : r;
+      } else if (a.grouping == "on") {  // one to one on these labels: only they are kept
+        s.labels = {a.labels.begin(), a.labels.end()};
+        s.pinned = l.pinned;
+        s.pinned.insert(r.pinned.begin(), r.pinned.end());
+      } else {
+        // Either side's series (a number has none). One to one matching pairs series
+        // with the same labels, so a label either side fixes is fixed. (`or` between two
+        // series, which keeps both, is refused by the reader; `or vector(0)` adds none.)
+        s.every = l.every || r.every;
+        s.labels = l.labels;
+        s.labels.insert(r.labels.begin(), r.labels.end());
+        s.pinned = l.pinned;
+        s.pinned.insert(r.pinned.begin(), r.pinned.end());
+        if (a.grouping == "ignoring")
+          for (const std::string& x : a.labels) s.labels.erase(x);
+      }
+      minus_pinned(s);
+      return s;
+    }
+  }
+  return s;
+}
+
+// What the check reads when the result may hold several series, for a note; "" for one.
+std::string several_series(const Ast& ast) {
+  const Series s = series_of(ast);
+  if (s.every)
+    return "the query does not aggregate its selectors (no sum() or avg() around them): it returns a series for each "
+           "one they match (each pod, instance or status code), and the check reads one of them (Argo result[0], "
+           "Flagger the last), where canarysim judges each version's whole traffic as one series; if they match "
+           "more than one, wrap the query in sum() to match";
+  if (s.labels.empty()) return "";
+  std::string names;
+  for (const std::string& l : s.labels) names += (names.empty() ? "" : ", ") + l;
+  return "the query keeps the label" + std::string(s.labels.size() > 1 ? "s " : " ") + names +
+         ": it returns a series for each " + names + ", and the check reads one of them (Argo result[0], Flagger "
+         "the last, in an order Prometheus does not promise), where canarysim judges each version's whole traffic as "
+         "one series; one " + names + "'s figure, on its share of the traffic, is noisier, so the real check fails by "
+         "chance more often than the simulated one; aggregate without " + (s.labels.size() > 1 ? "them" : "it") +
+         " to match";
+}
+
 QueryMeaning read_query(const std::string& query, const std::string& dialect, const QueryContext& context) {
   QueryMeaning out;
   try {
@@ -1109,6 +1238,12 @@ QueryMeaning read_query(const std::string& query, const std::string& dialect, co
     else refuse("a " + dialect + " query: the reader knows PromQL, Datadog metric queries and NRQL");
     Reader reader(context);
     Meaning m = reader.eval(*ast);
+    if (dialect == "prometheus") {
+      const Series s = series_of(*ast);
+      if (s.every) out.series = "series the selectors match";
+      for (const std::string& l : s.labels) out.series += (out.series.empty() ? "" : ", ") + l;
+      if (const std::string note = several_series(*ast); !note.empty()) reader.notes.push_back(note);
+    }
     switch (m.kind) {
       case Meaning::Kind::kValue: break;
       case Meaning::Kind::kNumber: refuse("a constant");

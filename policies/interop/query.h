@@ -63,6 +63,9 @@ struct QueryMeaning {
   double scale = 1;
   std::string version = "canary";  // canary, baseline, ratio or difference
   double window_s = 0;             // the query's range, seconds (0: none written)
+  // PromQL: what tells the result's series apart when it may have several ("pod"; "" for
+  // one series, as canarysim measures each version). Argo reads result[0] of them.
+  std::string series;
   std::vector<std::string> notes;  // approximations the reading made
 };
 
