@@ -206,6 +206,9 @@ TEST(QueryTest, RefusesWhatItCannotBeSureOf) {
   refused(std::string(300, '(') + "1" + std::string(300, ')'), "nested more than 100 levels");
   refused(R"(SELECT apdex(duration, t: 0.5) FROM Transaction)", "a shape the reader does not know", "newrelic");
   refused(R"(sum(rate(requests_total{code=~"5.."}[1m]))/sum(rate(requests_total{code=~"5.."}[1m]))))", "cannot parse");
+  // A recording rule's meaning is its definition, not its name.
+  refused(R"(slo:sli_error:ratio_rate5m{service="chat"})", "is a recording rule (level:metric:operations)");
+  refused(R"(sum(rate(job:request_errors:rate5m[5m])) / sum(rate(job:requests:rate5m[5m])))", "recording rule");
 }
 
 TEST(QueryTest, DatadogAndNewRelic) {

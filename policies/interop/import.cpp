@@ -324,15 +324,26 @@ class Importer {
     return m;
   }
   // The policy text: a header, the rules as comments, the YAML.
-  Imported finish(const std::string& header, const YAML::Node& policy) {
+  // `source`: what was imported ("Argo Rollouts (file:line:column)").
+  Imported finish(const std::string& source, const YAML::Node& policy) {
+    // The policy as canarysim will load it: what the tool would refuse (an inline Argo
+    // analysis that never ends, say) is refused here, naming the source, not a file the
+    // user never saw. Its keys are the source's, so the message locates it there too.
+    std::shared_ptr<const PolicyConfig> config;
+    try {
+      config = parse_policy(ConfigMap::parse_string(emit(policy), "<imported>"));
+    } catch (const InputError& e) {
+      std::string why = e.what();
+      if (why.rfind("<imported>", 0) == 0) why.erase(0, why.find(": ") + 2);  // <imported>:line:column:
+      refuse("what was imported from " + source + " is not a valid policy: " + why);
+    }
     // Judgements that rest on too few points, whatever the traffic (Kayenta's series).
-    for (const std::string& w : sample_warnings(*parse_policy(ConfigMap::parse_string(emit(policy), "<imported>")), nullptr))
-      warn("the imported policy's " + w);
+    for (const std::string& w : sample_warnings(*config, nullptr)) warn("the imported policy's " + w);
     if (out.rules.empty())
       warn("no rule could be kept: the imported policy follows the ladder and cannot roll back on its own");
     if (opt.strict && !out.warnings.empty())
       refuse("--strict: " + std::to_string(out.warnings.size()) + " warning(s) above; nothing written");
-    std::string text = "# " + header + " by canarysim import.\n";
+    std::string text = "# Imported from " + source + " by canarysim import.\n";
     for (const std::string& c : comments) text += c + "\n";
     out.yaml = text + emit(policy);
     return out;
@@ -781,7 +792,7 @@ Imported import_argo(const std::vector<std::string>& inputs, const ImportOptions
   if (notes["canarysim.io/rollback-drain"]) out["rollback_drain"] = notes["canarysim.io/rollback-drain"].text();
   const YAML::Node t = argo.templates();
   if (t.size() > 0) out["templates"] = t;
-  return im.finish("Imported from Argo Rollouts (" + rollout.where() + ")", out);
+  return im.finish("Argo Rollouts (" + rollout.where() + ")", out);
 }
 
 // ---------------------------------------------------------------------------------
@@ -941,7 +952,7 @@ Imported import_flagger(const std::vector<std::string>& inputs, const ImportOpti
     metrics.push_back(o);
   }
   out["metrics"] = metrics;
-  return im.finish("Imported from a Flagger Canary (" + canary.where() + ")", out);
+  return im.finish("a Flagger Canary (" + canary.where() + ")", out);
 }
 
 // ---------------------------------------------------------------------------------
@@ -1105,7 +1116,7 @@ Imported import_kayenta(const std::vector<std::string>& inputs, const ImportOpti
     out["classifier"]["score_thresholds"]["marginal"] = 75;
     im.warn("classifier.scoreThresholds: not in the config (Spinnaker's stage sets them); pass 95, marginal 75");
   }
-  return im.finish("Imported from a Kayenta canary config (" + inputs.front() + ")", out);
+  return im.finish("a Kayenta canary config (" + inputs.front() + ")", out);
 }
 
 // ---------------------------------------------------------------------------------
@@ -1189,7 +1200,7 @@ Imported import_aws(const std::vector<std::string>& names, const ImportOptions& 
   QueryMeaning alarm;
   alarm.metric = "error_rate";
   im.rule(alarm, "<=", 0.01, "canarysim's stand-in for the CloudWatch alarms of " + name);
-  return im.finish("Imported from the AWS predefined strategy " + name, out);
+  return im.finish("the AWS predefined strategy " + name, out);
 }
 
 }  // namespace

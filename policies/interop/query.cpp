@@ -822,6 +822,11 @@ Meaning selector_meaning(const Ast& a, std::vector<std::string>* notes) {
   const std::string fam = lower(a.text);
   if (fam.empty()) refuse("a selector without a metric name");
   if (contains(fam, "__var_")) refuse("the metric name '" + a.text + "' is a template variable the reader cannot resolve");
+  // level:metric:operations is how Prometheus names recording rules (colons are reserved
+  // for them; vLLM's vllm:... has one): what such a series holds is the rule's expression.
+  if (std::count(fam.begin(), fam.end(), ':') >= 2)
+    refuse("'" + a.text + "' is a recording rule (level:metric:operations): what it holds is in the rule's "
+           "definition, which the import does not see; put the expression it records in the query");
   for (const Matcher& x : a.matchers) {
     const std::string s = side_of_value(x.value);
     if (s.empty() || x.label == "__name__") continue;
