@@ -34,8 +34,10 @@
 // A measurement reads a canarysim metric (policies/checks.h) over `window` (default: the
 // interval) of the canary, the baseline, their ratio (canary / baseline) or difference,
 // times `scale` (the unit the conditions are written in: 100 for percent, 1000 for
-// milliseconds; canarysim's own are fractions and seconds). With no data the conditions
-// are evaluated on an empty result (policies/expr.h): `len(result) == 0 || ...` and
+// milliseconds; canarysim's own are fractions and seconds). `result` reads the value in
+// any form (result, result[0], result.x) unless `provider.result` says what the source
+// provider gives (policies/expr.h: a Prometheus vector reads only as result[0]). With no
+// data the conditions are evaluated on an empty result: `len(result) == 0 || ...` and
 // `default(result, 0)` decide. Both conditions are evaluated, and if either reads a
 // result that is not there (any read with no data, result[1] ever) the measurement is
 // an Error, whatever the other says. A dryRun metric is measured but its phase never
@@ -45,8 +47,9 @@
 // Failed once failed measurements exceed failureLimit, Error once consecutive errors
 // exceed consecutiveErrorLimit, Inconclusive once inconclusive ones exceed
 // inconclusiveLimit, and Successful after `count` measurements that were not Errors (an
-// Error is not counted; without an interval it is retried after 10 s). A run is Failed or Error
-// as soon as one metric is, Inconclusive as soon as one is, Successful when all are.
+// Error is not counted; without an interval it is retried after 10 s). A run is Failed
+// or Error as soon as one metric is, Inconclusive as soon as one is, Successful when all
+// are.
 // Failed or Error aborts the rollout (weight to 0); Inconclusive pauses it for a person,
 // which the simulation reports as unfinished. Finishing the steps promotes.
 #include <algorithm>
@@ -92,6 +95,7 @@ struct ArgoMetric {
   std::optional<Expression> success, failure;
   uint64_t failure_limit = 0, inconclusive_limit = 0, consecutive_error_limit = 4;
   double scale = 1;
+  ResultShape shape = ResultShape::kAny;  // what the conditions' `result` is
   bool dry_run = false;
 };
 
@@ -212,8 +216,8 @@ class AnalysisRun {
     } else {
       s.last = "no data";
     }
-    const std::optional<double> succeeded = m.success ? m.success->evaluate(x) : 1.0;
-    const std::optional<double> failed = m.failure ? m.failure->evaluate(x) : 0.0;
+    const std::optional<double> succeeded = m.success ? m.success->evaluate(x, m.shape) : 1.0;
+    const std::optional<double> failed = m.failure ? m.failure->evaluate(x, m.shape) : 0.0;
     if (!failed || !succeeded) {
       ++s.consecutive_errors;
       if (m.interval_s == 0) s.next = obs.now() + kErrorRetryS;
@@ -375,6 +379,9 @@ const Section kArgoProvider{"policy", "kind: argo / templates.NAME.metrics[].pro
     {"version", kText, "canary", "canary, baseline, ratio, difference", "whose value, or the canary's ratio or difference to the baseline's"},
     {"window", kDuration, "the interval, else 1m", "> 0", "the range the query reads"},
     {"scale", kNumber, "1", "[10^-12, 10^12]", "multiplies the value (0.001: seconds to milliseconds)"},
+    {"result", kText, "any", "any, vector, scalar, map", "what the conditions' result is, as the source provider gives it: "
+     "vector (Prometheus) reads only result[0], scalar (Datadog) only result, map (New Relic) only result.field; "
+     "any reads every form; a read of another form is an Error, as in Argo"},
 }, false};
 
 std::vector<const Template*> template_refs(const ConfigMap& m, const std::string& key,
@@ -425,6 +432,12 @@ ArgoMetric parse_metric(const ConfigMap& m) {
   else p.fail("version", "canary, baseline, ratio or difference");
   a.window_s = p.duration("window", a.interval_s > 0 ? a.interval_s : 60);
   if (a.window_s <= 0) p.fail("window", "a positive duration");
+  const std::string shape = p.text("result", "any");
+  if (shape == "any") a.shape = ResultShape::kAny;
+  else if (shape == "vector") a.shape = ResultShape::kVector;
+  else if (shape == "scalar") a.shape = ResultShape::kScalar;
+  else if (shape == "map") a.shape = ResultShape::kMap;
+  else p.fail("result", "any, vector, scalar or map");
   return a;
 }
 

@@ -1,5 +1,6 @@
 #include "policies/expr.h"
 
+#include <algorithm>
 #include <cctype>
 #include <cmath>
 #include <cstdlib>
@@ -9,10 +10,16 @@ namespace canarysim {
 
 struct Expression::Node {
   enum class Op { kNum, kResult, kNeg, kNot, kAdd, kSub, kMul, kDiv, kLt, kLe, kGt, kGe, kEq, kNe,
-                  kAnd, kOr, kIsNaN, kLen, kDefault };
+                  kAnd, kOr, kIsNaN, kLen, kDefault, kCond };
   Op op;
   double value = 0;  // kNum: the number; kResult, kDefault: the index read (result[k])
-  std::shared_ptr<const Node> a, b;
+  // kResult, kDefault: how the result is read, and where its [k] or .field is in the
+  // text: [end, suffix_end).
+  enum class Form { kBare, kIndex, kField } form = Form::kBare;
+  size_t end = 0, suffix_end = 0;
+  // kDefault: the call's span [call_from, call_to) and its second argument's [arg_from, arg_to).
+  size_t call_from = 0, call_to = 0, arg_from = 0, arg_to = 0;
+  std::shared_ptr<const Node> a, b, c;  // operands; kCond: a ? b : c
 };
 
 namespace {
@@ -26,9 +33,19 @@ class Parser {
   explicit Parser(const std::string& s) : s_(s) {}
 
   Ptr parse() {
-    Ptr e = parse_or();
+    Ptr e = parse_cond();
     skip();
     if (pos_ != s_.size()) error("unexpected '" + s_.substr(pos_, 1) + "'");
+    // A chain of operators (1 + 1 + ...) nests the tree without nesting the parser; the
+    // evaluation recurses down it, so its depth is bounded too.
+    std::vector<std::pair<const Node*, int>> todo = {{e.get(), 1}};
+    while (!todo.empty()) {
+      const auto [n, depth] = todo.back();
+      todo.pop_back();
+      if (depth > 1000) error("an expression of more than 1000 operations in a row");
+      for (const Node* c : {n->a.get(), n->b.get(), n->c.get()})
+        if (c) todo.emplace_back(c, depth + 1);
+    }
     return e;
   }
   std::string error_text;
@@ -61,6 +78,29 @@ class Parser {
     n->value = v;
     return n;
   }
+  // Nesting (parentheses, ?:, ! and unary -) is bounded, so that no text can exhaust the
+  // stack: a condition nested deeper than any written by hand is refused.
+  struct Depth {
+    explicit Depth(Parser& p) : p_(p) {
+      if (++p_.depth_ > 256) p_.error("nested too deeply to be a hand-written condition");
+    }
+    ~Depth() { --p_.depth_; }
+    Parser& p_;
+  };
+
+  // expr-lang's a ? b : c, the loosest binding.
+  Ptr parse_cond() {
+    Depth d(*this);
+    Ptr e = parse_or();
+    if (!accept("?")) return e;
+    auto n = std::make_shared<Node>();
+    n->op = Op::kCond;
+    n->a = e;
+    n->b = parse_cond();
+    expect(":");
+    n->c = parse_cond();
+    return n;
+  }
   Ptr parse_or() {
     Ptr e = parse_and();
     while (accept("||") || accept("or")) e = make(Op::kOr, e, parse_and());
@@ -72,6 +112,7 @@ class Parser {
     return e;
   }
   Ptr parse_not() {
+    Depth d(*this);
     skip();
     if (s_.compare(pos_, 2, "!=") != 0 && accept("!")) return make(Op::kNot, parse_not());
     if (accept("not")) return make(Op::kNot, parse_not());
@@ -102,13 +143,14 @@ class Parser {
     }
   }
   Ptr parse_unary() {
+    Depth d(*this);
     if (accept("-")) return make(Op::kNeg, parse_unary());
     return parse_primary();
   }
   Ptr parse_primary() {
     skip();
     if (accept("(")) {
-      Ptr e = parse_or();
+      Ptr e = parse_cond();
       expect(")");
       return e;
     }
@@ -125,13 +167,19 @@ class Parser {
       return make(Op::kLen);
     }
     if (accept("default")) {
+      const size_t from = pos_ - 7;
       expect("(");
       expect("result");
-      const double index = result_suffix();
+      auto n = read(Op::kDefault);
       expect(",");
-      Ptr e = parse_or();
+      skip();
+      n->call_from = from;
+      n->arg_from = pos_;
+      n->a = parse_cond();
+      n->arg_to = pos_;
       expect(")");
-      return make(Op::kDefault, e, nullptr, index);
+      n->call_to = pos_;
+      return n;
     }
     for (const char* conversion : {"asFloat", "asInt"}) {
       if (accept(conversion)) {
@@ -143,7 +191,7 @@ class Parser {
     }
     if (accept("true")) return make(Op::kNum, nullptr, nullptr, 1);
     if (accept("false")) return make(Op::kNum, nullptr, nullptr, 0);
-    if (accept("result")) return make(Op::kResult, nullptr, nullptr, result_suffix());
+    if (accept("result")) return read(Op::kResult);
     const char* start = s_.c_str() + pos_;
     char* end = nullptr;
     const double v = std::strtod(start, &end);
@@ -152,18 +200,21 @@ class Parser {
     return make(Op::kNum, nullptr, nullptr, v);
   }
 
-  // [k] and .field after `result`; returns k (0 without an index). Whether result[k]
+  // A read of the result, just after `result`: its [k] and .field. Whether result[k]
   // exists is decided when it is read, as Argo does.
-  double result_suffix() {
-    double index = 0;
+  std::shared_ptr<Node> read(Op op) {
+    auto n = std::make_shared<Node>();
+    n->op = op;
+    n->end = pos_;
     if (accept("[")) {
+      n->form = Node::Form::kIndex;
       skip();
       const bool negative = accept("-");
       skip();
       const size_t from = pos_;
       while (pos_ < s_.size() && pos_ - from < 9 && std::isdigit(static_cast<unsigned char>(s_[pos_]))) ++pos_;
       if (pos_ == from) error("expected a whole number index after 'result['");
-      index = std::strtod(s_.substr(from, pos_ - from).c_str(), nullptr) * (negative ? -1 : 1);
+      n->value = std::strtod(s_.substr(from, pos_ - from).c_str(), nullptr) * (negative ? -1 : 1);
       expect("]");
     }
     while (pos_ < s_.size() && s_[pos_] == '.') {
@@ -171,27 +222,42 @@ class Parser {
       const size_t from = pos_;
       while (pos_ < s_.size() && (std::isalnum(static_cast<unsigned char>(s_[pos_])) || s_[pos_] == '_')) ++pos_;
       if (pos_ == from) error("expected a field name after '.'");
+      n->form = Node::Form::kField;
     }
-    return index;
+    n->suffix_end = n->form == Node::Form::kBare ? n->end : pos_;  // not the spaces looked past
+    return n;
   }
 
   const std::string& s_;
   size_t pos_ = 0;
+  int depth_ = 0;
 };
 
 // Whether result[index] exists in a measurement of one series: [0], and [-1] (expr-lang
 // counts negative indexes from the end).
 bool in_range(double index) { return index == 0 || index == -1; }
 
+// Whether a read (result, result[k], result.field) of a value gives it in `shape`.
+bool gives_value(const Node& n, ResultShape shape) {
+  using F = Node::Form;
+  switch (shape) {
+    case ResultShape::kAny: return n.form != F::kIndex || in_range(n.value);
+    case ResultShape::kVector: return n.form == F::kIndex && in_range(n.value);
+    case ResultShape::kScalar: return n.form == F::kBare;
+    case ResultShape::kMap: return n.form == F::kField;
+  }
+  return false;
+}
+
 // `data`: whether the measurement has a value; `failed`: set when evaluation reads a
 // result that is not there. && and || short-circuit, so a guard decides before a read.
-double eval_node(const Node& n, double r, bool data, bool* failed) {
-  auto a = [&] { return eval_node(*n.a, r, data, failed); };
-  auto b = [&] { return eval_node(*n.b, r, data, failed); };
+double eval_node(const Node& n, double r, bool data, ResultShape shape, bool* failed) {
+  auto a = [&] { return eval_node(*n.a, r, data, shape, failed); };
+  auto b = [&] { return eval_node(*n.b, r, data, shape, failed); };
   switch (n.op) {
     case Op::kNum: return n.value;
     case Op::kResult:
-      if (!data || !in_range(n.value)) *failed = true;
+      if (!data || !gives_value(n, shape)) *failed = true;
       return r;
     case Op::kNeg: return -a();
     case Op::kNot: return a() == 0;
@@ -207,10 +273,16 @@ double eval_node(const Node& n, double r, bool data, bool* failed) {
     case Op::kNe: return a() != b();
     case Op::kAnd: return a() != 0 && b() != 0;
     case Op::kOr: return a() != 0 || b() != 0;
+    case Op::kCond: return a() != 0 ? b() : eval_node(*n.c, r, data, shape, failed);
     case Op::kIsNaN: return std::isnan(a());
-    case Op::kLen: return data ? 1 : 0;
+    case Op::kLen:  // a list's length; a number or a map has none that says "no data"
+      if (shape == ResultShape::kScalar || shape == ResultShape::kMap) *failed = true;
+      return data ? 1 : 0;
     case Op::kDefault:
-      if (data && !in_range(n.value)) *failed = true;
+      // Argo's default(x, d) returns d when the whole result is nil (Datadog's no data),
+      // else the whole result: a list or a map, which no comparison takes.
+      if (shape == ResultShape::kVector || shape == ResultShape::kMap || (data && !gives_value(n, shape)))
+        *failed = true;
       return data ? r : a();
   }
   return 0;
@@ -231,23 +303,76 @@ std::optional<Expression> Expression::parse(const std::string& text, std::string
   }
 }
 
-std::optional<double> Expression::evaluate(std::optional<double> result) const {
+const char* shape_name(ResultShape s) {
+  switch (s) {
+    case ResultShape::kAny: return "any";
+    case ResultShape::kVector: return "vector";
+    case ResultShape::kScalar: return "scalar";
+    case ResultShape::kMap: return "map";
+  }
+  return "?";
+}
+
+std::optional<double> Expression::evaluate(std::optional<double> result, ResultShape shape) const {
   bool failed = false;
-  const double v = eval_node(*root_, result.value_or(std::nan("")), result.has_value(), &failed);
+  const double v = eval_node(*root_, result.value_or(std::nan("")), result.has_value(), shape, &failed);
   if (failed) return std::nullopt;
   return v;
 }
 
-bool Expression::reads_past_one_series() const {
-  std::vector<const Node*> todo = {root_.get()};
+namespace {
+// Every node of the tree, depth first.
+template <class F>
+void visit(const Node& root, F&& f) {
+  std::vector<const Node*> todo = {&root};
   while (!todo.empty()) {
     const Node* n = todo.back();
     todo.pop_back();
-    if ((n->op == Op::kResult || n->op == Op::kDefault) && !in_range(n->value)) return true;
-    for (const Node* c : {n->a.get(), n->b.get()})
+    f(*n);
+    for (const Node* c : {n->a.get(), n->b.get(), n->c.get()})
       if (c) todo.push_back(c);
   }
-  return false;
+}
+bool is_read(const Node& n) { return n.op == Op::kResult || n.op == Op::kDefault; }
+}  // namespace
+
+bool Expression::reads_past_one_series() const {
+  bool past = false;
+  visit(*root_, [&](const Node& n) { past |= is_read(n) && n.form == Node::Form::kIndex && !in_range(n.value); });
+  return past;
+}
+
+bool Expression::calls_default() const {
+  bool found = false;
+  visit(*root_, [&](const Node& n) { found |= n.op == Op::kDefault; });
+  return found;
+}
+
+std::string Expression::text_as_vector() const {
+  // Each edit replaces [from, to) of the text, latest first.
+  struct Edit {
+    size_t from, to;
+    std::string text;
+  };
+  std::vector<Edit> edits;
+  visit(*root_, [&](const Node& n) {
+    if (!is_read(n) || !gives_value(n, ResultShape::kAny)) return;
+    if (n.op == Op::kDefault) {  // a list is never nil: say what default() meant
+      const std::string d = text_.substr(n.arg_from, n.arg_to - n.arg_from);
+      edits.push_back({n.call_from, n.call_to, "(len(result) == 0 ? " + d + " : result[0])"});
+    } else if (n.form != Node::Form::kIndex) {
+      edits.push_back({n.end, n.suffix_end, "[0]"});
+    }
+  });
+  std::sort(edits.begin(), edits.end(), [](const Edit& a, const Edit& b) { return a.from > b.from; });
+  std::string out = text_;
+  size_t done = std::string::npos;  // where the last edit made began: a read inside it is skipped
+  for (const Edit& e : edits) {
+    if (e.to > done) continue;
+    out.replace(e.from, e.to - e.from, e.text);
+    done = e.from;
+  }
+  return out;
 }
 
 }  // namespace canarysim

@@ -1,18 +1,17 @@
 // The small expressions of Argo Rollouts' successCondition and failureCondition, over a
 // measurement's `result`:
 //   result < 0.01      result[0] >= 0.95 && result[0] <= 1      !(result > 2) or isNaN(result)
-// Numbers, `result` (and `result[0]`, `result[-1]`, `result.field`, asFloat(result),
-// asInt(result): the same value, since canarysim's measurements are one series), + - * /,
-// comparisons, && || ! (and, or, not; evaluated left to right and short-circuited, as
-// expr-lang does), parentheses, isNaN(x), len(result), default(result, x), true and
-// false. Parsed once when the policy loads; evaluated at every measurement.
+// Numbers, `result` (and `result[k]`, `result.field`, asFloat(result), asInt(result)),
+// + - * /, comparisons, && || ! (and, or, not; evaluated left to right and
+// short-circuited, as expr-lang does), parentheses, isNaN(x), len(result),
+// default(result, x), true and false. Parsed once when the policy loads; evaluated at
+// every measurement.
 //
-// Reads that fail in Argo fail here, and Argo makes each an Error measurement:
-// - With no data (an empty query result) Argo still evaluates the condition: len(result)
-//   is 0 and default(result, x) is x, so guards such as `len(result) == 0 || result[0] <
-//   0.01` decide; any other use of the result fails.
-// - result[k] for k other than 0 and -1 is past the one series a canarysim measurement
-//   has (a PromQL query aggregated to one series has no second): index out of range.
+// What `result` is depends on the provider, and a read of the wrong form fails in Argo
+// (an Error measurement), so it fails here (ResultShape). With no data (an empty query
+// result) Argo still evaluates the condition: len(result) is 0 and default(result, x) is
+// x, so guards such as `len(result) == 0 || result[0] < 0.01` decide; any other read of
+// the result fails.
 #pragma once
 
 #include <memory>
@@ -21,18 +20,38 @@
 
 namespace canarysim {
 
+// What Argo's `result` is, by provider; a canarysim measurement is one series, so one value.
+enum class ResultShape {
+  kAny,     // canarysim's own policies: result, result[0], result[-1] and result.field all
+            // read the value
+  kVector,  // Prometheus (an instant vector): a list of the series' values; result[0] (or
+            // [-1]) reads it, result[1] is out of range, and a bare `result` compared or
+            // passed to isNaN is a type mismatch
+  kScalar,  // Datadog, Prometheus scalar(): a number; only a bare `result` reads it
+  kMap,     // New Relic: the NRQL result's fields; only result.field reads one
+};
+const char* shape_name(ResultShape s);  // any, vector, scalar, map
+
 class Expression {
  public:
   // nullopt and `error` set on a syntax error.
   static std::optional<Expression> parse(const std::string& text, std::string* error);
   // The value (comparisons and logic give 0 or 1) for a measurement's result (nullopt:
   // no data), or nullopt when the evaluation fails: it reads a result that is not there.
-  std::optional<double> evaluate(std::optional<double> result) const;
+  std::optional<double> evaluate(std::optional<double> result, ResultShape shape = ResultShape::kAny) const;
   // Whether the condition holds on a value (a failed evaluation does not hold).
-  bool holds(double result) const { return evaluate(result).value_or(0) != 0; }
+  bool holds(double result, ResultShape shape = ResultShape::kAny) const {
+    return evaluate(result, shape).value_or(0) != 0;
+  }
   // Whether some read in the condition is past the one series (result[1], ...), which
   // fails whenever the evaluation reaches it.
   bool reads_past_one_series() const;
+  // Whether the condition calls default(result, x).
+  bool calls_default() const;
+  // The text of a condition written for kAny, for a Prometheus provider (kVector): every
+  // read that gives the value reads result[0] (`result < 1` -> `result[0] < 1`,
+  // `result.x` -> `result[0]`); reads that fail (result[1]) are left as written.
+  std::string text_as_vector() const;
   const std::string& text() const { return text_; }
 
   struct Node;

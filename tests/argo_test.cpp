@@ -1,4 +1,6 @@
 // kind: argo: steps, analysis runs, and Argo's measurement and run phases.
+#include <cmath>
+
 #include "policies/expr.h"
 #include "tests/policy_fixture.h"
 
@@ -36,6 +38,59 @@ TEST(ExpressionTest, AReadPastTheOneSeriesFailsWhenReached) {
   EXPECT_EQ(guarded->evaluate(std::nullopt), 1.0);  // no data: len 0
   EXPECT_EQ(Expression::parse("default(result[2], 0) < 1", &error)->evaluate(0.5), std::nullopt);
   EXPECT_EQ(Expression::parse("result < 1", &error)->evaluate(std::nullopt), std::nullopt);
+}
+
+// What `result` is depends on the provider (a Prometheus list, a Datadog number, a New
+// Relic row); a read of the wrong form fails in Argo, and here.
+TEST(ExpressionTest, TheResultIsReadAsTheProviderGivesIt) {
+  std::string error;
+  auto e = [&](const char* text) {
+    auto x = Expression::parse(text, &error);
+    EXPECT_TRUE(x) << text << ": " << error;
+    return *x;
+  };
+  using S = ResultShape;
+  EXPECT_EQ(e("result < 1").evaluate(0.5, S::kVector), std::nullopt);  // [0.5] < 1: mismatched types
+  EXPECT_EQ(e("result[0] < 1").evaluate(0.5, S::kVector), 1.0);
+  EXPECT_EQ(e("result[-1] < 1").evaluate(0.5, S::kVector), 1.0);
+  EXPECT_EQ(e("isNaN(result)").evaluate(0.5, S::kVector), std::nullopt);
+  EXPECT_EQ(e("len(result) == 0 || result[0] < 1").evaluate(std::nullopt, S::kVector), 1.0);
+  EXPECT_EQ(e("default(result, 0) < 1").evaluate(0.5, S::kVector), std::nullopt);  // returns the list
+  EXPECT_EQ(e("default(result, 0) < 1").evaluate(std::nullopt, S::kVector), std::nullopt);  // [] is not nil
+  EXPECT_EQ(e("result < 1").evaluate(0.5, S::kScalar), 1.0);
+  EXPECT_EQ(e("result[0] < 1").evaluate(0.5, S::kScalar), std::nullopt);
+  EXPECT_EQ(e("default(result, 0) < 1").evaluate(std::nullopt, S::kScalar), 1.0);  // Datadog's nil
+  EXPECT_EQ(e("len(result) > 0").evaluate(0.5, S::kScalar), std::nullopt);
+  EXPECT_EQ(e("result.rate < 1").evaluate(0.5, S::kMap), 1.0);
+  EXPECT_EQ(e("result < 1").evaluate(0.5, S::kMap), std::nullopt);
+  for (const char* any : {"result < 1", "result[0] < 1", "result.rate < 1", "default(result, 2) < 1"})
+    EXPECT_EQ(e(any).evaluate(0.5, S::kAny), 1.0) << any;
+  // expr-lang's a ? b : c, short-circuited.
+  const Expression guarded = e("(len(result) == 0 ? 1 : result[0]) >= 0.5");
+  EXPECT_EQ(guarded.evaluate(std::nullopt, S::kVector), 1.0);
+  EXPECT_EQ(guarded.evaluate(0.2, S::kVector), 0.0);
+}
+
+// Export writes Prometheus queries: a condition written for canarysim's any-form result is
+// rewritten to read result[0], and means the same on a list.
+TEST(ExpressionTest, AConditionIsRewrittenForAPrometheusList) {
+  std::string error;
+  auto vector_text = [&](const char* text) { return Expression::parse(text, &error)->text_as_vector(); };
+  EXPECT_EQ(vector_text("result < 1"), "result[0] < 1");
+  EXPECT_EQ(vector_text("isNaN(result) || result >= 0.95"), "isNaN(result[0]) || result[0] >= 0.95");
+  EXPECT_EQ(vector_text("result.rate<1 and result[0] > 0"), "result[0]<1 and result[0] > 0");
+  EXPECT_EQ(vector_text("default(result, 1) >= 0.5"), "(len(result) == 0 ? 1 : result[0]) >= 0.5");
+  EXPECT_EQ(vector_text("len(result) == 0 || result[1] > 0"), "len(result) == 0 || result[1] > 0");
+  for (const char* text : {"result < 1", "default(result, 1) >= 0.5", "not (result * 100 > 2)", "isNaN(result) or result > 3"}) {
+    const Expression any = *Expression::parse(text, &error);
+    const Expression list = *Expression::parse(any.text_as_vector(), &error);
+    for (std::optional<double> x : {std::optional<double>(), std::optional(0.0), std::optional(0.4), std::optional(0.9),
+                                    std::optional(5.0), std::optional(std::nan(""))}) {
+      const auto a = any.evaluate(x), b = list.evaluate(x, ResultShape::kVector);
+      EXPECT_EQ(a.has_value(), b.has_value()) << text;
+      if (a && b) EXPECT_EQ(*a, *b) << text;
+    }
+  }
 }
 
 constexpr const char* kArgo = R"(
@@ -135,6 +190,29 @@ tick: 1m
   EXPECT_EQ(DecideAt(180).action, Action::kHold);  // error 2 (counted, they would make count 2)
   Minute(240, 100, 1.0, 0);
   const Decision d = DecideAt(240);  // error 3 > limit 2
+  EXPECT_EQ(d.action, Action::kRollback);
+  EXPECT_NE(d.reason.find("Error"), std::string::npos) << d.reason;
+}
+
+// provider.result: vector (an import from Prometheus): `result < 0.01` compares a list,
+// an Error at every measurement, and the rollout aborts however healthy the canary.
+TEST_F(ArgoTest, AConditionOfTheWrongFormForItsProviderErrsAndAborts) {
+  Load(R"(
+kind: argo
+steps: [{setWeight: 10}, {pause: {duration: 1h}}]
+analysis: {templates: [{templateName: t}]}
+templates:
+  t:
+    metrics:
+      - {name: m, interval: 1m, successCondition: result < 0.01, consecutiveErrorLimit: 1,
+         provider: {query: error_rate, result: vector}}
+tick: 1m
+)");
+  DecideAt(60);
+  Minute(120, 100, 1.0, 0);
+  EXPECT_EQ(DecideAt(120).action, Action::kHold);  // error 1
+  Minute(180, 100, 1.0, 0);
+  const Decision d = DecideAt(180);  // error 2 > limit 1
   EXPECT_EQ(d.action, Action::kRollback);
   EXPECT_NE(d.reason.find("Error"), std::string::npos) << d.reason;
 }

@@ -94,6 +94,18 @@ TEST(ExportTest, KindsWithoutAnExactFormAreRefusedWithTheReason) {
     }
   }
   EXPECT_THROW(export_policy("flagger", kSource + "/policies/presets/argo.yaml"), InputError);
+  // Conditions written for a Datadog number would fail on the Prometheus list export writes.
+  const std::string scalar = testing::TempDir() + "/argo-scalar.yaml";
+  std::ofstream(scalar) << "kind: argo\nsteps: [{setWeight: 10}, {analysis: {templates: [{templateName: t}]}}]\n"
+                           "templates: {t: {metrics: [{name: m, successCondition: result < 0.01,\n"
+                           "  provider: {query: error_rate, result: scalar}}]}}\n";
+  try {
+    export_policy("argo", scalar);
+    ADD_FAILURE() << "exported";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("result: any or vector: export writes Prometheus queries"), std::string::npos)
+        << e.what();
+  }
 }
 
 TEST(ExportTest, AMappingThatWouldNotRoundTripIsRefused) {

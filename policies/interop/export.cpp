@@ -7,6 +7,7 @@
 #include <map>
 
 #include "policies/checks.h"
+#include "policies/expr.h"
 #include "policies/interop/query.h"
 #include "policies/interop/text.h"
 #include "policies/policy.h"
@@ -235,8 +236,20 @@ Exported export_argo(const ConfigMap& p, Exporter& ex, const std::string& name) 
     for (const ConfigMap& m : t.maps("metrics")) {
       YAML::Node o;
       o["name"] = m.text("name");
-      for (const char* key : {"interval", "initialDelay", "successCondition", "failureCondition"})
+      for (const char* key : {"interval", "initialDelay"})
         if (m.has(key)) o[key] = m.text(key);
+      // A Prometheus query's result is a list (policies/expr.h): conditions written for
+      // canarysim's any-form result read result[0]; those already for a list stay.
+      const ConfigMap pr = m.map("provider");
+      const std::string shape = pr.text("result", "any");
+      if (shape != "any" && shape != "vector")
+        pr.reject("result", "any or vector: export writes Prometheus queries, whose result is a list, and these "
+                            "conditions read a " + shape + " result; rewrite them for result[0]");
+      for (const char* key : {"successCondition", "failureCondition"}) {
+        if (!m.has(key)) continue;
+        const auto e = Expression::parse(m.text(key), nullptr);
+        o[key] = shape == "any" && e ? e->text_as_vector() : m.text(key);
+      }
       for (const char* key : {"count", "failureLimit", "inconclusiveLimit", "consecutiveErrorLimit"})
         if (m.has(key)) o[key] = m.count(key, 0, 0, 1000000);
       if (m.flag("dryRun", false)) {
@@ -244,7 +257,6 @@ Exported export_argo(const ConfigMap& p, Exporter& ex, const std::string& name) 
         d["metricName"] = m.text("name");
         doc["spec"]["dryRun"].push_back(d);
       }
-      const ConfigMap pr = m.map("provider");
       const Metric metric = *Metric::parse(pr.text("query"));
       const double interval = m.duration("interval", 0);
       const double window = pr.duration("window", interval > 0 ? interval : 60);

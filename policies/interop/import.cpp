@@ -286,6 +286,32 @@ std::vector<std::pair<std::string, double>> condition_rules(const std::function<
   return out;
 }
 
+// Why a condition's read fails on a measurement with data, for a warning: the form of
+// `result` it reads, against what the provider gives (policies/expr.h).
+std::string misread(const Expression& e, ResultShape shape, const std::string& dialect) {
+  if (e.reads_past_one_series())
+    return "reads past result[0], and the query returns one series (index out of range). A measurement is one query "
+           "and result[0] its value; count takes measurements one after another, each judged alone";
+  switch (shape) {
+    case ResultShape::kVector:
+      if (e.calls_default())
+        return "calls default(), which returns the whole result when there is one, and a Prometheus query's result "
+               "is the list of its series' values ([0.004]), which no comparison takes; `len(result) == 0 || "
+               "result[0] ...` guards no data";
+      return "reads the result without an index, and a Prometheus query's result is the list of its series' values "
+             "([0.004]), which Argo cannot compare or pass to isNaN (mismatched types); result[0] is the value";
+    case ResultShape::kScalar:
+      return "reads result[...] or result.field, and " +
+             std::string(dialect == "datadog" ? "a Datadog query's" : "this query's (scalar())") +
+             " result is one number, which has neither; result is the value";
+    case ResultShape::kMap:
+      return "reads the result as a value, and a New Relic result is the NRQL row's fields (result.name, named by "
+             "the SELECT's aliases)";
+    case ResultShape::kAny: break;
+  }
+  return "reads the result in a form it does not have";
+}
+
 class Importer {
  public:
   explicit Importer(const ImportOptions& o) : opt(o) {}
@@ -302,12 +328,16 @@ class Importer {
   void rule(const QueryMeaning& m, const std::string& op, double threshold, const std::string& source,
             const std::string& outcome = "") {
     const std::string text = rule_text(m, op, threshold) + outcome;
-    out.rules.push_back("rule: " + text + "  (" + source + ")");
-    comments.push_back("# rule: " + text + "  (" + source + ")");
+    state(text, source);
     // Web services answer in milliseconds; an LLM completion streams for seconds.
     if (m.metric.rfind("latency_", 0) == 0 && m.version == "canary" && op[0] == '<' && threshold / m.scale < 2)
       warn(source + ": " + text + " looks like a web latency: LLM completions stream for seconds end to end; if it "
            "meant the time to the first token, import with --latency ttft");
+  }
+  // States what the imported policy does, with where it comes from.
+  void state(const std::string& text, const std::string& source) {
+    out.rules.push_back("rule: " + text + "  (" + source + ")");
+    comments.push_back("# rule: " + text + "  (" + source + ")");
   }
   // Warns about every key of `node` not in `known`, under its location.
   void unsupported(const Node& node, std::initializer_list<const char*> known, const std::string& why = "not simulated") {
@@ -591,6 +621,11 @@ class ArgoImporter {
       im_.warn(where + ": its query (" + qnode.where() + ") was not read: " + meaning.why + "; metric dropped");
       return YAML::Node();
     }
+    // What Argo's `result` is for this provider and query.
+    const ResultShape shape = dialect == "datadog" ? ResultShape::kScalar
+                              : dialect == "newrelic" ? ResultShape::kMap
+                              : meaning.scalar      ? ResultShape::kScalar
+                                                    : ResultShape::kVector;
     YAML::Node o;
     o["name"] = name;
     for (const char* key : {"interval", "initialDelay"})
@@ -615,21 +650,24 @@ class ArgoImporter {
       };
       std::string why;
       // A failure condition keeps its complement; a failed evaluation holds neither.
-      const auto rules = condition_rules([&](double x) { return e->holds(x) != failure; }, text, &why);
-      if (e->reads_past_one_series()) {
-        // Argo's result is the query's series; canarysim's measurement is the version's one.
-        if (!meaning.series.empty()) {
+      const auto rules = condition_rules([&](double x) { return e->holds(x, shape) != failure; }, text, &why);
+      // Values at which Argo fails to evaluate the condition: reads of a form the
+      // provider's result does not have, or past its one series.
+      std::string none;
+      const auto errs = condition_rules([&](double x) { return !e->evaluate(x, shape); }, text, &none);
+      if (!errs.empty() || none == "holds for every value") {
+        if (e->reads_past_one_series() && !meaning.series.empty()) {
+          // Argo's result is the query's series; canarysim's measurement is the version's one.
           im_.warn(m[key].where() + ": '" + text + "' reads a second series, and the query returns one for each " +
                    meaning.series + "; canarysim measures each version as one series; metric dropped");
           return YAML::Node();
         }
-        im_.warn(m[key].where() + ": '" + text + "' reads past result[0], and the query (" + qnode.where() +
-                 ") returns one series: in Argo, as in the imported policy, a measurement whose evaluation reaches "
-                 "that read is an Error (index out of range), and Errors beyond consecutiveErrorLimit in a row end "
-                 "the analysis in Error, which aborts the rollout. A measurement is one query and result[0] its "
-                 "value; count takes measurements one after another, each judged alone");
-        std::string never;
-        for (const auto& [op, x] : condition_rules([&](double x) { return !e->evaluate(x); }, text, &never))
+        im_.warn(m[key].where() + ": '" + text + "' " + misread(*e, shape, dialect) + " (query at " + qnode.where() +
+                 "): in Argo, as in the imported policy, a measurement whose evaluation reaches that read is an "
+                 "Error, and Errors beyond consecutiveErrorLimit in a row end the analysis in Error, which aborts "
+                 "the rollout");
+        if (!is_dry && errs.empty()) im_.state(rule_subject(meaning) + " is an Error at every value", source(" errs"));
+        for (const auto& [op, x] : errs)
           if (!is_dry) im_.rule(meaning, op, x, source(" errs"), " is an Error");
       } else if (rules.empty()) {
         im_.warn(m[key].where() + ": '" + text + "' " + why);
@@ -647,6 +685,7 @@ class ArgoImporter {
     if (meaning.version != "canary") o["provider"]["version"] = meaning.version;
     if (meaning.scale != 1) o["provider"]["scale"] = meaning.scale;
     if (meaning.window_s > 0) o["provider"]["window"] = number_text(meaning.window_s) + "s";
+    o["provider"]["result"] = shape_name(shape);
     return o;
   }
 

@@ -1210,6 +1210,17 @@ Series series_of(const Ast& a) {
   return s;
 }
 
+// Whether a PromQL expression's value is a scalar, not an instant vector.
+bool is_scalar(const Ast& a) {
+  switch (a.kind) {
+    case Ast::Kind::kNumber: return true;
+    case Ast::Kind::kNegate: return is_scalar(*a.args[0]);
+    case Ast::Kind::kCall: return a.text == "scalar" || a.text == "time";
+    case Ast::Kind::kBinary: return is_scalar(*a.args[0]) && is_scalar(*a.args[1]);
+    default: return false;
+  }
+}
+
 // What the check reads when the result may hold several series, for a note; "" for one.
 std::string several_series(const Ast& ast) {
   const Series s = series_of(ast);
@@ -1241,6 +1252,15 @@ QueryMeaning read_query(const std::string& query, const std::string& dialect, co
     else if (dialect == "datadog") ast = DatadogParser(text).parse();
     else if (dialect == "newrelic") ast = parse_nrql(text);
     else refuse("a " + dialect + " query: the reader knows PromQL, Datadog metric queries and NRQL");
+    // A chain of operators (a + a + ...) nests the tree without nesting the parser; the
+    // reading recurses down it, so its depth is bounded too.
+    std::vector<std::pair<const Ast*, int>> todo = {{ast.get(), 1}};
+    while (!todo.empty()) {
+      const auto [a, depth] = todo.back();
+      todo.pop_back();
+      if (depth > 200) refuse("a query of more than 200 operations in a row");
+      for (const AstPtr& c : a->args) todo.emplace_back(c.get(), depth + 1);
+    }
     Reader reader(context);
     Meaning m = reader.eval(*ast);
     if (dialect == "prometheus") {
@@ -1248,6 +1268,7 @@ QueryMeaning read_query(const std::string& query, const std::string& dialect, co
       if (s.every) out.series = "series the selectors match";
       for (const std::string& l : s.labels) out.series += (out.series.empty() ? "" : ", ") + l;
       if (const std::string note = several_series(*ast); !note.empty()) reader.notes.push_back(note);
+      out.scalar = is_scalar(*ast);
     }
     switch (m.kind) {
       case Meaning::Kind::kValue: break;
@@ -1285,15 +1306,19 @@ QueryMeaning read_query(const std::string& query, const std::string& dialect, co
   return out;
 }
 
+std::string rule_subject(const QueryMeaning& m) {
+  if (m.version == "ratio") return m.metric + " ratio";
+  if (m.version == "difference") return m.metric + " increase";
+  if (m.version == "baseline") return m.metric + " baseline";
+  return m.metric;
+}
+
 std::string rule_text(const QueryMeaning& m, const std::string& op, double threshold) {
   const bool time = m.metric.rfind("ttft", 0) == 0 || m.metric.rfind("itl", 0) == 0 ||
                     m.metric.rfind("token_gap", 0) == 0 || m.metric.rfind("latency", 0) == 0;
   const bool rate = m.metric == "error_rate" || m.metric == "success_rate" || m.metric == "hallucination_rate" ||
                     m.metric == "unsafe_rate";
-  std::string name = m.metric;
-  if (m.version == "ratio") name += " ratio";
-  else if (m.version == "difference") name += " increase";
-  else if (m.version == "baseline") name += " baseline";
+  const std::string name = rule_subject(m);
   char buf[64];
   const double v = threshold / m.scale;  // canarysim's unit: seconds, fractions
   if (m.version == "ratio") std::snprintf(buf, sizeof buf, "%.6g", threshold);

@@ -66,6 +66,8 @@ struct QueryMeaning {
   // PromQL: what tells the result's series apart when it may have several ("pod"; "" for
   // one series, as canarysim measures each version). Argo reads result[0] of them.
   std::string series;
+  // PromQL: the result is a scalar (scalar(), a number), not an instant vector.
+  bool scalar = false;
   std::vector<std::string> notes;  // approximations the reading made
 };
 
@@ -75,5 +77,7 @@ QueryMeaning read_query(const std::string& query, const std::string& dialect, co
 // A threshold on a meaning's query value, in canarysim's words:
 // "error_rate <= 1%", "latency_p99 <= 500ms", "ttft_p99 ratio <= 1.2".
 std::string rule_text(const QueryMeaning& meaning, const std::string& op, double threshold);
+// What a rule is about, as rule_text names it: "error_rate", "ttft_p99 ratio".
+std::string rule_subject(const QueryMeaning& meaning);
 
 }  // namespace canarysim
