@@ -88,6 +88,39 @@ TEST_F(HostileInputTest, HostilePolicyAndTelemetryValuesAreRefusedByRunAndTimeli
   EXPECT_TRUE(Contains(w.output, "telemetry windows of 1ms")) << w.output;
 }
 
+// Conditions and queries nested (parentheses) or chained (1 + 1 + ...) past anything
+// written by hand: the parsers bound their depth, so no text can exhaust the stack (the
+// 100,000 parentheses below crashed validate before), and the message quotes the value's
+// start and size, not all 400 KB of it.
+TEST_F(HostileInputTest, ConditionsAndQueriesTooDeepAreRefusedNotACrash) {
+  auto argo = [&](const std::string& name, const std::string& condition) {
+    return Write(name, "kind: argo\nsteps: [{setWeight: 10}, {analysis: {templates: [{templateName: t}]}}]\n"
+                       "templates: {t: {metrics: [{name: m, successCondition: \"" + condition +
+                       "\", provider: {query: error_rate}}]}}\n");
+  };
+  const std::string deep = argo("deep.yaml", "result < " + std::string(100000, '(') + "1" + std::string(100000, ')'));
+  std::string chain = "result < 1";
+  for (int i = 0; i < 5000; ++i) chain += "+1";
+  const std::string long_chain = argo("chain.yaml", chain);
+  for (const auto& [file, why] : {std::pair{deep, "nested too deeply"}, std::pair{long_chain, "more than 1000 operations in a row"}}) {
+    const CliResult r = Cli("validate " + file);
+    EXPECT_EQ(r.exit_code, 2) << r.output.substr(0, 400);
+    EXPECT_TRUE(Contains(r.output, why)) << r.output.substr(0, 400);
+    EXPECT_LT(r.output.size(), 1000u);
+  }
+  std::string query = "sum(rate(a_total{code=~\"5..\"}[1m]))";
+  for (int i = 0; i < 1000; ++i) query += " + sum(rate(a_total{code=~\"5..\"}[1m]))";
+  const std::string rollout = Write("rollout.yaml",
+      "apiVersion: argoproj.io/v1alpha1\nkind: Rollout\nmetadata: {name: r}\nspec:\n  strategy:\n    canary:\n"
+      "      steps: [{setWeight: 10}, {analysis: {templates: [{templateName: t}]}}]\n---\n"
+      "apiVersion: argoproj.io/v1alpha1\nkind: AnalysisTemplate\nmetadata: {name: t}\nspec:\n  metrics:\n"
+      "  - name: m\n    successCondition: result[0] < 0.5\n    provider:\n      prometheus:\n        query: '" +
+      query + "'\n");
+  const CliResult r = Cli("import argo " + rollout);
+  EXPECT_EQ(r.exit_code, 0) << r.output.substr(0, 400);
+  EXPECT_TRUE(Contains(r.output, "a query of more than 200 operations in a row; metric dropped")) << r.output.substr(0, 400);
+}
+
 TEST_F(HostileInputTest, TheWorkBudgetNamesWhatDrivesTheCostAndCanBeRaised) {
   const CliResult low = Cli("run scenarios/aa-null.yaml --runs 2 --max-events-per-run 1000");
   EXPECT_EQ(low.exit_code, 2) << low.output;

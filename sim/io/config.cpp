@@ -90,10 +90,15 @@ std::string ConfigMap::Impl::at(const YAML::Node& n, const YAML::Mark& mark) con
 
 namespace {
 
-// How a value is shown in "got ..." parts of messages.
+// How a value is shown in "got ..." parts of messages: a long one by its start and size,
+// so that a hostile file cannot make the message as large as itself.
 std::string shown(const YAML::Node& n) {
+  constexpr size_t kShown = 120;
   switch (n.Type()) {
-    case YAML::NodeType::Scalar: return "'" + n.Scalar() + "'";
+    case YAML::NodeType::Scalar:
+      if (n.Scalar().size() > kShown)
+        return "'" + n.Scalar().substr(0, kShown) + "...' (" + std::to_string(n.Scalar().size()) + " characters)";
+      return "'" + n.Scalar() + "'";
     case YAML::NodeType::Sequence: return "a list";
     case YAML::NodeType::Map: return "a mapping";
     default: return "nothing";
