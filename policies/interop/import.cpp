@@ -630,6 +630,12 @@ class ArgoImporter {
     o["name"] = name;
     for (const char* key : {"interval", "initialDelay"})
       if (m[key]) o[key] = duration_text(m[key]);
+    if (m["failureLimit"] && m["failureLimit"].text() == "-1") {
+      // Argo 1.8: no limit on failures, the metric left to consecutiveSuccessLimit.
+      im_.warn(m["failureLimit"].where() + ": failureLimit -1 leaves metric " + name + " to consecutiveSuccessLimit, "
+               "which canarysim does not simulate; metric dropped");
+      return YAML::Node();
+    }
     for (const char* key : {"count", "failureLimit", "inconclusiveLimit", "consecutiveErrorLimit"})
       if (const auto v = whole(m[key], ctx)) o[key] = *v;
     // `muted: true`, which some teams' tooling adds, reads as a dry run: observed, never enforced.
