@@ -393,6 +393,13 @@ std::vector<const Template*> template_refs(const ConfigMap& m, const std::string
     const std::string name = refs[i].text("templateName");
     const auto it = templates.find(name);
     if (it == templates.end()) refs[i].reject("templateName", "no template named '" + name + "' in templates");
+    // Argo merges the templates of one analysis, and refuses two metrics of one name.
+    for (const Template* earlier : out)
+      for (const ArgoMetric& a : *earlier)
+        for (const ArgoMetric& b : it->second)
+          if (a.name == b.name)
+            refs[i].reject("templateName", "a template whose metrics' names the analysis's other templates do not "
+                                           "have: Argo refuses to merge two metrics named '" + a.name + "'");
     out.push_back(&it->second);
   }
   if (out.empty()) m.fail(key, "a list of at least one {templateName: NAME}");
@@ -409,6 +416,13 @@ ArgoMetric parse_metric(const ConfigMap& m) {
   a.failure_limit = m.count("failureLimit", 0, 0, 1000000);
   a.inconclusive_limit = m.count("inconclusiveLimit", 0, 0, 1000000);
   a.consecutive_error_limit = m.count("consecutiveErrorLimit", 4, 0, 1000000);
+  // Argo's own checks of a metric (ValidateMetric), so that a template Argo would refuse
+  // is refused here, not simulated as a run that waits forever.
+  if (a.count > 1 && a.interval_s == 0)
+    m.fail("count", "an interval with a count above 1, as Argo requires (without one the measurements after the "
+                    "first never come)");
+  if (a.count > 0 && a.failure_limit > a.count) m.fail("failureLimit", "at most count, as Argo requires");
+  if (a.count > 0 && a.inconclusive_limit > a.count) m.fail("inconclusiveLimit", "at most count, as Argo requires");
   for (const char* key : {"successCondition", "failureCondition"}) {
     if (!m.has(key)) continue;
     std::string error;
@@ -456,7 +470,12 @@ std::unique_ptr<PolicyConfig> parse_argo(const ConfigMap& m) {
     const ConfigMap t = templates.map(name);
     t.allow(kArgoTemplate);
     Template metrics;
-    for (const ConfigMap& mm : t.maps("metrics")) metrics.push_back(parse_metric(mm));
+    for (const ConfigMap& mm : t.maps("metrics")) {
+      metrics.push_back(parse_metric(mm));
+      for (size_t k = 0; k + 1 < metrics.size(); ++k)
+        if (metrics[k].name == metrics.back().name)
+          mm.reject("name", "a name no other metric of the template has, as Argo requires");
+    }
     if (metrics.empty()) t.fail("metrics", "a list of at least one metric");
     c->templates[name] = std::move(metrics);
   }

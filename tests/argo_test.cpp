@@ -217,6 +217,36 @@ tick: 1m
   EXPECT_NE(d.reason.find("Error"), std::string::npos) << d.reason;
 }
 
+// Argo's own checks of a template (ValidateMetric, and the merge of an analysis's
+// templates): what Argo refuses is refused, with the key, not simulated as a run that
+// waits forever.
+TEST_F(ArgoTest, WhatArgoRefusesInATemplateIsRefusedWithItsKey) {
+  auto refused = [&](const std::string& metrics, const std::string& refs, const std::string& why) {
+    const std::string text = "kind: argo\nsteps: [{setWeight: 10}, {analysis: {templates: " + refs +
+                             "}}]\ntemplates:\n  t: {metrics: " + metrics +
+                             "}\n  u: {metrics: [{name: m, interval: 1m, count: 2, successCondition: result < 1, "
+                             "provider: {query: error_rate}}]}\n";
+    try {
+      Load(text);
+      ADD_FAILURE() << "loaded: " << text;
+    } catch (const InputError& e) {
+      EXPECT_NE(std::string(e.what()).find(why), std::string::npos) << e.what();
+    }
+  };
+  const std::string one = "[{templateName: t}]";
+  refused("[{name: m, count: 3, successCondition: result < 1, provider: {query: error_rate}}]", one,
+          "count: expected an interval with a count above 1");
+  refused("[{name: m, interval: 1m, count: 2, failureLimit: 3, successCondition: result < 1, provider: {query: error_rate}}]",
+          one, "failureLimit: expected at most count");
+  refused("[{name: m, interval: 1m, count: 2, inconclusiveLimit: 3, successCondition: result < 1, provider: {query: error_rate}}]",
+          one, "inconclusiveLimit: expected at most count");
+  refused("[{name: m, successCondition: result < 1, provider: {query: error_rate}}, "
+          "{name: m, successCondition: result < 2, provider: {query: error_rate}}]",
+          one, "metrics[1].name: a name no other metric of the template has");
+  refused("[{name: m, successCondition: result < 1, provider: {query: error_rate}}]", "[{templateName: t}, {templateName: u}]",
+          "Argo refuses to merge two metrics named 'm'");
+}
+
 TEST_F(ArgoTest, AnInlineMetricWithAnIntervalNeedsACount) {
   EXPECT_THROW(Load(R"(
 kind: argo
