@@ -115,6 +115,17 @@ tick: 1m
 class ArgoTest : public PolicyTest {
  protected:
   void SetUp() override { Load(kArgo); }
+  // A background analysis of one metric (a flow mapping) on a 10 % canary, a tick a minute.
+  void LoadBackground(const std::string& metric) {
+    Load("kind: argo\nsteps: [{setWeight: 10}, {pause: {duration: 1h}}]\n"
+         "analysis: {templates: [{templateName: t}]}\ntemplates: {t: {metrics: [" + metric + "]}}\ntick: 1m\n");
+  }
+  // The decision at t aborts the rollout because a metric ended in Error.
+  void ExpectAbortedInError(double t) {
+    const Decision d = DecideAt(t);
+    EXPECT_EQ(d.action, Action::kRollback);
+    EXPECT_NE(d.reason.find("Error"), std::string::npos) << d.reason;
+  }
 };
 
 TEST_F(ArgoTest, WalksStepsAndPromotesAfterTheLast) {
@@ -149,23 +160,12 @@ TEST_F(ArgoTest, NeitherConditionTrueIsInconclusiveAndPausesTheRollout) {
 }
 
 TEST_F(ArgoTest, ConsecutiveErrorsBeyondTheLimitEndInError) {
-  Load(R"(
-kind: argo
-steps: [{setWeight: 10}, {pause: {duration: 1h}}]
-analysis: {templates: [{templateName: t}]}
-templates:
-  t:
-    metrics:
-      - {name: m, interval: 1m, successCondition: result < 0.01, consecutiveErrorLimit: 2,
-         provider: {query: error_rate}}
-tick: 1m
-)");
+  LoadBackground("{name: m, interval: 1m, successCondition: result < 0.01, consecutiveErrorLimit: 2, "
+                 "provider: {query: error_rate}}");
   DecideAt(60);  // background analysis starts; no canary data from here on
   EXPECT_EQ(DecideAt(120).action, Action::kHold);  // error 1
   EXPECT_EQ(DecideAt(180).action, Action::kHold);  // error 2
-  const Decision d = DecideAt(240);                // error 3 > limit 2
-  EXPECT_EQ(d.action, Action::kRollback);
-  EXPECT_NE(d.reason.find("Error"), std::string::npos) << d.reason;
+  ExpectAbortedInError(240);                       // error 3 > limit 2
 }
 
 // Argo evaluates both conditions (success first) and makes the measurement an Error if
@@ -189,32 +189,19 @@ tick: 1m
   // No data: the failure condition holds, but the success condition fails first.
   EXPECT_EQ(DecideAt(180).action, Action::kHold);  // error 2 (counted, they would make count 2)
   Minute(240, 100, 1.0, 0);
-  const Decision d = DecideAt(240);  // error 3 > limit 2
-  EXPECT_EQ(d.action, Action::kRollback);
-  EXPECT_NE(d.reason.find("Error"), std::string::npos) << d.reason;
+  ExpectAbortedInError(240);  // error 3 > limit 2
 }
 
 // provider.result: vector (an import from Prometheus): `result < 0.01` compares a list,
 // an Error at every measurement, and the rollout aborts however healthy the canary.
 TEST_F(ArgoTest, AConditionOfTheWrongFormForItsProviderErrsAndAborts) {
-  Load(R"(
-kind: argo
-steps: [{setWeight: 10}, {pause: {duration: 1h}}]
-analysis: {templates: [{templateName: t}]}
-templates:
-  t:
-    metrics:
-      - {name: m, interval: 1m, successCondition: result < 0.01, consecutiveErrorLimit: 1,
-         provider: {query: error_rate, result: vector}}
-tick: 1m
-)");
+  LoadBackground("{name: m, interval: 1m, successCondition: result < 0.01, consecutiveErrorLimit: 1, "
+                 "provider: {query: error_rate, result: vector}}");
   DecideAt(60);
   Minute(120, 100, 1.0, 0);
   EXPECT_EQ(DecideAt(120).action, Action::kHold);  // error 1
   Minute(180, 100, 1.0, 0);
-  const Decision d = DecideAt(180);  // error 2 > limit 1
-  EXPECT_EQ(d.action, Action::kRollback);
-  EXPECT_NE(d.reason.find("Error"), std::string::npos) << d.reason;
+  ExpectAbortedInError(180);  // error 2 > limit 1
 }
 
 // Argo's own checks of a template (ValidateMetric, and the merge of an analysis's
