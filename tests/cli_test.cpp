@@ -71,6 +71,24 @@ TEST(CliTest, UnknownOptionsAndBadValuesExitTwo) {
   EXPECT_EQ(Cli("").exit_code, 2);
 }
 
+// Whole numbers beyond 64 bits, or negative, are refused, not wrapped or clamped: CLI11
+// and sscanf had read a seed of -1 as 2^64 - 1 and 10^23 as the same, so two different
+// seeds were silently one study.
+TEST(CliTest, SeedsRunsAndShardsOutsideSixtyFourBitsAreRefusedNotWrapped) {
+  for (const char* command : {"run scenarios/aa-null.yaml --runs 2 --seed -1", "run scenarios/aa-null.yaml --runs 2 --seed 99999999999999999999999",
+                              "compare scenarios/aa-null.yaml policies/presets/stepped.yaml --runs 2 --seed -3",
+                              "timeline scenarios/aa-null.yaml --run -1", "timeline scenarios/aa-null.yaml --seed 1e3"}) {
+    const Result r = Cli(command);
+    EXPECT_EQ(r.exit_code, 2) << command << "\n" << r.output;
+    EXPECT_TRUE(Contains(r.output, "expected a whole number from 0 to 18446744073709551615")) << command << "\n" << r.output;
+  }
+  const Result top = Cli("run scenarios/aa-null.yaml --runs 2 --quiet --seed 18446744073709551615");
+  EXPECT_EQ(top.exit_code, 0) << top.output;
+  const Result shard = Cli("sweep tests/data/sweeps/bench.yaml --shard 1/99999999999999999999 --db /nonexistent/x.db");
+  EXPECT_EQ(shard.exit_code, 2) << shard.output;
+  EXPECT_TRUE(Contains(shard.output, "--shard: expected K/N with 1 <= K <= N")) << shard.output;
+}
+
 TEST(CliTest, FidelityScaledSaysWhatItSimulatesAndRefusesWhatItCannotHold) {
   const Result r = Cli("run scenarios/production.yaml --runs 2 --fidelity scaled:40 --fidelity-check 0 -q");
   EXPECT_EQ(r.exit_code, 0) << r.output;

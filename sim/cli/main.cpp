@@ -28,6 +28,7 @@
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <charconv>
 #include <chrono>
 #include <cmath>
 #include <filesystem>
@@ -67,6 +68,18 @@ constexpr int kExitBadInput = 2;
 constexpr int kExitInternal = 1;
 constexpr int kExitCheckFailed = 3;  // a check's budget or baseline breached; tune found nothing
 constexpr int kExitInterrupted = 130;  // Ctrl-C (128 + SIGINT), as shells report it
+
+// A whole number that fits in 64 bits, checked as text: CLI11's conversion would wrap -1
+// to 2^64 - 1 and clamp 10^23 to it, so two different seeds would silently be one.
+const CLI::Validator kWhole64(
+    [](std::string& text) -> std::string {
+      uint64_t v = 0;
+      const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+      if (text.empty() || ec != std::errc() || end != text.data() + text.size())
+        return "expected a whole number from 0 to 18446744073709551615, got '" + text + "'";
+      return "";
+    },
+    "WHOLE");
 
 struct RunArgs {
   std::string scenario, policy, format = "table", out, precision_metric = "false_rollback_rate", fidelity, report;
@@ -434,10 +447,16 @@ struct SweepArgs {
 
 // "K/N" -> (K, N).
 std::pair<uint64_t, uint64_t> parse_shard(const std::string& text) {
-  unsigned long long k = 0, n = 0;
-  char tail = 0;
-  if (std::sscanf(text.c_str(), "%llu/%llu%c", &k, &n, &tail) != 2 || k < 1 || k > n)
-    throw InputError("--shard: expected K/N with 1 <= K <= N, like 2/8, got '" + text + "'");
+  // from_chars, not sscanf: "%llu" takes -1 as 2^64 - 1 and clamps what overflows.
+  uint64_t k = 0, n = 0;
+  const char* const end = text.data() + text.size();
+  auto [slash, ek] = std::from_chars(text.data(), end, k);
+  const bool ok = ek == std::errc() && slash != end && *slash == '/' &&
+                  [&] {
+                    const auto [last, en] = std::from_chars(slash + 1, end, n);
+                    return en == std::errc() && last == end;
+                  }();
+  if (!ok || k < 1 || k > n) throw InputError("--shard: expected K/N with 1 <= K <= N, like 2/8, got '" + text + "'");
   return {k, n};
 }
 
@@ -754,7 +773,7 @@ int main(int argc, char** argv) {
   CLI::Option* run_runs = run_cmd->add_option("--runs", run.runs, "Monte Carlo runs")
       ->capture_default_str()
       ->check(CLI::Range(uint64_t{1}, uint64_t{100000000}));
-  run_cmd->add_option("--seed", run.seed, "Seed of the study")->capture_default_str();
+  run_cmd->add_option("--seed", run.seed, "Seed of the study")->capture_default_str()->check(kWhole64);
   run_cmd->add_option("--threads", run.threads, "Threads (0: one per core)")
       ->capture_default_str()
       ->check(CLI::Range(0u, 1024u));
@@ -786,8 +805,8 @@ int main(int argc, char** argv) {
       "timeline", "Show one run up close: weight, SLIs per analysis tick, every decision");
   timeline_cmd->add_option("scenario", timeline.scenario, "Scenario YAML file")->required();
   timeline_cmd->add_option("--policy", timeline.policy, "Policy YAML file (overrides the scenario's)");
-  timeline_cmd->add_option("--run", timeline.run, "Which run of the study")->capture_default_str();
-  timeline_cmd->add_option("--seed", timeline.seed, "Seed of the study")->capture_default_str();
+  timeline_cmd->add_option("--run", timeline.run, "Which run of the study")->capture_default_str()->check(kWhole64);
+  timeline_cmd->add_option("--seed", timeline.seed, "Seed of the study")->capture_default_str()->check(kWhole64);
   timeline_cmd->add_option("--format", timeline.format, "Output: table or csv")
       ->capture_default_str()
       ->check(CLI::IsMember({"table", "csv"}));
@@ -800,7 +819,7 @@ int main(int argc, char** argv) {
   compare_cmd->add_option("scenario", cmp.scenario, "Scenario YAML file")->required();
   compare_cmd->add_option("policies", cmp.policies, "Policy files; the first is the reference")->required();
   compare_cmd->add_option("--runs", cmp.runs, "Monte Carlo runs")->capture_default_str()->check(CLI::Range(uint64_t{2}, uint64_t{100000000}));
-  compare_cmd->add_option("--seed", cmp.seed, "Seed")->capture_default_str();
+  compare_cmd->add_option("--seed", cmp.seed, "Seed")->capture_default_str()->check(kWhole64);
   compare_cmd->add_option("--threads", cmp.threads, "Threads (0: one per core)")->capture_default_str();
   compare_cmd->add_option("--format", cmp.format, "table, json, csv (paired differences) or markdown (a CI job summary)")
       ->capture_default_str()
