@@ -449,7 +449,7 @@ TEST(CliTest, ImportStatesEveryRuleAndPrintsWarningsBeforeARefusal) {
   r = Cli("import argo --strict " + corpus + "19-argo-unmappable-provider/rollout.yaml");
   EXPECT_EQ(r.exit_code, 2) << r.output;
   const size_t warning = r.output.find("warning: " + corpus + "19-argo-unmappable-provider/rollout.yaml:23:7");
-  const size_t error = r.output.find("error: --strict: 3 warning(s) above");
+  const size_t error = r.output.find("error: --strict: 4 warning(s) above");
   EXPECT_NE(warning, std::string::npos) << r.output;
   EXPECT_NE(error, std::string::npos) << r.output;
   EXPECT_LT(warning, error) << r.output;

@@ -149,6 +149,17 @@ TEST(QueryTest, AResultOfSeveralSeriesIsSaidWithTheLabelsThatSplitIt) {
   EXPECT_EQ(series(R"(rate(requests_total{code=~"5.."}[1m]) / rate(requests_total[1m]))"), "series the selectors match");
 }
 
+// Failures selected by a status label are a series that exists only from the version's
+// first failure; `or vector(0)` stands in for it, a complement keeps it, a family named
+// for errors (created with the application) has none.
+TEST(QueryTest, AFailureSeriesThatMayNotExistYetIsNamed) {
+  EXPECT_EQ(Read(R"(sum(rate(requests_total{code=~"5.."}[1m])) / sum(rate(requests_total[1m])))").sparse, R"(code=~"5..")");
+  EXPECT_EQ(Read(R"(1 - sum(rate(requests_total{code=~"5.."}[1m])) / sum(rate(requests_total[1m])))").sparse, R"(code=~"5..")");
+  EXPECT_EQ(Read(R"((sum(rate(requests_total{code=~"5.."}[1m])) or on() vector(0)) / sum(rate(requests_total[1m])))").sparse, "");
+  EXPECT_EQ(Read(R"(sum(rate(requests_total{code!~"5.."}[1m])) / sum(rate(requests_total[1m])))").sparse, "");  // successes
+  EXPECT_EQ(Read(R"(sum(rate(app_request_errors_total[1m])) / sum(rate(app_requests_total[1m])))").sparse, "");
+}
+
 TEST(QueryTest, LatencyQuantilesMeansAndUnits) {
   // Micrometer names a request family with a unit and no latency word.
   EXPECT_EQ(Says(R"(histogram_quantile(0.99, sum(rate(http_server_requests_seconds_bucket{uri!~".*actuator.*"}[5m])) by (le)))"),

@@ -286,6 +286,13 @@ std::vector<std::pair<std::string, double>> condition_rules(const std::function<
   return out;
 }
 
+// Why a query of failures selected by a status label returns no data at first.
+std::string sparse_series(const QueryMeaning& m) {
+  return "it counts failures by " + m.sparse + ", a series that client libraries create when the label value is "
+         "first used, so, unless the application creates it at start-up, until the canary's first failure the "
+         "query returns no data";
+}
+
 // Why a condition's read fails on a measurement with data, for a warning: the form of
 // `result` it reads, against what the provider gives (policies/expr.h).
 std::string misread(const Expression& e, ResultShape shape, const std::string& dialect) {
@@ -683,6 +690,17 @@ class ArgoImporter {
     }
     if (!m["successCondition"] && !m["failureCondition"])
       im_.warn(where + ": no successCondition or failureCondition: every measurement succeeds");
+    // A query with no data until the canary's first failure, and a condition that errs on
+    // no data: Argo errs at each measurement until then, where canarysim reads 0.
+    if (!meaning.sparse.empty()) {
+      bool errs = false;
+      for (const char* key : {"successCondition", "failureCondition"})
+        if (m[key]) errs |= !Expression::parse(m[key].text(), nullptr)->evaluate(std::nullopt, shape);
+      if (errs)
+        im_.warn(qnode.where() + ": " + sparse_series(meaning) + "; Argo's result is then empty and the conditions "
+                 "err (each measurement an Error, argo-rollouts#1466), where canarysim reads a rate of 0; guard "
+                 "with `len(result) == 0 || ...` or add `or on() vector(0)` to the query to match");
+    }
     if (is_dry) {
       o["dryRun"] = true;
       im_.warn(where + ": dryRun: measured and reported, never enforced");
@@ -966,6 +984,10 @@ Imported import_flagger(const std::vector<std::string>& inputs, const ImportOpti
                 "judges in canarysim; metric dropped");
         continue;
       }
+      if (!meaning.sparse.empty())
+        im.warn(qnode.where() + ": " + sparse_series(meaning) + "; Flagger then halts the advance and counts a "
+                "failed check (no values found), where canarysim reads a rate of 0; add `or on() vector(0)` to the "
+                "query to match");
     } else {
       im.warn(where + ": neither built in (request-success-rate, request-duration) nor a templateRef; metric dropped");
       continue;

@@ -630,6 +630,9 @@ struct Meaning {
   double scale = 1;
   std::string version = "canary";
   std::vector<std::string> notes;
+  // A matcher that selects failures by a status label (code=~"5.."): such series exist
+  // only from a version's first failure, so the query returns no data until then.
+  std::string sparse;
 };
 
 // The side a label value names.
@@ -874,6 +877,7 @@ Meaning selector_meaning(const Ast& a, std::vector<std::string>* notes) {
       refuse("the matcher " + x.label + x.op + "\"" + x.value + "\" keeps a set of responses that is neither all, "
              "the failures nor the successes");
     if (c == "all") continue;
+    if (c == "failures") m.sparse = x.label + x.op + "\"" + x.value + "\"";
     if (m.subset == "all") m.subset = c;
     else if (m.subset != c) refuse("'" + a.text + "' with " + x.label + x.op + "\"" + x.value + "\" counts " + c +
                                    " of " + m.subset + ": a set the reader cannot name");
@@ -1017,6 +1021,7 @@ class Reader {
       if (r.kind == K::kNumber) {
         notes.push_back("'or vector(" + number_text(r.number) + ")' turns no data into " + number_text(r.number) +
                         "; in canarysim no data stays no data");
+        l.sparse.clear();  // a failure series yet to exist reads as the number
         return l;
       }
       refuse("'or' between two series");
@@ -1067,6 +1072,7 @@ class Reader {
       refuse("'" + op + "' between two " + l.metric + " series whose sides (canary, stable) the reader cannot tell apart");
     }
     Meaning m = l;
+    if (m.sparse.empty()) m.sparse = r.sparse;
     if (op == "/") m.version = "ratio", m.scale = 1;
     else if (op == "-") m.version = "difference";
     else refuse("the canary " + op + " the stable version");
@@ -1105,7 +1111,9 @@ class Reader {
       refuse(a + " per " + b + " ('" + n.family + "' / '" + d.family + "'), not a share of all requests");
     }
     if (metric == "hallucination_rate" && b == "all") notes.push_back("hallucinations over all requests: canarysim's rate is over successful responses");
-    return value(metric, 1, side, window, {});
+    Meaning out = value(metric, 1, side, window, {});
+    out.sparse = n.sparse;  // no numerator, no ratio
+    return out;
   }
 
   Meaning scaled(Meaning v, double k) {
@@ -1294,6 +1302,7 @@ QueryMeaning read_query(const std::string& query, const std::string& dialect, co
     out.scale = m.scale;
     out.version = m.version == "canary" && m.side == "stable" ? "baseline" : m.version;
     out.window_s = m.window;
+    out.sparse = m.sparse;
     for (const std::string& n : reader.notes)  // once each (a ratio's two sides say the same)
       if (std::find(out.notes.begin(), out.notes.end(), n) == out.notes.end()) out.notes.push_back(n);
   } catch (const Refusal& r) {

@@ -68,6 +68,11 @@ struct QueryMeaning {
   std::string series;
   // PromQL: the result is a scalar (scalar(), a number), not an instant vector.
   bool scalar = false;
+  // The status matcher (code=~"5..") by which the query counts failures, when no
+  // `or vector(0)` stands in: client libraries create a label value's series when it is
+  // first used, so until a version's first failure the query returns no data, where
+  // canarysim's rate reads 0.
+  std::string sparse;
   std::vector<std::string> notes;  // approximations the reading made
 };
 
