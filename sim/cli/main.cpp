@@ -450,12 +450,12 @@ std::pair<uint64_t, uint64_t> parse_shard(const std::string& text) {
   // from_chars, not sscanf: "%llu" takes -1 as 2^64 - 1 and clamps what overflows.
   uint64_t k = 0, n = 0;
   const char* const end = text.data() + text.size();
-  auto [slash, ek] = std::from_chars(text.data(), end, k);
-  const bool ok = ek == std::errc() && slash != end && *slash == '/' &&
-                  [&] {
-                    const auto [last, en] = std::from_chars(slash + 1, end, n);
-                    return en == std::errc() && last == end;
-                  }();
+  const std::from_chars_result first = std::from_chars(text.data(), end, k);
+  bool ok = first.ec == std::errc() && first.ptr != end && *first.ptr == '/';
+  if (ok) {
+    const std::from_chars_result second = std::from_chars(first.ptr + 1, end, n);
+    ok = second.ec == std::errc() && second.ptr == end;
+  }
   if (!ok || k < 1 || k > n) throw InputError("--shard: expected K/N with 1 <= K <= N, like 2/8, got '" + text + "'");
   return {k, n};
 }
