@@ -666,9 +666,10 @@ class ArgoImporter {
       const auto rules = condition_rules([&](double x) { return e->holds(x, shape) != failure; }, text, &why);
       // Values at which Argo fails to evaluate the condition: reads of a form the
       // provider's result does not have, or past its one series.
-      std::string none;
-      const auto errs = condition_rules([&](double x) { return !e->evaluate(x, shape); }, text, &none);
-      if (!errs.empty() || none == "holds for every value") {
+      std::string unused;
+      const auto errs = condition_rules([&](double x) { return !e->evaluate(x, shape); }, text, &unused);
+      const bool always = errs.empty() && !e->evaluate(0.0, shape);  // no boundary, and errs: everywhere
+      if (!errs.empty() || always) {
         if (e->reads_past_one_series() && !meaning.series.empty()) {
           // Argo's result is the query's series; canarysim's measurement is the version's one.
           im_.warn(m[key].where() + ": '" + text + "' reads a second series, and the query returns one for each " +
@@ -679,7 +680,7 @@ class ArgoImporter {
                  "): in Argo, as in the imported policy, a measurement whose evaluation reaches that read is an "
                  "Error, and Errors beyond consecutiveErrorLimit in a row end the analysis in Error, which aborts "
                  "the rollout");
-        if (!is_dry && errs.empty()) im_.state(rule_subject(meaning) + " is an Error at every value", source(" errs"));
+        if (!is_dry && always) im_.state(rule_subject(meaning) + " is an Error at every value", source(" errs"));
         for (const auto& [op, x] : errs)
           if (!is_dry) im_.rule(meaning, op, x, source(" errs"), " is an Error");
       } else if (rules.empty()) {
