@@ -1233,10 +1233,10 @@ bool is_scalar(const Ast& a) {
 std::string several_series(const Ast& ast) {
   const Series s = series_of(ast);
   if (s.every)
-    return "the query does not aggregate its selectors (no sum() or avg() around them): it returns a series for each "
-           "one they match (each pod, instance or status code), and the check reads one of them (Argo result[0], "
-           "Flagger the last), where canarysim judges each version's whole traffic as one series; if they match "
-           "more than one, wrap the query in sum() to match";
+    return "the query keeps the labels of the series its selectors match (no sum() or avg() around them, or one "
+           "only `without` some labels): it returns a series for each one they match (each pod, instance or status "
+           "code), and the check reads one of them (Argo result[0], Flagger the last), where canarysim judges each "
+           "version's whole traffic as one series; if they match more than one, wrap the query in sum() to match";
   if (s.labels.empty()) return "";
   std::string names;
   for (const std::string& l : s.labels) names += (names.empty() ? "" : ", ") + l;
