@@ -446,12 +446,9 @@ ArgoMetric parse_metric(const ConfigMap& m) {
   else p.fail("version", "canary, baseline, ratio or difference");
   a.window_s = p.duration("window", a.interval_s > 0 ? a.interval_s : 60);
   if (a.window_s <= 0) p.fail("window", "a positive duration");
-  const std::string shape = p.text("result", "any");
-  if (shape == "any") a.shape = ResultShape::kAny;
-  else if (shape == "vector") a.shape = ResultShape::kVector;
-  else if (shape == "scalar") a.shape = ResultShape::kScalar;
-  else if (shape == "map") a.shape = ResultShape::kMap;
-  else p.fail("result", "any, vector, scalar or map");
+  const auto shape = shape_named(p.text("result", "any"));
+  if (!shape) p.fail("result", "any, vector, scalar or map");
+  a.shape = *shape;
   return a;
 }
 

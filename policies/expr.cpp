@@ -313,6 +313,12 @@ const char* shape_name(ResultShape s) {
   return "?";
 }
 
+std::optional<ResultShape> shape_named(std::string_view name) {
+  for (ResultShape s : {ResultShape::kAny, ResultShape::kVector, ResultShape::kScalar, ResultShape::kMap})
+    if (name == shape_name(s)) return s;
+  return std::nullopt;
+}
+
 std::optional<double> Expression::evaluate(std::optional<double> result, ResultShape shape) const {
   bool failed = false;
   const double v = eval_node(*root_, result.value_or(std::nan("")), result.has_value(), shape, &failed);

@@ -17,6 +17,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 
 namespace canarysim {
 
@@ -31,6 +32,7 @@ enum class ResultShape {
   kMap,     // New Relic: the NRQL result's fields; only result.field reads one
 };
 const char* shape_name(ResultShape s);  // any, vector, scalar, map
+std::optional<ResultShape> shape_named(std::string_view name);  // nullopt: none of those
 
 class Expression {
  public:

@@ -420,14 +420,9 @@ class Importer {
       refuse(files + (files.find(", ") == std::string::npos ? " holds " : " hold ") + std::to_string(docs.size()) + " " + kind + "s (" + join(names) + "): pick one with --name");
     return docs.front();
   }
-  static std::string join(const std::vector<std::string>& v) {
-    std::string s;
-    for (const std::string& x : v) s += (s.empty() ? "" : ", ") + x;
-    return s;
-  }
 };
 
-std::string files_text(const std::vector<std::string>& inputs) { return Importer::join(inputs); }
+std::string files_text(const std::vector<std::string>& inputs) { return join(inputs); }
 
 // The documents of the files given, sorted: those of `kind`, the templates of
 // `template_kinds` by name, and the kinds another tool reads (for the wrong-tool hint);
@@ -647,6 +642,7 @@ class ArgoImporter {
       if (const auto v = whole(m[key], ctx)) o[key] = *v;
     // `muted: true`, which some teams' tooling adds, reads as a dry run: observed, never enforced.
     const bool is_dry = dry_run(name, dry) || (m["muted"] && m["muted"].boolean());
+    bool errs_on_no_data = false;  // a condition Argo cannot evaluate on an empty result
     for (const char* key : {"successCondition", "failureCondition"}) {
       if (!m[key]) continue;
       const std::string text = m[key].text();
@@ -657,6 +653,7 @@ class ArgoImporter {
         return YAML::Node();
       }
       o[key] = text;
+      errs_on_no_data |= !e->evaluate(std::nullopt, shape);
       const bool failure = std::string(key) == "failureCondition";
       auto source = [&](const char* outcome) {
         return m[key].where() + ": " + name + outcome + ", query at " + qnode.where();
@@ -693,15 +690,10 @@ class ArgoImporter {
       im_.warn(where + ": no successCondition or failureCondition: every measurement succeeds");
     // A query with no data until the canary's first failure, and a condition that errs on
     // no data: Argo errs at each measurement until then, where canarysim reads 0.
-    if (!meaning.sparse.empty()) {
-      bool errs = false;
-      for (const char* key : {"successCondition", "failureCondition"})
-        if (m[key]) errs |= !Expression::parse(m[key].text(), nullptr)->evaluate(std::nullopt, shape);
-      if (errs)
-        im_.warn(qnode.where() + ": " + sparse_series(meaning) + "; Argo's result is then empty and the conditions "
-                 "err (each measurement an Error, argo-rollouts#1466), where canarysim reads a rate of 0; guard "
-                 "with `len(result) == 0 || ...` or add `or on() vector(0)` to the query to match");
-    }
+    if (!meaning.sparse.empty() && errs_on_no_data)
+      im_.warn(qnode.where() + ": " + sparse_series(meaning) + "; Argo's result is then empty and the conditions "
+               "err (each measurement an Error, argo-rollouts#1466), where canarysim reads a rate of 0; guard "
+               "with `len(result) == 0 || ...` or add `or on() vector(0)` to the query to match");
     if (is_dry) {
       o["dryRun"] = true;
       im_.warn(where + ": dryRun: measured and reported, never enforced");

@@ -50,9 +50,11 @@ struct Ast {
   // PromQL's label lists, which decide how many series the result has. An aggregation:
   // `by` or `without` and its labels. A binary operator: `on` or `ignoring` and its
   // labels, and the side group_left/group_right keeps ('l', 'r').
-  std::string grouping;
-  std::vector<std::string> labels;
-  char many_side = 0;
+  struct Grouping {
+    std::string kind;
+    std::vector<std::string> labels;
+    char many_side = 0;
+  } group;
 };
 using AstPtr = std::shared_ptr<Ast>;
 
@@ -237,21 +239,19 @@ class PromParser {
       if (op.empty() || prec < min_prec) return lhs;
       pos_ += op.size();
       accept_word("bool");
-      Ast matching;
+      Ast::Grouping matching;
       modifiers(&matching);
       // '^' is right-associative; the others left.
       AstPtr rhs = binary(op == "^" ? prec : prec + 1);
       lhs = binary_node(op, lhs, rhs);
-      lhs->grouping = matching.grouping;
-      lhs->labels = matching.labels;
-      lhs->many_side = matching.many_side;
+      lhs->group = std::move(matching);
     }
   }
   // on(...), ignoring(...), group_left(...), group_right(...): which series match.
-  void modifiers(Ast* a) {
+  void modifiers(Ast::Grouping* a) {
     for (;;) {
-      if (accept_word("on")) a->grouping = "on", a->labels = label_list();
-      else if (accept_word("ignoring")) a->grouping = "ignoring", a->labels = label_list();
+      if (accept_word("on")) a->kind = "on", a->labels = label_list();
+      else if (accept_word("ignoring")) a->kind = "ignoring", a->labels = label_list();
       else if (const bool left = accept_word("group_left"); left || accept_word("group_right")) {
         a->many_side = left ? 'l' : 'r';
         if (peek("(")) label_list();  // labels copied from the one side
@@ -384,13 +384,12 @@ class PromParser {
     const std::string lid = lower(id);
     if (lid == "inf" || lid == "nan") return number_node(lid == "inf" ? HUGE_VAL : NAN);
     if (is_aggregation(lid)) {
-      Ast clause;
+      Ast::Grouping clause;
       grouping(&clause);
       if (peek("(")) {
         auto n = call_node(lid, arguments());
-        if (clause.grouping.empty()) grouping(&clause);
-        n->grouping = clause.grouping;
-        n->labels = clause.labels;
+        if (clause.kind.empty()) grouping(&clause);
+        n->group = std::move(clause);
         return n;
       }
     }
@@ -401,9 +400,9 @@ class PromParser {
     return n;
   }
   // An aggregation's `by (...)` or `without (...)`, if there.
-  void grouping(Ast* a) {
-    if (accept_word("by")) a->grouping = "by", a->labels = label_list();
-    else if (accept_word("without")) a->grouping = "without", a->labels = label_list();
+  void grouping(Ast::Grouping* a) {
+    if (accept_word("by")) a->kind = "by", a->labels = label_list();
+    else if (accept_word("without")) a->kind = "without", a->labels = label_list();
   }
   std::vector<AstPtr> arguments() {
     std::vector<AstPtr> args;
@@ -1179,11 +1178,11 @@ Series series_of(const Ast& a) {
           break;
         }
       if (f == "histogram_quantile") s.labels.erase("le");
-      if (a.grouping == "by") {  // an aggregation keeps only these
+      if (a.group.kind == "by") {  // an aggregation keeps only these
         s.every = false;
-        s.labels = {a.labels.begin(), a.labels.end()};
-      } else if (a.grouping == "without") {
-        for (const std::string& l : a.labels) s.labels.erase(l);
+        s.labels = {a.group.labels.begin(), a.group.labels.end()};
+      } else if (a.group.kind == "without") {
+        for (const std::string& l : a.group.labels) s.labels.erase(l);
       } else if (is_aggregation(f) && !picks_series(f)) {
         s.every = false;  // an aggregation without a clause: one series
         s.labels.clear();
@@ -1193,10 +1192,10 @@ Series series_of(const Ast& a) {
     }
     case Ast::Kind::kBinary: {
       const Series l = series_of(*a.args[0]), r = series_of(*a.args[1]);
-      if (a.many_side) {  // group_left/right: the many side's series
-        s = a.many_side == 'l' ? l : r;
-      } else if (a.grouping == "on") {  // one to one on these labels: only they are kept
-        s.labels = {a.labels.begin(), a.labels.end()};
+      if (a.group.many_side) {  // group_left/right: the many side's series
+        s = a.group.many_side == 'l' ? l : r;
+      } else if (a.group.kind == "on") {  // one to one on these labels: only they are kept
+        s.labels = {a.group.labels.begin(), a.group.labels.end()};
         s.pinned = l.pinned;
         s.pinned.insert(r.pinned.begin(), r.pinned.end());
       } else {
@@ -1208,8 +1207,8 @@ Series series_of(const Ast& a) {
         s.labels.insert(r.labels.begin(), r.labels.end());
         s.pinned = l.pinned;
         s.pinned.insert(r.pinned.begin(), r.pinned.end());
-        if (a.grouping == "ignoring")
-          for (const std::string& x : a.labels) s.labels.erase(x);
+        if (a.group.kind == "ignoring")
+          for (const std::string& x : a.group.labels) s.labels.erase(x);
       }
       minus_pinned(s);
       return s;
@@ -1229,17 +1228,18 @@ bool is_scalar(const Ast& a) {
   }
 }
 
+// The labels that tell a result's series apart, as a list: "pod, route".
+std::string label_names(const Series& s) { return join({s.labels.begin(), s.labels.end()}); }
+
 // What the check reads when the result may hold several series, for a note; "" for one.
-std::string several_series(const Ast& ast) {
-  const Series s = series_of(ast);
+std::string several_series(const Series& s) {
   if (s.every)
     return "the query keeps the labels of the series its selectors match (no sum() or avg() around them, or one "
            "only `without` some labels): it returns a series for each one they match (each pod, instance or status "
            "code), and the check reads one of them (Argo result[0], Flagger the last), where canarysim judges each "
            "version's whole traffic as one series; if they match more than one, wrap the query in sum() to match";
   if (s.labels.empty()) return "";
-  std::string names;
-  for (const std::string& l : s.labels) names += (names.empty() ? "" : ", ") + l;
+  const std::string names = label_names(s);
   return "the query keeps the label" + std::string(s.labels.size() > 1 ? "s " : " ") + names +
          ": it returns a series for each " + names + ", and the check reads one of them (Argo result[0], Flagger "
          "the last, in an order Prometheus does not promise), where canarysim judges each version's whole traffic as "
@@ -1273,9 +1273,8 @@ QueryMeaning read_query(const std::string& query, const std::string& dialect, co
     Meaning m = reader.eval(*ast);
     if (dialect == "prometheus") {
       const Series s = series_of(*ast);
-      if (s.every) out.series = "series the selectors match";
-      for (const std::string& l : s.labels) out.series += (out.series.empty() ? "" : ", ") + l;
-      if (const std::string note = several_series(*ast); !note.empty()) reader.notes.push_back(note);
+      out.series = s.every ? "series the selectors match" : label_names(s);
+      if (const std::string note = several_series(s); !note.empty()) reader.notes.push_back(note);
       out.scalar = is_scalar(*ast);
     }
     switch (m.kind) {

@@ -12,6 +12,12 @@ std::string lower(std::string s) {
   return s;
 }
 
+std::string join(const std::vector<std::string>& items) {
+  std::string s;
+  for (const std::string& x : items) s += (s.empty() ? "" : ", ") + x;
+  return s;
+}
+
 std::string number_text(double x) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.12g", x);

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 namespace YAML {
 class Node;
@@ -14,6 +15,8 @@ namespace canarysim {
 std::string lower(std::string s);
 // A number as a policy file or a message writes it: up to 12 significant digits.
 std::string number_text(double x);
+// Items separated by ", ".
+std::string join(const std::vector<std::string>& items);
 // A YAML node as block-style text, ending in a newline.
 std::string emit(const YAML::Node& n);
 

@@ -69,15 +69,18 @@ constexpr int kExitInternal = 1;
 constexpr int kExitCheckFailed = 3;  // a check's budget or baseline breached; tune found nothing
 constexpr int kExitInterrupted = 130;  // Ctrl-C (128 + SIGINT), as shells report it
 
-// A whole number that fits in 64 bits, checked as text: CLI11's conversion would wrap -1
-// to 2^64 - 1 and clamp 10^23 to it, so two different seeds would silently be one.
+// `text` as a whole number that fits in 64 bits, all of it; nullopt otherwise. CLI11's
+// conversion and sscanf would wrap -1 to 2^64 - 1 and clamp 10^23 to it, so two different
+// seeds would silently be one.
+std::optional<uint64_t> whole64(std::string_view text) {
+  uint64_t v = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (text.empty() || ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
+  return v;
+}
 const CLI::Validator kWhole64(
     [](std::string& text) -> std::string {
-      uint64_t v = 0;
-      const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-      if (text.empty() || ec != std::errc() || end != text.data() + text.size())
-        return "expected a whole number from 0 to 18446744073709551615, got '" + text + "'";
-      return "";
+      return whole64(text) ? "" : "expected a whole number from 0 to 18446744073709551615, got '" + text + "'";
     },
     "WHOLE");
 
@@ -447,17 +450,11 @@ struct SweepArgs {
 
 // "K/N" -> (K, N).
 std::pair<uint64_t, uint64_t> parse_shard(const std::string& text) {
-  // from_chars, not sscanf: "%llu" takes -1 as 2^64 - 1 and clamps what overflows.
-  uint64_t k = 0, n = 0;
-  const char* const end = text.data() + text.size();
-  const std::from_chars_result first = std::from_chars(text.data(), end, k);
-  bool ok = first.ec == std::errc() && first.ptr != end && *first.ptr == '/';
-  if (ok) {
-    const std::from_chars_result second = std::from_chars(first.ptr + 1, end, n);
-    ok = second.ec == std::errc() && second.ptr == end;
-  }
-  if (!ok || k < 1 || k > n) throw InputError("--shard: expected K/N with 1 <= K <= N, like 2/8, got '" + text + "'");
-  return {k, n};
+  const size_t slash = text.find('/');
+  const auto k = whole64(std::string_view(text).substr(0, slash));
+  const auto n = slash == std::string::npos ? std::nullopt : whole64(std::string_view(text).substr(slash + 1));
+  if (!k || !n || *k < 1 || *k > *n) throw InputError("--shard: expected K/N with 1 <= K <= N, like 2/8, got '" + text + "'");
+  return {*k, *n};
 }
 
 std::string default_db(const std::string& sweep, uint64_t k, uint64_t n) {
