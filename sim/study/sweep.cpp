@@ -227,6 +227,10 @@ Sweep load_sweep(const std::string& path) {
   // Each point: its values in field order, and where in the sweep file to blame.
   std::vector<std::vector<std::string>> values;
   std::vector<ConfigMap> blame;  // the mapping whose keys are the point's fields (one for a grid)
+  // Points built first, so that a bad value is reported at once: for a grid, those that
+  // vary one field from the first point (a value late in a long list is otherwise found
+  // only after every point before it is built, up to a minute).
+  std::vector<size_t> first;
   if (m.has("grid")) {
     const ConfigMap g = m.map("grid");
     sw.fields = g.keys();
@@ -252,6 +256,13 @@ Sweep load_sweep(const std::string& path) {
           next.back().push_back(v);
         }
       values = std::move(next);
+    }
+    // The first field varies slowest: item i of field k is point i * (the later lists' product).
+    // (yaml_items refuses an empty list, so no size is 0.)
+    size_t stride = values.size();
+    for (const std::vector<std::string>& list : lists) {
+      stride /= list.size();
+      for (size_t i = 0; i < list.size(); ++i) first.push_back(i * stride);
     }
     blame.push_back(g);
   } else if (m.has("points")) {
@@ -292,7 +303,7 @@ Sweep load_sweep(const std::string& path) {
   for (const std::string& f : sw.fields) names.push_back(f.substr(f.find('.') + 1));
   for (size_t k = 0; k < names.size(); ++k)
     if (std::count(names.begin(), names.end(), names[k]) > 1 || names[k].empty()) names[k] = sw.fields[k];
-  for (size_t i = 0; i < values.size(); ++i) {
+  const auto make_point = [&](size_t i) {
     std::vector<ConfigMap::Override> overrides;
     std::string label;
     for (size_t k = 0; k < sw.fields.size(); ++k) {
@@ -316,6 +327,11 @@ Sweep load_sweep(const std::string& path) {
       }
       blame[std::min(i, blame.size() - 1)].reject(sw.fields[k], "point " + std::to_string(i) + " (" + label + "): " + why);
     }
+    return point;
+  };
+  for (const size_t i : first) make_point(i);
+  for (size_t i = 0; i < values.size(); ++i) {
+    SweepPoint point = make_point(i);
     h = fnv(fnv(h, point.scenario.source), point.scenario.policy->source);
     sw.points.push_back(std::move(point));
   }
