@@ -184,6 +184,56 @@ TEST(QueryTest, LatencyQuantilesMeansAndUnits) {
             "ttft_p99");
 }
 
+// Whether a note contains `part`.
+bool Notes(const QueryMeaning& m, const std::string& part) {
+  return std::any_of(m.notes.begin(), m.notes.end(), [&](const std::string& n) { return n.find(part) != std::string::npos; });
+}
+
+TEST(QueryTest, ReadingsOverTimeTakeTheirArgumentsWindow) {
+  const std::string ratio = "sum(rate(requests_total{code!~\"5..\"}[1m])) / sum(rate(requests_total[1m]))";
+  // The mean of 1m ratios over 10m is about the ratio over 10m.
+  EXPECT_EQ(Says("avg_over_time((" + ratio + ")[10m:30s])"), "success_rate 1 canary 600");
+  EXPECT_FALSE(Notes(Read("avg_over_time((" + ratio + ")[10m:30s])"), "over_time"));
+  // The latest sample is one 1m ratio.
+  EXPECT_EQ(Says("last_over_time((" + ratio + ")[10m:30s])"), "success_rate 1 canary 60");
+  // The lowest of twenty 1m ratios is judged as one of them, and said to be stricter.
+  const QueryMeaning lowest = Read("min_over_time((" + ratio + ")[10m:30s])");
+  EXPECT_EQ(lowest.window_s, 60);
+  EXPECT_TRUE(Notes(lowest, "min_over_time() takes the lowest of its argument's samples over 10m")) << lowest.notes.size();
+  EXPECT_TRUE(Notes(lowest, "breaches more often than the simulated one"));
+  // A bare selector's samples are instants: the range is the window.
+  const QueryMeaning score = Read(R"(max_over_time(llm_judge_quality_score{version="canary"}[5m]))");
+  ASSERT_TRUE(score.ok) << score.why;
+  EXPECT_EQ(score.window_s, 300);
+  EXPECT_TRUE(Notes(score, "max_over_time() takes the highest of its argument's samples over 5m"));
+}
+
+TEST(QueryTest, TimesThatAreNotCountsOfRequestsAreNotReadAsThem) {
+  // A summary's quantile, and Micrometer's _max gauge: "request" in the name is no count.
+  EXPECT_EQ(Says(R"(max_over_time(request_latency_seconds{quantile="0.99"}[5m]))"),
+            "refused: 'request_latency_seconds{quantile=\"0.99\"}' is a summary's quantile, computed by each pod over "
+            "its client library's own sliding window (10 minutes in Prometheus's clients): canarysim cannot reproduce "
+            "it; it reads a histogram's (histogram_quantile() of _bucket)");
+  EXPECT_EQ(Says(R"(sum(rate(http_server_requests_seconds_max[1m])) / sum(rate(http_server_requests_seconds_count[1m])))"),
+            "refused: rate() of 'http_server_requests_seconds_max', which is not a counter of requests the reader recognises");
+  EXPECT_EQ(Says(R"(sum(rate(http_server_requests_seconds_count{outcome="SERVER_ERROR"}[1m])) / sum(rate(http_server_requests_seconds_count[1m])))"),
+            "error_rate 1 canary 60");
+}
+
+TEST(QueryTest, AnOffsetIsSaidAndAFixedTimeRefused) {
+  const QueryMeaning late = Read(R"(sum(rate(errors_total[5m] offset 10m)) / sum(rate(requests_total[5m] offset 10m)))");
+  ASSERT_TRUE(late.ok) << late.why;
+  EXPECT_EQ(late.metric, "error_rate");
+  EXPECT_TRUE(Notes(late, "'offset 10m' reads the series 10m before each measurement"));
+  EXPECT_FALSE(Notes(Read(R"(sum(rate(errors_total[5m])) / sum(rate(requests_total[5m])))"), "offset"));
+  // start() and end() are the evaluation time; a number is one fixed moment.
+  const QueryMeaning now = Read(R"(sum(rate(errors_total[5m] @ end())) / sum(rate(requests_total[5m] @ end())))");
+  EXPECT_TRUE(now.ok) << now.why;
+  EXPECT_FALSE(Notes(now, "offset") || Notes(now, "@"));
+  EXPECT_EQ(Says(R"(sum(rate(errors_total[5m] @ 1609746000)) / sum(rate(requests_total[5m])))"),
+            "refused: '@ 1609746000' fixes the time the query reads: every measurement would read the same moment");
+}
+
 TEST(QueryTest, CanaryOverStableIsRelative) {
   EXPECT_EQ(Says(R"(histogram_quantile(0.99, sum(rate(ttft_seconds_bucket{rollouts_pod_template_hash="{{args.canary-hash}}"}[5m])) by (le))
                     / histogram_quantile(0.99, sum(rate(ttft_seconds_bucket{rollouts_pod_template_hash="{{args.stable-hash}}"}[5m])) by (le)))"),

@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <regex>
@@ -42,6 +43,9 @@ struct Ast {
   std::string text;  // string; selector: metric name; call: function; binary: operator
   std::vector<Matcher> matchers;
   double range_s = 0;  // selector or subquery range; < 0: written but unreadable
+  // `offset d`: the data d seconds before the evaluation (< 0: after); NaN: unreadable.
+  double offset_s = 0;
+  std::string at;  // `@ t`'s t, when it is a fixed time (not start() or end())
   // Selectors of dialects that always evaluate over the query's window (Datadog, NRQL):
   // counts in the window, never raw totals since the process started.
   bool windowed = false;
@@ -296,11 +300,21 @@ class PromParser {
         const auto d = parse_duration(range);
         e->range_s = d ? *d : -1;
       } else if (accept_word("offset")) {
-        accept("-");
-        name();
+        const bool ahead = accept("-");
+        const auto d = parse_duration(name());
+        e->offset_s = d ? (ahead ? -*d : *d) : std::numeric_limits<double>::quiet_NaN();
       } else if (accept("@")) {
+        // start() and end() are the evaluation time of an instant query, as Argo's are.
+        if (accept_word("start") || accept_word("end")) {
+          expect("(");
+          expect(")");
+          continue;
+        }
         skip();
+        const size_t from = pos_;
         while (pos_ < s_.size() && !std::isspace(static_cast<unsigned char>(s_[pos_])) && s_[pos_] != ')') ++pos_;
+        e->at = s_.substr(from, pos_ - from);
+        if (e->at.empty()) fail("expected a time after '@'");
       } else {
         return e;
       }
@@ -851,6 +865,19 @@ Meaning selector_meaning(const Ast& a, std::vector<std::string>* notes) {
     m.family = a.text.substr(0, a.text.size() - 4);
     return m;
   }
+  // A summary's quantile series is each pod's own quantile over its client library's
+  // sliding window: it neither adds up across pods nor follows the check's window.
+  for (const Matcher& x : a.matchers)
+    if (x.label == "quantile" && x.op == "=")
+      refuse("'" + a.text + "{quantile=\"" + x.value + "\"}' is a summary's quantile, computed by each pod over its "
+             "client library's own sliding window (10 minutes in Prometheus's clients): canarysim cannot reproduce it; "
+             "it reads a histogram's (histogram_quantile() of _bucket)");
+  // A time in a family that is not a histogram's or summary's count (_count, _total) is
+  // a gauge (Micrometer's _seconds_max), whatever else its name says.
+  if (unit_of(fam) != 0 && !ends("_count") && !ends(".count") && !ends("_total")) {
+    m.kind = Meaning::Kind::kGauge;
+    return m;
+  }
   // A histogram's _count counts requests: a counter of all of them.
   m.kind = Meaning::Kind::kCounter;
   if (contains(fam, "hallucinat")) m.subset = "hallucinations";
@@ -923,6 +950,17 @@ class Reader {
   std::vector<std::string> notes;
 
   Meaning eval(const Ast& a) {
+    if (!a.at.empty())
+      refuse("'@ " + a.at + "' fixes the time the query reads: every measurement would read the same moment");
+    if (a.offset_s != 0) {
+      notes.push_back(std::isnan(a.offset_s)
+                          ? std::string("an offset the reader cannot resolve: the real check reads the series some time "
+                                        "before each measurement; canarysim reads the latest")
+                          : "'offset " + format_duration(std::abs(a.offset_s)) + "' reads the series " +
+                                format_duration(std::abs(a.offset_s)) + (a.offset_s > 0 ? " before" : " after") +
+                                " each measurement; canarysim reads the latest window, so the simulated check reacts "
+                                "sooner than the real one (or add the offset to telemetry.scrape_delay in the scenario)");
+    }
     switch (a.kind) {
       case Ast::Kind::kNumber: {
         Meaning m;
@@ -974,8 +1012,24 @@ class Reader {
       // The first series argument carries the meaning (quantile_over_time's is second).
       const size_t i = f == "quantile_over_time" ? 1 : 0;
       Meaning m = arg(i);
-      if (f.size() > 10 && f.compare(f.size() - 10, 10, "_over_time") == 0 && a.args[i]->range_s > 0)
-        m.window = std::max(m.window, a.args[i]->range_s);
+      const double range = a.args[i]->range_s;
+      if (f.size() > 10 && f.compare(f.size() - 10, 10, "_over_time") == 0 && range > 0) {
+        // Over a range of samples of its argument, each a value over the argument's own
+        // window (a subquery's rate(x[1m]); a bare selector's samples are instants).
+        const double own = a.args[i]->kind == Ast::Kind::kSelector ? 0 : m.window;
+        if (f == "avg_over_time") {
+          m.window = std::max(own, range);  // the mean of the windows: about the value over the range
+        } else {
+          m.window = own > 0 ? own : range;  // one sample's window (last: the latest sample)
+          const bool extreme = f == "min_over_time" || f == "max_over_time";
+          if (f != "last_over_time")
+            notes.push_back(f + "() takes " + (f == "min_over_time" ? "the lowest" : extreme ? "the highest" : "a quantile") +
+                            " of its argument's samples over " + format_duration(range) +
+                            "; canarysim judges one value over " + format_duration(m.window) + ": the real check " +
+                            (extreme ? "reads the extreme of several, so it breaches more often than the simulated one"
+                                     : "reads a quantile of several, whose spread is not one value's"));
+        }
+      }
       if ((f == "max" || f == "min" || f == "avg") && m.kind == Meaning::Kind::kCounter)
         notes.push_back(f + "() over counters where sum() adds them: read as the whole version's");
       if (f == "clamp" || f == "clamp_min" || f == "clamp_max")
