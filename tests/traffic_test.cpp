@@ -2,6 +2,7 @@
 #include "sim/model/traffic.h"
 
 #include <gtest/gtest.h>
+#include <zlib.h>
 
 #include <cmath>
 #include <fstream>
@@ -306,6 +307,41 @@ TEST(TraceTest, SpreadsheetExportsReadAsTheyAre) {
                                          "arrival_time (or name it in columns); the header has: ts, in, out"),
               std::string::npos) << e.what();
   }
+}
+
+TEST(TraceTest, AFileThatIsNotTextIsNamedForWhatItIs) {
+  // Read as CSV, each would fail on a header of garbage; the message says what it is and
+  // what to do. Gzip is undone first, so a gzipped Parquet file is named too.
+  auto refusal = [](const std::string& name, const std::string& bytes, bool gzipped = false) -> std::string {
+    const std::string path = ::testing::TempDir() + name;
+    if (gzipped) {
+      gzFile f = gzopen(path.c_str(), "wb");
+      gzwrite(f, bytes.data(), static_cast<unsigned>(bytes.size()));
+      gzclose(f);
+    } else {
+      std::ofstream(path, std::ios::binary) << bytes;
+    }
+    try {
+      Trace::load(path);
+    } catch (const InputError& e) {
+      return e.what();
+    }
+    return "accepted";
+  };
+  const std::string parquet = std::string("PAR1\x15\x04\x15", 7) + std::string(40, '\0');
+  EXPECT_EQ(refusal("trace.parquet", parquet), ::testing::TempDir() + "trace.parquet: a Parquet file, which is not "
+            "read: a trace is CSV or JSON lines (UTF-8); write it as CSV first (pandas: pd.read_parquet(f) or "
+            "pd.read_excel(f), then .to_csv(index=False))");
+  EXPECT_NE(refusal("trace.parquet.gz", parquet, true).find("a Parquet file, which is not read"), std::string::npos);
+  EXPECT_NE(refusal("trace.xlsx", std::string("PK\x03\x04\x14\x00", 6)).find("a ZIP archive (or an Excel workbook)"),
+            std::string::npos);
+  EXPECT_NE(refusal("trace.csv.zst", "\x28\xB5\x2F\xFD\x04").find("zstd-compressed, which is not read"), std::string::npos);
+  EXPECT_NE(refusal("trace.csv.bz2", "BZh91AY&SY").find("bzip2-compressed"), std::string::npos);
+  EXPECT_NE(refusal("utf16.csv", std::string("\xFF\xFEt\0i\0m\0e\0", 10)).find("UTF-16 text"), std::string::npos);
+  EXPECT_NE(refusal("nul.csv", std::string("time,prompt_tokens,output_tokens\n\0\0\0", 36)).find("binary data (it holds NUL bytes)"),
+            std::string::npos);
+  // Text is read, NUL-free and with a byte order mark.
+  EXPECT_EQ(refusal("text.csv", "\xEF\xBB\xBFtime,prompt_tokens,output_tokens\n0,10,5\n1,10,5\n"), "accepted");
 }
 
 TEST(TraceTest, JsonAsApiLogsAndExportsWriteIt) {

@@ -375,6 +375,40 @@ uint64_t fnv1a(std::string_view s) {
   return h;
 }
 
+// What a file that is not text is and what to do with it, from its first bytes (gzip
+// already undone), or "" for text. Read as CSV, it would fail on a header of garbage.
+std::string not_text(const std::string& path) {
+  gzFile f = gzopen(path.c_str(), "rb");
+  if (!f) return "";
+  char buf[4096];
+  const int got = gzread(f, buf, sizeof buf);
+  gzclose(f);
+  if (got <= 0) return "";
+  const std::string_view head(buf, static_cast<size_t>(got));
+  const char* convert = "write it as CSV first (pandas: pd.read_parquet(f) or pd.read_excel(f), then .to_csv(index=False))";
+  const char* unpack = "decompress it first (gzip is read as it is)";
+  const struct {
+    std::string_view magic;
+    const char *kind, *then;
+  } kinds[] = {{"PAR1", "a Parquet file", convert},
+               {"PK\x03\x04", "a ZIP archive (or an Excel workbook)", convert},
+               {"ARROW1", "an Arrow file", convert},
+               {"\x89HDF", "an HDF5 file", convert},
+               {"SQLite format 3", "an SQLite database", convert},
+               {"BZh", "bzip2-compressed", unpack},
+               {"\x28\xB5\x2F\xFD", "zstd-compressed", unpack},
+               {"\xFD" "7zXZ", "xz-compressed", unpack},
+               {"\xFF\xFE", "UTF-16 text (a spreadsheet's \"Unicode text\")", "save it as UTF-8 (CSV UTF-8)"},
+               {"\xFE\xFF", "UTF-16 text", "save it as UTF-8"}};
+  for (const auto& k : kinds)
+    if (head.substr(0, k.magic.size()) == k.magic)
+      return std::string(k.kind) + ", which is not read: a trace is CSV or JSON lines (UTF-8); " + k.then;
+  if (head.find('\0') != std::string_view::npos)
+    return "binary data (it holds NUL bytes), which is not read: a trace is CSV or JSON lines (UTF-8), "
+           "gzip-compressed or not";
+  return "";
+}
+
 }  // namespace
 
 TraceFormat TraceFormat::parse(const ConfigMap& tr) {
@@ -425,6 +459,7 @@ Trace Trace::load(const std::string& path, const TraceFormat& format, const std:
   if (!std::filesystem::exists(path)) throw MissingFileError(path + ": no such file");
   LineReader in(path);
   if (!in.ok()) throw InputError(path + ": cannot be read");
+  if (const std::string what = not_text(path); !what.empty()) throw InputError(path + ": " + what);
   std::string fmt = format.format;
   if (fmt.empty()) {
     std::string name = path;

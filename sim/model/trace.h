@@ -32,7 +32,8 @@
 // a line, or an array of objects, on one line or over many.
 // CSV fields are separated by commas, or by the tab, semicolon or bar the header uses;
 // quotes, CRLF line ends and a UTF-8 byte order mark (spreadsheet exports) are read; a
-// line longer than 16 MiB is an error.
+// line longer than 16 MiB is an error. A file that is not text (Parquet, Arrow, an Excel
+// workbook, bzip2, zstd or xz, UTF-16, anything with NUL bytes) is refused as what it is.
 //
 // Strict reading: every value is checked; an empty, non-numeric, negative, fractional
 // (token counts) or overflowing field is an error naming file, line, column and value.
