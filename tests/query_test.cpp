@@ -220,6 +220,17 @@ TEST(QueryTest, TimesThatAreNotCountsOfRequestsAreNotReadAsThem) {
             "error_rate 1 canary 60");
 }
 
+TEST(QueryTest, OrVectorIsSaidWhereItDiffersFromWhatCanarysimReads) {
+  // On the failures alone, 0 is what canarysim counts when there were none: nothing to say.
+  const QueryMeaning failures = Read(R"((sum(rate(req_total{version="canary",code=~"5.."}[1m])) or on() vector(0)) / sum(rate(req_total{version="canary"}[1m])))");
+  ASSERT_TRUE(failures.ok) << failures.why;
+  EXPECT_FALSE(Notes(failures, "or vector"));
+  // On the ratio, 0 stands for no requests at all, which canarysim keeps as no data.
+  const QueryMeaning ratio = Read(R"((sum(rate(req_total{version="canary",code=~"5.."}[1m])) / sum(rate(req_total{version="canary"}[1m]))) or vector(0))");
+  ASSERT_TRUE(ratio.ok) << ratio.why;
+  EXPECT_TRUE(Notes(ratio, "'or vector(0)' turns no data into 0; in canarysim no data stays no data"));
+}
+
 TEST(QueryTest, AnOffsetIsSaidAndAFixedTimeRefused) {
   const QueryMeaning late = Read(R"(sum(rate(errors_total[5m] offset 10m)) / sum(rate(requests_total[5m] offset 10m)))");
   ASSERT_TRUE(late.ok) << late.why;

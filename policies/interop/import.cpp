@@ -442,17 +442,24 @@ Documents sort_documents(Importer& im, const std::vector<std::string>& inputs, c
   auto held = [&](const std::string& k, const std::string& tool) {
     if (std::find(out.other.begin(), out.other.end(), std::make_pair(k, tool)) == out.other.end()) out.other.emplace_back(k, tool);
   };
-  for (const std::string& path : inputs) {
+  // kubectl's output of several objects (`kubectl get rollouts,analysistemplates -o yaml`)
+  // is one List (or a RolloutList...) holding them under items.
+  std::vector<Node> docs;
+  for (const std::string& path : inputs)
     for (const Node& doc : load_documents(path)) {
       const std::string k = kind_of(doc);
-      const bool is_template = std::any_of(template_kinds.begin(), template_kinds.end(), [&](const char* t) { return k == t; });
-      const auto tool = std::find_if(std::begin(kTools), std::end(kTools), [&](const auto& t) { return k == t.first; });
-      if (k == kind) out.main.push_back(doc);
-      else if (is_template) out.templates[doc["metadata"]["name"].text()] = doc;
-      else if (tool != std::end(kTools)) held(k, tool->second);
-      else if (doc.is_map() && doc["metrics"] && doc["classifier"]) held("Kayenta canary config", "kayenta");
-      else if (!k.empty()) im.warn(doc.where() + ": a " + k + " is not part of a rollout policy; ignored");
+      const bool list = k.size() >= 4 && k.compare(k.size() - 4, 4, "List") == 0 && doc["items"].is_list();
+      for (const Node& item : list ? doc["items"].items() : std::vector<Node>{doc}) docs.push_back(item);
     }
+  for (const Node& doc : docs) {
+    const std::string k = kind_of(doc);
+    const bool is_template = std::any_of(template_kinds.begin(), template_kinds.end(), [&](const char* t) { return k == t; });
+    const auto tool = std::find_if(std::begin(kTools), std::end(kTools), [&](const auto& t) { return k == t.first; });
+    if (k == kind) out.main.push_back(doc);
+    else if (is_template) out.templates[doc["metadata"]["name"].text()] = doc;
+    else if (tool != std::end(kTools)) held(k, tool->second);
+    else if (doc.is_map() && doc["metrics"] && doc["classifier"]) held("Kayenta canary config", "kayenta");
+    else if (!k.empty()) im.warn(doc.where() + ": a " + k + " is not part of a rollout policy; ignored");
   }
   return out;
 }

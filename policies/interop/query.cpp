@@ -1072,8 +1072,11 @@ class Reader {
     using K = Meaning::Kind;
     if (op == "or") {
       if (r.kind == K::kNumber) {
-        notes.push_back("'or vector(" + number_text(r.number) + ")' turns no data into " + number_text(r.number) +
-                        "; in canarysim no data stays no data");
+        // On a count of failures (before the division) 0 is what canarysim counts when
+        // there were none; on a value it stands for no requests at all, which stays no data.
+        if (!(l.kind == K::kCounter && r.number == 0))
+          notes.push_back("'or vector(" + number_text(r.number) + ")' turns no data into " + number_text(r.number) +
+                          "; in canarysim no data stays no data");
         l.sparse.clear();  // a failure series yet to exist reads as the number
         return l;
       }
