@@ -347,11 +347,18 @@ class Importer {
     comments.push_back("# rule: " + text + "  (" + source + ")");
   }
   // Warns about every key of `node` not in `known`, under its location.
+  // Warns of each key of `node` not in `known` (those the import reads): `why`, or, for a
+  // key a slip away from one it reads (sucessCondition), that it is misspelled.
   void unsupported(const Node& node, std::initializer_list<const char*> known, const std::string& why = "not simulated") {
     if (!node.is_map()) return;
+    const std::vector<std::string> read(known.begin(), known.end());
     for (const auto& entry : node.entries()) {
       const std::string& key = entry.first;
-      if (std::find_if(known.begin(), known.end(), [&](const char* k) { return key == k; }) == known.end())
+      if (std::find(read.begin(), read.end(), key) != read.end()) continue;
+      const std::string slip = nearest(key, read, 2);
+      if (!slip.empty())
+        warn(entry.second.where() + ": not a key the tool reads (did you mean '" + slip + "'?), so what it says is not applied; ignored");
+      else
         warn(entry.second.where() + ": " + why + "; ignored");
     }
   }

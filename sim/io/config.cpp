@@ -198,9 +198,9 @@ std::string format_duration(double s) {
   return out.str();
 }
 
-std::string nearest(std::string_view word, const std::vector<std::string>& candidates) {
+std::string nearest(std::string_view word, const std::vector<std::string>& candidates, size_t within) {
   std::string best;
-  size_t best_distance = std::max<size_t>(2, word.size() / 3) + 1;
+  size_t best_distance = (within ? within : std::max<size_t>(2, word.size() / 3)) + 1;
   for (const std::string& c : candidates) {
     // Levenshtein distance, one row at a time.
     std::vector<size_t> row(c.size() + 1);

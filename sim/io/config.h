@@ -180,7 +180,8 @@ std::optional<double> parse_fraction(std::string_view text);
 std::string format_duration(double seconds);
 // A count or rate for people: 1500 -> "1,500"; 12.5 -> "12.5"; 0.25 -> "0.25".
 std::string format_amount(double x);
-// The candidate nearest to `word` by edit distance, or "" when none is close.
-std::string nearest(std::string_view word, const std::vector<std::string>& candidates);
+// The candidate nearest to `word` by edit distance, or "" when none is close: within
+// `within` edits, or by default within a third of the word's length (at least 2).
+std::string nearest(std::string_view word, const std::vector<std::string>& candidates, size_t within = 0);
 
 }  // namespace canarysim
