@@ -96,6 +96,7 @@ struct ArgoMetric {
   uint64_t failure_limit = 0, inconclusive_limit = 0, consecutive_error_limit = 4;
   double scale = 1;
   ResultShape shape = ResultShape::kAny;  // what the conditions' `result` is
+  bool nan_when_empty = false;            // no data reads as NaN (PromQL scalar()), not as nothing
   bool dry_run = false;
 };
 
@@ -213,6 +214,9 @@ class AnalysisRun {
       x = *v * m.scale;
       std::snprintf(buf, sizeof buf, "result %.6g", *x);
       s.last = buf;
+    } else if (m.nan_when_empty) {
+      x = std::numeric_limits<double>::quiet_NaN();
+      s.last = "no data: result NaN";
     } else {
       s.last = "no data";
     }
@@ -382,6 +386,8 @@ const Section kArgoProvider{"policy", "kind: argo / templates.NAME.metrics[].pro
     {"result", kText, "any", "any, vector, scalar, map", "what the conditions' result is, as the source provider gives it: "
      "vector (Prometheus) reads only result[0], scalar (Datadog) only result, map (New Relic) only result.field; "
      "any reads every form; a read of another form is an Error, as in Argo"},
+    {"no_data", kText, "nil", "nil, nan", "what result is when the query finds no data: nil (a read of it is an Error; "
+     "len(result) is 0), or nan, as PromQL's scalar() gives (comparisons are false, isNaN(result) true)"},
 }, false};
 
 std::vector<const Template*> template_refs(const ConfigMap& m, const std::string& key,
@@ -449,6 +455,9 @@ ArgoMetric parse_metric(const ConfigMap& m) {
   const auto shape = shape_named(p.text("result", "any"));
   if (!shape) p.fail("result", "any, vector, scalar or map");
   a.shape = *shape;
+  const std::string no_data = p.text("no_data", "nil");
+  if (no_data != "nil" && no_data != "nan") p.fail("no_data", "nil or nan");
+  a.nan_when_empty = no_data == "nan";
   return a;
 }
 

@@ -168,6 +168,32 @@ TEST_F(ArgoTest, ConsecutiveErrorsBeyondTheLimitEndInError) {
   ExpectAbortedInError(240);                       // error 3 > limit 2
 }
 
+// PromQL's scalar() of no data is NaN, not nothing: a comparison on it is false, so the
+// measurement is Failed (a success condition alone) or Successful (a failure condition
+// alone), not an Error; isNaN(result) sees it.
+TEST_F(ArgoTest, ScalarOfNoDataIsNaNAndPhasedAsArgoPhasesIt) {
+  LoadBackground("{name: m, interval: 1m, successCondition: result < 0.01, consecutiveErrorLimit: 2, "
+                 "provider: {query: error_rate, result: scalar, no_data: nan}}");
+  DecideAt(60);  // no canary data from here on
+  const Decision failed = DecideAt(120);
+  EXPECT_EQ(failed.action, Action::kRollback);  // Failed, failureLimit 0: not an Error tolerated twice
+  EXPECT_NE(failed.reason.find("Failed: no data: result NaN"), std::string::npos) << failed.reason;
+  LoadBackground("{name: m, interval: 1m, failureCondition: result >= 0.01, "
+                 "provider: {query: error_rate, result: scalar, no_data: nan}}");
+  DecideAt(60);
+  EXPECT_EQ(DecideAt(120).action, Action::kHold);  // NaN >= 0.01 is false: Successful
+  EXPECT_EQ(DecideAt(600).action, Action::kHold);
+  LoadBackground("{name: m, interval: 1m, successCondition: isNaN(result) || result < 0.01, "
+                 "provider: {query: error_rate, result: scalar, no_data: nan}}");
+  DecideAt(60);
+  EXPECT_EQ(DecideAt(120).action, Action::kHold);  // guarded: Successful
+  // Without no_data: nan (Datadog's nil) the same condition errs, within the limit.
+  LoadBackground("{name: m, interval: 1m, successCondition: result < 0.01, consecutiveErrorLimit: 2, "
+                 "provider: {query: error_rate, result: scalar}}");
+  DecideAt(60);
+  EXPECT_EQ(DecideAt(120).action, Action::kHold);
+}
+
 // Argo evaluates both conditions (success first) and makes the measurement an Error if
 // either fails, even when the other alone would fail it; an Error is not counted toward
 // `count`, so a metric of Errors ends in Error, never Successful.

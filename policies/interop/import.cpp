@@ -10,6 +10,7 @@
 #include <cmath>
 #include <optional>
 #include <filesystem>
+#include <limits>
 #include <map>
 #include <regex>
 #include <set>
@@ -642,6 +643,10 @@ class ArgoImporter {
                               : dialect == "newrelic" ? ResultShape::kMap
                               : meaning.scalar      ? ResultShape::kScalar
                                                     : ResultShape::kVector;
+    // And what it is when the query finds nothing: nil, but NaN from PromQL's scalar().
+    const bool nan_when_empty = dialect == "prometheus" && meaning.scalar;
+    const std::optional<double> empty =
+        nan_when_empty ? std::optional<double>(std::numeric_limits<double>::quiet_NaN()) : std::nullopt;
     YAML::Node o;
     o["name"] = name;
     for (const char* key : {"interval", "initialDelay"})
@@ -657,6 +662,7 @@ class ArgoImporter {
     // `muted: true`, which some teams' tooling adds, reads as a dry run: observed, never enforced.
     const bool is_dry = dry_run(name, dry) || (m["muted"] && m["muted"].boolean());
     bool errs_on_no_data = false;  // a condition Argo cannot evaluate on an empty result
+    std::optional<bool> succeeds_on_no_data, fails_on_no_data;  // each condition, when evaluated
     for (const char* key : {"successCondition", "failureCondition"}) {
       if (!m[key]) continue;
       const std::string text = m[key].text();
@@ -667,8 +673,10 @@ class ArgoImporter {
         return YAML::Node();
       }
       o[key] = text;
-      errs_on_no_data |= !e->evaluate(std::nullopt, shape);
+      const std::optional<double> on_empty = e->evaluate(empty, shape);
+      errs_on_no_data |= !on_empty;
       const bool failure = std::string(key) == "failureCondition";
+      if (on_empty) (failure ? fails_on_no_data : succeeds_on_no_data) = *on_empty != 0;
       auto source = [&](const char* outcome) {
         return m[key].where() + ": " + name + outcome + ", query at " + qnode.where();
       };
@@ -708,6 +716,14 @@ class ArgoImporter {
       im_.warn(qnode.where() + ": " + sparse_series(meaning) + "; Argo's result is then empty and the conditions "
                "err (each measurement an Error, argo-rollouts#1466), where canarysim reads a rate of 0; guard "
                "with `len(result) == 0 || ...` or add `or on() vector(0)` to the query to match");
+    // scalar() of nothing is NaN, which comparisons do not hold: as Argo's evaluation
+    // phases a measurement (a condition alone decides; both false is Inconclusive).
+    const bool nan_fails = fails_on_no_data.value_or(false) || (succeeds_on_no_data && !*succeeds_on_no_data && !fails_on_no_data);
+    const bool nan_inconclusive = succeeds_on_no_data && !*succeeds_on_no_data && fails_on_no_data && !*fails_on_no_data;
+    if (!meaning.sparse.empty() && nan_when_empty && !errs_on_no_data && (nan_fails || nan_inconclusive))
+      im_.warn(qnode.where() + ": " + sparse_series(meaning) + "; scalar() of no data is NaN, on which the "
+               "conditions make each measurement " + (nan_fails ? "Failed" : "Inconclusive") + ", where canarysim "
+               "reads a rate of 0; guard with `isNaN(result) || ...` or add `or on() vector(0)` inside scalar() to match");
     if (is_dry) {
       o["dryRun"] = true;
       im_.warn(where + ": dryRun: measured and reported, never enforced");
@@ -717,6 +733,7 @@ class ArgoImporter {
     if (meaning.scale != 1) o["provider"]["scale"] = meaning.scale;
     if (meaning.window_s > 0) o["provider"]["window"] = number_text(meaning.window_s) + "s";
     o["provider"]["result"] = shape_name(shape);
+    if (nan_when_empty) o["provider"]["no_data"] = "nan";
     return o;
   }
 

@@ -1305,6 +1305,22 @@ std::string several_series(const Series& s) {
          " to match";
 }
 
+// What a scalar() in the query turns into NaN, for a note; "" when each holds one series.
+// scalar() of anything but exactly one series is NaN (of none, as of several).
+std::string scalar_of_several(const Ast& a) {
+  if (a.kind == Ast::Kind::kCall && a.text == "scalar" && !a.args.empty()) {
+    const Series s = series_of(*a.args[0]);
+    if (s.every || !s.labels.empty())
+      return "scalar() of a result with a series for each " +
+             (s.every ? std::string("series its selectors match") : label_names(s)) +
+             " is NaN whenever it holds more than one, so the check reads NaN where canarysim reads the version's "
+             "value; aggregate inside scalar() without those labels (sum(...)) to match";
+  }
+  for (const AstPtr& arg : a.args)
+    if (std::string note = scalar_of_several(*arg); !note.empty()) return note;
+  return "";
+}
+
 QueryMeaning read_query(const std::string& query, const std::string& dialect, const QueryContext& context) {
   QueryMeaning out;
   try {
@@ -1332,6 +1348,7 @@ QueryMeaning read_query(const std::string& query, const std::string& dialect, co
       const Series s = series_of(*ast);
       out.series = s.every ? "series the selectors match" : label_names(s);
       if (const std::string note = several_series(s); !note.empty()) reader.notes.push_back(note);
+      if (const std::string note = scalar_of_several(*ast); !note.empty()) reader.notes.push_back(note);
       out.scalar = is_scalar(*ast);
     }
     switch (m.kind) {
