@@ -10,14 +10,15 @@ namespace canarysim {
 
 struct Expression::Node {
   enum class Op { kNum, kResult, kNeg, kNot, kAdd, kSub, kMul, kDiv, kLt, kLe, kGt, kGe, kEq, kNe,
-                  kAnd, kOr, kIsNaN, kLen, kDefault, kCond };
+                  kAnd, kOr, kIsNaN, kIsInf, kIsNil, kLen, kDefault, kCond };
   Op op;
   double value = 0;  // kNum: the number; kResult, kDefault: the index read (result[k])
   // kResult, kDefault: how the result is read, and where its [k] or .field is in the
   // text: [end, suffix_end).
   enum class Form { kBare, kIndex, kField } form = Form::kBare;
   size_t end = 0, suffix_end = 0;
-  // kDefault: the call's span [call_from, call_to) and its second argument's [arg_from, arg_to).
+  // kDefault, kIsNil: the call's span [call_from, call_to); kDefault: its second argument's
+  // [arg_from, arg_to).
   size_t call_from = 0, call_to = 0, arg_from = 0, arg_to = 0;
   std::shared_ptr<const Node> a, b, c;  // operands; kCond: a ? b : c
 };
@@ -154,11 +155,26 @@ class Parser {
       expect(")");
       return e;
     }
-    if (accept("isNaN")) {
+    for (const auto& [name, op] : {std::pair{"isNaN", Op::kIsNaN}, std::pair{"isInf", Op::kIsInf}}) {
+      if (accept(name)) {
+        expect("(");
+        Ptr e = parse_or();
+        expect(")");
+        return make(op, e);
+      }
+    }
+    if (accept("isNil")) {
+      // Argo's isNil(x) says whether the whole result is nil, whatever x is; x is still
+      // evaluated (result[0] of an empty list fails), but a bare `result` is only passed.
+      auto n = std::make_shared<Node>();
+      n->op = Op::kIsNil;
+      n->call_from = pos_ - 5;
       expect("(");
       Ptr e = parse_or();
       expect(")");
-      return make(Op::kIsNaN, e);
+      n->call_to = pos_;
+      if (!(e->op == Op::kResult && e->form == Node::Form::kBare)) n->a = e;
+      return n;
     }
     if (accept("len")) {
       expect("(");
@@ -275,6 +291,10 @@ double eval_node(const Node& n, double r, bool data, ResultShape shape, bool* fa
     case Op::kOr: return a() != 0 || b() != 0;
     case Op::kCond: return a() != 0 ? b() : eval_node(*n.c, r, data, shape, failed);
     case Op::kIsNaN: return std::isnan(a());
+    case Op::kIsInf: return std::isinf(a());
+    case Op::kIsNil:  // no data is nil, but Prometheus's empty list is a list, not nil
+      if (n.a) a();
+      return !data && shape != ResultShape::kVector;
     case Op::kLen:  // a list's length; a number or a map has none that says "no data"
       if (shape == ResultShape::kScalar || shape == ResultShape::kMap) *failed = true;
       return data ? 1 : 0;
@@ -362,6 +382,10 @@ std::string Expression::text_as_vector() const {
   };
   std::vector<Edit> edits;
   visit(*root_, [&](const Node& n) {
+    if (n.op == Op::kIsNil) {  // nor is it nil when empty
+      edits.push_back({n.call_from, n.call_to, "(len(result) == 0)"});
+      return;
+    }
     if (!is_read(n) || !gives_value(n, ResultShape::kAny)) return;
     if (n.op == Op::kDefault) {  // a list is never nil: say what default() meant
       const std::string d = text_.substr(n.arg_from, n.arg_to - n.arg_from);

@@ -3,8 +3,8 @@
 //   result < 0.01      result[0] >= 0.95 && result[0] <= 1      !(result > 2) or isNaN(result)
 // Numbers, `result` (and `result[k]`, `result.field`, asFloat(result), asInt(result)),
 // + - * /, comparisons, && || ! (and, or, not; evaluated left to right and
-// short-circuited, as expr-lang does), parentheses, isNaN(x), len(result),
-// default(result, x), true and false. Parsed once when the policy loads; evaluated at
+// short-circuited, as expr-lang does), parentheses, isNaN(x), isInf(x), isNil(result),
+// len(result), default(result, x), true and false. Parsed once when the policy loads; evaluated at
 // every measurement.
 //
 // What `result` is depends on the provider, and a read of the wrong form fails in Argo
@@ -52,7 +52,8 @@ class Expression {
   bool calls_default() const;
   // The text of a condition written for kAny, for a Prometheus provider (kVector): every
   // read that gives the value reads result[0] (`result < 1` -> `result[0] < 1`,
-  // `result.x` -> `result[0]`); reads that fail (result[1]) are left as written.
+  // `result.x` -> `result[0]`); reads that fail (result[1]) are left as written; what
+  // default(result, d) and isNil(result) meant on no data is said with len(result).
   std::string text_as_vector() const;
   const std::string& text() const { return text_; }
 

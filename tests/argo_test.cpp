@@ -65,6 +65,15 @@ TEST(ExpressionTest, TheResultIsReadAsTheProviderGivesIt) {
   EXPECT_EQ(e("result < 1").evaluate(0.5, S::kMap), std::nullopt);
   for (const char* any : {"result < 1", "result[0] < 1", "result.rate < 1", "default(result, 2) < 1"})
     EXPECT_EQ(e(any).evaluate(0.5, S::kAny), 1.0) << any;
+  // isNil(x) is whether the whole result is nil (x aside): Datadog's no data, not
+  // Prometheus's empty list; isInf as Go's math.IsInf(x, 0).
+  EXPECT_EQ(e("isNil(result) || result < 1").evaluate(std::nullopt, S::kScalar), 1.0);
+  EXPECT_EQ(e("isNil(result) || result < 1").evaluate(2.0, S::kScalar), 0.0);
+  EXPECT_EQ(e("isNil(result) || result[0] < 1").evaluate(std::nullopt, S::kVector), std::nullopt);
+  EXPECT_EQ(e("isNil(result[0])").evaluate(std::nullopt, S::kAny), std::nullopt);  // the argument is evaluated
+  EXPECT_EQ(e("isNil(result)").evaluate(std::nan(""), S::kScalar), 0.0);          // scalar()'s NaN is a number
+  EXPECT_EQ(e("isInf(result[0])").evaluate(HUGE_VAL, S::kVector), 1.0);
+  EXPECT_EQ(e("isInf(result[0])").evaluate(0.5, S::kVector), 0.0);
   // expr-lang's a ? b : c, short-circuited.
   const Expression guarded = e("(len(result) == 0 ? 1 : result[0]) >= 0.5");
   EXPECT_EQ(guarded.evaluate(std::nullopt, S::kVector), 1.0);
@@ -81,7 +90,9 @@ TEST(ExpressionTest, AConditionIsRewrittenForAPrometheusList) {
   EXPECT_EQ(vector_text("result.rate<1 and result[0] > 0"), "result[0]<1 and result[0] > 0");
   EXPECT_EQ(vector_text("default(result, 1) >= 0.5"), "(len(result) == 0 ? 1 : result[0]) >= 0.5");
   EXPECT_EQ(vector_text("len(result) == 0 || result[1] > 0"), "len(result) == 0 || result[1] > 0");
-  for (const char* text : {"result < 1", "default(result, 1) >= 0.5", "not (result * 100 > 2)", "isNaN(result) or result > 3"}) {
+  EXPECT_EQ(vector_text("isNil(result) || result < 1"), "(len(result) == 0) || result[0] < 1");
+  for (const char* text : {"result < 1", "default(result, 1) >= 0.5", "not (result * 100 > 2)", "isNaN(result) or result > 3",
+                           "isNil(result) || result < 1", "isInf(result) || result > 2"}) {
     const Expression any = *Expression::parse(text, &error);
     const Expression list = *Expression::parse(any.text_as_vector(), &error);
     for (std::optional<double> x : {std::optional<double>(), std::optional(0.0), std::optional(0.4), std::optional(0.9),
