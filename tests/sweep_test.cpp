@@ -172,6 +172,8 @@ const BadStudy kBadStudies[] = {
     {"sweep-grid-late-bad-value.yaml",
      "tests/data/bad-studies/sweep-grid-late-bad-value.yaml:7:21: grid.policy.bake_time: point 30 (bake_time=soon, "
      "interval=10s): bake_time: expected a duration like '250ms', '90s', '15m' or '2h', got 'soon'"},
+    {"sweep-grid-field-twice.yaml",
+     "tests/data/bad-studies/sweep-grid-field-twice.yaml:8:3: grid.policy.bake_time: duplicate key"},
     {"sweep-random-mixed-units.yaml",
      "tests/data/bad-studies/sweep-random-mixed-units.yaml:6:38: random.fields.policy.bake_time.max: expected "
      "a value written in the same unit as min ('1m'), got '20'"},

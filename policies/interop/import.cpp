@@ -61,6 +61,7 @@ class Node {
     const std::string path = path_.empty() ? key : path_ + "." + key;
     if (!*this) return child(YAML::Node(YAML::NodeType::Undefined), path);
     if (!n_.IsMap()) fail("a mapping of keys to values");
+    check_unique(key, path);
     return child(n_[key], path);
   }
   // A list's items (none when absent); fails when present and not a list.
@@ -76,9 +77,12 @@ class Node {
     std::vector<std::pair<std::string, Node>> out;
     if (!*this) return out;
     if (!n_.IsMap()) fail("a mapping of keys to values");
+    std::set<std::string> seen;
     for (const auto& kv : n_) {
       const std::string key = kv.first.IsScalar() ? kv.first.Scalar() : "?";
-      out.emplace_back(key, child(kv.second, path_.empty() ? key : path_ + "." + key));
+      const std::string path = path_.empty() ? key : path_ + "." + key;
+      if (!seen.insert(key).second) child(kv.first, path).duplicate();
+      out.emplace_back(key, child(kv.second, path));
     }
     return out;
   }
@@ -129,6 +133,14 @@ class Node {
 
  private:
   Node child(YAML::Node n, std::string path) const { return Node(std::move(n), file_, std::move(path), first_line_); }
+  // YAML forbids a key twice in a mapping (kubectl refuses such a file); yaml-cpp keeps
+  // both and finds the first, so a second successCondition would be read as never written.
+  void check_unique(const std::string& key, const std::string& path) const {
+    bool found = false;
+    for (const auto& kv : n_)
+      if (kv.first.IsScalar() && kv.first.Scalar() == key && std::exchange(found, true)) child(kv.first, path).duplicate();
+  }
+  [[noreturn]] void duplicate() const { throw InputError(where() + ": duplicate key (YAML allows a key once in a mapping)"); }
 
   YAML::Node n_{YAML::NodeType::Undefined};
   std::string file_, path_;

@@ -490,8 +490,16 @@ void ConfigMap::allow(const std::vector<std::string>& only) const {
 }
 
 std::vector<std::string> ConfigMap::keys() const {
+  // YAML forbids a key twice in a mapping, but yaml-cpp keeps both and a lookup finds the
+  // first: a grid listing a field twice would run the first list twice, silently.
   std::vector<std::string> out;
-  for (const auto& kv : impl_->node) out.push_back(kv.first.Scalar());
+  std::set<std::string> seen;
+  for (const auto& kv : impl_->node) {
+    const std::string key = kv.first.Scalar();
+    if (!seen.insert(key).second)
+      throw InputError(impl_->at(kv.first, kv.first.Mark()) + ": " + join(impl_->path, key) + ": duplicate key");
+    out.push_back(key);
+  }
   return out;
 }
 
