@@ -471,6 +471,28 @@ TEST(TraceTest, NoMalformedValuePassesSilently) {
             ":1: no column 'when' (the time column); the file has: time, prompt_tokens, output_tokens, user");
 }
 
+// A column named twice cannot be told apart: the header's (or the first object's), and a
+// member repeated in one JSON object further down.
+TEST(TraceTest, AColumnNamedTwiceIsRefused) {
+  auto message = [](const std::string& name, const std::string& text) {
+    const std::string path = ::testing::TempDir() + name;
+    std::ofstream(path) << text;
+    try {
+      Trace::load(path);
+    } catch (const InputError& e) {
+      return std::string(e.what()).substr(path.size());
+    }
+    return std::string("accepted");
+  };
+  EXPECT_EQ(message("twice.csv", "TIMESTAMP,ContextTokens,GeneratedTokens,ContextTokens\n0,10,5,999\n"),
+            ":1: the prompt_tokens column 'ContextTokens' is named twice in the header; the reader cannot tell which to read");
+  EXPECT_EQ(message("twice.jsonl", "{\"timestamp\": 0, \"input_length\": 10, \"output_length\": 5}\n"
+                                   "{\"timestamp\": 1, \"input_length\": 10, \"output_length\": 5, \"input_length\": 9}\n"),
+            ":2: 'input_length' twice in this object (the prompt_tokens column); the reader cannot tell which to read");
+  // A column no role reads may repeat.
+  EXPECT_EQ(message("other.csv", "time,prompt_tokens,output_tokens,note,note\n0,10,5,a,b\n"), "accepted");
+}
+
 TEST(TraceTest, UserSegmentAndFailedColumnsReplaceTheSyntheticOnes) {
   const std::string path = ::testing::TempDir() + "users.csv";
   std::ofstream(path) << "time,prompt_tokens,output_tokens,user,region,status\n"

@@ -518,6 +518,10 @@ Trace Trace::load(const std::string& path, const TraceFormat& format, const std:
         }
       }
       const std::string r = role;
+      // A column named twice (a spreadsheet's, a hand-joined file's) cannot be told apart.
+      if (column.count(role) && std::count(available.begin(), available.end(), column[role]) > 1)
+        throw InputError(path + ":" + std::to_string(std::max<size_t>(n, 1)) + ": the " + r + " column '" + column[role] +
+                         "' is named twice in the " + (jsonl ? "object" : "header") + "; the reader cannot tell which to read");
       if (!column.count(role) && (r == "time" || r == "prompt_tokens" || r == "output_tokens")) {
         throw InputError(path + ":" + std::to_string(std::max<size_t>(n, 1)) + ": no " + r +
                          " column; expected one of: " + comma_list(default_names(role)) + " (or name it in columns); the " +
@@ -554,8 +558,13 @@ Trace Trace::load(const std::string& path, const TraceFormat& format, const std:
       }
       get = [&](const std::string& role) -> std::string_view {
         const std::string& name = column.at(role);
+        const std::string* found = nullptr;
         for (const auto& [k, v] : members)
-          if (k == name) return v;
+          if (k == name) {
+            if (found) throw InputError(at + "'" + name + "' twice in this object (the " + role + " column); the reader cannot tell which to read");
+            found = &v;
+          }
+        if (found) return *found;
         throw InputError(at + "no '" + name + "' in this object (the " + role + " column)");
       };
     } else {

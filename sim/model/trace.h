@@ -40,7 +40,8 @@
 // What zero means: prompt_tokens 0 is an error (a request has a prompt); output_tokens 0
 // is an error, or a failed request under zero_output: failed; cached_tokens 0 is no hit;
 // a failed column's 1, true or yes is a failure, 0, false, no or empty a success (any
-// other value is an error: a status text needs mapping first). A time
+// other value is an error: a status text needs mapping first). A column a role reads
+// named twice (in the header, or in one JSON object) is an error. A time
 // earlier than the one before by more than out_of_order is an error.
 #pragma once
 
