@@ -228,12 +228,10 @@ class AnalysisRun {
     } else {
       ++s.counted;
       s.consecutive_errors = 0;
-      Phase p;
-      if (*failed != 0) p = Phase::kFailed;
-      else if (m.success) p = *succeeded != 0 ? Phase::kSuccessful : (m.failure ? Phase::kInconclusive : Phase::kFailed);
-      else p = Phase::kSuccessful;
-      if (p == Phase::kFailed) ++s.failed;
-      if (p == Phase::kInconclusive) ++s.inconclusive;
+      const Measured p = measured(m.success ? std::optional<bool>(*succeeded != 0) : std::nullopt,
+                                  m.failure ? std::optional<bool>(*failed != 0) : std::nullopt);
+      if (p == Measured::kFailed) ++s.failed;
+      if (p == Measured::kInconclusive) ++s.inconclusive;
     }
     if (s.failed > m.failure_limit) s.phase = Phase::kFailed;
     else if (s.consecutive_errors > m.consecutive_error_limit) s.phase = Phase::kError;

@@ -323,6 +323,12 @@ std::optional<Expression> Expression::parse(const std::string& text, std::string
   }
 }
 
+Measured measured(std::optional<bool> succeeded, std::optional<bool> failed) {
+  if (failed.value_or(false)) return Measured::kFailed;
+  if (!succeeded || *succeeded) return Measured::kSuccessful;
+  return failed ? Measured::kInconclusive : Measured::kFailed;
+}
+
 const char* shape_name(ResultShape s) {
   switch (s) {
     case ResultShape::kAny: return "any";

@@ -34,6 +34,13 @@ enum class ResultShape {
 const char* shape_name(ResultShape s);  // any, vector, scalar, map
 std::optional<ResultShape> shape_named(std::string_view name);  // nullopt: none of those
 
+// How Argo phases a measurement whose conditions evaluated: `succeeded` and `failed` are
+// their values (nullopt: that condition is not written). A true failure condition fails
+// it; a success condition alone fails what it does not pass; both written and neither
+// true is Inconclusive; neither written is Successful.
+enum class Measured { kSuccessful, kFailed, kInconclusive };
+Measured measured(std::optional<bool> succeeded, std::optional<bool> failed);
+
 class Expression {
  public:
   // nullopt and `error` set on a syntax error.

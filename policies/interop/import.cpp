@@ -728,13 +728,11 @@ class ArgoImporter {
       im_.warn(qnode.where() + ": " + sparse_series(meaning) + "; Argo's result is then empty and the conditions "
                "err (each measurement an Error, argo-rollouts#1466), where canarysim reads a rate of 0; guard "
                "with `len(result) == 0 || ...` or add `or on() vector(0)` to the query to match");
-    // scalar() of nothing is NaN, which comparisons do not hold: as Argo's evaluation
-    // phases a measurement (a condition alone decides; both false is Inconclusive).
-    const bool nan_fails = fails_on_no_data.value_or(false) || (succeeds_on_no_data && !*succeeds_on_no_data && !fails_on_no_data);
-    const bool nan_inconclusive = succeeds_on_no_data && !*succeeds_on_no_data && fails_on_no_data && !*fails_on_no_data;
-    if (!meaning.sparse.empty() && nan_when_empty && !errs_on_no_data && (nan_fails || nan_inconclusive))
+    // scalar() of nothing is NaN, which comparisons do not hold, phased as Argo phases it.
+    const Measured on_nan = measured(succeeds_on_no_data, fails_on_no_data);
+    if (!meaning.sparse.empty() && nan_when_empty && !errs_on_no_data && on_nan != Measured::kSuccessful)
       im_.warn(qnode.where() + ": " + sparse_series(meaning) + "; scalar() of no data is NaN, on which the "
-               "conditions make each measurement " + (nan_fails ? "Failed" : "Inconclusive") + ", where canarysim "
+               "conditions make each measurement " + (on_nan == Measured::kFailed ? "Failed" : "Inconclusive") + ", where canarysim "
                "reads a rate of 0; guard with `isNaN(result) || ...` or add `or on() vector(0)` inside scalar() to match");
     if (is_dry) {
       o["dryRun"] = true;
