@@ -309,6 +309,40 @@ TEST(TraceTest, SpreadsheetExportsReadAsTheyAre) {
   }
 }
 
+TEST(TraceTest, AQuotedFieldMayHoldLineBreaksAndSeparators) {
+  // Exported request logs carry the prompt's text, quoted as RFC 4180 and Python's csv
+  // module write it: separators, line breaks and doubled quotes inside. A '"' that does
+  // not start a field is a character. Row errors name the line the row starts on.
+  auto load = [](const std::string& name, const std::string& text) {
+    const std::string path = ::testing::TempDir() + name;
+    std::ofstream(path, std::ios::binary) << text;
+    return Trace::load(path);
+  };
+  auto message = [&](const std::string& name, const std::string& text) {
+    try {
+      load(name, text);
+    } catch (const InputError& e) {
+      const std::string what = e.what();
+      return what.substr(what.find(name) + name.size());
+    }
+    return std::string("accepted");
+  };
+  const std::string head = "time,prompt,prompt_tokens,output_tokens,note\n";
+  const Trace t = load("text.csv", head +
+                                       "0.5,\"hello, world\",10,20,a\n"
+                                       "1.0,\"line one\nline two, with 3,4\n\",11,21,b\r\n"
+                                       "1.5,\"say \"\"hi\"\", ok\",12,22,c\n"
+                                       "2.0,a 5\" screen,13,23,d\n");
+  EXPECT_EQ(t.prompt_tokens, (std::vector<uint32_t>{10, 11, 12, 13}));
+  EXPECT_EQ(t.output_tokens, (std::vector<uint32_t>{20, 21, 22, 23}));
+  EXPECT_EQ(message("late.csv", head + "0,\"a\nb\nc\",10,20,a\n1,x,0,5,b\n"),
+            ":5: prompt_tokens: expected a prompt of at least 1 token, got '0'");
+  EXPECT_EQ(message("open.csv", head + "0,x,10,20,a\n1,\"never closed,10,20,b\n2,x,10,20,c\n"),
+            ":3: a quoted field that never closes (a field that starts with '\"' ends with one)");
+  // A quoted separator is one field, so a short row is still short.
+  EXPECT_EQ(message("short.csv", head + "0,\"a,b,c\",10,20\n"), ":2: expected 5 fields, got 4");
+}
+
 TEST(TraceTest, AFileThatIsNotTextIsNamedForWhatItIs) {
   // Read as CSV, each would fail on a header of garbage; the message says what it is and
   // what to do. Gzip is undone first, so a gzipped Parquet file is named too.

@@ -119,21 +119,38 @@ bool parse_datetime(std::string_view s, double& out) {
   return true;
 }
 
-std::vector<std::string_view> split_csv(std::string_view line, char separator) {
-  std::vector<std::string_view> out;
+// Splits a CSV line as Python's csv module reads one: a field that starts with '"' (after
+// spaces) is quoted up to the lone '"' that closes it ('""' inside stands for one), and
+// the separator inside it is text; a '"' anywhere else is a character ('5" screen').
+// Fields go to `out`, when given, without their outer spaces and quotes. False when the
+// line ends inside a quoted field: the record goes on to the next line.
+bool split_csv(std::string_view line, char separator, std::vector<std::string_view>* out) {
+  if (out) out->clear();
   size_t start = 0;
-  bool quoted = false;
+  bool at_start = true, quoted = false;
   for (size_t i = 0; i <= line.size(); ++i) {
-    if (i < line.size() && line[i] == '"') quoted = !quoted;
-    if (i == line.size() || (line[i] == separator && !quoted)) {
-      std::string_view f = line.substr(start, i - start);
-      while (!f.empty() && (f.front() == ' ' || f.front() == '"')) f.remove_prefix(1);
-      while (!f.empty() && (f.back() == ' ' || f.back() == '"' || f.back() == '\r')) f.remove_suffix(1);
-      out.push_back(f);
+    const char c = i < line.size() ? line[i] : separator;
+    if (quoted) {
+      if (i == line.size()) return false;
+      if (c == '"') {
+        if (i + 1 < line.size() && line[i + 1] == '"') ++i;
+        else quoted = false;
+      }
+    } else if (c == separator) {
+      if (out) {
+        std::string_view f = line.substr(start, i - start);
+        while (!f.empty() && (f.front() == ' ' || f.front() == '"')) f.remove_prefix(1);
+        while (!f.empty() && (f.back() == ' ' || f.back() == '"' || f.back() == '\r')) f.remove_suffix(1);
+        out->push_back(f);
+      }
       start = i + 1;
+      at_start = true;
+    } else if (at_start && c != ' ') {
+      quoted = c == '"';
+      at_start = false;
     }
   }
-  return out;
+  return true;
 }
 
 // The header's field separator: a comma when it has one (outside quotes), else the
@@ -297,6 +314,24 @@ class LineReader {
   size_t lines_ = 0;  // returned so far
   gzFile file_;
 };
+
+// Completes the CSV record begun in `line` (counted in `lines`): when a quoted field holds
+// line breaks (RFC 4180; exported logs quote prompt text), the lines up to where it
+// closes are joined to it by '\n' and counted.
+void complete_csv_record(LineReader& in, char separator, std::string& line, size_t& lines, const std::string& path) {
+  const size_t start = lines;
+  std::string more;
+  while (!split_csv(line, separator, nullptr)) {
+    if (!in.next(more))
+      throw InputError(path + ":" + std::to_string(start) + ": a quoted field that never closes (a field that starts with '\"' ends with one)");
+    ++lines;
+    line += '\n';
+    line += more;
+    if (line.size() > LineReader::kMaxLine)
+      throw InputError(path + ":" + std::to_string(start) + ": a quoted field over 16 MiB long (lines " + std::to_string(start) +
+                       " to " + std::to_string(lines) + "); a '\"' that starts a field opens one");
+  }
+}
 
 // The JSON objects of a file, one at a time, in the shapes traces come in: one a line
 // (JSON Lines), or the elements of one top-level array, on one line or pretty-printed
@@ -472,14 +507,18 @@ Trace Trace::load(const std::string& path, const TraceFormat& format, const std:
   Trace t;
   t.file = path;
   std::string line;
-  size_t n = 0;  // line number
+  size_t n = 0;      // the line the row starts on
+  size_t lines = 0;  // lines read (a CSV record may span several)
   std::vector<std::string> header;
   char separator = ',';
+  std::vector<std::string_view> fields;  // of a CSV record
   if (!jsonl) {
     if (!in.next(line)) throw InputError(path + ":1: empty trace; expected a CSV header");
-    n = 1;
-    separator = csv_separator(line);
-    for (std::string_view v : split_csv(line, separator)) header.emplace_back(v);
+    n = lines = 1;
+    separator = csv_separator(line);  // the header's first line's
+    complete_csv_record(in, separator, line, lines, path);
+    split_csv(line, separator, &fields);
+    for (std::string_view v : fields) header.emplace_back(v);
   }
   // The column of each role: named by the format, or found by name. Required: time and
   // both token counts.
@@ -534,13 +573,13 @@ Trace Trace::load(const std::string& path, const TraceFormat& format, const std:
   std::string unit = format.time_unit;
   double first = 0, last = -std::numeric_limits<double>::infinity();
   std::vector<std::pair<std::string, std::string>> members;
-  std::vector<std::string_view> fields;
   bool any_failed = false;
   JsonObjects objects(in, path);
   auto next_row = [&] {  // a line, or a JSON object and the line it starts on
     if (jsonl) return objects.next(line, n);
     if (!in.next(line)) return false;
-    ++n;
+    n = ++lines;
+    complete_csv_record(in, separator, line, lines, path);
     return true;
   };
   while (next_row()) {
@@ -568,7 +607,7 @@ Trace Trace::load(const std::string& path, const TraceFormat& format, const std:
         throw InputError(at + "no '" + name + "' in this object (the " + role + " column)");
       };
     } else {
-      fields = split_csv(line, separator);
+      split_csv(line, separator, &fields);
       if (fields.size() != header.size())
         throw InputError(at + "expected " + std::to_string(header.size()) + " fields, got " + std::to_string(fields.size()));
       get = [&](const std::string& role) -> std::string_view {
