@@ -10,7 +10,8 @@ namespace canarysim {
 
 struct Expression::Node {
   enum class Op { kNum, kResult, kNeg, kNot, kAdd, kSub, kMul, kDiv, kLt, kLe, kGt, kGe, kEq, kNe,
-                  kAnd, kOr, kIsNaN, kIsInf, kIsNil, kLen, kDefault, kCond };
+                  kAnd, kOr, kIsNaN, kIsInf, kIsNil, kLen, kDefault, kCond,
+                  kAll, kAny, kNone, kOne, kCount, kElement };
   Op op;
   double value = 0;  // kNum: the number; kResult, kDefault: the index read (result[k])
   // kResult, kDefault: how the result is read, and where its [k] or .field is in the
@@ -20,7 +21,7 @@ struct Expression::Node {
   // kDefault, kIsNil: the call's span [call_from, call_to); kDefault: its second argument's
   // [arg_from, arg_to).
   size_t call_from = 0, call_to = 0, arg_from = 0, arg_to = 0;
-  std::shared_ptr<const Node> a, b, c;  // operands; kCond: a ? b : c
+  std::shared_ptr<const Node> a, b, c;  // operands; kCond: a ? b : c; kAll...kCount: a the predicate
 };
 
 namespace {
@@ -176,6 +177,24 @@ class Parser {
       if (!(e->op == Op::kResult && e->form == Node::Form::kBare)) n->a = e;
       return n;
     }
+    // expr-lang's all(result, {# < 1}) (braces optional), any, none, one and count: a
+    // predicate on each element of the result, `#`.
+    for (const auto& [name, op] : {std::pair{"all", Op::kAll}, std::pair{"any", Op::kAny}, std::pair{"none", Op::kNone},
+                                   std::pair{"one", Op::kOne}, std::pair{"count", Op::kCount}}) {
+      if (!accept(name)) continue;
+      expect("(");
+      expect("result");
+      expect(",");
+      const bool braced = accept("{");
+      ++closures_;
+      Ptr predicate = parse_cond();
+      --closures_;
+      if (braced) expect("}");
+      if (!is_boolean(*predicate)) error(std::string("expected a predicate (a comparison) as ") + name + "()'s second argument");
+      expect(")");
+      return make(op, predicate);
+    }
+    if (closures_ > 0 && accept("#")) return make(Op::kElement);
     if (accept("len")) {
       expect("(");
       expect("result");
@@ -244,9 +263,23 @@ class Parser {
     return n;
   }
 
+  // Whether a node gives a boolean, as expr-lang requires of a predicate.
+  static bool is_boolean(const Node& n) {
+    switch (n.op) {
+      case Op::kLt: case Op::kLe: case Op::kGt: case Op::kGe: case Op::kEq: case Op::kNe: case Op::kAnd:
+      case Op::kOr: case Op::kNot: case Op::kIsNaN: case Op::kIsInf: case Op::kIsNil: case Op::kAll:
+      case Op::kAny: case Op::kNone: case Op::kOne:
+        return true;
+      case Op::kCond: return is_boolean(*n.b) && is_boolean(*n.c);
+      case Op::kNum: return n.value == 0 || n.value == 1;  // true, false (and 0, 1, which expr refuses)
+      default: return false;
+    }
+  }
+
   const std::string& s_;
   size_t pos_ = 0;
   int depth_ = 0;
+  int closures_ = 0;  // predicates open: where `#` is an element
 };
 
 // Whether result[index] exists in a measurement of one series: [0], and [-1] (expr-lang
@@ -298,6 +331,15 @@ double eval_node(const Node& n, double r, bool data, ResultShape shape, bool* fa
     case Op::kLen:  // a list's length; a number or a map has none that says "no data"
       if (shape == ResultShape::kScalar || shape == ResultShape::kMap) *failed = true;
       return data ? 1 : 0;
+    case Op::kAll: case Op::kAny: case Op::kNone: case Op::kOne: case Op::kCount: {
+      // Over the result's elements: a list of one series, or none on no data. A number or
+      // a map is not a list (expr: cannot iterate).
+      if (shape == ResultShape::kScalar || shape == ResultShape::kMap) *failed = true;
+      if (!data) return n.op == Op::kAll || n.op == Op::kNone;  // of no elements
+      const bool holds = a() != 0;
+      return n.op == Op::kNone ? !holds : holds;
+    }
+    case Op::kElement: return r;
     case Op::kDefault:
       // Argo's default(x, d) returns d when the whole result is nil (Datadog's no data),
       // else the whole result: a list or a map, which no comparison takes.
@@ -377,6 +419,12 @@ bool Expression::reads_past_one_series() const {
 bool Expression::calls_default() const {
   bool found = false;
   visit(*root_, [&](const Node& n) { found |= n.op == Op::kDefault; });
+  return found;
+}
+
+bool Expression::quantifies() const {
+  bool found = false;
+  visit(*root_, [&](const Node& n) { found |= n.op == Op::kElement || (n.op >= Op::kAll && n.op <= Op::kCount); });
   return found;
 }
 

@@ -4,7 +4,8 @@
 // Numbers, `result` (and `result[k]`, `result.field`, asFloat(result), asInt(result)),
 // + - * /, comparisons, && || ! (and, or, not; evaluated left to right and
 // short-circuited, as expr-lang does), parentheses, isNaN(x), isInf(x), isNil(result),
-// len(result), default(result, x), true and false. Parsed once when the policy loads; evaluated at
+// len(result), default(result, x), expr-lang's all(result, {# < x}) (and any, none, one,
+// count: a predicate on each series, `#`), true and false. Parsed once when the policy loads; evaluated at
 // every measurement.
 //
 // What `result` is depends on the provider, and a read of the wrong form fails in Argo
@@ -57,6 +58,8 @@ class Expression {
   bool reads_past_one_series() const;
   // Whether the condition calls default(result, x).
   bool calls_default() const;
+  // Whether the condition judges each of the result's series (all, any, none, one, count).
+  bool quantifies() const;
   // The text of a condition written for kAny, for a Prometheus provider (kVector): every
   // read that gives the value reads result[0] (`result < 1` -> `result[0] < 1`,
   // `result.x` -> `result[0]`); reads that fail (result[1]) are left as written; what

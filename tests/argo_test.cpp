@@ -80,6 +80,41 @@ TEST(ExpressionTest, TheResultIsReadAsTheProviderGivesIt) {
   EXPECT_EQ(guarded.evaluate(0.2, S::kVector), 0.0);
 }
 
+// expr-lang's all(result, pred) and its kin judge each element of a list: one series with
+// data, none without (all and none of nothing hold). A number or a map is not a list.
+TEST(ExpressionTest, QuantifiersJudgeEachSeriesAndHoldVacuouslyOnNoData) {
+  std::string error;
+  auto e = [&](const char* text) {
+    auto x = Expression::parse(text, &error);
+    EXPECT_TRUE(x) << text << ": " << error;
+    return *x;
+  };
+  using S = ResultShape;
+  for (const char* text : {"all(result, {# < 0.05})", "all(result, # < 0.05)", "any(result, {# < 0.05})",
+                           "one(result, {# < 0.05})", "none(result, {# >= 0.05})", "count(result, {# < 0.05}) == 1"}) {
+    SCOPED_TRACE(text);
+    const Expression x = e(text);
+    EXPECT_TRUE(x.quantifies());
+    EXPECT_EQ(x.evaluate(0.01, S::kVector), 1.0);
+    EXPECT_EQ(x.evaluate(0.2, S::kVector), 0.0);
+    EXPECT_EQ(x.evaluate(0.01, S::kAny), 1.0);
+    EXPECT_EQ(x.evaluate(0.01, S::kScalar), std::nullopt);  // cannot iterate a number
+    EXPECT_EQ(x.evaluate(0.01, S::kMap), std::nullopt);
+  }
+  EXPECT_EQ(e("all(result, {# < 0.05})").evaluate(std::nullopt, S::kVector), 1.0);   // vacuous
+  EXPECT_EQ(e("none(result, {# > 0.05})").evaluate(std::nullopt, S::kVector), 1.0);  // vacuous
+  EXPECT_EQ(e("any(result, {# < 0.05})").evaluate(std::nullopt, S::kVector), 0.0);
+  EXPECT_EQ(e("count(result, {# < 0.05})").evaluate(std::nullopt, S::kVector), 0.0);
+  EXPECT_EQ(e("len(result) > 0 && all(result, {# >= 0.95 || isNaN(#)})").evaluate(std::nan(""), S::kVector), 1.0);
+  EXPECT_FALSE(e("result[0] < 1").quantifies());
+  // '#' only in a predicate; a predicate is a comparison; only over the whole result.
+  EXPECT_FALSE(Expression::parse("# < 1", &error));
+  EXPECT_FALSE(Expression::parse("all(result, {# + 1})", &error));
+  EXPECT_NE(error.find("predicate"), std::string::npos) << error;
+  EXPECT_FALSE(Expression::parse("all(result[0].Values, {# < 1})", &error));
+  EXPECT_FALSE(Expression::parse("all(result, {# < 1)", &error));
+}
+
 // Export writes Prometheus queries: a condition written for canarysim's any-form result is
 // rewritten to read result[0], and means the same on a list.
 TEST(ExpressionTest, AConditionIsRewrittenForAPrometheusList) {

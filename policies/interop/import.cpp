@@ -681,10 +681,20 @@ class ArgoImporter {
       std::string error;
       const auto e = Expression::parse(text, &error);
       if (!e) {
-        im_.warn(m[key].where() + ": '" + text + "' is not a condition canarysim evaluates (" + error + "); metric dropped");
+        // An unquoted YAML value ends at " #", which starts a comment: all(result, # < 1).
+        const bool cut = error.rfind("unexpected end", 0) == 0;
+        im_.warn(m[key].where() + ": '" + text + "' is not a condition canarysim evaluates (" + error + ")" +
+                 (cut ? "; if it goes on past a ' #', YAML read the rest as a comment: quote the condition" : "") +
+                 "; metric dropped");
         return YAML::Node();
       }
       o[key] = text;
+      if (e->quantifies() && !meaning.series.empty())
+        im_.warn(m[key].where() + ": '" + text + "' judges each of the query's series, one for each " + meaning.series +
+                 ", not one of them: all() and none() fail the measurement when one " + meaning.series +
+                 "'s figure does, any() and one() pass it when one passes, so the real check fails more often (all, "
+                 "none) or less often (any, one) than canarysim's, which judges each version's whole traffic as one "
+                 "series");
       const std::optional<double> on_empty = e->evaluate(empty, shape);
       errs_on_no_data |= !on_empty;
       const bool failure = std::string(key) == "failureCondition";

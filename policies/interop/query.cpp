@@ -1293,12 +1293,12 @@ std::string several_series(const Series& s) {
   if (s.every)
     return "the query keeps the labels of the series its selectors match (no sum() or avg() around them, or one "
            "only `without` some labels): it returns a series for each one they match (each pod, instance or status "
-           "code), and the check reads one of them (Argo result[0], Flagger the last), where canarysim judges each "
+           "code), and a check reads one of them (Argo's result[0], Flagger's the last), where canarysim judges each "
            "version's whole traffic as one series; if they match more than one, wrap the query in sum() to match";
   if (s.labels.empty()) return "";
   const std::string names = label_names(s);
   return "the query keeps the label" + std::string(s.labels.size() > 1 ? "s " : " ") + names +
-         ": it returns a series for each " + names + ", and the check reads one of them (Argo result[0], Flagger "
+         ": it returns a series for each " + names + ", and a check reads one of them (Argo's result[0], Flagger's "
          "the last, in an order Prometheus does not promise), where canarysim judges each version's whole traffic as "
          "one series; one " + names + "'s figure, on its share of the traffic, is noisier, so the real check fails by "
          "chance more often than the simulated one; aggregate without " + (s.labels.size() > 1 ? "them" : "it") +
