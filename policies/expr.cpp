@@ -11,7 +11,7 @@ namespace canarysim {
 struct Expression::Node {
   enum class Op { kNum, kResult, kNeg, kNot, kAdd, kSub, kMul, kDiv, kLt, kLe, kGt, kGe, kEq, kNe,
                   kAnd, kOr, kIsNaN, kIsInf, kIsNil, kLen, kDefault, kCond,
-                  kAll, kAny, kNone, kOne, kCount, kElement };
+                  kAll, kAny, kNone, kOne, kCount, kElement, kAbs, kFloor, kCeil, kRound, kTrunc, kMin, kMax };
   Op op;
   double value = 0;  // kNum: the number; kResult, kDefault: the index read (result[k])
   // kResult, kDefault: how the result is read, and where its [k] or .field is in the
@@ -216,7 +216,29 @@ class Parser {
       n->call_to = pos_;
       return n;
     }
-    for (const char* conversion : {"asFloat", "asInt"}) {
+    // expr-lang's numeric builtins: int() truncates as Go's conversion does, float() is
+    // the value; max and min of two or more.
+    for (const auto& [name, op] : {std::pair{"abs", Op::kAbs}, std::pair{"floor", Op::kFloor}, std::pair{"ceil", Op::kCeil},
+                                   std::pair{"round", Op::kRound}, std::pair{"int", Op::kTrunc}}) {
+      if (accept(name)) {
+        expect("(");
+        Ptr e = parse_cond();
+        expect(")");
+        return make(op, e);
+      }
+    }
+    for (const auto& [name, op] : {std::pair{"max", Op::kMax}, std::pair{"min", Op::kMin}}) {
+      if (accept(name)) {
+        expect("(");
+        Ptr e = parse_cond();
+        expect(",");
+        do e = make(op, e, parse_cond());
+        while (accept(","));
+        expect(")");
+        return e;
+      }
+    }
+    for (const char* conversion : {"asFloat", "asInt", "float"}) {
       if (accept(conversion)) {
         expect("(");
         Ptr e = parse_or();
@@ -340,6 +362,14 @@ double eval_node(const Node& n, double r, bool data, ResultShape shape, bool* fa
       return n.op == Op::kNone ? !holds : holds;
     }
     case Op::kElement: return r;
+    case Op::kAbs: return std::fabs(a());
+    case Op::kFloor: return std::floor(a());
+    case Op::kCeil: return std::ceil(a());
+    case Op::kRound: return std::round(a());  // half away from zero, as Go's math.Round
+    case Op::kTrunc: return std::trunc(a());
+    // A NaN operand (scalar() of no data) is taken to give NaN, as Go's math.Min does.
+    case Op::kMin: { const double x = a(), y = b(); return std::isnan(x) || std::isnan(y) ? std::nan("") : std::min(x, y); }
+    case Op::kMax: { const double x = a(), y = b(); return std::isnan(x) || std::isnan(y) ? std::nan("") : std::max(x, y); }
     case Op::kDefault:
       // Argo's default(x, d) returns d when the whole result is nil (Datadog's no data),
       // else the whole result: a list or a map, which no comparison takes.

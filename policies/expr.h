@@ -2,6 +2,7 @@
 // measurement's `result`:
 //   result < 0.01      result[0] >= 0.95 && result[0] <= 1      !(result > 2) or isNaN(result)
 // Numbers, `result` (and `result[k]`, `result.field`, asFloat(result), asInt(result)),
+// expr-lang's abs, floor, ceil, round, int, float, min and max,
 // + - * /, comparisons, && || ! (and, or, not; evaluated left to right and
 // short-circuited, as expr-lang does), parentheses, isNaN(x), isInf(x), isNil(result),
 // len(result), default(result, x), expr-lang's all(result, {# < x}) (and any, none, one,

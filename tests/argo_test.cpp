@@ -18,6 +18,15 @@ TEST(ExpressionTest, EvaluatesArgoStyleConditions) {
   EXPECT_FALSE(Expression::parse("result <", &error));
   EXPECT_NE(error.find("column"), std::string::npos);
   EXPECT_FALSE(Expression::parse("result[x] > 0", &error));
+  // expr-lang's numeric builtins.
+  EXPECT_TRUE(Expression::parse("abs(result[0] - 1) < 0.1", &error)->holds(0.95));
+  EXPECT_FALSE(Expression::parse("abs(result[0] - 1) < 0.1", &error)->holds(1.2));
+  EXPECT_EQ(Expression::parse("int(result * 100)", &error)->evaluate(0.029), 2.0);  // truncated
+  EXPECT_EQ(Expression::parse("round(result * 100)", &error)->evaluate(0.025), 3.0);
+  EXPECT_EQ(Expression::parse("floor(result) + ceil(result)", &error)->evaluate(1.5), 3.0);
+  EXPECT_EQ(Expression::parse("max(result, 0.2, 0.1) + min(result, 0.1)", &error)->evaluate(0.5), 0.6);
+  EXPECT_EQ(Expression::parse("float(result) < 1", &error)->evaluate(0.5), 1.0);
+  EXPECT_FALSE(Expression::parse("max(result)", &error));
 }
 
 // A canarysim measurement is one series, as a PromQL query aggregated to one is: result[1]
@@ -134,7 +143,9 @@ TEST(ExpressionTest, AConditionIsRewrittenForAPrometheusList) {
                                     std::optional(5.0), std::optional(std::nan(""))}) {
       const auto a = any.evaluate(x), b = list.evaluate(x, ResultShape::kVector);
       EXPECT_EQ(a.has_value(), b.has_value()) << text;
-      if (a && b) EXPECT_EQ(*a, *b) << text;
+      if (a && b) {
+        EXPECT_EQ(*a, *b) << text;
+      }
     }
   }
 }
