@@ -238,6 +238,22 @@ std::vector<Node> load_documents(const std::string& path) {
 // The kind of a Kubernetes-style document ("" when it is not a mapping with a kind).
 std::string kind_of(const Node& doc) { return doc.is_map() ? doc["kind"].text_or("") : ""; }
 
+// Whether a Go template uses a field: `{{ interval }}` or `{{ .interval }}`, in any action.
+bool uses_template_field(const std::string& text, const std::string& field) {
+  for (size_t open = text.find("{{"); open != std::string::npos; open = text.find("{{", open + 2)) {
+    const size_t close = text.find("}}", open + 2);
+    if (close == std::string::npos) return false;
+    const std::string action = text.substr(open + 2, close - open - 2);
+    for (size_t at = action.find(field); at != std::string::npos; at = action.find(field, at + 1)) {
+      const bool starts = at == 0 || !(std::isalnum(static_cast<unsigned char>(action[at - 1])) || action[at - 1] == '_');
+      const size_t end = at + field.size();
+      const bool ends = end == action.size() || !(std::isalnum(static_cast<unsigned char>(action[end])) || action[end] == '_');
+      if (starts && ends) return true;
+    }
+  }
+  return false;
+}
+
 // Argo and Flagger durations are "10m" strings or whole seconds.
 std::string duration_text(const Node& n) {
   const std::string s = n.text();
@@ -936,7 +952,13 @@ Imported import_flagger(const std::vector<std::string>& inputs, const ImportOpti
     im.note(kPerRequestRouting + std::string("Flagger's (without sessionAffinity)"));
   YAML::Node out;
   out["kind"] = "flagger";
-  const std::string interval = a["interval"] ? duration_text(a["interval"]) : "1m";
+  std::string interval = a["interval"] ? duration_text(a["interval"]) : "1m";
+  // Flagger runs an analysis at most every 10 s (GetAnalysisInterval raises a shorter one).
+  if (const auto d = parse_duration(interval); d && *d < 10) {
+    im.warn(a["interval"].where() + ": interval " + interval + " is below Flagger's 10s floor; Flagger runs it every 10s, "
+            "and so does the imported policy");
+    interval = "10s";
+  }
   out["interval"] = interval;
   if (a["threshold"]) out["threshold"] = a["threshold"].whole();
   const Node notes = canary["metadata"]["annotations"];
@@ -1015,6 +1037,11 @@ Imported import_flagger(const std::vector<std::string>& inputs, const ImportOpti
           continue;
         }
         qnode = it->second["spec"]["query"];
+        if (!m["interval"] && uses_template_field(qnode.text_or(""), "interval"))
+          im.warn(where + ": no interval, and MetricTemplate " + ref + "'s query uses {{ interval }}, which Flagger "
+                  "fills with the metric's own interval (scheduler_metrics.go), empty here, so the query does not "
+                  "parse and every check fails; canarysim reads it over the analysis interval (" + interval +
+                  "); give the metric an interval");
       } else {
         qnode = m["query"];  // Flagger's deprecated inline query
       }
@@ -1047,18 +1074,28 @@ Imported import_flagger(const std::vector<std::string>& inputs, const ImportOpti
       if (range["min"]) lo = range["min"].number();
       if (range["max"]) hi = range["max"].number();
     }
-    if (m["threshold"]) {
-      // Flagger's deprecated threshold: a minimum for the success rate, a maximum otherwise.
-      (builtin && name == "request-success-rate" ? lo : hi) = m["threshold"].number();
+    // Without a thresholdRange, Flagger reads its deprecated threshold, 0 when unset
+    // (scheduler_metrics.go): a minimum for the built-in success rate, a maximum otherwise.
+    const bool success_rate = builtin && name == "request-success-rate";
+    if (!m["thresholdRange"]) {
+      (success_rate ? lo : hi) = m["threshold"] ? m["threshold"].number() : 0;
+      if (!m["threshold"] && !success_rate)
+        im.warn(where + ": no thresholdRange or threshold: Flagger compares the value with threshold, 0 when unset, so "
+                "any value above 0 fails the check; the imported policy does the same");
+    } else if (m["threshold"]) {
+      im.warn(m["threshold"].where() + ": threshold is ignored where a thresholdRange is given, as in Flagger");
     }
+    if (success_rate && lo && *lo <= 0 && !hi) lo.reset();  // a success rate is never below 0
     if (!lo && !hi) {
-      im.warn(where + ": no thresholdRange: Flagger fails nothing on it; metric dropped");
+      im.warn(where + ": " + (m["thresholdRange"] ? "a thresholdRange with neither min nor max" : "threshold 0 on a success rate") +
+              ": Flagger fails nothing on it; metric dropped");
       continue;
     }
     const std::string source = m.where() + ": " + name + (qnode ? ", query at " + qnode.where() : std::string(", built in"));
     if (lo) o["thresholdRange"]["min"] = *lo, im.rule(meaning, ">=", *lo, source);
     if (hi) o["thresholdRange"]["max"] = *hi, im.rule(meaning, "<=", *hi, source);
     if (m["interval"]) o["interval"] = duration_text(m["interval"]);
+    else if (builtin) o["interval"] = "1m";  // Flagger's MetricInterval, not the analysis interval
     else if (meaning.window_s > 0) o["interval"] = number_text(meaning.window_s) + "s";
     metrics.push_back(o);
   }
