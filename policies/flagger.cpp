@@ -2,14 +2,15 @@
 //
 //   kind: flagger
 //   interval: 1m              # schedule interval, at least 10s
-//   threshold: 5              # failed checks before rollback
+//   threshold: 5              # failed checks before rollback (default 1, as Flagger's)
 //   stepWeight: 10            # or stepWeights: [1, 5, 10, 25, 50]
-//   maxWeight: 50             # with stepWeights, their last entry
+//   maxWeight: 50             # default 100; with stepWeights, their last entry (Flagger
+//                             # ignores maxWeight there, so it is refused)
 //   stepWeightPromotion: 10   # accepted; see below
 //   metrics:
 //     - name: request-success-rate    # built in: percent of non-error requests
 //       thresholdRange: {min: 99}
-//       interval: 1m                  # the metric's query window (default: interval)
+//       interval: 1m                  # the metric's query window (default 1m, Flagger's)
 //     - name: request-duration        # built in: end-to-end latency p99, milliseconds
 //       thresholdRange: {max: 500}
 //     - name: ttft_p99                # any canarysim metric: latencies in ms, rates in %
@@ -62,9 +63,9 @@ struct FlaggerMetric {
 
 struct FlaggerConfig final : PolicyConfig {
   double interval = 60;
-  uint64_t threshold = 5;
+  uint64_t threshold = 1;  // Flagger's GetAnalysisThreshold
   std::vector<double> step_weights;  // fractions; empty: use step_weight
-  double step_weight = 0.1, max_share = 0.5;
+  double step_weight = 0.1, max_share = 1;  // Flagger's maxWeight: totalWeight, 100
   double max_weight() const override { return iterations > 0 ? 1 : max_share; }
   double drain_s = 0;
   std::vector<FlaggerMetric> metrics;
@@ -163,10 +164,10 @@ using namespace schema;
 const Section kFlagger{"policy", "kind: flagger", "Flagger's canary analysis, with the keys of a Canary's spec.analysis: the weight grows by stepWeight (or along stepWeights) each interval the metrics pass; threshold failed checks roll back. With iterations: A/B testing (match_weight) or blue/green (mirror).", {
     {"kind", kText, "", "flagger", "the policy kind"},
     {"interval", kDuration, "1m", ">= 10s", "analysis interval"},
-    {"threshold", kCount, "5", "[1, 10^6]", "failed checks before a rollback"},
+    {"threshold", kCount, "1", "[1, 10^6]", "failed checks before a rollback"},
     {"stepWeight", kPercent, "(none)", "(0, 100]", "weight added each passing interval"},
     {"stepWeights", kNumbers, "(none)", "increasing, in (0, 100]", "the weights in order, instead of stepWeight"},
-    {"maxWeight", kPercent, "50 (stepWeights: the last)", "(0, 100]", "the weight at which the canary is promoted"},
+    {"maxWeight", kPercent, "100 (stepWeights: the last)", "(0, 100]", "the weight at which the canary is promoted; not with stepWeights, where Flagger ignores it"},
     {"stepWeightPromotion", kPercent, "(none)", "(0, 100]", "accepted for Flagger's files; promotion here is at once"},
     {"metrics", kList, "none (promotes unjudged)", "", "section metrics[]"},
     {"rollback_drain", kDuration, "0s", ">= 0", "after a rollback, the time until no user traffic reaches the canary"},
@@ -177,7 +178,7 @@ const Section kFlagger{"policy", "kind: flagger", "Flagger's canary analysis, wi
 const Section kFlaggerMetric{"policy", "kind: flagger / metrics[]", "One of a Canary's analysis metrics: Flagger's built-ins or a canarysim metric, judged against thresholdRange.", {
     {"name", kText, "", "request-success-rate, request-duration, or a canarysim metric", "the metric (built-ins in Flagger's units: percent and milliseconds)"},
     {"thresholdRange", kMap, "", "", "section metrics[].thresholdRange"},
-    {"interval", kDuration, "the analysis interval", "", "the window the metric reads"},
+    {"interval", kDuration, "1m", "", "the window the metric reads (Flagger's MetricInterval)"},
     {"templateRef", kAny, "(none)", "", "accepted for Flagger's files (the query is the metric's)"},
     {"scale", kNumber, "the metric's Flagger unit", "[10^-12, 10^12]", "a canarysim metric's value is multiplied by this before the range"},
     {"version", kText, "canary", "canary, ratio, difference", "judge the canary's value, or its ratio or difference to the baseline's"},
@@ -211,11 +212,12 @@ std::unique_ptr<PolicyConfig> parse_flagger(const ConfigMap& m) {
       c->step_weights.push_back(w[i] / 100);
     }
     c->max_share = c->step_weights.back();
-    if (m.has("maxWeight")) c->max_share = m.percent("maxWeight");
+    if (m.has("maxWeight"))
+      m.reject("maxWeight", "maxWeight with stepWeights: Flagger ignores it and promotes at the last entry; end stepWeights at the weight meant");
   } else {
     c->step_weight = m.percent("stepWeight");
     if (c->step_weight <= 0) m.fail("stepWeight", "a positive weight in percent");
-    c->max_share = m.has("maxWeight") ? m.percent("maxWeight") : 0.5;
+    c->max_share = m.has("maxWeight") ? m.percent("maxWeight") : 1;
   }
   if (c->max_share <= 0) m.fail("maxWeight", "a positive weight in percent");
   if (m.has("stepWeightPromotion")) m.percent("stepWeightPromotion");  // checked, see above
@@ -224,7 +226,7 @@ std::unique_ptr<PolicyConfig> parse_flagger(const ConfigMap& m) {
     mm.allow(kFlaggerMetric);
     FlaggerMetric fm;
     fm.name = mm.text("name");
-    fm.window_s = mm.duration("interval", c->interval);
+    fm.window_s = mm.duration("interval", 60);
     if (fm.name == "request-success-rate") {
       fm.metric = *Metric::parse("error_rate");
       fm.success_rate = true;

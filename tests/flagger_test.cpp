@@ -75,6 +75,25 @@ TEST_F(FlaggerTest, StepWeightsGoFromEntryToEntry) {
   EXPECT_EQ(DecideAt(240).action, Action::kPromote);
 }
 
+// What a policy leaves out is what Flagger's source puts there: maxWeight 100
+// (totalWeight), threshold 1 (GetAnalysisThreshold), a metric window of 1m
+// (MetricInterval), whatever the analysis interval.
+TEST_F(FlaggerTest, WhatAPolicyLeavesOutIsFlaggersDefault) {
+  Load("kind: flagger\ninterval: 2m\nstepWeight: 50\nmetrics: [{name: error_rate, thresholdRange: {max: 1}}]\n");
+  EXPECT_DOUBLE_EQ(DecideAt(120).weight, 0.5);
+  Minute(180, 100, 1.0, /*errors=*/50);  // the interval's first minute: outside a 1m window
+  Minute(240);
+  EXPECT_DOUBLE_EQ(DecideAt(240).weight, 1.0);
+  Minute(300);
+  Minute(360, 100, 1.0, /*errors=*/50);
+  EXPECT_EQ(DecideAt(360).action, Action::kHold);  // one failed check...
+  Minute(420);
+  Minute(480);
+  EXPECT_EQ(DecideAt(480).action, Action::kRollback);  // ...is the threshold
+  // maxWeight beside stepWeights, which Flagger ignores, is refused.
+  EXPECT_THROW(Load("kind: flagger\nstepWeights: [1, 10, 80]\nmaxWeight: 50\nmetrics: []\n"), InputError);
+}
+
 TEST_F(FlaggerTest, IntervalsShorterThanTenSecondsAreRejected) {
   EXPECT_THROW(Load("kind: flagger\ninterval: 5s\nstepWeight: 10\nmetrics: [{name: error_rate, thresholdRange: {max: 1}}]\n"),
                InputError);

@@ -298,7 +298,7 @@ Exported export_flagger(const ConfigMap& p, Exporter& ex, const std::string& nam
   YAML::Node a;
   const double interval = p.duration("interval", 60);
   a["interval"] = format_duration(interval);
-  a["threshold"] = p.count("threshold", 5, 1, 1000000);
+  a["threshold"] = p.count("threshold", 1, 1, 1000000);
   if (p.has("iterations")) {
     a["iterations"] = p.count("iterations", 0, 1, 1000000);
     if (p.flag("mirror", false)) {
@@ -308,16 +308,15 @@ Exported export_flagger(const ConfigMap& p, Exporter& ex, const std::string& nam
     }
   } else if (p.has("stepWeights")) {
     for (double w : p.numbers("stepWeights")) a["stepWeights"].push_back(YAML::Load(number_text(w)));
-    if (p.has("maxWeight")) a["maxWeight"] = YAML::Load(number_text(p.percent("maxWeight") * 100));
   } else {
     a["stepWeight"] = YAML::Load(number_text(p.percent("stepWeight") * 100));
-    a["maxWeight"] = YAML::Load(number_text(p.has("maxWeight") ? p.percent("maxWeight") * 100 : 50));
+    a["maxWeight"] = YAML::Load(number_text(p.has("maxWeight") ? p.percent("maxWeight") * 100 : 100));
   }
   if (p.has("stepWeightPromotion")) a["stepWeightPromotion"] = YAML::Load(number_text(p.percent("stepWeightPromotion") * 100));
   std::string templates_text;
   for (const ConfigMap& m : p.maps("metrics")) {
     const std::string mname = m.text("name");
-    const double window = m.duration("interval", interval);
+    const double window = m.duration("interval", 60);  // the policy's default, Flagger's MetricInterval
     YAML::Node o;
     const ConfigMap range = m.map("thresholdRange");
     for (const char* bound : {"min", "max"})

@@ -960,7 +960,13 @@ Imported import_flagger(const std::vector<std::string>& inputs, const ImportOpti
     interval = "10s";
   }
   out["interval"] = interval;
-  if (a["threshold"]) out["threshold"] = a["threshold"].whole();
+  // Flagger's CRD requires a threshold; its scheduler reads one below 1 as 1.
+  const int64_t threshold = a["threshold"] ? a["threshold"].whole() : 0;
+  if (threshold < 1)
+    im.warn((a["threshold"] ? a["threshold"].where() : a.where()) + ": " +
+            (a["threshold"] ? "threshold " + std::to_string(threshold) : std::string("no threshold")) +
+            ": Flagger rolls back at the first failed check, as with threshold 1 (GetAnalysisThreshold)");
+  out["threshold"] = std::max<int64_t>(threshold, 1);
   const Node notes = canary["metadata"]["annotations"];
   if (notes["canarysim.io/rollback-drain"]) out["rollback_drain"] = notes["canarysim.io/rollback-drain"].text();
   if (a["iterations"]) {
@@ -981,7 +987,10 @@ Imported import_flagger(const std::vector<std::string>& inputs, const ImportOpti
       if (a[key]) im.warn(a[key].where() + ": not used with iterations; ignored");
   } else {
     for (const char* key : {"maxWeight", "stepWeight", "stepWeightPromotion"})
-      if (a[key]) out[key] = a[key].number();
+      if (a[key] && !(a["stepWeights"] && std::string(key) == "maxWeight")) out[key] = a[key].number();
+    if (a["stepWeights"] && a["maxWeight"])
+      im.warn(a["maxWeight"].where() + ": Flagger ignores maxWeight where stepWeights are given, and promotes at the "
+              "last entry; so does the imported policy");
     if (a["stepWeights"]) {
       YAML::Node weights(YAML::NodeType::Sequence);
       for (const Node& w : a["stepWeights"].items()) weights.push_back(w.number());
