@@ -343,6 +343,38 @@ TEST(TraceTest, AQuotedFieldMayHoldLineBreaksAndSeparators) {
   EXPECT_EQ(message("short.csv", head + "0,\"a,b,c\",10,20\n"), ":2: expected 5 fields, got 4");
 }
 
+TEST(TraceTest, AWholeTableInOneJsonObjectIsNamedWithTheWayToWriteRows) {
+  // pandas' to_json() writes a DataFrame as one object by default; the reader takes a
+  // row an object, and says how to write that rather than listing TIMESTAMP.0, .1, ...
+  auto message = [](const std::string& name, const std::string& text) {
+    const std::string path = ::testing::TempDir() + name;
+    std::ofstream(path) << text;
+    try {
+      Trace::load(path);
+    } catch (const InputError& e) {
+      return std::string(e.what()).substr(path.size());
+    }
+    return std::string("accepted");
+  };
+  const std::string rows = "write it with to_json(path, orient='records', lines=True), or as CSV";
+  EXPECT_EQ(message("columns.json", R"({"timestamp":{"0":0,"1":1},"input_length":{"0":10,"1":12},"output_length":{"0":5,"1":6}})"),
+            ":1: one JSON object holding the whole table by column, each keyed by row (pandas' orient='columns', its "
+            "default); the reader takes an object a row: " + rows);
+  EXPECT_EQ(message("index.json", R"({"0":{"timestamp":0,"input_length":10,"output_length":5},"1":{"timestamp":1,"input_length":12,"output_length":6}})"),
+            ":1: one JSON object holding the whole table keyed by row label (pandas' orient='index'); the reader takes an "
+            "object a row: " + rows);
+  EXPECT_EQ(message("split.json", R"({"columns":["timestamp","input_length","output_length"],"index":[0,1],"data":[[0,10,5],[1,12,6]]})"),
+            ":1: one JSON object holding the whole table as columns and data arrays (pandas' orient='split' or 'table'); "
+            "the reader takes an object a row: " + rows);
+  EXPECT_EQ(message("values.json", "[[0,10,5],[1,12,6]]"),
+            ":1: an array of arrays, whose values have no column names (pandas' to_json(orient='values')); write a JSON "
+            "object a row (orient='records', lines=True) or CSV");
+  EXPECT_EQ(message("records.json", R"([{"timestamp":0,"input_length":10,"output_length":5},{"timestamp":1,"input_length":12,"output_length":6}])"),
+            "accepted");
+  // A row that misses its time column is still told so, not taken for a table.
+  EXPECT_NE(message("row.jsonl", R"({"t":0,"input_length":10,"output_length":5})" "\n").find("no time column"), std::string::npos);
+}
+
 TEST(TraceTest, AFileThatIsNotTextIsNamedForWhatItIs) {
   // Read as CSV, each would fail on a header of garbage; the message says what it is and
   // what to do. Gzip is undone first, so a gzipped Parquet file is named too.
@@ -438,7 +470,8 @@ TEST(TraceTest, JsonAsApiLogsAndExportsWriteIt) {
   EXPECT_EQ(message("twice.jsonl", a + " " + b + "\n"),  // JSON Lines: one object a line
             "twice.jsonl:1: a JSON object that does not parse (a member's name or value is malformed, or it nests over 16 deep)");
   EXPECT_EQ(message("deep.jsonl", std::string(40, '[') + "\n"),
-            "deep.jsonl:1: expected a JSON object (JSON Lines, or an array of objects), got '['");
+            "deep.jsonl:1: an array of arrays, whose values have no column names (pandas' to_json(orient='values')); "
+            "write a JSON object a row (orient='records', lines=True) or CSV");
   std::string deep;
   for (int i = 0; i < 10000; ++i) deep += "{\"a\": ";
   deep += "1" + std::string(10000, '}') + "\n";

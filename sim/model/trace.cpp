@@ -269,6 +269,29 @@ bool parse_json_object(std::string_view s, std::vector<std::pair<std::string, st
   return i == s.size();
 }
 
+// How one JSON object holds a whole table, as pandas' to_json() lays it out, for a message
+// ("" when it does not look like one): by column, each keyed by row (orient='columns',
+// the default: "TIMESTAMP.0"), by row label (orient='index': "0.TIMESTAMP"), or as
+// columns and data arrays (orient='split' or 'table').
+std::string table_layout(const std::vector<std::string>& keys, std::string_view text) {
+  auto whole = [](std::string_view s) {
+    return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); });
+  };
+  size_t by_column = 0, by_row = 0;
+  for (const std::string& k : keys) {
+    const size_t dot = k.find('.');
+    if (dot == std::string::npos) continue;
+    by_column += whole(std::string_view(k).substr(dot + 1));
+    by_row += whole(std::string_view(k).substr(0, dot));
+  }
+  if (keys.size() >= 2 && by_column == keys.size()) return "by column, each keyed by row (pandas' orient='columns', its default)";
+  if (keys.size() >= 2 && by_row == keys.size()) return "keyed by row label (pandas' orient='index')";
+  const bool data = text.find("\"data\"") != std::string_view::npos;
+  if (data && (text.find("\"columns\"") != std::string_view::npos || text.find("\"schema\"") != std::string_view::npos))
+    return "as columns and data arrays (pandas' orient='split' or 'table')";
+  return "";
+}
+
 // Lines of a file, gzip-compressed or not.
 class LineReader {
  public:
@@ -375,6 +398,9 @@ class JsonObjects {
           if (c == '[' && !started_) in_array_ = true;
           else if (c == ',' && in_array_ && !closed_ && started_) {}
           else if (c == ']' && in_array_ && !closed_) closed_ = true;
+          else if (c == '[' && in_array_)
+            throw InputError(path_ + ":" + std::to_string(line_) + ": an array of arrays, whose values have no column names "
+                             "(pandas' to_json(orient='values')); write a JSON object a row (orient='records', lines=True) or CSV");
           else
             throw InputError(path_ + ":" + std::to_string(line_) + ": expected a JSON object (JSON Lines, or an array of objects), got '" +
                              std::string(1, c) + "'");
@@ -389,7 +415,8 @@ class JsonObjects {
       while (!closed && at_ < text_.size()) closed = nesting.step(text_[at_++]);
       object.append(text_, from, at_ - from);
       if (object.size() > LineReader::kMaxLine)
-        throw InputError(path_ + ":" + std::to_string(line) + ": a JSON object longer than 16 MiB; a trace row is a few hundred bytes");
+        throw InputError(path_ + ":" + std::to_string(line) + ": a JSON object longer than 16 MiB; a trace row is a few hundred bytes (a whole table in one object, "
+                         "as pandas' to_json() writes by default, is not read: write orient='records', lines=True)");
       if (closed) {
         started_ = true;
         return true;
@@ -593,7 +620,15 @@ Trace Trace::load(const std::string& path, const TraceFormat& format, const std:
       if (column.empty()) {
         std::vector<std::string> keys;
         for (const auto& [k, v] : members) keys.push_back(k);
-        resolve(keys);
+        try {
+          resolve(keys);
+        } catch (const InputError&) {
+          // A whole table in one object is a layout, not a row: say which.
+          if (const std::string layout = table_layout(keys, line); !layout.empty())
+            throw InputError(at + "one JSON object holding the whole table " + layout + "; the reader takes an object a row: "
+                             "write it with to_json(path, orient='records', lines=True), or as CSV");
+          throw;
+        }
       }
       get = [&](const std::string& role) -> std::string_view {
         const std::string& name = column.at(role);
