@@ -95,6 +95,7 @@ void import_as(const std::string& tool, const std::string& path) {
 void read_argo(const std::string& path) { import_as("argo", path); }
 void read_flagger(const std::string& path) { import_as("flagger", path); }
 void read_kayenta(const std::string& path) { import_as("kayenta", path); }
+void read_aws_file(const std::string& path) { import_as("aws", path); }  // a deployment config file
 
 void read_aws(const std::string& path) {
   std::ifstream in(path);
@@ -179,6 +180,7 @@ const std::vector<EntryPoint>& entry_points() {
       {"tune", "yaml", read_tune},         {"power", "yaml", read_power},     {"check", "yaml", read_check},
       {"import_argo", "yaml", read_argo},  {"import_flagger", "yaml", read_flagger},
       {"import_kayenta", "json", read_kayenta}, {"import_aws", "txt", read_aws},
+      {"import_aws_file", "json", read_aws_file},
       {"trace", "csv", read_trace},        {"calibrate", "csv", read_profile},
       {"query", "txt", read_query},        {"export_policy", "yaml", read_export},
       {"trace_jsonl", "jsonl", read_trace_jsonl}, {"fit_prometheus", "json", read_fit},

@@ -8,6 +8,7 @@
 #include <cctype>
 #include <charconv>
 #include <cmath>
+#include <cstring>
 #include <optional>
 #include <filesystem>
 #include <limits>
@@ -495,7 +496,8 @@ Documents sort_documents(Importer& im, const std::vector<std::string>& inputs, c
     else if (is_template) out.templates[doc["metadata"]["name"].text()] = doc;
     else if (tool != std::end(kTools)) held(k, tool->second);
     else if (doc.is_map() && doc["metrics"] && doc["classifier"]) held("Kayenta canary config", "kayenta");
-    else if (!k.empty()) im.warn(doc.where() + ": a " + k + " is not part of a rollout policy; ignored");
+    else if (!k.empty())
+      im.warn(doc.where() + (std::strchr("AEIOU", k[0]) ? ": an " : ": a ") + k + " is not part of a rollout policy; ignored");
   }
   return out;
 }
@@ -1279,10 +1281,65 @@ Imported import_kayenta(const std::vector<std::string>& inputs, const ImportOpti
 // ---------------------------------------------------------------------------------
 // AWS CodeDeploy and AppConfig predefined strategies.
 
+// The policy of an AWS traffic-shifting schedule: the weights in percent (the last 100),
+// the bake at each before the last, the bake at 100 %. AWS rolls back on CloudWatch alarms
+// defined elsewhere (`alarms` says which): a stepped policy with one stand-in check on the
+// error rate, warned about; with no alarms (`alarms` empty), the bare ladder as Argo steps.
+YAML::Node aws_policy(Importer& im, const std::vector<double>& steps, double bake_s, double final_bake_s,
+                       const std::string& what, const std::string& alarms) {
+  auto seconds = [](double s) { return number_text(std::round(s)) + "s"; };
+  auto weight = [](double w) { return YAML::Load(number_text(std::round(w * 100) / 100)); };
+  YAML::Node out;
+  if (alarms.empty()) {
+    // Nothing judges the ladder: Argo's steps say exactly that (a stepped policy needs a check).
+    im.warn("checks: " + what + " names no alarms (no AutoRollbackConfiguration): nothing rolls it back; the ladder "
+            "is imported alone, as Argo steps");
+    out["kind"] = "argo";
+    for (size_t i = 0; i < steps.size(); ++i) {
+      YAML::Node step, pause;
+      step["setWeight"] = weight(steps[i]);
+      out["steps"].push_back(step);
+      const double bake = i + 1 < steps.size() ? bake_s : final_bake_s;
+      if (bake <= 0) continue;
+      pause["pause"]["duration"] = seconds(bake);
+      out["steps"].push_back(pause);
+    }
+    return out;
+  }
+  out["kind"] = "stepped";
+  YAML::Node s(YAML::NodeType::Sequence);
+  for (double w : steps) s.push_back(weight(w));
+  out["steps"] = s;
+  out["bake_time"] = seconds(bake_s);
+  out["interval"] = bake_s > 0 && bake_s < 60 ? seconds(bake_s) : "1m";
+  if (final_bake_s > 0) out["final_bake"] = seconds(final_bake_s);
+  out["failure_limit"] = 0;
+  YAML::Node check;
+  check["name"] = "cloudwatch-alarm";
+  check["metric"] = "error_rate";
+  check["max"] = "1%";
+  out["checks"].push_back(check);
+  im.warn("checks: " + what + " rolls back on " + alarms + "; canarysim adds an alarm on an error rate above 1 %: "
+          "replace it with yours");
+  QueryMeaning alarm;
+  alarm.metric = "error_rate";
+  im.rule(alarm, "<=", 0.01, "canarysim's stand-in for the CloudWatch alarms of " + what);
+  if (steps.size() == 1 && final_bake_s == 0)
+    im.warn("steps: all at once with no bake: the new version takes all traffic at once and nothing judges it");
+  return out;
+}
+
+Imported import_aws_file(const std::string& path, const ImportOptions& opt);
+
 Imported import_aws(const std::vector<std::string>& names, const ImportOptions& opt) {
   Importer im(opt);
   if (names.size() != 1) throw InputError("aws: expected one predefined strategy name");
   const std::string& name = names.front();
+  std::error_code no_file;  // a name too long for a path is no file, not an error
+  if (std::filesystem::is_regular_file(name, no_file)) return import_aws_file(name, opt);
+  const std::string ext = std::filesystem::path(name).extension().string();
+  if (name.find('/') != std::string::npos || ext == ".json" || ext == ".yaml" || ext == ".yml")
+    throw MissingFileError(name + ": no such file (a deployment configuration file, or a predefined strategy's name)");
   std::vector<double> steps;
   double bake_s = 0, final_bake_s = 0;
   std::smatch m;
@@ -1333,33 +1390,185 @@ Imported import_aws(const std::vector<std::string>& names, const ImportOptions& 
                             "AppConfig.Linear50PercentEvery30Seconds, AppConfig.Linear20PercentEvery6Minutes, "
                             "AppConfig.Canary10Percent20Minutes");
   }
-  YAML::Node out;
-  out["kind"] = "stepped";
-  if (steps.size() == 1) {  // all at once: a step of 100 would promote at once, before any alarm
-    steps = {100};
-  }
-  YAML::Node s(YAML::NodeType::Sequence);
-  for (double w : steps) s.push_back(w);
-  out["steps"] = s;
-  out["bake_time"] = std::to_string(static_cast<int>(bake_s)) + "s";
-  out["interval"] = bake_s > 0 && bake_s < 60 ? std::to_string(static_cast<int>(bake_s)) + "s" : "1m";
-  if (final_bake_s > 0) out["final_bake"] = std::to_string(static_cast<int>(final_bake_s)) + "s";
-  out["failure_limit"] = 0;
-  YAML::Node check;
-  check["name"] = "cloudwatch-alarm";
-  check["metric"] = "error_rate";
-  check["max"] = "1%";
-  out["checks"].push_back(check);
-  im.warn("checks: " + name + " rolls back on the CloudWatch alarms attached to the deployment, which a "
-          "strategy name does not carry; canarysim adds an alarm on an error rate above 1 %: replace it with yours");
-  if (steps.size() == 1 && final_bake_s == 0)
-    im.warn("steps: all at once with no bake: the new version takes all traffic at once and nothing judges it");
-  QueryMeaning alarm;
-  alarm.metric = "error_rate";
-  im.rule(alarm, "<=", 0.01, "canarysim's stand-in for the CloudWatch alarms of " + name);
-  return im.finish("the AWS predefined strategy " + name, out);
+  const std::string alarms = "the CloudWatch alarms attached to the deployment, which a strategy name does not carry";
+  return im.finish("the AWS predefined strategy " + name, aws_policy(im, steps, bake_s, final_bake_s, name, alarms));
 }
 
+
+// ---------------------------------------------------------------------------------
+// AWS deployment configurations in a file: a SageMaker endpoint's DeploymentConfig
+// (BlueGreenUpdatePolicy or RollingUpdatePolicy, as boto3, the CLI, CloudFormation, CDK or
+// `terraform show -json` write it) or a CodeDeploy TrafficRoutingConfig.
+
+// One key however the file spells it: CanarySize (the API, CloudFormation), canarySize
+// (CDK, the CodeDeploy CLI), canary_size (Terraform, whose blocks are lists of one).
+std::string key_form(const std::string& key) {
+  std::string out;
+  for (char c : key)
+    if (c != '_' && c != '-') out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+Node aws_key(const Node& map, const std::string& key) {
+  if (!map.is_map()) return Node();
+  for (const auto& [k, v] : map.entries())
+    if (key_form(k) == key_form(key)) return v;
+  return Node();
+}
+// A nested structure: a mapping, or Terraform's block, a list of one mapping (none: absent).
+Node block(const Node& n) {
+  if (!n.is_list()) return n;
+  const std::vector<Node> items = n.items();
+  if (items.empty()) return Node();
+  if (items.size() > 1 || !items.front().is_map()) n.fail("one block (a mapping)");
+  return items.front();
+}
+Node aws_block(const Node& map, const std::string& key) { return block(aws_key(map, key)); }
+
+// Every node under `root` (bounded depth) whose key is one of `keys`, with the mapping that
+// holds it; found nodes are not searched further.
+struct Found {
+  std::string key;
+  Node node, parent;
+};
+void find_keys(const Node& root, const std::vector<std::string>& keys, std::vector<Found>& out, int depth = 0) {
+  if (depth > 32) return;
+  if (root.is_list()) {
+    for (const Node& item : root.items()) find_keys(item, keys, out, depth + 1);
+    return;
+  }
+  if (!root.is_map()) return;
+  for (const auto& [k, v] : root.entries()) {
+    const auto hit = std::find_if(keys.begin(), keys.end(), [&](const std::string& want) { return key_form(k) == key_form(want); });
+    if (hit != keys.end()) {
+      if (const Node b = block(v)) out.push_back({*hit, b, root});  // an empty Terraform block is none
+    }
+    else find_keys(v, keys, out, depth + 1);
+  }
+}
+
+Imported import_aws_file(const std::string& path, const ImportOptions& opt) {
+  Importer im(opt);
+  const std::vector<Node> docs = load_documents(path);
+  std::vector<Found> found;
+  for (const Node& doc : docs) find_keys(doc, {"BlueGreenUpdatePolicy", "RollingUpdatePolicy", "TrafficRoutingConfig"}, found);
+  if (found.empty())
+    im.refuse(path + ": no SageMaker DeploymentConfig (BlueGreenUpdatePolicy or RollingUpdatePolicy) or CodeDeploy "
+              "TrafficRoutingConfig found; for a predefined strategy, give its name (CodeDeployDefault.LambdaCanary10Percent5Minutes)");
+  if (found.size() > 1) {
+    std::string places;
+    for (const Found& f : found) places += (places.empty() ? "" : ", ") + f.node.where();
+    im.refuse(path + ": several deployment configurations (" + places + "); import one at a time");
+  }
+  const Found& f = found.front();
+  const Node& cfg = f.node;
+  auto seconds = [&](const Node& parent, const char* key, int lo, int hi) {
+    const Node n = aws_key(parent, key);
+    if (!n) return 0;
+    const int v = n.whole();
+    if (v < lo || v > hi) n.fail("seconds in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]");
+    return v;
+  };
+  std::vector<double> steps;
+  double bake_s = 0, final_bake_s = 0;
+  std::string what, alarms;
+  // A step's share of traffic, in percent: of capacity, or instances of the fleet's count.
+  auto share = [&](const Node& size, const char* key) {
+    if (!size) im.refuse(cfg.where() + ": no " + key + " (SageMaker requires it for this Type)");
+    const std::string type = aws_key(size, "Type").text();
+    const Node value = aws_key(size, "Value");
+    if (type == "CAPACITY_PERCENT") {
+      const double p = value.number();
+      if (!(p > 0 && p <= 100)) value.fail("a percent in (0, 100]");
+      return p;
+    }
+    if (type != "INSTANCE_COUNT") aws_key(size, "Type").fail("CAPACITY_PERCENT or INSTANCE_COUNT");
+    // The fleet's size, when the file has it (an EndpointConfig's InitialInstanceCount).
+    std::vector<Found> counts;
+    for (const Node& doc : docs) find_keys(doc, {"InitialInstanceCount"}, counts);
+    std::set<int> sizes;
+    for (const Found& c : counts) sizes.insert(c.node.whole());
+    if (sizes.size() != 1)
+      im.refuse(size.where() + ": " + key + " counts " + value.text() + " instance(s), a share of traffic that depends on "
+                "the fleet's instance count, which the file " + (sizes.empty() ? "does not give" : "gives several of") +
+                " (InitialInstanceCount); write it as CAPACITY_PERCENT");
+    const double n = *sizes.begin(), k = value.number();
+    if (!(k >= 1 && k <= n)) value.fail("an instance count in [1, " + number_text(n) + "]");
+    im.note(key + std::string(" ") + number_text(k) + " of the fleet's " + number_text(n) + " instances (InitialInstanceCount at " +
+            counts.front().node.where() + "): " + number_text(std::round(1e4 * k / n) / 100) + " % of traffic");
+    return 100 * k / n;
+  };
+  auto ladder = [&](double step) {
+    for (double w = step; w < 100 - 1e-9; w += step) steps.push_back(w);
+    steps.push_back(100);
+  };
+  if (f.key == "TrafficRoutingConfig") {
+    // CodeDeploy: intervals in minutes; alarms belong to the deployment group.
+    what = "the CodeDeploy deployment configuration at " + cfg.where();
+    alarms = "the CloudWatch alarms of the deployment group, which a deployment configuration does not carry";
+    const std::string type = aws_key(cfg, "Type").text();
+    auto minutes = [&](const Node& n) {
+      const int v = n.whole();
+      if (v < 1 || v > 2880) n.fail("whole minutes in [1, 2880]");
+      return 60.0 * v;
+    };
+    if (type == "TimeBasedCanary") {
+      const Node c = aws_block(cfg, "TimeBasedCanary");
+      const Node pct = aws_key(c, "CanaryPercentage");
+      const double p = pct.number();
+      if (!(p >= 1 && p <= 99)) pct.fail("a percent in [1, 99]");
+      steps = {p, 100};
+      bake_s = minutes(aws_key(c, "CanaryInterval"));
+    } else if (type == "TimeBasedLinear") {
+      const Node l = aws_block(cfg, "TimeBasedLinear");
+      const Node pct = aws_key(l, "LinearPercentage");
+      const double p = pct.number();
+      if (!(p >= 1 && p <= 99)) pct.fail("a percent in [1, 99]");
+      ladder(p);
+      bake_s = minutes(aws_key(l, "LinearInterval"));
+    } else if (type == "AllAtOnce") {
+      steps = {100};
+    } else {
+      aws_key(cfg, "Type").fail("TimeBasedCanary, TimeBasedLinear or AllAtOnce");
+    }
+  } else {
+    // SageMaker: alarms are watched in every baking period, the final one at 100 % too
+    // (deployment-guardrails-blue-green); each lasts WaitIntervalInSeconds.
+    what = "the SageMaker " + f.key + " at " + cfg.where();
+    const Node rollback = aws_block(f.parent, "AutoRollbackConfiguration");
+    for (const Node& a : aws_key(rollback, "Alarms").items())
+      alarms += (alarms.empty() ? "" : ", ") + aws_key(a, "AlarmName").text_or("?");
+    if (!alarms.empty()) alarms = "its CloudWatch alarms " + alarms + ", defined elsewhere";
+    if (f.key == "BlueGreenUpdatePolicy") {
+      const Node trc = aws_block(cfg, "TrafficRoutingConfiguration");
+      if (!trc) im.refuse(cfg.where() + ": no TrafficRoutingConfiguration (SageMaker requires it)");
+      const std::string type = aws_key(trc, "Type").text();
+      bake_s = final_bake_s = seconds(trc, "WaitIntervalInSeconds", 0, 3600);
+      if (type == "ALL_AT_ONCE") {
+        steps = {100};
+      } else if (type == "CANARY") {
+        const double p = share(aws_block(trc, "CanarySize"), "CanarySize");
+        if (p > 50) aws_key(aws_block(trc, "CanarySize"), "Value").fail("a canary of at most 50 % of capacity, as SageMaker requires");
+        steps = {p, 100};
+      } else if (type == "LINEAR") {
+        ladder(share(aws_block(trc, "LinearStepSize"), "LinearStepSize"));
+      } else {
+        aws_key(trc, "Type").fail("ALL_AT_ONCE, CANARY or LINEAR");
+      }
+      if (const Node wait = aws_key(cfg, "TerminationWaitInSeconds"); wait && wait.number() > 0)
+        im.warn(wait.where() + ": the blue fleet kept after the deployment completes is not simulated (nor its cost)");
+    } else {
+      // A rolling update replaces instances in batches within one fleet: the new
+      // version's share of traffic grows with the instances replaced.
+      ladder(share(aws_block(cfg, "MaximumBatchSize"), "MaximumBatchSize"));
+      bake_s = final_bake_s = seconds(cfg, "WaitIntervalInSeconds", 0, 3600);
+      if (const Node rb = aws_key(cfg, "RollbackMaximumBatchSize"))
+        im.warn(rb.where() + ": a rollback here takes all traffic off the new version at once, not batch by batch");
+    }
+    if (const Node timeout = aws_key(cfg, "MaximumExecutionTimeoutInSeconds"))
+      im.warn(timeout.where() + ": not simulated (a deployment here never times out)");
+  }
+  return im.finish(what, aws_policy(im, steps, bake_s, final_bake_s, what, alarms));
+}
 }  // namespace
 
 Imported import_policy(const std::string& tool, const std::vector<std::string>& inputs, const ImportOptions& options) {

@@ -835,7 +835,7 @@ int main(int argc, char** argv) {
   import_cmd->add_option("tool", imp.tool, "argo, flagger, kayenta or aws")
       ->required()
       ->check(CLI::IsMember({"argo", "flagger", "kayenta", "aws"}));
-  import_cmd->add_option("inputs", imp.inputs, "Files (aws: a strategy name)")->required();
+  import_cmd->add_option("inputs", imp.inputs, "Files (aws: a predefined strategy's name, or a SageMaker or CodeDeploy deployment config file)")->required();
   import_cmd->add_option("--out", imp.out, "Write the policy here instead of standard output");
   import_cmd->add_option("--lifetime", imp.options.lifetime, "kayenta: analysis lifetime")->capture_default_str();
   import_cmd->add_option("--interval", imp.options.interval, "kayenta: judgement interval")->capture_default_str();
