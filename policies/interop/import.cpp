@@ -1437,12 +1437,11 @@ void find_keys(const Node& root, const std::vector<std::string>& keys, std::vect
     return;
   }
   if (!root.is_map()) return;
-  for (const auto& [k, v] : root.entries()) {
-    const auto hit = std::find_if(keys.begin(), keys.end(), [&](const std::string& want) { return key_form(k) == key_form(want); });
-    if (hit != keys.end()) {
-      if (const Node b = block(v)) out.push_back({*hit, b, root});  // an empty Terraform block is none
-    }
-    else find_keys(v, keys, out, depth + 1);
+  for (const auto& entry : root.entries()) {
+    const std::string form = key_form(entry.first);
+    const auto hit = std::find_if(keys.begin(), keys.end(), [&](const std::string& want) { return form == key_form(want); });
+    if (hit == keys.end()) find_keys(entry.second, keys, out, depth + 1);
+    else if (const Node b = block(entry.second)) out.push_back({*hit, b, root});  // an empty Terraform block is none
   }
 }
 

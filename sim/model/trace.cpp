@@ -122,10 +122,10 @@ bool parse_datetime(std::string_view s, double& out) {
 // Splits a CSV line as Python's csv module reads one: a field that starts with '"' (after
 // spaces) is quoted up to the lone '"' that closes it ('""' inside stands for one), and
 // the separator inside it is text; a '"' anywhere else is a character ('5" screen').
-// Fields go to `out`, when given, without their outer spaces and quotes. False when the
-// line ends inside a quoted field: the record goes on to the next line.
-bool split_csv(std::string_view line, char separator, std::vector<std::string_view>* out) {
-  if (out) out->clear();
+// Fields go to `out` without their outer spaces and quotes. False when the line ends
+// inside a quoted field: the record goes on to the next line.
+bool split_csv(std::string_view line, char separator, std::vector<std::string_view>& out) {
+  out.clear();
   size_t start = 0;
   bool at_start = true, quoted = false;
   for (size_t i = 0; i <= line.size(); ++i) {
@@ -137,12 +137,10 @@ bool split_csv(std::string_view line, char separator, std::vector<std::string_vi
         else quoted = false;
       }
     } else if (c == separator) {
-      if (out) {
-        std::string_view f = line.substr(start, i - start);
-        while (!f.empty() && (f.front() == ' ' || f.front() == '"')) f.remove_prefix(1);
-        while (!f.empty() && (f.back() == ' ' || f.back() == '"' || f.back() == '\r')) f.remove_suffix(1);
-        out->push_back(f);
-      }
+      std::string_view f = line.substr(start, i - start);
+      while (!f.empty() && (f.front() == ' ' || f.front() == '"')) f.remove_prefix(1);
+      while (!f.empty() && (f.back() == ' ' || f.back() == '"' || f.back() == '\r')) f.remove_suffix(1);
+      out.push_back(f);
       start = i + 1;
       at_start = true;
     } else if (at_start && c != ' ') {
@@ -338,13 +336,14 @@ class LineReader {
   gzFile file_;
 };
 
-// Completes the CSV record begun in `line` (counted in `lines`): when a quoted field holds
-// line breaks (RFC 4180; exported logs quote prompt text), the lines up to where it
-// closes are joined to it by '\n' and counted.
-void complete_csv_record(LineReader& in, char separator, std::string& line, size_t& lines, const std::string& path) {
+// Completes the CSV record begun in `line` (counted in `lines`) and splits it into
+// `fields`: when a quoted field holds line breaks (RFC 4180; exported logs quote prompt
+// text), the lines up to where it closes are joined to it by '\n' and counted.
+void read_csv_record(LineReader& in, char separator, std::string& line, size_t& lines, const std::string& path,
+                     std::vector<std::string_view>& fields) {
   const size_t start = lines;
   std::string more;
-  while (!split_csv(line, separator, nullptr)) {
+  while (!split_csv(line, separator, fields)) {
     if (!in.next(more))
       throw InputError(path + ":" + std::to_string(start) + ": a quoted field that never closes (a field that starts with '\"' ends with one)");
     ++lines;
@@ -543,8 +542,7 @@ Trace Trace::load(const std::string& path, const TraceFormat& format, const std:
     if (!in.next(line)) throw InputError(path + ":1: empty trace; expected a CSV header");
     n = lines = 1;
     separator = csv_separator(line);  // the header's first line's
-    complete_csv_record(in, separator, line, lines, path);
-    split_csv(line, separator, &fields);
+    read_csv_record(in, separator, line, lines, path, fields);
     for (std::string_view v : fields) header.emplace_back(v);
   }
   // The column of each role: named by the format, or found by name. Required: time and
@@ -606,7 +604,7 @@ Trace Trace::load(const std::string& path, const TraceFormat& format, const std:
     if (jsonl) return objects.next(line, n);
     if (!in.next(line)) return false;
     n = ++lines;
-    complete_csv_record(in, separator, line, lines, path);
+    read_csv_record(in, separator, line, lines, path, fields);
     return true;
   };
   while (next_row()) {
@@ -642,7 +640,6 @@ Trace Trace::load(const std::string& path, const TraceFormat& format, const std:
         throw InputError(at + "no '" + name + "' in this object (the " + role + " column)");
       };
     } else {
-      split_csv(line, separator, &fields);
       if (fields.size() != header.size())
         throw InputError(at + "expected " + std::to_string(header.size()) + " fields, got " + std::to_string(fields.size()));
       get = [&](const std::string& role) -> std::string_view {
