@@ -7,6 +7,14 @@
 namespace canarysim {
 namespace {
 
+// A condition that must parse.
+Expression Parsed(const char* text) {
+  std::string error;
+  auto x = Expression::parse(text, &error);
+  EXPECT_TRUE(x) << text << ": " << error;
+  return x ? *x : *Expression::parse("true", nullptr);
+}
+
 TEST(ExpressionTest, EvaluatesArgoStyleConditions) {
   std::string error;
   auto e = Expression::parse("result[0] >= 0.95 && result <= 1", &error);
@@ -53,11 +61,7 @@ TEST(ExpressionTest, AReadPastTheOneSeriesFailsWhenReached) {
 // Relic row); a read of the wrong form fails in Argo, and here.
 TEST(ExpressionTest, TheResultIsReadAsTheProviderGivesIt) {
   std::string error;
-  auto e = [&](const char* text) {
-    auto x = Expression::parse(text, &error);
-    EXPECT_TRUE(x) << text << ": " << error;
-    return *x;
-  };
+  const auto e = Parsed;
   using S = ResultShape;
   EXPECT_EQ(e("result < 1").evaluate(0.5, S::kVector), std::nullopt);  // [0.5] < 1: mismatched types
   EXPECT_EQ(e("result[0] < 1").evaluate(0.5, S::kVector), 1.0);
@@ -93,11 +97,7 @@ TEST(ExpressionTest, TheResultIsReadAsTheProviderGivesIt) {
 // data, none without (all and none of nothing hold). A number or a map is not a list.
 TEST(ExpressionTest, QuantifiersJudgeEachSeriesAndHoldVacuouslyOnNoData) {
   std::string error;
-  auto e = [&](const char* text) {
-    auto x = Expression::parse(text, &error);
-    EXPECT_TRUE(x) << text << ": " << error;
-    return *x;
-  };
+  const auto e = Parsed;
   using S = ResultShape;
   for (const char* text : {"all(result, {# < 0.05})", "all(result, # < 0.05)", "any(result, {# < 0.05})",
                            "one(result, {# < 0.05})", "none(result, {# >= 0.05})", "count(result, {# < 0.05}) == 1"}) {

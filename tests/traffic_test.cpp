@@ -20,6 +20,19 @@ namespace {
 
 const std::string kTrace = std::string(CANARYSIM_SOURCE_DIR) + "/scenarios/traces/azure-llm-2023-conv.csv";
 
+// A trace written to a scratch file and loaded: the error's message after the file's
+// path ("accepted" when it loads).
+std::string TraceMessage(const std::string& name, const std::string& text) {
+  const std::string path = ::testing::TempDir() + name;
+  std::ofstream(path, std::ios::binary) << text;
+  try {
+    Trace::load(path);
+  } catch (const InputError& e) {
+    return std::string(e.what()).substr(path.size());
+  }
+  return "accepted";
+}
+
 TrafficSpec Parse(const std::string& yaml) {
   return TrafficSpec::parse(ConfigMap::parse_string(yaml, std::string(CANARYSIM_SOURCE_DIR) + "/scenarios/x.yaml"));
 }
@@ -318,15 +331,7 @@ TEST(TraceTest, AQuotedFieldMayHoldLineBreaksAndSeparators) {
     std::ofstream(path, std::ios::binary) << text;
     return Trace::load(path);
   };
-  auto message = [&](const std::string& name, const std::string& text) {
-    try {
-      load(name, text);
-    } catch (const InputError& e) {
-      const std::string what = e.what();
-      return what.substr(what.find(name) + name.size());
-    }
-    return std::string("accepted");
-  };
+  const auto message = TraceMessage;
   const std::string head = "time,prompt,prompt_tokens,output_tokens,note\n";
   const Trace t = load("text.csv", head +
                                        "0.5,\"hello, world\",10,20,a\n"
@@ -346,16 +351,7 @@ TEST(TraceTest, AQuotedFieldMayHoldLineBreaksAndSeparators) {
 TEST(TraceTest, AWholeTableInOneJsonObjectIsNamedWithTheWayToWriteRows) {
   // pandas' to_json() writes a DataFrame as one object by default; the reader takes a
   // row an object, and says how to write that rather than listing TIMESTAMP.0, .1, ...
-  auto message = [](const std::string& name, const std::string& text) {
-    const std::string path = ::testing::TempDir() + name;
-    std::ofstream(path) << text;
-    try {
-      Trace::load(path);
-    } catch (const InputError& e) {
-      return std::string(e.what()).substr(path.size());
-    }
-    return std::string("accepted");
-  };
+  const auto message = TraceMessage;
   const std::string rows = "write it with to_json(path, orient='records', lines=True), or as CSV";
   EXPECT_EQ(message("columns.json", R"({"timestamp":{"0":0,"1":1},"input_length":{"0":10,"1":12},"output_length":{"0":5,"1":6}})"),
             ":1: one JSON object holding the whole table by column, each keyed by row (pandas' orient='columns', its "
@@ -541,16 +537,7 @@ TEST(TraceTest, NoMalformedValuePassesSilently) {
 // A column named twice cannot be told apart: the header's (or the first object's), and a
 // member repeated in one JSON object further down.
 TEST(TraceTest, AColumnNamedTwiceIsRefused) {
-  auto message = [](const std::string& name, const std::string& text) {
-    const std::string path = ::testing::TempDir() + name;
-    std::ofstream(path) << text;
-    try {
-      Trace::load(path);
-    } catch (const InputError& e) {
-      return std::string(e.what()).substr(path.size());
-    }
-    return std::string("accepted");
-  };
+  const auto message = TraceMessage;
   EXPECT_EQ(message("twice.csv", "TIMESTAMP,ContextTokens,GeneratedTokens,ContextTokens\n0,10,5,999\n"),
             ":1: the prompt_tokens column 'ContextTokens' is named twice in the header; the reader cannot tell which to read");
   EXPECT_EQ(message("twice.jsonl", "{\"timestamp\": 0, \"input_length\": 10, \"output_length\": 5}\n"
