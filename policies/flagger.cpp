@@ -22,7 +22,8 @@
 //   iterations: 10            # A/B testing or blue/green instead of a weight ladder:
 //   match_weight: 10          #   A/B: canarysim's own, the share (percent) of traffic
 //                             #   the header/cookie `match` sends to the canary
-//   mirror: true              #   blue/green: the canary sees shadow copies of traffic
+//   mirror: true              #   blue/green: the canary sees shadow copies of traffic,
+//   mirrorWeight: 100         #   of this share of it (percent)
 //   rollback_drain: 0s        # canarysim's own; Flagger routes traffic back at once
 //   (metrics may be empty: the ladder then runs unjudged, as Flagger's does)
 //
@@ -72,6 +73,7 @@ struct FlaggerConfig final : PolicyConfig {
   uint64_t iterations = 0;  // > 0: A/B testing or blue/green
   double match_weight = 0;  // A/B: the canary's share
   bool mirror = false;      // blue/green: shadow traffic
+  double mirror_weight = 1; // the share of traffic mirrored
 
   std::string kind() const override { return "flagger"; }
   double interval_s() const override { return interval; }
@@ -84,7 +86,7 @@ struct FlaggerConfig final : PolicyConfig {
 
   std::vector<SampleNeed> sample_needs() const override {
     std::vector<SampleNeed> out;
-    const double first = iterations > 0 ? (mirror ? 1 : match_weight) : next_weight(0);
+    const double first = iterations > 0 ? (mirror ? mirror_weight : match_weight) : next_weight(0);
     for (size_t i = 0; i < metrics.size(); ++i) {
       out.push_back(request_need("metrics[" + std::to_string(i) + "]", metrics[i].name, metrics[i].metric, 1,
                                  metrics[i].window_s, first));
@@ -111,7 +113,7 @@ class Flagger final : public Policy {
     }
     const double w = obs.weight();
     if (c_.iterations > 0 && iterations_++ == 0) {
-      if (c_.mirror) return Decision::hold("starting blue/green analysis on mirrored traffic").with_mirror(1);
+      if (c_.mirror) return Decision::hold("starting blue/green analysis on mirrored traffic").with_mirror(c_.mirror_weight);
       return Decision::set_weight(c_.match_weight, "starting A/B testing");
     }
     if (c_.iterations == 0 && w == 0 && iterations_++ == 0) {
@@ -174,6 +176,7 @@ const Section kFlagger{"policy", "kind: flagger", "Flagger's canary analysis, wi
     {"iterations", kCount, "0", "[1, 10^6]", "A/B testing or blue/green: this many intervals at a fixed share, then promotion"},
     {"match_weight", kPercent, "(none)", "(0, 100]", "A/B testing: the share of traffic the header or cookie match sends to the canary"},
     {"mirror", kFlag, "false", "", "blue/green: traffic mirrored to the canary"},
+    {"mirrorWeight", kPercent, "100", "(0, 100]", "blue/green: the share of traffic mirrored"},
 }};
 const Section kFlaggerMetric{"policy", "kind: flagger / metrics[]", "One of a Canary's analysis metrics: Flagger's built-ins or a canarysim metric, judged against thresholdRange.", {
     {"name", kText, "", "request-success-rate, request-duration, or a canarysim metric", "the metric (built-ins in Flagger's units: percent and milliseconds)"},
@@ -200,6 +203,11 @@ std::unique_ptr<PolicyConfig> parse_flagger(const ConfigMap& m) {
     for (const char* key : {"stepWeight", "stepWeights", "maxWeight"})
       if (m.has(key)) m.reject(key, std::string(key) + " and iterations: a weight ladder or A/B testing / blue/green, not both");
     c->mirror = m.flag("mirror", false);
+    if (m.has("mirrorWeight")) {
+      if (!c->mirror) m.reject("mirrorWeight", "mirrorWeight without mirror: true: only blue/green mirrors traffic");
+      c->mirror_weight = m.percent("mirrorWeight");
+      if (!(c->mirror_weight > 0 && c->mirror_weight <= 1)) m.fail("mirrorWeight", "a share in (0, 100] percent");
+    }
     if (m.has("match_weight")) c->match_weight = m.percent("match_weight");
     if (c->mirror == (c->match_weight > 0))
       m.fail("iterations", "iterations with match_weight (A/B testing: the share of traffic the match sends) "
@@ -219,6 +227,8 @@ std::unique_ptr<PolicyConfig> parse_flagger(const ConfigMap& m) {
     if (c->step_weight <= 0) m.fail("stepWeight", "a positive weight in percent");
     c->max_share = m.has("maxWeight") ? m.percent("maxWeight") : 1;
   }
+  if (c->iterations == 0 && m.has("mirrorWeight"))
+    m.reject("mirrorWeight", "mirrorWeight without iterations and mirror: true: only blue/green mirrors traffic");
   if (c->max_share <= 0) m.fail("maxWeight", "a positive weight in percent");
   if (m.has("stepWeightPromotion")) m.percent("stepWeightPromotion");  // checked, see above
   c->drain_s = m.duration("rollback_drain", 0);

@@ -94,6 +94,14 @@ TEST_F(FlaggerTest, WhatAPolicyLeavesOutIsFlaggersDefault) {
   EXPECT_THROW(Load("kind: flagger\nstepWeights: [1, 10, 80]\nmaxWeight: 50\nmetrics: []\n"), InputError);
 }
 
+TEST_F(FlaggerTest, BlueGreenMirrorsMirrorWeightOfTheTraffic) {
+  Load("kind: flagger\niterations: 3\nmirror: true\nmirrorWeight: 20\nmetrics: [{name: error_rate, thresholdRange: {max: 1}}]\n");
+  EXPECT_DOUBLE_EQ(DecideAt(60).mirror, 0.2);
+  Load("kind: flagger\niterations: 3\nmirror: true\nmetrics: []\n");
+  EXPECT_DOUBLE_EQ(DecideAt(60).mirror, 1.0);  // all of it unless said
+  EXPECT_THROW(Load("kind: flagger\nstepWeight: 10\nmirrorWeight: 20\nmetrics: []\n"), InputError);
+}
+
 TEST_F(FlaggerTest, IntervalsShorterThanTenSecondsAreRejected) {
   EXPECT_THROW(Load("kind: flagger\ninterval: 5s\nstepWeight: 10\nmetrics: [{name: error_rate, thresholdRange: {max: 1}}]\n"),
                InputError);

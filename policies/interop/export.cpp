@@ -303,6 +303,7 @@ Exported export_flagger(const ConfigMap& p, Exporter& ex, const std::string& nam
     a["iterations"] = p.count("iterations", 0, 1, 1000000);
     if (p.flag("mirror", false)) {
       a["mirror"] = true;
+      if (p.has("mirrorWeight")) a["mirrorWeight"] = YAML::Load(number_text(p.percent("mirrorWeight") * 100));
     } else {
       a["match"][0]["headers"]["x-canary"]["exact"] = "insider";
     }

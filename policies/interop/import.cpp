@@ -981,6 +981,8 @@ Imported import_flagger(const std::vector<std::string>& inputs, const ImportOpti
               "sends it " + number_text(opt.match_weight) + " % of users (--match-weight)");
     } else {
       out["mirror"] = true;
+      // Flagger mirrors mirrorWeight percent of the traffic; 0 is unset, all of it.
+      if (a["mirrorWeight"] && a["mirrorWeight"].number() > 0) out["mirrorWeight"] = a["mirrorWeight"].number();
       if (!a["mirror"] || !a["mirror"].boolean())
         im.warn(a["iterations"].where() + ": blue/green: Flagger judges the canary on load-test traffic from webhooks; "
                 "canarysim judges it on shadow copies of live traffic");
