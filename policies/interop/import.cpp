@@ -789,6 +789,8 @@ Imported import_argo(const std::vector<std::string>& inputs, const ImportOptions
   const auto& other = docs.other;
   const Node rollout = im.pick(rollouts, "Rollout", files_text(inputs), other, templates);
   const Node strategy = rollout["spec"]["strategy"];
+  if (const Node paused = rollout["spec"]["paused"]; paused && paused.boolean())
+    im.warn(paused.where() + ": true: Argo does not advance the rollout while it is set; imported as if false");
   ArgoImporter argo(im, templates);
   YAML::Node out;
   out["kind"] = "argo";
@@ -935,6 +937,9 @@ Imported import_flagger(const std::vector<std::string>& inputs, const ImportOpti
                         "progressDeadlineSeconds", "provider", "skipAnalysis", "revertOnDeletion", "upstreamRef",
                         "suspend"},
                  "not simulated");
+  if (spec["suspend"] && spec["suspend"].boolean())
+    im.warn(spec["suspend"].where() + ": true: Flagger runs no analysis while it is set, so the canary neither advances "
+            "nor rolls back; imported as if false");
   if (spec["skipAnalysis"] && spec["skipAnalysis"].boolean())
     im.warn(spec["skipAnalysis"].where() + ": true promotes without analysis in Flagger; canarysim runs the analysis");
   const Node a = spec["analysis"] ? spec["analysis"] : spec["canaryAnalysis"];
