@@ -510,8 +510,12 @@ class ArgoImporter {
   ArgoImporter(Importer& im, std::map<std::string, Node> templates) : im_(im), templates_(std::move(templates)) {}
 
   // An analysis block (step, background, or blue/green pre/post) as canarysim template
-  // references; empty when nothing in it could be kept.
-  YAML::Node analysis(const Node& a) {
+  // references; empty when nothing in it could be kept. `version_service`: a name that
+  // serves the new version alone when the analysis runs (blue/green's preview service
+  // before the switch, its active service after), so a query that selects it names the
+  // version.
+  YAML::Node analysis(const Node& a, const std::string& version_service = "") {
+    version_service_ = version_service;
     YAML::Node refs(YAML::NodeType::Sequence);
     std::vector<Node> items = a["templates"].items();
     if (a["templateName"]) items.push_back(a);  // the deprecated single-template form
@@ -558,6 +562,7 @@ class ArgoImporter {
     const Node spec = it->second["spec"];
     QueryContext ctx;
     ctx.latency = im_.opt.latency;
+    ctx.canary_name = version_service_;
     std::vector<std::string> dry = dry_patterns;
     for (const Node& d : spec["dryRun"].items()) add_dry_pattern(d, &dry);
     for (const Node& arg : spec["args"].items()) {
@@ -570,6 +575,7 @@ class ArgoImporter {
     std::string signature = name;
     for (const auto& [k, v] : ctx.variables) signature += "\n" + k + "=" + v;
     for (const std::string& d : dry_patterns) signature += "\ndryRun:" + d;
+    signature += "\nversion service:" + version_service_;
     if (done_.count(signature)) return done_[signature];
     std::string key = name;
     for (int n = 2; out_[key]; ++n) key = name + "-" + std::to_string(n);
@@ -776,6 +782,7 @@ class ArgoImporter {
   }
 
   Importer& im_;
+  std::string version_service_;  // of the analysis being converted
   std::map<std::string, Node> templates_;
   std::map<std::string, std::string> done_;
   YAML::Node out_{YAML::NodeType::Map};
@@ -795,8 +802,8 @@ Imported import_argo(const std::vector<std::string>& inputs, const ImportOptions
   YAML::Node out;
   out["kind"] = "argo";
   YAML::Node steps(YAML::NodeType::Sequence);
-  auto add_analysis_step = [&](const Node& a) {
-    const YAML::Node refs = argo.analysis(a);
+  auto add_analysis_step = [&](const Node& a, const std::string& version_service = "") {
+    const YAML::Node refs = argo.analysis(a, version_service);
     if (refs.size() == 0) return;
     YAML::Node step;
     step["analysis"]["templates"] = refs;
@@ -887,7 +894,7 @@ Imported import_argo(const std::vector<std::string>& inputs, const ImportOptions
     steps.push_back(mirror);
     im.warn(bg.where() + ": blueGreen: the preview is judged on shadow copies of live traffic (Argo's preview "
             "service serves only whoever calls it)");
-    if (const Node pre = bg["prePromotionAnalysis"]) add_analysis_step(pre);
+    if (const Node pre = bg["prePromotionAnalysis"]) add_analysis_step(pre, bg["previewService"].text_or(""));
     const bool auto_promote = !bg["autoPromotionEnabled"] || bg["autoPromotionEnabled"].boolean();
     YAML::Node pause;
     if (!auto_promote) {
@@ -904,7 +911,7 @@ Imported import_argo(const std::vector<std::string>& inputs, const ImportOptions
     steps.push_back(off);
     steps.push_back(full);
     if (const Node post = bg["postPromotionAnalysis"]) {
-      add_analysis_step(post);
+      add_analysis_step(post, bg["activeService"].text_or(""));
       im.warn(post.where() + ": after the switch, a failed analysis switches back at once (scaleDownDelaySeconds keeps "
               "the old stack; canarysim's rollback is instant)");
     }

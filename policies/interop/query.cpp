@@ -1364,12 +1364,16 @@ QueryMeaning read_query(const std::string& query, const std::string& dialect, co
         refuse("a gauge ('" + m.family + "') canarysim does not model");
       default: refuse("a histogram's raw series ('" + m.family + "'), not a quantile or a mean of it");
     }
-    const bool templated = query.find("{{") != std::string::npos || query.find("${") != std::string::npos;
-    const bool named = !context.canary_name.empty() && query.find(context.canary_name) != std::string::npos;
-    if (m.side.empty() && !templated && !named && !context.versions_scoped && !contains(lower(query), "canary"))
-      reader.notes.push_back("the query names no version (no canary or stable label, no template variable): read "
-                             "as the canary's; if it measures both versions, your check is diluted by the stable "
-                             "traffic where canarysim's is not");
+    // A variable still open after substitution (its value unknown here: it may be a pod
+    // hash) may name the version; one whose value is known (an argument's value, or the
+    // Rollout's own label) names it only if that value does.
+    const bool open_variable = contains(text, "__var_") || text.find("${") != std::string::npos;
+    const bool named = !context.canary_name.empty() && text.find(context.canary_name) != std::string::npos;
+    if (m.side.empty() && !open_variable && !named && !context.versions_scoped && !contains(lower(text), "canary"))
+      reader.notes.push_back(std::string("the query names no version (no canary or stable label, ") +
+                             (text == query ? "no template variable" : "and no variable valued with one") +
+                             "): read as the canary's; if it measures both versions, your check is diluted by the "
+                             "stable traffic where canarysim's is not");
     out.ok = true;
     out.metric = m.metric;
     out.scale = m.scale;
