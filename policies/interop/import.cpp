@@ -507,7 +507,8 @@ Documents sort_documents(Importer& im, const std::vector<std::string>& inputs, c
 
 class ArgoImporter {
  public:
-  ArgoImporter(Importer& im, std::map<std::string, Node> templates) : im_(im), templates_(std::move(templates)) {}
+  ArgoImporter(Importer& im, std::map<std::string, Node> templates, Node rollout)
+      : im_(im), rollout_(std::move(rollout)), templates_(std::move(templates)) {}
 
   // An analysis block (step, background, or blue/green pre/post) as canarysim template
   // references; empty when nothing in it could be kept. `version_service`: a name that
@@ -537,7 +538,9 @@ class ArgoImporter {
   YAML::Node templates() const { return out_; }
 
  private:
-  // An argument's value: literal, or the side a pod template hash names.
+  // An argument's value: literal, the side a pod template hash names, or a field of the
+  // Rollout's metadata (fieldRef: metadata.name, metadata.labels['app'], ...); "" when
+  // unknown here (a secret, another field).
   std::string arg_value(const Node& arg) {
     if (arg["value"]) return arg["value"].text();
     const Node from = arg["valueFrom"];
@@ -546,7 +549,15 @@ class ArgoImporter {
       if (v == "Latest") return "{canary}";
       if (v == "Stable") return "{stable}";
     }
-    return "";  // fieldRef, secretKeyRef: unknown here
+    const std::string path = from["fieldRef"]["fieldPath"].text_or("");
+    const Node meta = rollout_["metadata"];
+    if (path == "metadata.name" || path == "metadata.namespace") return meta[path.substr(9)].text_or("");
+    for (const char* map : {"labels", "annotations"}) {
+      const std::string open = "metadata." + std::string(map) + "['";
+      if (path.rfind(open, 0) == 0 && path.size() > open.size() + 2 && path.compare(path.size() - 2, 2, "']") == 0)
+        return meta[map][path.substr(open.size(), path.size() - open.size() - 2)].text_or("");
+    }
+    return "";
   }
 
   // A template converted under the given arguments and dry-run patterns; its key in the
@@ -782,6 +793,7 @@ class ArgoImporter {
   }
 
   Importer& im_;
+  Node rollout_;
   std::string version_service_;  // of the analysis being converted
   std::map<std::string, Node> templates_;
   std::map<std::string, std::string> done_;
@@ -798,7 +810,7 @@ Imported import_argo(const std::vector<std::string>& inputs, const ImportOptions
   const Node strategy = rollout["spec"]["strategy"];
   if (const Node paused = rollout["spec"]["paused"]; paused && paused.boolean())
     im.warn(paused.where() + ": true: Argo does not advance the rollout while it is set; imported as if false");
-  ArgoImporter argo(im, templates);
+  ArgoImporter argo(im, templates, rollout);
   YAML::Node out;
   out["kind"] = "argo";
   YAML::Node steps(YAML::NodeType::Sequence);
