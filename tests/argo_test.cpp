@@ -136,7 +136,8 @@ TEST(ExpressionTest, AConditionIsRewrittenForAPrometheusList) {
   EXPECT_EQ(vector_text("len(result) == 0 || result[1] > 0"), "len(result) == 0 || result[1] > 0");
   EXPECT_EQ(vector_text("isNil(result) || result < 1"), "(len(result) == 0) || result[0] < 1");
   for (const char* text : {"result < 1", "default(result, 1) >= 0.5", "not (result * 100 > 2)", "isNaN(result) or result > 3",
-                           "isNil(result) || result < 1", "isInf(result) || result > 2"}) {
+                           "isNil(result) || result < 1", "isInf(result) || result > 2", "all(result, {# < 0.5})",
+                           "none(result, # > 1) && result >= 0"}) {
     const Expression any = *Expression::parse(text, &error);
     const Expression list = *Expression::parse(any.text_as_vector(), &error);
     for (std::optional<double> x : {std::optional<double>(), std::optional(0.0), std::optional(0.4), std::optional(0.9),
