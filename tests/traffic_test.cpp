@@ -235,7 +235,14 @@ TEST(TraceTest, WhatTheReaderAssumesIsSaid) {
   ASSERT_EQ(w.size(), 2u);
   EXPECT_NE(w[0].find("numbers read as seconds, as neither time_unit nor a schema says"), std::string::npos) << w[0];
   EXPECT_NE(w[1].find("its user column names 3 users but traffic.users is 2"), std::string::npos) << w[1];
+  EXPECT_EQ(w[0].find("serial dates"), std::string::npos) << w[0];
   EXPECT_TRUE(warnings(", time_unit: s").empty());
+  // Times that look like a spreadsheet's serial dates (days, 2023-11-16 18:14) are said to.
+  std::ofstream(path) << "time,prompt_tokens,output_tokens\n45246.7600,10,5\n45246.7601,10,5\n";
+  const auto serial = warnings("");
+  ASSERT_EQ(serial.size(), 1u);
+  EXPECT_NE(serial[0].find("the first, 45246.7600, is where spreadsheet serial dates lie (days since 1899-12-30: "
+                           "2023-11-16 18:14 UTC)"), std::string::npos) << serial[0];
 }
 
 TEST(TraceTest, TheAzureSchemaNamesWhatTheFinderFinds) {

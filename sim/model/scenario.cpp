@@ -1,6 +1,7 @@
 #include "sim/model/scenario.h"
 
 #include <algorithm>
+#include <charconv>
 #include <cstdio>
 #include <ctime>
 #include <filesystem>
@@ -21,6 +22,19 @@ std::string utc_date(double seconds) {
   char buf[40] = "a date out of range";
   if (gmtime_r(&t, &tm)) std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M UTC", &tm);
   return buf;
+}
+
+// A note when a time read as seconds looks like a spreadsheet's serial date (days since
+// 1899-12-30, with a fraction for the time of day, from 1970 to 2100): read as seconds,
+// a day's traffic would pass in a second. "" otherwise.
+std::string serial_date_hint(const std::string& first) {
+  double days = 0;
+  const auto [end, ec] = std::from_chars(first.data(), first.data() + first.size(), days);
+  if (ec != std::errc() || end != first.data() + first.size() || !(days >= 25569 && days < 73051) ||
+      first.find('.') == std::string::npos)
+    return "";
+  return "; the first, " + first + ", is where spreadsheet serial dates lie (days since 1899-12-30: " +
+         utc_date((days - 25569) * 86400) + "): if the column holds such dates, export it as text dates";
 }
 
 using namespace schema;
@@ -174,7 +188,7 @@ Scenario parse_scenario(const ConfigMap& m) {
                            " apart look like milliseconds; set time_unit (s if they are seconds)");
     else if (tr->unit_inferred && tr->time_unit == "s")
       s.warnings.push_back(where + "numbers read as seconds, as neither time_unit nor a schema says; set "
-                                   "time_unit (s, ms or us) to say so");
+                                   "time_unit (s, ms or us) to say so" + serial_date_hint(tr->first_text));
     if (!tr->found_nested.empty()) {
       std::string list;
       for (const std::string& f : tr->found_nested) list += (list.empty() ? "" : ", ") + f;

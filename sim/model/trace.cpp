@@ -662,6 +662,8 @@ Trace Trace::load(const std::string& path, const TraceFormat& format, const std:
         unit = probe < 1e11 ? "s" : probe < 1e14 ? "ms" : probe < 1e17 ? "us" : "ns";
         t.epoch_first_s = probe * seconds_per(unit);
         t.epoch_text = std::string(tv);
+      } else if (unit == "s") {
+        t.first_text = std::string(tv);
       }
     }
     double time = 0;

@@ -79,6 +79,7 @@ struct Trace {
   bool unit_inferred = false;  // no time_unit and no schema said it
   double epoch_first_s = 0;    // inferred as a Unix time: the first time, seconds (0: not so inferred)
   std::string epoch_text;      // and as the file writes it
+  std::string first_text;      // the first time as written, when read as seconds by inference
   std::vector<std::string> found_nested;  // roles found by a nested member's last part: "prompt_tokens = usage.prompt_tokens"
   bool integer_times = true;   // every time a whole number (milliseconds often are)
   uint64_t distinct_users = 0; // in the user column (0: none)
