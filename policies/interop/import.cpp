@@ -696,8 +696,18 @@ class ArgoImporter {
         nan_when_empty ? std::optional<double>(std::numeric_limits<double>::quiet_NaN()) : std::nullopt;
     YAML::Node o;
     o["name"] = name;
+    // Argo fills {{args.*}} anywhere in a metric: in durations and conditions too.
+    auto filled = [&](const char* key, const std::string& text) -> std::optional<std::string> {
+      const std::string out = substitute(text, ctx);
+      if (out.find("__var_") == std::string::npos) return out;
+      im_.warn(m[key].where() + ": '" + text + "' uses an argument with no value in the files given; metric dropped");
+      return std::nullopt;
+    };
     for (const char* key : {"interval", "initialDelay"})
-      if (m[key]) o[key] = duration_text(m[key]);
+      if (m[key]) {
+        if (const auto d = filled(key, duration_text(m[key]))) o[key] = *d;
+        else return YAML::Node();  // a metric whose schedule is unknown is not simulated
+      }
     if (m["failureLimit"] && m["failureLimit"].text() == "-1") {
       // Argo 1.8: no limit on failures, the metric left to consecutiveSuccessLimit.
       im_.warn(m["failureLimit"].where() + ": failureLimit -1 leaves metric " + name + " to consecutiveSuccessLimit, "
@@ -712,7 +722,9 @@ class ArgoImporter {
     std::optional<bool> succeeds_on_no_data, fails_on_no_data;  // each condition, when evaluated
     for (const char* key : {"successCondition", "failureCondition"}) {
       if (!m[key]) continue;
-      const std::string text = m[key].text();
+      const auto condition = filled(key, m[key].text());
+      if (!condition) return YAML::Node();
+      const std::string& text = *condition;
       std::string error;
       const auto e = Expression::parse(text, &error);
       if (!e) {

@@ -113,34 +113,6 @@ std::optional<double> parse_duration(const std::string& s) {
   return total;
 }
 
-// Go-template placeholders ({{ interval }}, {{args.service-name}}, {{ .Values.x }}) are
-// replaced by their values when known, else by a marker that reads as a name.
-std::string substitute(const std::string& q, const QueryContext& ctx) {
-  std::string out;
-  size_t i = 0;
-  while (i < q.size()) {
-    const size_t open = q.find("{{", i);
-    if (open == std::string::npos) break;
-    const size_t close = q.find("}}", open + 2);
-    if (close == std::string::npos) break;
-    out += q.substr(i, open - i);
-    std::string key = q.substr(open + 2, close - open - 2);
-    key.erase(0, key.find_first_not_of(" \t-"));
-    key.erase(key.find_last_not_of(" \t-") + 1);
-    if (!key.empty() && key[0] == '.') key.erase(0, 1);
-    const auto it = ctx.variables.find(key);
-    if (it != ctx.variables.end()) {
-      out += it->second;
-    } else {
-      std::string marker = "__var_";
-      for (char c : key) marker += std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
-      out += marker + "__";
-    }
-    i = close + 2;
-  }
-  return out + q.substr(std::min(i, q.size()));
-}
-
 // ---------------------------------------------------------------------------------
 // PromQL, as much as decides meaning: numbers, strings, selectors with matchers and
 // ranges (and subqueries), offset and @, functions and aggregations with by/without,
@@ -1319,6 +1291,34 @@ std::string scalar_of_several(const Ast& a) {
   for (const AstPtr& arg : a.args)
     if (std::string note = scalar_of_several(*arg); !note.empty()) return note;
   return "";
+}
+
+// Go-template placeholders ({{ interval }}, {{args.service-name}}, {{ .Values.x }}) are
+// replaced by their values when known, else by a marker that reads as a name.
+std::string substitute(const std::string& q, const QueryContext& ctx) {
+  std::string out;
+  size_t i = 0;
+  while (i < q.size()) {
+    const size_t open = q.find("{{", i);
+    if (open == std::string::npos) break;
+    const size_t close = q.find("}}", open + 2);
+    if (close == std::string::npos) break;
+    out += q.substr(i, open - i);
+    std::string key = q.substr(open + 2, close - open - 2);
+    key.erase(0, key.find_first_not_of(" \t-"));
+    key.erase(key.find_last_not_of(" \t-") + 1);
+    if (!key.empty() && key[0] == '.') key.erase(0, 1);
+    const auto it = ctx.variables.find(key);
+    if (it != ctx.variables.end()) {
+      out += it->second;
+    } else {
+      std::string marker = "__var_";
+      for (char c : key) marker += std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
+      out += marker + "__";
+    }
+    i = close + 2;
+  }
+  return out + q.substr(std::min(i, q.size()));
 }
 
 QueryMeaning read_query(const std::string& query, const std::string& dialect, const QueryContext& context) {

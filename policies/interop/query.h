@@ -79,6 +79,10 @@ struct QueryMeaning {
 // `dialect`: prometheus, datadog or newrelic.
 QueryMeaning read_query(const std::string& query, const std::string& dialect, const QueryContext& context);
 
+// `text` with its Go-template placeholders ({{ interval }}, {{args.name}}) replaced by their
+// values in `ctx`, and those with none by a marker, "__var_<name>__", that reads as a name.
+std::string substitute(const std::string& text, const QueryContext& ctx);
+
 // A threshold on a meaning's query value, in canarysim's words:
 // "error_rate <= 1%", "latency_p99 <= 500ms", "ttft_p99 ratio <= 1.2".
 std::string rule_text(const QueryMeaning& meaning, const std::string& op, double threshold);
