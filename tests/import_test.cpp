@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <fstream>
 
 #include "policies/policy.h"
 #include "sim/io/config.h"
@@ -80,6 +81,24 @@ TEST(ImportTest, AwsPredefinedStrategies) {
   Load(import_policy("aws", {"AppConfig.Linear50PercentEvery30Seconds"}));
   Load(import_policy("aws", {"CodeDeployDefault.ECSLinear10PercentEvery1Minutes"}));
   EXPECT_THROW(import_policy("aws", {"CodeDeployDefault.Nonsense"}), InputError);
+  EXPECT_THROW(import_policy("aws", {"no/such/deployment.json"}), MissingFileError);
+}
+
+TEST(ImportTest, AwsDeploymentConfigFilesAreBounded) {
+  // A step so small it makes thousands of steps is refused, naming the key.
+  const std::string path = ::testing::TempDir() + "tiny-step.json";
+  std::ofstream(path) << R"({"DeploymentConfig": {"RollingUpdatePolicy": {"MaximumBatchSize":
+      {"Type": "CAPACITY_PERCENT", "Value": 0.05}, "WaitIntervalInSeconds": 60}}})";
+  try {
+    import_policy("aws", {path});
+    ADD_FAILURE() << "imported";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("a step of 0.05 % makes over 1,000 steps"), std::string::npos) << e.what();
+  }
+  // A 1 % step is a hundred: read.
+  std::ofstream(path) << R"({"DeploymentConfig": {"RollingUpdatePolicy": {"MaximumBatchSize":
+      {"Type": "CAPACITY_PERCENT", "Value": 1}, "WaitIntervalInSeconds": 60}}})";
+  EXPECT_NE(import_policy("aws", {path}).yaml.find("- setWeight: 99\n"), std::string::npos);
 }
 
 TEST(ImportTest, MissingFilesAndUnknownToolsAreInputErrors) {

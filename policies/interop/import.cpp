@@ -1535,6 +1535,8 @@ Imported import_aws_file(const std::string& path, const ImportOptions& opt) {
     return 100 * k / n;
   };
   auto ladder = [&](double step) {
+    if (100 / step > 1000)
+      im.refuse(cfg.where() + ": a step of " + number_text(step) + " % makes over 1,000 steps; no deployment takes that many");
     for (double w = step; w < 100 - 1e-9; w += step) steps.push_back(w);
     steps.push_back(100);
   };
