@@ -458,6 +458,12 @@ bool Expression::quantifies() const {
   return found;
 }
 
+bool Expression::takes_extremes() const {
+  bool found = false;
+  visit(*root_, [&](const Node& n) { found |= n.op == Op::kMin || n.op == Op::kMax; });
+  return found;
+}
+
 std::string Expression::text_as_vector() const {
   // Each edit replaces [from, to) of the text, latest first.
   struct Edit {

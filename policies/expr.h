@@ -61,6 +61,8 @@ class Expression {
   bool calls_default() const;
   // Whether the condition judges each of the result's series (all, any, none, one, count).
   bool quantifies() const;
+  // Whether it calls min() or max(), whose value on a NaN operand is taken to be NaN.
+  bool takes_extremes() const;
   // The text of a condition written for kAny, for a Prometheus provider (kVector): every
   // read that gives the value reads result[0] (`result < 1` -> `result[0] < 1`,
   // `result.x` -> `result[0]`); reads that fail (result[1]) are left as written; what

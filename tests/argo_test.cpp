@@ -35,6 +35,8 @@ TEST(ExpressionTest, EvaluatesArgoStyleConditions) {
   EXPECT_EQ(Expression::parse("max(result, 0.2, 0.1) + min(result, 0.1)", &error)->evaluate(0.5), 0.6);
   EXPECT_EQ(Expression::parse("float(result) < 1", &error)->evaluate(0.5), 1.0);
   EXPECT_FALSE(Expression::parse("max(result)", &error));
+  EXPECT_TRUE(Parsed("max(result, 0) < 1").takes_extremes());
+  EXPECT_FALSE(Parsed("abs(result) < 1").takes_extremes());
 }
 
 // A canarysim measurement is one series, as a PromQL query aggregated to one is: result[1]

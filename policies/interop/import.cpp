@@ -742,6 +742,9 @@ class ArgoImporter {
                  "'s figure does, any() and one() pass it when one passes, so the real check fails more often (all, "
                  "none) or less often (any, one) than canarysim's, which judges each version's whole traffic as one "
                  "series");
+      if (nan_when_empty && e->takes_extremes())
+        im_.warn(m[key].where() + ": '" + text + "' calls min() or max(), and scalar() of no data is NaN, whose "
+                 "extreme canarysim takes to be NaN (expr-lang's may be the other operand): check it on no data");
       const std::optional<double> on_empty = e->evaluate(empty, shape);
       errs_on_no_data |= !on_empty;
       const bool failure = std::string(key) == "failureCondition";
@@ -1603,6 +1606,9 @@ Imported import_aws_file(const std::string& path, const ImportOptions& opt) {
       if (const Node rb = aws_key(cfg, "RollbackMaximumBatchSize"))
         im.warn(rb.where() + ": a rollback here takes all traffic off the new version at once, not batch by batch");
     }
+    if (final_bake_s > 0)
+      im.note("the final baking period, at 100 %, is taken as WaitIntervalInSeconds long (" + number_text(final_bake_s) +
+              " s): SageMaker's guide names it but not its length");
     if (const Node timeout = aws_key(cfg, "MaximumExecutionTimeoutInSeconds"))
       im.warn(timeout.where() + ": not simulated (a deployment here never times out)");
   }
