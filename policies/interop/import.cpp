@@ -239,22 +239,6 @@ std::vector<Node> load_documents(const std::string& path) {
 // The kind of a Kubernetes-style document ("" when it is not a mapping with a kind).
 std::string kind_of(const Node& doc) { return doc.is_map() ? doc["kind"].text_or("") : ""; }
 
-// Whether a Go template uses a field: `{{ interval }}` or `{{ .interval }}`, in any action.
-bool uses_template_field(const std::string& text, const std::string& field) {
-  for (size_t open = text.find("{{"); open != std::string::npos; open = text.find("{{", open + 2)) {
-    const size_t close = text.find("}}", open + 2);
-    if (close == std::string::npos) return false;
-    const std::string action = text.substr(open + 2, close - open - 2);
-    for (size_t at = action.find(field); at != std::string::npos; at = action.find(field, at + 1)) {
-      const bool starts = at == 0 || !(std::isalnum(static_cast<unsigned char>(action[at - 1])) || action[at - 1] == '_');
-      const size_t end = at + field.size();
-      const bool ends = end == action.size() || !(std::isalnum(static_cast<unsigned char>(action[end])) || action[end] == '_');
-      if (starts && ends) return true;
-    }
-  }
-  return false;
-}
-
 // Argo and Flagger durations are "10m" strings or whole seconds.
 std::string duration_text(const Node& n) {
   const std::string s = n.text();
@@ -640,18 +624,12 @@ class ArgoImporter {
   // A whole number field, substituting arguments; Argo's default when unknown.
   std::optional<int> whole(const Node& n, const QueryContext& ctx) {
     if (!n) return std::nullopt;
-    std::string s = n.text();
+    const std::string s = n.text();
     if (s.find("{{") != std::string::npos) {
-      std::string key = s.substr(s.find("{{") + 2);
-      key = key.substr(0, key.find("}}"));
-      key.erase(0, key.find_first_not_of(" "));
-      key.erase(key.find_last_not_of(" ") + 1);
-      const auto it = ctx.variables.find(key);
+      const std::string filled = substitute(s, ctx);
       int v = 0;
-      if (it != ctx.variables.end()) {
-        const auto [end, ec] = std::from_chars(it->second.data(), it->second.data() + it->second.size(), v);
-        if (ec == std::errc() && end == it->second.data() + it->second.size() && v >= 0) return v;
-      }
+      const auto [end, ec] = std::from_chars(filled.data(), filled.data() + filled.size(), v);
+      if (ec == std::errc() && end == filled.data() + filled.size() && v >= 0) return v;
       im_.warn(n.where() + ": '" + s + "' is an argument with no whole-number value in the files; Argo's default is used");
       return std::nullopt;
     }
@@ -1089,7 +1067,8 @@ Imported import_flagger(const std::vector<std::string>& inputs, const ImportOpti
           continue;
         }
         qnode = it->second["spec"]["query"];
-        if (!m["interval"] && uses_template_field(qnode.text_or(""), "interval"))
+        // A variable substitute() cannot fill is marked by its name.
+        if (!m["interval"] && substitute(qnode.text_or(""), {}).find("__var_interval__") != std::string::npos)
           im.warn(where + ": no interval, and MetricTemplate " + ref + "'s query uses {{ interval }}, which Flagger "
                   "fills with the metric's own interval (scheduler_metrics.go), empty here, so the query does not "
                   "parse and every check fails; canarysim reads it over the analysis interval (" + interval +
@@ -1322,6 +1301,14 @@ Imported import_kayenta(const std::vector<std::string>& inputs, const ImportOpti
 // ---------------------------------------------------------------------------------
 // AWS CodeDeploy and AppConfig predefined strategies.
 
+// A linear schedule's weights in percent: step, 2 step, ... and 100 last.
+std::vector<double> linear_steps(double step) {
+  std::vector<double> steps;
+  for (double w = step; w < 100 - 1e-9; w += step) steps.push_back(w);
+  steps.push_back(100);
+  return steps;
+}
+
 // The policy of an AWS traffic-shifting schedule: the weights in percent (the last 100),
 // the bake at each before the last, the bake at 100 %. AWS rolls back on CloudWatch alarms
 // defined elsewhere (`alarms` says which): a stepped policy with one stand-in check on the
@@ -1404,9 +1391,7 @@ Imported import_aws(const std::vector<std::string>& names, const ImportOptions& 
     steps = {static_cast<double>(number_in(m[2], 1, 99, "percent")), 100};
     bake_s = 60.0 * number_in(m[3], 1, 2880, "minutes");
   } else if (std::regex_match(name, m, linear)) {
-    const int pct = number_in(m[2], 1, 99, "percent");
-    for (int w = pct; w < 100; w += pct) steps.push_back(w);
-    steps.push_back(100);
+    steps = linear_steps(number_in(m[2], 1, 99, "percent"));
     bake_s = 60.0 * number_in(m[3], 1, 2880, "minutes");
   } else if (name == "CodeDeployDefault.LambdaAllAtOnce" || name == "CodeDeployDefault.ECSAllAtOnce") {
     steps = {100};
@@ -1540,8 +1525,7 @@ Imported import_aws_file(const std::string& path, const ImportOptions& opt) {
   auto ladder = [&](double step) {
     if (100 / step > 1000)
       im.refuse(cfg.where() + ": a step of " + number_text(step) + " % makes over 1,000 steps; no deployment takes that many");
-    for (double w = step; w < 100 - 1e-9; w += step) steps.push_back(w);
-    steps.push_back(100);
+    steps = linear_steps(step);
   };
   if (f.key == "TrafficRoutingConfig") {
     // CodeDeploy: intervals in minutes; alarms belong to the deployment group.
@@ -1553,19 +1537,18 @@ Imported import_aws_file(const std::string& path, const ImportOptions& opt) {
       if (v < 1 || v > 2880) n.fail("whole minutes in [1, 2880]");
       return 60.0 * v;
     };
+    auto percent = [&](const Node& n) {
+      const double p = n.number();
+      if (!(p >= 1 && p <= 99)) n.fail("a percent in [1, 99]");
+      return p;
+    };
     if (type == "TimeBasedCanary") {
       const Node c = aws_block(cfg, "TimeBasedCanary");
-      const Node pct = aws_key(c, "CanaryPercentage");
-      const double p = pct.number();
-      if (!(p >= 1 && p <= 99)) pct.fail("a percent in [1, 99]");
-      steps = {p, 100};
+      steps = {percent(aws_key(c, "CanaryPercentage")), 100};
       bake_s = minutes(aws_key(c, "CanaryInterval"));
     } else if (type == "TimeBasedLinear") {
       const Node l = aws_block(cfg, "TimeBasedLinear");
-      const Node pct = aws_key(l, "LinearPercentage");
-      const double p = pct.number();
-      if (!(p >= 1 && p <= 99)) pct.fail("a percent in [1, 99]");
-      ladder(p);
+      ladder(percent(aws_key(l, "LinearPercentage")));
       bake_s = minutes(aws_key(l, "LinearInterval"));
     } else if (type == "AllAtOnce") {
       steps = {100};
