@@ -15,6 +15,9 @@
 //       groups: [latency]
 //       direction: increase   # increase, decrease or either
 //       critical: false
+//       must_have_data: false # no data fails the metric (Kayenta's mustHaveData)
+//       nan_strategy: remove  # a step without a value: remove, or replace (with 0)
+//       outliers: {strategy: keep, factor: 3}   # or remove (Tukey fences, as Kayenta)
 //       effect_size: {measure: meanRatio, allowed_increase: 1.0, critical_increase: 1.0,
 //                     allowed_decrease: 1.0, critical_decrease: 1.0}
 //   classifier:
@@ -25,12 +28,19 @@
 // A metric's canary series is compared with the baseline's by the Mann-Whitney interval
 // for their shift and its Hodges-Lehmann estimate h: the metric is High when the
 // interval's lower end exceeds tolerance x |h| (and the effect size, mean ratio or common
-// language effect size, is at least allowed_increase), Low symmetrically, else Pass; with
-// no data on either side it is excluded from the score. A critical metric that is High
-// (Low) with effect size at least critical_increase (at most critical_decrease) fails the
-// whole analysis. The score is the group-weighted share of passing metrics, 0-100. A
-// score at or below marginal ends the analysis as failed (rollback); at the end of the
-// lifetime the last score must reach pass (promote), or the canary fails.
+// language effect size, is at least allowed_increase), Low symmetrically, else Pass. A
+// critical metric that is High (Low) with effect size at least critical_increase (at most
+// critical_decrease) fails the whole analysis. The score is the group-weighted share of
+// passing metrics, 0-100, rounded to two decimals. A score at or below marginal ends the
+// analysis as failed (rollback); at the end of the lifetime the last score must reach
+// pass (promote), or the canary fails.
+//
+// No data, as Kayenta's judge (NetflixACAJudge with its WeightedSumScorer) has it: a
+// metric with no value on either side (nan_strategy remove) is NoData. A critical one
+// fails the analysis; with must_have_data it fails in its groups; otherwise it is left out
+// of its groups, and a group left with nothing scores 100. When half the metrics or more
+// are NoData the score is 0. With nan_strategy replace a step with no value counts as 0,
+// and a side with no points at all passes.
 #include <algorithm>
 #include <cmath>
 #include <map>
@@ -51,6 +61,9 @@ struct KayentaMetric {
   std::vector<std::string> groups;
   enum class Direction { kIncrease, kDecrease, kEither } direction = Direction::kEither;
   bool critical = false;
+  bool must_have_data = false;
+  bool replace_nan = false;  // a step with no value counts as 0 (else it is removed)
+  double outlier_factor = 0;  // > 0: remove points outside Kayenta's fences at this factor
   bool cles = false;  // effect size: common language effect size, else mean ratio
   double allowed_increase = 1, critical_increase = 1, allowed_decrease = 1, critical_decrease = 1;
 };
@@ -79,7 +92,33 @@ struct KayentaConfig final : PolicyConfig {
   std::unique_ptr<Policy> make() const override;
 };
 
-enum class Label { kPass, kHigh, kLow, kNoData };
+enum class Label { kPass, kHigh, kLow, kNoData, kNoDataFails };
+
+// Commons Math's percentile (its default estimator, which Kayenta's judge uses) of sorted
+// values: position p (n + 1) / 100, interpolated, clamped to the ends.
+double percentile(const std::vector<double>& sorted, double p) {
+  const double n = static_cast<double>(sorted.size());
+  const double pos = p * (n + 1) / 100;
+  if (pos < 1) return sorted.front();
+  if (pos >= n) return sorted.back();
+  const size_t i = static_cast<size_t>(pos);
+  return sorted[i - 1] + (pos - std::floor(pos)) * (sorted[i] - sorted[i - 1]);
+}
+
+// Kayenta's IQRDetector with reduced sensitivity: a point is an outlier below
+// min(p1, q1 - factor iqr) or above max(p99, q3 + factor iqr).
+std::vector<double> without_outliers(const std::vector<double>& values, double factor) {
+  if (values.empty()) return values;
+  std::vector<double> sorted = values;
+  std::sort(sorted.begin(), sorted.end());
+  const double q1 = percentile(sorted, 25), q3 = percentile(sorted, 75), iqr = q3 - q1;
+  const double low = std::min(percentile(sorted, 1), q1 - factor * iqr);
+  const double high = std::max(percentile(sorted, 99), q3 + factor * iqr);
+  std::vector<double> kept;
+  for (double v : values)
+    if (v >= low && v <= high) kept.push_back(v);
+  return kept;
+}
 
 class Kayenta final : public Policy {
  public:
@@ -91,8 +130,9 @@ class Kayenta final : public Policy {
     for (size_t i = 0; i < c_.metrics.size(); ++i) {
       const auto cv = c_.metrics[i].metric.value(obs.canary(c_.step));
       const auto bv = c_.metrics[i].metric.value(obs.baseline(c_.step));
-      if (cv) canary_[i].emplace_back(now, *cv);  // NaN strategy: remove
-      if (bv) baseline_[i].emplace_back(now, *bv);
+      const bool zero = c_.metrics[i].replace_nan;
+      if (cv || zero) canary_[i].emplace_back(now, cv.value_or(0));
+      if (bv || zero) baseline_[i].emplace_back(now, bv.value_or(0));
     }
     if (now + 1e-9 < next_judgement_) return Decision::hold("collecting");
     next_judgement_ += c_.interval;
@@ -109,44 +149,60 @@ class Kayenta final : public Policy {
   }
 
  private:
-  std::vector<double> values(const std::vector<std::pair<double, double>>& series, double now) const {
+  std::vector<double> values(const KayentaMetric& m, const std::vector<std::pair<double, double>>& series,
+                             double now) const {
     std::vector<double> out;
     for (const auto& [t, v] : series)
       if (c_.lookback <= 0 || t > now - c_.lookback) out.push_back(v);
-    return out;
+    return m.outlier_factor > 0 ? without_outliers(out, m.outlier_factor) : out;
   }
 
   double judge(double now, std::string* why) {
+    // Every group a metric names, scored over its metrics that were judged.
     std::map<std::string, std::pair<double, double>> groups;  // passing, judged
+    size_t no_data = 0;
     for (size_t i = 0; i < c_.metrics.size(); ++i) {
       const KayentaMetric& m = c_.metrics[i];
-      const std::vector<double> x = values(canary_[i], now), y = values(baseline_[i], now);
+      const std::vector<double> x = values(m, canary_[i], now), y = values(m, baseline_[i], now);
       double deviation = 1;
-      const Label label = classify(m, x, y, &deviation);
-      if (label == Label::kNoData) continue;
+      Label label = classify(m, x, y, &deviation);
+      if (label == Label::kNoData) {
+        if (m.critical) {
+          *why = "critical metric " + m.name + " has no data";
+          return 0;
+        }
+        if (m.must_have_data) label = Label::kNoDataFails;
+        else ++no_data;
+      }
       const bool high = label == Label::kHigh, low = label == Label::kLow;
       if (m.critical && ((high && deviation >= m.critical_increase) || (low && deviation <= m.critical_decrease))) {
         *why = "critical metric " + m.name + (high ? " High" : " Low");
         return 0;
       }
       if (high || low) *why += (why->empty() ? "" : ", ") + m.name + (high ? " High" : " Low");
+      if (label == Label::kNoDataFails) *why += (why->empty() ? "" : ", ") + m.name + " has no data";
       for (const std::string& g : m.groups) {
         groups[g].first += label == Label::kPass;
-        groups[g].second += 1;
+        groups[g].second += label != Label::kNoData;
       }
+    }
+    if (2 * no_data >= c_.metrics.size()) {
+      *why = std::to_string(no_data) + " of " + std::to_string(c_.metrics.size()) + " metrics have no data";
+      return 0;
     }
     double score = 0, weight = 0;
     for (const auto& [g, counts] : groups) {
       const double w = c_.group_weights.at(g);
-      score += w * counts.first / counts.second;
+      score += w * (counts.second > 0 ? counts.first / counts.second : 1);
       weight += w;
     }
-    return weight > 0 ? 100 * score / weight : 100;
+    // Kayenta rounds the summary score to two decimals before its thresholds read it.
+    return std::round(100 * 100 * score / weight) / 100;
   }
 
   Label classify(const KayentaMetric& m, const std::vector<double>& x, const std::vector<double>& y,
                  double* deviation) const {
-    if (x.empty() || y.empty()) return Label::kNoData;
+    if (x.empty() || y.empty()) return m.replace_nan ? Label::kPass : Label::kNoData;
     double mx = 0, my = 0;
     for (double v : x) mx += v / static_cast<double>(x.size());
     for (double v : y) my += v / static_cast<double>(y.size());
@@ -202,8 +258,15 @@ const Section kKayentaMetric{"policy", "kind: kayenta / metrics[]", "One metric 
     {"metric", kText, "", "a canarysim metric", "what is compared (policies/checks.h)"},
     {"groups", kTexts, "", "groups of classifier.group_weights", "the groups it scores in"},
     {"direction", kText, "either", "increase, decrease, either", "which change fails"},
-    {"critical", kFlag, "false", "", "a failure fails the whole judgement"},
+    {"critical", kFlag, "false", "", "a failure, or no data, fails the whole judgement"},
+    {"must_have_data", kFlag, "false", "", "no data fails the metric (Kayenta's mustHaveData)"},
+    {"nan_strategy", kText, "remove", "remove, replace", "a step without a value: left out, or counted as 0"},
+    {"outliers", kMap, "(none: keep)", "", "section metrics[].outliers"},
     {"effect_size", kMap, "(none)", "", "section metrics[].effect_size"},
+}};
+const Section kOutliers{"policy", "kind: kayenta / metrics[].outliers", "Points left out before each side is compared (Kayenta's outliers: Tukey's fences, widened to the 1st and 99th percentiles).", {
+    {"strategy", kText, "keep", "keep, remove", "remove: leave out points beyond the fences"},
+    {"factor", kNumber, "3", "(0, 10^9]", "the fences: quartiles -/+ factor x the interquartile range"},
 }};
 const Section kEffect{"policy", "kind: kayenta / metrics[].effect_size", "How large a significant change must be to fail (Kayenta's effectSize).", {
     {"measure", kText, "meanRatio", "meanRatio, cles", "the effect measure"},
@@ -256,6 +319,19 @@ std::unique_ptr<PolicyConfig> parse_kayenta(const ConfigMap& m) {
     else if (d == "decrease") k.direction = KayentaMetric::Direction::kDecrease;
     else if (d != "either") mm.fail("direction", "increase, decrease or either");
     k.critical = mm.flag("critical", false);
+    k.must_have_data = mm.flag("must_have_data", false);
+    const std::string nan = mm.text("nan_strategy", "remove");
+    if (nan != "remove" && nan != "replace") mm.fail("nan_strategy", "remove or replace");
+    k.replace_nan = nan == "replace";
+    if (mm.has("outliers")) {
+      const ConfigMap o = mm.map("outliers");
+      o.allow(kOutliers);
+      const std::string strategy = o.text("strategy", "keep");
+      if (strategy != "keep" && strategy != "remove") o.fail("strategy", "keep or remove");
+      const double factor = o.number("factor", 3, 0, 1e9);
+      if (factor <= 0) o.fail("factor", "a positive factor");
+      k.outlier_factor = strategy == "remove" ? factor : 0;
+    }
     if (mm.has("effect_size")) {
       const ConfigMap e = mm.map("effect_size");
       e.allow(kEffect);

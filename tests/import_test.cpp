@@ -67,7 +67,12 @@ TEST(ImportTest, KayentaConfigDropsWhatItCannotMeasure) {
   EXPECT_NE(i.yaml.find("metric: ttft_p90"), std::string::npos) << i.yaml;
   EXPECT_NE(i.yaml.find("metric: error_rate"), std::string::npos) << i.yaml;
   EXPECT_TRUE(Warned(i, "(metric gpu_memory_used): its query was not read: rate() of 'DCGM_FI_DEV_FB_USED', which is not a counter"));
-  EXPECT_TRUE(Warned(i, "nanStrategy: replace"));
+  // Kayenta's no-data and outlier settings are the policy's (they were warned as not read).
+  EXPECT_NE(i.yaml.find("must_have_data: true"), std::string::npos) << i.yaml;
+  EXPECT_NE(i.yaml.find("nan_strategy: replace"), std::string::npos) << i.yaml;
+  EXPECT_NE(i.yaml.find("outliers:\n      strategy: remove\n      factor: 3"), std::string::npos) << i.yaml;
+  EXPECT_FALSE(Warned(i, "nanStrategy"));
+  EXPECT_FALSE(Warned(i, "outliers"));
   EXPECT_TRUE(Warned(i, "lifetime 2h, interval 30m"));
 }
 

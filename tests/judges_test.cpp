@@ -91,6 +91,120 @@ TEST_F(KayentaTest, AHighMetricHalvesTheScoreAndFailsAtOrBelowMarginal) {
   EXPECT_NE(last_.reason.find("score 50.0"), std::string::npos) << last_.reason;
 }
 
+// No data, as Kayenta's judge scores it (NetflixACAJudge, WeightedSumScorer). The canary
+// serves nothing in these minutes, so its latency has no value at any step; its error
+// rate neither (no requests).
+TEST_F(KayentaTest, HalfTheMetricsWithoutDataScoreZeroWhereTheyWereLeftOut) {
+  // Both metrics NoData: 2 of 2 >= half, so 0 and a rollback (it scored 100 and passed).
+  for (double t = 60; t <= 600; t += 60) Traffic(t, 60, /*canary=*/0), last_ = DecideAt(t);
+  EXPECT_EQ(last_.action, Action::kRollback);
+  EXPECT_NE(last_.reason.find("score 0.0 (2 of 2 metrics have no data)"), std::string::npos) << last_.reason;
+}
+
+TEST_F(PolicyTest, KayentaNoDataFailsACriticalOrRequiredMetricAndAGroupWithoutDataScoresFull) {
+  // The canary's requests are not graded, so its quality_mean has no value at any step;
+  // its latency is High (1.5 s against 1 s) and its errors pass. Group weights 40/40/20.
+  auto score_with = [&](const std::string& quality) {
+    Load(R"(
+kind: kayenta
+weight: 10
+lifetime: 20m
+interval: 10m
+step: 1m
+classifier:
+  group_weights: {latency: 40, errors: 40, quality: 20}
+  score_thresholds: {pass: 95, marginal: 30}
+metrics:
+  - {name: latency, metric: ttft_p50, groups: [latency], direction: increase}
+  - {name: errors, metric: error_rate, groups: [errors], direction: increase}
+  - {name: quality, metric: quality_mean, groups: [quality])" + quality + "}\n");
+    Decision d;
+    for (double t = 60; t <= 600; t += 60) {
+      Traffic(t, 60, /*canary=*/0);
+      for (int i = 0; i < 100; ++i) {
+        Completion c = Served(1.5 * (1 + 0.01 * std::sin(t)), false);
+        c.graded = false;
+        telemetry_->record(Version::kCanary, t - 60 + 0.6 * i, t - 60 + 0.6 * i + 0.001, c);
+      }
+      d = DecideAt(t);
+    }
+    return d;
+  };
+  // Left out of its group, which then scores 100 (Kayenta's WeightedSumScorer): 0 x 40 +
+  // 100 x 40 + 100 x 20 = 60. (Dropping the group's weight instead would give 50.)
+  Decision d = score_with("");
+  EXPECT_EQ(d.action, Action::kHold);
+  EXPECT_NE(d.reason.find("score 60.0 (latency High)"), std::string::npos) << d.reason;
+  // Required: the metric fails in its group, 40.
+  d = score_with(", must_have_data: true");
+  EXPECT_EQ(d.action, Action::kHold);
+  EXPECT_NE(d.reason.find("score 40.0 (latency High, quality has no data)"), std::string::npos) << d.reason;
+  // Critical: the analysis fails.
+  d = score_with(", critical: true");
+  EXPECT_EQ(d.action, Action::kRollback);
+  EXPECT_NE(d.reason.find("score 0.0 (critical metric quality has no data)"), std::string::npos) << d.reason;
+  // nan_strategy replace: every step counts as 0, so the canary's quality is Low.
+  d = score_with(", nan_strategy: replace");
+  EXPECT_NE(d.reason.find("score 40.0 (latency High, quality Low)"), std::string::npos) << d.reason;
+}
+
+TEST_F(KayentaTest, RemovedOutliersLeaveTheEffectSizeToTheRest) {
+  // 120 one-minute points; the canary is 1.2x the baseline but for one minute at 40 s,
+  // which lifts the mean ratio to about 1.52. Kayenta's fences (p99 of 120 points lies
+  // below the largest) leave that minute out, and 1.2 is under allowed_increase 1.4.
+  auto run = [&](const std::string& outliers, int minutes = 120) {
+    Load(R"(
+kind: kayenta
+weight: 10
+lifetime: )" + std::to_string(2 * minutes) + "m\ninterval: " + std::to_string(minutes) + R"(m
+step: 1m
+metrics:
+  - {name: latency, metric: ttft_p50, groups: [latency], direction: increase,
+     effect_size: {allowed_increase: 1.4})" + outliers + R"(}
+classifier:
+  group_weights: {latency: 100}
+  score_thresholds: {pass: 95, marginal: 60}
+)");
+    for (double t = 60; t <= 60 * minutes; t += 60) {
+      Traffic(t, 60, 100, t == 1800 ? 40.0 : 1.2 * (1 + 0.01 * std::sin(t)));
+      last_ = DecideAt(t);
+    }
+    return last_;
+  };
+  EXPECT_EQ(run("").action, Action::kRollback);
+  EXPECT_NE(last_.reason.find("latency High"), std::string::npos) << last_.reason;
+  EXPECT_EQ(run(", outliers: {strategy: keep}").action, Action::kRollback);
+  const Decision d = run(", outliers: {strategy: remove}");
+  EXPECT_EQ(d.action, Action::kHold);
+  EXPECT_NE(d.reason.find("score 100.0"), std::string::npos) << d.reason;
+  // Below 99 points the fences reach the extremes (the 1st and 99th percentiles of fewer
+  // points are the smallest and the largest), so Kayenta removes nothing: at 60 points
+  // the spike stays.
+  EXPECT_EQ(run(", outliers: {strategy: remove}", 60).action, Action::kRollback);
+}
+
+TEST_F(KayentaTest, ItsNoDataAndOutlierKeysRefuseWhatTheyDoNotRead) {
+  auto error = [&](const std::string& extra) -> std::string {
+    try {
+      Load("kind: kayenta\nmetrics:\n  - {name: l, metric: ttft_p50, groups: [g]" + extra +
+           "}\nclassifier: {group_weights: {g: 100}, score_thresholds: {pass: 95, marginal: 75}}\n");
+    } catch (const InputError& e) {
+      return e.what();
+    }
+    return "accepted";
+  };
+  EXPECT_EQ(error(", nan_strategy: zero"),
+            "<test>:3:60: metrics[0].nan_strategy: expected remove or replace, got 'zero'");
+  EXPECT_EQ(error(", outliers: {strategy: drop}"),
+            "<test>:3:67: metrics[0].outliers.strategy: expected keep or remove, got 'drop'");
+  EXPECT_EQ(error(", outliers: {strategy: remove, factor: 0}"),
+            "<test>:3:83: metrics[0].outliers.factor: expected a positive factor, got '0'");
+  EXPECT_EQ(error(", outliers: {strategy: remove, outlierFactor: 2}"),
+            "<test>:3:75: metrics[0].outliers.outlierFactor: unknown key; expected one of: strategy, factor");
+  EXPECT_EQ(error(", must_have_data: yes"), "<test>:3:62: metrics[0].must_have_data: expected true or false, got 'yes'");
+  EXPECT_EQ(error(", must_have_data: true, nan_strategy: replace, outliers: {strategy: remove, factor: 2}"), "accepted");
+}
+
 constexpr const char* kLadder = "steps: [10, 50]\nbake_time: 5m\ninterval: 1m\n";
 
 TEST_F(PolicyTest, SequentialRollsBackOnStrongEvidenceOfMoreErrors) {

@@ -1243,6 +1243,10 @@ Imported import_kayenta(const std::vector<std::string>& inputs, const ImportOpti
     }
     const Node c = m["analysisConfigurations"]["canary"];
     std::string direction = c["direction"].text_or("either");
+    if (direction != "increase" && direction != "decrease" && direction != "either") {
+      im.warn(c["direction"].where() + ": '" + direction + "' is not increase, decrease or either; Kayenta reads it as either");
+      direction = "either";
+    }
     bool flipped = false;
     if (meaning.metric == "success_rate") {  // judged as the error rate, direction reversed
       meaning.metric = "error_rate";
@@ -1273,9 +1277,22 @@ Imported import_kayenta(const std::vector<std::string>& inputs, const ImportOpti
         if (e["allowedDecrease"]) allowed_down = e["allowedDecrease"].number();
       }
     }
-    im.unsupported(c, {"direction", "critical", "effectSize", "nanStrategy", "outliers"});
-    if (c["nanStrategy"] && c["nanStrategy"].text() == "replace")
-      im.warn(c["nanStrategy"].where() + ": replace; canarysim removes missing points");
+    if (c["mustHaveData"]) o["must_have_data"] = c["mustHaveData"].boolean();
+    if (const Node nan = c["nanStrategy"]) {
+      // Kayenta reads anything but "replace" as remove; a slip there would change the judgement.
+      if (nan.text() != "remove" && nan.text() != "replace")
+        im.warn(nan.where() + ": '" + nan.text() + "' is neither remove nor replace; Kayenta removes missing points");
+      if (nan.text() == "replace") o["nan_strategy"] = "replace";
+    }
+    if (const Node outliers = c["outliers"]) {
+      const std::string strategy = outliers["strategy"].text_or("keep");
+      if (strategy != "keep" && strategy != "remove")
+        im.refuse(outliers["strategy"].where() + ": expected keep or remove, got '" + strategy + "'");
+      o["outliers"]["strategy"] = strategy;
+      if (outliers["outlierFactor"]) o["outliers"]["factor"] = outliers["outlierFactor"].number();
+      im.unsupported(outliers, {"strategy", "outlierFactor"});
+    }
+    im.unsupported(c, {"direction", "critical", "effectSize", "nanStrategy", "outliers", "mustHaveData"});
     QueryMeaning relative = meaning;
     relative.version = "ratio";
     const std::string source = m.where() + ": " + name + " (Mann-Whitney, canary against baseline)";
