@@ -39,8 +39,7 @@ class Node {
   // A missing key's node (yaml-cpp's "zombie", on which most calls throw) is held as an
   // undefined one.
   Node(YAML::Node n, std::string file, std::string path, size_t first_line = 0)
-      : n_(n.IsDefined() ? std::move(n) : YAML::Node(YAML::NodeType::Undefined)),
-        file_(std::move(file)), path_(std::move(path)), first_line_(first_line) {}
+      : Node(std::move(n), std::move(file), std::move(path), first_line, std::make_shared<Asked>()) {}
   Node(const Node&) = default;
   // Rebinds to o's node. (YAML::Node's own assignment writes o's value into the node this
   // one refers to, in the user's document, and throws when o's is a missing key's.)
@@ -49,6 +48,7 @@ class Node {
     file_ = o.file_;
     path_ = o.path_;
     first_line_ = o.first_line_;
+    asked_ = o.asked_;
     return *this;
   }
 
@@ -60,6 +60,7 @@ class Node {
   // A mapping's value (absent when missing); fails when this node is present and not a mapping.
   Node operator[](const std::string& key) const {
     const std::string path = path_.empty() ? key : path_ + "." + key;
+    (*asked_)[path_].insert(key);
     if (!*this) return child(YAML::Node(YAML::NodeType::Undefined), path);
     if (!n_.IsMap()) fail("a mapping of keys to values");
     check_unique(key, path);
@@ -83,9 +84,28 @@ class Node {
       const std::string key = kv.first.IsScalar() ? kv.first.Scalar() : "?";
       const std::string path = path_.empty() ? key : path_ + "." + key;
       if (!seen.insert(key).second) child(kv.first, path).duplicate();
+      (*asked_)[path_].insert(key);
       out.emplace_back(key, child(kv.second, path));
     }
     return out;
+  }
+  // The keys of a mapping and their nodes, in file order, without reading them (for
+  // checks of what was read); none when this is not a mapping.
+  std::vector<std::pair<std::string, Node>> unread_entries() const {
+    std::vector<std::pair<std::string, Node>> out;
+    if (!is_map()) return out;
+    const auto it = asked_->find(path_);
+    for (const auto& kv : n_) {
+      const std::string key = kv.first.IsScalar() ? kv.first.Scalar() : "?";
+      if (it != asked_->end() && it->second.count(key)) continue;
+      out.emplace_back(key, child(kv.second, path_.empty() ? key : path_ + "." + key));
+    }
+    return out;
+  }
+  // Every key the import asked of this mapping, present or not (what it reads here).
+  std::vector<std::string> asked() const {
+    const auto it = asked_->find(path_);
+    return it == asked_->end() ? std::vector<std::string>() : std::vector<std::string>(it->second.begin(), it->second.end());
   }
   std::string text() const {
     if (!is_text()) fail("a text value");
@@ -133,7 +153,13 @@ class Node {
   }
 
  private:
-  Node child(YAML::Node n, std::string path) const { return Node(std::move(n), file_, std::move(path), first_line_); }
+  // The keys asked of each mapping of one document, by the mapping's path: what the import
+  // reads, so that what it does not read can be said (Importer::unsupported).
+  using Asked = std::map<std::string, std::set<std::string>>;
+  Node(YAML::Node n, std::string file, std::string path, size_t first_line, std::shared_ptr<Asked> asked)
+      : n_(n.IsDefined() ? std::move(n) : YAML::Node(YAML::NodeType::Undefined)),
+        file_(std::move(file)), path_(std::move(path)), first_line_(first_line), asked_(std::move(asked)) {}
+  Node child(YAML::Node n, std::string path) const { return Node(std::move(n), file_, std::move(path), first_line_, asked_); }
   // YAML forbids a key twice in a mapping (kubectl refuses such a file); yaml-cpp keeps
   // both and finds the first, so a second successCondition would be read as never written.
   void check_unique(const std::string& key, const std::string& path) const {
@@ -146,6 +172,7 @@ class Node {
   YAML::Node n_{YAML::NodeType::Undefined};
   std::string file_, path_;
   size_t first_line_ = 0;
+  std::shared_ptr<Asked> asked_ = std::make_shared<Asked>();
 };
 
 // The first Helm (Go template) directive in a file, as "line:column: text", or "". Argo's
@@ -360,21 +387,14 @@ class Importer {
     out.rules.push_back("rule: " + text + "  (" + source + ")");
     comments.push_back("# rule: " + text + "  (" + source + ")");
   }
-  // Warns about every key of `node` not in `known`, under its location.
-  // Warns of each key of `node` not in `known` (those the import reads): `why`, or, for a
-  // key a slip away from one it reads (sucessCondition), that it is misspelled.
-  void unsupported(const Node& node, std::initializer_list<const char*> known, const std::string& why = "not simulated") {
-    if (!node.is_map()) return;
-    const std::vector<std::string> read(known.begin(), known.end());
-    for (const auto& entry : node.entries()) {
-      const std::string& key = entry.first;
-      if (std::find(read.begin(), read.end(), key) != read.end()) continue;
-      const std::string slip = nearest(key, read, 2);
-      if (!slip.empty())
-        warn(entry.second.where() + ": not a key the tool reads (did you mean '" + slip + "'?), so what it says is not applied; ignored");
-      else
-        warn(entry.second.where() + ": " + why + "; ignored");
-    }
+  // Warns, when the import finishes, of each key of `node` it never read: `why`, or, for a
+  // key a slip away from one it read or asked for (sucessCondition), that it is misspelled.
+  // The reads are recorded by Node, so a key the import forgets to read cannot pass
+  // silently. `quiet`: keys deliberately not read because they cannot change what is
+  // simulated (descriptions, timestamps, replica counts kept for scale-down).
+  void unsupported(const Node& node, const std::string& why = "not simulated",
+                   std::initializer_list<const char*> quiet = {}) {
+    if (node.is_map()) pending_.push_back({node, why, std::vector<std::string>(quiet.begin(), quiet.end())});
   }
   QueryMeaning read(const std::string& query, const std::string& dialect, const QueryContext& ctx, const Node& where) {
     QueryMeaning m = read_query(query, dialect, ctx);
@@ -384,6 +404,7 @@ class Importer {
   // The policy text: a header, the rules as comments, the YAML.
   // `source`: what was imported ("Argo Rollouts (file:line:column)").
   Imported finish(const std::string& source, const YAML::Node& policy) {
+    check_unread();
     // The policy as canarysim will load it: what the tool would refuse (an inline Argo
     // analysis that never ends, say) is refused here, naming the source, not a file the
     // user never saw. Its keys are the source's, so the message locates it there too.
@@ -406,6 +427,28 @@ class Importer {
     out.yaml = text + emit(policy);
     return out;
   }
+  // The warnings unsupported() deferred: every key of those mappings not read by now.
+  void check_unread() {
+    for (const Unread& u : std::exchange(pending_, {})) {
+      const std::vector<std::string> asked = u.node.asked();
+      for (const auto& [key, value] : u.node.unread_entries()) {
+        if (std::find(u.quiet.begin(), u.quiet.end(), key) != u.quiet.end()) continue;
+        const std::string slip = nearest(key, asked, 2);
+        // A template used twice is checked twice: said once.
+        const std::string w = slip.empty() ? value.where() + ": " + u.why + "; ignored"
+                                           : value.where() + ": not a key the tool reads (did you mean '" + slip +
+                                                 "'?), so what it says is not applied; ignored";
+        if (std::find(out.warnings.begin(), out.warnings.end(), w) == out.warnings.end()) warn(w);
+      }
+    }
+  }
+  struct Unread {
+    Node node;
+    std::string why;
+    std::vector<std::string> quiet;
+  };
+  std::vector<Unread> pending_;
+
   // The one document of `kind` among `docs`, by --name when several; refuses otherwise.
   // `other_kinds`: kinds of other tools found, each with the tool that reads it.
   Node pick(const std::vector<Node>& docs, const std::string& kind, const std::string& files,
@@ -504,7 +547,8 @@ class ArgoImporter {
     YAML::Node refs(YAML::NodeType::Sequence);
     std::vector<Node> items = a["templates"].items();
     if (a["templateName"]) items.push_back(a);  // the deprecated single-template form
-    im_.unsupported(a, {"templates", "templateName", "args", "dryRun", "measurementRetention", "startingStep"}, "not simulated");
+    // measurementRetention: how many measurements Argo keeps for display.
+    im_.unsupported(a, "not simulated", {"measurementRetention"});
     std::map<std::string, std::string> args;
     for (const Node& arg : a["args"].items()) args[arg["name"].text()] = arg_value(arg);
     std::vector<std::string> dry;
@@ -575,7 +619,7 @@ class ArgoImporter {
     std::string key = name;
     for (int n = 2; out_[key]; ++n) key = name + "-" + std::to_string(n);
     const std::string& done_key = signature;
-    im_.unsupported(spec, {"metrics", "args", "dryRun", "measurementRetention"});
+    im_.unsupported(spec, "not simulated", {"measurementRetention"});
     YAML::Node metrics(YAML::NodeType::Sequence);
     for (const Node& m : spec["metrics"].items()) {
       YAML::Node o = metric(m, ctx, dry);
@@ -639,12 +683,11 @@ class ArgoImporter {
   YAML::Node metric(const Node& m, const QueryContext& ctx, const std::vector<std::string>& dry) {
     const std::string name = m["name"].text();
     const std::string where = m.where() + " (metric " + name + ")";
-    im_.unsupported(m, {"name", "interval", "initialDelay", "count", "failureLimit", "inconclusiveLimit",
-                        "consecutiveErrorLimit", "successCondition", "failureCondition", "provider", "muted"});
     // The provider's query.
     std::string dialect, query;
-    Node qnode;
+    Node qnode, provider_node;
     for (const auto& [provider, p] : m["provider"].entries()) {
+      provider_node = p;
       if (provider == "prometheus") dialect = "prometheus", qnode = p["query"];
       else if (provider == "datadog") dialect = "datadog", qnode = p["query"];
       else if (provider == "newRelic") dialect = "newrelic", qnode = p["query"];
@@ -782,6 +825,11 @@ class ArgoImporter {
     if (meaning.window_s > 0) o["provider"]["window"] = number_text(meaning.window_s) + "s";
     o["provider"]["result"] = shape_name(shape);
     if (nan_when_empty) o["provider"]["no_data"] = "nan";
+    // What a kept metric says and import did not read. The provider's connection
+    // (address, credentials, timeout) cannot change what a query measures.
+    im_.unsupported(m);
+    im_.unsupported(provider_node, "not read: the imported check measures the metric over the window it states",
+                    {"address", "timeout", "insecure", "headers", "authentication", "profile", "apiVersion"});
     return o;
   }
 
@@ -815,8 +863,8 @@ Imported import_argo(const std::vector<std::string>& inputs, const ImportOptions
     steps.push_back(step);
   };
   if (const Node canary = strategy["canary"]) {
-    im.unsupported(strategy, {"canary"});
-    im.unsupported(canary, {"steps", "analysis"}, "not simulated (canarysim routes by weight with sticky users)");
+    im.unsupported(strategy);
+    im.unsupported(canary, "not simulated (canarysim routes by weight with sticky users)");
     im.note(kPerRequestRouting + std::string("Argo's"));
     for (const Node& s : canary["steps"].items()) {
       if (!s.is_map()) s.fail("a step (a mapping such as {setWeight: 20})");
@@ -824,6 +872,7 @@ Imported import_argo(const std::vector<std::string>& inputs, const ImportOptions
       if (s["setWeight"]) {
         step["setWeight"] = s["setWeight"].number();
       } else if (s["pause"]) {
+        im.unsupported(s["pause"]);
         YAML::Node pause(YAML::NodeType::Map);
         if (s["pause"].is_map() && s["pause"]["duration"]) pause["duration"] = duration_text(s["pause"]["duration"]);
         else im.warn(s.where() + ": a pause without a duration waits for a person: the simulated rollout stops there, unfinished");
@@ -833,6 +882,7 @@ Imported import_argo(const std::vector<std::string>& inputs, const ImportOptions
         continue;
       } else if (s["setMirrorRoute"]) {
         const Node r = s["setMirrorRoute"];
+        im.unsupported(r, "not simulated", {"name"});  // the mesh route's name
         if (!r["match"] && !r["percentage"]) {
           step["setMirrorRoute"]["percentage"] = 0;  // a route without match removes the mirror
         } else {
@@ -841,6 +891,7 @@ Imported import_argo(const std::vector<std::string>& inputs, const ImportOptions
         }
       } else if (s["setCanaryScale"]) {
         const Node c = s["setCanaryScale"];
+        im.unsupported(c);
         if (c["matchTrafficWeight"] && c["matchTrafficWeight"].boolean()) {
           step["setCanaryScale"]["matchTrafficWeight"] = true;
         } else if (c["weight"]) {
@@ -879,6 +930,8 @@ Imported import_argo(const std::vector<std::string>& inputs, const ImportOptions
         im.warn(s.where() + ": " + (e.empty() ? std::string("an empty step") : e.front().first) + " is not simulated; step dropped");
         continue;
       }
+      // A kept step: what else it says (a second action, a slip in a key) is said.
+      im.unsupported(s, "not simulated (a step takes one action)");
       steps.push_back(step);
     }
     if (const Node bg = canary["analysis"]) {
@@ -889,10 +942,10 @@ Imported import_argo(const std::vector<std::string>& inputs, const ImportOptions
       }
     }
   } else if (const Node bg = strategy["blueGreen"]) {
-    im.unsupported(strategy, {"blueGreen"});
-    im.unsupported(bg, {"activeService", "previewService", "prePromotionAnalysis", "postPromotionAnalysis",
-                        "autoPromotionEnabled", "autoPromotionSeconds", "scaleDownDelaySeconds", "previewReplicaCount",
-                        "abortScaleDownDelaySeconds", "scaleDownDelayRevisionLimit"});
+    im.unsupported(strategy);
+    // How long the old stack is kept, and the preview's size: no user's request depends on them.
+    im.unsupported(bg, "not simulated", {"scaleDownDelaySeconds", "previewReplicaCount", "abortScaleDownDelaySeconds",
+                                         "scaleDownDelayRevisionLimit"});
     // The preview stack serves no users: canarysim validates it on shadow traffic.
     YAML::Node mirror;
     mirror["setMirrorRoute"]["percentage"] = 100;
@@ -945,10 +998,10 @@ Imported import_flagger(const std::vector<std::string>& inputs, const ImportOpti
   const auto& other = docs.other;
   const Node canary = im.pick(canaries, "Canary", files_text(inputs), other, metric_templates);
   const Node spec = canary["spec"];
-  im.unsupported(spec, {"analysis", "canaryAnalysis", "targetRef", "service", "autoscalerRef", "ingressRef",
-                        "progressDeadlineSeconds", "provider", "skipAnalysis", "revertOnDeletion", "upstreamRef",
-                        "suspend"},
-                 "not simulated");
+  // References to the objects Flagger manages, and what it does on a stuck rollout or on
+  // deletion: not what the analysis judges. The mesh provider routes by weight as canarysim does.
+  im.unsupported(spec, "not simulated", {"autoscalerRef", "ingressRef", "progressDeadlineSeconds", "provider",
+                                         "revertOnDeletion", "upstreamRef"});
   if (spec["suspend"] && spec["suspend"].boolean())
     im.warn(spec["suspend"].where() + ": true: Flagger runs no analysis while it is set, so the canary neither advances "
             "nor rolls back; imported as if false");
@@ -956,9 +1009,7 @@ Imported import_flagger(const std::vector<std::string>& inputs, const ImportOpti
     im.warn(spec["skipAnalysis"].where() + ": true promotes without analysis in Flagger; canarysim runs the analysis");
   const Node a = spec["analysis"] ? spec["analysis"] : spec["canaryAnalysis"];
   if (!a) im.refuse(spec.where() + ": no analysis (or canaryAnalysis): nothing to import");
-  im.unsupported(a, {"interval", "threshold", "maxWeight", "stepWeight", "stepWeights", "stepWeightPromotion", "metrics",
-                     "iterations", "match", "mirror", "mirrorWeight", "webhooks", "alerts", "primaryReadyThreshold",
-                     "canaryReadyThreshold", "sessionAffinity"});
+  im.unsupported(a);
   for (const Node& hook : a["webhooks"].items())
     im.warn(hook.where() + ": webhook " + hook["name"].text_or("?") + " (" + hook["type"].text_or("rollout") +
             "): load tests and gates are not simulated; dropped");
@@ -1033,7 +1084,6 @@ Imported import_flagger(const std::vector<std::string>& inputs, const ImportOpti
   for (const Node& m : a["metrics"].items()) {
     const std::string name = m["name"].text();
     const std::string where = m.where() + " (metric " + name + ")";
-    im.unsupported(m, {"name", "thresholdRange", "threshold", "interval", "templateRef", "templateVariables", "query", "muted"});
     if (m["muted"] && m["muted"].boolean()) {
       im.warn(where + ": muted: observed, never enforced; a flagger policy only enforces, so the metric is dropped");
       continue;
@@ -1067,6 +1117,10 @@ Imported import_flagger(const std::vector<std::string>& inputs, const ImportOpti
           continue;
         }
         qnode = it->second["spec"]["query"];
+        // The provider's address and credentials cannot change what the query measures.
+        im.unsupported(it->second["spec"]);
+        im.unsupported(it->second["spec"]["provider"], "not simulated",
+                       {"address", "secretRef", "insecureSkipVerify", "region"});
         // A variable substitute() cannot fill is marked by its name.
         if (!m["interval"] && substitute(qnode.text_or(""), {}).find("__var_interval__") != std::string::npos)
           im.warn(where + ": no interval, and MetricTemplate " + ref + "'s query uses {{ interval }}, which Flagger "
@@ -1128,6 +1182,7 @@ Imported import_flagger(const std::vector<std::string>& inputs, const ImportOpti
     if (m["interval"]) o["interval"] = duration_text(m["interval"]);
     else if (builtin) o["interval"] = "1m";  // Flagger's MetricInterval, not the analysis interval
     else if (meaning.window_s > 0) o["interval"] = number_text(meaning.window_s) + "s";
+    im.unsupported(m);
     metrics.push_back(o);
   }
   out["metrics"] = metrics;
@@ -1175,9 +1230,15 @@ Imported import_kayenta(const std::vector<std::string>& inputs, const ImportOpti
     im.refuse(inputs.front() + ": metrics: missing; expected a Kayenta canary config");
   }
   const Node cfg = docs[0];
-  im.unsupported(cfg, {"metrics", "classifier", "name", "description", "configVersion", "applications", "judge",
-                       "templates", "createdTimestamp", "updatedTimestamp", "createdTimestampIso",
-                       "updatedTimestampIso", "id"});
+  // canarysim judges as NetflixACAJudge-v1.0 does, Kayenta's own and Spinnaker's default.
+  if (const Node judge = cfg["judge"]; judge["name"].text_or("NetflixACAJudge-v1.0") != "NetflixACAJudge-v1.0")
+    im.warn(judge["name"].where() + ": '" + judge["name"].text_or("?") + "' is another judge; canarysim judges as "
+            "NetflixACAJudge-v1.0 does (Mann-Whitney per metric, weighted groups)");
+  im.unsupported(cfg["judge"], "not simulated", {"judgeConfigurations"});
+  // Kayenta's bookkeeping; templates are read where a metric names one.
+  im.unsupported(cfg, "not simulated", {"name", "description", "configVersion", "applications", "templates",
+                                        "createdTimestamp", "updatedTimestamp", "createdTimestampIso",
+                                        "updatedTimestampIso", "id"});
   YAML::Node out;
   out["kind"] = "kayenta";
   out["weight"] = opt.weight_percent;
@@ -1290,9 +1351,14 @@ Imported import_kayenta(const std::vector<std::string>& inputs, const ImportOpti
         im.refuse(outliers["strategy"].where() + ": expected keep or remove, got '" + strategy + "'");
       o["outliers"]["strategy"] = strategy;
       if (outliers["outlierFactor"]) o["outliers"]["factor"] = outliers["outlierFactor"].number();
-      im.unsupported(outliers, {"strategy", "outlierFactor"});
+      im.unsupported(outliers);
     }
-    im.unsupported(c, {"direction", "critical", "effectSize", "nanStrategy", "outliers", "mustHaveData"});
+    im.unsupported(c);
+    im.unsupported(m["analysisConfigurations"]);
+    // scopeName: Kayenta's one scope, "default"; the query's service and label bindings
+    // name the store and the scope's labels, which Kayenta fills in.
+    im.unsupported(m, "not simulated", {"scopeName", "serviceName"});
+    im.unsupported(q, "not read: the query is read as written", {"type", "serviceType", "labelBindings"});
     QueryMeaning relative = meaning;
     relative.version = "ratio";
     const std::string source = m.where() + ": " + name + " (Mann-Whitney, canary against baseline)";
