@@ -51,20 +51,17 @@ TEST(StatsTest, TEquivalentMatchesStudentsT) {
 
 class KayentaTest : public PolicyTest {
  protected:
+  // Twenty minutes at 10 %, judged every ten on one-minute points.
+  static constexpr const char* kSchedule = "kind: kayenta\nweight: 10\nlifetime: 20m\ninterval: 10m\nstep: 1m\n";
   void SetUp() override {
-    Load(R"(
-kind: kayenta
-weight: 10
-lifetime: 20m
-interval: 10m
-step: 1m
+    Load(kSchedule + std::string(R"(
 metrics:
   - {name: latency, metric: ttft_p50, groups: [latency], direction: increase}
   - {name: errors, metric: error_rate, groups: [errors], direction: increase}
 classifier:
   group_weights: {latency: 50, errors: 50}
   score_thresholds: {pass: 95, marginal: 60}
-)");
+)"));
   }
   void Steps(double from, double to, double canary_ttft) {
     for (double t = from; t <= to; t += 60) {
@@ -101,23 +98,18 @@ TEST_F(KayentaTest, HalfTheMetricsWithoutDataScoreZeroWhereTheyWereLeftOut) {
   EXPECT_NE(last_.reason.find("score 0.0 (2 of 2 metrics have no data)"), std::string::npos) << last_.reason;
 }
 
-TEST_F(PolicyTest, KayentaNoDataFailsACriticalOrRequiredMetricAndAGroupWithoutDataScoresFull) {
+TEST_F(KayentaTest, NoDataFailsACriticalOrRequiredMetricAndAGroupWithoutDataScoresFull) {
   // The canary's requests are not graded, so its quality_mean has no value at any step;
   // its latency is High (1.5 s against 1 s) and its errors pass. Group weights 40/40/20.
   auto score_with = [&](const std::string& quality) {
-    Load(R"(
-kind: kayenta
-weight: 10
-lifetime: 20m
-interval: 10m
-step: 1m
+    Load(kSchedule + std::string(R"(
 classifier:
   group_weights: {latency: 40, errors: 40, quality: 20}
   score_thresholds: {pass: 95, marginal: 30}
 metrics:
   - {name: latency, metric: ttft_p50, groups: [latency], direction: increase}
   - {name: errors, metric: error_rate, groups: [errors], direction: increase}
-  - {name: quality, metric: quality_mean, groups: [quality])" + quality + "}\n");
+  - {name: quality, metric: quality_mean, groups: [quality])") + quality + "}\n");
     Decision d;
     for (double t = 60; t <= 600; t += 60) {
       Traffic(t, 60, /*canary=*/0);
