@@ -27,6 +27,13 @@ std::string Says(const std::string& q, const std::string& dialect = "prometheus"
   return m.metric + buf;
 }
 
+// The query is refused, and the reason says `why`.
+void Refused(const std::string& q, const std::string& why, const std::string& dialect = "prometheus") {
+  const QueryMeaning m = Read(q, dialect);
+  EXPECT_FALSE(m.ok) << q;
+  EXPECT_NE(m.why.find(why), std::string::npos) << q << " -> " << m.why;
+}
+
 TEST(QueryTest, ErrorAndSuccessRatiosBySide) {
   EXPECT_EQ(Says(R"(sum(rate(http_requests_total{service="web",status=~"5.."}[5m])) / sum(rate(http_requests_total{service="web"}[5m])))"),
             "error_rate 1 canary 300");
@@ -256,31 +263,26 @@ TEST(QueryTest, CanaryOverStableIsRelative) {
 }
 
 TEST(QueryTest, RefusesWhatItCannotBeSureOf) {
-  auto refused = [](const std::string& q, const std::string& why, const std::string& dialect = "prometheus") {
-    const QueryMeaning m = Read(q, dialect);
-    EXPECT_FALSE(m.ok) << q;
-    EXPECT_NE(m.why.find(why), std::string::npos) << q << " -> " << m.why;
-  };
-  refused(R"(sum(irate(requests_total{status=~"5.*"}[1m])))", "a rate per second of failures");
-  refused(R"(sum(increase(requests_total{status=~"5.*"}[5m])))", "a count of failures");
-  refused(R"(histogram_quantile(0.99, sum(rate(request_duration_bucket[1m])) by (le)))", "names no unit");
-  refused(R"(100 - sum(rate(istio_requests_total{response_code!="404"}[1m])) / sum(rate(istio_requests_total[1m])) * 100)",
+  Refused(R"(sum(irate(requests_total{status=~"5.*"}[1m])))", "a rate per second of failures");
+  Refused(R"(sum(increase(requests_total{status=~"5.*"}[5m])))", "a count of failures");
+  Refused(R"(histogram_quantile(0.99, sum(rate(request_duration_bucket[1m])) by (le)))", "names no unit");
+  Refused(R"(100 - sum(rate(istio_requests_total{response_code!="404"}[1m])) / sum(rate(istio_requests_total[1m])) * 100)",
           "neither all, the failures nor the successes");
-  refused(R"(sum(rate(x_total{code=~"5.."}[1m])) / sum(rate(x_total{code!~"5.."}[1m])))", "failures per successes");
-  refused(R"(sum(rate(x_total{code=~"5.."}[1m])) > 0.1)", "a comparison");
-  refused(R"(histogram_quantile(0.99, sum(rate(a_latency_seconds_bucket[1m])) by (le)) / histogram_quantile(0.99, sum(rate(a_latency_seconds_bucket[1m])) by (le)))",
+  Refused(R"(sum(rate(x_total{code=~"5.."}[1m])) / sum(rate(x_total{code!~"5.."}[1m])))", "failures per successes");
+  Refused(R"(sum(rate(x_total{code=~"5.."}[1m])) > 0.1)", "a comparison");
+  Refused(R"(histogram_quantile(0.99, sum(rate(a_latency_seconds_bucket[1m])) by (le)) / histogram_quantile(0.99, sum(rate(a_latency_seconds_bucket[1m])) by (le)))",
           "cannot tell apart");
-  refused(R"(sum(rate(vllm:request_queue_time_seconds_sum[1m])) / sum(rate(vllm:request_queue_time_seconds_count[1m])))", "a stage");
-  refused(R"(sum(rate(x_total[1m])) / sum(rate(x_total[1m])))", "no failure or success filter");
-  refused(R"(50 - sum(rate(x_total{code=~"5.."}[1m])) / sum(rate(x_total[1m])))", "neither 1 - x nor 100 - x%");
-  refused(R"(sum(rate(x_total{code=~"5.."}[1m]) / sum(rate(x_total[1m])))", "cannot parse");
-  refused(R"(foo(bar[1m]))", "the function foo()");
-  refused(std::string(300, '(') + "1" + std::string(300, ')'), "nested more than 100 levels");
-  refused(R"(SELECT apdex(duration, t: 0.5) FROM Transaction)", "a shape the reader does not know", "newrelic");
-  refused(R"(sum(rate(requests_total{code=~"5.."}[1m]))/sum(rate(requests_total{code=~"5.."}[1m]))))", "cannot parse");
+  Refused(R"(sum(rate(vllm:request_queue_time_seconds_sum[1m])) / sum(rate(vllm:request_queue_time_seconds_count[1m])))", "a stage");
+  Refused(R"(sum(rate(x_total[1m])) / sum(rate(x_total[1m])))", "no failure or success filter");
+  Refused(R"(50 - sum(rate(x_total{code=~"5.."}[1m])) / sum(rate(x_total[1m])))", "neither 1 - x nor 100 - x%");
+  Refused(R"(sum(rate(x_total{code=~"5.."}[1m]) / sum(rate(x_total[1m])))", "cannot parse");
+  Refused(R"(foo(bar[1m]))", "the function foo()");
+  Refused(std::string(300, '(') + "1" + std::string(300, ')'), "nested more than 100 levels");
+  Refused(R"(SELECT apdex(duration, t: 0.5) FROM Transaction)", "a shape the reader does not know", "newrelic");
+  Refused(R"(sum(rate(requests_total{code=~"5.."}[1m]))/sum(rate(requests_total{code=~"5.."}[1m]))))", "cannot parse");
   // A recording rule's meaning is its definition, not its name.
-  refused(R"(slo:sli_error:ratio_rate5m{service="chat"})", "is a recording rule (level:metric:operations)");
-  refused(R"(sum(rate(job:request_errors:rate5m[5m])) / sum(rate(job:requests:rate5m[5m])))", "recording rule");
+  Refused(R"(slo:sli_error:ratio_rate5m{service="chat"})", "is a recording rule (level:metric:operations)");
+  Refused(R"(sum(rate(job:request_errors:rate5m[5m])) / sum(rate(job:requests:rate5m[5m])))", "recording rule");
 }
 
 TEST(QueryTest, DatadogAndNewRelic) {
@@ -294,6 +296,19 @@ TEST(QueryTest, DatadogAndNewRelic) {
                  "newrelic"),
             "error_rate 100 canary 0");
   EXPECT_EQ(Says("SELECT percentile(duration, 95) FROM Transaction WHERE appName = 'web'", "newrelic"), "latency_p95 1 canary 0");
+  // The query's own WHERE chooses whose requests count: a service, a host, an endpoint
+  // are read; an outcome (a status, an error, a duration) makes it measure those alone.
+  EXPECT_EQ(Says("SELECT percentile(duration, 99) FROM Transaction WHERE appName = 'chat' AND name LIKE 'WebTransaction/%' "
+                 "SINCE 5 minutes ago", "newrelic"),
+            "latency_p99 1 canary 0");
+  EXPECT_EQ(Says("SELECT percentage(count(*), WHERE httpResponseCode >= '500') FROM Transaction WHERE host IN ('a', 'b')",
+                 "newrelic"),
+            "error_rate 100 canary 0");
+  Refused("SELECT percentile(duration, 99) FROM Transaction WHERE httpResponseCode >= '500'",
+          "whose WHERE keeps requests by httpresponsecode", "newrelic");
+  Refused("FROM Transaction SELECT average(duration) WHERE error IS true SINCE 1 hour ago", "keeps requests by error", "newrelic");
+  Refused("SELECT percentage(count(*), WHERE error IS true) FROM Transaction WHERE duration > 2 TIMESERIES", "by duration",
+          "newrelic");
 }
 
 TEST(QueryTest, RulesAreStatedInCanarysimUnits) {

@@ -1217,7 +1217,15 @@ std::string scope_matchers_filled(const std::string& query) {
 
 Imported import_kayenta(const std::vector<std::string>& inputs, const ImportOptions& opt) {
   Importer im(opt);
-  const std::vector<Node> docs = load_documents(inputs.front());
+  std::vector<Node> docs = load_documents(inputs.front());
+  // Kayenta's ad hoc request (POST /canary, the standalone analysis) holds the config
+  // under canaryConfig and the execution request beside it.
+  Node request;
+  if (!docs.empty() && docs[0].is_map() && docs[0]["canaryConfig"].is_map()) {
+    request = docs[0]["executionRequest"];
+    im.unsupported(docs[0]);
+    docs[0] = docs[0]["canaryConfig"];
+  }
   if (docs.empty() || !docs[0].is_map() || !docs[0]["metrics"]) {
     for (const Node& d : docs) {
       const std::string kind = kind_of(d);
@@ -1247,6 +1255,21 @@ Imported import_kayenta(const std::vector<std::string>& inputs, const ImportOpti
   out["step"] = "1m";
   im.warn("schedule: lifetime " + opt.lifetime + ", interval " + opt.interval + ", weight " +
           number_text(opt.weight_percent) + " % from the command line (a Kayenta config holds no schedule; Spinnaker's stage does)");
+  if (request) {
+    // The scopes' step (seconds) is the series' resolution; their window is the schedule's.
+    Node scope;
+    for (const auto& [name, pair] : request["scopes"].entries())
+      if (!scope || name == "default") scope = pair["experimentScope"] ? pair["experimentScope"] : pair["controlScope"];
+    if (scope["step"]) {
+      const double step = scope["step"].number();
+      if (!(step >= 1 && step <= 86400)) scope["step"].fail("a step in seconds, from 1 to 86400");
+      out["step"] = number_text(step) + "s";
+    }
+    if (scope["start"] || scope["end"])
+      im.warn(scope.where() + ": the request's window (start, end) is not read: the analysis runs on the schedule "
+              "above, judged every interval");
+    im.unsupported(request, "not simulated", {"scopes", "metadata", "siteLocal"});
+  }
   QueryContext ctx;
   ctx.latency = opt.latency;
   ctx.versions_scoped = true;  // Kayenta queries each scope, canary and baseline, itself
@@ -1270,7 +1293,14 @@ Imported import_kayenta(const std::vector<std::string>& inputs, const ImportOpti
       const size_t colon = query.find(':');
       if (colon != std::string::npos && colon < 12) query = query.substr(colon + 1);  // "PromQL:..."
     } else if (q["select"]) {
+      // Kayenta's New Relic query: "SELECT " + select + " FROM Transaction ... WHERE " + q
+      // + " AND " + the scope (NewRelicMetricsService).
       query = q["select"].text();
+      if (lower(query).rfind("select ", 0) == 0)
+        im.warn(q["select"].where() + ": begins with SELECT, which Kayenta writes before it (SELECT SELECT ... is "
+                "no NRQL New Relic answers); read as the query it spells");
+      else
+        query = "SELECT " + query + " FROM Transaction" + (q["q"] ? " WHERE " + q["q"].text() : "");
     } else if (q["metricName"]) {
       query = q["metricName"].text();
       if (dialect == "prometheus") {
@@ -1370,7 +1400,8 @@ Imported import_kayenta(const std::vector<std::string>& inputs, const ImportOpti
   out["metrics"] = metrics;
   const Node cl = cfg["classifier"];
   for (const auto& [group, weight] : cl["groupWeights"].entries()) out["classifier"]["group_weights"][group] = weight.number();
-  if (const Node t = cl["scoreThresholds"]) {
+  // An ad hoc request's thresholds are the ones Kayenta applies.
+  if (const Node t = request["thresholds"] ? request["thresholds"] : cl["scoreThresholds"]) {
     out["classifier"]["score_thresholds"]["pass"] = t["pass"].number();
     out["classifier"]["score_thresholds"]["marginal"] = t["marginal"].number();
   } else {

@@ -560,10 +560,57 @@ class DatadogParser {
 //   SELECT percentage(count(*), WHERE error IS true) FROM Transaction ...
 //   SELECT percentile(duration, 99) FROM Transaction ...
 //   SELECT average(duration) FROM Transaction ...
+// The query's own WHERE (outside any function's parentheses), up to the next clause; ""
+// when it has none. `l`: the query in lower case.
+std::string nrql_where(const std::string& l) {
+  static const std::vector<std::string> kClauses = {"facet", "since", "until", "timeseries", "limit", "compare",
+                                                    "order", "extrapolate", "with", "select", "from"};
+  auto word_at = [&](size_t i, const std::string& w) {
+    return l.compare(i, w.size(), w) == 0 && (i == 0 || !std::isalnum(static_cast<unsigned char>(l[i - 1]))) &&
+           (i + w.size() == l.size() || !std::isalnum(static_cast<unsigned char>(l[i + w.size()])));
+  };
+  int depth = 0;
+  char quote = 0;
+  size_t start = std::string::npos;
+  for (size_t i = 0; i < l.size(); ++i) {
+    const char c = l[i];
+    if (quote) {
+      if (c == quote) quote = 0;
+      continue;
+    }
+    if (c == '\'' || c == '"' || c == '`') quote = c;
+    else if (c == '(') ++depth;
+    else if (c == ')') --depth;
+    else if (depth == 0 && start == std::string::npos && word_at(i, "where")) start = i + 5;
+    else if (depth == 0 && start != std::string::npos)
+      for (const std::string& w : kClauses)
+        if (word_at(i, w)) return l.substr(start, i - start);
+  }
+  return start == std::string::npos ? "" : l.substr(start);
+}
+
+// Refuses a query whose own WHERE keeps requests by their outcome (an error, a status, a
+// duration): it then measures those requests, not the version's traffic. A WHERE on the
+// service, host, version or endpoint chooses whose traffic is measured, which is read.
+void check_nrql_where(const std::string& l) {
+  const std::string where = nrql_where(l);
+  static const std::regex term(R"(([a-z_][\w.]*)\s*(=|!=|<>|>=|<=|<|>|\bis\b|\bnot\b|\blike\b|\bin\b|\brlike\b))");
+  static const std::vector<std::string> kOutcomes = {"error", "httpresponsecode", "response.status", "response.statuscode",
+                                                     "http.statuscode", "duration", "totaltime", "databaseduration",
+                                                     "error.class", "error.message"};
+  for (auto it = std::sregex_iterator(where.begin(), where.end(), term); it != std::sregex_iterator(); ++it) {
+    const std::string attribute = (*it)[1];
+    if (std::find(kOutcomes.begin(), kOutcomes.end(), attribute) != kOutcomes.end())
+      refuse("an NRQL query whose WHERE keeps requests by " + attribute + " (WHERE" + where.substr(0, 80) +
+             "): it measures those requests alone, not the version's traffic");
+  }
+}
+
 AstPtr parse_nrql(const std::string& q) {
   const std::string l = lower(q);
   std::smatch m;
   const std::string head = l.substr(0, std::min<size_t>(l.size(), 1024));
+  check_nrql_where(head);
   // The clauses may come in any order (FROM Transaction SELECT ... is NRQL too).
   static const std::regex pct(R"(percentage\s*\(\s*count\s*\(\s*\*\s*\)\s*,\s*where\s+(.*?)\))");
   static const std::regex pctl(R"(percentile\s*\(\s*([\w.]+)\s*,\s*([\d.]+)\s*\))");
