@@ -296,6 +296,10 @@ TEST(QueryTest, DatadogAndNewRelic) {
                  "newrelic"),
             "error_rate 100 canary 0");
   EXPECT_EQ(Says("SELECT percentile(duration, 95) FROM Transaction WHERE appName = 'web'", "newrelic"), "latency_p95 1 canary 0");
+  // A latency kept to failed requests is how fast requests fail: refused, in each dialect.
+  Refused("p99:trace.http.request.duration{service:web,version:canary,http.status_code:500}", "latency of failed requests alone",
+          "datadog");
+  Refused("avg:trace.http.request.duration{service:web,status:error}", "latency of failed requests alone", "datadog");
   // The query's own WHERE chooses whose requests count: a service, a host, an endpoint
   // are read; an outcome (a status, an error, a duration) makes it measure those alone.
   EXPECT_EQ(Says("SELECT percentile(duration, 99) FROM Transaction WHERE appName = 'chat' AND name LIKE 'WebTransaction/%' "
@@ -309,6 +313,28 @@ TEST(QueryTest, DatadogAndNewRelic) {
   Refused("FROM Transaction SELECT average(duration) WHERE error IS true SINCE 1 hour ago", "keeps requests by error", "newrelic");
   Refused("SELECT percentage(count(*), WHERE error IS true) FROM Transaction WHERE duration > 2 TIMESERIES", "by duration",
           "newrelic");
+}
+
+TEST(QueryTest, ALatencyKeptToSomeOutcomesIsReadOnlyForTheSuccesses) {
+  Refused(R"(histogram_quantile(0.99, sum(rate(http_request_duration_seconds_bucket{app="x",status=~"5.."}[1m])) by (le)))",
+          "'http_request_duration_seconds_bucket' with status=~\"5..\" is the latency of failed requests alone");
+  Refused(R"(sum(rate(rpc_latency_seconds_sum{grpc_code="Unavailable"}[5m])) / sum(rate(rpc_latency_seconds_count{grpc_code="Unavailable"}[5m])))",
+          "latency of failed requests alone");
+  Refused(R"(max(http_server_requests_seconds_max{outcome="SERVER_ERROR"}))", "latency of failed requests alone");
+  // The successes alone: read, and said.
+  const QueryMeaning ok = Read(R"(histogram_quantile(0.9, sum(rate(http_request_duration_seconds_bucket{code!~"5.."}[1m])) by (le)))");
+  EXPECT_TRUE(ok.ok) << ok.why;
+  EXPECT_EQ(ok.metric, "latency_p90");
+  auto says_successes = [](const QueryMeaning& m) {
+    return std::any_of(m.notes.begin(), m.notes.end(), [](const std::string& n) {
+      return n.find("keeps the latency of successful requests") != std::string::npos;
+    });
+  };
+  EXPECT_TRUE(says_successes(ok));
+  // A status of every class keeps everything: read, nothing said of it.
+  const QueryMeaning all = Read(R"(histogram_quantile(0.9, sum(rate(http_request_duration_seconds_bucket{code=~"[1-5].."}[1m])) by (le)))");
+  EXPECT_TRUE(all.ok) << all.why;
+  EXPECT_FALSE(says_successes(all));
 }
 
 TEST(QueryTest, RulesAreStatedInCanarysimUnits) {

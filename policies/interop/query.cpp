@@ -851,6 +851,24 @@ bool status_like(const std::string& label) {
          l == "failure" || l == "is_error" || l == "success" || l == "ok" || l == "succeeded";
 }
 
+// A latency series kept to some outcomes by its matchers: the failures alone measure how
+// fast requests fail, which canarysim's latency (of every served request) is not, so it is
+// refused; the successes alone are near every request's, so it is read, and said.
+void check_latency_outcome(const Ast& a, std::vector<std::string>* notes) {
+  for (const Matcher& x : a.matchers) {
+    if (!status_like(x.label) || x.label == "__name__") continue;
+    const std::string matcher = x.label + x.op + "\"" + x.value + "\"";
+    std::vector<std::string> found;
+    const std::string c = classify_matcher(x, &found);
+    if (c == "all") continue;
+    if (c != "successes")
+      refuse("'" + a.text + "' with " + matcher + " is the latency of " + (c == "failures" ? "failed requests" : "some responses") +
+             " alone; canarysim's latency is every served request's");
+    notes->push_back(matcher + " keeps the latency of successful requests; read as every served request's (canarysim's "
+                     "latency counts failed ones too)");
+  }
+}
+
 Meaning selector_meaning(const Ast& a, std::vector<std::string>* notes) {
   Meaning m;
   m.family = a.text;
@@ -874,6 +892,9 @@ Meaning selector_meaning(const Ast& a, std::vector<std::string>* notes) {
     const size_t n = std::strlen(suffix);
     return fam.size() > n && fam.compare(fam.size() - n, n, suffix) == 0;
   };
+  if (ends("_bucket") || ends(".bucket") || ends("_sum") || ends(".sum") ||
+      (unit_of(fam) != 0 && !ends("_count") && !ends(".count") && !ends("_total")))
+    check_latency_outcome(a, notes);
   if (ends("_bucket") || ends(".bucket")) {
     m.kind = Meaning::Kind::kBuckets;
     m.family = a.text.substr(0, a.text.size() - 7);
@@ -1060,12 +1081,17 @@ class Reader {
       const Meaning q = arg(0);
       if (q.kind != Meaning::Kind::kNumber || !(q.number > 0 && q.number < 1))
         refuse("histogram_quantile() with a quantile that is not a number in (0, 1)");
+      const bool distribution = a.args[1]->kind == Ast::Kind::kCall && a.args[1]->text == "__distribution";
+      // A Datadog or New Relic distribution: its tags filter it as a histogram's labels do.
+      if (distribution && !a.args[1]->args.empty() && a.args[1]->args[0]->kind == Ast::Kind::kSelector)
+        check_latency_outcome(*a.args[1]->args[0], &notes);
       Meaning b = arg(1);
-      if (b.kind != Meaning::Kind::kBuckets && !(a.args[1]->kind == Ast::Kind::kCall && a.args[1]->text == "__distribution"))
+      if (b.kind != Meaning::Kind::kBuckets && !distribution)
         refuse("histogram_quantile() of something that is not a histogram's buckets");
       return time_value(b, "_" + quantile_name(q.number));
     }
     if (f == "__mean") {
+      if (!a.args.empty() && a.args[0]->kind == Ast::Kind::kSelector) check_latency_outcome(*a.args[0], &notes);
       Meaning b = arg(0);
       return time_value(b, "_mean");
     }
