@@ -296,6 +296,17 @@ TEST(QueryTest, DatadogAndNewRelic) {
                  "newrelic"),
             "error_rate 100 canary 0");
   EXPECT_EQ(Says("SELECT percentile(duration, 95) FROM Transaction WHERE appName = 'web'", "newrelic"), "latency_p95 1 canary 0");
+  // Tags across lines (as Flagger's templates write them), joined by AND, negated by ! or NOT.
+  EXPECT_EQ(Says("100 - (\n  sum:istio.mesh.request.count{\n    reporter:destination,\n    destination_workload:web,\n"
+                 "    !response_code:5xx\n  }.as_count()\n  /\n  sum:istio.mesh.request.count{\n    reporter:destination,\n"
+                 "    destination_workload:web\n  }.as_count()\n) * 100",
+                 "datadog"),
+            "error_rate 100 canary 0");
+  EXPECT_EQ(Says("sum:requests.errors{env:prod AND service:web}.as_count() / sum:requests.total{env:prod AND NOT version:stable}.as_count()",
+                 "datadog"),
+            "error_rate 1 canary 0");
+  Refused("sum:requests.errors{service:web OR service:api}.as_count() / sum:requests.total{service:web}.as_count()",
+          "a tag filter with OR", "datadog");
   // A latency kept to failed requests is how fast requests fail: refused, in each dialect.
   Refused("p99:trace.http.request.duration{service:web,version:canary,http.status_code:500}", "latency of failed requests alone",
           "datadog");

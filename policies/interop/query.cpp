@@ -491,19 +491,36 @@ class DatadogParser {
       const size_t from = pos_;
       while (pos_ < s_.size() && s_[pos_] != '}') ++pos_;
       if (!accept('}')) fail("an unterminated tag list");
-      std::string tags = s_.substr(from, pos_ - 1 - from);
+      // Tags are separated by commas or AND, across lines as often as not; NOT and a
+      // leading ! negate one. OR is a union of selections the reader does not read.
+      std::string tags;
+      for (char c : s_.substr(from, pos_ - 1 - from)) tags += std::isspace(static_cast<unsigned char>(c)) ? ' ' : c;
+      std::vector<std::string> words;
+      for (size_t i = 0; i < tags.size();) {
+        const size_t sp = std::min(tags.find(' ', i), tags.size());
+        if (sp > i) words.push_back(tags.substr(i, sp - i));
+        i = sp + 1;
+      }
+      tags.clear();
+      for (const std::string& w : words) {
+        const std::string u = lower(w);
+        if (u == "or" || u == "in") fail("a tag filter with " + w + ", which the reader does not read");
+        tags += u == "and" ? "," : u == "not" ? ",!" : " " + w;
+      }
       size_t i = 0;
       while (i <= tags.size()) {
         size_t comma = tags.find(',', i);
         if (comma == std::string::npos) comma = tags.size();
         std::string tag = tags.substr(i, comma - i);
-        tag.erase(0, tag.find_first_not_of(" "));
-        tag.erase(tag.find_last_not_of(" ") + 1);
+        tag.erase(0, tag.find_first_not_of(' '));
+        tag.erase(tag.find_last_not_of(' ') + 1);
         i = comma + 1;
         if (tag.empty() || tag == "*") continue;
         Matcher m;
         const bool negated = tag[0] == '!';
         if (negated) tag.erase(0, 1);
+        tag.erase(0, tag.find_first_not_of(' '));
+        if (tag.empty()) continue;
         const size_t colon = tag.find(':');
         m.label = colon == std::string::npos ? tag : tag.substr(0, colon);
         std::string value = colon == std::string::npos ? "" : tag.substr(colon + 1);
