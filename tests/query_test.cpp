@@ -311,6 +311,15 @@ TEST(QueryTest, DatadogAndNewRelic) {
   Refused("p99:trace.http.request.duration{service:web,version:canary,http.status_code:500}", "latency of failed requests alone",
           "datadog");
   Refused("avg:trace.http.request.duration{service:web,status:error}", "latency of failed requests alone", "datadog");
+  // A share as filter() over a metric's counts (FROM Metric) or over events.
+  EXPECT_EQ(Says("SELECT\n  filter(sum(nginx_ingress_controller_requests), WHERE status >= '500') /\n"
+                 "  sum(nginx_ingress_controller_requests) * 100\nFROM Metric\nWHERE metricName = 'nginx_ingress_controller_requests' "
+                 "AND ingress = 'web-canary'", "newrelic"),
+            "error_rate 100 canary 0");
+  EXPECT_EQ(Says("SELECT filter(count(*), WHERE error IS true) / count(*) FROM Transaction WHERE appName = 'web'", "newrelic"),
+            "error_rate 1 canary 0");
+  Refused("SELECT filter(sum(a_requests), WHERE status >= '500') / sum(b_requests) FROM Metric", "count different things",
+          "newrelic");
   // The query's own WHERE chooses whose requests count: a service, a host, an endpoint
   // are read; an outcome (a status, an error, a duration) makes it measure those alone.
   EXPECT_EQ(Says("SELECT percentile(duration, 99) FROM Transaction WHERE appName = 'chat' AND name LIKE 'WebTransaction/%' "

@@ -1079,6 +1079,9 @@ Imported import_flagger(const std::vector<std::string>& inputs, const ImportOpti
   ctx.variables["namespace"] = canary["metadata"]["namespace"].text_or("default");
   ctx.variables["target"] = target;
   ctx.variables["service"] = spec["service"]["name"].text_or(target);
+  // Flagger fills {{ ingress }} with the ingress the Canary names (its NGINX and Skipper
+  // routing): the public one, which carries both versions' traffic.
+  if (spec["ingressRef"]["name"]) ctx.variables["ingress"] = spec["ingressRef"]["name"].text();
   ctx.canary_name = target;
   YAML::Node metrics(YAML::NodeType::Sequence);
   for (const Node& m : a["metrics"].items()) {

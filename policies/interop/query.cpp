@@ -613,13 +613,18 @@ void check_nrql_where(const std::string& l) {
   const std::string where = nrql_where(l);
   static const std::regex term(R"(([a-z_][\w.]*)\s*(=|!=|<>|>=|<=|<|>|\bis\b|\bnot\b|\blike\b|\bin\b|\brlike\b))");
   static const std::vector<std::string> kOutcomes = {"error", "httpresponsecode", "response.status", "response.statuscode",
-                                                     "http.statuscode", "duration", "totaltime", "databaseduration",
+                                                     "http.statuscode", "http.status_code", "status", "status_code",
+                                                     "response_code", "duration", "totaltime", "databaseduration",
                                                      "error.class", "error.message"};
   for (auto it = std::sregex_iterator(where.begin(), where.end(), term); it != std::sregex_iterator(); ++it) {
     const std::string attribute = (*it)[1];
-    if (std::find(kOutcomes.begin(), kOutcomes.end(), attribute) != kOutcomes.end())
-      refuse("an NRQL query whose WHERE keeps requests by " + attribute + " (WHERE" + where.substr(0, 80) +
-             "): it measures those requests alone, not the version's traffic");
+    if (std::find(kOutcomes.begin(), kOutcomes.end(), attribute) == kOutcomes.end()) continue;
+    std::string shown;  // the clause on one line
+    for (char c : where.substr(0, 120))
+      if (!std::isspace(static_cast<unsigned char>(c)) || (!shown.empty() && shown.back() != ' ')) shown += std::isspace(static_cast<unsigned char>(c)) ? ' ' : c;
+    while (!shown.empty() && shown.back() == ' ') shown.pop_back();
+    refuse("an NRQL query whose WHERE keeps requests by " + attribute + " (WHERE " + shown +
+           "): it measures those requests alone, not the version's traffic");
   }
 }
 
@@ -634,17 +639,24 @@ AstPtr parse_nrql(const std::string& q) {
   static const std::regex avg(R"(average\s*\(\s*([\w.]+)\s*\))");
   if (!std::regex_search(head, std::regex(R"(\bselect\b)")))
     refuse("an NRQL query without SELECT");
-  if (std::regex_search(head, m, pct)) {
-    const std::string cond = m[1];
-    const bool failures = std::regex_search(cond, std::regex(R"((error\s+is\s+true|error\s*=\s*true|httpresponsecode\s*(>=\s*'?500|like\s+'5%')|response\.status\s*(>=\s*'?500|like\s+'5%')))"));
-    const bool successes = std::regex_search(cond, std::regex(R"((error\s+is\s+(false|null)|error\s*=\s*false|httpresponsecode\s*<\s*'?500))"));
+  // filter(sum(m), WHERE c) / sum(m) (* 100): the same share over a metric's counts, as
+  // New Relic's dimensional metrics (FROM Metric) write it; count(*) over events too.
+  static const std::regex share(R"(filter\s*\(\s*(sum\s*\(\s*([\w.:]+)\s*\)|count\s*\(\s*\*\s*\))\s*,\s*where\s+(.*?)\)\s*/\s*(sum\s*\(\s*([\w.:]+)\s*\)|count\s*\(\s*\*\s*\))\s*(\*\s*100)?)");
+  const bool is_share = std::regex_search(head, m, share);
+  if (is_share && (m[2] != m[5] || (m[2].length() == 0) != (m[5].length() == 0)))
+    refuse("an NRQL share whose numerator and denominator count different things (" + m[1].str() + ", " + m[4].str() + ")");
+  if (is_share || std::regex_search(head, m, pct)) {
+    const std::string cond = is_share ? m[3].str() : m[1].str();
+    const double scale = !is_share || m[6].length() > 0 ? 100 : 1;
+    const bool failures = std::regex_search(cond, std::regex(R"((error\s+is\s+true|error\s*=\s*true|(httpresponsecode|response\.status|status|code)\s*(>=\s*'?500|like\s+'5%')))"));
+    const bool successes = std::regex_search(cond, std::regex(R"((error\s+is\s+(false|null)|error\s*=\s*false|(httpresponsecode|response\.status|status|code)\s*<\s*'?500))"));
     if (failures == successes) refuse("an NRQL percentage whose condition ('" + cond + "') is not a failure or success test the reader knows");
     auto sel = make(Ast::Kind::kSelector);
     sel->text = failures ? "nrql_failures_total" : "nrql_successes_total";
     auto all = make(Ast::Kind::kSelector);
     all->text = "nrql_requests_total";
     sel->windowed = all->windowed = true;
-    return binary_node("*", binary_node("/", sel, all), number_node(100));
+    return binary_node("*", binary_node("/", sel, all), number_node(scale));
   }
   const bool is_pctl = std::regex_search(head, m, pctl);
   if (is_pctl || std::regex_search(head, m, avg)) {
