@@ -671,7 +671,7 @@ AstPtr parse_nrql(const std::string& q) {
     if (is_pctl) return call_node("histogram_quantile", {number_node(std::atof(m[2].str().c_str()) / 100), call_node("__distribution", {sel})});
     return call_node("__mean", {sel});
   }
-  refuse("an NRQL query in a shape the reader does not know (it reads percentage(count(*), WHERE ...), "
+  refuse("an NRQL query in a shape the reader does not know (it reads percentage(count(*), WHERE ...), a filter() share, "
          "percentile(duration, N) and average(duration))");
 }
 
