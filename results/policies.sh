@@ -31,10 +31,10 @@ for aa_path in sorted(set(glob.glob(os.path.join(tmp, "*.aa.json")))):
     name = os.path.basename(aa_path)[:-len(".aa.json")]
     aa = json.load(open(aa_path)); sp = json.load(open(aa_path.replace(".aa.json", ".spike.json")))
     a, s = aa["summary"], sp["summary"]
-    lo, hi = a["false_rollback_rate_ci95"]
+    lo, hi = a["false_rollback_rate_low"], a["false_rollback_rate_high"]
     print(f"| `{name}` | {aa['policy']} | {pct(a['false_rollback_rate'])} [{pct(lo)}, {pct(hi)}] | "
-          f"{mins(a['rollout_duration_s']['p50'])} | {s['detection_time_s']['count']} of {s['runs']} | "
-          f"{s['false_rollbacks']} | {mins(s['detection_time_s']['p50'])} | {mins(s['detection_time_s']['p90'])} |")
+          f"{mins(a['rollout_duration_p50'])} | {s['detection_time_count']} of {s['runs']} | "
+          f"{s['false_rollbacks']} | {mins(s['detection_time_p50'])} | {mins(s['detection_time_p90'])} |")
 PY
 rm -rf "$tmp"
 cat results/policies.md

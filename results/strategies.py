@@ -59,17 +59,17 @@ def main():
     for name, file, g, b in rows:
         m = lambda s: "-" if s != s else f"{s / 60:.1f} min"
         out.append(
-            f"| {name} | `presets/{file}` | {b['blast_radius_requests']['mean']:.0f} | {b['blast_radius_users']['mean']:.0f} | "
-            f"{m(b['detection_time_s']['p50'])} | {m(b['time_to_mitigate_s']['p50'])} | "
-            f"{100 * g['false_rollback_rate']:.1f} % [{100 * g['false_rollback_rate_ci95'][0]:.1f}, {100 * g['false_rollback_rate_ci95'][1]:.1f}] | "
-            f"{m(g['rollout_duration_s']['p50'])} | {g['cost']['mean']:.2f} |")
+            f"| {name} | `presets/{file}` | {b['blast_radius_requests_mean']:.0f} | {b['blast_radius_users_mean']:.0f} | "
+            f"{m(b['detection_time_p50'])} | {m(b['time_to_mitigate_p50'])} | "
+            f"{100 * g['false_rollback_rate']:.1f} % [{100 * g['false_rollback_rate_low']:.1f}, {100 * g['false_rollback_rate_high']:.1f}] | "
+            f"{m(g['rollout_duration_p50'])} | {g['cost_mean']:.2f} |")
     out += ["", "![blast radius against rollout duration](strategies.png)", ""]
     with open(os.path.join(ROOT, "results", "strategies.md"), "w") as f:
         f.write("\n".join(out))
     fig, ax = plt.subplots(figsize=(7, 4.5))
     for name, _, g, b in rows:
-        ax.scatter(g["rollout_duration_s"]["p50"] / 60, max(b["blast_radius_requests"]["mean"], 1), s=60)
-        ax.annotate(name, (g["rollout_duration_s"]["p50"] / 60, max(b["blast_radius_requests"]["mean"], 1)),
+        ax.scatter(g["rollout_duration_p50"] / 60, max(b["blast_radius_requests_mean"], 1), s=60)
+        ax.annotate(name, (g["rollout_duration_p50"] / 60, max(b["blast_radius_requests_mean"], 1)),
                     textcoords="offset points", xytext=(6, 4), fontsize=9)
     ax.set_yscale("log")
     ax.set_xlabel("rollout duration of a good release, p50 (minutes)")
