@@ -1,8 +1,11 @@
 """The Python API: loading, changing and running scenarios, results as DataFrames."""
 
+import glob
 import io
 import json
 import math
+import os
+import re
 import warnings
 
 import numpy as np
@@ -282,3 +285,18 @@ def test_paths_take_both_list_spellings():
     assert sc.get("regressions.0.error_rate") == "7%"
     with pytest.raises(ValueError, match="is not a path"):
         sc.get("")
+
+
+def test_the_results_scripts_read_summary_names_that_exist():
+    # results/*.py and *.sh regenerate the committed tables from the CLI's JSON and the
+    # API's summary; a renamed figure there fails only when someone reruns them.
+    code, out, _ = cli("run", "scenarios/error-spike.yaml", "--runs", "4", "--format", "json", "--quiet")
+    assert code == 0
+    names = set(json.loads(out)["summary"])
+    figure = re.compile(r"""\[['"]([a-z_0-9]+_(?:p50|p90|p99|mean|count|low|high|ci95))['"]\]""")
+    read = {}
+    for path in glob.glob(os.path.join(ROOT, "results", "*.py")) + glob.glob(os.path.join(ROOT, "results", "*.sh")):
+        for key in figure.findall(open(path).read()):
+            read.setdefault(key, os.path.basename(path))
+    assert read, "no summary figure found in the results scripts"
+    assert {k: f for k, f in read.items() if k not in names} == {}
