@@ -494,15 +494,7 @@ class DatadogParser {
       // Tags are separated by commas or AND, across lines as often as not; NOT and a
       // leading ! negate one. OR is a union of selections the reader does not read.
       std::string tags;
-      for (char c : s_.substr(from, pos_ - 1 - from)) tags += std::isspace(static_cast<unsigned char>(c)) ? ' ' : c;
-      std::vector<std::string> words;
-      for (size_t i = 0; i < tags.size();) {
-        const size_t sp = std::min(tags.find(' ', i), tags.size());
-        if (sp > i) words.push_back(tags.substr(i, sp - i));
-        i = sp + 1;
-      }
-      tags.clear();
-      for (const std::string& w : words) {
+      for (const std::string& w : words(s_.substr(from, pos_ - 1 - from))) {
         const std::string u = lower(w);
         if (u == "or" || u == "in") fail("a tag filter with " + w + ", which the reader does not read");
         tags += u == "and" ? "," : u == "not" ? ",!" : " " + w;
@@ -619,11 +611,7 @@ void check_nrql_where(const std::string& l) {
   for (auto it = std::sregex_iterator(where.begin(), where.end(), term); it != std::sregex_iterator(); ++it) {
     const std::string attribute = (*it)[1];
     if (std::find(kOutcomes.begin(), kOutcomes.end(), attribute) == kOutcomes.end()) continue;
-    std::string shown;  // the clause on one line
-    for (char c : where.substr(0, 120))
-      if (!std::isspace(static_cast<unsigned char>(c)) || (!shown.empty() && shown.back() != ' ')) shown += std::isspace(static_cast<unsigned char>(c)) ? ' ' : c;
-    while (!shown.empty() && shown.back() == ' ') shown.pop_back();
-    refuse("an NRQL query whose WHERE keeps requests by " + attribute + " (WHERE " + shown +
+    refuse("an NRQL query whose WHERE keeps requests by " + attribute + " (WHERE " + join(words(where.substr(0, 120)), " ") +
            "): it measures those requests alone, not the version's traffic");
   }
 }
@@ -1057,6 +1045,10 @@ class Reader {
       if (i >= a.args.size()) refuse(f + "() with too few arguments");
       return eval(*a.args[i]);
     };
+    // A Datadog or New Relic distribution (its quantiles, its mean): its tags filter it as
+    // a histogram's labels do.
+    if ((f == "__distribution" || f == "__mean") && !a.args.empty() && a.args[0]->kind == Ast::Kind::kSelector)
+      check_latency_outcome(*a.args[0], &notes);
     if (f == "rate" || f == "irate" || f == "increase" || f == "delta" || f == "idelta") {
       Meaning m = arg(0);
       if (m.kind == Meaning::Kind::kNumber || m.kind == Meaning::Kind::kValue || m.kind == Meaning::Kind::kGauge)
@@ -1110,17 +1102,12 @@ class Reader {
       const Meaning q = arg(0);
       if (q.kind != Meaning::Kind::kNumber || !(q.number > 0 && q.number < 1))
         refuse("histogram_quantile() with a quantile that is not a number in (0, 1)");
-      const bool distribution = a.args[1]->kind == Ast::Kind::kCall && a.args[1]->text == "__distribution";
-      // A Datadog or New Relic distribution: its tags filter it as a histogram's labels do.
-      if (distribution && !a.args[1]->args.empty() && a.args[1]->args[0]->kind == Ast::Kind::kSelector)
-        check_latency_outcome(*a.args[1]->args[0], &notes);
       Meaning b = arg(1);
-      if (b.kind != Meaning::Kind::kBuckets && !distribution)
+      if (b.kind != Meaning::Kind::kBuckets && !(a.args[1]->kind == Ast::Kind::kCall && a.args[1]->text == "__distribution"))
         refuse("histogram_quantile() of something that is not a histogram's buckets");
       return time_value(b, "_" + quantile_name(q.number));
     }
     if (f == "__mean") {
-      if (!a.args.empty() && a.args[0]->kind == Ast::Kind::kSelector) check_latency_outcome(*a.args[0], &notes);
       Meaning b = arg(0);
       return time_value(b, "_mean");
     }

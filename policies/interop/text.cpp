@@ -12,10 +12,20 @@ std::string lower(std::string s) {
   return s;
 }
 
-std::string join(const std::vector<std::string>& items) {
+std::string join(const std::vector<std::string>& items, const std::string& separator) {
   std::string s;
-  for (const std::string& x : items) s += (s.empty() ? "" : ", ") + x;
+  for (const std::string& x : items) s += (s.empty() ? "" : separator) + x;
   return s;
+}
+
+std::vector<std::string> words(const std::string& text) {
+  std::vector<std::string> out;
+  std::string w;
+  for (char c : text + " ") {
+    if (!std::isspace(static_cast<unsigned char>(c))) w += c;
+    else if (!w.empty()) out.push_back(std::move(w)), w.clear();
+  }
+  return out;
 }
 
 std::string number_text(double x) {

@@ -15,8 +15,10 @@ namespace canarysim {
 std::string lower(std::string s);
 // A number as a policy file or a message writes it: up to 12 significant digits.
 std::string number_text(double x);
-// Items separated by ", ".
-std::string join(const std::vector<std::string>& items);
+// Items separated by `separator`.
+std::string join(const std::vector<std::string>& items, const std::string& separator = ", ");
+// The runs of characters between whitespace (spaces, tabs, line breaks), in order.
+std::vector<std::string> words(const std::string& text);
 // A YAML node as block-style text, ending in a newline.
 std::string emit(const YAML::Node& n);
 

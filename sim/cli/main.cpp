@@ -831,7 +831,7 @@ int main(int argc, char** argv) {
 
   ImportArgs imp;
   CLI::App* import_cmd = app.add_subcommand(
-      "import", "Turn an Argo Rollout, a Flagger Canary, a Kayenta config or an AWS strategy into a policy");
+      "import", "Turn an Argo Rollout, a Flagger Canary, a Kayenta config (or ad hoc canary request) or an AWS strategy into a policy");
   import_cmd->add_option("tool", imp.tool, "argo, flagger, kayenta or aws")
       ->required()
       ->check(CLI::IsMember({"argo", "flagger", "kayenta", "aws"}));
