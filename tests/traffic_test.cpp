@@ -480,6 +480,29 @@ TEST(TraceTest, JsonAsApiLogsAndExportsWriteIt) {
   deep += "1" + std::string(10000, '}') + "\n";
   EXPECT_EQ(message("nest.jsonl", deep),
             "nest.jsonl:1: a JSON object that does not parse (a member's name or value is malformed, or it nests over 16 deep)");
+  // An array's values are not read, but the messages name it: a ShareGPT-style dataset
+  // (prompts without arrival times) is said to hold what it holds, not "nothing".
+  EXPECT_EQ(message("sharegpt.json", R"([{"conversations": [{"from": "human", "value": "hi"}]}])"),
+            "sharegpt.json:1: no time column; expected one of: TIMESTAMP, timestamp, Timestamp, time, arrival_time "
+            "(or name it in columns); the object has: conversations (an array)");
+  const std::string tags = R"({"t": 1, "p": 5, "o": 3, "who": ["a", "b"]})" "\n";
+  EXPECT_EQ(load("tags.jsonl", tags, "columns: {time: t, prompt_tokens: p, output_tokens: o}").prompt_tokens,
+            (std::vector<uint32_t>{5}));
+  const auto named_array = [&](const std::string& name, const std::string& text, const std::string& yaml) {
+    try {
+      load(name, text, yaml);
+    } catch (const InputError& e) {
+      return std::string(e.what()).substr(::testing::TempDir().size());
+    }
+    return std::string("accepted");
+  };
+  EXPECT_EQ(named_array("who.jsonl", tags, "columns: {time: t, prompt_tokens: p, output_tokens: o, user: who}"),
+            "who.jsonl:1: 'who' is an array in this object (the user column); expected one value");
+  EXPECT_EQ(named_array("later.jsonl", R"({"t": 0, "p": 5, "o": 3, "who": "a"})" "\n" + tags,
+                        "columns: {time: t, prompt_tokens: p, output_tokens: o, user: who}"),
+            "later.jsonl:2: 'who' is an array in this object (the user column); expected one value");
+  EXPECT_EQ(named_array("whom.jsonl", tags, "columns: {time: t, prompt_tokens: p, output_tokens: o, user: whom}"),
+            "whom.jsonl:1: no column 'whom' (the user column); the object has: t, p, o, who (an array)");
 }
 
 TEST(TraceTest, AUnixTimeReadsInTheUnitItsSizeSays) {

@@ -189,9 +189,12 @@ struct JsonNesting {
 
 // The members of one JSON object, scalars as their text (strings unquoted). A nested
 // object's members are named by their path ("usage.prompt_tokens": API logs nest token
-// counts); arrays are skipped. False when the text is not one such object.
-bool parse_json_object(std::string_view s, std::vector<std::pair<std::string, std::string>>& out) {
+// counts); an array's values are not read, and its name goes to `arrays` (for messages).
+// False when the text is not one such object.
+bool parse_json_object(std::string_view s, std::vector<std::pair<std::string, std::string>>& out,
+                       std::vector<std::string>& arrays) {
   out.clear();
+  arrays.clear();
   size_t i = 0;
   auto ws = [&] {
     while (i < s.size() && std::isspace(static_cast<unsigned char>(s[i]))) ++i;
@@ -242,6 +245,7 @@ bool parse_json_object(std::string_view s, std::vector<std::pair<std::string, st
         if (!object(prefix + key + ".", depth + 1)) return false;
       } else if (s[i] == '[') {
         if (!skip_array()) return false;
+        arrays.push_back(prefix + key);
       } else {
         const size_t start = i;
         while (i < s.size() && s[i] != ',' && s[i] != '}' && !std::isspace(static_cast<unsigned char>(s[i]))) ++i;
@@ -548,13 +552,23 @@ Trace Trace::load(const std::string& path, const TraceFormat& format, const std:
   // The column of each role: named by the format, or found by name. Required: time and
   // both token counts.
   std::map<std::string, std::string> column;
-  auto resolve = [&](const std::vector<std::string>& available) {
+  // What an object or header holds, for messages: its members, and those that are arrays.
+  auto holds = [](const std::vector<std::string>& available, const std::vector<std::string>& arrays) {
+    std::vector<std::string> all = available;
+    for (const std::string& a : arrays) all.push_back(a + " (an array)");
+    return all.empty() ? std::string("nothing") : comma_list(all);
+  };
+  auto resolve = [&](const std::vector<std::string>& available, const std::vector<std::string>& arrays) {
     for (const char* role : kRoles) {
       const auto named = format.columns.find(role);
       if (named != format.columns.end()) {
+        if (std::find(arrays.begin(), arrays.end(), named->second) != arrays.end())
+          throw InputError(path + ":" + std::to_string(std::max<size_t>(n, 1)) + ": '" + named->second +
+                           "' is an array in this object (the " + role + " column); expected one value");
         if (std::find(available.begin(), available.end(), named->second) == available.end()) {
           throw InputError(path + ":" + std::to_string(std::max<size_t>(n, 1)) + ": no column '" + named->second +
-                           "' (the " + role + " column); the file has: " + comma_list(available));
+                           "' (the " + role + " column); the " + (jsonl ? "object" : "file") +
+                           " has: " + holds(available, arrays));
         }
         column[role] = named->second;
         continue;
@@ -589,15 +603,16 @@ Trace Trace::load(const std::string& path, const TraceFormat& format, const std:
       if (!column.count(role) && (r == "time" || r == "prompt_tokens" || r == "output_tokens")) {
         throw InputError(path + ":" + std::to_string(std::max<size_t>(n, 1)) + ": no " + r +
                          " column; expected one of: " + comma_list(default_names(role)) + " (or name it in columns); the " +
-                         (jsonl ? "object has: " : "header has: ") + (available.empty() ? "nothing" : comma_list(available)));
+                         (jsonl ? "object has: " : "header has: ") + holds(available, arrays));
       }
     }
   };
-  if (!jsonl) resolve(header);
+  if (!jsonl) resolve(header, {});
 
   std::string unit = format.time_unit;
   double first = 0, last = -std::numeric_limits<double>::infinity();
   std::vector<std::pair<std::string, std::string>> members;
+  std::vector<std::string> arrays;  // of the object: members whose value is an array
   bool any_failed = false;
   JsonObjects objects(in, path);
   auto next_row = [&] {  // a line, or a JSON object and the line it starts on
@@ -613,13 +628,13 @@ Trace Trace::load(const std::string& path, const TraceFormat& format, const std:
     // The value of a role on this line, and the column's name for messages.
     std::function<std::string_view(const std::string&)> get;
     if (jsonl) {
-      if (!parse_json_object(line, members))
+      if (!parse_json_object(line, members, arrays))
         throw InputError(at + "a JSON object that does not parse (a member's name or value is malformed, or it nests over 16 deep)");
       if (column.empty()) {
         std::vector<std::string> keys;
         for (const auto& [k, v] : members) keys.push_back(k);
         try {
-          resolve(keys);
+          resolve(keys, arrays);
         } catch (const InputError&) {
           // A whole table in one object is a layout, not a row: say which.
           if (const std::string layout = table_layout(keys, line); !layout.empty())
@@ -637,6 +652,8 @@ Trace Trace::load(const std::string& path, const TraceFormat& format, const std:
             found = &v;
           }
         if (found) return *found;
+        if (std::find(arrays.begin(), arrays.end(), name) != arrays.end())
+          throw InputError(at + "'" + name + "' is an array in this object (the " + role + " column); expected one value");
         throw InputError(at + "no '" + name + "' in this object (the " + role + " column)");
       };
     } else {
