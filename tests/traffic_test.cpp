@@ -369,6 +369,9 @@ TEST(TraceTest, AWholeTableInOneJsonObjectIsNamedWithTheWayToWriteRows) {
   EXPECT_EQ(message("split.json", R"({"columns":["timestamp","input_length","output_length"],"index":[0,1],"data":[[0,10,5],[1,12,6]]})"),
             ":1: one JSON object holding the whole table as columns and data arrays (pandas' orient='split' or 'table'); "
             "the reader takes an object a row: " + rows);
+  EXPECT_EQ(message("lists.json", R"({"timestamp":[0,1],"input_length":[10,12],"output_length":[5,6]})"),
+            ":1: one JSON object holding the whole table by column, each column an array of its values (a dict of "
+            "lists, as DataFrame.to_dict('list') gives); the reader takes an object a row: " + rows);
   EXPECT_EQ(message("values.json", "[[0,10,5],[1,12,6]]"),
             ":1: an array of arrays, whose values have no column names (pandas' to_json(orient='values')); write a JSON "
             "object a row (orient='records', lines=True) or CSV");

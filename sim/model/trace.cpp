@@ -275,7 +275,8 @@ bool parse_json_object(std::string_view s, std::vector<std::pair<std::string, st
 // ("" when it does not look like one): by column, each keyed by row (orient='columns',
 // the default: "TIMESTAMP.0"), by row label (orient='index': "0.TIMESTAMP"), or as
 // columns and data arrays (orient='split' or 'table').
-std::string table_layout(const std::vector<std::string>& keys, std::string_view text) {
+std::string table_layout(const std::vector<std::string>& keys, const std::vector<std::string>& arrays,
+                         std::string_view text) {
   auto whole = [](std::string_view s) {
     return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); });
   };
@@ -288,6 +289,16 @@ std::string table_layout(const std::vector<std::string>& keys, std::string_view 
   }
   if (keys.size() >= 2 && by_column == keys.size()) return "by column, each keyed by row (pandas' orient='columns', its default)";
   if (keys.size() >= 2 && by_row == keys.size()) return "keyed by row label (pandas' orient='index')";
+  // Columns as arrays, one of them a column the reader looks for by name.
+  const auto named = [](const std::string& a) {
+    for (const char* role : {"time", "prompt_tokens", "output_tokens"}) {
+      const auto& names = default_names(role);
+      if (std::find(names.begin(), names.end(), a) != names.end()) return true;
+    }
+    return false;
+  };
+  if (arrays.size() >= 2 && std::any_of(arrays.begin(), arrays.end(), named))
+    return "by column, each column an array of its values (a dict of lists, as DataFrame.to_dict('list') gives)";
   const bool data = text.find("\"data\"") != std::string_view::npos;
   if (data && (text.find("\"columns\"") != std::string_view::npos || text.find("\"schema\"") != std::string_view::npos))
     return "as columns and data arrays (pandas' orient='split' or 'table')";
@@ -637,7 +648,7 @@ Trace Trace::load(const std::string& path, const TraceFormat& format, const std:
           resolve(keys, arrays);
         } catch (const InputError&) {
           // A whole table in one object is a layout, not a row: say which.
-          if (const std::string layout = table_layout(keys, line); !layout.empty())
+          if (const std::string layout = table_layout(keys, arrays, line); !layout.empty())
             throw InputError(at + "one JSON object holding the whole table " + layout + "; the reader takes an object a row: "
                              "write it with to_json(path, orient='records', lines=True), or as CSV");
           throw;
