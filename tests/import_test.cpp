@@ -106,6 +106,43 @@ TEST(ImportTest, AwsDeploymentConfigFilesAreBounded) {
   EXPECT_NE(import_policy("aws", {path}).yaml.find("- setWeight: 99\n"), std::string::npos);
 }
 
+TEST(ImportTest, AwsKeysNotReadAreSaidInEverySpelling) {
+  // The AWS reader takes a key in any of its tools' spellings; a key it does not read is
+  // still said: a misspelt WaitIntervalInSeconds would make a deployment that never bakes.
+  const std::string path = ::testing::TempDir() + "misspelt.json";
+  const auto import = [&](const std::string& text) {
+    std::ofstream(path) << text;
+    return import_policy("aws", {path});
+  };
+  const Imported api = import(R"({"DeploymentConfig": {"BlueGreenUpdatePolicy": {"TrafficRoutingConfiguration":
+      {"Type": "CANARY", "CanarySize": {"Type": "CAPACITY_PERCENT", "Value": 10, "Unit": "x"},
+       "WaitIntervalInSecond": 600}}, "AutoRollbackConfiguration": {"Alarms": [{"AlarmName": "p99", "Severity": 1}]},
+       "Rollback": true}})");
+  EXPECT_NE(api.yaml.find("bake_time: 0s"), std::string::npos) << api.yaml;  // what the file says, as written
+  EXPECT_TRUE(Warned(api, "TrafficRoutingConfiguration.WaitIntervalInSecond: not a key the tool reads (did you mean "
+                          "'WaitIntervalInSeconds'?)"));
+  EXPECT_TRUE(Warned(api, "CanarySize.Unit: not simulated; ignored"));
+  EXPECT_TRUE(Warned(api, "Alarms[0].Severity: not simulated; ignored"));
+  EXPECT_TRUE(Warned(api, "DeploymentConfig.Rollback: not simulated; ignored"));
+  // Terraform's spelling: a slip in it is named too; attributes and blocks set to nothing
+  // (null, []), as `terraform show -json` writes those not given, are not.
+  const Imported tf = import(R"({"deployment_config": [{"blue_green_update_policy": [{"traffic_routing_configuration":
+      [{"type": "LINEAR", "linear_step_size": [{"type": "CAPACITY_PERCENT", "value": 25}], "canary_size": [],
+        "wait_interval_in_second": 300}], "maximum_execution_timeout_in_seconds": null,
+        "termination_wait_in_seconds": 0}], "auto_rollback_configuration": []}]})");
+  EXPECT_TRUE(Warned(tf, "wait_interval_in_second: not a key the tool reads (did you mean 'WaitIntervalInSeconds'?)"));
+  EXPECT_EQ(tf.warnings.size(), 3u) << tf.warnings.front();  // and: no alarms, so no rule
+  // Spelt right, in either spelling, nothing is said of the keys.
+  const Imported right = import(R"({"deployment_config": [{"blue_green_update_policy": [{"traffic_routing_configuration":
+      [{"type": "LINEAR", "linear_step_size": [{"type": "CAPACITY_PERCENT", "value": 25}],
+        "wait_interval_in_seconds": 300}]}]}]})");
+  EXPECT_NE(right.yaml.find("- setWeight: 25\n  - pause:\n      duration: 300s"), std::string::npos) << right.yaml;
+  EXPECT_EQ(right.warnings.size(), 2u) << right.warnings.front();  // no alarms, so no rule
+  const Imported codedeploy = import(R"({"trafficRoutingConfig": {"type": "TimeBasedCanary",
+      "timeBasedCanary": {"canaryPercentage": 10, "canaryInterval": 5, "canaryIntervalUnit": "m"}}})");
+  EXPECT_TRUE(Warned(codedeploy, "timeBasedCanary.canaryIntervalUnit: not simulated; ignored"));
+}
+
 TEST(ImportTest, MissingFilesAndUnknownToolsAreInputErrors) {
   EXPECT_THROW(import_policy("argo", {"/no/such/rollout.yaml"}), MissingFileError);
   EXPECT_THROW(import_policy("spinnaker", {"x"}), InputError);

@@ -28,6 +28,15 @@ namespace canarysim {
 
 namespace {
 
+// A key with case, '_' and '-' set aside: how AWS's tools spell one key (CanarySize,
+// canarySize, canary_size), and how near a misspelt key is to one the import reads.
+std::string key_form(const std::string& key) {
+  std::string out;
+  for (char c : key)
+    if (c != '_' && c != '-') out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
 // A node of a user's configuration with its place in the file. Every access checks the
 // node's type before touching it, so no yaml-cpp exception reaches the user, and every
 // message names file:line:column and the dotted key, as ConfigMap does for our own files.
@@ -74,8 +83,15 @@ class Node {
     for (size_t i = 0; i < n_.size(); ++i) out.push_back(child(n_[i], path_ + "[" + std::to_string(i) + "]"));
     return out;
   }
-  // A mapping's entries in file order (none when absent); fails when present and not a mapping.
+  // A mapping's entries in file order (none when absent), each recorded as read; fails
+  // when present and not a mapping.
   std::vector<std::pair<std::string, Node>> entries() const {
+    std::vector<std::pair<std::string, Node>> out = look();
+    for (const auto& kv : out) (*asked_)[path_].insert(kv.first);
+    return out;
+  }
+  // The same, none recorded as read: for a search that reads only what it finds.
+  std::vector<std::pair<std::string, Node>> look() const {
     std::vector<std::pair<std::string, Node>> out;
     if (!*this) return out;
     if (!n_.IsMap()) fail("a mapping of keys to values");
@@ -84,7 +100,6 @@ class Node {
       const std::string key = kv.first.IsScalar() ? kv.first.Scalar() : "?";
       const std::string path = path_.empty() ? key : path_ + "." + key;
       if (!seen.insert(key).second) child(kv.first, path).duplicate();
-      (*asked_)[path_].insert(key);
       out.emplace_back(key, child(kv.second, path));
     }
     return out;
@@ -433,7 +448,16 @@ class Importer {
       const std::vector<std::string> asked = u.node.asked();
       for (const auto& [key, value] : u.node.unread_entries()) {
         if (std::find(u.quiet.begin(), u.quiet.end(), key) != u.quiet.end()) continue;
-        const std::string slip = nearest(key, asked, 2);
+        std::string slip = nearest(key, asked, 2);
+        if (slip.empty()) {  // a slip in case or separators too (wait_interval_in_second)
+          std::vector<std::string> forms;
+          for (const std::string& a : asked) forms.push_back(key_form(a));
+          const std::string form = nearest(key_form(key), forms, 2);
+          if (!form.empty()) slip = asked[static_cast<size_t>(std::find(forms.begin(), forms.end(), form) - forms.begin())];
+        }
+        // A key set to nothing (null, []: how `terraform show -json` writes a block or an
+        // attribute not given) sets nothing, unless it is a slip for a key that is read.
+        if (slip.empty() && (!value || (value.is_list() && value.items().empty()))) continue;
         // A template used twice is checked twice: said once.
         const std::string w = slip.empty() ? value.where() + ": " + u.why + "; ignored"
                                            : value.where() + ": not a key the tool reads (did you mean '" + slip +
@@ -1543,19 +1567,14 @@ Imported import_aws(const std::vector<std::string>& names, const ImportOptions& 
 // (BlueGreenUpdatePolicy or RollingUpdatePolicy, as boto3, the CLI, CloudFormation, CDK or
 // `terraform show -json` write it) or a CodeDeploy TrafficRoutingConfig.
 
-// One key however the file spells it: CanarySize (the API, CloudFormation), canarySize
-// (CDK, the CodeDeploy CLI), canary_size (Terraform, whose blocks are lists of one).
-std::string key_form(const std::string& key) {
-  std::string out;
-  for (char c : key)
-    if (c != '_' && c != '-') out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
+// One key however the file spells it (key_form): CanarySize (the API, CloudFormation),
+// canarySize (CDK, the CodeDeploy CLI), canary_size (Terraform, whose blocks are lists of
+// one). Only the key found is recorded as read, or, when none is, the key asked.
 Node aws_key(const Node& map, const std::string& key) {
   if (!map.is_map()) return Node();
-  for (const auto& [k, v] : map.entries())
-    if (key_form(k) == key_form(key)) return v;
-  return Node();
+  for (const auto& [k, v] : map.look())
+    if (key_form(k) == key_form(key)) return map[k];
+  return map[key];
 }
 // A nested structure: a mapping, or Terraform's block, a list of one mapping (none: absent).
 Node block(const Node& n) {
@@ -1580,11 +1599,11 @@ void find_keys(const Node& root, const std::vector<std::string>& keys, std::vect
     return;
   }
   if (!root.is_map()) return;
-  for (const auto& entry : root.entries()) {
+  for (const auto& entry : root.look()) {
     const std::string form = key_form(entry.first);
     const auto hit = std::find_if(keys.begin(), keys.end(), [&](const std::string& want) { return form == key_form(want); });
     if (hit == keys.end()) find_keys(entry.second, keys, out, depth + 1);
-    else if (const Node b = block(entry.second)) out.push_back({*hit, b, root});  // an empty Terraform block is none
+    else if (const Node b = block(root[entry.first])) out.push_back({*hit, b, root});  // an empty Terraform block is none
   }
 }
 
@@ -1603,6 +1622,9 @@ Imported import_aws_file(const std::string& path, const ImportOptions& opt) {
   }
   const Found& f = found.front();
   const Node& cfg = f.node;
+  // Every key of the configuration is read or said: a misspelt WaitIntervalInSeconds would
+  // otherwise be a deployment without baking.
+  im.unsupported(cfg);
   auto seconds = [&](const Node& parent, const char* key, int lo, int hi) {
     const Node n = aws_key(parent, key);
     if (!n) return 0;
@@ -1616,6 +1638,7 @@ Imported import_aws_file(const std::string& path, const ImportOptions& opt) {
   // A step's share of traffic, in percent: of capacity, or instances of the fleet's count.
   auto share = [&](const Node& size, const char* key) {
     if (!size) im.refuse(cfg.where() + ": no " + key + " (SageMaker requires it for this Type)");
+    im.unsupported(size);
     const std::string type = aws_key(size, "Type").text();
     const Node value = aws_key(size, "Value");
     if (type == "CAPACITY_PERCENT") {
@@ -1661,10 +1684,12 @@ Imported import_aws_file(const std::string& path, const ImportOptions& opt) {
     };
     if (type == "TimeBasedCanary") {
       const Node c = aws_block(cfg, "TimeBasedCanary");
+      im.unsupported(c);
       steps = {percent(aws_key(c, "CanaryPercentage")), 100};
       bake_s = minutes(aws_key(c, "CanaryInterval"));
     } else if (type == "TimeBasedLinear") {
       const Node l = aws_block(cfg, "TimeBasedLinear");
+      im.unsupported(l);
       ladder(percent(aws_key(l, "LinearPercentage")));
       bake_s = minutes(aws_key(l, "LinearInterval"));
     } else if (type == "AllAtOnce") {
@@ -1676,13 +1701,18 @@ Imported import_aws_file(const std::string& path, const ImportOptions& opt) {
     // SageMaker: alarms are watched in every baking period, the final one at 100 % too
     // (deployment-guardrails-blue-green); each lasts WaitIntervalInSeconds.
     what = "the SageMaker " + f.key + " at " + cfg.where();
+    im.unsupported(f.parent);  // the DeploymentConfig: the policy and its rollback alarms
     const Node rollback = aws_block(f.parent, "AutoRollbackConfiguration");
-    for (const Node& a : aws_key(rollback, "Alarms").items())
+    im.unsupported(rollback);
+    for (const Node& a : aws_key(rollback, "Alarms").items()) {
+      im.unsupported(a);
       alarms += (alarms.empty() ? "" : ", ") + aws_key(a, "AlarmName").text_or("?");
+    }
     if (!alarms.empty()) alarms = "its CloudWatch alarms " + alarms + ", defined elsewhere";
     if (f.key == "BlueGreenUpdatePolicy") {
       const Node trc = aws_block(cfg, "TrafficRoutingConfiguration");
       if (!trc) im.refuse(cfg.where() + ": no TrafficRoutingConfiguration (SageMaker requires it)");
+      im.unsupported(trc);
       const std::string type = aws_key(trc, "Type").text();
       bake_s = final_bake_s = seconds(trc, "WaitIntervalInSeconds", 0, 3600);
       if (type == "ALL_AT_ONCE") {
