@@ -1,6 +1,7 @@
 // What a monitoring query measures: the reader of policies/interop/query.h on the query
 // shapes real Argo, Flagger and Kayenta configurations hold, and its refusals.
 #include "policies/interop/query.h"
+#include "policies/interop/text.h"
 
 #include <gtest/gtest.h>
 
@@ -123,6 +124,50 @@ TEST(QueryTest, AQueryThatNamesNoVersionIsSaid) {
   QueryContext scoped;
   scoped.versions_scoped = true;
   EXPECT_TRUE(read_query(R"(sum(rate(x_total{code=~"5.."}[5m])) / sum(rate(x_total[5m])))", "prometheus", scoped).notes.empty());
+}
+
+TEST(QueryTest, APatternThatMatchesBothVersionsWorkloadsIsSaid) {
+  // Flagger's canary runs as <target>, its primary as <target>-primary, each pod as
+  // <deployment>-<hash>-<id>: a regular expression may spell the canary's name and
+  // still match the primary's, and then measures both versions.
+  QueryContext ctx;
+  ctx.canary_name = "podinfo";
+  ctx.stable_name = "podinfo-primary";
+  auto both = [&](const std::string& matcher) {
+    const std::string sel = "{" + matcher + "}";
+    const QueryMeaning m = read_query("sum(rate(x_total{code=~\"5..\"," + matcher + "}[1m])) / sum(rate(x_total" + sel + "[1m]))",
+                                      "prometheus", ctx);
+    EXPECT_TRUE(m.ok) << m.why;
+    return std::any_of(m.notes.begin(), m.notes.end(),
+                       [](const std::string& n) { return n.find("so the query measures both versions") != std::string::npos; });
+  };
+  EXPECT_TRUE(both(R"(destination_workload=~"podinfo.*")"));
+  EXPECT_TRUE(both(R"(pod=~"podinfo-.+")"));
+  EXPECT_TRUE(both(R"(app=~"podinfo|podinfo-primary")"));
+  EXPECT_FALSE(both(R"(destination_workload=~"podinfo")"));                        // anchored: the canary alone
+  EXPECT_FALSE(both(R"m(pod=~"podinfo-[0-9a-zA-Z]+(-[0-9a-zA-Z]+)")m"));           // Flagger's own pod pattern
+  EXPECT_FALSE(both(R"(destination_workload="podinfo")"));                         // not a pattern
+  EXPECT_FALSE(both(R"(namespace=~"podinfo.*",destination_workload="podinfo")"));  // a place, not a workload
+  EXPECT_FALSE(both(R"(pod=~"podinfo.*",version="canary")"));                      // another matcher names the side
+  // Without a stable name (Argo's versions share a workload name), nothing is said.
+  ctx.stable_name.clear();
+  EXPECT_FALSE(both(R"(destination_workload=~"podinfo.*")"));
+  // Alternatives that name different versions are not read as the one named last or
+  // first: both sides are refused as two matchers naming both are; a side and another
+  // value are read as naming no version, and said.
+  auto ratio = [](const std::string& matcher) {
+    return read_query("sum(rate(x_total{code=~\"5..\"," + matcher + "}[1m])) / sum(rate(x_total{" + matcher + "}[1m]))",
+                      "prometheus", QueryContext());
+  };
+  EXPECT_NE(ratio(R"(version=~"canary|stable")").why.find("names both the canary and the stable version"), std::string::npos);
+  EXPECT_NE(ratio(R"m(app=~"podinfo-(canary|primary)")m").why.find("names both"), std::string::npos);
+  const QueryMeaning one = ratio(R"(version=~"canary|canary-2")");
+  EXPECT_TRUE(one.ok && one.notes.empty()) << one.why;
+  const QueryMeaning mixed = ratio(R"(app=~"podinfo|podinfo-primary")");
+  ASSERT_TRUE(mixed.ok) << mixed.why;
+  EXPECT_EQ(mixed.version, "canary");  // was read as the stable version's
+  EXPECT_NE(join(mixed.notes).find(R"(app=~"podinfo|podinfo-primary" matches the stable version's values and others)"),
+            std::string::npos) << join(mixed.notes);
 }
 
 // Argo reads result[0] and Flagger the last series of what a query returns; canarysim

@@ -1107,6 +1107,7 @@ Imported import_flagger(const std::vector<std::string>& inputs, const ImportOpti
   // routing): the public one, which carries both versions' traffic.
   if (spec["ingressRef"]["name"]) ctx.variables["ingress"] = spec["ingressRef"]["name"].text();
   ctx.canary_name = target;
+  ctx.stable_name = target + "-primary";  // Flagger's primary Deployment
   YAML::Node metrics(YAML::NodeType::Sequence);
   for (const Node& m : a["metrics"].items()) {
     const std::string name = m["name"].text();

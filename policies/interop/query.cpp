@@ -898,8 +898,22 @@ Meaning selector_meaning(const Ast& a, std::vector<std::string>* notes) {
     refuse("'" + a.text + "' is a recording rule (level:metric:operations): what it holds is in the rule's "
            "definition, which the import does not see; put the expression it records in the query");
   for (const Matcher& x : a.matchers) {
-    const std::string s = side_of_value(x.value);
+    std::string s = side_of_value(x.value);
+    if (x.op == "=~" && x.value.find('|') != std::string::npos) {
+      // Alternatives: each names a side or none; a pattern whose alternatives differ
+      // matches more than one version's values (podinfo|podinfo-primary).
+      std::set<std::string> sides;
+      for (const std::string& alt : split(x.value, '|')) sides.insert(side_of_value(alt));
+      if (sides.count("canary") && sides.count("stable")) s = "both";
+      else if (sides.size() > 1) {
+        if (notes)
+          notes->push_back("the matcher " + x.label + "=~\"" + x.value + "\" matches the " + *sides.rbegin() +
+                           " version's values and others: read as naming no version");
+        s.clear();
+      }
+    }
     if (s.empty() || x.label == "__name__") continue;
+    if (s == "both" && (x.op == "=" || x.op == "=~")) refuse("a selector that names both the canary and the stable version");
     if (x.op == "!=" || x.op == "!~") continue;  // excludes a side, names none
     if (!m.side.empty() && m.side != s) refuse("a selector that names both the canary and the stable version");
     m.side = s;
@@ -1272,6 +1286,40 @@ bool pins(const Matcher& m) {
   return m.op == "=~" && m.value.find_first_of(".*+?[](){}|^$\\") == std::string::npos;
 }
 
+// The first regular-expression matcher of a workload-like label that matches the
+// stable version's workload or pod names as well as the canary's ("" when none): such a
+// selector measures both versions whatever name it spells.
+std::string matches_both_versions(const Ast& root, const QueryContext& context) {
+  if (context.canary_name.empty() || context.stable_name.empty()) return "";
+  // A Deployment's pods are named <deployment>-<template hash>-<id>.
+  const std::string pod = "-7d9f8c6b5d-x2k4p";
+  const std::string canary[] = {context.canary_name, context.canary_name + pod};
+  const std::string stable[] = {context.stable_name, context.stable_name + pod};
+  std::vector<const Ast*> todo = {&root};
+  while (!todo.empty()) {
+    const Ast* a = todo.back();
+    todo.pop_back();
+    for (const AstPtr& c : a->args) todo.push_back(c.get());
+    for (const Matcher& m : a->matchers) {
+      // Places, not workloads, may share the workload's name (a namespace named podinfo).
+      if (m.op != "=~" || m.label == "__name__" ||
+          contains_any(lower(m.label), {"namespace", "cluster", "region", "zone", "env"}))
+        continue;
+      std::optional<std::regex> re;
+      try {
+        re.emplace(m.value, std::regex::ECMAScript | std::regex_constants::__polynomial);
+      } catch (const std::regex_error&) {
+        continue;  // said where the matcher is read
+      }
+      auto any = [&](const std::string(&names)[2]) {
+        return std::any_of(std::begin(names), std::end(names), [&](const std::string& n) { return std::regex_match(n, *re); });
+      };
+      if (any(canary) && any(stable)) return m.label + "=~\"" + m.value + "\"";
+    }
+  }
+  return "";
+}
+
 Series series_of(const Ast& a) {
   Series s;
   auto minus_pinned = [](Series& x) {
@@ -1458,7 +1506,13 @@ QueryMeaning read_query(const std::string& query, const std::string& dialect, co
     // Rollout's own label) names it only if that value does.
     const bool open_variable = contains(text, "__var_") || text.find("${") != std::string::npos;
     const bool named = !context.canary_name.empty() && text.find(context.canary_name) != std::string::npos;
-    if (m.side.empty() && !open_variable && !named && !context.versions_scoped && !contains(lower(text), "canary"))
+    const std::string both = m.side.empty() && !context.versions_scoped ? matches_both_versions(*ast, context) : "";
+    if (!both.empty())
+      reader.notes.push_back("the matcher " + both + " matches the stable version's workload (" + context.stable_name +
+                             ") as well as the canary's (" + context.canary_name + "), so the query measures both "
+                             "versions: read as the canary's, your check is diluted by the stable traffic where "
+                             "canarysim's is not; anchor it to the canary's name");
+    else if (m.side.empty() && !open_variable && !named && !context.versions_scoped && !contains(lower(text), "canary"))
       reader.notes.push_back(std::string("the query names no version (no canary or stable label, ") +
                              (text == query ? "no template variable" : "and no variable valued with one") +
                              "): read as the canary's; if it measures both versions, your check is diluted by the "

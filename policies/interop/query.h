@@ -49,6 +49,9 @@ struct QueryContext {
   // The canary's workload name as files write it literally (Flagger's target), which
   // names the version as a template variable would.
   std::string canary_name;
+  // The stable version's workload name, when the tool names it from the canary's
+  // (Flagger's <target>-primary): a pattern that matches both names measures both.
+  std::string stable_name;
   // The tool runs the query once per version itself (Kayenta's scopes): no selector
   // needs to name one.
   bool versions_scoped = false;

@@ -28,6 +28,15 @@ std::vector<std::string> words(const std::string& text) {
   return out;
 }
 
+std::vector<std::string> split(const std::string& text, char separator) {
+  std::vector<std::string> out(1);
+  for (char c : text) {
+    if (c == separator) out.emplace_back();
+    else out.back() += c;
+  }
+  return out;
+}
+
 std::string number_text(double x) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.12g", x);

@@ -19,6 +19,8 @@ std::string number_text(double x);
 std::string join(const std::vector<std::string>& items, const std::string& separator = ", ");
 // The runs of characters between whitespace (spaces, tabs, line breaks), in order.
 std::vector<std::string> words(const std::string& text);
+// The parts of `text` between each `separator` (empty parts kept: "a||b" is a, "", b).
+std::vector<std::string> split(const std::string& text, char separator);
 // A YAML node as block-style text, ending in a newline.
 std::string emit(const YAML::Node& n);
 
