@@ -76,6 +76,53 @@ TEST(ImportTest, KayentaConfigDropsWhatItCannotMeasure) {
   EXPECT_TRUE(Warned(i, "lifetime 2h, interval 30m"));
 }
 
+TEST(ImportTest, ABackgroundAnalysisStartsAtTheSameStepWhenStepsBeforeItAreDroppedOrSplit) {
+  // startingStep counts the Rollout's steps; import drops some (setHeaderRoute) and splits
+  // others (an experiment's analyses, one step each), so the index is carried over.
+  const std::string path = ::testing::TempDir() + "starting-step.yaml";
+  const std::string tmpl = R"(---
+apiVersion: argoproj.io/v1alpha1
+kind: AnalysisTemplate
+metadata: {name: sr}
+spec:
+  metrics:
+  - name: sr
+    interval: 1m
+    count: 3
+    successCondition: result[0] >= 0.95
+    provider:
+      prometheus: {query: 'sum(rate(x_total{role="canary",code!~"5.."}[1m])) / sum(rate(x_total{role="canary"}[1m]))'}
+)";
+  const auto import = [&](const std::string& start, const std::string& steps) {
+    std::ofstream(path) << "apiVersion: argoproj.io/v1alpha1\nkind: Rollout\nmetadata: {name: r}\nspec:\n  strategy:\n"
+                           "    canary:\n      analysis: {templates: [{templateName: sr}], startingStep: " + start +
+                           "}\n      steps:\n" + steps + tmpl;
+    return import_policy("argo", {path});
+  };
+  const std::string header_route = "      - setHeaderRoute: {name: h, match: [{headerName: x, headerValue: {exact: y}}]}\n";
+  const std::string experiment = "      - experiment: {duration: 5m, templates: [{name: c, specRef: canary}], analyses: "
+                                 "[{name: a, templateName: sr}, {name: b, templateName: sr}]}\n";
+  const std::string weights = "      - setWeight: 50\n      - pause: {duration: 5m}\n";
+  // Step 3 of the Rollout (setWeight 50) is step 2 once the header route is dropped ...
+  const Imported dropped = import("3", "      - setWeight: 10\n" + header_route + "      - pause: {duration: 5m}\n" + weights);
+  EXPECT_NE(dropped.yaml.find("startingStep: 2\n"), std::string::npos) << dropped.yaml;
+  EXPECT_NE(dropped.yaml.find("# note: startingStep 3 ("), std::string::npos) << dropped.yaml;
+  EXPECT_EQ(Load(dropped)->kind(), "argo");
+  // ... and step 2 once an experiment before it becomes two analysis steps.
+  EXPECT_NE(import("1", experiment + weights).yaml.find("startingStep: 2\n"), std::string::npos);
+  // Unmoved, it is written as it was, without a note; past the steps, it is refused where written.
+  const Imported same = import("1", weights);
+  EXPECT_NE(same.yaml.find("startingStep: 1\n"), std::string::npos) << same.yaml;
+  EXPECT_EQ(same.yaml.find("# note: startingStep"), std::string::npos) << same.yaml;
+  try {
+    import("5", weights);
+    ADD_FAILURE() << "imported";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("startingStep: expected a step of the Rollout's, in [0, 2], got '5'"),
+              std::string::npos) << e.what();
+  }
+}
+
 TEST(ImportTest, AwsPredefinedStrategies) {
   const Imported canary = import_policy("aws", {"CodeDeployDefault.LambdaCanary10Percent5Minutes"});
   EXPECT_NE(canary.yaml.find("bake_time: 300s"), std::string::npos) << canary.yaml;

@@ -890,7 +890,12 @@ Imported import_argo(const std::vector<std::string>& inputs, const ImportOptions
     im.unsupported(strategy);
     im.unsupported(canary, "not simulated (canarysim routes by weight with sticky users)");
     im.note(kPerRequestRouting + std::string("Argo's"));
+    // For each of the Rollout's steps, how many imported steps come before it: steps are
+    // dropped (setHeaderRoute) or split (an experiment's analyses), and startingStep counts
+    // the Rollout's.
+    std::vector<size_t> imported_before;
     for (const Node& s : canary["steps"].items()) {
+      imported_before.push_back(steps.size());
       if (!s.is_map()) s.fail("a step (a mapping such as {setWeight: 20})");
       YAML::Node step;
       if (s["setWeight"]) {
@@ -958,11 +963,23 @@ Imported import_argo(const std::vector<std::string>& inputs, const ImportOptions
       im.unsupported(s, "not simulated (a step takes one action)");
       steps.push_back(step);
     }
+    imported_before.push_back(steps.size());  // past the last step
     if (const Node bg = canary["analysis"]) {
+      const Node start = bg["startingStep"];
       const YAML::Node refs = argo.analysis(bg);
       if (refs.size() > 0) {
         out["analysis"]["templates"] = refs;
-        if (bg["startingStep"]) out["analysis"]["startingStep"] = bg["startingStep"].whole();
+        if (start) {
+          const int k = start.whole();
+          if (k < 0 || static_cast<size_t>(k) >= imported_before.size())
+            start.fail("a step of the Rollout's, in [0, " + std::to_string(imported_before.size() - 1) + "]");
+          const size_t at = imported_before[static_cast<size_t>(k)];
+          out["analysis"]["startingStep"] = at;
+          if (at != static_cast<size_t>(k))  // the same moment of the rollout: said, not warned
+            im.note("startingStep " + std::to_string(k) + " (" + start.where() + ") is step " + std::to_string(at) +
+                    " of the steps below (steps before it were dropped or split): the background analysis starts at "
+                    "the same point of the rollout as in Argo");
+        }
       }
     }
   } else if (const Node bg = strategy["blueGreen"]) {
