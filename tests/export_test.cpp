@@ -71,6 +71,22 @@ void ExpectSameStudy(const std::string& tool, const std::string& policy) {
 TEST(ExportTest, ArgoPoliciesRoundTripRunForRun) {
   ExpectSameStudy("argo", kSource + "/policies/presets/argo.yaml");
   ExpectSameStudy("argo", kSource + "/tests/data/roundtrip/argo-shadow-dryrun.yaml");
+  // Argo's weights are whole: finer ones go out in parts of maxTrafficWeight and come back.
+  const std::string fine = kSource + "/tests/data/roundtrip/argo-fine-weights.yaml";
+  ExpectSameStudy("argo", fine);
+  const Exported e = export_policy("argo", fine);
+  std::string rollout;
+  for (const auto& [name, text] : e.files) rollout += text;
+  EXPECT_NE(rollout.find("trafficRouting:\n        maxTrafficWeight: 1000\n      steps:\n        - setWeight: 5\n"),
+            std::string::npos) << rollout;
+  EXPECT_NE(rollout.find("- setWeight: 125\n"), std::string::npos) << rollout;
+  ASSERT_FALSE(e.warnings.empty());
+  EXPECT_NE(e.warnings.front().find("weights are written in parts of 1000 (trafficRouting.maxTrafficWeight)"),
+            std::string::npos) << e.warnings.front();
+  // Whole percents are written as percents, without a router.
+  std::string preset;
+  for (const auto& [name, text] : export_policy("argo", kSource + "/policies/presets/argo.yaml").files) preset += text;
+  EXPECT_EQ(preset.find("maxTrafficWeight"), std::string::npos);
 }
 
 TEST(ExportTest, FlaggerPoliciesRoundTripRunForRun) {

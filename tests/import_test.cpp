@@ -123,6 +123,28 @@ spec:
   }
 }
 
+TEST(ImportTest, SetWeightCountsUnitsOfMaxTrafficWeight) {
+  // With trafficRouting.maxTrafficWeight: 1000, setWeight: 5 is half a percent.
+  const std::string path = ::testing::TempDir() + "max-traffic-weight.yaml";
+  const auto import = [&](const std::string& routing, const std::string& last) {
+    std::ofstream(path) << "apiVersion: argoproj.io/v1alpha1\nkind: Rollout\nmetadata: {name: r}\nspec:\n  strategy:\n"
+                           "    canary:\n" + routing + "      steps:\n      - setWeight: 5\n      - pause: {duration: 5m}\n"
+                           "      - setWeight: " + last + "\n";
+    return import_policy("argo", {path});
+  };
+  const std::string istio = "      trafficRouting:\n        maxTrafficWeight: 1000\n        istio: {virtualService: {name: vs}}\n";
+  const Imported fine = import(istio, "1000");
+  EXPECT_NE(fine.yaml.find("steps:\n  - setWeight: 0.5\n"), std::string::npos) << fine.yaml;
+  EXPECT_NE(fine.yaml.find("- setWeight: 100\n"), std::string::npos) << fine.yaml;
+  EXPECT_NE(fine.yaml.find("# note: maxTrafficWeight 1000 ("), std::string::npos) << fine.yaml;
+  EXPECT_TRUE(Warned(fine, "spec.strategy.canary.trafficRouting.istio: not simulated"));  // the router itself
+  // A weight above the maximum is refused where written; without maxTrafficWeight, percents.
+  EXPECT_THROW(import(istio, "1001"), InputError);
+  const Imported percent = import("      trafficRouting: {istio: {virtualService: {name: vs}}}\n", "100");
+  EXPECT_NE(percent.yaml.find("steps:\n  - setWeight: 5\n"), std::string::npos) << percent.yaml;
+  EXPECT_TRUE(Warned(percent, "spec.strategy.canary.trafficRouting: not simulated"));
+}
+
 TEST(ImportTest, AwsPredefinedStrategies) {
   const Imported canary = import_policy("aws", {"CodeDeployDefault.LambdaCanary10Percent5Minutes"});
   EXPECT_NE(canary.yaml.find("bake_time: 300s"), std::string::npos) << canary.yaml;

@@ -169,11 +169,22 @@ Exported export_argo(const ConfigMap& p, Exporter& ex, const std::string& name) 
     analysis["args"] = YAML::Clone(hash_args);
     return analysis;
   };
+  // Argo's weights are whole units of trafficRouting.maxTrafficWeight (default 100): a
+  // weight that is not a whole percent is written in finer units, the fewest that make
+  // every weight whole.
+  double units = 100;
+  for (const ConfigMap& s : p.maps("steps"))
+    if (s.has("setWeight"))
+      while (units < 1e6 && std::abs(s.percent("setWeight") * units - std::round(s.percent("setWeight") * units)) > 1e-9)
+        units *= 10;
+  for (const ConfigMap& s : p.maps("steps"))
+    if (s.has("setWeight") && std::abs(s.percent("setWeight") * units - std::round(s.percent("setWeight") * units)) > 1e-9)
+      s.reject("setWeight", "a weight Argo can write: whole parts of at most a million (maxTrafficWeight)");
   YAML::Node steps(YAML::NodeType::Sequence);
   for (const ConfigMap& s : p.maps("steps")) {
     YAML::Node step;
     if (s.has("setWeight")) {
-      step["setWeight"] = YAML::Load(number_text(s.percent("setWeight") * 100));
+      step["setWeight"] = YAML::Load(number_text(std::round(s.percent("setWeight") * units)));
     } else if (s.has("pause")) {
       step["pause"] = YAML::Node(YAML::NodeType::Map);
       if (s.is_map("pause") && s.map("pause").has("duration")) step["pause"]["duration"] = s.map("pause").text("duration");
@@ -213,6 +224,12 @@ Exported export_argo(const ConfigMap& p, Exporter& ex, const std::string& name) 
   rollout["spec"]["workloadRef"]["apiVersion"] = "apps/v1";
   rollout["spec"]["workloadRef"]["kind"] = "Deployment";
   rollout["spec"]["workloadRef"]["name"] = name;
+  if (units != 100) {
+    rollout["spec"]["strategy"]["canary"]["trafficRouting"]["maxTrafficWeight"] = static_cast<int>(units);
+    out.warnings.push_back(p.file() + ": a setWeight that is not a whole percent: weights are written in parts of " +
+                           number_text(units) + " (trafficRouting.maxTrafficWeight), which Argo honours only through "
+                           "a traffic router: add yours (istio, nginx, alb, ...) under trafficRouting");
+  }
   rollout["spec"]["strategy"]["canary"]["steps"] = steps;
   if (p.has("analysis")) {
     const ConfigMap a = p.map("analysis");

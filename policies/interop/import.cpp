@@ -890,6 +890,26 @@ Imported import_argo(const std::vector<std::string>& inputs, const ImportOptions
     im.unsupported(strategy);
     im.unsupported(canary, "not simulated (canarysim routes by weight with sticky users)");
     im.note(kPerRequestRouting + std::string("Argo's"));
+    // setWeight counts units of trafficRouting.maxTrafficWeight (default 100: percent).
+    // Only when it is given is trafficRouting read, and then its other keys are said.
+    double max_weight = 100;
+    const auto routing = canary.look();
+    const auto tr = std::find_if(routing.begin(), routing.end(), [](const auto& e) { return e.first == "trafficRouting"; });
+    const auto has_max = [](const Node& t) {
+      const auto keys = t.look();
+      return std::any_of(keys.begin(), keys.end(), [](const auto& e) { return e.first == "maxTrafficWeight" && e.second; });
+    };
+    if (tr != routing.end() && tr->second.is_map() && has_max(tr->second)) {
+      const Node max = canary["trafficRouting"]["maxTrafficWeight"];
+      const int m = max.whole();
+      if (m < 1) max.fail("a whole number of at least 1");
+      max_weight = m;
+      im.unsupported(canary["trafficRouting"], "not simulated (canarysim routes by weight with sticky users)");
+      if (m != 100)
+        im.note("maxTrafficWeight " + std::to_string(m) + " (" + max.where() + "): setWeight counts parts of " +
+                std::to_string(m) + " of the traffic, so the weights below, in percent, are the Rollout's times 100/" +
+                std::to_string(m));
+    }
     // For each of the Rollout's steps, how many imported steps come before it: steps are
     // dropped (setHeaderRoute) or split (an experiment's analyses), and startingStep counts
     // the Rollout's.
@@ -899,7 +919,10 @@ Imported import_argo(const std::vector<std::string>& inputs, const ImportOptions
       if (!s.is_map()) s.fail("a step (a mapping such as {setWeight: 20})");
       YAML::Node step;
       if (s["setWeight"]) {
-        step["setWeight"] = s["setWeight"].number();
+        const double w = s["setWeight"].number();
+        if (!(w >= 0 && w <= max_weight))
+          s["setWeight"].fail("a weight in [0, " + number_text(max_weight) + "] (maxTrafficWeight: " + number_text(max_weight) + ")");
+        step["setWeight"] = w * 100 / max_weight;
       } else if (s["pause"]) {
         im.unsupported(s["pause"]);
         YAML::Node pause(YAML::NodeType::Map);
