@@ -95,6 +95,27 @@ TEST(ExportTest, FlaggerPoliciesRoundTripRunForRun) {
     ExpectSameStudy("flagger", kSource + "/tests/data/roundtrip/" + f);
 }
 
+TEST(ExportTest, FlaggerWeightsThatAreNotWholePercentsAreRefused) {
+  // Flagger's weights are integers with no finer unit (Argo's have maxTrafficWeight).
+  const std::string path = testing::TempDir() + "/fine-flagger.yaml";
+  const std::string rest = "metrics:\n  - {name: error_rate, thresholdRange: {max: 1}, interval: 1m}\n";
+  for (const std::string& weights : {std::string("stepWeight: 2.5\nmaxWeight: 50\n"), std::string("stepWeights: [1, 2.5, 10]\n")}) {
+    std::ofstream(path) << "kind: flagger\ninterval: 1m\nthreshold: 2\n" + weights + rest;
+    try {
+      export_policy("flagger", path);
+      ADD_FAILURE() << "exported " << weights;
+    } catch (const InputError& e) {
+      EXPECT_NE(std::string(e.what()).find(":4:"), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find("Flagger's weights are integers, so 2.5 % cannot be written"), std::string::npos)
+          << e.what();
+    }
+  }
+  std::ofstream(path) << "kind: flagger\ninterval: 1m\nthreshold: 2\nstepWeight: 5\nmaxWeight: 50\n" + rest;
+  std::string canary;
+  for (const auto& [name, text] : export_policy("flagger", path).files) canary += text;
+  EXPECT_NE(canary.find("stepWeight: 5\n"), std::string::npos) << canary;
+}
+
 TEST(ExportTest, KindsWithoutAnExactFormAreRefusedWithTheReason) {
   for (const auto& entry : fs::directory_iterator(kSource + "/policies/presets")) {
     const auto policy = load_policy_file(entry.path().string());

@@ -147,6 +147,13 @@ YAML::Node metadata(const std::string& name, const std::map<std::string, std::st
 
 // ---------------------------------------------------------------------------------
 
+// A Flagger weight: a whole percent (its fields are integers, with no finer unit).
+YAML::Node whole_percent(const ConfigMap& p, const char* key, double percent) {
+  if (std::abs(percent - std::round(percent)) > 1e-9)
+    p.reject(key, "whole percents: Flagger's weights are integers, so " + number_text(percent) + " % cannot be written");
+  return YAML::Load(number_text(std::round(percent)));
+}
+
 Exported export_argo(const ConfigMap& p, Exporter& ex, const std::string& name) {
   Exported out;
   QueryContext ctx;
@@ -325,12 +332,13 @@ Exported export_flagger(const ConfigMap& p, Exporter& ex, const std::string& nam
       a["match"][0]["headers"]["x-canary"]["exact"] = "insider";
     }
   } else if (p.has("stepWeights")) {
-    for (double w : p.numbers("stepWeights")) a["stepWeights"].push_back(YAML::Load(number_text(w)));
+    for (double w : p.numbers("stepWeights")) a["stepWeights"].push_back(whole_percent(p, "stepWeights", w));
   } else {
-    a["stepWeight"] = YAML::Load(number_text(p.percent("stepWeight") * 100));
-    a["maxWeight"] = YAML::Load(number_text(p.has("maxWeight") ? p.percent("maxWeight") * 100 : 100));
+    a["stepWeight"] = whole_percent(p, "stepWeight", p.percent("stepWeight") * 100);
+    a["maxWeight"] = whole_percent(p, "maxWeight", p.has("maxWeight") ? p.percent("maxWeight") * 100 : 100);
   }
-  if (p.has("stepWeightPromotion")) a["stepWeightPromotion"] = YAML::Load(number_text(p.percent("stepWeightPromotion") * 100));
+  if (p.has("stepWeightPromotion"))
+    a["stepWeightPromotion"] = whole_percent(p, "stepWeightPromotion", p.percent("stepWeightPromotion") * 100);
   std::string templates_text;
   for (const ConfigMap& m : p.maps("metrics")) {
     const std::string mname = m.text("name");
