@@ -143,6 +143,11 @@ TEST(ImportTest, SetWeightCountsUnitsOfMaxTrafficWeight) {
   const Imported percent = import("      trafficRouting: {istio: {virtualService: {name: vs}}}\n", "100");
   EXPECT_NE(percent.yaml.find("steps:\n  - setWeight: 5\n"), std::string::npos) << percent.yaml;
   EXPECT_TRUE(Warned(percent, "spec.strategy.canary.trafficRouting: not simulated"));
+  EXPECT_FALSE(Warned(percent, "not a whole number"));
+  // Argo's weights are integers: a fraction is read as written, and said.
+  const Imported half = import("", "50.5");
+  EXPECT_NE(half.yaml.find("- setWeight: 50.5\n"), std::string::npos) << half.yaml;
+  EXPECT_TRUE(Warned(half, "steps[2].setWeight: 50.5 is not a whole number, and Argo's setWeight is one"));
 }
 
 TEST(ImportTest, AwsPredefinedStrategies) {

@@ -922,6 +922,9 @@ Imported import_argo(const std::vector<std::string>& inputs, const ImportOptions
         const double w = s["setWeight"].number();
         if (!(w >= 0 && w <= max_weight))
           s["setWeight"].fail("a weight in [0, " + number_text(max_weight) + "] (maxTrafficWeight: " + number_text(max_weight) + ")");
+        if (w != std::floor(w))
+          im.warn(s["setWeight"].where() + ": " + number_text(w) + " is not a whole number, and Argo's setWeight is one "
+                  "(the API server refuses the Rollout); read as written");
         step["setWeight"] = w * 100 / max_weight;
       } else if (s["pause"]) {
         im.unsupported(s["pause"]);
