@@ -147,9 +147,12 @@ YAML::Node metadata(const std::string& name, const std::map<std::string, std::st
 
 // ---------------------------------------------------------------------------------
 
+// Whether x is a whole number, up to the rounding of a percent read as a fraction.
+bool whole(double x) { return std::abs(x - std::round(x)) <= 1e-9; }
+
 // A Flagger weight: a whole percent (its fields are integers, with no finer unit).
 YAML::Node whole_percent(const ConfigMap& p, const char* key, double percent) {
-  if (std::abs(percent - std::round(percent)) > 1e-9)
+  if (!whole(percent))
     p.reject(key, "whole percents: Flagger's weights are integers, so " + number_text(percent) + " % cannot be written");
   return YAML::Load(number_text(std::round(percent)));
 }
@@ -180,13 +183,12 @@ Exported export_argo(const ConfigMap& p, Exporter& ex, const std::string& name) 
   // weight that is not a whole percent is written in finer units, the fewest that make
   // every weight whole.
   double units = 100;
-  for (const ConfigMap& s : p.maps("steps"))
-    if (s.has("setWeight"))
-      while (units < 1e6 && std::abs(s.percent("setWeight") * units - std::round(s.percent("setWeight") * units)) > 1e-9)
-        units *= 10;
-  for (const ConfigMap& s : p.maps("steps"))
-    if (s.has("setWeight") && std::abs(s.percent("setWeight") * units - std::round(s.percent("setWeight") * units)) > 1e-9)
-      s.reject("setWeight", "a weight Argo can write: whole parts of at most a million (maxTrafficWeight)");
+  for (const ConfigMap& s : p.maps("steps")) {
+    if (!s.has("setWeight")) continue;
+    const double w = s.percent("setWeight");
+    while (units < 1e6 && !whole(w * units)) units *= 10;
+    if (!whole(w * units)) s.reject("setWeight", "a weight Argo can write: whole parts of at most a million (maxTrafficWeight)");
+  }
   YAML::Node steps(YAML::NodeType::Sequence);
   for (const ConfigMap& s : p.maps("steps")) {
     YAML::Node step;

@@ -104,6 +104,14 @@ class Node {
     }
     return out;
   }
+  // A mapping's value, not recorded as read (absent when missing or when this is not a
+  // mapping): to decide whether to read it.
+  Node peek(const std::string& key) const {
+    if (!is_map()) return Node();
+    for (const auto& [k, v] : look())
+      if (k == key) return v;
+    return Node();
+  }
   // The keys of a mapping and their nodes, in file order, without reading them (for
   // checks of what was read); none when this is not a mapping.
   std::vector<std::pair<std::string, Node>> unread_entries() const {
@@ -893,13 +901,7 @@ Imported import_argo(const std::vector<std::string>& inputs, const ImportOptions
     // setWeight counts units of trafficRouting.maxTrafficWeight (default 100: percent).
     // Only when it is given is trafficRouting read, and then its other keys are said.
     double max_weight = 100;
-    const auto routing = canary.look();
-    const auto tr = std::find_if(routing.begin(), routing.end(), [](const auto& e) { return e.first == "trafficRouting"; });
-    const auto has_max = [](const Node& t) {
-      const auto keys = t.look();
-      return std::any_of(keys.begin(), keys.end(), [](const auto& e) { return e.first == "maxTrafficWeight" && e.second; });
-    };
-    if (tr != routing.end() && tr->second.is_map() && has_max(tr->second)) {
+    if (canary.peek("trafficRouting").peek("maxTrafficWeight")) {
       const Node max = canary["trafficRouting"]["maxTrafficWeight"];
       const int m = max.whole();
       if (m < 1) max.fail("a whole number of at least 1");

@@ -913,7 +913,7 @@ Meaning selector_meaning(const Ast& a, std::vector<std::string>* notes) {
       }
     }
     if (s.empty() || x.label == "__name__") continue;
-    if (s == "both" && (x.op == "=" || x.op == "=~")) refuse("a selector that names both the canary and the stable version");
+    if (s == "both") refuse("a selector that names both the canary and the stable version");
     if (x.op == "!=" || x.op == "!~") continue;  // excludes a side, names none
     if (!m.side.empty() && m.side != s) refuse("a selector that names both the canary and the stable version");
     m.side = s;

@@ -569,13 +569,16 @@ Trace Trace::load(const std::string& path, const TraceFormat& format, const std:
     for (const std::string& a : arrays) all.push_back(a + " (an array)");
     return all.empty() ? std::string("nothing") : comma_list(all);
   };
+  // A role given to a member whose value is an array (after "file:line: ").
+  auto an_array = [](const std::string& name, const std::string& role) {
+    return "'" + name + "' is an array in this object (the " + role + " column); expected one value";
+  };
   auto resolve = [&](const std::vector<std::string>& available, const std::vector<std::string>& arrays) {
     for (const char* role : kRoles) {
       const auto named = format.columns.find(role);
       if (named != format.columns.end()) {
         if (std::find(arrays.begin(), arrays.end(), named->second) != arrays.end())
-          throw InputError(path + ":" + std::to_string(std::max<size_t>(n, 1)) + ": '" + named->second +
-                           "' is an array in this object (the " + role + " column); expected one value");
+          throw InputError(path + ":" + std::to_string(std::max<size_t>(n, 1)) + ": " + an_array(named->second, role));
         if (std::find(available.begin(), available.end(), named->second) == available.end()) {
           throw InputError(path + ":" + std::to_string(std::max<size_t>(n, 1)) + ": no column '" + named->second +
                            "' (the " + role + " column); the " + (jsonl ? "object" : "file") +
@@ -664,7 +667,7 @@ Trace Trace::load(const std::string& path, const TraceFormat& format, const std:
           }
         if (found) return *found;
         if (std::find(arrays.begin(), arrays.end(), name) != arrays.end())
-          throw InputError(at + "'" + name + "' is an array in this object (the " + role + " column); expected one value");
+          throw InputError(at + an_array(name, role));
         throw InputError(at + "no '" + name + "' in this object (the " + role + " column)");
       };
     } else {
