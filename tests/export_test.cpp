@@ -83,6 +83,18 @@ TEST(ExportTest, ArgoPoliciesRoundTripRunForRun) {
   ASSERT_FALSE(e.warnings.empty());
   EXPECT_NE(e.warnings.front().find("weights are written in parts of 1000 (trafficRouting.maxTrafficWeight)"),
             std::string::npos) << e.warnings.front();
+  // A dry-run metric's rule names it alone: Argo finds a rule anywhere in a name, so a
+  // bare "ttft" would mark "ttft-p99" as dry-run too once in Argo, and on import back.
+  const std::string dry = testing::TempDir() + "/dry-prefix.yaml";
+  std::ofstream(dry) << "kind: argo\nsteps:\n  - setWeight: 20\n  - analysis: {templates: [{templateName: t}]}\n"
+                        "templates:\n  t:\n    metrics:\n"
+                        "      - {name: ttft, interval: 1m, count: 2, dryRun: true, successCondition: result < 1,"
+                        " provider: {query: ttft_mean}}\n"
+                        "      - {name: ttft-p99, interval: 1m, count: 2, successCondition: result < 3,"
+                        " provider: {query: ttft_p99}}\n";
+  const Imported back = RoundTrip("argo", dry, testing::TempDir() + "/dry-prefix");
+  ASSERT_EQ(back.rules.size(), 1u);
+  EXPECT_NE(back.rules[0].find("ttft_p99 < 3s"), std::string::npos) << back.rules[0];
   // Whole percents are written as percents, without a router.
   std::string preset;
   for (const auto& [name, text] : export_policy("argo", kSource + "/policies/presets/argo.yaml").files) preset += text;

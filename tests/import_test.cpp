@@ -123,6 +123,53 @@ spec:
   }
 }
 
+TEST(ImportTest, WhatArgoRefusesWhenItBuildsTheAnalysisRunIsRefusedWhereWritten) {
+  // Argo builds an analysis's AnalysisRun from all its templates at once; what it cannot
+  // build never lets a release pass, so import refuses, naming the input, rather than
+  // simulate a policy that does not run. What it can build imports.
+  const std::string path = ::testing::TempDir() + "analysis-run.yaml";
+  const auto import = [&](const std::string& rules, const std::string& query, const std::string& args = "") {
+    std::ofstream(path) << "apiVersion: argoproj.io/v1alpha1\nkind: Rollout\nmetadata: {name: r}\nspec:\n  strategy:\n"
+                           "    canary:\n      steps:\n      - setWeight: 20\n      - analysis:\n"
+                           "          templates: [{templateName: t}]\n" + rules +
+                           "---\napiVersion: argoproj.io/v1alpha1\nkind: AnalysisTemplate\nmetadata: {name: t}\nspec:\n" +
+                           args + "  metrics:\n  - name: ttft-latency\n    interval: 1m\n    count: 3\n"
+                           "    successCondition: result[0] < 2\n    provider:\n      prometheus:\n        query: '" + query +
+                           "'\n";
+    return import_policy("argo", {path});
+  };
+  const std::string ttft = "histogram_quantile(0.9, sum by (le) (rate(vllm:time_to_first_token_seconds_bucket{role=\"canary\"}[2m])))";
+  const auto refused = [&](const std::string& rules, const std::string& query, const std::string& args,
+                           const std::string& part) {
+    try {
+      import(rules, query, args);
+      ADD_FAILURE() << "imported: " << part;
+    } catch (const InputError& e) {
+      EXPECT_NE(std::string(e.what()).find(part), std::string::npos) << e.what();
+    }
+  };
+  const auto dry = [](const std::string& pattern) { return "          dryRun: [{metricName: '" + pattern + "'}]\n"; };
+  // A rule is found anywhere in the name, as Go's regexp.MatchString finds it, and Go's
+  // leading flag group is read.
+  EXPECT_TRUE(import(dry("latency"), ttft).rules.empty());
+  EXPECT_TRUE(import(dry("(?i)^TTFT"), ttft).rules.empty());
+  refused(dry("^latency"), ttft, "", "'^latency' matches none of the analysis's metrics: Argo ends the AnalysisRun in Error");
+  refused(dry("(?<=ttft)-latency"), ttft, "", "is not a pattern Go's regexp compiles (a backreference or a lookaround)");
+  refused(dry("(?P<x>ttft)"), ttft, "", "is a pattern canarysim cannot read as Go's regexp does, so which metrics it marks is unknown");
+  refused("          dryRun: [{metricName: ttft}, {metricName: ttft}]\n", ttft, "",
+          "is a second dryRun rule for the same name (the first at ");
+  // Every {{...}} of a metric is an argument the template declares, spaces aside.
+  const std::string with_arg = "  args: [{name: role, value: canary}]\n";
+  const std::string by_arg = "histogram_quantile(0.9, sum by (le) (rate(vllm:time_to_first_token_seconds_bucket{role=\"{{ args.role }}\"}[2m])))";
+  const Imported filled = import("", by_arg, with_arg);
+  ASSERT_EQ(filled.rules.size(), 1u);
+  EXPECT_NE(filled.rules[0].find("ttft_p90 < 2s"), std::string::npos) << filled.rules[0];
+  refused("", by_arg, "", "{{ args.role }} names an argument the template does not declare: Argo fails to resolve it");
+  refused("", by_arg.substr(0, by_arg.find("{{ args")) + "{{ .Values.role }}\"}[2m])))", with_arg,
+          "is a Helm template directive");  // found with the file, before any metric
+  refused("", by_arg.substr(0, by_arg.find("}}")), with_arg, "opens a {{ with no }}");
+}
+
 TEST(ImportTest, SetWeightCountsUnitsOfMaxTrafficWeight) {
   // With trafficRouting.maxTrafficWeight: 1000, setWeight: 5 is half a percent.
   const std::string path = ::testing::TempDir() + "max-traffic-weight.yaml";

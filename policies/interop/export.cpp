@@ -3,6 +3,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <cmath>
+#include <cstring>
 #include <cstdio>
 #include <map>
 
@@ -279,8 +280,15 @@ Exported export_argo(const ConfigMap& p, Exporter& ex, const std::string& name) 
       for (const char* key : {"count", "failureLimit", "inconclusiveLimit", "consecutiveErrorLimit"})
         if (m.has(key)) o[key] = m.count(key, 0, 0, 1000000);
       if (m.flag("dryRun", false)) {
+        // Argo finds the rule's Go regexp anywhere in a name (ttft would mark ttft-p99
+        // too): anchored, its metacharacters escaped, it marks this metric alone.
+        std::string exact = "^";
+        for (const char c : m.text("name")) {
+          if (std::strchr(".^$*+?()[]{}|\\", c)) exact += '\\';
+          exact += c;
+        }
         YAML::Node d;
-        d["metricName"] = m.text("name");
+        d["metricName"] = exact + "$";
         doc["spec"]["dryRun"].push_back(d);
       }
       const Metric metric = *Metric::parse(pr.text("query"));

@@ -581,10 +581,13 @@ class ArgoImporter {
     if (a["templateName"]) items.push_back(a);  // the deprecated single-template form
     // measurementRetention: how many measurements Argo keeps for display.
     im_.unsupported(a, "not simulated", {"measurementRetention"});
+    // The Rollout's arguments that give a value (Argo's MergeArgs passes over the others).
     std::map<std::string, std::string> args;
-    for (const Node& arg : a["args"].items()) args[arg["name"].text()] = arg_value(arg);
+    for (const Node& arg : a["args"].items())
+      if (arg["value"] || arg["valueFrom"]) args[arg["name"].text()] = arg_value(arg);
+    check_run(a, items);
     std::vector<std::string> dry;
-    for (const Node& d : a["dryRun"].items()) add_dry_pattern(d, &dry);
+    for (const Node& d : a["dryRun"].items()) dry.push_back(d["metricName"].text());
     for (const Node& t : items) {
       const std::string name = t["templateName"].text();
       const std::string key = convert(name, t, args, dry);
@@ -635,9 +638,17 @@ class ArgoImporter {
     ctx.latency = im_.opt.latency;
     ctx.canary_name = version_service_;
     std::vector<std::string> dry = dry_patterns;
-    for (const Node& d : spec["dryRun"].items()) add_dry_pattern(d, &dry);
+    for (const Node& d : spec["dryRun"].items()) dry.push_back(d["metricName"].text());
+    // Argo builds the run's arguments from the template's: each needs a value, from the
+    // Rollout's analysis or the template, or the Rollout is invalid and never rolls out.
+    declared_.clear();
     for (const Node& arg : spec["args"].items()) {
       const std::string arg_name = arg["name"].text();
+      declared_.insert("args." + arg_name);
+      if (!args.count(arg_name) && !arg["value"] && !arg["valueFrom"])
+        im_.refuse(arg.where() + ": args." + arg_name + " was not resolved: AnalysisTemplate " + name +
+                   " declares it with no value and the Rollout's analysis (" + ref.where() + ") gives it none; Argo "
+                   "rejects such a Rollout (InvalidSpec), so it never rolls out; give the argument a value");
       std::string v = args.count(arg_name) ? args.at(arg_name) : arg_value(arg);
       if (!v.empty()) ctx.variables["args." + arg_name] = v;
     }
@@ -665,36 +676,98 @@ class ArgoImporter {
     return done_[done_key] = key;
   }
 
-  // Polynomial: libstdc++'s automaton, not its backtracking (which a pattern such as
-  // l*l*l*...x takes exponential time on); Argo's Go regexps have no backreferences either.
-  static std::regex dry_regex(const std::string& p) {
-    return std::regex(p, std::regex::ECMAScript | std::regex_constants::__polynomial);
-  }
-  // A dryRun entry's metricName pattern, kept when canarysim can match it, else said.
-  void add_dry_pattern(const Node& d, std::vector<std::string>* patterns) {
-    const std::string p = d["metricName"].text();
-    std::string why;
+  // A metricName rule (dryRun, measurementRetention) as Argo matches it: a Go regexp found
+  // anywhere in the name (regexp.MatchString). nullopt, with why, when canarysim cannot
+  // match it as Go would; `go_rejects`: Go does not compile it either (a backreference or
+  // a lookaround, which RE2 lacks). Polynomial: libstdc++'s automaton, not its
+  // backtracking, which a pattern such as l*l*l*...x takes exponential time on.
+  static std::optional<std::regex> go_regex(std::string p, std::string* why, bool* go_rejects) {
+    *go_rejects = false;
+    static const std::regex unsupported(R"(\\[1-9]|\(\?<?[=!])");
     if (p.size() > 256) {
-      why = "longer than 256 characters";
-    } else {
-      try {
-        dry_regex(p);
-      } catch (const std::regex_error&) {
-        why = "not a regular expression canarysim reads (a backreference, which Go's regexps lack too, or not well formed)";
-      }
+      *why = "longer than 256 characters";
+      return std::nullopt;
     }
-    if (why.empty()) patterns->push_back(p);
-    else im_.warn(d["metricName"].where() + ": '" + p.substr(0, 80) + "' is " + why + "; it marks no metric as dry-run");
+    if (std::regex_search(p, unsupported)) {
+      *go_rejects = true;
+      *why = "not a pattern Go's regexp compiles (a backreference or a lookaround)";
+      return std::nullopt;
+    }
+    auto flags = std::regex::ECMAScript | std::regex_constants::__polynomial;
+    // Go's leading flag group: i is the one that changes what a name matches.
+    if (std::smatch f; std::regex_search(p, f, std::regex(R"(^\(\?([imsU]+)\))")) && f[1].length() > 0) {
+      if (f[1].str().find('i') != std::string::npos) flags |= std::regex::icase;
+      p.erase(0, f[0].length());
+    }
+    try {
+      return std::regex(p, flags);
+    } catch (const std::regex_error&) {
+      *why = "a pattern canarysim cannot read as Go's regexp does";
+      return std::nullopt;
+    }
   }
   static bool dry_run(const std::string& metric, const std::vector<std::string>& patterns) {
-    for (const std::string& p : patterns) {
-      if (p == metric || p == ".*" || p == "*") return true;
-      try {
-        if (std::regex_match(metric, dry_regex(p))) return true;
-      } catch (const std::regex_error&) {  // checked by add_dry_pattern
+    bool rejects = false;
+    std::string why;
+    for (const std::string& p : patterns)
+      if (const auto re = go_regex(p, &why, &rejects); re && std::regex_search(metric, *re)) return true;
+    return false;
+  }
+
+  // Argo runs an analysis's templates as one AnalysisRun: every template's metrics and
+  // arguments, and the metricName rules of the Rollout's analysis and of each template.
+  // An argument two templates value differently, or a rule two entries repeat, makes the
+  // Rollout invalid; a rule that matches none of the metrics (or that Go does not
+  // compile) ends the run in Error at its start, which aborts the rollout at every
+  // release. Either way no release would pass, so import refuses, naming the input.
+  // Unchecked when a template is missing (its metrics are unknown).
+  void check_run(const Node& a, const std::vector<Node>& refs) {
+    std::vector<std::string> metrics;
+    std::vector<Node> specs;
+    std::map<std::string, Node> valued;  // each argument's first value among the templates
+    for (const Node& t : refs) {
+      const auto it = templates_.find(t["templateName"].text());
+      if (it == templates_.end()) return;
+      specs.push_back(it->second["spec"]);
+      for (const Node& m : specs.back()["metrics"].items()) metrics.push_back(m["name"].text_or(""));
+      for (const Node& arg : specs.back()["args"].items()) {
+        const Node v = arg["value"];
+        if (!v) continue;
+        const auto [first, fresh] = valued.emplace(arg["name"].text_or(""), v);
+        if (!fresh && first->second.text() != v.text())
+          im_.refuse(v.where() + ": argument " + first->first + " is '" + v.text().substr(0, 60) + "' here and '" +
+                     first->second.text().substr(0, 60) + "' at " + first->second.where() + ", two templates of one "
+                     "analysis: Argo refuses to merge them (\"specified multiple times with different values\"), so "
+                     "the Rollout is invalid and never rolls out");
       }
     }
-    return false;
+    for (const char* kind : {"dryRun", "measurementRetention"}) {
+      std::vector<Node> rules = a[kind].items();
+      for (const Node& spec : specs)
+        for (const Node& r : spec[kind].items()) rules.push_back(r);
+      std::map<std::string, std::string> seen;
+      for (const Node& r : rules) {
+        const Node n = r["metricName"];
+        const std::string p = n.text_or("");
+        const std::string head = n.where() + ": '" + p.substr(0, 80) + "'";
+        if (const auto [it, fresh] = seen.emplace(p, n.where()); !fresh)
+          im_.refuse(head + " is a second " + kind + " rule for the same name (the first at " + it->second +
+                     "); Argo refuses to merge them, so the analysis never runs and the release never passes it");
+        std::string why;
+        bool go_rejects = false;
+        const auto re = go_regex(p, &why, &go_rejects);
+        if (!re && !go_rejects)
+          im_.refuse(head + " is " + why + ", so which metrics it marks is unknown here (a " + kind +
+                     " rule that matches none ends Argo's AnalysisRun in Error)");
+        const bool matches = re && std::any_of(metrics.begin(), metrics.end(),
+                                               [&](const std::string& m) { return std::regex_search(m, *re); });
+        if (!matches)
+          im_.refuse(head + (re ? " matches none of the analysis's metrics" : " is " + why) + ": Argo ends the "
+                     "AnalysisRun in Error at its start (\"Analysis spec invalid: " + kind + "[...]: Rule didn't "
+                     "match any metric name(s)\"), which aborts the rollout at every release; name a metric of "
+                     "the analysis, or remove the rule");
+      }
+    }
   }
 
   // A whole number field, substituting arguments; Argo's default when unknown.
@@ -712,7 +785,39 @@ class ArgoImporter {
     return n.whole();
   }
 
+  // Argo fills a metric's {{args.NAME}} (spaces trimmed) from the run's arguments, the
+  // template's declared ones only, and fails on any other {{...}} (fasttemplate's, with no
+  // escape): the run ends in Error at its start, which aborts the rollout at every release.
+  void check_tags(const Node& n) {
+    if (n.is_list())
+      for (const Node& item : n.items()) check_tags(item);
+    if (n.is_map())
+      for (const auto& [key, value] : n.look()) check_tags(value);
+    if (!n.is_text()) return;
+    const std::string s = n.text();
+    for (size_t open = s.find("{{"), close = 0; open != std::string::npos; open = s.find("{{", close + 2)) {
+      close = s.find("}}", open + 2);
+      if (close == std::string::npos)
+        im_.refuse(n.where() + ": '" + s.substr(open, 40) + "' opens a {{ with no }}: Argo cannot parse the "
+                   "metric's template, so its AnalysisRun ends in Error at its start, which aborts every rollout");
+      std::string tag = s.substr(open + 2, close - open - 2);
+      tag.erase(0, tag.find_first_not_of(" \t\r\n"));
+      tag.erase(tag.find_last_not_of(" \t\r\n") + 1);
+      if (declared_.count(tag)) continue;
+      // (A Helm directive, {{ .Values.x }}, was refused with the file: helm_directive.)
+      im_.refuse(n.where() + ": {{" + s.substr(open + 2, std::min<size_t>(close - open - 2, 60)) + "}} " +
+                 (tag.rfind("args.", 0) == 0     ? "names an argument the template does not declare"
+                  : tag.rfind("inputs.", 0) == 0 ? "is an argument by its name before Argo Rollouts 0.6 (spec.inputs); "
+                                                   "Argo reads args.NAME"
+                                                 : "is not an argument ({{args.NAME}})") +
+                 ": Argo fails to resolve it (\"failed to resolve {{" + tag.substr(0, 60) + "}}\"), so the AnalysisRun "
+                 "ends in Error at its start, which aborts the rollout at every release; declare it in the "
+                 "template's args, or write its value");
+    }
+  }
+
   YAML::Node metric(const Node& m, const QueryContext& ctx, const std::vector<std::string>& dry) {
+    check_tags(m);
     const std::string name = m["name"].text();
     const std::string where = m.where() + " (metric " + name + ")";
     // The provider's query.
@@ -868,6 +973,7 @@ class ArgoImporter {
   Importer& im_;
   Node rollout_;
   std::string version_service_;  // of the analysis being converted
+  std::set<std::string> declared_;  // the converted template's arguments, as args.NAME
   std::map<std::string, Node> templates_;
   std::map<std::string, std::string> done_;
   YAML::Node out_{YAML::NodeType::Map};
