@@ -1165,6 +1165,47 @@ Imported import_argo(const std::vector<std::string>& inputs, const ImportOptions
 // ---------------------------------------------------------------------------------
 // Flagger: a Canary, and MetricTemplates for its custom metrics.
 
+// Flagger renders a MetricTemplate's query with Go's text/template and these functions
+// (MetricTemplateModel.TemplateFunctions) besides Go's own. Any other name fails the
+// parse ("function \"workload\" not defined"), and a variables key the metric does not
+// give renders as "<no value>": either way every check of the metric fails, so the
+// canary rolls back at every release. Refused, naming the query. (A Helm directive was
+// refused with the file: helm_directive.)
+void check_flagger_template(Importer& im, const Node& query, const Node& variables) {
+  static const std::set<std::string, std::less<>> kKnown = {
+      "name", "namespace", "target", "service", "ingress", "interval", "variables", "and", "or", "not", "len",
+      "index", "slice", "print", "printf", "println", "html", "js", "urlquery", "call", "eq", "ne", "lt", "le", "gt",
+      "ge", "nil", "true", "false"};
+  const std::string q = query.text_or("");
+  for (size_t open = q.find("{{"); open != std::string::npos; open = q.find("{{", open + 2)) {
+    const size_t close = q.find("}}", open + 2);
+    if (close == std::string::npos) break;  // text/template fails too; the query reader says where
+    std::string_view body = std::string_view(q).substr(open + 2, close - open - 2);
+    while (!body.empty() && (body.front() == '-' || std::isspace(static_cast<unsigned char>(body.front()))))
+      body.remove_prefix(1);
+    size_t n = 0;
+    while (n < body.size() && (std::isalnum(static_cast<unsigned char>(body[n])) || body[n] == '_')) ++n;
+    const std::string word(body.substr(0, n));
+    std::string why;
+    if (!word.empty() && !kKnown.count(word)) {
+      why = "'" + word + "' is no function Flagger's template knows (name, namespace, target, service, ingress, "
+            "interval, variables.KEY): rendering fails (function \"" + word + "\" not defined)";
+    } else if (word == "variables" && n < body.size() && body[n] == '.') {
+      size_t k = n + 1;
+      while (k < body.size() && (std::isalnum(static_cast<unsigned char>(body[k])) || body[k] == '_')) ++k;
+      const std::string key(body.substr(n + 1, k - n - 1));
+      if (!variables.peek(key))
+        why = "variables." + key + " is not among the metric's templateVariables" +
+              (variables.is_map() ? " (" + variables.where() + ")" : std::string(" (it gives none)")) +
+              ": Flagger renders it as <no value>, which no query parses";
+    }
+    if (!why.empty())
+      im.refuse(query.where() + ": {{" + std::string(q.substr(open + 2, std::min<size_t>(close - open - 2, 60))) +
+                "}}: " + why + ", so every check of the metric fails and the canary rolls back at every release; "
+                "write the value, or use one of Flagger's variables");
+  }
+}
+
 Imported import_flagger(const std::vector<std::string>& inputs, const ImportOptions& opt) {
   Importer im(opt);
   const Documents docs = sort_documents(im, inputs, "Canary", {"MetricTemplate"});
@@ -1296,6 +1337,7 @@ Imported import_flagger(const std::vector<std::string>& inputs, const ImportOpti
           continue;
         }
         qnode = it->second["spec"]["query"];
+        check_flagger_template(im, qnode, m["templateVariables"]);
         // The provider's address and credentials cannot change what the query measures.
         im.unsupported(it->second["spec"]);
         im.unsupported(it->second["spec"]["provider"], "not simulated",
