@@ -168,6 +168,9 @@ TEST(ImportTest, WhatArgoRefusesWhenItBuildsTheAnalysisRunIsRefusedWhereWritten)
   refused("", by_arg.substr(0, by_arg.find("{{ args")) + "{{ .Values.role }}\"}[2m])))", with_arg,
           "is a Helm template directive");  // found with the file, before any metric
   refused("", by_arg.substr(0, by_arg.find("}}")), with_arg, "opens a {{ with no }}");
+  // One provider a metric, as Argo's ValidateMetric requires.
+  refused("", ttft + "'\n      web:\n        url: 'http://x/health", "",
+          "2 providers (prometheus, web): Argo's AnalysisRun ends in Error at its start (\"multiple providers specified\")");
 }
 
 TEST(ImportTest, SetWeightCountsUnitsOfMaxTrafficWeight) {

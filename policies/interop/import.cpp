@@ -823,6 +823,15 @@ class ArgoImporter {
     // The provider's query.
     std::string dialect, query;
     Node qnode, provider_node;
+    // Argo's ValidateMetric: exactly one provider, else the run ends in Error at its start.
+    if (const auto providers = m["provider"].look(); providers.size() != 1)
+      im_.refuse(where + ": " +
+                 (providers.empty() ? std::string("no provider")
+                                    : std::to_string(providers.size()) + " providers (" + providers[0].first + ", " +
+                                          providers[1].first + (providers.size() > 2 ? ", ..." : "") + ")") +
+                 ": Argo's AnalysisRun ends in Error at its start (\"" +
+                 (providers.empty() ? "no provider specified" : "multiple providers specified") +
+                 "\"), which aborts the rollout at every release; give the metric one provider");
     for (const auto& [provider, p] : m["provider"].entries()) {
       provider_node = p;
       if (provider == "prometheus") dialect = "prometheus", qnode = p["query"];
