@@ -489,7 +489,10 @@ class Importer {
     if (docs.empty() && !templates.empty()) {
       // Templates alone: the metrics are there, the steps that use them are not.
       std::string names;
-      for (const auto& [name, doc] : templates) names += (names.empty() ? "" : ", ") + doc.where() + " (" + name + ")";
+      std::map<std::string, std::string> by_name;  // as the tool names them, not by kind
+      for (const auto& [key, doc] : templates) by_name.emplace(doc["metadata"]["name"].text_or(key) + "\n" + key, doc.where());
+      for (const auto& [name, where] : by_name)
+        names += (names.empty() ? "" : ", ") + where + " (" + name.substr(0, name.find('\n')) + ")";
       refuse("no " + kind + " found in " + files + ", only the templates " + names + ": a template has no steps; "
              "import the " + kind + " that uses it, with it (canarysim import " + (kind == "Rollout" ? "argo" : "flagger") +
              " " + (kind == "Rollout" ? "rollout" : "canary") + ".yaml " + files + ")");
@@ -552,7 +555,8 @@ Documents sort_documents(Importer& im, const std::vector<std::string>& inputs, c
     const bool is_template = std::any_of(template_kinds.begin(), template_kinds.end(), [&](const char* t) { return k == t; });
     const auto tool = std::find_if(std::begin(kTools), std::end(kTools), [&](const auto& t) { return k == t.first; });
     if (k == kind) out.main.push_back(doc);
-    else if (is_template) out.templates[doc["metadata"]["name"].text()] = doc;
+    else if (is_template)  // a cluster-scoped kind apart from the namespaced one of its name
+      out.templates[(k == *template_kinds.begin() ? "" : k + "/") + doc["metadata"]["name"].text()] = doc;
     else if (tool != std::end(kTools)) held(k, tool->second);
     else if (doc.is_map() && doc["metrics"] && doc["classifier"]) held("Kayenta canary config", "kayenta");
     else if (!k.empty())
@@ -623,17 +627,36 @@ class ArgoImporter {
     return "";
   }
 
+  // The template a reference names: a ClusterAnalysisTemplate with clusterScope: true, an
+  // AnalysisTemplate without; nullptr when the files hold neither. Argo looks up that kind
+  // alone, so one of the other kind by the name makes the Rollout invalid: refused.
+  static bool cluster_scoped(const Node& ref) { return ref["clusterScope"] && ref["clusterScope"].boolean(); }
+  const Node* find_template(const Node& ref) {
+    const std::string name = ref["templateName"].text();
+    const bool cluster = cluster_scoped(ref);
+    const std::string kind = cluster ? "ClusterAnalysisTemplate" : "AnalysisTemplate";
+    if (const auto it = templates_.find(cluster ? kind + "/" + name : name); it != templates_.end()) return &it->second;
+    const auto other = templates_.find(cluster ? name : "ClusterAnalysisTemplate/" + name);
+    if (other != templates_.end())
+      im_.refuse(ref.where() + ": '" + name + "' is looked up as " + (cluster ? "a " : "an ") + kind +
+                 (cluster ? " (clusterScope: true)" : " (no clusterScope: true)") + ", and the files hold " +
+                 (cluster ? "an AnalysisTemplate" : "a ClusterAnalysisTemplate") + " of that name (" +
+                 other->second.where() + "): Argo finds no template, so the Rollout is invalid (InvalidSpec) and "
+                 "never rolls out; " + (cluster ? "remove clusterScope" : "add clusterScope: true"));
+    return nullptr;
+  }
+
   // A template converted under the given arguments and dry-run patterns; its key in the
   // policy's templates ("" when no metric could be kept).
   std::string convert(const std::string& name, const Node& ref, const std::map<std::string, std::string>& args,
                       const std::vector<std::string>& dry_patterns) {
-    const auto it = templates_.find(name);
-    if (it == templates_.end()) {
-      im_.warn(ref.where() + ": no AnalysisTemplate or ClusterAnalysisTemplate named '" + name +
-               "' in the files given; its metrics are not judged");
+    const Node* found = find_template(ref);
+    if (!found) {
+      im_.warn(ref.where() + ": no " + (cluster_scoped(ref) ? "ClusterAnalysisTemplate" : "AnalysisTemplate") +
+               " named '" + name + "' in the files given; its metrics are not judged");
       return "";
     }
-    const Node spec = it->second["spec"];
+    const Node spec = (*found)["spec"];
     QueryContext ctx;
     ctx.latency = im_.opt.latency;
     ctx.canary_name = version_service_;
@@ -654,7 +677,7 @@ class ArgoImporter {
     }
     // One converted template per distinct use: its arguments and dry-run patterns may
     // change what its metrics read and enforce.
-    std::string signature = name;
+    std::string signature = (cluster_scoped(ref) ? "ClusterAnalysisTemplate/" : "") + name;
     for (const auto& [k, v] : ctx.variables) signature += "\n" + k + "=" + v;
     for (const std::string& d : dry_patterns) signature += "\ndryRun:" + d;
     signature += "\nversion service:" + version_service_;
@@ -669,7 +692,7 @@ class ArgoImporter {
       if (o.IsDefined() && !o.IsNull()) metrics.push_back(o);
     }
     if (metrics.size() == 0) {
-      im_.warn(it->second.where() + ": AnalysisTemplate " + name + ": no metric could be kept; the analysis is dropped");
+      im_.warn(found->where() + ": " + kind_of(*found) + " " + name + ": no metric could be kept; the analysis is dropped");
       return done_[done_key] = "";
     }
     out_[key]["metrics"] = metrics;
@@ -726,9 +749,9 @@ class ArgoImporter {
     std::vector<Node> specs;
     std::map<std::string, Node> valued;  // each argument's first value among the templates
     for (const Node& t : refs) {
-      const auto it = templates_.find(t["templateName"].text());
-      if (it == templates_.end()) return;
-      specs.push_back(it->second["spec"]);
+      const Node* found = find_template(t);
+      if (!found) return;
+      specs.push_back((*found)["spec"]);
       for (const Node& m : specs.back()["metrics"].items()) metrics.push_back(m["name"].text_or(""));
       for (const Node& arg : specs.back()["args"].items()) {
         const Node v = arg["value"];
