@@ -1360,6 +1360,15 @@ Imported import_flagger(const std::vector<std::string>& inputs, const ImportOpti
           im.warn(where + ": MetricTemplate '" + ref + "' is not among the files given; metric dropped");
           continue;
         }
+        // Flagger looks the template up in templateRef's namespace, else the Canary's; in
+        // another it finds none, and every check fails. Said only when both are written.
+        const Node ns = m["templateRef"]["namespace"] ? m["templateRef"]["namespace"] : canary["metadata"]["namespace"];
+        const Node has = it->second["metadata"]["namespace"];
+        if (ns && has && ns.text() != has.text())
+          im.refuse(m["templateRef"].where() + ": Flagger looks up MetricTemplate " + ref + " in namespace " + ns.text() +
+                    " (" + ns.where() + "), and the one in the files is in " + has.text() + " (" + has.where() +
+                    "): it finds none, so every check of the metric fails and the canary rolls back at every "
+                    "release; set templateRef.namespace: " + has.text());
         const std::string type = it->second["spec"]["provider"]["type"].text_or("prometheus");
         if (type == "datadog") dialect = "datadog";
         else if (type == "newrelic") dialect = "newrelic";
