@@ -168,6 +168,20 @@ TEST(ImportTest, WhatArgoRefusesWhenItBuildsTheAnalysisRunIsRefusedWhereWritten)
   refused("", by_arg.substr(0, by_arg.find("{{ args")) + "{{ .Values.role }}\"}[2m])))", with_arg,
           "is a Helm template directive");  // found with the file, before any metric
   refused("", by_arg.substr(0, by_arg.find("}}")), with_arg, "opens a {{ with no }}");
+  // An AnalysisTemplate is found in the Rollout's namespace only.
+  std::ofstream(path) << "apiVersion: argoproj.io/v1alpha1\nkind: Rollout\nmetadata: {name: r, namespace: llm}\nspec:\n"
+                         "  strategy:\n    canary:\n      steps:\n      - setWeight: 20\n"
+                         "      - analysis: {templates: [{templateName: t}]}\n---\napiVersion: argoproj.io/v1alpha1\n"
+                         "kind: AnalysisTemplate\nmetadata: {name: t, namespace: platform}\nspec:\n  metrics:\n"
+                         "  - name: ttft\n    interval: 1m\n    count: 2\n    successCondition: result[0] < 2\n"
+                         "    provider: {prometheus: {query: '" + ttft + "'}}\n";
+  try {
+    import_policy("argo", {path});
+    ADD_FAILURE() << "imported";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("Argo looks up AnalysisTemplate t in the Rollout's namespace llm"),
+              std::string::npos) << e.what();
+  }
   // One provider a metric, as Argo's ValidateMetric requires.
   refused("", ttft + "'\n      web:\n        url: 'http://x/health", "",
           "2 providers (prometheus, web): Argo's AnalysisRun ends in Error at its start (\"multiple providers specified\")");

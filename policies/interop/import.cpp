@@ -635,7 +635,16 @@ class ArgoImporter {
     const std::string name = ref["templateName"].text();
     const bool cluster = cluster_scoped(ref);
     const std::string kind = cluster ? "ClusterAnalysisTemplate" : "AnalysisTemplate";
-    if (const auto it = templates_.find(cluster ? kind + "/" + name : name); it != templates_.end()) return &it->second;
+    if (const auto it = templates_.find(cluster ? kind + "/" + name : name); it != templates_.end()) {
+      // An AnalysisTemplate is looked up in the Rollout's namespace (said when both write one).
+      const Node has = it->second["metadata"]["namespace"], wants = rollout_["metadata"]["namespace"];
+      if (!cluster && has && wants && has.text() != wants.text())
+        im_.refuse(ref.where() + ": Argo looks up AnalysisTemplate " + name + " in the Rollout's namespace " +
+                   wants.text() + " (" + wants.where() + "), and the one in the files is in " + has.text() + " (" +
+                   has.where() + "): it finds none, so the Rollout is invalid (InvalidSpec) and never rolls out; "
+                   "move the template, or make it a ClusterAnalysisTemplate (clusterScope: true)");
+      return &it->second;
+    }
     const auto other = templates_.find(cluster ? name : "ClusterAnalysisTemplate/" + name);
     if (other != templates_.end())
       im_.refuse(ref.where() + ": '" + name + "' is looked up as " + (cluster ? "a " : "an ") + kind +
