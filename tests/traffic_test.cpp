@@ -560,6 +560,10 @@ TEST(TraceTest, NoMalformedValuePassesSilently) {
             ":3: time: expected rows in time order (out_of_order allows 0s; this row is 2s before the one above), got '3'");
   EXPECT_EQ(message("5,5,5,a\n3,5,5,a\n", "out_of_order: 2s"), "accepted");
   EXPECT_EQ(message("soon,5,5,a\n", "time_unit: ms"), ":2: time: expected a time of at least 0 in ms (time_unit: ms), got 'soon'");
+  // A semicolon-separated export with decimal commas is told so.
+  EXPECT_EQ(TraceMessage("decimal.csv", "time;prompt_tokens;output_tokens\n0,5;5;5\n"),
+            ":2: time: expected a time of at least 0 in s (time_unit: s), got '0,5' (a decimal comma: write numbers "
+            "with a point, 0.5)");
   EXPECT_EQ(message("0,5,5,\n", "columns: {user: user}"), ":2: user: expected a user id, got ''");
   EXPECT_EQ(message("0,5,5,a\n", "columns: {segment: user}"),
             ":2: user: expected one of the scenario's segments: , got 'a'");

@@ -679,7 +679,13 @@ Trace Trace::load(const std::string& path, const TraceFormat& format, const std:
       };
     }
     auto bad = [&](const std::string& role, std::string_view value, const std::string& expected) {
-      throw InputError(at + column.at(role) + ": expected " + expected + ", got '" + std::string(value) + "'");
+      // A decimal comma (0,5: a European spreadsheet's export) is said as such.
+      const size_t comma = value.find(',');
+      const bool decimal_comma = comma != std::string_view::npos && comma > 0 && comma + 1 < value.size() &&
+                                 value.find_first_not_of("0123456789,") == std::string_view::npos &&
+                                 value.find(',', comma + 1) == std::string_view::npos;
+      throw InputError(at + column.at(role) + ": expected " + expected + ", got '" + std::string(value) + "'" +
+                       (decimal_comma ? " (a decimal comma: write numbers with a point, 0.5)" : ""));
     };
     // Time.
     const std::string_view tv = get("time");
