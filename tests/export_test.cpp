@@ -77,12 +77,27 @@ TEST(ExportTest, ArgoPoliciesRoundTripRunForRun) {
   const Exported e = export_policy("argo", fine);
   std::string rollout;
   for (const auto& [name, text] : e.files) rollout += text;
-  EXPECT_NE(rollout.find("trafficRouting:\n        maxTrafficWeight: 1000\n      steps:\n        - setWeight: 5\n"),
+  // Argo reads maxTrafficWeight through NGINX (or a plugin) only, and a router needs both
+  // Services, or the Rollout is InvalidSpec: they are written, named after the Deployment.
+  EXPECT_NE(rollout.find("canaryService: llm-serving-canary\n      stableService: llm-serving-stable\n"
+                         "      trafficRouting:\n        maxTrafficWeight: 1000\n        nginx:\n"
+                         "          stableIngress: llm-serving\n      steps:\n        - setWeight: 5\n"),
             std::string::npos) << rollout;
   EXPECT_NE(rollout.find("- setWeight: 125\n"), std::string::npos) << rollout;
   ASSERT_FALSE(e.warnings.empty());
-  EXPECT_NE(e.warnings.front().find("weights are written in parts of 1000 (trafficRouting.maxTrafficWeight)"),
+  EXPECT_NE(e.warnings.front().find("routes through NGINX's Ingress llm-serving (weights in parts of 1000, "
+                                    "trafficRouting.maxTrafficWeight"),
             std::string::npos) << e.warnings.front();
+  // Mirroring runs through Istio only, and finer weights through NGINX only: no router does both.
+  const std::string both = testing::TempDir() + "/mirror-fine.yaml";
+  std::ofstream(both) << "kind: argo\nsteps:\n  - setMirrorRoute: {percentage: 20}\n  - pause: {duration: 5m}\n"
+                         "  - setWeight: 0.5\n  - pause: {duration: 5m}\n";
+  try {
+    export_policy("argo", both);
+    ADD_FAILURE() << "exported";
+  } catch (const InputError& err) {
+    EXPECT_NE(std::string(err.what()).find("no traffic router Argo accepts does both"), std::string::npos) << err.what();
+  }
   // A dry-run metric's rule names it alone: Argo finds a rule anywhere in a name, so a
   // bare "ttft" would mark "ttft-p99" as dry-run too once in Argo, and on import back.
   const std::string dry = testing::TempDir() + "/dry-prefix.yaml";

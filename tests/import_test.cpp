@@ -93,10 +93,13 @@ spec:
     provider:
       prometheus: {query: 'sum(rate(x_total{role="canary",code!~"5.."}[1m])) / sum(rate(x_total{role="canary"}[1m]))'}
 )";
+  // (Argo runs setHeaderRoute through a router that manages the route: the Rollout names both.)
+  const std::string routed = "      canaryService: c\n      stableService: s\n      trafficRouting:\n"
+                             "        managedRoutes: [{name: h}]\n        istio: {virtualService: {name: vs}}\n";
   const auto import = [&](const std::string& start, const std::string& steps) {
     std::ofstream(path) << "apiVersion: argoproj.io/v1alpha1\nkind: Rollout\nmetadata: {name: r}\nspec:\n  strategy:\n"
-                           "    canary:\n      analysis: {templates: [{templateName: sr}], startingStep: " + start +
-                           "}\n      steps:\n" + steps + tmpl;
+                           "    canary:\n" + routed + "      analysis: {templates: [{templateName: sr}], startingStep: " +
+                           start + "}\n      steps:\n" + steps + tmpl;
     return import_policy("argo", {path});
   };
   const std::string header_route = "      - setHeaderRoute: {name: h, match: [{headerName: x, headerValue: {exact: y}}]}\n";
@@ -187,6 +190,47 @@ TEST(ImportTest, WhatArgoRefusesWhenItBuildsTheAnalysisRunIsRefusedWhereWritten)
           "2 providers (prometheus, web): Argo's AnalysisRun ends in Error at its start (\"multiple providers specified\")");
 }
 
+TEST(ImportTest, AStrategyArgosValidationMarksInvalidSpecIsRefusedWhereWritten) {
+  // ValidateRolloutStrategyCanary: a Rollout it rejects never rolls out, so nothing is
+  // simulated. Each case is one slip in an otherwise valid Rollout.
+  const std::string path = ::testing::TempDir() + "invalid-spec.yaml";
+  const std::string services = "      canaryService: c\n      stableService: s\n";
+  const std::string istio = "      trafficRouting:\n        managedRoutes: [{name: m}]\n"
+                            "        istio: {virtualService: {name: vs}}\n";
+  const std::string steps = "      steps:\n      - setWeight: 20\n      - pause: {duration: 5m}\n";
+  const auto import = [&](const std::string& canary) {
+    std::ofstream(path) << "apiVersion: argoproj.io/v1alpha1\nkind: Rollout\nmetadata: {name: r}\nspec:\n  strategy:\n"
+                           "    canary:\n" + canary;
+    return import_policy("argo", {path});
+  };
+  EXPECT_NO_THROW(import(services + istio + steps + "      - setMirrorRoute: {name: m, percentage: 10}\n"
+                         "      - setCanaryScale: {weight: 20}\n"));
+  const std::pair<std::string, std::string> cases[] = {
+      {steps + "      - setCanaryScale: {weight: 20}\n", "setCanaryScale without trafficRouting"},
+      {services + "      trafficRouting: {nginx: {stableIngress: i}, managedRoutes: [{name: m}]}\n" + steps +
+           "      - setMirrorRoute: {name: m, percentage: 10}\n", "setMirrorRoute without an Istio router"},
+      {services + istio + steps + "      - setMirrorRoute: {name: other, percentage: 10}\n",
+       "route 'other' is not among trafficRouting.managedRoutes"},
+      {istio + steps, "this router shifts traffic between canaryService and stableService, and canaryService is not given"},
+      {"      canaryService: same\n      stableService: same\n" + steps, "the stable service is the canary's"},
+      {"      scaleDownDelaySeconds: 30\n" + steps, "scaleDownDelaySeconds without trafficRouting"},
+      {steps + "      - {}\n", "an empty step"},
+      {steps + "      - setWeigth: 40\n", "a step with none of Argo's actions (it has setWeigth: did you mean setWeight?; Argo's are setWeight, "
+       "pause, analysis, experiment, setCanaryScale, setHeaderRoute, setMirrorRoute, plugin)"},
+      {steps + "      - {setWeight: 40, analysis: {templates: []}}\n", "a step with 2 actions (setWeight, analysis)"},
+  };
+  for (const auto& [canary, part] : cases) {
+    SCOPED_TRACE(part);
+    try {
+      import(canary);
+      ADD_FAILURE() << "imported";
+    } catch (const InputError& e) {
+      EXPECT_NE(std::string(e.what()).find(part + ": Argo's validation marks the Rollout InvalidSpec"), std::string::npos)
+          << e.what();
+    }
+  }
+}
+
 TEST(ImportTest, SetWeightCountsUnitsOfMaxTrafficWeight) {
   // With trafficRouting.maxTrafficWeight: 1000, setWeight: 5 is half a percent.
   const std::string path = ::testing::TempDir() + "max-traffic-weight.yaml";
@@ -196,15 +240,17 @@ TEST(ImportTest, SetWeightCountsUnitsOfMaxTrafficWeight) {
                            "      - setWeight: " + last + "\n";
     return import_policy("argo", {path});
   };
-  const std::string istio = "      trafficRouting:\n        maxTrafficWeight: 1000\n        istio: {virtualService: {name: vs}}\n";
-  const Imported fine = import(istio, "1000");
+  // (A router needs both Services; Argo reads maxTrafficWeight through NGINX or a plugin.)
+  const std::string services = "      canaryService: c\n      stableService: s\n";
+  const std::string nginx = services + "      trafficRouting:\n        maxTrafficWeight: 1000\n        nginx: {stableIngress: ing}\n";
+  const Imported fine = import(nginx, "1000");
   EXPECT_NE(fine.yaml.find("steps:\n  - setWeight: 0.5\n"), std::string::npos) << fine.yaml;
   EXPECT_NE(fine.yaml.find("- setWeight: 100\n"), std::string::npos) << fine.yaml;
   EXPECT_NE(fine.yaml.find("# note: maxTrafficWeight 1000 ("), std::string::npos) << fine.yaml;
-  EXPECT_TRUE(Warned(fine, "spec.strategy.canary.trafficRouting.istio: not simulated"));  // the router itself
+  EXPECT_TRUE(Warned(fine, "spec.strategy.canary.trafficRouting.nginx: not simulated"));  // the router itself
   // A weight above the maximum is refused where written; without maxTrafficWeight, percents.
-  EXPECT_THROW(import(istio, "1001"), InputError);
-  const Imported percent = import("      trafficRouting: {istio: {virtualService: {name: vs}}}\n", "100");
+  EXPECT_THROW(import(nginx, "1001"), InputError);
+  const Imported percent = import(services + "      trafficRouting: {istio: {virtualService: {name: vs}}}\n", "100");
   EXPECT_NE(percent.yaml.find("steps:\n  - setWeight: 5\n"), std::string::npos) << percent.yaml;
   EXPECT_TRUE(Warned(percent, "spec.strategy.canary.trafficRouting: not simulated"));
   EXPECT_FALSE(Warned(percent, "not a whole number"));

@@ -2,6 +2,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <cstdio>
@@ -191,6 +192,8 @@ Exported export_argo(const ConfigMap& p, Exporter& ex, const std::string& name) 
     if (!whole(w * units)) s.reject("setWeight", "a weight Argo can write: whole parts of at most a million (maxTrafficWeight)");
   }
   YAML::Node steps(YAML::NodeType::Sequence);
+  std::vector<std::string> mirrors;  // setMirrorRoute names, each once
+  bool scaled = false;  // a setCanaryScale step
   for (const ConfigMap& s : p.maps("steps")) {
     YAML::Node step;
     if (s.has("setWeight")) {
@@ -201,12 +204,19 @@ Exported export_argo(const ConfigMap& p, Exporter& ex, const std::string& name) 
     } else if (s.has("analysis")) {
       step["analysis"] = refs(s.map("analysis"));
     } else if (s.has("setCanaryScale")) {
+      scaled = true;
       const ConfigMap c = s.map("setCanaryScale");
       if (c.has("weight")) step["setCanaryScale"]["weight"] = YAML::Load(number_text(c.percent("weight") * 100));
       else step["setCanaryScale"]["matchTrafficWeight"] = true;
     } else if (s.has("setMirrorRoute")) {
       const ConfigMap r = s.map("setMirrorRoute");
-      step["setMirrorRoute"]["name"] = r.text("name", "canarysim-mirror");
+      const std::string route = r.text("name", "canarysim-mirror");
+      step["setMirrorRoute"]["name"] = route;
+      if (std::find(mirrors.begin(), mirrors.end(), route) == mirrors.end()) mirrors.push_back(route);
+      if (units != 100)
+        s.reject("setMirrorRoute", "a step Argo can run with these weights: it mirrors through Istio only, and weights "
+                                   "finer than a percent (maxTrafficWeight " + number_text(units) + ") route through "
+                                   "NGINX or a plugin only, so no traffic router Argo accepts does both");
       const double share = r.has("percentage") ? r.percent("percentage") : 1.0;
       if (share > 0) {
         step["setMirrorRoute"]["percentage"] = YAML::Load(number_text(share * 100));
@@ -234,11 +244,37 @@ Exported export_argo(const ConfigMap& p, Exporter& ex, const std::string& name) 
   rollout["spec"]["workloadRef"]["apiVersion"] = "apps/v1";
   rollout["spec"]["workloadRef"]["kind"] = "Deployment";
   rollout["spec"]["workloadRef"]["name"] = name;
-  if (units != 100) {
-    rollout["spec"]["strategy"]["canary"]["trafficRouting"]["maxTrafficWeight"] = static_cast<int>(units);
-    out.warnings.push_back(p.file() + ": a setWeight that is not a whole percent: weights are written in parts of " +
-                           number_text(units) + " (trafficRouting.maxTrafficWeight), which Argo honours only through "
-                           "a traffic router: add yours (istio, nginx, alb, ...) under trafficRouting");
+  // Argo's validation (ValidateRolloutStrategyCanary) wants a traffic router for
+  // setCanaryScale and maxTrafficWeight (NGINX or a plugin for the latter), Istio for
+  // setMirrorRoute with its routes among managedRoutes, and canaryService and
+  // stableService with a router. Without them the Rollout is InvalidSpec, so they are
+  // written, named after the Deployment, and said: the user points them at their own.
+  if (units != 100 || scaled || !mirrors.empty()) {
+    YAML::Node canary = rollout["spec"]["strategy"]["canary"];
+    canary["canaryService"] = name + "-canary";
+    canary["stableService"] = name + "-stable";
+    std::string router;
+    if (units != 100) {
+      canary["trafficRouting"]["maxTrafficWeight"] = static_cast<int>(units);
+      canary["trafficRouting"]["nginx"]["stableIngress"] = name;
+      router = "NGINX's Ingress " + name + " (weights in parts of " + number_text(units) +
+               ", trafficRouting.maxTrafficWeight, which Argo reads through NGINX or a plugin only)";
+    } else {
+      for (const std::string& m : mirrors) {
+        YAML::Node route;
+        route["name"] = m;
+        canary["trafficRouting"]["managedRoutes"].push_back(route);
+      }
+      canary["trafficRouting"]["istio"]["virtualService"]["name"] = name;
+      canary["trafficRouting"]["istio"]["virtualService"]["routes"].push_back("primary");
+      router = "Istio's VirtualService " + name + " (route primary)";
+    }
+    out.warnings.push_back(p.file() + ": " +
+                           (units != 100 ? std::string("a setWeight that is not a whole percent")
+                            : !mirrors.empty() ? std::string("setMirrorRoute")
+                                               : std::string("setCanaryScale")) +
+                           " needs a traffic router in Argo: the Rollout routes through " + router +
+                           " between the Services " + name + "-canary and " + name + "-stable; point them at yours");
   }
   rollout["spec"]["strategy"]["canary"]["steps"] = steps;
   if (p.has("analysis")) {

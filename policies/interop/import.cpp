@@ -1020,6 +1020,102 @@ class ArgoImporter {
   YAML::Node out_{YAML::NodeType::Map};
 };
 
+// Argo's validation of a Rollout's strategy (ValidateRolloutStrategy in argo-rollouts'
+// pkg/apis/rollouts/validation): a Rollout it finds invalid is marked InvalidSpec and never
+// rolls out, so import refuses it where written rather than simulate a rollout that does
+// not happen. The checks here decide whether the strategy runs at all; the pod template's
+// are not read.
+void check_argo_strategy(Importer& im, const Node& strategy) {
+  auto invalid = [&](const Node& at, const std::string& what, const std::string& argo) {
+    im.refuse(at.where() + ": " + what + ": Argo's validation marks the Rollout InvalidSpec (\"" + argo +
+              "\"), so it never rolls out");
+  };
+  const Node canary = strategy.peek("canary"), blue = strategy.peek("blueGreen");
+  if (canary && blue) invalid(strategy, "both canary and blueGreen", "Multiple Strategies can not be listed");
+  if (blue) {
+    const Node active = blue.peek("activeService"), preview = blue.peek("previewService");
+    if (active && preview && active.text() == preview.text())
+      invalid(preview, "the preview service is the active one",
+              "This rollout uses the same service for the active and preview services");
+  }
+  if (!canary) return;
+  const Node routing = canary.peek("trafficRouting");
+  const auto routed_by = [&](std::initializer_list<const char*> routers) {
+    return std::any_of(routers.begin(), routers.end(), [&](const char* r) { return bool(routing.peek(r)); });
+  };
+  const Node canary_service = canary.peek("canaryService"), stable_service = canary.peek("stableService");
+  if (canary_service && stable_service && canary_service.text() == stable_service.text())
+    invalid(stable_service, "the stable service is the canary's",
+            "This rollout uses the same service for the stable and canary services");
+  // These routers route between two Services, which the Rollout must name.
+  const bool two_services = (routing.peek("alb") && !canary.peek("pingPong")) ||
+                            (routing.peek("istio") && !routing.peek("istio").peek("destinationRule")) ||
+                            routed_by({"smi", "apisix", "ambassador", "nginx", "appMesh", "traefik"});
+  if (two_services && (!canary_service || !stable_service))
+    invalid(routing, std::string("this router shifts traffic between canaryService and stableService, and ") +
+                         (canary_service ? "stableService" : "canaryService") + " is not given",
+            "Canary service and Stable service must to be set to use Traffic Routing");
+  const Node delay = canary.peek("scaleDownDelaySeconds"), dynamic = canary.peek("dynamicStableScale");
+  const bool is_dynamic = dynamic && dynamic.is_text() && dynamic.text() == "true";
+  if (!routing && (delay || is_dynamic))
+    invalid(delay ? delay : dynamic, std::string(delay ? "scaleDownDelaySeconds" : "dynamicStableScale") +
+                                         " without trafficRouting",
+            "Canary " + std::string(delay ? "scaleDownDelaySeconds" : "dynamicStableScale") +
+                " can only be used with traffic routing");
+  if (routing && delay && is_dynamic)
+    invalid(dynamic, "dynamicStableScale with scaleDownDelaySeconds",
+            "Canary dynamicStableScale cannot be used with scaleDownDelaySeconds");
+  static const char* const kActions[] = {"setWeight",      "pause",          "experiment",     "analysis",
+                                         "setCanaryScale", "setHeaderRoute", "setMirrorRoute", "plugin"};
+  const Node managed = routing.peek("managedRoutes");
+  for (const Node& step : canary.peek("steps").is_list() ? canary.peek("steps").items() : std::vector<Node>{}) {
+    if (!step.is_map()) continue;  // the step loop says what a step must be
+    std::vector<std::string> actions;
+    bool named = false;  // an action key, even one set to nothing
+    for (const auto& [key, value] : step.look())
+      if (std::find_if(std::begin(kActions), std::end(kActions), [&](const char* a) { return key == a; }) !=
+          std::end(kActions)) {
+        named = true;
+        if (value) actions.push_back(key);
+      }
+    if (actions.size() > 1)
+      invalid(step, "a step with " + std::to_string(actions.size()) + " actions (" + actions[0] + ", " + actions[1] +
+                        (actions.size() > 2 ? ", ..." : "") + ")",
+              "Step must have one of the following set: experiment, setWeight, setCanaryScale or pause");
+    if (!named) {
+      const std::string key = step.look().empty() ? "" : step.look().front().first;
+      const std::string slip = nearest(key, std::vector<std::string>(std::begin(kActions), std::end(kActions)), 2);
+      invalid(step, key.empty() ? std::string("an empty step")
+                                : "a step with none of Argo's actions (it has " + key +
+                                      (slip.empty() ? "" : ": did you mean " + slip + "?") +
+                                      "; Argo's are setWeight, pause, analysis, experiment, setCanaryScale, "
+                                      "setHeaderRoute, setMirrorRoute, plugin)",
+              "Step must have one of the following set: experiment, setWeight, setCanaryScale or pause");
+    }
+    if (step.peek("setCanaryScale") && !routing)
+      invalid(step.peek("setCanaryScale"), "setCanaryScale without trafficRouting",
+              "SetCanaryScale requires TrafficRouting to be set");
+    if (step.peek("setHeaderRoute") && !routed_by({"istio", "alb", "apisix", "plugins"}))
+      invalid(step.peek("setHeaderRoute"), "setHeaderRoute without an Istio, ALB, APISIX or plugin router",
+              "SetHeaderRoute requires TrafficRouting, supports Istio and ALB and Apisix");
+    if (step.peek("setMirrorRoute") && !routed_by({"istio"}))
+      invalid(step.peek("setMirrorRoute"), "setMirrorRoute without an Istio router",
+              "SetMirrorRoute requires TrafficRouting, supports Istio only");
+    for (const char* route : {"setHeaderRoute", "setMirrorRoute"}) {
+      const Node r = step.peek(route);
+      if (!r) continue;
+      if (!managed)
+        invalid(r, std::string(route) + " without trafficRouting.managedRoutes",
+                "spec.strategy.canary.trafficRouting.managedRoutes is required");
+      const std::string name = r.peek("name").text_or("");
+      const auto items = managed.is_list() ? managed.items() : std::vector<Node>{};
+      if (std::none_of(items.begin(), items.end(), [&](const Node& m) { return m.peek("name").text_or("") == name; }))
+        invalid(r, "route '" + name + "' is not among trafficRouting.managedRoutes",
+                "Steps define a route that does not exist in spec.strategy.canary.trafficRouting.managedRoutes.routes");
+    }
+  }
+}
+
 Imported import_argo(const std::vector<std::string>& inputs, const ImportOptions& opt) {
   Importer im(opt);
   const Documents docs = sort_documents(im, inputs, "Rollout", {"AnalysisTemplate", "ClusterAnalysisTemplate"});
@@ -1028,6 +1124,7 @@ Imported import_argo(const std::vector<std::string>& inputs, const ImportOptions
   const auto& other = docs.other;
   const Node rollout = im.pick(rollouts, "Rollout", files_text(inputs), other, templates);
   const Node strategy = rollout["spec"]["strategy"];
+  check_argo_strategy(im, strategy);
   if (const Node paused = rollout["spec"]["paused"]; paused && paused.boolean())
     im.warn(paused.where() + ": true: Argo does not advance the rollout while it is set; imported as if false");
   ArgoImporter argo(im, templates, rollout);
@@ -1134,8 +1231,8 @@ Imported import_argo(const std::vector<std::string>& inputs, const ImportOptions
         im.warn(s.where() + ": " + (e.empty() ? std::string("an empty step") : e.front().first) + " is not simulated; step dropped");
         continue;
       }
-      // A kept step: what else it says (a second action, a slip in a key) is said.
-      im.unsupported(s, "not simulated (a step takes one action)");
+      // A kept step: what else it says (a key no step has, a slip in a key) is said.
+      im.unsupported(s);
       steps.push_back(step);
     }
     imported_before.push_back(steps.size());  // past the last step
