@@ -1072,11 +1072,11 @@ void check_argo_strategy(Importer& im, const Node& strategy) {
     if (!step.is_map()) continue;  // the step loop says what a step must be
     std::vector<std::string> actions;
     bool named = false;  // an action key, even one set to nothing
-    for (const auto& [key, value] : step.look())
-      if (std::find_if(std::begin(kActions), std::end(kActions), [&](const char* a) { return key == a; }) !=
+    for (const auto& entry : step.look())  // (clang cannot capture a structured binding)
+      if (std::find_if(std::begin(kActions), std::end(kActions), [&](const char* a) { return entry.first == a; }) !=
           std::end(kActions)) {
         named = true;
-        if (value) actions.push_back(key);
+        if (entry.second) actions.push_back(entry.first);
       }
     if (actions.size() > 1)
       invalid(step, "a step with " + std::to_string(actions.size()) + " actions (" + actions[0] + ", " + actions[1] +
