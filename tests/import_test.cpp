@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <tuple>
 
 #include "policies/policy.h"
 #include "sim/io/config.h"
@@ -185,6 +186,9 @@ TEST(ImportTest, WhatArgoRefusesWhenItBuildsTheAnalysisRunIsRefusedWhereWritten)
     EXPECT_NE(std::string(e.what()).find("Argo looks up AnalysisTemplate t in the Rollout's namespace llm"),
               std::string::npos) << e.what();
   }
+  // Argo reads a metric's interval with Go's time.ParseDuration, which wants a unit.
+  refused("", ttft + "'\n    initialDelay: '30", "", "initialDelay 30 has no unit, and Argo reads it with Go's "
+          "time.ParseDuration");
   // One provider a metric, as Argo's ValidateMetric requires.
   refused("", ttft + "'\n      web:\n        url: 'http://x/health", "",
           "2 providers (prometheus, web): Argo's AnalysisRun ends in Error at its start (\"multiple providers specified\")");
@@ -227,6 +231,31 @@ TEST(ImportTest, AStrategyArgosValidationMarksInvalidSpecIsRefusedWhereWritten) 
     } catch (const InputError& e) {
       EXPECT_NE(std::string(e.what()).find(part + ": Argo's validation marks the Rollout InvalidSpec"), std::string::npos)
           << e.what();
+    }
+  }
+}
+
+TEST(ImportTest, AFlaggerIntervalItsCrdRejectsIsRefused) {
+  // Flagger's CRD gives its intervals the pattern ^[0-9]+(m|s): 90s, 2m, 1m30s pass; an
+  // hour, or seconds without a unit, are rejected by the API server.
+  const std::string path = ::testing::TempDir() + "flagger-interval.yaml";
+  const auto import = [&](const std::string& analysis, const std::string& metric) {
+    std::ofstream(path) << "apiVersion: flagger.app/v1beta1\nkind: Canary\nmetadata: {name: c}\nspec:\n"
+                           "  targetRef: {apiVersion: apps/v1, kind: Deployment, name: c}\n  service: {port: 80}\n"
+                           "  analysis:\n    interval: " + analysis + "\n    threshold: 2\n    maxWeight: 50\n"
+                           "    stepWeight: 10\n    metrics:\n    - name: request-success-rate\n"
+                           "      thresholdRange: {min: 99}\n      interval: " + metric + "\n";
+    return import_policy("flagger", {path});
+  };
+  EXPECT_NO_THROW(import("90s", "1m30s"));
+  for (const auto& [analysis, metric, part] : std::vector<std::tuple<std::string, std::string, std::string>>{
+           {"1h", "1m", "spec.analysis.interval: '1h' does not match the pattern Flagger's CRD gives an interval"},
+           {"1m", "60", "spec.analysis.metrics[0].interval: '60' does not match the pattern"}}) {
+    try {
+      import(analysis, metric);
+      ADD_FAILURE() << analysis << " " << metric;
+    } catch (const InputError& e) {
+      EXPECT_NE(std::string(e.what()).find(part), std::string::npos) << e.what();
     }
   }
 }

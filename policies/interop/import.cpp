@@ -904,6 +904,12 @@ class ArgoImporter {
     };
     for (const char* key : {"interval", "initialDelay"})
       if (m[key]) {
+        // Go's time.ParseDuration, which Argo reads these with, wants a unit ("60" is no
+        // duration, unlike a pause's seconds): the run ends in Error at its start.
+        if (const std::string t = m[key].text(); t != "0" && !t.empty() && std::all_of(t.begin(), t.end(), ::isdigit))
+          im_.refuse(m[key].where() + ": " + key + " " + t + " has no unit, and Argo reads it with Go's "
+                     "time.ParseDuration (\"missing unit in duration\"), so the AnalysisRun ends in Error at its "
+                     "start, which aborts the rollout at every release; write " + t + "s");
         if (const auto d = filled(key, duration_text(m[key]))) o[key] = *d;
         else return YAML::Node();  // a metric whose schedule is unknown is not simulated
       }
@@ -1376,6 +1382,17 @@ Imported import_flagger(const std::vector<std::string>& inputs, const ImportOpti
     im.note(kPerRequestRouting + std::string("Flagger's (without sessionAffinity)"));
   YAML::Node out;
   out["kind"] = "flagger";
+  // Flagger's CRD requires its intervals to start with digits and m or s (^[0-9]+(m|s)):
+  // the API server rejects any other Canary, so it never runs.
+  const auto crd_interval = [&](const Node& n) {
+    static const std::regex kPattern("^[0-9]+(m|s)");
+    if (n && !std::regex_search(n.text(), kPattern))
+      im.refuse(n.where() + ": '" + n.text().substr(0, 40) + "' does not match the pattern Flagger's CRD gives an "
+                "interval (^[0-9]+(m|s): minutes or seconds, 90s, 2m), so the API server rejects the Canary and it "
+                "never runs; write it in minutes or seconds");
+  };
+  crd_interval(a["interval"]);
+  for (const Node& m : a["metrics"].items()) crd_interval(m["interval"]);
   std::string interval = a["interval"] ? duration_text(a["interval"]) : "1m";
   // Flagger runs an analysis at most every 10 s (GetAnalysisInterval raises a shorter one).
   if (const auto d = parse_duration(interval); d && *d < 10) {
