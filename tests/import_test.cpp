@@ -299,6 +299,13 @@ TEST(ImportTest, AwsPredefinedStrategies) {
   Load(import_policy("aws", {"AppConfig.Linear50PercentEvery30Seconds"}));
   Load(import_policy("aws", {"CodeDeployDefault.ECSLinear10PercentEvery1Minutes"}));
   EXPECT_THROW(import_policy("aws", {"CodeDeployDefault.Nonsense"}), InputError);
+  // EC2's in-place configurations count hosts, not traffic: refused as such.
+  try {
+    import_policy("aws", {"CodeDeployDefault.HalfAtATime"});
+    ADD_FAILURE() << "imported";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("an EC2/on-premises in-place configuration"), std::string::npos) << e.what();
+  }
   EXPECT_THROW(import_policy("aws", {"no/such/deployment.json"}), MissingFileError);
 }
 

@@ -1909,6 +1909,15 @@ Imported import_aws(const std::vector<std::string>& names, const ImportOptions& 
     steps = {10, 20, 40, 80, 100};  // exponential, growth factor 10 %, over 20 minutes
     bake_s = 300;
     final_bake_s = 600;
+  } else if (name == "CodeDeployDefault.OneAtATime" || name == "CodeDeployDefault.HalfAtATime" ||
+             name == "CodeDeployDefault.AllAtOnce") {
+    // EC2 and on-premises deployments replace instances in place, by a count of healthy
+    // hosts: what share of traffic meets the new version depends on the fleet and the load
+    // balancer, which the name does not say.
+    throw InputError(name + ": an EC2/on-premises in-place configuration: it replaces instances a number at a time "
+                            "(minimum healthy hosts), not a share of traffic, and the share that meets the new version "
+                            "depends on a fleet the name does not give; canarysim imports traffic-shifting strategies "
+                            "(Lambda, ECS, AppConfig, SageMaker): write the steps as a kind: argo policy");
   } else {
     throw InputError(name + ": not a predefined strategy; expected CodeDeployDefault.(Lambda|ECS)Canary<P>Percent<M>Minutes, "
                             "...Linear<P>PercentEvery<M>Minutes, ...AllAtOnce, or AppConfig.AllAtOnce, "
