@@ -77,6 +77,37 @@ TEST(ImportTest, KayentaConfigDropsWhatItCannotMeasure) {
   EXPECT_TRUE(Warned(i, "lifetime 2h, interval 30m"));
 }
 
+TEST(ImportTest, ASpinnakerStageGivesTheKayentaSchedule) {
+  // orca-kayenta's schedule: floor(lifetime / interval) judgements, the interval the
+  // lifetime when longer; a pipeline with two canary stages needs --name.
+  const std::string path = ::testing::TempDir() + "pipeline.json";
+  const auto stage = [](const std::string& name, const std::string& config) {
+    return "{\"type\": \"kayentaCanary\", \"name\": \"" + name + "\", \"canaryConfig\": {" + config +
+           ", \"scoreThresholds\": {\"pass\": \"90\", \"marginal\": \"70\"}}}";
+  };
+  const auto import = [&](const std::string& stages, const std::string& name = "") {
+    std::ofstream(path) << "{\"stages\": [" << stages << "]}";
+    ImportOptions o;
+    o.name = name;
+    return import_policy("kayenta", {kExamples + "kayenta-config.json", path}, o);
+  };
+  const Imported longer = import(stage("a", "\"lifetimeDuration\": \"PT45M\", \"canaryAnalysisIntervalMins\": 60"));
+  EXPECT_NE(longer.yaml.find("lifetime: 45m\ninterval: 45m\n"), std::string::npos) << longer.yaml;
+  EXPECT_EQ(Load(longer)->kind(), "kayenta");
+  EXPECT_FALSE(Warned(longer, "from the command line (a Kayenta config holds no schedule"));
+  const std::string two = stage("first", "\"lifetimeDuration\": \"PT1H\"") + ", " +
+                          stage("second", "\"lifetimeDuration\": \"PT2H\", \"canaryAnalysisIntervalMins\": \"30\"");
+  try {
+    import(two);
+    ADD_FAILURE() << "imported";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("2 kayentaCanary stages: "), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("pick one with --name"), std::string::npos) << e.what();
+  }
+  EXPECT_NE(import(two, "second").yaml.find("lifetime: 120m\ninterval: 30m\n"), std::string::npos);
+  EXPECT_THROW(import(stage("a", "\"canaryAnalysisIntervalMins\": 60")), InputError);  // no lifetime: Orca refuses
+}
+
 TEST(ImportTest, ABackgroundAnalysisStartsAtTheSameStepWhenStepsBeforeItAreDroppedOrSplit) {
   // startingStep counts the Rollout's steps; import drops some (setHeaderRoute) and splits
   // others (an experiment's analyses, one step each), so the index is carried over.

@@ -1600,9 +1600,126 @@ std::string scope_matchers_filled(const std::string& query) {
   return filled;
 }
 
+// An ISO-8601 duration as Java's Duration reads it (PT1H30M, PT45M, P1D, PT90.5S), in
+// seconds; nullopt when it is not one.
+std::optional<double> iso_duration(const std::string& text) {
+  static const std::regex kIso(R"(P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?)");
+  std::smatch m;
+  if (text.size() > 64 || !std::regex_match(text, m, kIso) || text == "P" || text == "PT") return std::nullopt;
+  double s = 0;
+  const double unit[] = {86400, 3600, 60, 1};
+  for (int i = 0; i < 4; ++i)
+    if (m[i + 1].matched) s += unit[i] * std::stod(m[i + 1].str());
+  return s;
+}
+
+// Spinnaker's kayentaCanary stage holds the schedule a canary config lacks. It is read as
+// orca-kayenta runs it (KayentaCanaryContext, RunCanaryIntervalsStage): lifetimeDuration
+// (or the older lifetimeHours); a judgement every canaryAnalysisIntervalMins (the lifetime
+// when unset, zero or longer), floor(lifetime / interval) of them, so the last is at that
+// multiple; lookbackMins (0: all data since the start); scoreThresholds, Orca's own
+// pass 75 and marginal 50 when unset; the first scope's step. `docs`: a pipeline (its
+// stages), a stage, or a stage's canaryConfig. Returns false when none is there.
+bool read_kayenta_stage(Importer& im, const std::vector<Node>& docs, const std::string& name, YAML::Node* out) {
+  std::vector<Node> stages;
+  for (const Node& d : docs) {
+    if (!d.is_map()) continue;
+    if (d.peek("stages").is_list()) {
+      for (const Node& st : d["stages"].items())
+        if (st.is_map() && st.peek("type").text_or("") == "kayentaCanary") stages.push_back(st);
+    } else if (d.peek("type").text_or("") == "kayentaCanary") {
+      stages.push_back(d);
+    } else if (d.peek("canaryConfigId") || d.peek("lifetimeDuration") || d.peek("lifetimeHours")) {
+      stages.push_back(d);  // the stage's canaryConfig alone
+    }
+  }
+  if (stages.empty()) return false;
+  if (!name.empty())
+    stages.erase(std::remove_if(stages.begin(), stages.end(), [&](const Node& st) { return st.peek("name").text_or("") != name; }),
+                 stages.end());
+  if (stages.size() != 1) {
+    std::string names;
+    for (const Node& st : stages) names += (names.empty() ? "" : ", ") + st.where() + " (" + st.peek("name").text_or("?") + ")";
+    im.refuse(stages.empty() ? "no kayentaCanary stage named '" + name + "'"
+                             : std::to_string(stages.size()) + " kayentaCanary stages: " + names + "; pick one with --name");
+  }
+  const Node stage = stages.front();
+  const Node c = stage.peek("type") ? stage["canaryConfig"] : stage;
+  if (stage.peek("type")) im.unsupported(stage, "not simulated", {"type", "name", "refId", "requisiteStageRefIds", "analysisType"});
+  im.unsupported(c, "not simulated", {"canaryConfigId", "canaryConfigName", "metricsAccountName", "storageAccountName",
+                                      "configurationAccountName", "scopes", "lifetimeDuration", "lifetimeHours",
+                                      "canaryAnalysisIntervalMins", "lookbackMins", "scoreThresholds",
+                                      "beginCanaryAnalysisAfterMins", "baselineAnalysisOffsetInMins"});
+  // Minutes, as Orca reads its Int fields (pipelines often write them as strings).
+  auto minutes = [&](const char* key) -> double {
+    const Node n = c.peek(key);
+    if (!n) return 0;
+    const double v = n.number();
+    if (!(v >= 0 && v <= 525600) || v != std::floor(v)) n.fail("whole minutes, from 0 to 525600 (a year)");
+    return v;
+  };
+  const Node scope = c.peek("scopes").is_list() && !c.peek("scopes").items().empty() ? c.peek("scopes").items().front() : Node();
+  if (scope.peek("endTimeIso"))
+    im.refuse(scope.peek("endTimeIso").where() + ": a stage with an end time analyses a window that has passed, not a "
+              "live rollout: canarysim simulates the live one; give lifetimeDuration instead");
+  double lifetime = 0;
+  if (const Node d = c.peek("lifetimeDuration")) {
+    const auto v = iso_duration(d.text());
+    if (!v || *v <= 0) d.fail("an ISO-8601 duration such as PT1H or PT30M");
+    lifetime = *v;
+  } else if (const Node h = c.peek("lifetimeHours")) {
+    lifetime = 3600 * h.number();
+    if (!(lifetime > 0 && lifetime <= 365 * 86400.0)) h.fail("hours, above 0");
+  } else {
+    im.refuse(c.where() + ": no lifetimeDuration (or lifetimeHours): Orca refuses the stage (\"Canary stage "
+              "configuration must include either `endTime` or `lifetimeDuration`\")");
+  }
+  // Orca counts whole minutes (Duration.toMinutes()).
+  const double life_min = std::floor(lifetime / 60);
+  if (life_min < 1)
+    (c.peek("lifetimeDuration") ? c["lifetimeDuration"] : c["lifetimeHours"]).fail("a lifetime of at least a minute (Orca counts whole minutes)");
+  double interval_min = c.peek("canaryAnalysisIntervalMins") ? minutes("canaryAnalysisIntervalMins") : life_min;
+  if (interval_min == 0 || interval_min > life_min) interval_min = life_min;
+  const double judgements = std::floor(life_min / interval_min);
+  (*out)["lifetime"] = number_text(judgements * interval_min) + "m";
+  (*out)["interval"] = number_text(interval_min) + "m";
+  if (judgements * interval_min != life_min)
+    im.note("lifetime " + number_text(life_min) + "m: Orca runs floor(lifetime / interval) = " + number_text(judgements) +
+            " judgements of " + number_text(interval_min) + "m, so the last, which decides, comes at " +
+            number_text(judgements * interval_min) + "m");
+  if (const double lookback = minutes("lookbackMins"); lookback > 0) (*out)["lookback"] = number_text(lookback) + "m";
+  if (scope.peek("step")) {
+    const double step = scope["step"].number();
+    if (!(step >= 1 && step <= 86400)) scope["step"].fail("a step in seconds, from 1 to 86400");
+    (*out)["step"] = number_text(step) + "s";
+  }
+  const Node t = c.peek("scoreThresholds");
+  (*out)["classifier"]["score_thresholds"]["pass"] = t.peek("pass") ? t["pass"].number() : 75.0;
+  (*out)["classifier"]["score_thresholds"]["marginal"] = t.peek("marginal") ? t["marginal"].number() : 50.0;
+  if (!t.peek("pass") || !t.peek("marginal"))
+    im.warn(c.where() + ": scoreThresholds " + (t ? "incomplete" : "not given") + ": Orca's defaults, pass 75 and "
+            "marginal 50, fill it in");
+  for (const char* key : {"beginCanaryAnalysisAfterMins", "baselineAnalysisOffsetInMins"})
+    if (minutes(key) > 0)
+      im.warn(c[key].where() + ": " + key + " " + c[key].text() + ": " +
+              (std::string(key) == "beginCanaryAnalysisAfterMins"
+                   ? "Orca waits that long before the analysis, whose windows begin after it; canarysim judges from "
+                     "the start, so its judgements come earlier and read the warm-up's data"
+                   : "Orca compares the canary with the baseline that long before; canarysim compares the two at once") +
+              "; not simulated");
+  im.note("schedule from the Spinnaker stage at " + stage.where() + ": lifetime " + (*out)["lifetime"].as<std::string>() +
+          ", interval " + (*out)["interval"].as<std::string>() + "; canary weight " + number_text(im.opt.weight_percent) +
+          " % from the command line (the stage does not say it: Spinnaker's canary and baseline clusters do)");
+  return true;
+}
+
 Imported import_kayenta(const std::vector<std::string>& inputs, const ImportOptions& opt) {
   Importer im(opt);
+  // The config first, and any file holding Spinnaker's kayentaCanary stage (a pipeline).
   std::vector<Node> docs = load_documents(inputs.front());
+  std::vector<Node> stage_docs;
+  for (size_t i = 1; i < inputs.size(); ++i)
+    for (const Node& d : load_documents(inputs[i])) stage_docs.push_back(d);
   // Kayenta's ad hoc request (POST /canary, the standalone analysis) holds the config
   // under canaryConfig and the execution request beside it.
   Node request;
@@ -1638,8 +1755,14 @@ Imported import_kayenta(const std::vector<std::string>& inputs, const ImportOpti
   out["lifetime"] = opt.lifetime;
   out["interval"] = opt.interval;
   out["step"] = "1m";
-  im.warn("schedule: lifetime " + opt.lifetime + ", interval " + opt.interval + ", weight " +
-          number_text(opt.weight_percent) + " % from the command line (a Kayenta config holds no schedule; Spinnaker's stage does)");
+  const bool staged = read_kayenta_stage(im, stage_docs, opt.name, &out);
+  if (!staged && inputs.size() > 1)
+    im.refuse(inputs[1] + ": no kayentaCanary stage (a Spinnaker pipeline's, or the stage alone) in the files after the "
+              "canary config; `import kayenta` reads the config and, optionally, the stage that runs it");
+  if (!staged)
+    im.warn("schedule: lifetime " + opt.lifetime + ", interval " + opt.interval + ", weight " +
+            number_text(opt.weight_percent) + " % from the command line (a Kayenta config holds no schedule; Spinnaker's "
+            "stage does: give the pipeline after the config)");
   if (request) {
     // The scopes' step (seconds) is the series' resolution; their window is the schedule's.
     Node scope;
@@ -1785,8 +1908,12 @@ Imported import_kayenta(const std::vector<std::string>& inputs, const ImportOpti
   out["metrics"] = metrics;
   const Node cl = cfg["classifier"];
   for (const auto& [group, weight] : cl["groupWeights"].entries()) out["classifier"]["group_weights"][group] = weight.number();
-  // An ad hoc request's thresholds are the ones Kayenta applies.
-  if (const Node t = request["thresholds"] ? request["thresholds"] : cl["scoreThresholds"]) {
+  // The thresholds Kayenta applies: an ad hoc request's, or the stage's (read above).
+  if (staged) {
+    if (cl.peek("scoreThresholds"))
+      im.warn(cl["scoreThresholds"].where() + ": the config's scoreThresholds give way to the stage's, which Orca "
+              "passes to Kayenta with each judgement");
+  } else if (const Node t = request["thresholds"] ? request["thresholds"] : cl["scoreThresholds"]) {
     out["classifier"]["score_thresholds"]["pass"] = t["pass"].number();
     out["classifier"]["score_thresholds"]["marginal"] = t["marginal"].number();
   } else {

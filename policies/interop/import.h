@@ -2,7 +2,7 @@
 //
 //   canarysim import argo ROLLOUT.yaml [ANALYSIS_TEMPLATES.yaml...]
 //   canarysim import flagger CANARY.yaml [METRIC_TEMPLATES.yaml...]
-//   canarysim import kayenta CANARY_CONFIG.json [--lifetime 1h --interval 15m --weight 10]
+//   canarysim import kayenta CANARY_CONFIG.json [SPINNAKER_PIPELINE.json] [--lifetime 1h --interval 15m --weight 10]
 //   canarysim import aws CodeDeployDefault.LambdaCanary10Percent5Minutes
 //
 // Never a silent change of the policy: every query is read for its meaning
@@ -35,7 +35,8 @@ class ImportRefused : public InputError {
 };
 
 struct ImportOptions {
-  // Kayenta's configs hold no schedule (Spinnaker's canary stage does): the analysis's.
+  // Kayenta's configs hold no schedule (Spinnaker's canary stage does): the analysis's,
+  // when no stage is given.
   std::string lifetime = "1h", interval = "15m";
   double weight_percent = 10;
   std::string name;           // which Rollout or Canary, when the files hold several

@@ -835,12 +835,12 @@ int main(int argc, char** argv) {
   import_cmd->add_option("tool", imp.tool, "argo, flagger, kayenta or aws")
       ->required()
       ->check(CLI::IsMember({"argo", "flagger", "kayenta", "aws"}));
-  import_cmd->add_option("inputs", imp.inputs, "Files (aws: a predefined strategy's name, or a SageMaker or CodeDeploy deployment config file)")->required();
+  import_cmd->add_option("inputs", imp.inputs, "Files (kayenta: the canary config, then optionally a Spinnaker pipeline or stage for the schedule; aws: a predefined strategy's name, or a SageMaker or CodeDeploy deployment config file)")->required();
   import_cmd->add_option("--out", imp.out, "Write the policy here instead of standard output");
-  import_cmd->add_option("--lifetime", imp.options.lifetime, "kayenta: analysis lifetime")->capture_default_str();
-  import_cmd->add_option("--interval", imp.options.interval, "kayenta: judgement interval")->capture_default_str();
+  import_cmd->add_option("--lifetime", imp.options.lifetime, "kayenta without a Spinnaker stage: analysis lifetime")->capture_default_str();
+  import_cmd->add_option("--interval", imp.options.interval, "kayenta without a Spinnaker stage: judgement interval")->capture_default_str();
   import_cmd->add_option("--weight", imp.options.weight_percent, "kayenta: canary weight, percent")->capture_default_str();
-  import_cmd->add_option("--name", imp.options.name, "argo, flagger: the Rollout or Canary to import when the files hold several");
+  import_cmd->add_option("--name", imp.options.name, "argo, flagger, kayenta: the Rollout, Canary or Spinnaker stage to import when the files hold several");
   import_cmd->add_option("--latency", imp.options.latency,
                          "The LLM latency a web request latency (request_duration, latency) stands for")
       ->check(CLI::IsMember({"e2e", "ttft", "itl"}))
