@@ -95,6 +95,13 @@ void import_as(const std::string& tool, const std::string& path) {
 void read_argo(const std::string& path) { import_as("argo", path); }
 void read_flagger(const std::string& path) { import_as("flagger", path); }
 void read_kayenta(const std::string& path) { import_as("kayenta", path); }
+// A Spinnaker pipeline or stage beside a shipped canary config (scratch_file links
+// policies/ beside the input).
+void read_kayenta_stage(const std::string& path) {
+  const std::string config = (std::filesystem::path(path).parent_path() / "policies/examples/kayenta-config.json").string();
+  const Imported imported = import_policy("kayenta", {config, path});
+  parse_policy(ConfigMap::parse_string(imported.yaml, "<imported>"));
+}
 void read_aws_file(const std::string& path) { import_as("aws", path); }  // a deployment config file
 
 void read_aws(const std::string& path) {
@@ -179,7 +186,8 @@ const std::vector<EntryPoint>& entry_points() {
       {"scenario", "yaml", read_scenario}, {"policy", "yaml", read_policy},   {"sweep", "yaml", read_sweep},
       {"tune", "yaml", read_tune},         {"power", "yaml", read_power},     {"check", "yaml", read_check},
       {"import_argo", "yaml", read_argo},  {"import_flagger", "yaml", read_flagger},
-      {"import_kayenta", "json", read_kayenta}, {"import_aws", "txt", read_aws},
+      {"import_kayenta", "json", read_kayenta}, {"import_kayenta_stage", "json", read_kayenta_stage},
+      {"import_aws", "txt", read_aws},
       {"import_aws_file", "json", read_aws_file},
       {"trace", "csv", read_trace},        {"calibrate", "csv", read_profile},
       {"query", "txt", read_query},        {"export_policy", "yaml", read_export},

@@ -13,7 +13,7 @@ build=$1 seconds=$2
 shift 2
 entries=("$@")
 [ ${#entries[@]} -gt 0 ] || entries=(scenario policy sweep tune power check import_argo import_flagger
-                                     import_kayenta import_aws import_aws_file trace trace_jsonl calibrate query export_policy
+                                     import_kayenta import_kayenta_stage import_aws import_aws_file trace trace_jsonl calibrate query export_policy
                                      fit_prometheus)
 
 seeds() {
