@@ -1561,6 +1561,10 @@ Imported import_flagger(const std::vector<std::string>& inputs, const ImportOpti
               ": Flagger fails nothing on it; metric dropped");
       continue;
     }
+    if (lo && hi && *lo > *hi)
+      im.warn(m["thresholdRange"].where() + ": min " + number_text(*lo) + " is above max " + number_text(*hi) +
+              ": no value passes, so every check fails and the canary rolls back at every release, in Flagger as in "
+              "the imported policy; were the bounds swapped?");
     const std::string source = m.where() + ": " + name + (qnode ? ", query at " + qnode.where() : std::string(", built in"));
     if (lo) o["thresholdRange"]["min"] = *lo, im.rule(meaning, ">=", *lo, source);
     if (hi) o["thresholdRange"]["max"] = *hi, im.rule(meaning, "<=", *hi, source);
