@@ -1607,9 +1607,10 @@ std::string scope_matchers_filled(const std::string& query) {
 // An ISO-8601 duration as Java's Duration reads it (PT1H30M, PT45M, P1D, PT90.5S), in
 // seconds; nullopt when it is not one.
 std::optional<double> iso_duration(const std::string& text) {
-  static const std::regex kIso(R"(P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?)");
+  static const std::regex kIso(R"(P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?)", std::regex::icase);
   std::smatch m;
-  if (text.size() > 64 || !std::regex_match(text, m, kIso) || text == "P" || text == "PT") return std::nullopt;
+  if (text.size() > 64 || !std::regex_match(text, m, kIso) || text.size() < 3 || text.back() == 'T' || text.back() == 't')
+    return std::nullopt;
   double s = 0;
   const double unit[] = {86400, 3600, 60, 1};
   for (int i = 0; i < 4; ++i)
@@ -1669,7 +1670,7 @@ bool read_kayenta_stage(Importer& im, const std::vector<Node>& docs, const std::
   double lifetime = 0;
   if (const Node d = c.peek("lifetimeDuration")) {
     const auto v = iso_duration(d.text());
-    if (!v || *v <= 0) d.fail("an ISO-8601 duration such as PT1H or PT30M");
+    if (!v || *v <= 0 || *v > 365 * 86400.0) d.fail("an ISO-8601 duration such as PT1H or PT30M, at most a year");
     lifetime = *v;
   } else if (const Node h = c.peek("lifetimeHours")) {
     lifetime = 3600 * h.number();
