@@ -490,7 +490,8 @@ class Importer {
       // Templates alone: the metrics are there, the steps that use them are not.
       std::string names;
       std::map<std::string, std::string> by_name;  // as the tool names them, not by kind
-      for (const auto& [key, doc] : templates) by_name.emplace(doc["metadata"]["name"].text_or(key) + "\n" + key, doc.where());
+      for (const auto& [key, doc] : templates)
+        by_name.emplace(doc["metadata"]["name"].text_or(key) + "\n" + key, doc.where());
       for (const auto& [name, where] : by_name)
         names += (names.empty() ? "" : ", ") + where + " (" + name.substr(0, name.find('\n')) + ")";
       refuse("no " + kind + " found in " + files + ", only the templates " + names + ": a template has no steps; "
@@ -1640,17 +1641,20 @@ bool read_kayenta_stage(Importer& im, const std::vector<Node>& docs, const std::
   }
   if (stages.empty()) return false;
   if (!name.empty())
-    stages.erase(std::remove_if(stages.begin(), stages.end(), [&](const Node& st) { return st.peek("name").text_or("") != name; }),
+    stages.erase(std::remove_if(stages.begin(), stages.end(),
+                                [&](const Node& st) { return st.peek("name").text_or("") != name; }),
                  stages.end());
   if (stages.size() != 1) {
     std::string names;
-    for (const Node& st : stages) names += (names.empty() ? "" : ", ") + st.where() + " (" + st.peek("name").text_or("?") + ")";
+    for (const Node& st : stages)
+      names += (names.empty() ? "" : ", ") + st.where() + " (" + st.peek("name").text_or("?") + ")";
     im.refuse(stages.empty() ? "no kayentaCanary stage named '" + name + "'"
                              : std::to_string(stages.size()) + " kayentaCanary stages: " + names + "; pick one with --name");
   }
   const Node stage = stages.front();
   const Node c = stage.peek("type") ? stage["canaryConfig"] : stage;
-  if (stage.peek("type")) im.unsupported(stage, "not simulated", {"type", "name", "refId", "requisiteStageRefIds", "analysisType"});
+  if (stage.peek("type"))
+    im.unsupported(stage, "not simulated", {"type", "name", "refId", "requisiteStageRefIds", "analysisType"});
   im.unsupported(c, "not simulated", {"canaryConfigId", "canaryConfigName", "metricsAccountName", "storageAccountName",
                                       "configurationAccountName", "scopes", "lifetimeDuration", "lifetimeHours",
                                       "canaryAnalysisIntervalMins", "lookbackMins", "scoreThresholds",
@@ -1663,7 +1667,8 @@ bool read_kayenta_stage(Importer& im, const std::vector<Node>& docs, const std::
     if (!(v >= 0 && v <= 525600) || v != std::floor(v)) n.fail("whole minutes, from 0 to 525600 (a year)");
     return v;
   };
-  const Node scope = c.peek("scopes").is_list() && !c.peek("scopes").items().empty() ? c.peek("scopes").items().front() : Node();
+  const std::vector<Node> scopes = c.peek("scopes").is_list() ? c.peek("scopes").items() : std::vector<Node>{};
+  const Node scope = scopes.empty() ? Node() : scopes.front();
   if (scope.peek("endTimeIso"))
     im.refuse(scope.peek("endTimeIso").where() + ": a stage with an end time analyses a window that has passed, not a "
               "live rollout: canarysim simulates the live one; give lifetimeDuration instead");
@@ -1682,7 +1687,8 @@ bool read_kayenta_stage(Importer& im, const std::vector<Node>& docs, const std::
   // Orca counts whole minutes (Duration.toMinutes()).
   const double life_min = std::floor(lifetime / 60);
   if (life_min < 1)
-    (c.peek("lifetimeDuration") ? c["lifetimeDuration"] : c["lifetimeHours"]).fail("a lifetime of at least a minute (Orca counts whole minutes)");
+    (c.peek("lifetimeDuration") ? c["lifetimeDuration"] : c["lifetimeHours"])
+        .fail("a lifetime of at least a minute (Orca counts whole minutes)");
   double interval_min = c.peek("canaryAnalysisIntervalMins") ? minutes("canaryAnalysisIntervalMins") : life_min;
   if (interval_min == 0 || interval_min > life_min) interval_min = life_min;
   const double judgements = std::floor(life_min / interval_min);
