@@ -264,6 +264,15 @@ TEST(ImportTest, AStrategyArgosValidationMarksInvalidSpecIsRefusedWhereWritten) 
           << e.what();
     }
   }
+  // A step analysis with no templates passes validation, and its run, with no metrics, errs.
+  try {
+    import(steps + "      - analysis: {templates: []}\n");
+    ADD_FAILURE() << "imported";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("an analysis with no templates: Argo creates its AnalysisRun with no metrics"),
+              std::string::npos) << e.what();
+  }
+  EXPECT_NO_THROW(import("      analysis: {templates: []}\n" + steps));  // a background one runs nothing
 }
 
 TEST(ImportTest, AFlaggerIntervalItsCrdRejectsIsRefused) {

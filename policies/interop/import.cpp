@@ -1139,6 +1139,13 @@ Imported import_argo(const std::vector<std::string>& inputs, const ImportOptions
   out["kind"] = "argo";
   YAML::Node steps(YAML::NodeType::Sequence);
   auto add_analysis_step = [&](const Node& a, const std::string& version_service = "") {
+    // A step (or blue/green) analysis with no templates still gets an AnalysisRun, with no
+    // metrics, which Argo's analysis controller ends in Error (ValidateMetrics). (A
+    // background one without templates runs nothing, and is not refused.)
+    if (!a.peek("templateName") && a.peek("templates").is_list() && a.peek("templates").items().empty())
+      im.refuse(a["templates"].where() + ": an analysis with no templates: Argo creates its AnalysisRun with no "
+                "metrics, which its analysis controller ends in Error (\"no metrics specified\"), so the rollout "
+                "aborts here at every release; name a template, or remove the step");
     const YAML::Node refs = argo.analysis(a, version_service);
     if (refs.size() == 0) return;
     YAML::Node step;

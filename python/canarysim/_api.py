@@ -194,6 +194,8 @@ def _policy_arg(policy: Any) -> Any:
     """A policy argument as the engine takes it: a parsed handle, or a Policy instance."""
     if policy is None or isinstance(policy, (Policy, _core.PolicyConfig)):
         return policy
+    if isinstance(policy, ImportedPolicy):
+        return _core.parse_policy(policy.yaml, "<imported>")
     if isinstance(policy, Mapping):
         return _core.parse_policy(yaml.safe_dump(dict(policy), sort_keys=False), "<policy>")
     if isinstance(policy, (str, os.PathLike)):
@@ -202,7 +204,7 @@ def _policy_arg(policy: Any) -> Any:
             return _core.parse_policy(text, "<string>")
         return _core.load_policy(text)
     raise ValueError(
-        "policy: expected a policy file, a YAML string, a dict or a canarysim.Policy, got "
+        "policy: expected a policy file, a YAML string, a dict, a canarysim.Policy or an ImportedPolicy, got "
         f"{type(policy).__name__}"
     )
 
@@ -290,7 +292,8 @@ def run(scenario: Any, policy: Any = None, *, runs: int = 1000, seed: int = 1, t
     """Run a Monte Carlo study.
 
     ``scenario``: a :class:`Scenario`, a file path or a dict. ``policy``: a policy file,
-    a YAML string, a dict or a :class:`Policy` instance; by default the scenario's own.
+    a YAML string, a dict, a :class:`Policy` instance or an :class:`ImportedPolicy`; by
+    default the scenario's own.
     The same ``seed`` gives the same results whatever ``threads`` (0: one per core).
     ``progress``: a line on stderr (runs done, rate, ETA) once a study runs over 2 s.
     An interrupt (Ctrl-C, Jupyter's stop) lets the running runs finish, then raises
@@ -399,3 +402,85 @@ def validate(path: str | os.PathLike) -> str:
 def policy_kinds() -> list[str]:
     """The policy kinds the engine knows (the YAML ``kind`` values)."""
     return list(_core.policy_kinds())
+
+
+class InteropWarning(UserWarning):
+    """What :func:`import_policy` or :func:`export_policy` could not carry over exactly, as
+    the CLI's ``warning:`` lines, each naming the file and key: a metric dropped, a key no
+    reader read, an approximation."""
+
+
+@dataclass
+class ImportedPolicy:
+    """A tool's configuration as a canarysim policy (:func:`import_policy`). Pass it as the
+    ``policy`` of :func:`run` or :func:`compare`, or :meth:`save` it."""
+
+    yaml: str
+    """The policy file's text; the rules it keeps are comments at its top."""
+    rules: list[str]
+    """One line per rule kept, in canarysim's units, with the file:line it came from."""
+    warnings: list[str] = field(repr=False)
+    """What could not be honoured (also issued as :class:`InteropWarning`)."""
+
+    def save(self, path: str | os.PathLike) -> None:
+        """Write the policy file."""
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(self.yaml)
+
+
+def _paths(files: Any) -> list[str]:
+    if isinstance(files, (str, os.PathLike)):
+        return [os.fspath(files)]
+    return [os.fspath(f) for f in files]
+
+
+def import_policy(tool: str, files: Any, *, name: str = "", latency: str = "e2e", strict: bool = False,
+                  lifetime: str = "1h", interval: str = "15m", weight: float = 10.0,
+                  match_weight: float = 10.0) -> ImportedPolicy:
+    """``canarysim import``: an Argo Rollout (``tool="argo"``), a Flagger Canary
+    (``"flagger"``), a Kayenta canary config (``"kayenta"``, then optionally the Spinnaker
+    pipeline whose stage gives its schedule) or an AWS strategy (``"aws"``: a predefined
+    name, or a deployment config file) as a canarysim policy.
+
+    ``files``: a path or a list of them (the Rollout with its AnalysisTemplates ...).
+    ``name`` picks the Rollout, Canary or Spinnaker stage when the files hold several;
+    ``latency`` is the LLM latency a web request latency stands for (e2e, ttft, itl);
+    ``lifetime``, ``interval`` and ``weight`` are Kayenta's schedule when no stage gives it;
+    ``match_weight`` is the share of users a Flagger A/B match sends; ``strict`` refuses on
+    any warning. Raises ValueError, naming the file and key, for what cannot be imported
+    (and for what the tool itself would reject: docs/policies.md).
+    """
+    out = _core.import_policy(tool, _paths(files), name, latency, strict, lifetime, interval, float(weight),
+                              float(match_weight))
+    for line in out["warnings"]:
+        warnings.warn(line, InteropWarning, stacklevel=2)
+    return ImportedPolicy(yaml=out["yaml"], rules=list(out["rules"]), warnings=list(out["warnings"]))
+
+
+def export_policy(tool: str, policy: Any, *, metrics: str | os.PathLike | None = None,
+                  name: str = "llm-serving", out: str | os.PathLike | None = None) -> dict[str, str]:
+    """``canarysim export-policy``: a ``kind: argo`` policy as Argo's Rollout and
+    AnalysisTemplates (``tool="argo"``), a ``kind: flagger`` one as Flagger's Canary and
+    MetricTemplates (``"flagger"``), exactly (importing them back gives the same study).
+
+    ``policy``: a policy file, or an :class:`ImportedPolicy`. ``metrics``: a metric mapping
+    file (``canarysim export-policy --print-metrics`` writes the default). ``name``: the
+    Deployment. Returns the files' texts by file name; with ``out``, also writes them in that
+    folder. Raises ValueError for a kind the tool cannot express, with the reason.
+    """
+    if isinstance(policy, ImportedPolicy):
+        import tempfile
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, "policy.yaml")
+            policy.save(path)
+            return export_policy(tool, path, metrics=metrics, name=name, out=out)
+    result = _core.export_policy(tool, os.fspath(policy), os.fspath(metrics) if metrics else "", name)
+    for line in result["warnings"]:
+        warnings.warn(line, InteropWarning, stacklevel=2)
+    files = {file: text for file, text in result["files"]}
+    if out is not None:
+        os.makedirs(out, exist_ok=True)
+        for file, text in files.items():
+            with open(os.path.join(out, file), "w", encoding="utf-8") as f:
+                f.write(text)
+    return files

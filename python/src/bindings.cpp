@@ -14,6 +14,8 @@
 #include <vector>
 
 #include "policies/checks.h"
+#include "policies/interop/export.h"
+#include "policies/interop/import.h"
 #include "policies/policy.h"
 #include "sim/study/compare.h"
 #include "sim/io/config.h"
@@ -356,6 +358,40 @@ PYBIND11_MODULE(_core, m) {
   m.def("policy_kinds", &policy_kinds, "The registered policy kinds.");
   m.def("renamed_metric", &renamed_metric, py::arg("name"),
         "The current name for a metric spelled as canarysim 0.1 did, or '' when it is none.");
+  m.def(
+      "import_policy",
+      [](const std::string& tool, const std::vector<std::string>& inputs, const std::string& name,
+         const std::string& latency, bool strict, const std::string& lifetime, const std::string& interval,
+         double weight, double match_weight) {
+        ImportOptions o;
+        o.name = name;
+        o.latency = latency;
+        o.strict = strict;
+        o.lifetime = lifetime;
+        o.interval = interval;
+        o.weight_percent = weight;
+        o.match_weight = match_weight;
+        const Imported i = import_policy(tool, inputs, o);
+        py::dict out;
+        out["yaml"] = i.yaml;
+        out["rules"] = i.rules;
+        out["warnings"] = i.warnings;
+        return out;
+      },
+      py::arg("tool"), py::arg("inputs"), py::arg("name") = "", py::arg("latency") = "e2e", py::arg("strict") = false,
+      py::arg("lifetime") = "1h", py::arg("interval") = "15m", py::arg("weight") = 10.0, py::arg("match_weight") = 10.0,
+      "canarysim import: a tool's configuration files as a canarysim policy (yaml, rules, warnings).");
+  m.def(
+      "export_policy",
+      [](const std::string& tool, const std::string& policy_path, const std::string& mapping, const std::string& name) {
+        const Exported e = export_policy(tool, policy_path, mapping, name);
+        py::dict out;
+        out["files"] = e.files;
+        out["warnings"] = e.warnings;
+        return out;
+      },
+      py::arg("tool"), py::arg("policy_path"), py::arg("mapping") = "", py::arg("name") = "llm-serving",
+      "canarysim export-policy: an argo or flagger policy file as the tool's files (files, warnings).");
   m.def("summary_stats", [] {
     std::vector<std::string> out;
     for (const SummaryStats& st : summary_stats()) out.push_back(st.name);
