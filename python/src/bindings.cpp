@@ -363,14 +363,8 @@ PYBIND11_MODULE(_core, m) {
       [](const std::string& tool, const std::vector<std::string>& inputs, const std::string& name,
          const std::string& latency, bool strict, const std::string& lifetime, const std::string& interval,
          double weight, double match_weight) {
-        ImportOptions o;
-        o.name = name;
-        o.latency = latency;
-        o.strict = strict;
-        o.lifetime = lifetime;
-        o.interval = interval;
-        o.weight_percent = weight;
-        o.match_weight = match_weight;
+        const ImportOptions o{.lifetime = lifetime, .interval = interval, .weight_percent = weight, .name = name,
+                              .latency = latency, .strict = strict, .match_weight = match_weight};
         const Imported i = import_policy(tool, inputs, o);
         py::dict out;
         out["yaml"] = i.yaml;
