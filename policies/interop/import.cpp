@@ -728,7 +728,8 @@ class ArgoImporter {
     }
     auto flags = std::regex::ECMAScript | std::regex_constants::__polynomial;
     // Go's leading flag group: i is the one that changes what a name matches.
-    if (std::smatch f; std::regex_search(p, f, std::regex(R"(^\(\?([imsU]+)\))")) && f[1].length() > 0) {
+    static const std::regex flag_group(R"(^\(\?([imsU]+)\))");
+    if (std::smatch f; std::regex_search(p, f, flag_group) && f[1].length() > 0) {
       if (f[1].str().find('i') != std::string::npos) flags |= std::regex::icase;
       p.erase(0, f[0].length());
     }
