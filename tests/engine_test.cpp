@@ -10,6 +10,13 @@
 #include "sim/model/ring.h"
 
 namespace canarysim {
+
+// Lets a test start the engine's sequence numbers near their end.
+struct EngineTestAccess {
+  static void set_next_seq(Engine& engine, uint32_t seq) { engine.seq_ = seq; }
+  static uint32_t next_seq(const Engine& engine) { return engine.seq_; }
+};
+
 namespace {
 
 // Records what the engine hands out, in order.
@@ -112,6 +119,67 @@ TEST_F(EngineTest, OrdersTimesOfEveryMagnitudeAndZeroOfEitherSign) {
     return times[a] < times[b];  // -0.0 == 0.0: scheduling order, as for any tie
   });
   EXPECT_EQ(RunAll(), expected);
+}
+
+// Every event, scheduled before the run and from handlers (often at the same time as
+// others), comes out in the order of (time, scheduling order), compared with a reference
+// that numbers events in 64 bits. Started with 32-bit sequence numbers 300 short of their
+// end (and again after each renumbering), the run numbers the pending events again
+// several times, inside handlers and out.
+void ExpectOrderOfReference(uint32_t first_seq) {
+  Engine engine;
+  EngineTestAccess::set_next_seq(engine, first_seq);
+  std::vector<std::pair<double, uint64_t>> pending;  // (time, global order), by target
+  uint64_t order = 0;
+  uint32_t renumbered = 0;
+  auto schedule = [&](double time) {
+    const uint32_t next = EngineTestAccess::next_seq(engine);
+    engine.schedule_at(time, 3, static_cast<uint32_t>(pending.size()));
+    pending.emplace_back(time, order++);
+    if (EngineTestAccess::next_seq(engine) < next) {  // numbered again from 0
+      ++renumbered;
+      EngineTestAccess::set_next_seq(engine, first_seq);  // still after every pending one
+    }
+  };
+  Rng rng(7, 0, Stream::kArrivals);
+  for (int i = 0; i < 50; ++i) schedule(static_cast<double>(rng.below(20)));
+  std::vector<uint32_t> seen;
+  while (!engine.empty()) {
+    engine.step([&](const Event& e) {
+      ASSERT_EQ(e.type, 3u);
+      seen.push_back(e.target);
+      // Mostly one event (a replica's next iteration), sometimes none or three, often
+      // at the very same time as another.
+      const uint64_t n = seen.size() < 3000 ? (rng.below(8) == 0 ? 3 : rng.below(9) == 0 ? 0 : 1) : 0;
+      for (uint64_t k = 0; k < n; ++k) schedule(engine.now() + static_cast<double>(rng.below(3)));
+    });
+    if (seen.size() % 500 == 0 && !engine.empty()) schedule(engine.now());  // outside a handler
+  }
+  ASSERT_EQ(seen.size(), pending.size());
+  std::vector<uint32_t> expected(pending.size());
+  for (uint32_t i = 0; i < expected.size(); ++i) expected[i] = i;
+  std::sort(expected.begin(), expected.end(), [&](uint32_t a, uint32_t b) { return pending[a] < pending[b]; });
+  EXPECT_EQ(seen, expected);
+  if (first_seq > UINT32_MAX - 1000) {
+    EXPECT_GE(renumbered, 5u);
+  } else {
+    EXPECT_EQ(renumbered, 0u);
+  }
+}
+
+TEST(EngineOrderTest, MatchesAReferenceOrder) { ExpectOrderOfReference(0); }
+TEST(EngineOrderTest, KeepsTheOrderWhenSequenceNumbersRunOut) {
+  ExpectOrderOfReference(UINT32_MAX - 300);
+}
+
+TEST(EngineOrderTest, CarriesTheLargestTypeAndTarget) {
+  Engine engine;
+  engine.schedule(1, Engine::kMaxType, Engine::kMaxTarget);
+  engine.schedule(2, 0, 0);
+  std::vector<std::pair<uint32_t, uint32_t>> seen;
+  engine.run(Engine::kNever, [&](const Event& e) { seen.emplace_back(e.type, e.target); });
+  EXPECT_EQ(seen, (std::vector<std::pair<uint32_t, uint32_t>>{{15, (1u << 28) - 1}, {0, 0}}));
+  EXPECT_EQ(sizeof(Event), 16u);
 }
 
 TEST(RingTest, BehavesAsADequeThroughGrowthAndWrapAround) {

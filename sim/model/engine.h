@@ -13,11 +13,14 @@
 // Thread safety: none. One Engine belongs to one simulation run on one thread.
 #pragma once
 
+#include <algorithm>
 #include <bit>
 #include <cassert>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <limits>
+#include <new>
 #include <utility>
 #include <vector>
 
@@ -31,27 +34,31 @@ inline void prefetch(const T* p) {
   __builtin_prefetch(bytes + sizeof(T) - 1);
 }
 
-// One pending event, 24 bytes.
+// One pending event, 16 bytes: four to a cache line.
 struct Event {
-  double time;      // simulated seconds at which it happens
-  uint64_t seq;     // scheduling order; breaks ties between equal times (FIFO)
-  uint32_t type;    // what happens; defined by the model
-  uint32_t target;  // whom it concerns (a replica, a regression, ...); defined by the model
+  uint32_t target : 28;  // whom it concerns (a replica, a regression, ...); defined by the model
+  uint32_t type : 4;     // what happens; defined by the model (at most 16 kinds)
+  uint32_t seq;          // scheduling order; breaks ties between equal times (FIFO)
+  double time;           // simulated seconds at which it happens
 };
+static_assert(sizeof(Event) == 16);
 
 class Engine {
  public:
   static constexpr double kNever = std::numeric_limits<double>::infinity();
+  static constexpr uint32_t kMaxType = 15, kMaxTarget = (1u << 28) - 1;
+
+  Engine() { reset(); }
 
   // Current simulated time in seconds; starts at 0 and never decreases.
   double now() const { return now_; }
   // Events handed to a handler so far.
   uint64_t processed() const { return processed_; }
-  bool empty() const { return heap_.size() == (vacant_ ? 1u : 0u); }
+  bool empty() const { return size_ == (vacant_ ? 1u : 0u); }
   // Time of the next event, or kNever when none is pending. Not from inside a handler.
   double peek() const {
     assert(!vacant_);
-    return heap_.empty() ? kNever : heap_.front().time;
+    return heap_[kRoot].time;  // the sentinel's kNever when empty
   }
 
   // Schedules an event `delay` seconds from now.
@@ -60,17 +67,20 @@ class Engine {
     assert(delay >= 0 && "negative delay");
     schedule_at(now_ + delay, type, target);
   }
-  // REQUIRES: time >= now().
+  // REQUIRES: time >= now(), type <= kMaxType, target <= kMaxTarget.
   void schedule_at(double time, uint32_t type, uint32_t target = 0) {
     assert(time >= now_ && "event scheduled in the past");
-    const Event e{time + 0.0, seq_++, type, target};  // + 0.0: -0.0 is +0.0 (see before())
+    assert(type <= kMaxType && target <= kMaxTarget);
+    if (seq_ == kLastSeq) renumber();
+    const Event e{target, type, seq_++, time + 0.0};  // + 0.0: -0.0 is +0.0 (see key())
     if (vacant_) {  // the first event a handler schedules takes the popped event's place
       vacant_ = false;
       sift_down(e);
       return;
     }
-    heap_.push_back(e);
-    sift_up(heap_.size() - 1);
+    ++size_;
+    heap_.push_back(kSentinel);  // the new sentinel; e's slot is the old one's
+    sift_up(size_, e);
   }
 
   // Makes run() return once the event being handled is done. Pending events stay queued.
@@ -84,8 +94,8 @@ class Engine {
   // the total order on (time, sequence number), whatever the heap's layout.
   template <class Handler>
   bool step(Handler&& handler) {
-    if (heap_.empty()) return false;
-    const Event e = heap_.front();
+    if (size_ == 0) return false;
+    const Event e = heap_[kRoot];
     vacant_ = true;
     now_ = e.time;
     ++processed_;
@@ -102,13 +112,14 @@ class Engine {
   template <class Handler>
   void run(double until, Handler&& handler) {
     stopped_ = false;
-    while (!stopped_ && !heap_.empty() && heap_.front().time < until) step(handler);
+    while (!stopped_ && size_ != 0 && heap_[kRoot].time < until) step(handler);
     if (!stopped_ && until != kNever && until > now_) now_ = until;
   }
 
   // Empties the queue and rewinds the clock, keeping the queue's capacity.
   void reset() {
-    heap_.clear();
+    heap_.assign(kRoot + 1, kSentinel);
+    size_ = 0;
     vacant_ = false;
     now_ = 0;
     seq_ = 0;
@@ -117,17 +128,33 @@ class Engine {
   }
 
  private:
+  friend struct EngineTestAccess;
+  // The heap is 1-based (slot 0 unused) in a cache-line-aligned array, so an event's two
+  // children, slots 2i and 2i + 1, share one line: each level of a sift is one line. The
+  // slot after the last event holds a sentinel later than any event, so a sift picks the
+  // earlier child without checking that the second one exists.
+  static constexpr size_t kRoot = 1;
+  static constexpr uint32_t kLastSeq = UINT32_MAX;  // never given: the sentinel's
+  static constexpr Event kSentinel{0, 0, kLastSeq, kNever};
+
   // The order on (time, sequence number) as one unsigned 128-bit comparison, with no
-  // branch and no floating-point compare: the time's bits above the sequence number. The
-  // bits of a non-negative double order as its value does; schedule_at() turns -0.0 into
-  // +0.0 (a NaN time is a broken model, as a negative one is).
+  // branch and no floating-point compare: the event's 16 bytes read as one little-endian
+  // integer are the time's bits above the sequence number above the type and target (which
+  // never decide: sequence numbers are unique). The bits of a non-negative double order as
+  // its value does; schedule_at() turns -0.0 into +0.0 (a NaN time is a broken model, as a
+  // negative one is).
   __extension__ using Key = unsigned __int128;  // GCC's and Clang's; __extension__: not ISO
+  static_assert(std::endian::native == std::endian::little);
+  static Key key(const Event& e) {
+    Key k;
+    std::memcpy(&k, &e, sizeof k);
+    return k;
+  }
   static bool before(const Event& a, const Event& b) { return key(a) < key(b); }
-  static Key key(const Event& e) { return static_cast<Key>(std::bit_cast<uint64_t>(e.time)) << 64 | e.seq; }
-  void sift_up(size_t i) {
-    const Event e = heap_[i];
-    while (i > 0) {
-      const size_t parent = (i - 1) / 2;
+
+  void sift_up(size_t i, const Event& e) {
+    while (i > kRoot) {
+      const size_t parent = i / 2;
       if (!before(e, heap_[parent])) break;
       heap_[i] = heap_[parent];
       i = parent;
@@ -136,12 +163,12 @@ class Engine {
   }
   // Puts e at the root, in place of the event there, and restores heap order.
   void sift_down(const Event& e) {
-    const size_t n = heap_.size();
-    size_t i = 0;
+    const size_t last = size_;
+    size_t i = kRoot;
     for (;;) {
-      size_t child = 2 * i + 1;
-      if (child >= n) break;
-      if (child + 1 < n) child += before(heap_[child + 1], heap_[child]);
+      size_t child = 2 * i;
+      if (child > last) break;
+      child += before(heap_[child + 1], heap_[child]);  // heap_[last + 1] is the sentinel
       if (!before(heap_[child], e)) break;
       heap_[i] = heap_[child];
       i = child;
@@ -149,17 +176,44 @@ class Engine {
     heap_[i] = e;
   }
   void remove_root() {
-    const Event last = heap_.back();
+    const Event last = heap_[size_];
     heap_.pop_back();
-    if (!heap_.empty()) sift_down(last);
+    heap_[size_] = kSentinel;
+    if (--size_ != 0) sift_down(last);
   }
+  // Sequence numbers are 32 bits, so that an event is 16 bytes. When they run out (after
+  // 4 billion events in one run), the pending events are numbered again from 0 in their
+  // order; a sorted array is a heap, so the order of every event, pending and to come, is
+  // unchanged. (Inside a handler the root is the event being handled: the earliest, so it
+  // stays at the root.)
+  void renumber();
 
-  std::vector<Event> heap_;
+  // Allocates whole cache lines, aligned (operator new aligns to 16 bytes only).
+  template <class T>
+  struct CacheLines {
+    using value_type = T;
+    CacheLines() = default;
+    template <class U>
+    CacheLines(const CacheLines<U>&) {}
+    T* allocate(size_t n) { return static_cast<T*>(::operator new(n * sizeof(T), std::align_val_t{64})); }
+    void deallocate(T* p, size_t) { ::operator delete(p, std::align_val_t{64}); }
+    bool operator==(const CacheLines&) const { return true; }
+  };
+
+  std::vector<Event, CacheLines<Event>> heap_;  // slot 0, the events, the sentinel
+  size_t size_ = 0;                              // events in the heap (the vacant root included)
   double now_ = 0;
-  uint64_t seq_ = 0;
+  uint32_t seq_ = 0;
   uint64_t processed_ = 0;
   bool stopped_ = false;
   bool vacant_ = false;  // inside step(): the root holds the event being handled
 };
+
+inline void Engine::renumber() {
+  std::sort(heap_.begin() + kRoot, heap_.begin() + kRoot + size_,
+            [](const Event& a, const Event& b) { return before(a, b); });
+  for (size_t i = 0; i < size_; ++i) heap_[kRoot + i].seq = static_cast<uint32_t>(i);
+  seq_ = static_cast<uint32_t>(size_);
+}
 
 }  // namespace canarysim
