@@ -20,9 +20,9 @@
 #include <cstdint>
 #include <cstring>
 #include <limits>
+#include <memory>
 #include <new>
 #include <utility>
-#include <vector>
 
 namespace canarysim {
 
@@ -48,7 +48,7 @@ class Engine {
   static constexpr double kNever = std::numeric_limits<double>::infinity();
   static constexpr uint32_t kMaxType = 15, kMaxTarget = (1u << 28) - 1;
 
-  Engine() { reset(); }
+  Engine() { grow(64); }
 
   // Current simulated time in seconds; starts at 0 and never decreases.
   double now() const { return now_; }
@@ -58,7 +58,7 @@ class Engine {
   // Time of the next event, or kNever when none is pending. Not from inside a handler.
   double peek() const {
     assert(!vacant_);
-    return heap_[kRoot].time;  // the sentinel's kNever when empty
+    return slots_[kRoot].time;  // the sentinel's kNever when empty
   }
 
   // Schedules an event `delay` seconds from now.
@@ -78,8 +78,9 @@ class Engine {
       sift_down(e);
       return;
     }
+    if (size_ + 2 >= capacity_) grow(2 * capacity_);
     ++size_;
-    heap_.push_back(kSentinel);  // the new sentinel; e's slot is the old one's
+    slots_[size_ + 1] = kSentinel;  // e's slot is the old sentinel's
     sift_up(size_, e);
   }
 
@@ -95,7 +96,7 @@ class Engine {
   template <class Handler>
   bool step(Handler&& handler) {
     if (size_ == 0) return false;
-    const Event e = heap_[kRoot];
+    const Event e = slots_[kRoot];
     vacant_ = true;
     now_ = e.time;
     ++processed_;
@@ -112,14 +113,14 @@ class Engine {
   template <class Handler>
   void run(double until, Handler&& handler) {
     stopped_ = false;
-    while (!stopped_ && size_ != 0 && heap_[kRoot].time < until) step(handler);
+    while (!stopped_ && size_ != 0 && slots_[kRoot].time < until) step(handler);
     if (!stopped_ && until != kNever && until > now_) now_ = until;
   }
 
   // Empties the queue and rewinds the clock, keeping the queue's capacity.
   void reset() {
-    heap_.assign(kRoot + 1, kSentinel);
     size_ = 0;
+    slots_[kRoot] = kSentinel;
     vacant_ = false;
     now_ = 0;
     seq_ = 0;
@@ -155,11 +156,11 @@ class Engine {
   void sift_up(size_t i, const Event& e) {
     while (i > kRoot) {
       const size_t parent = i / 2;
-      if (!before(e, heap_[parent])) break;
-      heap_[i] = heap_[parent];
+      if (!before(e, slots_[parent])) break;
+      slots_[i] = slots_[parent];
       i = parent;
     }
-    heap_[i] = e;
+    slots_[i] = e;
   }
   // Puts e at the root, in place of the event there, and restores heap order.
   void sift_down(const Event& e) {
@@ -168,17 +169,16 @@ class Engine {
     for (;;) {
       size_t child = 2 * i;
       if (child > last) break;
-      child += before(heap_[child + 1], heap_[child]);  // heap_[last + 1] is the sentinel
-      if (!before(heap_[child], e)) break;
-      heap_[i] = heap_[child];
+      child += before(slots_[child + 1], slots_[child]);  // slots_[last + 1] is the sentinel
+      if (!before(slots_[child], e)) break;
+      slots_[i] = slots_[child];
       i = child;
     }
-    heap_[i] = e;
+    slots_[i] = e;
   }
   void remove_root() {
-    const Event last = heap_[size_];
-    heap_.pop_back();
-    heap_[size_] = kSentinel;
+    const Event last = slots_[size_];
+    slots_[size_] = kSentinel;
     if (--size_ != 0) sift_down(last);
   }
   // Sequence numbers are 32 bits, so that an event is 16 bytes. When they run out (after
@@ -188,20 +188,22 @@ class Engine {
   // stays at the root.)
   void renumber();
 
-  // Allocates whole cache lines, aligned (operator new aligns to 16 bytes only).
-  template <class T>
-  struct CacheLines {
-    using value_type = T;
-    CacheLines() = default;
-    template <class U>
-    CacheLines(const CacheLines<U>&) {}
-    T* allocate(size_t n) { return static_cast<T*>(::operator new(n * sizeof(T), std::align_val_t{64})); }
-    void deallocate(T* p, size_t) { ::operator delete(p, std::align_val_t{64}); }
-    bool operator==(const CacheLines&) const { return true; }
+  // Room for `capacity` slots, aligned to a cache line (operator new aligns to 16 bytes
+  // only), the slots in use copied over.
+  void grow(size_t capacity) {
+    Slots fresh(static_cast<Event*>(::operator new(capacity * sizeof(Event), std::align_val_t{64})));
+    if (slots_) std::copy(slots_.get(), slots_.get() + size_ + 2, fresh.get());
+    else fresh[kRoot] = kSentinel;
+    slots_ = std::move(fresh);
+    capacity_ = capacity;
+  }
+  struct AlignedDelete {
+    void operator()(Event* p) const { ::operator delete(p, std::align_val_t{64}); }
   };
+  using Slots = std::unique_ptr<Event[], AlignedDelete>;
 
-  std::vector<Event, CacheLines<Event>> heap_;  // slot 0, the events, the sentinel
-  size_t size_ = 0;                              // events in the heap (the vacant root included)
+  Slots slots_;  // slot 0 unused, the events from kRoot, then the sentinel
+  size_t size_ = 0, capacity_ = 0;  // events in the heap (the vacant root included); slots
   double now_ = 0;
   uint32_t seq_ = 0;
   uint64_t processed_ = 0;
@@ -210,9 +212,9 @@ class Engine {
 };
 
 inline void Engine::renumber() {
-  std::sort(heap_.begin() + kRoot, heap_.begin() + kRoot + size_,
+  std::sort(slots_.get() + kRoot, slots_.get() + kRoot + size_,
             [](const Event& a, const Event& b) { return before(a, b); });
-  for (size_t i = 0; i < size_; ++i) heap_[kRoot + i].seq = static_cast<uint32_t>(i);
+  for (size_t i = 0; i < size_; ++i) slots_[kRoot + i].seq = static_cast<uint32_t>(i);
   seq_ = static_cast<uint32_t>(size_);
 }
 
