@@ -238,6 +238,7 @@ TEST(ImportTest, AStrategyArgosValidationMarksInvalidSpecIsRefusedWhereWritten) 
                            "    canary:\n" + canary;
     return import_policy("argo", {path});
   };
+  EXPECT_NO_THROW(import(steps + "      - {setWeight: 40, pause: null}\n"));  // the null is dropped: one action
   EXPECT_NO_THROW(import(services + istio + steps + "      - setMirrorRoute: {name: m, percentage: 10}\n"
                          "      - setCanaryScale: {weight: 20}\n"));
   const std::pair<std::string, std::string> cases[] = {
@@ -250,6 +251,10 @@ TEST(ImportTest, AStrategyArgosValidationMarksInvalidSpecIsRefusedWhereWritten) 
       {"      canaryService: same\n      stableService: same\n" + steps, "the stable service is the canary's"},
       {"      scaleDownDelaySeconds: 30\n" + steps, "scaleDownDelaySeconds without trafficRouting"},
       {steps + "      - {}\n", "an empty step"},
+      {steps + "      - pause:\n", "a step whose only action, pause, is null (`- pause:` with no value: the API server "
+       "drops it, leaving an empty step; `- pause: {}` pauses until promoted)"},
+      {steps + "      - {setWeight: null}\n", "a step whose only action, setWeight, is null (`- setWeight:` with no "
+       "value: the API server drops it, leaving an empty step)"},
       {steps + "      - setWeigth: 40\n", "a step with none of Argo's actions (it has setWeigth: did you mean setWeight?; Argo's are setWeight, "
        "pause, analysis, experiment, setCanaryScale, setHeaderRoute, setMirrorRoute, plugin)"},
       {steps + "      - {setWeight: 40, analysis: {templates: []}}\n", "a step with 2 actions (setWeight, analysis)"},

@@ -1078,17 +1078,23 @@ void check_argo_strategy(Importer& im, const Node& strategy) {
   const Node managed = routing.peek("managedRoutes");
   for (const Node& step : canary.peek("steps").is_list() ? canary.peek("steps").items() : std::vector<Node>{}) {
     if (!step.is_map()) continue;  // the step loop says what a step must be
-    std::vector<std::string> actions;
-    bool named = false;  // an action key, even one set to nothing
+    std::vector<std::string> actions, nulls;  // action keys with a value, and set to nothing
     for (const auto& entry : step.look())  // (clang cannot capture a structured binding)
       if (std::find_if(std::begin(kActions), std::end(kActions), [&](const char* a) { return entry.first == a; }) !=
-          std::end(kActions)) {
-        named = true;
-        if (entry.second) actions.push_back(entry.first);
-      }
+          std::end(kActions))
+        (entry.second ? actions : nulls).push_back(entry.first);
+    const bool named = !actions.empty() || !nulls.empty();
     if (actions.size() > 1)
       invalid(step, "a step with " + std::to_string(actions.size()) + " actions (" + actions[0] + ", " + actions[1] +
                         (actions.size() > 2 ? ", ..." : "") + ")",
+              "Step must have one of the following set: experiment, setWeight, setCanaryScale or pause");
+    // `- pause:` is a null pause, not an empty one: the API server prunes a null from a
+    // field its CRD does not mark nullable (and Go would read it as no pause anyway), so
+    // Argo sees a step with no action.
+    if (actions.empty() && !nulls.empty())
+      invalid(step, "a step whose only action, " + nulls.front() + ", is null (`- " + nulls.front() +
+                        ":` with no value: the API server drops it, leaving an empty step" +
+                        (nulls.front() == "pause" ? "; `- pause: {}` pauses until promoted" : "") + ")",
               "Step must have one of the following set: experiment, setWeight, setCanaryScale or pause");
     if (!named) {
       const std::string key = step.look().empty() ? "" : step.look().front().first;
