@@ -1083,7 +1083,6 @@ void check_argo_strategy(Importer& im, const Node& strategy) {
       if (std::find_if(std::begin(kActions), std::end(kActions), [&](const char* a) { return entry.first == a; }) !=
           std::end(kActions))
         (entry.second ? actions : nulls).push_back(entry.first);
-    const bool named = !actions.empty() || !nulls.empty();
     if (actions.size() > 1)
       invalid(step, "a step with " + std::to_string(actions.size()) + " actions (" + actions[0] + ", " + actions[1] +
                         (actions.size() > 2 ? ", ..." : "") + ")",
@@ -1096,7 +1095,7 @@ void check_argo_strategy(Importer& im, const Node& strategy) {
                         ":` with no value: the API server drops it, leaving an empty step" +
                         (nulls.front() == "pause" ? "; `- pause: {}` pauses until promoted" : "") + ")",
               "Step must have one of the following set: experiment, setWeight, setCanaryScale or pause");
-    if (!named) {
+    if (actions.empty() && nulls.empty()) {
       const std::string key = step.look().empty() ? "" : step.look().front().first;
       const std::string slip = nearest(key, std::vector<std::string>(std::begin(kActions), std::end(kActions)), 2);
       invalid(step, key.empty() ? std::string("an empty step")

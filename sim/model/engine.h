@@ -4,7 +4,7 @@
 // (time, sequence number). The sequence number is the order of scheduling, so events at
 // equal times run first-scheduled-first and every run is deterministic.
 //
-// Events are small plain records; the queue is one contiguous vector that grows to the
+// Events are small plain records; the queue is one contiguous array that grows to the
 // largest number of pending events and is then reused, so scheduling allocates nothing in
 // steady state. What an event means is the model's business: the engine hands each event
 // to a handler passed to step()/run() (a lambda with a switch on Event::type), which is
