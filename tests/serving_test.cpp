@@ -346,6 +346,24 @@ TEST_F(PoolTest, ARequestPastItsDeadlineFailsWhereverItIs) {
   EXPECT_EQ(pool_.queued(), 0u);
 }
 
+TEST_F(PoolTest, ABatchEmptiedByTimeoutsLeavesItsReplicaIdle) {
+  // Two requests decode on one replica until their deadline, which comes mid-iteration.
+  // The iteration in flight then ends with nothing left to decode: the replica goes idle
+  // and schedules nothing more (not an empty iteration after another until the horizon).
+  for (int i = 0; i < 2; ++i) pool_.submit(Job{0, 100, 100, next_id_++}, /*deadline=*/0.505);
+  Start(1);
+  RunUntil(5);
+  ASSERT_EQ(sink_.done.size(), 2u);
+  for (const auto& d : sink_.done) EXPECT_EQ(d.failure, Failure::kTimeout);
+  EXPECT_TRUE(engine_.empty());
+  EXPECT_LE(engine_.processed(), 53u);  // 51 iterations and the deadline
+  // The idle replica takes the next request at once: its first token one iteration later.
+  Submit(1, 2);
+  RunUntil(6);
+  ASSERT_EQ(sink_.done.size(), 3u);
+  EXPECT_NEAR(sink_.done[2].first_token, 5.01, 1e-9);
+}
+
 TEST_F(PoolTest, AUserGivesUpOnlyWhileWaitingForAdmission) {
   spec_.max_batch = 1;
   // The first is admitted at once and keeps its place.

@@ -351,6 +351,7 @@ void BatchingPool::sift_expiry_down(size_t i) {
 }
 
 void BatchingPool::drop_expiry(uint32_t id, bool abandon) {
+  if (in_order_.empty() && expiries_.empty()) return;  // nothing watched (no timeout, no patience)
   if (!abandon && track_[id].in_order != kNoOrder) {
     in_order_[track_[id].in_order - in_order_first_].id = kNoExpiry;
     track_[id].in_order = kNoOrder;
@@ -411,7 +412,26 @@ void BatchingPool::on_event(uint32_t target) {
     r.starting = false;
     return start_iteration(target);
   }
-  if (r.busy) end_iteration(target);  // else a stale start-up of a stopped replica
+  if (!r.busy) return;  // a stale start-up of a stopped replica
+  // Most iterations only decode, and end with no sequence finishing, none joining and
+  // none prefilling; when nothing waits for admission either (or the replica retires) and
+  // the KV cache holds the next step, the next iteration is one like it. That case takes
+  // exactly the steps end_iteration() and start_iteration() would, without their search
+  // for the general ones. (A batch emptied by timeouts during the iteration is not it.)
+  if (r.decodes && r.next_finish > r.steps + 1 && r.prefilling.empty() && r.joined.empty() &&
+      !r.decoding.empty()) [[likely]] {
+    const double now = engine_.now();
+    ++r.steps;
+    sink_.token_gaps(pool_id_, now - r.last_decode_end, r.decoding.size());
+    r.last_decode_end = now;
+    if ((r.retiring || queue_.empty()) && (spec_.kv_cache.tokens == 0 || kv_next(r) <= kv_capacity())) {
+      engine_.schedule(iteration_time(0, static_cast<double>(r.decoding.size())), event_type_, (pool_id_ << 24) | target);
+      if (r.next_finish <= r.steps + 1) prefetch_leaving(r);
+      return;
+    }
+    return start_iteration(target);
+  }
+  end_iteration(target);
 }
 
 // Takes a decoding sequence out of replica r's heap.
@@ -420,6 +440,7 @@ void BatchingPool::remove_decoding(Replica& r, std::vector<Decoding>::iterator i
   *it = r.decoding.back();
   r.decoding.pop_back();
   std::make_heap(r.decoding.begin(), r.decoding.end(), later);
+  heap_changed(r);
 }
 
 // Deadlines that came: requests still queued, prefilling or decoding fail now.
@@ -463,7 +484,7 @@ double BatchingPool::kv_next(const Replica& r) const {
 // Preempts decoding sequences, most recent arrival first, until the next iteration's
 // growth fits; a sequence too long for the whole cache fails.
 void BatchingPool::preempt_for_memory(Replica& r) {
-  const double capacity = static_cast<double>(spec_.kv_cache.tokens) / kv_factor_;
+  const double capacity = kv_capacity();
   while (!r.decoding.empty() && kv_next(r) > capacity) {
     auto victim = r.decoding.begin();
     for (auto it = r.decoding.begin(); it != r.decoding.end(); ++it)
@@ -490,10 +511,9 @@ void BatchingPool::start_iteration(uint32_t index) {
   Replica& r = replicas_[index];
   const bool kv = spec_.kv_cache.tokens > 0;
   if (kv) preempt_for_memory(r);
-  const double capacity = kv ? static_cast<double>(spec_.kv_cache.tokens) / kv_factor_ : 0;
+  const double capacity = kv ? kv_capacity() : 0;
   // Prefill tokens of this iteration: chunks of prompts carried over first (chunked only).
   uint64_t prefill_tokens = 0;
-  r.chunk.clear();
   for (const Ticket& k : r.prefilling) {
     const Job& j = track_[k.id].job;
     const auto left = static_cast<uint64_t>(context_of(j) - j.prefilled);
@@ -561,10 +581,8 @@ void BatchingPool::start_iteration(uint32_t index) {
   r.decodes = !r.decoding.empty() &&
               (spec_.scheduler == Scheduler::kMixed || r.prefilling.empty());
   const double decoding = r.decodes ? static_cast<double>(r.decoding.size()) : 0;
-  const double dt = spec_.b1_s * static_cast<double>(prefill_tokens) * prefill_slowdown_ +
-                    (spec_.b0_s + spec_.b2_s * decoding) * decode_slowdown_;
-  engine_.schedule(dt, event_type_, (pool_id_ << 24) | index);
-  if (r.decodes && r.decoding.front().finish <= r.steps + 1) prefetch_leaving(r);
+  engine_.schedule(iteration_time(prefill_tokens, decoding), event_type_, (pool_id_ << 24) | index);
+  if (r.decodes && r.next_finish <= r.steps + 1) prefetch_leaving(r);
 }
 
 // Sequences whose last token the iteration just begun produces leave at its end. With
@@ -572,19 +590,23 @@ void BatchingPool::start_iteration(uint32_t index) {
 // by then; it is fetched now, while other replicas' events run. Results are unchanged.
 void BatchingPool::prefetch_leaving(const Replica& r) {
   // Those finishing are the top of the decoding heap (ordered on finish): walk it while
-  // finish is due, with a bounded stack (it is a hint; a few missed cost only time).
-  uint32_t stack[16] = {0}, n = 1;
-  while (n > 0) {
-    const uint32_t i = stack[--n];
+  // finish is due, from the root (due: the caller checked), with a bounded stack (it is a
+  // hint; a few missed cost only time).
+  const uint64_t due = r.steps + 1;
+  const size_t size = r.decoding.size();
+  uint32_t stack[16], n = 0;
+  for (uint32_t i = 0;;) {
     const Decoding& d = r.decoding[i];
-    if (d.finish > r.steps + 1) continue;
     prefetch(&track_[d.id]);
     // Its timeout's entry in in_order_, which leave() marks (the queue holds fewer than
     // 2^32 entries, so the low bits give its place).
     const auto place = static_cast<uint32_t>(d.order - static_cast<uint32_t>(in_order_first_));
     if (place < in_order_.size()) __builtin_prefetch(&in_order_[place]);
     sink_.leaving_soon(d.id);
-    for (uint32_t c = 2 * i + 1; c <= 2 * i + 2 && c < r.decoding.size() && n < 16; ++c) stack[n++] = c;
+    for (uint32_t c = 2 * i + 1; c <= 2 * i + 2 && c < size; ++c)
+      if (r.decoding[c].finish <= due && n < 16) stack[n++] = c;
+    if (n == 0) break;
+    i = stack[--n];
   }
 }
 
@@ -605,15 +627,17 @@ void BatchingPool::end_iteration(uint32_t index) {
     r.last_decode_end = now;
   }
   // Sequences decoding in this iteration produced a token; those whose last it was leave.
-  while (!r.decoding.empty() && r.decoding.front().finish <= r.steps) {
+  while (r.next_finish <= r.steps) {
     pop_earliest(r.decoding);
     const Decoding d = r.decoding.back();
     r.decoding.pop_back();
+    heap_changed(r);
     r.kv_offsets -= d.offset;
     leave(d.id, Failure::kNone);
   }
   // Sequences whose prefill ended have their next token now (the first, unless resumed
   // after a preemption); chunked prompts with more to go carry over.
+  if (r.prefilling.empty()) return start_iteration(index);
   size_t kept = 0;
   uint32_t joining = 0;
   for (size_t k = 0; k < r.prefilling.size(); ++k) {
@@ -642,7 +666,9 @@ void BatchingPool::end_iteration(uint32_t index) {
     std::push_heap(r.decoding.begin(), r.decoding.end(), later);
     ++joining;
   }
+  if (joining > 0) heap_changed(r);
   r.prefilling.resize(kept);
+  r.chunk.clear();
   // Joining at the decoding iteration's end (mixed), they count with the others.
   if (joining > 0 && now != r.last_decode_end) r.joined.emplace_back(now, joining);
   start_iteration(index);

@@ -200,24 +200,32 @@ class BatchingPool {
     uint32_t id;
     uint32_t order;   // its timeout's number in in_order_, low 32 bits (to prefetch; see Track)
   };
-  struct Replica {
+  static constexpr uint64_t kNoFinish = UINT64_MAX;
+  // Laid out for the iteration that only decodes (most of them): what it reads is in the
+  // first two cache lines.
+  struct alignas(64) Replica {
     bool running = false;  // counted in the pool (it may still be finishing when retiring)
     bool busy = false;     // an iteration is in flight
     bool retiring = false;
     bool starting = false; // loading weights: serves from ready_at on
-    double ready_at = 0;
     bool decodes = false;  // the iteration in flight advances the decoding sequences
     uint64_t steps = 0;    // decoding iterations done
-    std::vector<Ticket> prefilling;  // admitted, prefilling in the iteration in flight
-    std::vector<uint32_t> chunk;     // prefill tokens of each of them in that iteration
+    uint64_t next_finish = kNoFinish;  // decoding.front().finish, kept so as not to read the heap
+    double last_decode_end = 0;      // when the decoding sequences had their last token
     std::vector<Decoding> decoding;  // min-heap on finish
     int64_t kv_offsets = 0;          // sum of decoding offsets
-    int64_t kv_reserved = 0;         // context (+ first token) of admitted prefills
-    double last_decode_end = 0;      // when the decoding sequences had their last token
+    std::vector<Ticket> prefilling;  // admitted, prefilling in the iteration in flight
     // Sequences that joined decoding since: when, and how many (prefill_first runs
     // prefill iterations between decoding ones).
     std::vector<std::pair<double, uint32_t>> joined;
+    int64_t kv_reserved = 0;         // context (+ first token) of admitted prefills
+    double ready_at = 0;
+    // Prefill tokens of each of `prefilling` in the iteration in flight; empty between
+    // iterations.
+    std::vector<uint32_t> chunk;
   };
+  // After any change to r.decoding.
+  static void heap_changed(Replica& r) { r.next_finish = r.decoding.empty() ? kNoFinish : r.decoding.front().finish; }
   enum class Where : uint8_t { kGone, kQueued, kPrefilling, kDecoding };
   static constexpr uint32_t kNoExpiry = UINT32_MAX;
   struct Track {  // the current submission of an id: the job and where it is
@@ -260,6 +268,13 @@ class BatchingPool {
   void preempt_for_memory(Replica& r);
   void prefetch_leaving(const Replica& r);
   double kv_next(const Replica& r) const;
+  // KV-cache tokens a replica holds at the current footprint.
+  double kv_capacity() const { return static_cast<double>(spec_.kv_cache.tokens) / kv_factor_; }
+  // An iteration's duration: prefilling `prefill_tokens` while `decoding` sequences decode.
+  double iteration_time(uint64_t prefill_tokens, double decoding) const {
+    return spec_.b1_s * static_cast<double>(prefill_tokens) * prefill_slowdown_ +
+           (spec_.b0_s + spec_.b2_s * decoding) * decode_slowdown_;
+  }
   void account();  // adds running replicas x elapsed time to replica_seconds_
   void apply_size();
   void start_replica(uint32_t i, bool at_once);

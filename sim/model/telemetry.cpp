@@ -6,6 +6,17 @@
 
 namespace canarysim {
 
+WindowStats& Telemetry::stats_in_new_window(Version v, double t) {
+  Recent& r = recent_[static_cast<size_t>(v)];
+  const int64_t w = window_of(t);
+  r.slot = &slot_for(v, w);
+  r.window = w;
+  const double margin = 1e-6 * options_.window_s;
+  r.from = static_cast<double>(w) * options_.window_s + margin;
+  r.to = static_cast<double>(w + 1) * options_.window_s - margin;
+  return r.slot->stats;
+}
+
 void WindowStats::add(const Completion& c) {
   ++requests;
   prompt_tokens += c.prompt_tokens;

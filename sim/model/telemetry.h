@@ -164,17 +164,13 @@ class Telemetry {
   // The slot of the window holding time t. Most writes land in the window of the one
   // before, so it is remembered with bounds a hair inside the window's edges (a time
   // near an edge takes the exact path): no division on the hot path, same slot as ever.
+  // The exact path is out of line, so that the hot one saves no registers.
   WindowStats& stats_at(Version v, double t) {
-    Recent& r = recent_[static_cast<size_t>(v)];
-    if (t >= r.from && t < r.to && r.slot->window == r.window) return r.slot->stats;
-    const int64_t w = window_of(t);
-    r.slot = &slot_for(v, w);
-    r.window = w;
-    const double margin = 1e-6 * options_.window_s;
-    r.from = static_cast<double>(w) * options_.window_s + margin;
-    r.to = static_cast<double>(w + 1) * options_.window_s - margin;
-    return r.slot->stats;
+    const Recent& r = recent_[static_cast<size_t>(v)];
+    if (t >= r.from && t < r.to && r.slot->window == r.window) [[likely]] return r.slot->stats;
+    return stats_in_new_window(v, t);
   }
+  [[gnu::noinline]] WindowStats& stats_in_new_window(Version v, double t);
 
   static double slots_for(const TelemetryOptions& options, double max_lookback_s, double max_latency_s);
 
