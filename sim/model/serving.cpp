@@ -425,9 +425,7 @@ void BatchingPool::on_event(uint32_t target) {
     sink_.token_gaps(pool_id_, now - r.last_decode_end, r.decoding.size());
     r.last_decode_end = now;
     if ((r.retiring || queue_.empty()) && (spec_.kv_cache.tokens == 0 || kv_next(r) <= kv_capacity())) {
-      engine_.schedule(iteration_time(0, static_cast<double>(r.decoding.size())), event_type_, (pool_id_ << 24) | target);
-      if (r.next_finish <= r.steps + 1) prefetch_leaving(r);
-      return;
+      return schedule_iteration(target, 0, static_cast<double>(r.decoding.size()));
     }
     return start_iteration(target);
   }
@@ -581,6 +579,13 @@ void BatchingPool::start_iteration(uint32_t index) {
   r.decodes = !r.decoding.empty() &&
               (spec_.scheduler == Scheduler::kMixed || r.prefilling.empty());
   const double decoding = r.decodes ? static_cast<double>(r.decoding.size()) : 0;
+  schedule_iteration(index, prefill_tokens, decoding);
+}
+
+// The iteration begun on replica `index` ends after its duration; sequences it finishes
+// have their bookkeeping fetched now.
+void BatchingPool::schedule_iteration(uint32_t index, uint64_t prefill_tokens, double decoding) {
+  const Replica& r = replicas_[index];
   engine_.schedule(iteration_time(prefill_tokens, decoding), event_type_, (pool_id_ << 24) | index);
   if (r.decodes && r.next_finish <= r.steps + 1) prefetch_leaving(r);
 }

@@ -275,6 +275,7 @@ class BatchingPool {
     return spec_.b1_s * static_cast<double>(prefill_tokens) * prefill_slowdown_ +
            (spec_.b0_s + spec_.b2_s * decoding) * decode_slowdown_;
   }
+  void schedule_iteration(uint32_t index, uint64_t prefill_tokens, double decoding);
   void account();  // adds running replicas x elapsed time to replica_seconds_
   void apply_size();
   void start_replica(uint32_t i, bool at_once);
