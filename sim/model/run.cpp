@@ -325,8 +325,26 @@ void Simulator::Impl::serve(Version v, const Request& r, bool user_facing) {
   const VersionSpec& vs = spec(v);
   const Effects e = effects_for(v, r);
 
+  // A request a pool serves waits in an in-flight slot; its outcome is built there, in
+  // place (a copy of it, just written field by field, would be read back whole before the
+  // writes had landed, a stall on every request).
+  BatchingPool* pool = pools[index_of(v)].get();
+  uint32_t slot = 0;
+  if (pool) {
+    std::vector<uint32_t>& reusable = free_slots[index_of(v)];
+    if (reusable.empty()) {
+      slot = static_cast<uint32_t>(inflight.size());
+      inflight.emplace_back();
+    } else {
+      slot = reusable.back();
+      reusable.pop_back();
+    }
+  }
+  Completion sampled;
+  Completion& c = pool ? inflight[slot].outcome : sampled;
+  c = Completion{};
+
   // The outcome that does not depend on timing, from the request's own draws.
-  Completion c;
   const double p_error = std::min(1.0, std::max(vs.error_rate, e.error_set) + e.error_added);
   c.error = r.u_error < p_error || r.failed;
   c.failure = c.error ? Failure::kError : Failure::kNone;
@@ -384,19 +402,16 @@ void Simulator::Impl::serve(Version v, const Request& r, bool user_facing) {
   }
   (v == Version::kCanary ? result.canary_cost : result.baseline_cost) += c.cost;
 
-  BatchingPool* pool = pools[index_of(v)].get();
   if (pool) {
-    uint32_t slot;
-    std::vector<uint32_t>& reusable = free_slots[index_of(v)];
-    if (reusable.empty()) {
-      slot = static_cast<uint32_t>(inflight.size());
-      inflight.emplace_back();
-    } else {
-      slot = reusable.back();
-      reusable.pop_back();
-    }
-    inflight[slot] = InFlight{v, now, paths, ttft_mult, itl_mult, c,
-                              c.graded ? r.embedding_seed : 0, e.drift, user_facing};
+    InFlight& f = inflight[slot];
+    f.version = v;
+    f.arrival = now;
+    f.paths = paths;
+    f.ttft_mult = ttft_mult;
+    f.itl_mult = itl_mult;
+    f.embedding_seed = c.graded ? r.embedding_seed : 0;
+    f.drift = e.drift;
+    f.user_facing = user_facing;
     Job job;
     job.arrival = now + paths.pre;
     job.prompt_tokens = c.prompt_tokens;

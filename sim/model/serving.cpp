@@ -301,23 +301,24 @@ void BatchingPool::apply_size() {
   }
 }
 
-void BatchingPool::submit(Job job, double deadline, double give_up) {
+void BatchingPool::submit(const Job& job, double deadline, double give_up) {
   if (job.id >= track_.size()) track_.resize(job.id + 1);
   Track& t = track_[job.id];
-  job.gen = t.job.gen + 1;
-  job.generated = job.prefilled = 0;
-  job.first_token = job.last_token = -1;
-  t.job = job;
+  const uint32_t gen = t.job.gen + 1;
+  t.job = job;  // then its own fields (writing them in `job` first would stall the copy)
+  t.job.gen = gen;
+  t.job.generated = t.job.prefilled = 0;
+  t.job.first_token = t.job.last_token = -1;
   if (spec_.max_queue > 0 && live_queued_ >= spec_.max_queue) {
     t.where = Where::kGone;
     sink_.completed(t.job, -1, engine_.now(), Failure::kRejected);
     return;
   }
   t.where = Where::kQueued;
-  queue_.push_back({job.id, job.gen});
+  queue_.push_back({job.id, gen});
   ++live_queued_;
-  if (deadline < Job::kNever) watch(deadline, job.id, job.gen, /*abandon=*/false);
-  if (give_up < deadline) watch(give_up, job.id, job.gen, /*abandon=*/true);
+  if (deadline < Job::kNever) watch(deadline, job.id, gen, /*abandon=*/false);
+  if (give_up < deadline) watch(give_up, job.id, gen, /*abandon=*/true);
   if (!idle_.empty()) {
     const uint32_t r = idle_.back();
     idle_.pop_back();

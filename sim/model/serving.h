@@ -160,7 +160,7 @@ class BatchingPool {
   // A request arrives at the pool now. It fails if not finished by `deadline` (the
   // version's timeout), and is abandoned if still waiting for admission at `give_up`
   // (its user's patience).
-  void submit(Job job, double deadline = Job::kNever, double give_up = Job::kNever);
+  void submit(const Job& job, double deadline = Job::kNever, double give_up = Job::kNever);
   // An event of this pool fired: a replica's iteration ended or its start-up is over, or
   // a deadline came.
   void on_event(uint32_t target);
