@@ -5,6 +5,8 @@
 #include <zlib.h>
 
 #include <cmath>
+#include <cstring>
+#include <limits>
 #include <fstream>
 #include <tuple>
 #include <map>
@@ -154,6 +156,37 @@ TEST(DistributionTest, EmpiricalTokenCountsWorkForTraffic) {
                               "output_tokens: {histogram: {le: [50, 200, 1000], count: [10, 80, 100]}}\n");
   EXPECT_NEAR(t.prompt_tokens.quantile(0.5), 800, 1e-9);
   EXPECT_NEAR(t.output_tokens.quantile(0.8), 200, 1e-9);
+}
+
+// token_count is ceil() clamped to [1, 1e7], computed without ceil(): the same count for
+// every double, at the edges (whole numbers and their neighbours, 0 and -0, the cap, the
+// infinities, NaN) and across the magnitudes drawn (random bit patterns).
+TEST(TokenCountTest, IsCeilClampedForEveryValue) {
+  auto reference = [](double x) {
+    const double c = std::ceil(x);
+    return c >= 1e7 ? 10000000u : c >= 1 ? static_cast<uint32_t>(c) : 1u;
+  };
+  std::vector<double> xs = {0.0, -0.0, 1e-300, 0.5, 1.0, 1.5, 2.0, -1.0, -1e300, 1e300, 9999999.0,
+                            9999999.5, 1e7, 1e7 + 0.5, 4294967295.5, 4294967296.0, 1e19,
+                            std::numeric_limits<double>::infinity(),
+                            -std::numeric_limits<double>::infinity(),
+                            std::numeric_limits<double>::quiet_NaN(),
+                            std::numeric_limits<double>::denorm_min()};
+  for (double k = 1; k < 20000; k = k < 100 ? k + 1 : std::floor(k * 1.1)) xs.push_back(k);
+  for (double k : {1.0, 2.0, 100.0, 4096.0, 9999998.0, 9999999.0, 1e7}) {
+    xs.push_back(std::nextafter(k, 0.0));
+    xs.push_back(std::nextafter(k, 2e7));
+  }
+  Rng rng(7, 0, Stream::kRequests);
+  for (int i = 0; i < 200000; ++i) {
+    // Random doubles between 2^-20 and 2^26 (log-uniform), and raw bit patterns.
+    xs.push_back(std::exp2(-20 + 46 * rng.uniform()));
+    const uint64_t bits = rng.next();
+    double raw;
+    std::memcpy(&raw, &bits, sizeof raw);
+    xs.push_back(raw);
+  }
+  for (double x : xs) ASSERT_EQ(token_count(x), reference(x)) << "x = " << x;
 }
 
 TEST(DistributionTest, BadTablesAreNamed) {
