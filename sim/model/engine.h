@@ -224,11 +224,11 @@ class Engine {
   // order; a sorted array is a heap, so the order of every event, pending and to come, is
   // unchanged. (Inside a handler the root is the event being handled: the earliest, so it
   // stays at the root.)
-  void renumber();
+  [[gnu::noinline, gnu::cold]] void renumber();
 
   // Room for `capacity` slots, aligned to a cache line (operator new aligns to 16 bytes
   // only), the slots in use copied over.
-  void grow(size_t capacity) {
+  [[gnu::noinline, gnu::cold]] void grow(size_t capacity) {
     Slots fresh(static_cast<Event*>(::operator new(capacity * sizeof(Event), std::align_val_t{64})));
     if (slots_) std::copy(slots_.get(), slots_.get() + size_ + 2, fresh.get());
     else fresh[kRoot] = kSentinel;

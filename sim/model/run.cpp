@@ -203,9 +203,12 @@ RunResult Simulator::Impl::run(uint64_t seed, uint64_t run_index) {
   if (sc.telemetry.golden_every_s > 0) engine.schedule(sc.telemetry.golden_every_s, kGolden);
 
   engine.run(sc.horizon_s, [this](const Event& e) {
+    // Most events are replica iterations: tested first, a branch instead of the table's jump.
+    if (e.type == kIteration) [[likely]] {
+      return pools[BatchingPool::pool_of(e.target)]->on_event(BatchingPool::target_of(e.target));
+    }
     switch (e.type) {
       case kArrival: on_arrival(); break;
-      case kIteration: pools[BatchingPool::pool_of(e.target)]->on_event(BatchingPool::target_of(e.target)); break;
       case kTick: on_tick(); break;
       case kShape: on_shape(e.target); break;
       case kScale: on_scale(e.target); break;
