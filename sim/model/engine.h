@@ -176,7 +176,7 @@ class Engine {
       Key kc;
       const size_t child = earlier_child(base, left, kc);  // base + last + 16: the sentinel
       if (!(kc < ke)) break;
-      std::memcpy(base + hole, base + child, sizeof(Event));
+      std::memcpy(base + hole, &kc, sizeof(Event));  // the key is the event's 16 bytes
       hole = child;
     }
     std::memcpy(base + hole, &e, sizeof(Event));
