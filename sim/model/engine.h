@@ -224,7 +224,13 @@ class Engine {
   // order; a sorted array is a heap, so the order of every event, pending and to come, is
   // unchanged. (Inside a handler the root is the event being handled: the earliest, so it
   // stays at the root.)
-  [[gnu::noinline, gnu::cold]] void renumber();
+  // Out of line and cold (as grow() is), so that schedule_at() stays small enough to inline.
+  [[gnu::noinline, gnu::cold]] void renumber() {
+    std::sort(slots_.get() + kRoot, slots_.get() + kRoot + size_,
+              [](const Event& a, const Event& b) { return before(a, b); });
+    for (size_t i = 0; i < size_; ++i) slots_[kRoot + i].seq = static_cast<uint32_t>(i);
+    seq_ = static_cast<uint32_t>(size_);
+  }
 
   // Room for `capacity` slots, aligned to a cache line (operator new aligns to 16 bytes
   // only), the slots in use copied over.
@@ -248,12 +254,5 @@ class Engine {
   bool stopped_ = false;
   bool vacant_ = false;  // inside step(): the root holds the event being handled
 };
-
-inline void Engine::renumber() {
-  std::sort(slots_.get() + kRoot, slots_.get() + kRoot + size_,
-            [](const Event& a, const Event& b) { return before(a, b); });
-  for (size_t i = 0; i < size_; ++i) slots_[kRoot + i].seq = static_cast<uint32_t>(i);
-  seq_ = static_cast<uint32_t>(size_);
-}
 
 }  // namespace canarysim
