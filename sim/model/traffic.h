@@ -89,16 +89,14 @@ struct Distribution {
 };
 
 // A drawn token count as a whole number in [1, kMaxTokens] (a lognormal's far tail, or
-// a multiplied count, must not wrap).
-// It is ceil(x) clamped, computed by truncation, which is exact in this range (the
-// portable x86-64 build has no rounding instruction, and its ceil() is a dozen; one runs
-// for every count drawn). NaN gives 1.
+// a multiplied count, must not wrap): ceil(x) clamped, NaN giving 1. Computed by
+// truncation, exact in this range, since the portable x86-64 build has no rounding
+// instruction and its ceil() is a dozen, run for every count drawn.
 inline uint32_t token_count(double x) {
   if (x > 9999999) return 10000000u;  // ceil(x) >= 1e7
   if (!(x > 0)) return 1u;            // ceil(x) <= 0, or NaN
   const auto whole = static_cast<uint32_t>(x);  // x truncated (exact below 2^32)
-  const uint32_t c = whole + (static_cast<double>(whole) < x);
-  return c >= 1 ? c : 1u;
+  return whole + (static_cast<double>(whole) < x);  // 0 < x < 1 gives 1
 }
 
 struct Segment {
