@@ -65,23 +65,11 @@ class Engine {
   // REQUIRES: delay >= 0 (a model that schedules into the past is broken).
   void schedule(double delay, uint32_t type, uint32_t target = 0) {
     assert(delay >= 0 && "negative delay");
-    schedule_at(now_ + delay, type, target);
+    push(now_ + delay, type, target);  // never -0.0: now() is not, and +0.0 + -0.0 is +0.0
   }
   // REQUIRES: time >= now(), type <= kMaxType, target <= kMaxTarget.
   void schedule_at(double time, uint32_t type, uint32_t target = 0) {
-    assert(time >= now_ && "event scheduled in the past");
-    assert(type <= kMaxType && target <= kMaxTarget);
-    if (seq_ == kLastSeq) renumber();
-    const Event e{target, type, seq_++, time + 0.0};  // + 0.0: -0.0 is +0.0 (see key())
-    if (vacant_) {  // the first event a handler schedules takes the popped event's place
-      vacant_ = false;
-      sift_down(e);
-      return;
-    }
-    if (size_ + 2 >= capacity_) grow(2 * capacity_);
-    ++size_;
-    slots_[size_ + 1] = kSentinel;  // e's slot is the old sentinel's
-    sift_up(size_, e);
+    push(time + 0.0, type, target);  // + 0.0: -0.0 is +0.0 (see key())
   }
 
   // Makes run() return once the event being handled is done. Pending events stay queued.
@@ -153,6 +141,22 @@ class Engine {
   }
   static bool before(const Event& a, const Event& b) { return key(a) < key(b); }
 
+  // schedule_at() without its -0.0 step. REQUIRES: time is not -0.0.
+  void push(double time, uint32_t type, uint32_t target) {
+    assert(time >= now_ && "event scheduled in the past");
+    assert(type <= kMaxType && target <= kMaxTarget);
+    if (seq_ == kLastSeq) renumber();
+    const Event e{target, type, seq_++, time};
+    if (vacant_) {  // the first event a handler schedules takes the popped event's place
+      vacant_ = false;
+      sift_down(e);
+      return;
+    }
+    if (size_ + 2 >= capacity_) grow(2 * capacity_);
+    ++size_;
+    slots_[size_ + 1] = kSentinel;  // e's slot is the old sentinel's
+    sift_up(size_, e);
+  }
   void sift_up(size_t i, const Event& e) {
     while (i > kRoot) {
       const size_t parent = i / 2;
@@ -175,7 +179,10 @@ class Engine {
       if (left > last) break;
       Key kc;
       const size_t child = earlier_child(base, left, kc);  // base + last + 16: the sentinel
-      if (!(kc < ke)) break;
+      // kc < ke, the time word first: times rarely tie, so the sequence numbers are
+      // compared only when they do (no copy of a word for a 128-bit borrow on every level).
+      const auto tc = static_cast<uint64_t>(kc >> 64), te = static_cast<uint64_t>(ke >> 64);
+      if (tc >= te && (tc != te || static_cast<uint64_t>(kc) >= static_cast<uint64_t>(ke))) break;
       std::memcpy(base + hole, &kc, sizeof(Event));  // the key is the event's 16 bytes
       hole = child;
     }
@@ -195,17 +202,18 @@ class Engine {
     std::memcpy(&r1, base + right + 8, 8);
 #if defined(__x86_64__) && !defined(CANARYSIM_PORTABLE_SIFT)
     size_t child = left;
-    uint64_t k0 = l0, k1 = l1, scratch = r1;
+    uint64_t scratch = r1;
+    // The left key is loaded into the registers that return the pick (no copies).
     // Every output is written before the last input is read: early-clobber ("&").
-    asm("cmpq %[l0], %[r0]\n\t"        // right < left, as (r1, r0) - (l1, l0) borrows
-        "sbbq %[l1], %[scratch]\n\t"
+    asm("cmpq %[k0], %[r0]\n\t"        // right < left, as (r1, r0) - (l1, l0) borrows
+        "sbbq %[k1], %[scratch]\n\t"
         "cmovbq %[right], %[child]\n\t"
         "cmovbq %[r0], %[k0]\n\t"
         "cmovbq %[r1], %[k1]"
-        : [child] "+&r"(child), [k0] "+&r"(k0), [k1] "+&r"(k1), [scratch] "+&r"(scratch)
-        : [l0] "r"(l0), [l1] "r"(l1), [r0] "r"(r0), [r1] "r"(r1), [right] "r"(right)
+        : [child] "+&r"(child), [k0] "+&r"(l0), [k1] "+&r"(l1), [scratch] "+&r"(scratch)
+        : [r0] "r"(r0), [r1] "r"(r1), [right] "r"(right)
         : "cc");
-    k = (Key{k1} << 64) | k0;
+    k = (Key{l1} << 64) | l0;
     return child;
 #else
     const Key kl = (Key{l1} << 64) | l0, kr = (Key{r1} << 64) | r0;
