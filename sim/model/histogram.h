@@ -26,11 +26,12 @@ class Histogram {
     ++count_;
     sum_ += seconds;
   }
-  // `n` values of `seconds` at once.
+  // `n` values of `seconds` at once. REQUIRES: n < 2^32 (a bucket counts in 32 bits).
   void record(double seconds, uint64_t n) {
     counts_[bucket_of(seconds)] += static_cast<uint32_t>(n);
     count_ += n;
-    sum_ += seconds * static_cast<double>(n);
+    // n converted as signed: the same double, in one instruction where unsigned takes four.
+    sum_ += seconds * static_cast<double>(static_cast<int64_t>(n));
   }
   void merge(const Histogram& other);
   // Every count times k (a sample's histogram scaled to the population it stands for).

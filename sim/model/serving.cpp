@@ -421,12 +421,13 @@ void BatchingPool::on_event(uint32_t target) {
   // for the general ones. (A batch emptied by timeouts during the iteration is not it.)
   if (r.decodes && r.next_finish > r.steps + 1 && r.prefilling.empty() && r.joined.empty() &&
       !r.decoding.empty()) [[likely]] {
-    const double now = engine_.now();
+    const double now = engine_.now(), gap = now - r.last_decode_end;
+    const size_t decoding = r.decoding.size();  // the sink cannot change it
     ++r.steps;
-    sink_.token_gaps(pool_id_, now - r.last_decode_end, r.decoding.size());
     r.last_decode_end = now;
+    sink_.token_gaps(pool_id_, gap, decoding);
     if ((r.retiring || queue_.empty()) && (spec_.kv_cache.tokens == 0 || kv_next(r) <= kv_capacity())) {
-      return schedule_iteration(target, 0, static_cast<double>(r.decoding.size()));
+      return schedule_iteration(target, decode_time(static_cast<double>(decoding)));
     }
     return start_iteration(target);
   }
@@ -580,14 +581,14 @@ void BatchingPool::start_iteration(uint32_t index) {
   r.decodes = !r.decoding.empty() &&
               (spec_.scheduler == Scheduler::kMixed || r.prefilling.empty());
   const double decoding = r.decodes ? static_cast<double>(r.decoding.size()) : 0;
-  schedule_iteration(index, prefill_tokens, decoding);
+  schedule_iteration(index, iteration_time(prefill_tokens, decoding));
 }
 
-// The iteration begun on replica `index` ends after its duration; sequences it finishes
-// have their bookkeeping fetched now.
-void BatchingPool::schedule_iteration(uint32_t index, uint64_t prefill_tokens, double decoding) {
+// Sequences the iteration finishes have their bookkeeping fetched now. Inlined into its
+// two callers (the decode-only iteration is most events).
+[[gnu::always_inline]] inline void BatchingPool::schedule_iteration(uint32_t index, double duration) {
   const Replica& r = replicas_[index];
-  engine_.schedule(iteration_time(prefill_tokens, decoding), event_type_, (pool_id_ << 24) | index);
+  engine_.schedule(duration, event_type_, (pool_id_ << 24) | index);
   if (r.decodes && r.next_finish <= r.steps + 1) prefetch_leaving(r);
 }
 

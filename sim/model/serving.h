@@ -272,10 +272,13 @@ class BatchingPool {
   double kv_capacity() const { return static_cast<double>(spec_.kv_cache.tokens) / kv_factor_; }
   // An iteration's duration: prefilling `prefill_tokens` while `decoding` sequences decode.
   double iteration_time(uint64_t prefill_tokens, double decoding) const {
-    return spec_.b1_s * static_cast<double>(prefill_tokens) * prefill_slowdown_ +
-           (spec_.b0_s + spec_.b2_s * decoding) * decode_slowdown_;
+    return spec_.b1_s * static_cast<double>(prefill_tokens) * prefill_slowdown_ + decode_time(decoding);
   }
-  void schedule_iteration(uint32_t index, uint64_t prefill_tokens, double decoding);
+  // The same with no prefill: iteration_time(0, decoding) to the bit, since the prefill
+  // term is then a zero of either sign, and adding one to the decode term changes nothing.
+  double decode_time(double decoding) const { return (spec_.b0_s + spec_.b2_s * decoding) * decode_slowdown_; }
+  // The iteration begun on replica `index` ends `duration` from now.
+  void schedule_iteration(uint32_t index, double duration);
   void account();  // adds running replicas x elapsed time to replica_seconds_
   void apply_size();
   void start_replica(uint32_t i, bool at_once);
