@@ -403,7 +403,9 @@ void BatchingPool::leave(uint32_t id, Failure failure) {
   sink_.completed(t.job, t.job.first_token, engine_.now(), failure);
 }
 
-void BatchingPool::on_event(uint32_t target) {
+// The events on_event() leaves to the general path: deadlines, start-ups, stale events,
+// and iterations that end with a change (a sequence finishing, joining or prefilling).
+void BatchingPool::on_other_event(uint32_t target) {
   if (target == kDeadlineTarget) return on_deadlines();
   Replica& r = replicas_[target];
   if (r.starting) {
@@ -414,23 +416,6 @@ void BatchingPool::on_event(uint32_t target) {
     return start_iteration(target);
   }
   if (!r.busy) return;  // a stale start-up of a stopped replica
-  // Most iterations only decode, and end with no sequence finishing, none joining and
-  // none prefilling; when nothing waits for admission either (or the replica retires) and
-  // the KV cache holds the next step, the next iteration is one like it. That case takes
-  // exactly the steps end_iteration() and start_iteration() would, without their search
-  // for the general ones. (A batch emptied by timeouts during the iteration is not it.)
-  if (r.decodes && r.next_finish > r.steps + 1 && r.prefilling.empty() && r.joined.empty() &&
-      !r.decoding.empty()) [[likely]] {
-    const double now = engine_.now(), gap = now - r.last_decode_end;
-    const size_t decoding = r.decoding.size();  // the sink cannot change it
-    ++r.steps;
-    r.last_decode_end = now;
-    sink_.token_gaps(pool_id_, gap, decoding);
-    if ((r.retiring || queue_.empty()) && (spec_.kv_cache.tokens == 0 || kv_next(r) <= kv_capacity())) {
-      return schedule_iteration(target, decode_time(static_cast<double>(decoding)));
-    }
-    return start_iteration(target);
-  }
   end_iteration(target);
 }
 
@@ -582,14 +567,6 @@ void BatchingPool::start_iteration(uint32_t index) {
               (spec_.scheduler == Scheduler::kMixed || r.prefilling.empty());
   const double decoding = r.decodes ? static_cast<double>(r.decoding.size()) : 0;
   schedule_iteration(index, iteration_time(prefill_tokens, decoding));
-}
-
-// Sequences the iteration finishes have their bookkeeping fetched now. Inlined into its
-// two callers (the decode-only iteration is most events).
-[[gnu::always_inline]] inline void BatchingPool::schedule_iteration(uint32_t index, double duration) {
-  const Replica& r = replicas_[index];
-  engine_.schedule(duration, event_type_, (pool_id_ << 24) | index);
-  if (r.decodes && r.next_finish <= r.steps + 1) prefetch_leaving(r);
 }
 
 // Sequences whose last token the iteration just begun produces leave at its end. With

@@ -242,6 +242,7 @@ class BatchingPool {
     bool abandon;  // patience (only while queued before a first token), else timeout
   };
 
+  void on_other_event(uint32_t target);
   void start_iteration(uint32_t r);
   void end_iteration(uint32_t r);
   void on_deadlines();
@@ -301,6 +302,36 @@ class BatchingPool {
   uint32_t error_above_batch_ = 0;
   double replica_seconds_ = 0, last_account_ = 0;
 };
+
+// Inline, so that the run's event loop takes the most common event without a call.
+inline void BatchingPool::on_event(uint32_t target) {
+  Replica* r = target != kDeadlineTarget ? &replicas_[target] : nullptr;
+  // Most iterations only decode, and end with no sequence finishing, none joining and
+  // none prefilling; when nothing waits for admission either (or the replica retires) and
+  // the KV cache holds the next step, the next iteration is one like it. That case takes
+  // exactly the steps end_iteration() and start_iteration() would, without their search
+  // for the general ones. (A batch emptied by timeouts during the iteration is not it.)
+  if (r && !r->starting && r->busy && r->decodes && r->next_finish > r->steps + 1 && r->prefilling.empty() &&
+      r->joined.empty() && !r->decoding.empty()) [[likely]] {
+    const double now = engine_.now(), gap = now - r->last_decode_end;
+    const size_t decoding = r->decoding.size();  // the sink cannot change it
+    ++r->steps;
+    r->last_decode_end = now;
+    sink_.token_gaps(pool_id_, gap, decoding);
+    if ((r->retiring || queue_.empty()) && (spec_.kv_cache.tokens == 0 || kv_next(*r) <= kv_capacity())) {
+      return schedule_iteration(target, decode_time(static_cast<double>(decoding)));
+    }
+    return start_iteration(target);
+  }
+  on_other_event(target);
+}
+
+// Sequences the iteration finishes have their bookkeeping fetched now.
+inline void BatchingPool::schedule_iteration(uint32_t index, double duration) {
+  const Replica& r = replicas_[index];
+  engine_.schedule(duration, event_type_, (pool_id_ << 24) | index);
+  if (r.decodes && r.next_finish <= r.steps + 1) prefetch_leaving(r);
+}
 
 // What one replica of `spec` serves per second at its best batch, for a token mix of
 // mean `prefill_tokens` prefilled per request (the prompt less its prefix-cache hit),
