@@ -129,7 +129,8 @@ class Engine {
   // The order on (time, sequence number) as one unsigned 128-bit comparison, with no
   // branch and no floating-point compare: the event's 16 bytes read as one little-endian
   // integer are the time's bits above the sequence number above the type and target (which
-  // never decide: sequence numbers are unique). The bits of a non-negative double order as
+  // never decide: sequence numbers are unique). The sift compares the same words, the
+  // high one first. The bits of a non-negative double order as
   // its value does; schedule_at() turns -0.0 into +0.0 (a NaN time is a broken model, as a
   // negative one is).
   __extension__ using Key = unsigned __int128;  // GCC's and Clang's; __extension__: not ISO
@@ -167,58 +168,57 @@ class Engine {
     slots_[i] = e;
   }
   // Puts e at the root, in place of the event there, and restores heap order. The walk
-  // keeps byte offsets; each level's chain is two loads, a compare and a select (see
-  // earlier_child).
+  // keeps byte offsets; each level's chain is a load of the two children's times, a
+  // compare and a select (see earlier_child). Times rarely tie, so sequence numbers (the
+  // low word, see key()) are read only when they do.
   void sift_down(const Event& e) {
     char* const base = reinterpret_cast<char*>(slots_.get());
     const size_t last = size_ * sizeof(Event);  // the last event's offset
-    const Key ke = key(e);
+    const char* const pe = reinterpret_cast<const char*>(&e);
+    const uint64_t e_low = word(pe), e_time = word(pe + 8);
     size_t hole = kRoot * sizeof(Event);
     for (;;) {
       const size_t left = 2 * hole;
       if (left > last) break;
-      Key kc;
-      const size_t child = earlier_child(base, left, kc);  // base + last + 16: the sentinel
-      // kc < ke, the time word first: times rarely tie, so the sequence numbers are
-      // compared only when they do (no copy of a word for a 128-bit borrow on every level).
-      const auto tc = static_cast<uint64_t>(kc >> 64), te = static_cast<uint64_t>(ke >> 64);
-      if (tc >= te && (tc != te || static_cast<uint64_t>(kc) >= static_cast<uint64_t>(ke))) break;
-      std::memcpy(base + hole, &kc, sizeof(Event));  // the key is the event's 16 bytes
+      uint64_t time;
+      const size_t child = earlier_child(base, left, time);  // base + last + 16: the sentinel
+      if (time >= e_time && (time != e_time || word(base + child) >= e_low)) break;  // e first
+      std::memcpy(base + hole, base + child, sizeof(Event));
       hole = child;
     }
     std::memcpy(base + hole, &e, sizeof(Event));
   }
-  // Of the two events at byte offsets left and left + 16, the earlier's offset, and its key
-  // in `k`. The pick is a coin toss, so it must not be a branch (mispredicted half the
-  // time); on x86-64 it is two conditional moves after one 128-bit compare, which
-  // compilers emit neither for the ternary (a branch) nor for the sum (an add with carry,
-  // a shift and an add before the next level's load: two cycles more a level).
-  static size_t earlier_child(const char* base, size_t left, Key& k) {
+  static uint64_t word(const char* p) {
+    uint64_t w;
+    std::memcpy(&w, p, sizeof w);
+    return w;
+  }
+  // Of the two events at byte offsets left and left + 16, the earlier's offset, and its
+  // time's bits in `time`. The pick is a coin toss, so it must not be a branch
+  // (mispredicted half the time); on x86-64 it is two conditional moves after a compare,
+  // which compilers emit neither for the ternary (a branch) nor for the sum (a flag set, a
+  // shift and an add before the next level's load: two cycles more a level).
+  static size_t earlier_child(const char* base, size_t left, uint64_t& time) {
     const size_t right = left + sizeof(Event);
-    uint64_t l0, l1, r0, r1;  // low and high halves of the two keys
-    std::memcpy(&l0, base + left, 8);
-    std::memcpy(&l1, base + left + 8, 8);
-    std::memcpy(&r0, base + right, 8);
-    std::memcpy(&r1, base + right + 8, 8);
+    uint64_t tl = word(base + left + 8), tr = word(base + right + 8);
+    if (tl == tr) [[unlikely]] {  // tied times: the lower sequence number first
+      time = tl;
+      return word(base + right) < word(base + left) ? right : left;
+    }
 #if defined(__x86_64__) && !defined(CANARYSIM_PORTABLE_SIFT)
     size_t child = left;
-    uint64_t scratch = r1;
-    // The left key is loaded into the registers that return the pick (no copies).
     // Every output is written before the last input is read: early-clobber ("&").
-    asm("cmpq %[k0], %[r0]\n\t"        // right < left, as (r1, r0) - (l1, l0) borrows
-        "sbbq %[k1], %[scratch]\n\t"
+    asm("cmpq %[tl], %[tr]\n\t"  // right < left, as tr - tl borrows
         "cmovbq %[right], %[child]\n\t"
-        "cmovbq %[r0], %[k0]\n\t"
-        "cmovbq %[r1], %[k1]"
-        : [child] "+&r"(child), [k0] "+&r"(l0), [k1] "+&r"(l1), [scratch] "+&r"(scratch)
-        : [r0] "r"(r0), [r1] "r"(r1), [right] "r"(right)
+        "cmovbq %[tr], %[tl]"
+        : [child] "+&r"(child), [tl] "+&r"(tl)
+        : [tr] "r"(tr), [right] "r"(right)
         : "cc");
-    k = (Key{l1} << 64) | l0;
+    time = tl;
     return child;
 #else
-    const Key kl = (Key{l1} << 64) | l0, kr = (Key{r1} << 64) | r0;
-    const bool right_first = kr < kl;
-    k = right_first ? kr : kl;
+    const bool right_first = tr < tl;
+    time = right_first ? tr : tl;
     return left + (sizeof(Event) & (size_t{0} - right_first));
 #endif
   }
