@@ -351,8 +351,7 @@ void BatchingPool::sift_expiry_down(size_t i) {
   place_expiry(i, e);
 }
 
-void BatchingPool::drop_expiry(uint32_t id, bool abandon) {
-  if (in_order_.empty() && expiries_.empty()) return;  // nothing watched (no timeout, no patience)
+void BatchingPool::drop_watched_expiry(uint32_t id, bool abandon) {
   if (!abandon && track_[id].in_order != kNoOrder) {
     in_order_[track_[id].in_order - in_order_first_].id = kNoExpiry;
     track_[id].in_order = kNoOrder;

@@ -256,7 +256,11 @@ class BatchingPool {
   }
   void sift_expiry_up(size_t i);
   void sift_expiry_down(size_t i);
-  void drop_expiry(uint32_t id, bool abandon);
+  void drop_expiry(uint32_t id, bool abandon) {
+    if (in_order_.empty() && expiries_.empty()) return;  // nothing watched (no timeout, no patience)
+    drop_watched_expiry(id, abandon);
+  }
+  void drop_watched_expiry(uint32_t id, bool abandon);
   // Timeouts are the arrival plus the version's timeout, so they come in order unless the
   // path before the model reorders arrivals: those in order wait in a queue (O(1); an
   // entry that leaves is marked, and marks at the front are popped), the rest in the heap.
