@@ -129,10 +129,9 @@ class Engine {
   // The order on (time, sequence number) as one unsigned 128-bit comparison, with no
   // branch and no floating-point compare: the event's 16 bytes read as one little-endian
   // integer are the time's bits above the sequence number above the type and target (which
-  // never decide: sequence numbers are unique). The sift compares the same words, the
-  // high one first. The bits of a non-negative double order as
+  // never decide: sequence numbers are unique). The bits of a non-negative double order as
   // its value does; schedule_at() turns -0.0 into +0.0 (a NaN time is a broken model, as a
-  // negative one is).
+  // negative one is). The sift compares the same two words, the time's first.
   __extension__ using Key = unsigned __int128;  // GCC's and Clang's; __extension__: not ISO
   static_assert(std::endian::native == std::endian::little);
   static Key key(const Event& e) {

@@ -280,7 +280,8 @@ class BatchingPool {
     return spec_.b1_s * static_cast<double>(prefill_tokens) * prefill_slowdown_ + decode_time(decoding);
   }
   // The same with no prefill: iteration_time(0, decoding) to the bit, since the prefill
-  // term is then a zero of either sign, and adding one to the decode term changes nothing.
+  // term is then a zero of either sign (b1 and the slowdown are finite), and adding one to
+  // the decode term changes nothing.
   double decode_time(double decoding) const { return (spec_.b0_s + spec_.b2_s * decoding) * decode_slowdown_; }
   // The iteration begun on replica `index` ends `duration` from now.
   void schedule_iteration(uint32_t index, double duration);
