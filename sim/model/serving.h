@@ -310,23 +310,26 @@ class BatchingPool {
 
 // Inline, so that the run's event loop takes the most common event without a call.
 inline void BatchingPool::on_event(uint32_t target) {
-  Replica* r = target != kDeadlineTarget ? &replicas_[target] : nullptr;
-  // Most iterations only decode, and end with no sequence finishing, none joining and
-  // none prefilling; when nothing waits for admission either (or the replica retires) and
-  // the KV cache holds the next step, the next iteration is one like it. That case takes
-  // exactly the steps end_iteration() and start_iteration() would, without their search
-  // for the general ones. (A batch emptied by timeouts during the iteration is not it.)
-  if (r && !r->starting && r->busy && r->decodes && r->next_finish > r->steps + 1 && r->prefilling.empty() &&
-      r->joined.empty() && !r->decoding.empty()) [[likely]] {
-    const double now = engine_.now(), gap = now - r->last_decode_end;
-    const size_t decoding = r->decoding.size();  // the sink cannot change it
-    ++r->steps;
-    r->last_decode_end = now;
-    sink_.token_gaps(pool_id_, gap, decoding);
-    if ((r->retiring || queue_.empty()) && (spec_.kv_cache.tokens == 0 || kv_next(*r) <= kv_capacity())) {
-      return schedule_iteration(target, decode_time(static_cast<double>(decoding)));
+  if (target != kDeadlineTarget) {
+    Replica& r = replicas_[target];
+    // Most iterations only decode, and end with no sequence finishing, none joining and
+    // none prefilling; when nothing waits for admission either (or the replica retires)
+    // and the KV cache holds the next step, the next iteration is one like it. That case
+    // takes exactly the steps end_iteration() and start_iteration() would, without their
+    // search for the general ones. (A batch emptied by timeouts during the iteration is
+    // not it.)
+    if (!r.starting && r.busy && r.decodes && r.next_finish > r.steps + 1 && r.prefilling.empty() &&
+        r.joined.empty() && !r.decoding.empty()) [[likely]] {
+      const double now = engine_.now(), gap = now - r.last_decode_end;
+      const size_t decoding = r.decoding.size();  // the sink cannot change it
+      ++r.steps;
+      r.last_decode_end = now;
+      sink_.token_gaps(pool_id_, gap, decoding);
+      if ((r.retiring || queue_.empty()) && (spec_.kv_cache.tokens == 0 || kv_next(r) <= kv_capacity())) {
+        return schedule_iteration(target, decode_time(static_cast<double>(decoding)));
+      }
+      return start_iteration(target);
     }
-    return start_iteration(target);
   }
   on_other_event(target);
 }
